@@ -1,0 +1,2 @@
+DROP TABLE communes;
+DROP TABLE cpv_codes;

@@ -1,0 +1,145 @@
+//! Configuration is a value read once from the `GROUPEMENT_*` environment variables and passed
+//! explicitly; nothing reads the environment after start-up.
+
+use crate::db::{DatabaseUrl, OpenError};
+use std::fmt;
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://groupement.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub bind: String,
+    /// `smtp://` or `smtps://` URL of the mail relay; unset, mails are written to `outbox_dir`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// The address people reach the portal at, for links in e-mails and secure cookies.
+    pub base_url: String,
+    /// Signs cookies and links; never logged.
+    pub secret_key: Option<String>,
+    pub outbox_dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Database(#[from] OpenError),
+    #[error("{name}: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads variables through `lookup`, so that tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url = DatabaseUrl::parse(
+            &lookup("GROUPEMENT_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+        )?;
+        let bind = lookup("GROUPEMENT_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
+        let base_url = lookup("GROUPEMENT_BASE_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                name: "GROUPEMENT_BASE_URL",
+                message: format!("« {base_url} » must start with http:// or https://"),
+            });
+        }
+        let smtp_url = lookup("GROUPEMENT_SMTP_URL");
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError::Invalid {
+                    name: "GROUPEMENT_SMTP_URL",
+                    message: "must start with smtp:// or smtps://".into(),
+                });
+            }
+        }
+        Ok(Settings {
+            database_url,
+            bind,
+            smtp_url,
+            mail_from: lookup("GROUPEMENT_MAIL_FROM")
+                .unwrap_or_else(|| "Groupement <no-reply@groupement.localhost>".into()),
+            base_url,
+            secret_key: lookup("GROUPEMENT_SECRET_KEY"),
+            outbox_dir: lookup("GROUPEMENT_OUTBOX_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("outbox")),
+        })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+/// Secrets stay out of logs and debug output.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &self.database_url)
+            .field("bind", &self.bind)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("mail_from", &self.mail_from)
+            .field("base_url", &self.base_url)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
+            .field("outbox_dir", &self.outbox_dir)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.base_url, "http://127.0.0.1:8080");
+        assert!(
+            matches!(s.database_url, DatabaseUrl::Sqlite { ref path } if path == "groupement.db")
+        );
+        assert!(!s.is_https());
+    }
+
+    #[test]
+    fn secrets_never_in_debug_output() {
+        let s = settings(&[
+            ("GROUPEMENT_SECRET_KEY", "very-secret"),
+            ("GROUPEMENT_SMTP_URL", "smtp://user:pw@mail:587"),
+            ("GROUPEMENT_DATABASE_URL", "postgres://u:dbpw@h/db"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in ["very-secret", "pw@mail", "dbpw"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = settings(&[("GROUPEMENT_BASE_URL", "groupement.fr")]).unwrap_err();
+        assert!(err.to_string().starts_with("GROUPEMENT_BASE_URL"), "{err}");
+        let err = settings(&[("GROUPEMENT_SMTP_URL", "mail:25")]).unwrap_err();
+        assert!(err.to_string().starts_with("GROUPEMENT_SMTP_URL"), "{err}");
+        let err = settings(&[("GROUPEMENT_DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().contains("GROUPEMENT_DATABASE_URL"), "{err}");
+    }
+}

@@ -1,0 +1,277 @@
+//! The one portable schema over SQLite and PostgreSQL. Written by hand to stay identical for
+//! both backends: only types both understand (Integer, BigInt, Text, Bool, Double, Date,
+//! Timestamp in UTC).
+
+diesel::table! {
+    cpv_codes (code8) {
+        code8 -> Text,
+        check_digit -> Integer,
+        parent_code8 -> Nullable<Text>,
+        division -> Text,
+        level -> Text,
+        significant_digits -> Integer,
+        kind -> Text,
+        label_en -> Text,
+        label_fr -> Text,
+    }
+}
+
+diesel::table! {
+    communes (id) {
+        id -> Integer,
+        insee_code -> Text,
+        name -> Text,
+        postcode -> Text,
+        department_code -> Text,
+        department_name -> Text,
+        region_name -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    organisations (id) {
+        id -> Integer,
+        code -> Text,
+        name -> Text,
+        siret -> Nullable<Text>,
+        kind -> Text,
+        buyer_class -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suppliers (id) {
+        id -> Integer,
+        siret -> Text,
+        name -> Text,
+        postcode -> Text,
+        commune -> Text,
+        department_code -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        sme -> Bool,
+        annual_capacity_cents -> BigInt,
+        notification_email -> Text,
+        opt_in -> Bool,
+        digest -> Text,
+        provenance -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    supplier_cpv (supplier_id, cpv_prefix) {
+        supplier_id -> Integer,
+        cpv_prefix -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        password_hash -> Text,
+        display_name -> Text,
+        role -> Text,
+        organisation_id -> Nullable<Integer>,
+        supplier_id -> Nullable<Integer>,
+        locale -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    needs (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        external_ref -> Nullable<Text>,
+        cpv_code -> Text,
+        title -> Text,
+        description -> Text,
+        quantity_milli -> BigInt,
+        unit -> Text,
+        unit_price_cents -> BigInt,
+        delivery_postcode -> Text,
+        window_start -> Date,
+        window_end -> Date,
+        budget_year -> Integer,
+        poolable -> Bool,
+        status -> Text,
+        provenance -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pooling_runs (id) {
+        id -> Integer,
+        started_by -> Nullable<Integer>,
+        budget_year -> Integer,
+        status -> Text,
+        parameters -> Text,
+        input_need_ids -> Text,
+        report -> Nullable<Text>,
+        plan -> Nullable<Text>,
+        error -> Nullable<Text>,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    tenders (id) {
+        id -> Integer,
+        reference -> Text,
+        title -> Text,
+        coordinator_id -> Integer,
+        pooling_run_id -> Nullable<Integer>,
+        cpv_family -> Text,
+        unit -> Text,
+        procedure -> Text,
+        status -> Text,
+        total_value_cents -> BigInt,
+        weight_price -> Nullable<Integer>,
+        weight_quality -> Nullable<Integer>,
+        weight_environment -> Nullable<Integer>,
+        max_lots_per_supplier -> Nullable<Integer>,
+        cap_rule -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        deadline -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tender_approvals (tender_id, organisation_id) {
+        tender_id -> Integer,
+        organisation_id -> Integer,
+        status -> Text,
+        comment -> Nullable<Text>,
+        decided_by -> Nullable<Integer>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    lots (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        number -> Integer,
+        title -> Text,
+        cpv_code -> Text,
+        value_cents -> BigInt,
+        expected_savings_cents -> BigInt,
+        local_accessible -> Bool,
+        eligible_local_suppliers -> Integer,
+        small_lot -> Bool,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    lot_needs (lot_id, need_id) {
+        lot_id -> Integer,
+        need_id -> Integer,
+    }
+}
+
+diesel::table! {
+    bids (id) {
+        id -> Integer,
+        lot_id -> Integer,
+        supplier_id -> Integer,
+        price_cents -> BigInt,
+        quality -> Nullable<Integer>,
+        environment -> Nullable<Integer>,
+        technical_memo -> Text,
+        environment_data -> Text,
+        status -> Text,
+        submitted_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    awards (id) {
+        id -> Integer,
+        lot_id -> Integer,
+        status -> Text,
+        winning_bid_id -> Nullable<Integer>,
+        rule -> Text,
+        scores -> Text,
+        approved_by -> Nullable<Integer>,
+        approved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Integer,
+        recipient -> Text,
+        template -> Text,
+        data -> Text,
+        idempotency_key -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        actor_user_id -> Nullable<Integer>,
+        actor_label -> Text,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        at -> Timestamp,
+        before_summary -> Nullable<Text>,
+        after_summary -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(users -> suppliers (supplier_id));
+diesel::joinable!(supplier_cpv -> suppliers (supplier_id));
+diesel::joinable!(needs -> organisations (organisation_id));
+diesel::joinable!(tenders -> organisations (coordinator_id));
+diesel::joinable!(tender_approvals -> tenders (tender_id));
+diesel::joinable!(lots -> tenders (tender_id));
+diesel::joinable!(lot_needs -> lots (lot_id));
+diesel::joinable!(lot_needs -> needs (need_id));
+diesel::joinable!(bids -> lots (lot_id));
+diesel::joinable!(bids -> suppliers (supplier_id));
+diesel::joinable!(awards -> lots (lot_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    cpv_codes,
+    communes,
+    organisations,
+    suppliers,
+    supplier_cpv,
+    users,
+    needs,
+    pooling_runs,
+    tenders,
+    tender_approvals,
+    lots,
+    lot_needs,
+    bids,
+    awards,
+    notifications,
+    audit_log,
+);

@@ -1,0 +1,224 @@
+//! The four members of the groupement, their accounts and their needs.
+
+use super::decp::ContractRow;
+use super::DEMO_DOMAIN;
+use crate::db::models::{NewNeed, NewOrganisation, NewUser};
+use crate::db::schema::{needs, organisations, users};
+use crate::db::AnyConnection;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+
+/// A member as the demo creates it. Only Dijon Métropole's SIRET appears in the shared data;
+/// the others are left blank rather than guessed.
+struct Member {
+    code: &'static str,
+    name: &'static str,
+    siret: Option<&'static str>,
+    kind: &'static str,
+    class: &'static str,
+    derived_from: &'static str,
+}
+
+const MEMBERS: [Member; 4] = [
+    Member {
+        code: "CHU",
+        name: "Centre hospitalier universitaire Dijon Bourgogne",
+        siret: None,
+        kind: "hospital",
+        class: "sub_central",
+        derived_from: "CHU de Nantes",
+    },
+    Member {
+        code: "UB",
+        name: "Université de Bourgogne",
+        siret: None,
+        kind: "university",
+        class: "central",
+        derived_from: "UT Compiègne et Université de Montpellier",
+    },
+    Member {
+        code: "GDH",
+        name: "Grand Dijon Habitat",
+        siret: None,
+        kind: "housing_office",
+        class: "sub_central",
+        derived_from: "Mâcon Habitat et OPH du Jura",
+    },
+    Member {
+        code: "DM",
+        name: "Dijon Métropole",
+        siret: Some("24210041000123"),
+        kind: "local_authority",
+        class: "sub_central",
+        derived_from: "Dijon Métropole et Ville de Dijon",
+    },
+];
+
+/// Where every member takes delivery in the demo: Dijon.
+const DELIVERY_POSTCODE: &str = "21000";
+pub const BUDGET_YEAR: i32 = 2027;
+
+/// The members as seeded: ids by code, class by id, accounts.
+pub struct Members {
+    pub ids: BTreeMap<String, i32>,
+    pub classes: BTreeMap<i32, String>,
+    pub lead_users: BTreeMap<i32, i32>,
+    pub accounts: Vec<(String, String)>,
+}
+
+pub fn insert(conn: &mut AnyConnection, password_hash: &str) -> QueryResult<Members> {
+    let mut members = Members {
+        ids: BTreeMap::new(),
+        classes: BTreeMap::new(),
+        lead_users: BTreeMap::new(),
+        accounts: vec![(format!("admin@{DEMO_DOMAIN}"), "admin".to_string())],
+    };
+    let now = chrono::Utc::now().naive_utc();
+    insert_user(
+        conn,
+        &format!("admin@{DEMO_DOMAIN}"),
+        "Administrateur de la plateforme",
+        "admin",
+        None,
+        password_hash,
+        now,
+    )?;
+    for member in &MEMBERS {
+        let id: i32 = diesel::insert_into(organisations::table)
+            .values(NewOrganisation {
+                code: member.code,
+                name: member.name,
+                siret: member.siret,
+                kind: member.kind,
+                buyer_class: member.class,
+            })
+            .returning(organisations::id)
+            .get_result(conn)?;
+        members.ids.insert(member.code.to_string(), id);
+        members.classes.insert(id, member.class.to_string());
+        for (role, label) in [("buyer", "Acheteur"), ("lead", "Responsable achats")] {
+            let email = format!("{role}.{}@{DEMO_DOMAIN}", member.code.to_lowercase());
+            let name = format!("{label} ({})", member.code);
+            let user_id = insert_user(conn, &email, &name, role, Some(id), password_hash, now)?;
+            if role == "lead" {
+                members.lead_users.insert(id, user_id);
+            }
+            members.accounts.push((email, role.to_string()));
+        }
+    }
+    Ok(members)
+}
+
+fn insert_user(
+    conn: &mut AnyConnection,
+    email: &str,
+    display_name: &str,
+    role: &str,
+    organisation_id: Option<i32>,
+    password_hash: &str,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<i32> {
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            email,
+            password_hash,
+            display_name,
+            role,
+            organisation_id,
+            supplier_id: None,
+            email_verified_at: Some(now),
+        })
+        .returning(users::id)
+        .get_result(conn)
+}
+
+/// One submitted need per real contract of the member's stand-ins (deduplicated over holders),
+/// valued at the contract's yearly amount, for delivery in the budget year.
+pub fn insert_needs(
+    conn: &mut AnyConnection,
+    contracts: &[ContractRow],
+    members: &Members,
+) -> QueryResult<usize> {
+    let catalog = crate::domain::CpvCatalog::embedded();
+    let mut seen = HashSet::new();
+    let mut count = 0;
+    for (index, row) in contracts.iter().enumerate() {
+        let Some(&organisation_id) = members.ids.get(&row.demo_buyer) else {
+            continue;
+        };
+        let external_ref = format!("DECP-{}-{}", row.contract_id, row.cpv);
+        if !seen.insert((organisation_id, external_ref.clone())) {
+            continue;
+        }
+        let label = catalog
+            .get(&row.cpv)
+            .map(|e| e.label_fr.as_str())
+            .unwrap_or("");
+        let title = if row.object.is_empty() {
+            label
+        } else {
+            row.object.as_str()
+        };
+        let (start, end) = window(row.months, index);
+        let member = MEMBERS.iter().find(|m| m.code == row.demo_buyer);
+        let provenance = format!(
+            "Dérivé du marché DECP {} de {} ({} sur {} mois), acheteur comparable à {}",
+            row.contract_id,
+            row.buyer_name,
+            crate::domain::Cents::new(row.amount_cents),
+            row.months,
+            member.map(|m| m.code).unwrap_or_default(),
+        );
+        let description = format!(
+            "{label}. Besoin dérivé d'un marché réel de {} ({}).",
+            row.buyer_name,
+            member.map(|m| m.derived_from).unwrap_or_default()
+        );
+        diesel::insert_into(needs::table)
+            .values(NewNeed {
+                organisation_id,
+                external_ref: Some(&external_ref),
+                cpv_code: &row.cpv,
+                title: &truncate(title, 200),
+                description: &description,
+                quantity_milli: 1000,
+                unit: "forfait",
+                unit_price_cents: row.annual_cents(),
+                delivery_postcode: DELIVERY_POSTCODE,
+                window_start: start,
+                window_end: end,
+                budget_year: BUDGET_YEAR,
+                poolable: true,
+                status: "submitted",
+                provenance: Some(&provenance),
+                created_by: members.lead_users.get(&organisation_id).copied(),
+            })
+            .execute(conn)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Short contracts become one quarter of the budget year (spread over the four), others the
+/// whole year.
+fn window(months: u32, index: usize) -> (NaiveDate, NaiveDate) {
+    let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(BUDGET_YEAR, m, d).unwrap_or_default();
+    if months <= 3 {
+        let quarter = (index % 4) as u32;
+        let start = day(quarter * 3 + 1, 1);
+        let end = match quarter {
+            0 => day(3, 31),
+            1 => day(6, 30),
+            2 => day(9, 30),
+            _ => day(12, 31),
+        };
+        (start, end)
+    } else {
+        (day(1, 1), day(12, 31))
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}

@@ -1,0 +1,183 @@
+use super::ParseError;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// The Common Procurement Vocabulary 2008, as shipped in `data/cpv_2008_fr_en.csv`.
+const CPV_CSV: &str = include_str!("../../data/cpv_2008_fr_en.csv");
+
+/// One code of the vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpvEntry {
+    pub code8: String,
+    pub check_digit: u8,
+    pub parent_code8: Option<String>,
+    pub division: String,
+    pub level: String,
+    pub significant_digits: u8,
+    pub kind: String,
+    pub label_en: String,
+    pub label_fr: String,
+}
+
+/// All 9,454 CPV codes, indexed by their 8 digits.
+#[derive(Debug)]
+pub struct CpvCatalog {
+    entries: Vec<CpvEntry>,
+    by_code: HashMap<String, usize>,
+}
+
+impl CpvCatalog {
+    /// The catalogue embedded in the binary, parsed once.
+    pub fn embedded() -> &'static CpvCatalog {
+        static CATALOG: OnceLock<CpvCatalog> = OnceLock::new();
+        CATALOG.get_or_init(|| Self::from_csv(CPV_CSV))
+    }
+
+    fn from_csv(text: &str) -> CpvCatalog {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let entries: Vec<CpvEntry> = reader
+            .records()
+            .filter_map(Result::ok)
+            .filter_map(|r| {
+                Some(CpvEntry {
+                    code8: r.get(1)?.to_string(),
+                    check_digit: r.get(2)?.parse().ok()?,
+                    parent_code8: r
+                        .get(3)
+                        .filter(|p| !p.is_empty())
+                        .and_then(|p| p.get(..8))
+                        .map(str::to_string),
+                    division: r.get(4)?.to_string(),
+                    level: r.get(5)?.to_string(),
+                    significant_digits: r.get(6)?.parse().ok()?,
+                    kind: r.get(7)?.to_string(),
+                    label_en: r.get(8)?.to_string(),
+                    label_fr: r.get(9)?.to_string(),
+                })
+            })
+            .collect();
+        let by_code = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.code8.clone(), i))
+            .collect();
+        CpvCatalog { entries, by_code }
+    }
+
+    pub fn get(&self, code8: &str) -> Option<&CpvEntry> {
+        self.by_code.get(code8).map(|&i| &self.entries[i])
+    }
+
+    pub fn entries(&self) -> &[CpvEntry] {
+        &self.entries
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A CPV code that exists in the vocabulary. Written `33141000` or `33141000-0`; when the check
+/// digit is given it must be the right one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CpvCode(String);
+
+impl CpvCode {
+    pub fn parse(input: &str, catalog: &CpvCatalog) -> Result<Self, ParseError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(ParseError::new("le code CPV est vide"));
+        }
+        let (digits, check) = match trimmed.split_once('-') {
+            Some((d, c)) => (d.trim(), Some(c.trim())),
+            None => (trimmed, None),
+        };
+        if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseError::new(format!(
+                "« {trimmed} » n'est pas un code CPV : il faut 8 chiffres, éventuellement suivis de « -clé »"
+            )));
+        }
+        let entry = catalog.get(digits).ok_or_else(|| {
+            ParseError::new(format!(
+                "le code CPV {digits} n'existe pas dans la nomenclature CPV 2008"
+            ))
+        })?;
+        if let Some(check) = check {
+            if check != entry.check_digit.to_string() {
+                return Err(ParseError::new(format!(
+                    "la clé du code CPV {digits} est {}, pas « {check} »",
+                    entry.check_digit
+                )));
+            }
+        }
+        Ok(Self(digits.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The division: the first two digits.
+    pub fn division(&self) -> &str {
+        &self.0[..2]
+    }
+
+    /// The first `digits` digits, the family key of pooling.
+    pub fn prefix(&self, digits: usize) -> &str {
+        &self.0[..digits.min(8)]
+    }
+
+    /// Works (CPV division 45) follow their own thresholds.
+    pub fn is_works(&self) -> bool {
+        self.division() == "45"
+    }
+}
+
+impl fmt::Display for CpvCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_has_every_code() {
+        let catalog = CpvCatalog::embedded();
+        assert_eq!(catalog.len(), 9454);
+        let entry = catalog.get("33141000").unwrap();
+        assert_eq!(entry.check_digit, 0);
+        assert_eq!(entry.parent_code8.as_deref(), Some("33140000"));
+        assert!(entry.label_fr.contains("médicaux"), "{}", entry.label_fr);
+    }
+
+    #[test]
+    fn parses_with_and_without_check_digit() {
+        let catalog = CpvCatalog::embedded();
+        let code = CpvCode::parse("03000000-1", catalog).unwrap();
+        assert_eq!(code.as_str(), "03000000");
+        assert_eq!(code.division(), "03");
+        assert!(CpvCode::parse(" 45112700 ", catalog).unwrap().is_works());
+    }
+
+    #[test]
+    fn refuses_wrong_check_digit_unknown_code_and_garbage() {
+        let catalog = CpvCatalog::embedded();
+        let err = CpvCode::parse("03000000-2", catalog).unwrap_err();
+        assert!(err.0.contains("clé"), "{err}");
+        let err = CpvCode::parse("99999999", catalog).unwrap_err();
+        assert!(err.0.contains("n'existe pas"), "{err}");
+        assert!(CpvCode::parse("0300000", catalog)
+            .unwrap_err()
+            .0
+            .contains("8 chiffres"));
+        assert!(CpvCode::parse("", catalog).unwrap_err().0.contains("vide"));
+    }
+}

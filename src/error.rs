@@ -1,0 +1,145 @@
+//! Error policy.
+//!
+//! - Every handler and service returns [`AppError`]. Its five variants are all a person or a
+//!   client system can act on; the HTTP status of each is decided here and nowhere else.
+//! - `Validation` names the field (or `row N: field`) and says in French what is wrong.
+//! - `Internal` keeps its cause for the log; the response says only that something failed and
+//!   gives the request's time, never the cause, a query or a path.
+//! - Pages render errors through `templates/pages/error.hbs`; the JSON API answers
+//!   `{"error": {"code", "message", "field"}}` (see `web::api_error`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("page ou ressource introuvable")]
+    NotFound,
+    #[error("accès refusé")]
+    Forbidden,
+    #[error("{field} : {message}")]
+    Validation { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("erreur interne")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AppError::Internal(cause.into())
+    }
+
+    /// A stable, machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::Forbidden => "forbidden",
+            AppError::Validation { .. } => "validation",
+            AppError::Conflict(_) => "conflict",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The message shown to people: the cause of an internal error is never part of it.
+    pub fn public_message(&self) -> String {
+        self.to_string()
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Validation { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The message with the whole cause chain: for logs and the command line, never for pages.
+    pub fn detailed(&self) -> String {
+        let mut chain = self.to_string();
+        if let AppError::Internal(cause) = self {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(cause.as_ref());
+            while let Some(s) = source {
+                chain.push_str(": ");
+                chain.push_str(&s.to_string());
+                source = s.source();
+            }
+        }
+        chain
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(_) = self {
+            tracing::error!(error = %self.detailed(), "internal error");
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::internal(e)
+    }
+}
+
+/// The message carried to the page renderer, which turns error responses into pages.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        let mut response = HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(self.public_message());
+        response
+            .extensions_mut()
+            .insert(ErrorMessage(self.public_message()));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = AppError::internal("relation \"needs\" does not exist at /var/lib/db");
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!err.public_message().contains("needs"));
+        let validation = AppError::validation("cpv", "le code CPV est vide");
+        assert_eq!(validation.public_message(), "cpv : le code CPV est vide");
+        assert_eq!(validation.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

@@ -1,0 +1,61 @@
+use clap::Parser;
+use groupement::cli::{Cli, Command};
+use groupement::{db, demo, Application, Settings};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("groupement: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("GROUPEMENT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let mut settings = Settings::from_env().map_err(|e| e.to_string())?;
+    match cli.command {
+        Command::Migrate => {
+            db::open(&settings.database_url).map_err(|e| e.to_string())?;
+            println!("database {:?} is up to date", settings.database_url);
+            Ok(())
+        }
+        Command::Serve { bind, demo } => {
+            if let Some(bind) = bind {
+                if std::env::var_os("GROUPEMENT_BASE_URL").is_none() {
+                    settings.base_url = format!("http://{bind}");
+                }
+                settings.bind = bind;
+            }
+            let pool = db::open(&settings.database_url).map_err(|e| e.to_string())?;
+            if demo {
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                match demo::seed_if_empty(&mut conn).map_err(|e| e.detailed())? {
+                    Some(summary) => println!("{summary}"),
+                    None => println!("demo: the database already has data, nothing seeded"),
+                }
+            }
+            serve(settings, pool)
+        }
+    }
+}
+
+#[actix_web::main]
+async fn serve(settings: Settings, pool: db::Pool) -> Result<(), String> {
+    let app = Application::build(settings, pool).map_err(|e| e.to_string())?;
+    println!("Groupement is serving at {}", app.url());
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,5 @@
+//! Use cases. Each takes the pool, runs in one transaction where it changes anything, and
+//! returns view models ready to render or serialise.
+
+pub mod health;
+pub mod public;

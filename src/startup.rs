@@ -1,0 +1,79 @@
+//! Builds the application from its settings: binds the listener (port 0 in tests), wires the
+//! shared state and the routes.
+
+use crate::db::Pool;
+use crate::web;
+use crate::Settings;
+use actix_web::dev::Server;
+use actix_web::{web::Data, App, HttpServer};
+use std::net::TcpListener;
+
+pub struct Application {
+    port: u16,
+    host: String,
+    server: Server,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
+    #[error("templates: {0}")]
+    Templates(String),
+}
+
+impl Application {
+    pub fn build(settings: Settings, pool: Pool) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        let templates = Data::new(web::templates::registry().map_err(StartError::Templates)?);
+        let pool = Data::new(pool);
+        let settings = Data::new(settings);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(web::page_errors())
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(pool.clone())
+                .app_data(templates.clone())
+                .app_data(settings.clone())
+                .configure(web::routes)
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            bind: address.to_string(),
+            source,
+        })?
+        .run();
+        Ok(Application {
+            port: address.port(),
+            host: address.ip().to_string(),
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server future, to spawn in tests.
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}

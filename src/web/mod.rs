@@ -1,0 +1,57 @@
+//! The HTTP layer: thin handlers that extract, call one service, and render.
+
+pub mod assets;
+pub mod health;
+pub mod nav;
+pub mod pages;
+pub mod templates;
+
+use crate::error::ErrorMessage;
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::web::{self, Data};
+use actix_web::HttpResponse;
+use handlebars::Handlebars;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(pages::home))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/static/{path:.*}", web::get().to(assets::serve))
+        .default_service(web::to(pages::not_found));
+}
+
+/// Paths answered in JSON, whose errors are never turned into pages.
+fn is_machine_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/healthz" || path.starts_with("/open-data/")
+}
+
+/// Turns every error response of a page into the error page, with the public message the
+/// handler gave (or the status's own) and nothing else.
+pub fn page_errors<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(render_error_page)
+}
+
+fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    if is_machine_path(res.request().path()) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = res
+        .response()
+        .extensions()
+        .get::<ErrorMessage>()
+        .map(|m| m.0.clone());
+    let body = res
+        .request()
+        .app_data::<Data<Handlebars<'static>>>()
+        .and_then(|hb| templates::render_error(hb, status, message).ok())
+        .unwrap_or_else(|| format!("Erreur {}", status.as_u16()));
+    let (req, _) = res.into_parts();
+    let response: HttpResponse<BoxBody> = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body);
+    let response: ServiceResponse<EitherBody<B>> =
+        ServiceResponse::new(req, response).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(response))
+}

@@ -1,0 +1,115 @@
+//! Handlebars templates, embedded in the binary and registered in strict mode: a missing
+//! variable is an error, not an empty string. Templates only display; view models come ready.
+
+use crate::error::AppError;
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use handlebars::Handlebars;
+use serde::Serialize;
+use serde_json::json;
+
+use super::nav::{nav_for, NavItem, Viewer};
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "templates/"]
+#[include = "*.hbs"]
+struct TemplateFiles;
+
+/// Registers every `templates/**/*.hbs` under its path without the extension
+/// (`pages/home`, `layouts/base`, `partials/nav`).
+pub fn registry() -> Result<Handlebars<'static>, String> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.set_dev_mode(false);
+    for path in TemplateFiles::iter() {
+        let file = TemplateFiles::get(&path).ok_or_else(|| format!("{path}: not embedded"))?;
+        let text = std::str::from_utf8(&file.data).map_err(|e| format!("{path}: {e}"))?;
+        let name = path.trim_end_matches(".hbs");
+        hb.register_template_string(name, text)
+            .map_err(|e| format!("{path}: {e}"))?;
+    }
+    Ok(hb)
+}
+
+/// What every page gets besides its own data.
+#[derive(Serialize)]
+struct PageContext<'a, T: Serialize> {
+    title: &'a str,
+    nav: Vec<NavItem>,
+    viewer: Option<&'a Viewer>,
+    data: T,
+}
+
+/// Renders a page inside the layout.
+pub fn render_page<T: Serialize>(
+    hb: &Handlebars<'static>,
+    template: &str,
+    title: &str,
+    current_path: &str,
+    viewer: Option<&Viewer>,
+    data: T,
+) -> Result<HttpResponse, AppError> {
+    let context = PageContext {
+        title,
+        nav: nav_for(viewer.map(|v| v.role), current_path),
+        viewer,
+        data,
+    };
+    let html = hb.render(template, &context).map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// The error page: status, a title for people, and the public message only.
+pub fn render_error(
+    hb: &Handlebars<'static>,
+    status: StatusCode,
+    message: Option<String>,
+) -> Result<String, handlebars::RenderError> {
+    let (title, default_message) = match status.as_u16() {
+        404 => (
+            "Page introuvable",
+            "Cette page n'existe pas ou n'est pas accessible.",
+        ),
+        403 => ("Accès refusé", "Vous n'avez pas accès à cette page."),
+        400..=499 => ("Requête refusée", "La requête n'a pas pu être traitée."),
+        _ => (
+            "Erreur du serveur",
+            "Une erreur inattendue s'est produite. Elle a été consignée ; réessayez dans un instant.",
+        ),
+    };
+    // The detailed message is kept for client errors only: a server error says nothing more.
+    let message = match status.is_server_error() {
+        true => default_message.to_string(),
+        false => message.unwrap_or_else(|| default_message.to_string()),
+    };
+    let context = PageContext {
+        title,
+        nav: nav_for(None, ""),
+        viewer: None,
+        data: json!({ "status": status.as_u16(), "message": message }),
+    };
+    hb.render("pages/error", &context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles_and_error_page_hides_details() {
+        let hb = registry().unwrap();
+        assert!(hb.has_template("layouts/base"));
+        let html = render_error(
+            &hb,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some("SQL: relation needs".into()),
+        )
+        .unwrap();
+        assert!(html.contains("Erreur du serveur"));
+        assert!(!html.contains("relation needs"));
+        let html = render_error(&hb, StatusCode::NOT_FOUND, None).unwrap();
+        assert!(html.contains("Page introuvable"));
+    }
+}

@@ -1,0 +1,95 @@
+use crate::both_backends;
+use diesel::prelude::*;
+use groupement::db::schema::{bids, lots, needs, organisations, suppliers, tenders, users};
+use groupement::domain::{verify_password, Siret};
+
+both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
+    let pool = app.pool.clone();
+    let summary = actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        let first = groupement::demo::seed_if_empty(&mut conn).unwrap();
+        let second = groupement::demo::seed_if_empty(&mut conn).unwrap();
+        assert!(second.is_none(), "the demo is seeded once");
+        first.unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(summary.suppliers > 50, "{summary}");
+    assert!(summary.needs > 150, "{summary}");
+
+    let mut conn = app.pool.get().unwrap();
+    let codes: Vec<String> = organisations::table
+        .select(organisations::code)
+        .order(organisations::code)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(codes, ["CHU", "DM", "GDH", "UB"]);
+    let statuses: Vec<String> = tenders::table
+        .select(tenders::status)
+        .order(tenders::reference)
+        .load(&mut conn)
+        .unwrap();
+    for stage in ["approving", "published", "closed"] {
+        assert!(
+            statuses.iter().any(|s| s == stage),
+            "no {stage} tender: {statuses:?}"
+        );
+    }
+
+    // Accounts follow the documented pattern and share the published password.
+    let (hash, role): (String, String) = users::table
+        .filter(users::email.eq("lead.chu@demo.groupement.fr"))
+        .select((users::password_hash, users::role))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(role, "lead");
+    assert!(verify_password(groupement::demo::DEMO_PASSWORD, &hash));
+    assert!(
+        users::table
+            .filter(users::email.eq("admin@demo.groupement.fr"))
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap()
+            == 1
+    );
+
+    // Suppliers are real companies: valid SIRET, located in a real commune, provenance stated.
+    let rows: Vec<(String, String, Option<String>)> = suppliers::table
+        .select((suppliers::siret, suppliers::postcode, suppliers::provenance))
+        .load(&mut conn)
+        .unwrap();
+    for (siret, postcode, provenance) in &rows {
+        assert!(Siret::parse(siret).is_ok(), "{siret}");
+        assert_eq!(postcode.len(), 5);
+        assert!(provenance.as_deref().unwrap_or_default().contains("DECP"));
+    }
+    let territorial = rows.iter().filter(|(_, p, _)| p.starts_with("21")).count();
+    assert!(territorial >= 5, "{territorial} suppliers in Côte-d'Or");
+    let underived: i64 = needs::table
+        .filter(needs::provenance.is_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(underived, 0);
+
+    // Bids exist only where the deadline has passed.
+    let bid_statuses: Vec<String> = bids::table
+        .inner_join(lots::table.inner_join(tenders::table))
+        .select(tenders::status)
+        .distinct()
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(bid_statuses, ["closed"]);
+    drop(conn);
+
+    let (status, _, body) = app.get("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("GRP-2027-001"),
+        "the published tender is listed"
+    );
+    assert!(
+        !body.contains("GRP-2027-002"),
+        "a tender being approved is not public"
+    );
+});

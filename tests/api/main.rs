@@ -1,0 +1,11 @@
+//! The integration test binary: the real server on port 0, a fresh database per test, on SQLite
+//! and — when `GROUPEMENT_TEST_POSTGRES_URL` is set — on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod demo;
+mod health;
+mod migrations;
+mod pages;
+mod startup;
