@@ -1,5 +1,5 @@
 use clap::Parser;
-use groupement::cli::{Cli, Command};
+use groupement::cli::{self, Cli, CliError, Command};
 use groupement::{db, demo, Application, Settings};
 use std::process::ExitCode;
 
@@ -8,9 +8,9 @@ fn main() -> ExitCode {
     init_tracing();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("groupement: {message}");
-            ExitCode::FAILURE
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(error.exit_code())
         }
     }
 }
@@ -25,15 +25,17 @@ fn init_tracing() {
         .init();
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    let mut settings = Settings::from_env().map_err(|e| e.to_string())?;
+fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
+        Command::Award(args) => cli::award::run(&args),
         Command::Migrate => {
+            let settings = Settings::from_env().map_err(|e| e.to_string())?;
             db::open(&settings.database_url).map_err(|e| e.to_string())?;
             println!("database {:?} is up to date", settings.database_url);
             Ok(())
         }
         Command::Serve { bind, demo } => {
+            let mut settings = Settings::from_env().map_err(|e| e.to_string())?;
             if let Some(bind) = bind {
                 if std::env::var_os("GROUPEMENT_BASE_URL").is_none() {
                     settings.base_url = format!("http://{bind}");
@@ -48,7 +50,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     None => println!("demo: the database already has data, nothing seeded"),
                 }
             }
-            serve(settings, pool)
+            serve(settings, pool).map_err(CliError::Fatal)
         }
     }
 }

@@ -2,4 +2,7 @@
 //! lots to bids. A library with no database, no web and no I/O beyond serde: the portal and the
 //! command line call it.
 
+pub mod award;
+pub mod generate;
+pub mod lp;
 pub mod procedure;

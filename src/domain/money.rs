@@ -111,7 +111,7 @@ impl fmt::Display for Cents {
         let euros = (abs / 100).to_string();
         let mut grouped = String::new();
         for (i, ch) in euros.chars().enumerate() {
-            if i > 0 && (euros.len() - i) % 3 == 0 {
+            if i > 0 && (euros.len() - i).is_multiple_of(3) {
                 grouped.push('\u{202f}');
             }
             grouped.push(ch);

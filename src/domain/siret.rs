@@ -22,7 +22,7 @@ impl Siret {
             )));
         }
         let valid = if digits.starts_with(LA_POSTE_SIREN) {
-            digits.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+            digits.bytes().map(|b| u32::from(b - b'0')).sum::<u32>().is_multiple_of(5)
         } else {
             luhn_valid(&digits)
         };
@@ -63,7 +63,7 @@ fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl fmt::Display for Siret {

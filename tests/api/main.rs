@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod cli_award;
 mod demo;
 mod health;
 mod migrations;

@@ -30,3 +30,22 @@ both_backends!(static_assets_are_served_from_the_binary, |app| {
     let (status, _, _) = app.get("/static/absent.js").await;
     assert_eq!(status, 404);
 });
+
+both_backends!(server_error_page_says_nothing_of_the_cause, |app| {
+    use diesel::connection::SimpleConnection;
+    // Break the database under the running server: the home page's query now fails.
+    app.pool
+        .get()
+        .unwrap()
+        .batch_execute("ALTER TABLE tenders RENAME TO tenders_elsewhere")
+        .unwrap();
+    let (status, content_type, body) = app.get("/").await;
+    assert_eq!(status, 500);
+    assert!(content_type.starts_with("text/html"));
+    assert!(body.contains("Erreur du serveur"));
+    for secret in ["tenders", "SQL", "diesel", "no such table", "relation"] {
+        assert!(!body.contains(secret), "the page leaks «{secret}»: {body}");
+    }
+    let (status, _, body) = app.get("/healthz").await;
+    assert_eq!(status, 200, "the database itself still answers: {body}");
+});

@@ -1,6 +1,44 @@
 //! The `groupement` command line.
 
+pub mod award;
+mod input;
+
+pub use award::AwardArgs;
+
 use clap::{Parser, Subcommand};
+use std::fmt;
+
+/// How a command failed: bad input (every problem listed, exit status 2, nothing written) or
+/// anything else (one line, exit status 1).
+#[derive(Debug)]
+pub enum CliError {
+    Input(Vec<String>),
+    Fatal(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Fatal(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Input(lines) => f.write_str(&lines.join("\n")),
+            CliError::Fatal(message) => write!(f, "groupement: {message}"),
+        }
+    }
+}
+
+impl From<String> for CliError {
+    fn from(message: String) -> Self {
+        CliError::Fatal(message)
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,4 +68,7 @@ pub enum Command {
     },
     /// Apply pending database migrations and load the reference tables.
     Migrate,
+    /// Award the lots of a tender from files: scores, ranks, the announced cap rule and the
+    /// other rule beside it. No database.
+    Award(AwardArgs),
 }

@@ -1,0 +1,104 @@
+//! Reading the command line's input files into solver types, with every bad row reported.
+
+use crate::files::{parse_decimal, Row, RowError, Table};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use std::path::Path;
+
+/// Reads a file and its columns, or says why not (`FILE: row N: field: message`).
+pub fn read_table(path: &Path, required: &[&str]) -> Result<Table, Vec<String>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| vec![format!("{}: cannot read the file: {e}", path.display())])?;
+    Table::read(&bytes, required).map_err(|errors| located(path, &errors))
+}
+
+/// Prefixes errors with the file they are in.
+pub fn located(path: &Path, errors: &[RowError]) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| format!("{}: {e}", path.display()))
+        .collect()
+}
+
+/// Collects the problems of one row's cells.
+pub struct Cells<'a> {
+    pub table: &'a Table,
+    pub row: &'a Row,
+    pub errors: &'a mut Vec<RowError>,
+}
+
+impl Cells<'_> {
+    fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .push(RowError::new(self.row.number, field, message));
+    }
+
+    /// A non-empty text cell.
+    pub fn text(&mut self, field: &str) -> Option<String> {
+        let value = self.table.cell(self.row, field);
+        if value.is_empty() {
+            self.fail(field, "empty");
+            return None;
+        }
+        Some(value.to_string())
+    }
+
+    /// A number within `range` (inclusive bounds written in the message).
+    pub fn number(&mut self, field: &str, min: f64, max: f64, exclusive_min: bool) -> Option<f64> {
+        let raw = self.table.cell(self.row, field);
+        match parse_decimal(raw) {
+            Err(message) => {
+                self.fail(field, message);
+                None
+            }
+            Ok(v) if (exclusive_min && v <= min) || v < min || v > max => {
+                let lower = if exclusive_min { "above" } else { "at least" };
+                let bound = if max.is_finite() {
+                    format!(" and at most {max}")
+                } else {
+                    String::new()
+                };
+                self.fail(field, format!("{v} must be {lower} {min}{bound}"));
+                None
+            }
+            Ok(v) => Some(v),
+        }
+    }
+
+    /// A moment in ISO 8601 (with a zone, or taken as UTC) or `JJ/MM/AAAA HH:MM`, returned as
+    /// `YYYY-MM-DDTHH:MM:SSZ` so that moments compare as text.
+    pub fn moment(&mut self, field: &str) -> Option<String> {
+        let raw = self.table.cell(self.row, field);
+        match parse_moment(raw) {
+            Some(m) => Some(m.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            None => {
+                self.fail(
+                    field,
+                    format!("« {raw} » is not a date and time (AAAA-MM-JJTHH:MM:SSZ or JJ/MM/AAAA HH:MM)"),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn parse_moment(raw: &str) -> Option<NaiveDateTime> {
+    if let Ok(with_zone) = DateTime::parse_from_rfc3339(raw) {
+        return Some(with_zone.with_timezone(&Utc).naive_utc());
+    }
+    const FORMATS: [&str; 6] = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+    ];
+    FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
+        .or_else(|| {
+            crate::domain::parse_date(raw)
+                .ok()
+                .and_then(|d: NaiveDate| d.and_hms_opt(0, 0, 0))
+        })
+}

@@ -1,0 +1,220 @@
+//! Reading the tables people bring: CSV as French spreadsheets write it (`;` or `,`, decimal
+//! comma, UTF-8 with or without BOM, or Windows-1252) and `.xlsx`. Every problem is reported as
+//! `row N: field: message`, N being the row number a spreadsheet shows (the header is row 1).
+
+mod decode;
+mod xlsx;
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// A problem in a file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(row: usize, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            row,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "row {}: {}: {}", self.row, self.field, self.message)
+    }
+}
+
+/// One data row: its spreadsheet row number and its cells.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub number: usize,
+    cells: Vec<String>,
+}
+
+/// A table with named columns.
+#[derive(Debug, Clone)]
+pub struct Table {
+    columns: HashMap<String, usize>,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// Reads CSV or, when the bytes are a zip archive (`.xlsx`), the first worksheet.
+    pub fn read(bytes: &[u8], required: &[&str]) -> Result<Table, Vec<RowError>> {
+        let records = if bytes.starts_with(b"PK\x03\x04") {
+            xlsx::records(bytes)?
+        } else {
+            csv_records(&decode::to_utf8(bytes))?
+        };
+        Table::from_records(records, required)
+    }
+
+    fn from_records(
+        records: Vec<(usize, Vec<String>)>,
+        required: &[&str],
+    ) -> Result<Table, Vec<RowError>> {
+        let mut records = records
+            .into_iter()
+            .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+        let Some((header_row, header)) = records.next() else {
+            return Err(vec![RowError::new(1, "header", "the file is empty")]);
+        };
+        let columns: HashMap<String, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (normalise_header(name), i))
+            .collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|name| !columns.contains_key(*name))
+            .collect();
+        if !missing.is_empty() {
+            return Err(vec![RowError::new(
+                header_row,
+                "header",
+                format!(
+                    "missing column(s) {}; expected {}",
+                    missing.join(", "),
+                    required.join(",")
+                ),
+            )]);
+        }
+        let rows: Vec<Row> = records
+            .map(|(number, cells)| Row { number, cells })
+            .collect();
+        if rows.is_empty() {
+            return Err(vec![RowError::new(
+                header_row + 1,
+                "file",
+                "no data row after the header",
+            )]);
+        }
+        Ok(Table { columns, rows })
+    }
+
+    /// The trimmed cell of `column` in `row` ("" when the row is short).
+    pub fn cell<'a>(&self, row: &'a Row, column: &str) -> &'a str {
+        self.columns
+            .get(column)
+            .and_then(|&i| row.cells.get(i))
+            .map(|c| c.trim())
+            .unwrap_or("")
+    }
+}
+
+fn normalise_header(name: &str) -> String {
+    name.trim().trim_start_matches('\u{feff}').to_lowercase()
+}
+
+/// Splits CSV text, choosing `;` or `,` from the header line.
+fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, Vec<RowError>> {
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = Vec::new();
+    for result in reader.records() {
+        match result {
+            Ok(record) => {
+                let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+                records.push((line, record.iter().map(str::to_string).collect()));
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                return Err(vec![RowError::new(
+                    line,
+                    "file",
+                    format!("unreadable CSV: {e}"),
+                )]);
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// A decimal number as spreadsheets write it: `1234.5`, `1234,5`, `1 234,5`, `1.234,5`.
+pub fn parse_decimal(text: &str) -> Result<f64, String> {
+    let compact: String = text
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '\u{a0}')
+        .collect();
+    if compact.is_empty() {
+        return Err("empty".into());
+    }
+    let normalised = match (compact.rfind('.'), compact.rfind(',')) {
+        (Some(dot), Some(comma)) if comma > dot => compact.replace('.', "").replace(',', "."),
+        (Some(_), Some(_)) => compact.replace(',', ""),
+        (None, Some(_)) => compact.replace(',', "."),
+        _ => compact,
+    };
+    match normalised.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!("« {} » is not a number", text.trim())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_csv_with_semicolons_and_decimal_commas() {
+        let text = "lot_id;value_eur\nL1;12 500,50\n\nL2;3000\n";
+        let table = Table::read(text.as_bytes(), &["lot_id", "value_eur"]).unwrap();
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.rows[0].number, 2);
+        assert_eq!(
+            table.rows[1].number, 4,
+            "blank lines keep the row numbers true"
+        );
+        let value = parse_decimal(table.cell(&table.rows[0], "value_eur")).unwrap();
+        assert!((value - 12_500.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn header_problems_are_reported_on_row_one() {
+        let err = Table::read(b"lot;value\nL1;3\n", &["lot_id", "value_eur"]).unwrap_err();
+        assert_eq!(
+            err[0].to_string(),
+            "row 1: header: missing column(s) lot_id, value_eur; expected lot_id,value_eur"
+        );
+        let err = Table::read(b"", &["lot_id"]).unwrap_err();
+        assert_eq!(err[0].to_string(), "row 1: header: the file is empty");
+        let err = Table::read(b"lot_id\n", &["lot_id"]).unwrap_err();
+        assert!(err[0].to_string().contains("no data row"));
+    }
+
+    #[test]
+    fn decimals_in_every_writing() {
+        for (text, value) in [
+            ("1234.5", 1234.5),
+            ("1234,5", 1234.5),
+            ("1 234,5", 1234.5),
+            ("1.234,5", 1234.5),
+            ("1,234.5", 1234.5),
+            ("-3", -3.0),
+        ] {
+            assert_eq!(parse_decimal(text), Ok(value), "{text}");
+        }
+        assert!(parse_decimal("douze").is_err());
+        assert!(parse_decimal("").is_err());
+        assert!(parse_decimal("inf").is_err());
+    }
+}
