@@ -128,15 +128,31 @@ fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, Vec<RowError>> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
+    // The reader's own line count skips blank lines, and a record's position is where the
+    // blank lines before it begin: the line a spreadsheet shows is found by counting the line
+    // breaks up to the record's first character, incrementally (records come in order).
+    let bytes = text.as_bytes();
+    let (mut cursor, mut line) = (0usize, 1usize);
+    let mut line_at = |byte: u64| {
+        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start >= cursor {
+            line += bytes[cursor..start].iter().filter(|&&b| b == b'\n').count();
+            cursor = start;
+        }
+        line
+    };
     let mut records = Vec::new();
     for result in reader.records() {
         match result {
             Ok(record) => {
-                let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
                 records.push((line, record.iter().map(str::to_string).collect()));
             }
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map(|p| line_at(p.byte())).unwrap_or(0);
                 return Err(vec![RowError::new(
                     line,
                     "file",
