@@ -2,6 +2,7 @@
 //! same instance on every machine (a SplitMix64 stream, no external randomness).
 
 use crate::award::{AwardLot, Bid};
+use crate::pooling::{Need, Supplier};
 
 /// A small, fast, portable pseudo-random stream.
 #[derive(Debug, Clone)]
@@ -79,6 +80,121 @@ pub fn award_instance(
         }
     }
     (lot_list, bids)
+}
+
+/// Real CPV classes (CPV 2008, `data/cpv_2008_fr_en.csv`) bought by hospitals, universities,
+/// housing offices and local authorities, with the units their needs are counted in.
+const CLASSES: [(&str, &[&str]); 56] = [
+    ("33140000", &["unité", "boîte"]), ("33190000", &["unité"]), ("33110000", &["unité"]),
+    ("33150000", &["unité"]), ("30160000", &["unité"]), ("30190000", &["unité", "carton"]),
+    ("30210000", &["unité"]), ("30230000", &["unité"]), ("39120000", &["unité"]),
+    ("39130000", &["unité"]), ("39220000", &["unité"]), ("39830000", &["litre", "unité"]),
+    ("44210000", &["forfait"]), ("45110000", &["forfait"]), ("45210000", &["forfait"]),
+    ("45260000", &["forfait", "m²"]), ("45310000", &["forfait"]), ("45320000", &["m²"]),
+    ("45330000", &["forfait"]), ("45410000", &["m²"]), ("45420000", &["forfait"]),
+    ("45440000", &["m²"]), ("45450000", &["forfait"]), ("50110000", &["forfait", "heure"]),
+    ("50310000", &["forfait"]), ("50410000", &["forfait"]), ("50710000", &["forfait", "heure"]),
+    ("65130000", &["m³"]), ("65310000", &["MWh"]), ("71220000", &["forfait"]),
+    ("71310000", &["forfait", "jour"]), ("71630000", &["forfait"]), ("72240000", &["jour"]),
+    ("72260000", &["jour", "forfait"]), ("72410000", &["forfait"]), ("79310000", &["forfait"]),
+    ("79340000", &["forfait"]), ("79410000", &["jour"]), ("79510000", &["heure"]),
+    ("79710000", &["heure", "forfait"]), ("79990000", &["forfait"]), ("80510000", &["jour"]),
+    ("90510000", &["tonne"]), ("90610000", &["forfait"]), ("90910000", &["heure", "m²"]),
+    ("90920000", &["forfait"]), ("34110000", &["unité"]), ("09130000", &["litre"]),
+    ("15110000", &["kg"]), ("15310000", &["kg"]), ("15810000", &["kg", "unité"]),
+    ("15890000", &["kg"]), ("15980000", &["litre"]), ("55210000", &["nuitée"]),
+    ("55520000", &["repas"]), ("64110000", &["forfait"]),
+];
+
+const BUYERS: [(&str, f64); 4] = [("CHU", 0.40), ("UB", 0.20), ("GDH", 0.15), ("DM", 0.25)];
+const TERRITORY_POSTCODES: [&str; 10] = [
+    "21000", "21200", "21300", "21800", "21121", "21160", "21500", "21400", "21140", "21700",
+];
+const ELSEWHERE_POSTCODES: [&str; 6] = ["75001", "69001", "25000", "71000", "39000", "13001"];
+const QUARTERS: [(&str, &str); 4] = [
+    ("2027-01-01", "2027-03-31"),
+    ("2027-04-01", "2027-06-30"),
+    ("2027-07-01", "2027-09-30"),
+    ("2027-10-01", "2027-12-31"),
+];
+
+fn log_uniform(rng: &mut SplitMix64, low: f64, high: f64) -> f64 {
+    (low.ln() + (high.ln() - low.ln()) * rng.unit()).exp()
+}
+
+/// A year of needs of the four members and a market of suppliers, half of them territorial:
+/// skewed towards some classes (a few large families, many small), values from €2k to €1.5M,
+/// 60 % for the whole year and 40 % for one quarter, 10 % not poolable.
+pub fn pooling_instance(seed: u64, needs: usize, suppliers: usize) -> (Vec<Need>, Vec<Supplier>) {
+    let mut rng = SplitMix64::new(seed);
+    let class_index = |rng: &mut SplitMix64| {
+        // Zipf-like: the first classes are chosen far more often.
+        let u = rng.unit();
+        ((CLASSES.len() as f64).powf(u) - 1.0) as usize % CLASSES.len()
+    };
+    let need_list = (0..needs)
+        .map(|k| {
+            let (cpv, units) = CLASSES[class_index(&mut rng)];
+            let unit = units[rng.below(units.len())];
+            let r = rng.unit();
+            let mut cumulative = 0.0;
+            let buyer = BUYERS
+                .iter()
+                .find(|(_, share)| {
+                    cumulative += share;
+                    r < cumulative
+                })
+                .map_or("DM", |b| b.0);
+            let value = log_uniform(&mut rng, 2_000.0, 1_500_000.0);
+            let quantity = (1 + rng.below(500)) as f64;
+            let (start, end) = if rng.unit() < 0.6 {
+                ("2027-01-01", "2027-12-31")
+            } else {
+                QUARTERS[rng.below(4)]
+            };
+            Need {
+                need_id: format!("N{k:06}"),
+                buyer: buyer.into(),
+                cpv: cpv.into(),
+                title: format!("Besoin {k}"),
+                quantity,
+                unit: unit.into(),
+                unit_price_eur: (value / quantity * 100.0).round() / 100.0,
+                delivery_postcode: "21000".into(),
+                window_start: start.into(),
+                window_end: end.into(),
+                poolable: rng.unit() >= 0.1,
+            }
+        })
+        .collect();
+    let supplier_list = (0..suppliers)
+        .map(|k| {
+            let territorial = rng.unit() < 0.5;
+            let postcode = if territorial {
+                TERRITORY_POSTCODES[rng.below(TERRITORY_POSTCODES.len())]
+            } else {
+                ELSEWHERE_POSTCODES[rng.below(ELSEWHERE_POSTCODES.len())]
+            };
+            let interests = (0..1 + rng.below(3))
+                .map(|_| {
+                    let cpv = CLASSES[class_index(&mut rng)].0;
+                    // One interest in ten is a whole division.
+                    let digits = if rng.unit() < 0.1 { 2 } else { 4 };
+                    cpv[..digits].to_string()
+                })
+                .collect();
+            Supplier {
+                supplier_id: format!("S{k:05}"),
+                siret: String::new(),
+                name: format!("Fournisseur {k}"),
+                postcode: postcode.into(),
+                cpv_prefixes: interests,
+                annual_capacity_eur: (log_uniform(&mut rng, 50_000.0, 5_000_000.0) / 1000.0).round() * 1000.0,
+                sme: rng.unit() < 0.7,
+            }
+        })
+        .collect();
+    (need_list, supplier_list)
 }
 
 #[cfg(test)]

@@ -5,4 +5,5 @@
 pub mod award;
 pub mod generate;
 pub mod lp;
+pub mod pooling;
 pub mod procedure;

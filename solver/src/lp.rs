@@ -1,7 +1,9 @@
 //! The MILP back end: HiGHS by default (feature `highs`), the pure-Rust microlp as a fallback
-//! (feature `microlp`) for machines without CMake. Models are written once against good_lp.
+//! (feature `microlp`) for machines without CMake. Models are written once against good_lp;
+//! with HiGHS the solve itself goes through the `highs` crate so that the dual bound and the
+//! gap, which good_lp does not expose, can be reported.
 
-use good_lp::{Constraint, Expression, ProblemVariables, Solution, SolverModel};
+use good_lp::{Constraint, Expression, ProblemVariables, SolverModel, Variable};
 
 /// Why a model could not be solved.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -10,21 +12,30 @@ pub enum LpError {
     Infeasible,
     #[error("the model is unbounded")]
     Unbounded,
+    #[error("no feasible solution was found within the time limit")]
+    NoSolution,
     #[error("solver failure: {0}")]
     Other(String),
 }
 
-/// The values of the variables at the solution, and whether the solver proved optimality.
+/// The values of the variables at the solution, what the solver proved, and its bound.
+#[derive(Debug, Clone)]
 pub struct LpSolution {
     pub values: Vec<f64>,
     pub optimal: bool,
+    /// The solver's objective value (without any constant term of the expression).
+    pub objective: f64,
+    /// The best bound on the objective the solver proved (equal to it when optimal).
+    pub bound: f64,
 }
 
 /// Options of one solve.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LpOptions {
     pub time_limit_seconds: f64,
-    pub relative_gap: f32,
+    pub relative_gap: f64,
+    /// A starting point: values of the variables in order, when known feasible.
+    pub start: Option<Vec<f64>>,
 }
 
 impl Default for LpOptions {
@@ -32,70 +43,115 @@ impl Default for LpOptions {
         Self {
             time_limit_seconds: 30.0,
             relative_gap: 1e-6,
+            start: None,
         }
     }
 }
 
 /// Maximises `objective` under `constraints`; returns the values of `variables` in order.
+/// `variables` must be every variable of `vars`, in creation order.
 pub fn maximise(
     vars: ProblemVariables,
-    variables: &[good_lp::Variable],
+    variables: &[Variable],
     objective: Expression,
     constraints: Vec<Constraint>,
     options: LpOptions,
 ) -> Result<LpSolution, LpError> {
-    let problem = vars.maximise(objective);
-    solve(problem, variables, constraints, options)
+    let problem = vars.maximise(objective.clone());
+    solve(problem, &objective, variables, constraints, options)
 }
 
 #[cfg(feature = "highs")]
 fn solve(
     problem: good_lp::variable::UnsolvedProblem,
-    variables: &[good_lp::Variable],
+    _objective: &Expression,
+    variables: &[Variable],
     constraints: Vec<Constraint>,
     options: LpOptions,
 ) -> Result<LpSolution, LpError> {
-    let mut model = problem
-        .using(good_lp::solvers::highs::highs)
-        .set_threads(1)
-        .set_time_limit(options.time_limit_seconds)
-        .set_option("random_seed", 0);
-    model = model
-        .set_mip_rel_gap(options.relative_gap)
-        .map_err(|e| LpError::Other(e.to_string()))?;
+    use highs::HighsModelStatus as S;
+    let mut model = problem.using(good_lp::solvers::highs::highs);
     for c in constraints {
         model.add_constraint(c);
     }
-    let solution = model.solve().map_err(map_error)?;
-    let optimal = matches!(solution.status(), good_lp::solvers::SolutionStatus::Optimal);
+    let mut highs_model = model
+        .try_into_inner()
+        .map_err(|e| LpError::Other(e.to_string()))?;
+    highs_model.make_quiet();
+    // One thread and a fixed seed: the same model gives the same answer every time.
+    let settings = [
+        highs_model.try_set_option("threads", 1),
+        highs_model.try_set_option("random_seed", 0),
+        highs_model.try_set_option("time_limit", options.time_limit_seconds),
+        highs_model.try_set_option("mip_rel_gap", options.relative_gap),
+    ];
+    if settings.iter().any(Result::is_err) {
+        return Err(LpError::Other("HiGHS refused an option".into()));
+    }
+    if let Some(start) = &options.start {
+        highs_model.set_solution(Some(start.as_slice()), None, None, None);
+    }
+    let solved = highs_model
+        .try_solve()
+        .map_err(|e| LpError::Other(format!("{e:?}")))?;
+    let optimal = match solved.status() {
+        S::Optimal => true,
+        S::ReachedTimeLimit
+        | S::ReachedSolutionLimit
+        | S::ReachedInterrupt
+        | S::ReachedIterationLimit
+        | S::ReachedMemoryLimit
+        | S::ObjectiveBound
+        | S::ObjectiveTarget => false,
+        S::Infeasible | S::UnboundedOrInfeasible => return Err(LpError::Infeasible),
+        S::Unbounded => return Err(LpError::Unbounded),
+        other => return Err(LpError::Other(format!("{other:?}"))),
+    };
+    if solved.primal_solution_status() != highs::HighsSolutionStatus::Feasible {
+        return Err(LpError::NoSolution);
+    }
+    let objective = solved.objective_value();
+    let bound = solved
+        .double_info_value(c"mip_dual_bound")
+        .ok()
+        .filter(|b| b.is_finite())
+        .unwrap_or(objective);
+    // HiGHS columns are good_lp's variables in creation order, which `variables` lists.
+    let mut values = solved.get_solution().columns().to_vec();
+    values.truncate(variables.len());
     Ok(LpSolution {
-        values: variables.iter().map(|v| solution.value(*v)).collect(),
+        values,
         optimal,
+        objective,
+        // A pure LP (no integer column) reports no MIP bound: its optimum is its bound.
+        bound: if optimal { bound.max(objective) } else { bound },
     })
 }
 
 #[cfg(all(feature = "microlp", not(feature = "highs")))]
 fn solve(
     problem: good_lp::variable::UnsolvedProblem,
-    variables: &[good_lp::Variable],
+    objective: &Expression,
+    variables: &[Variable],
     constraints: Vec<Constraint>,
     _options: LpOptions,
 ) -> Result<LpSolution, LpError> {
+    use good_lp::Solution;
     let mut model = problem.using(good_lp::solvers::microlp::microlp);
     for c in constraints {
         model.add_constraint(c);
     }
-    let solution = model.solve().map_err(map_error)?;
-    Ok(LpSolution {
-        values: variables.iter().map(|v| solution.value(*v)).collect(),
-        optimal: true,
-    })
-}
-
-fn map_error(e: good_lp::ResolutionError) -> LpError {
-    match e {
+    let solution = model.solve().map_err(|e| match e {
         good_lp::ResolutionError::Infeasible => LpError::Infeasible,
         good_lp::ResolutionError::Unbounded => LpError::Unbounded,
         other => LpError::Other(other.to_string()),
-    }
+    })?;
+    let values: Vec<f64> = variables.iter().map(|v| solution.value(*v)).collect();
+    let value = objective.eval_with(&solution);
+    Ok(LpSolution {
+        values,
+        optimal: true,
+        objective: value,
+        bound: value,
+    })
 }

@@ -1,0 +1,147 @@
+//! Solving one family: the cases the structure settles at once, the MILP when the family is
+//! small enough for the time limit, and the heuristic with a true bound otherwise.
+
+use super::bound;
+use super::heuristic;
+use super::instance::{Need, Params};
+use super::milp;
+use super::score::LotScorer;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Families whose model has more assignment variables than this are planned by the heuristic
+/// alone (with a relaxation bound): the MILP would not prove much within the time limit.
+pub const MILP_MAX_ASSIGNMENTS: usize = 6_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Optimal,
+    TimeLimited,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// One lot, proved optimal by the structure (superadditive curve, no cap).
+    ClosedForm,
+    Milp,
+    Heuristic,
+}
+
+#[derive(Debug, Clone)]
+pub struct FamilySolution {
+    pub lots: Vec<Vec<usize>>,
+    pub objective: f64,
+    pub bound: f64,
+    pub status: Status,
+    pub method: Method,
+    pub seconds: f64,
+}
+
+pub fn objective(lots: &[Vec<usize>], needs: &[Need], scorer: &LotScorer) -> f64 {
+    lots.iter()
+        .map(|lot| scorer.score(lot.iter().map(|&i| needs[i].value_cents()).sum()))
+        .sum()
+}
+
+fn windows_share_a_day(needs: &[Need], members: &[usize]) -> bool {
+    let latest_start = members.iter().map(|&i| &needs[i].window_start).max();
+    let earliest_end = members.iter().map(|&i| &needs[i].window_end).min();
+    matches!((latest_start, earliest_end), (Some(s), Some(e)) if s <= e)
+}
+
+pub fn solve_family(needs: &[Need], members: &[usize], scorer: &LotScorer, params: &Params) -> FamilySolution {
+    let started = Instant::now();
+    let max_lot = params.max_lot_value.map(|m| (m * 100.0).round() as i64);
+    let superadditive = scorer.curve.is_superadditive();
+    let values: Vec<i64> = members.iter().map(|&i| needs[i].value_cents()).collect();
+    let total: i64 = values.iter().sum();
+    let finish = |lots: Vec<Vec<usize>>, bound: f64, method: Method| {
+        let objective = objective(&lots, needs, scorer);
+        let bound = bound.max(objective);
+        let gap = relative_gap(objective, bound);
+        FamilySolution {
+            lots,
+            objective,
+            bound,
+            status: if gap <= params.relative_gap { Status::Optimal } else { Status::TimeLimited },
+            method,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    };
+    // Merging lots never hurts a superadditive curve without a cap: when no two needs can be
+    // in distinct local lots worth keeping apart (everything fits one local lot, or nothing is
+    // local), a family whose windows share a day is one lot.
+    let nothing_local = scorer.c_cents == 0 || values.iter().all(|&v| v > scorer.c_cents);
+    if members.len() == 1
+        || (superadditive && max_lot.is_none() && windows_share_a_day(needs, members) && (total <= scorer.c_cents || nothing_local))
+    {
+        let lots = vec![members.to_vec()];
+        let value = objective(&lots, needs, scorer);
+        return finish(lots, value, Method::ClosedForm);
+    }
+    let start = heuristic::plan(needs, members, scorer, max_lot);
+    let local_eligible: i64 = values.iter().filter(|&&v| v <= scorer.c_cents).sum();
+    let relaxation = if superadditive && max_lot.is_none() {
+        bound::split_bound(scorer, total, local_eligible)
+    } else {
+        bound::ratio_bound(scorer, total)
+    };
+    if milp::size(needs, members, scorer, max_lot, superadditive) <= MILP_MAX_ASSIGNMENTS {
+        let oversized: f64 = members
+            .iter()
+            .filter(|&&i| max_lot.is_some_and(|m| needs[i].value_cents() > m))
+            .map(|&i| scorer.score(needs[i].value_cents()))
+            .sum();
+        let solved = milp::solve(
+            needs,
+            members,
+            scorer,
+            max_lot,
+            superadditive,
+            &start,
+            params.family_time_limit_seconds,
+            params.relative_gap,
+        );
+        if let Ok(milp_plan) = solved {
+            if is_partition(&milp_plan.lots, members, needs) {
+                let milp_objective = objective(&milp_plan.lots, needs, scorer);
+                let bound = (milp_plan.bound + oversized).min(relaxation.max(milp_objective));
+                let best = if milp_objective + 1e-9 >= objective(&start, needs, scorer) { milp_plan.lots } else { start };
+                return finish(canonical(best), bound, Method::Milp);
+            }
+        }
+    }
+    finish(canonical(start), relaxation, Method::Heuristic)
+}
+
+pub fn relative_gap(objective: f64, bound: f64) -> f64 {
+    let difference = (bound - objective).max(0.0);
+    if difference <= 1e-9 {
+        0.0
+    } else {
+        difference / objective.abs().max(1e-9)
+    }
+}
+
+/// Every need once, windows pairwise overlapping inside each lot.
+fn is_partition(lots: &[Vec<usize>], members: &[usize], needs: &[Need]) -> bool {
+    let mut seen: Vec<usize> = lots.iter().flatten().copied().collect();
+    seen.sort_unstable();
+    let mut expected = members.to_vec();
+    expected.sort_unstable();
+    seen == expected
+        && lots.iter().all(|lot| {
+            lot.iter()
+                .all(|&a| lot.iter().all(|&b| needs[a].overlaps(&needs[b])))
+        })
+}
+
+fn canonical(mut lots: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
+    for lot in &mut lots {
+        lot.sort_unstable();
+    }
+    lots.sort();
+    lots
+}
