@@ -45,7 +45,11 @@ fn run(needs: &[Need], suppliers: &[Supplier], params: &Params) -> Plan {
 }
 
 fn lots_of(plan: &Plan) -> Vec<Vec<String>> {
-    let mut lots: Vec<Vec<String>> = plan.tenders.iter().flat_map(|t| t.lots.iter().map(|l| l.need_ids.clone())).collect();
+    let mut lots: Vec<Vec<String>> = plan
+        .tenders
+        .iter()
+        .flat_map(|t| t.lots.iter().map(|l| l.need_ids.clone()))
+        .collect();
     lots.sort();
     lots
 }
@@ -56,7 +60,11 @@ fn pooling_pays_when_no_local_supplier_could_take_the_lots() {
     let plan = run(&needs, &[], &Params::default());
     assert_eq!(lots_of(&plan), [["a", "b"]]);
     // g(300 000) = 6 480 + (300 000 − 216 000) × 63 520 / 784 000 = 13 285.71; minus one lot cost.
-    assert!((plan.kpis.pooled_objective - (13_285.714_285 - 3_000.0)).abs() < 0.01, "{:?}", plan.kpis);
+    assert!(
+        (plan.kpis.pooled_objective - (13_285.714_285 - 3_000.0)).abs() < 0.01,
+        "{:?}",
+        plan.kpis
+    );
     // Alone: 2 × (g(150 000) − 3 000) = 2 × (4 050 − 3 000).
     assert!((plan.kpis.baseline_objective - 2_100.0).abs() < 0.01);
     assert_eq!((plan.kpis.lots_before, plan.kpis.lots_after), (2, 1));
@@ -64,31 +72,59 @@ fn pooling_pays_when_no_local_supplier_could_take_the_lots() {
     assert_eq!(tender.coordinator, "CHU", "ties go to the first code");
     assert_eq!(tender.procedure, "formal", "300 k€ ≥ 216 k€");
     assert!(!tender.lots[0].local_accessible);
-    assert_eq!(plan.solver.families[0].status, groupement_solver::pooling::solve::Status::Optimal);
+    assert_eq!(
+        plan.solver.families[0].status,
+        groupement_solver::pooling::solve::Status::Optimal
+    );
 }
 
 #[test]
 fn the_local_bonus_keeps_lots_a_local_sme_can_take() {
     let needs = [year("a", "CHU", 150_000.0), year("b", "DM", 150_000.0)];
-    let suppliers = [local("s1", 200_000.0), local("s2", 200_000.0), local("s3", 90_000.0)];
+    let suppliers = [
+        local("s1", 200_000.0),
+        local("s2", 200_000.0),
+        local("s3", 90_000.0),
+    ];
     let plan = run(&needs, &suppliers, &Params::default());
     // Two local lots: 2 × (4 050 + 4 500 − 3 000) = 11 100 > one lot: 10 285.71.
     assert_eq!(lots_of(&plan), [vec!["a"], vec!["b"]]);
     assert!((plan.kpis.pooled_objective - 11_100.0).abs() < 0.01);
-    assert!(plan.tenders[0].lots.iter().all(|l| l.local_accessible && l.eligible_local_suppliers == 2));
+    assert!(plan.tenders[0]
+        .lots
+        .iter()
+        .all(|l| l.local_accessible && l.eligible_local_suppliers == 2));
     assert_eq!(plan.kpis.local_share_after, 1.0);
 }
 
 #[test]
 fn needs_whose_windows_do_not_overlap_never_share_a_lot() {
     let needs = [
-        need("q1", "CHU", "33141000", 200_000.0, "2027-01-01", "2027-03-31"),
-        need("q2", "DM", "33141000", 200_000.0, "2027-04-01", "2027-06-30"),
+        need(
+            "q1",
+            "CHU",
+            "33141000",
+            200_000.0,
+            "2027-01-01",
+            "2027-03-31",
+        ),
+        need(
+            "q2",
+            "DM",
+            "33141000",
+            200_000.0,
+            "2027-04-01",
+            "2027-06-30",
+        ),
         need("y", "UB", "33141000", 100_000.0, "2027-01-01", "2027-12-31"),
     ];
     let plan = run(&needs, &[], &Params::default());
     let lots = lots_of(&plan);
-    assert!(lots.iter().all(|l| !(l.contains(&"q1".to_string()) && l.contains(&"q2".to_string()))), "{lots:?}");
+    assert!(
+        lots.iter()
+            .all(|l| !(l.contains(&"q1".to_string()) && l.contains(&"q2".to_string()))),
+        "{lots:?}"
+    );
     assert_eq!(lots.len(), 2);
 }
 
@@ -103,15 +139,32 @@ fn a_single_buyer_gains_nothing_but_loses_nothing() {
 #[test]
 fn works_follow_their_own_thresholds_and_non_poolable_needs_stay_alone() {
     let mut needs = vec![
-        need("w1", "DM", "45112700", 2_000_000.0, "2027-01-01", "2027-12-31"),
-        need("w2", "GDH", "45112000", 1_500_000.0, "2027-01-01", "2027-12-31"),
+        need(
+            "w1",
+            "DM",
+            "45112700",
+            2_000_000.0,
+            "2027-01-01",
+            "2027-12-31",
+        ),
+        need(
+            "w2",
+            "GDH",
+            "45112000",
+            1_500_000.0,
+            "2027-01-01",
+            "2027-12-31",
+        ),
     ];
     let mut alone = year("s", "CHU", 80_000.0);
     alone.poolable = false;
     needs.push(alone);
     let plan = run(&needs, &[], &Params::default());
     let works = plan.tenders.iter().find(|t| t.family == "4511").unwrap();
-    assert_eq!(works.procedure, "adapted", "3.5 M€ of works is under 5.404 M€");
+    assert_eq!(
+        works.procedure, "adapted",
+        "3.5 M€ of works is under 5.404 M€"
+    );
     assert_eq!(plan.solo, ["s"]);
     assert_eq!(plan.tenders.len(), 1);
 }
@@ -122,9 +175,21 @@ fn a_bad_input_is_refused_with_every_problem() {
     bad.window_start = "2027-12-31".into();
     bad.window_end = "2027-01-01".into();
     bad.cpv = "3314".into();
-    let err = pool(&[bad, year("a", "DM", 1.0)], &[], &Params::default(), &|_, _| {}).unwrap_err();
+    let err = pool(
+        &[bad, year("a", "DM", 1.0)],
+        &[],
+        &Params::default(),
+        &|_, _| {},
+    )
+    .unwrap_err();
     let text = err.to_string();
-    for part in ["need 1: buyer", "need 1: cpv", "need 1: unit_price_eur", "need 1: window_start", "need 2: need_id"] {
+    for part in [
+        "need 1: buyer",
+        "need 1: cpv",
+        "need 1: unit_price_eur",
+        "need 1: window_start",
+        "need 2: need_id",
+    ] {
         assert!(text.contains(part), "{part} missing in {text}");
     }
 }
@@ -132,12 +197,29 @@ fn a_bad_input_is_refused_with_every_problem() {
 /// The best objective by enumerating every partition of a tiny family.
 fn brute_force(needs: &[Need], suppliers: &[Supplier], params: &Params) -> f64 {
     let probe = pool(needs, suppliers, params, &|_, _| {}).unwrap();
-    let c = probe.tenders.first().map_or(0.0, |t| t.lots[0].local_capacity_eur);
+    let c = probe
+        .tenders
+        .first()
+        .map_or(0.0, |t| t.lots[0].local_capacity_eur);
     let score = |lot: &[usize]| {
-        let v: f64 = lot.iter().map(|&i| (needs[i].quantity * needs[i].unit_price_eur * 100.0).round() / 100.0).sum();
-        params.curve.value(v) + if v <= c + 1e-9 { params.local_weight * v } else { 0.0 } - params.lot_cost
+        let v: f64 = lot
+            .iter()
+            .map(|&i| (needs[i].quantity * needs[i].unit_price_eur * 100.0).round() / 100.0)
+            .sum();
+        params.curve.value(v)
+            + if v <= c + 1e-9 {
+                params.local_weight * v
+            } else {
+                0.0
+            }
+            - params.lot_cost
     };
-    fn go(i: usize, lots: &mut Vec<Vec<usize>>, needs: &[Need], score: &dyn Fn(&[usize]) -> f64) -> f64 {
+    fn go(
+        i: usize,
+        lots: &mut Vec<Vec<usize>>,
+        needs: &[Need],
+        score: &dyn Fn(&[usize]) -> f64,
+    ) -> f64 {
         if i == needs.len() {
             return lots.iter().map(|l| score(l)).sum();
         }
@@ -158,21 +240,41 @@ fn brute_force(needs: &[Need], suppliers: &[Supplier], params: &Params) -> f64 {
 }
 
 fn tiny_family() -> impl Strategy<Value = (Vec<Need>, Vec<Supplier>)> {
-    let windows = ["2027-01-01/2027-12-31", "2027-01-01/2027-06-30", "2027-04-01/2027-09-30", "2027-10-01/2027-12-31"];
+    let windows = [
+        "2027-01-01/2027-12-31",
+        "2027-01-01/2027-06-30",
+        "2027-04-01/2027-09-30",
+        "2027-10-01/2027-12-31",
+    ];
     let need_strategy = (0usize..4, 1u32..60, 0usize..4);
-    (proptest::collection::vec(need_strategy, 1..7), proptest::collection::vec(1u32..40, 0..4)).prop_map(move |(raw, caps)| {
-        let buyers = ["CHU", "UB", "GDH", "DM"];
-        let needs = raw
-            .iter()
-            .enumerate()
-            .map(|(k, &(b, v, w))| {
-                let (start, end) = windows[w].split_once('/').unwrap();
-                need(&format!("n{k}"), buyers[b], "33141000", f64::from(v) * 10_000.0, start, end)
-            })
-            .collect();
-        let suppliers = caps.iter().enumerate().map(|(k, &c)| local(&format!("s{k}"), f64::from(c) * 25_000.0)).collect();
-        (needs, suppliers)
-    })
+    (
+        proptest::collection::vec(need_strategy, 1..7),
+        proptest::collection::vec(1u32..40, 0..4),
+    )
+        .prop_map(move |(raw, caps)| {
+            let buyers = ["CHU", "UB", "GDH", "DM"];
+            let needs = raw
+                .iter()
+                .enumerate()
+                .map(|(k, &(b, v, w))| {
+                    let (start, end) = windows[w].split_once('/').unwrap();
+                    need(
+                        &format!("n{k}"),
+                        buyers[b],
+                        "33141000",
+                        f64::from(v) * 10_000.0,
+                        start,
+                        end,
+                    )
+                })
+                .collect();
+            let suppliers = caps
+                .iter()
+                .enumerate()
+                .map(|(k, &c)| local(&format!("s{k}"), f64::from(c) * 25_000.0))
+                .collect();
+            (needs, suppliers)
+        })
 }
 
 proptest! {

@@ -2,8 +2,10 @@
 
 pub mod award;
 mod input;
+pub mod pool;
 
 pub use award::AwardArgs;
+pub use pool::PoolArgs;
 
 use clap::{Parser, Subcommand};
 use std::fmt;
@@ -68,6 +70,8 @@ pub enum Command {
     },
     /// Apply pending database migrations and load the reference tables.
     Migrate,
+    /// Plan the pooling of needs into joint tenders with lots, from files. No database.
+    Pool(PoolArgs),
     /// Award the lots of a tender from files: scores, ranks, the announced cap rule and the
     /// other rule beside it. No database.
     Award(AwardArgs),

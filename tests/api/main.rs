@@ -5,6 +5,7 @@
 mod helpers;
 
 mod cli_award;
+mod cli_pool;
 mod demo;
 mod health;
 mod migrations;

@@ -22,7 +22,11 @@ fn curve_at(breakpoints: &[(f64, f64)], v: f64) -> f64 {
 fn department(postcode: &str) -> String {
     let p = postcode.trim();
     if p.starts_with("20") {
-        return if p[2..3].parse::<u8>().unwrap_or(9) < 2 { "2A".into() } else { "2B".into() };
+        return if p[2..3].parse::<u8>().unwrap_or(9) < 2 {
+            "2A".into()
+        } else {
+            "2B".into()
+        };
     }
     if p.starts_with("97") || p.starts_with("98") {
         return p.chars().take(3).collect();
@@ -34,12 +38,21 @@ fn department(postcode: &str) -> String {
 fn local_capacities(prefix: &str, suppliers: &[Supplier], params: &Params) -> Vec<i64> {
     let mut caps: Vec<i64> = suppliers
         .iter()
-        .filter(|s| params.territory.iter().any(|t| t.trim() == department(&s.postcode)))
+        .filter(|s| {
+            params
+                .territory
+                .iter()
+                .any(|t| t.trim() == department(&s.postcode))
+        })
         .filter(|s| {
             s.cpv_prefixes.iter().any(|interest| {
                 let p = if interest.len() == 8 {
                     let t = interest.trim_end_matches('0');
-                    if t.len() < 2 { &interest[..2] } else { t }
+                    if t.len() < 2 {
+                        &interest[..2]
+                    } else {
+                        t
+                    }
                 } else {
                     interest.as_str()
                 };
@@ -53,98 +66,180 @@ fn local_capacities(prefix: &str, suppliers: &[Supplier], params: &Params) -> Ve
 }
 
 /// `Ok` when the plan follows DESIGN §4; otherwise every violation found.
-pub fn check_plan(needs: &[Need], suppliers: &[Supplier], params: &Params, plan: &Plan) -> Result<(), Vec<String>> {
+pub fn check_plan(
+    needs: &[Need],
+    suppliers: &[Supplier],
+    params: &Params,
+    plan: &Plan,
+) -> Result<(), Vec<String>> {
     let mut errors: Vec<String> = Vec::new();
     let by_id: HashMap<&str, &Need> = needs.iter().map(|n| (n.need_id.as_str(), n)).collect();
     let cents = |n: &Need| (n.quantity * n.unit_price_eur * 100.0).round() as i64;
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut capacity_cache: HashMap<String, Vec<i64>> = HashMap::new();
     let mut capacities = |prefix: &str| -> Vec<i64> {
-        capacity_cache.entry(prefix.to_string()).or_insert_with(|| local_capacities(prefix, suppliers, params)).clone()
+        capacity_cache
+            .entry(prefix.to_string())
+            .or_insert_with(|| local_capacities(prefix, suppliers, params))
+            .clone()
     };
-    let c_f = |caps: &[i64]| caps.get(params.local_min_bidders.saturating_sub(1)).copied().unwrap_or(0);
+    let c_f = |caps: &[i64]| {
+        caps.get(params.local_min_bidders.saturating_sub(1))
+            .copied()
+            .unwrap_or(0)
+    };
     let lot_score = |value: i64, c: i64, cpv: &str| -> f64 {
         let curve = params.curve_for(cpv).breakpoints().to_vec();
         let v = value as f64 / 100.0;
-        curve_at(&curve, v) + if value <= c { params.local_weight * v } else { 0.0 } - params.lot_cost
+        curve_at(&curve, v)
+            + if value <= c {
+                params.local_weight * v
+            } else {
+                0.0
+            }
+            - params.lot_cost
     };
     let mut objective = 0.0;
     let mut family_keys = BTreeSet::new();
     for tender in &plan.tenders {
         let unit_key = tender.unit.trim().to_lowercase();
         if !family_keys.insert((tender.family.clone(), unit_key.clone())) {
-            errors.push(format!("family {} / {} gives more than one tender", tender.family, tender.unit));
+            errors.push(format!(
+                "family {} / {} gives more than one tender",
+                tender.family, tender.unit
+            ));
         }
         let caps = capacities(&tender.family);
         let c = c_f(&caps);
         let mut buyers_value: BTreeMap<&str, i64> = BTreeMap::new();
         for (k, lot) in tender.lots.iter().enumerate() {
             if lot.lot as usize != k + 1 {
-                errors.push(format!("tender {}: lot numbered {} at position {}", tender.family, lot.lot, k + 1));
+                errors.push(format!(
+                    "tender {}: lot numbered {} at position {}",
+                    tender.family,
+                    lot.lot,
+                    k + 1
+                ));
             }
             let mut members = Vec::new();
             for id in &lot.need_ids {
                 *seen.entry(id.as_str()).or_default() += 1;
                 match by_id.get(id.as_str()) {
                     Some(need) => members.push(*need),
-                    None => errors.push(format!("lot {} of {}: unknown need {id}", lot.lot, tender.family)),
+                    None => errors.push(format!(
+                        "lot {} of {}: unknown need {id}",
+                        lot.lot, tender.family
+                    )),
                 }
             }
             for need in &members {
                 if !need.poolable {
-                    errors.push(format!("need {} is not poolable but is in a joint tender", need.need_id));
+                    errors.push(format!(
+                        "need {} is not poolable but is in a joint tender",
+                        need.need_id
+                    ));
                 }
-                if !need.cpv.starts_with(&tender.family) || tender.family.len() != params.family_digits {
-                    errors.push(format!("need {} (CPV {}) is not of family {}", need.need_id, need.cpv, tender.family));
+                if !need.cpv.starts_with(&tender.family)
+                    || tender.family.len() != params.family_digits
+                {
+                    errors.push(format!(
+                        "need {} (CPV {}) is not of family {}",
+                        need.need_id, need.cpv, tender.family
+                    ));
                 }
                 if need.unit.trim().to_lowercase() != unit_key {
-                    errors.push(format!("need {} has unit {} in a tender of unit {}", need.need_id, need.unit, tender.unit));
+                    errors.push(format!(
+                        "need {} has unit {} in a tender of unit {}",
+                        need.need_id, need.unit, tender.unit
+                    ));
                 }
                 *buyers_value.entry(need.buyer.as_str()).or_default() += cents(need);
             }
             for a in &members {
                 for b in &members {
                     if a.window_start > b.window_end {
-                        errors.push(format!("needs {} and {} share lot {} but their windows do not overlap", a.need_id, b.need_id, lot.lot));
+                        errors.push(format!(
+                            "needs {} and {} share lot {} but their windows do not overlap",
+                            a.need_id, b.need_id, lot.lot
+                        ));
                     }
                 }
             }
             let value: i64 = members.iter().map(|n| cents(n)).sum();
             if (lot.value_eur * 100.0 - value as f64).abs() > 0.5 {
-                errors.push(format!("lot {} of {}: value {} instead of {}", lot.lot, tender.family, lot.value_eur, value as f64 / 100.0));
+                errors.push(format!(
+                    "lot {} of {}: value {} instead of {}",
+                    lot.lot,
+                    tender.family,
+                    lot.value_eur,
+                    value as f64 / 100.0
+                ));
             }
             if lot.local_accessible != (value <= c) {
-                errors.push(format!("lot {} of {}: local_accessible is {} with value {} and C_f {}", lot.lot, tender.family, lot.local_accessible, value as f64 / 100.0, c as f64 / 100.0));
+                errors.push(format!(
+                    "lot {} of {}: local_accessible is {} with value {} and C_f {}",
+                    lot.lot,
+                    tender.family,
+                    lot.local_accessible,
+                    value as f64 / 100.0,
+                    c as f64 / 100.0
+                ));
             }
             let eligible = caps.iter().filter(|&&cap| cap >= value).count();
             if lot.eligible_local_suppliers != eligible {
-                errors.push(format!("lot {} of {}: {} eligible local suppliers instead of {eligible}", lot.lot, tender.family, lot.eligible_local_suppliers));
+                errors.push(format!(
+                    "lot {} of {}: {} eligible local suppliers instead of {eligible}",
+                    lot.lot, tender.family, lot.eligible_local_suppliers
+                ));
             }
             let curve = params.curve_for(&tender.family).breakpoints().to_vec();
             if (lot.savings_eur - curve_at(&curve, value as f64 / 100.0)).abs() > 0.01 {
-                errors.push(format!("lot {} of {}: savings {} instead of the curve's value", lot.lot, tender.family, lot.savings_eur));
+                errors.push(format!(
+                    "lot {} of {}: savings {} instead of the curve's value",
+                    lot.lot, tender.family, lot.savings_eur
+                ));
             }
             if let Some(max) = params.max_lot_value {
                 if members.len() > 1 && value as f64 / 100.0 > max + 1e-6 {
-                    errors.push(format!("lot {} of {}: value above max_lot_value", lot.lot, tender.family));
+                    errors.push(format!(
+                        "lot {} of {}: value above max_lot_value",
+                        lot.lot, tender.family
+                    ));
                 }
             }
             let buyers: BTreeSet<&str> = members.iter().map(|n| n.buyer.as_str()).collect();
-            if lot.buyers.iter().map(String::as_str).collect::<BTreeSet<_>>() != buyers {
-                errors.push(format!("lot {} of {}: buyers listed wrongly", lot.lot, tender.family));
+            if lot
+                .buyers
+                .iter()
+                .map(String::as_str)
+                .collect::<BTreeSet<_>>()
+                != buyers
+            {
+                errors.push(format!(
+                    "lot {} of {}: buyers listed wrongly",
+                    lot.lot, tender.family
+                ));
             }
             objective += lot_score(value, c, &tender.family);
         }
-        let top = buyers_value.iter().map(|(_, v)| *v).max().unwrap_or(0);
-        let coordinator_value = buyers_value.get(tender.coordinator.as_str()).copied().unwrap_or(-1);
+        let top = buyers_value.values().copied().max().unwrap_or(0);
+        let coordinator_value = buyers_value
+            .get(tender.coordinator.as_str())
+            .copied()
+            .unwrap_or(-1);
         if coordinator_value != top {
-            errors.push(format!("tender {}: coordinator {} does not have the largest value", tender.family, tender.coordinator));
+            errors.push(format!(
+                "tender {}: coordinator {} does not have the largest value",
+                tender.family, tender.coordinator
+            ));
         }
     }
     for id in &plan.solo {
         *seen.entry(id.as_str()).or_default() += 1;
         match by_id.get(id.as_str()) {
-            Some(need) if need.poolable => errors.push(format!("need {id} is poolable but left alone")),
+            Some(need) if need.poolable => {
+                errors.push(format!("need {id} is poolable but left alone"))
+            }
             Some(need) => {
                 let prefix: String = need.cpv.chars().take(params.family_digits).collect();
                 let c = c_f(&capacities(&prefix));
@@ -161,7 +256,10 @@ pub fn check_plan(needs: &[Need], suppliers: &[Supplier], params: &Params, plan:
         }
     }
     let tolerance = 1e-6 * objective.abs().max(1.0);
-    for (name, reported) in [("solver.objective", plan.solver.objective), ("kpis.pooled_objective", plan.kpis.pooled_objective)] {
+    for (name, reported) in [
+        ("solver.objective", plan.solver.objective),
+        ("kpis.pooled_objective", plan.kpis.pooled_objective),
+    ] {
         if (reported - objective).abs() > tolerance {
             errors.push(format!("{name} is {reported}, the lots give {objective}"));
         }
@@ -169,11 +267,22 @@ pub fn check_plan(needs: &[Need], suppliers: &[Supplier], params: &Params, plan:
     if plan.solver.bound + tolerance < plan.solver.objective {
         errors.push("the bound is below the objective".into());
     }
-    if params.max_lot_value.is_none() && plan.kpis.pooled_objective + tolerance < plan.kpis.baseline_objective {
-        errors.push(format!("pooling ({}) does worse than buying alone ({})", plan.kpis.pooled_objective, plan.kpis.baseline_objective));
+    if params.max_lot_value.is_none()
+        && plan.kpis.pooled_objective + tolerance < plan.kpis.baseline_objective
+    {
+        errors.push(format!(
+            "pooling ({}) does worse than buying alone ({})",
+            plan.kpis.pooled_objective, plan.kpis.baseline_objective
+        ));
     }
-    if (plan.kpis.savings_eur - (plan.kpis.pooled_objective - plan.kpis.baseline_objective)).abs() > tolerance {
+    if (plan.kpis.savings_eur - (plan.kpis.pooled_objective - plan.kpis.baseline_objective)).abs()
+        > tolerance
+    {
         errors.push("kpis.savings_eur is not the pooled minus the baseline objective".into());
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }

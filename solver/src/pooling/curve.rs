@@ -25,6 +25,15 @@ impl Default for SavingsCurve {
     }
 }
 
+/// The curve's value at `v` on its pieces (computed once by [`SavingsCurve::segments`]).
+pub fn value_on(segments: &[Segment], v: f64) -> f64 {
+    segments
+        .iter()
+        .find(|s| v <= s.to)
+        .or(segments.last())
+        .map_or(0.0, |s| s.at_from + s.slope * (v - s.from))
+}
+
 /// One linear piece: on `[from, to]` (to may be infinite), `g(V) = at_from + slope · (V − from)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Segment {
@@ -93,13 +102,7 @@ impl SavingsCurve {
 
     /// The expected discount of a lot of value `v` (EUR).
     pub fn value(&self, v: f64) -> f64 {
-        let segments = self.segments();
-        let segment = segments
-            .iter()
-            .find(|s| v <= s.to)
-            .or(segments.last())
-            .copied();
-        segment.map_or(0.0, |s| s.at_from + s.slope * (v - s.from))
+        value_on(&self.segments(), v)
     }
 
     /// Whether `g(V)/V` never decreases, which makes the curve superadditive

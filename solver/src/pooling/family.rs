@@ -64,13 +64,21 @@ impl LocalCapacity {
         let mut local: Vec<(i64, String)> = suppliers
             .iter()
             .filter(|s| is_territorial(s, params) && serves(s, prefix))
-            .map(|s| ((s.annual_capacity_eur * 100.0).round() as i64, s.supplier_id.clone()))
+            .map(|s| {
+                (
+                    (s.annual_capacity_eur * 100.0).round() as i64,
+                    s.supplier_id.clone(),
+                )
+            })
             .collect();
         local.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let c_cents = local
             .get(params.local_min_bidders.saturating_sub(1))
             .map_or(0, |s| s.0);
-        LocalCapacity { c_cents, suppliers: local }
+        LocalCapacity {
+            c_cents,
+            suppliers: local,
+        }
     }
 
     /// The territorial suppliers able to take a lot of this value.

@@ -60,7 +60,8 @@ fn total(bin: &[(usize, i64)]) -> i64 {
 
 /// Lots for one group of needs that share a day.
 fn group_plan(items: &[(usize, i64)], scorer: &LotScorer, max_lot: Option<i64>) -> Vec<Vec<usize>> {
-    let score = |lots: &[Vec<(usize, i64)>]| -> f64 { lots.iter().map(|l| scorer.score(total(l))).sum() };
+    let score =
+        |lots: &[Vec<(usize, i64)>]| -> f64 { lots.iter().map(|l| scorer.score(total(l))).sum() };
     let big_lots = |content: Vec<(usize, i64)>| -> Vec<Vec<(usize, i64)>> {
         match max_lot {
             _ if content.is_empty() => Vec::new(),
@@ -101,13 +102,145 @@ fn group_plan(items: &[(usize, i64)], scorer: &LotScorer, max_lot: Option<i64>) 
         .collect()
 }
 
-/// A plan for the family: its lots as sorted lists of need indices.
-pub fn plan(needs: &[Need], members: &[usize], scorer: &LotScorer, max_lot: Option<i64>) -> Vec<Vec<usize>> {
-    let mut lots = Vec::new();
-    for group in day_groups(needs, members) {
-        let items: Vec<(usize, i64)> = group.iter().map(|&i| (i, needs[i].value_cents())).collect();
-        lots.extend(group_plan(&items, scorer, max_lot));
+/// Window-aware best fit: each need, in the given order, joins the fullest lot whose needs all
+/// overlap it and that still has room, or opens a lot.
+fn best_fit_windows(needs: &[Need], order: &[usize], capacity: i64) -> Vec<Vec<usize>> {
+    let mut lots: Vec<(i64, Vec<usize>)> = Vec::new();
+    for &i in order {
+        let v = needs[i].value_cents();
+        let slot = lots
+            .iter_mut()
+            .filter(|(load, members)| {
+                load + v <= capacity && members.iter().all(|&j| needs[j].overlaps(&needs[i]))
+            })
+            .max_by_key(|(load, _)| *load);
+        match slot {
+            Some((load, members)) => {
+                *load += v;
+                members.push(i);
+            }
+            None => lots.push((v, vec![i])),
+        }
     }
-    lots.sort();
+    lots.into_iter().map(|(_, members)| members).collect()
+}
+
+/// Window-aware first fit: each need, in the given order, joins the first lot whose needs all
+/// overlap it and whose value stays within `capacity`, or opens a lot.
+fn first_fit_windows(needs: &[Need], order: &[usize], capacity: i64) -> Vec<Vec<usize>> {
+    let mut lots: Vec<(i64, Vec<usize>)> = Vec::new();
+    for &i in order {
+        let v = needs[i].value_cents();
+        let slot = lots.iter_mut().find(|(load, members)| {
+            load + v <= capacity && members.iter().all(|&j| needs[j].overlaps(&needs[i]))
+        });
+        match slot {
+            Some((load, members)) => {
+                *load += v;
+                members.push(i);
+            }
+            None => lots.push((v, vec![i])),
+        }
+    }
+    lots.into_iter().map(|(_, members)| members).collect()
+}
+
+/// Groups of needs sharing a day, chosen greedily by value: the day whose needs are worth the
+/// most forms the first group, and so on with the rest. With a superadditive curve, large lots
+/// gain from being few and large, which this favours over the fewest groups.
+pub fn heaviest_day_groups(needs: &[Need], members: &[usize]) -> Vec<Vec<usize>> {
+    let mut left: Vec<usize> = members.to_vec();
+    let mut groups = Vec::new();
+    while !left.is_empty() {
+        let mut days: Vec<&String> = left.iter().map(|&i| &needs[i].window_start).collect();
+        days.sort();
+        days.dedup();
+        let weight = |day: &String| -> i64 {
+            left.iter()
+                .filter(|&&i| needs[i].window_start <= *day && *day <= needs[i].window_end)
+                .map(|&i| needs[i].value_cents())
+                .sum()
+        };
+        let Some(best) = days
+            .iter()
+            .max_by(|a, b| weight(a).cmp(&weight(b)).then(b.cmp(a)))
+            .map(|d| (*d).clone())
+        else {
+            break;
+        };
+        let (group, rest): (Vec<usize>, Vec<usize>) = left
+            .iter()
+            .partition(|&&i| needs[i].window_start <= best && best <= needs[i].window_end);
+        groups.push(group);
+        left = rest;
+    }
+    groups
+}
+
+/// Large lots for needs no local lot takes: one per group sharing a day (or packed under the
+/// cap on lot value).
+fn large_lots(needs: &[Need], members: &[usize], max_lot: Option<i64>) -> Vec<Vec<usize>> {
+    let mut lots = Vec::new();
+    for group in heaviest_day_groups(needs, members) {
+        let items: Vec<(usize, i64)> = group.iter().map(|&i| (i, needs[i].value_cents())).collect();
+        let total: i64 = items.iter().map(|x| x.1).sum();
+        match max_lot {
+            Some(max) if total > max => lots.extend(
+                first_fit_decreasing(&items, max)
+                    .into_iter()
+                    .map(|bin| bin.into_iter().map(|x| x.0).collect::<Vec<usize>>()),
+            ),
+            _ => lots.push(group),
+        }
+    }
     lots
+}
+
+/// Candidate plans for the family, each a list of lots (need indices): by groups sharing a
+/// day, and by packing local lots across groups (a need for the whole year can fill a lot of
+/// one quarter), most constrained windows first or largest needs first.
+pub fn candidates(
+    needs: &[Need],
+    members: &[usize],
+    scorer: &LotScorer,
+    max_lot: Option<i64>,
+) -> Vec<Vec<Vec<usize>>> {
+    let mut by_groups = Vec::new();
+    for group in heaviest_day_groups(needs, members) {
+        let items: Vec<(usize, i64)> = group.iter().map(|&i| (i, needs[i].value_cents())).collect();
+        by_groups.extend(group_plan(&items, scorer, max_lot));
+    }
+    let mut plans = vec![by_groups];
+    let local_cap = max_lot.map_or(scorer.c_cents, |m| m.min(scorer.c_cents));
+    if local_cap > 0 {
+        let (small, large): (Vec<usize>, Vec<usize>) = members
+            .iter()
+            .partition(|&&i| needs[i].value_cents() <= local_cap);
+        let mut days: Vec<&String> = members.iter().map(|&i| &needs[i].window_start).collect();
+        days.sort();
+        days.dedup();
+        // How many of the family's days a need could be delivered on: fewer is more constrained.
+        let freedom = |i: usize| {
+            days.iter()
+                .filter(|d| needs[i].window_start <= ***d && ***d <= needs[i].window_end)
+                .count()
+        };
+        let mut largest_first = small.clone();
+        largest_first.sort_by(|&a, &b| {
+            needs[b]
+                .value_cents()
+                .cmp(&needs[a].value_cents())
+                .then(a.cmp(&b))
+        });
+        let mut constrained_first = largest_first.clone();
+        constrained_first.sort_by_key(|&i| freedom(i));
+        for order in [largest_first, constrained_first] {
+            for fit in [first_fit_windows, best_fit_windows] {
+                let mut plan = fit(needs, &order, local_cap);
+                plan.extend(large_lots(needs, &large, max_lot));
+                plans.push(plan);
+            }
+        }
+    }
+    plans
 }

@@ -80,6 +80,12 @@ pub struct Params {
     pub family_time_limit_seconds: f64,
     /// Relative gap at which a family's MILP may stop.
     pub relative_gap: f64,
+    /// Families whose model would have more assignment variables than this are planned by the
+    /// heuristic alone, with a relaxation bound.
+    pub milp_max_assignments: usize,
+    /// How many changes the local search of one family may evaluate (a count, so that plans
+    /// do not depend on the machine's speed).
+    pub search_budget: u64,
     /// The day whose thresholds apply (ISO); by default the earliest delivery day of each
     /// tender's needs.
     pub reference_date: Option<String>,
@@ -98,8 +104,10 @@ impl Default for Params {
             curve: SavingsCurve::default(),
             division_curves: BTreeMap::new(),
             buyers: BTreeMap::new(),
-            family_time_limit_seconds: 5.0,
+            family_time_limit_seconds: 2.0,
             relative_gap: 1e-4,
+            milp_max_assignments: 2_000,
+            search_budget: 50_000_000,
             reference_date: None,
             thresholds: ThresholdTable::default(),
         }
@@ -126,12 +134,18 @@ impl Params {
     pub fn validate(&self) -> Vec<String> {
         let mut errors = Vec::new();
         if !(1..=8).contains(&self.family_digits) {
-            errors.push(format!("family_digits: {} is not between 1 and 8", self.family_digits));
+            errors.push(format!(
+                "family_digits: {} is not between 1 and 8",
+                self.family_digits
+            ));
         }
         if self.local_min_bidders == 0 {
             errors.push("local_min_bidders: must be at least 1".into());
         }
-        for (name, value) in [("lot_cost", self.lot_cost), ("local_weight", self.local_weight)] {
+        for (name, value) in [
+            ("lot_cost", self.lot_cost),
+            ("local_weight", self.local_weight),
+        ] {
             if !(value.is_finite() && value >= 0.0) {
                 errors.push(format!("{name}: {value} must be a number ≥ 0"));
             }
@@ -168,7 +182,14 @@ pub struct InputError {
 
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}: {}", self.list, self.index + 1, self.field, self.message)
+        write!(
+            f,
+            "{} {}: {}: {}",
+            self.list,
+            self.index + 1,
+            self.field,
+            self.message
+        )
     }
 }
 
@@ -178,7 +199,12 @@ pub fn validate_input(needs: &[Need], suppliers: &[Supplier]) -> Vec<InputError>
     let mut ids = std::collections::HashSet::new();
     for (index, need) in needs.iter().enumerate() {
         let mut fail = |field, message: String| {
-            errors.push(InputError { list: "need", index, field, message })
+            errors.push(InputError {
+                list: "need",
+                index,
+                field,
+                message,
+            })
         };
         if need.need_id.trim().is_empty() {
             fail("need_id", "empty".into());
@@ -189,7 +215,10 @@ pub fn validate_input(needs: &[Need], suppliers: &[Supplier]) -> Vec<InputError>
             fail("buyer", "empty".into());
         }
         if need.cpv.len() != 8 || !need.cpv.bytes().all(|b| b.is_ascii_digit()) {
-            fail("cpv", format!("« {} » is not an 8-digit CPV code", need.cpv));
+            fail(
+                "cpv",
+                format!("« {} » is not an 8-digit CPV code", need.cpv),
+            );
         }
         if need.unit.trim().is_empty() {
             fail("unit", "empty".into());
@@ -198,27 +227,54 @@ pub fn validate_input(needs: &[Need], suppliers: &[Supplier]) -> Vec<InputError>
             fail("quantity", format!("{} must be above 0", need.quantity));
         }
         if !(need.unit_price_eur.is_finite() && need.unit_price_eur > 0.0) {
-            fail("unit_price_eur", format!("{} must be above 0", need.unit_price_eur));
+            fail(
+                "unit_price_eur",
+                format!("{} must be above 0", need.unit_price_eur),
+            );
         }
         if need.window_start > need.window_end {
-            fail("window_start", format!("starts {} after its end {}", need.window_start, need.window_end));
+            fail(
+                "window_start",
+                format!(
+                    "starts {} after its end {}",
+                    need.window_start, need.window_end
+                ),
+            );
         }
     }
     let mut supplier_ids = std::collections::HashSet::new();
     for (index, supplier) in suppliers.iter().enumerate() {
         let mut fail = |field, message: String| {
-            errors.push(InputError { list: "supplier", index, field, message })
+            errors.push(InputError {
+                list: "supplier",
+                index,
+                field,
+                message,
+            })
         };
         if supplier.supplier_id.trim().is_empty() {
             fail("supplier_id", "empty".into());
         } else if !supplier_ids.insert(supplier.supplier_id.as_str()) {
-            fail("supplier_id", format!("supplier {} appears twice", supplier.supplier_id));
+            fail(
+                "supplier_id",
+                format!("supplier {} appears twice", supplier.supplier_id),
+            );
         }
         if !(supplier.annual_capacity_eur.is_finite() && supplier.annual_capacity_eur >= 0.0) {
-            fail("annual_capacity_eur", format!("{} must be a number ≥ 0", supplier.annual_capacity_eur));
+            fail(
+                "annual_capacity_eur",
+                format!("{} must be a number ≥ 0", supplier.annual_capacity_eur),
+            );
         }
-        if supplier.cpv_prefixes.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
-            fail("cpv_prefixes", "CPV interests are digits separated by spaces".into());
+        if supplier
+            .cpv_prefixes
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            fail(
+                "cpv_prefixes",
+                "CPV interests are digits separated by spaces".into(),
+            );
         }
     }
     errors

@@ -28,14 +28,37 @@ struct Slot {
 }
 
 /// The number of y variables the model of a family would have: a measure of its size.
-pub fn size(needs: &[Need], members: &[usize], scorer: &LotScorer, max_lot: Option<i64>, superadditive: bool) -> usize {
+/// One family's data, as the model sees it.
+#[derive(Clone, Copy)]
+pub struct FamilyModel<'a> {
+    pub needs: &'a [Need],
+    pub members: &'a [usize],
+    pub scorer: &'a LotScorer<'a>,
+    pub max_lot: Option<i64>,
+    pub superadditive: bool,
+}
+
+pub fn size(family: &FamilyModel) -> usize {
+    let FamilyModel {
+        needs,
+        members,
+        scorer,
+        max_lot,
+        superadditive,
+    } = *family;
     slots(needs, members, scorer, max_lot, superadditive)
         .iter()
         .map(|s| s.needs.len())
         .sum()
 }
 
-fn slots(needs: &[Need], members: &[usize], scorer: &LotScorer, max_lot: Option<i64>, superadditive: bool) -> Vec<Slot> {
+fn slots(
+    needs: &[Need],
+    members: &[usize],
+    scorer: &LotScorer,
+    max_lot: Option<i64>,
+    superadditive: bool,
+) -> Vec<Slot> {
     let mut days: Vec<&String> = members.iter().map(|&i| &needs[i].window_start).collect();
     days.sort();
     days.dedup();
@@ -56,10 +79,19 @@ fn slots(needs: &[Need], members: &[usize], scorer: &LotScorer, max_lot: Option<
             (false, _) => present.len(),
         };
         for _ in 0..big_count {
-            slots.push(Slot { day: day.clone(), local: false, cap_cents: big_cap, needs: present.clone() });
+            slots.push(Slot {
+                day: day.clone(),
+                local: false,
+                cap_cents: big_cap,
+                needs: present.clone(),
+            });
         }
         if local_cap > 0 {
-            let small: Vec<usize> = present.iter().copied().filter(|&i| needs[i].value_cents() <= local_cap).collect();
+            let small: Vec<usize> = present
+                .iter()
+                .copied()
+                .filter(|&i| needs[i].value_cents() <= local_cap)
+                .collect();
             let small_total: i64 = small.iter().map(|&i| needs[i].value_cents()).sum();
             let count = if superadditive {
                 ((2 * small_total / local_cap) as usize + 1).min(small.len())
@@ -67,7 +99,12 @@ fn slots(needs: &[Need], members: &[usize], scorer: &LotScorer, max_lot: Option<
                 small.len()
             };
             for _ in 0..count {
-                slots.push(Slot { day: day.clone(), local: true, cap_cents: local_cap.min(small_total), needs: small.clone() });
+                slots.push(Slot {
+                    day: day.clone(),
+                    local: true,
+                    cap_cents: local_cap.min(small_total),
+                    needs: small.clone(),
+                });
             }
         }
     }
@@ -81,14 +118,27 @@ fn place(plan: &[Vec<usize>], needs: &[Need], slots: &[Slot]) -> Option<Vec<Opti
     for (k, lot) in plan.iter().enumerate() {
         let day = lot.iter().map(|&i| needs[i].window_start.clone()).max()?;
         let value: i64 = lot.iter().map(|&i| needs[i].value_cents()).sum();
-        let local = slots.iter().any(|s| s.local && s.day == day && value <= s.cap_cents && lot.iter().all(|i| s.needs.contains(i)));
+        let local = slots.iter().any(|s| {
+            s.local
+                && s.day == day
+                && value <= s.cap_cents
+                && lot.iter().all(|i| s.needs.contains(i))
+        });
         lots.push((day, local, value, k));
     }
-    lots.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.3.cmp(&b.3)));
+    lots.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.2.cmp(&a.2))
+            .then(a.3.cmp(&b.3))
+    });
     let mut lot_of_slot = vec![None; slots.len()];
     for (day, local, value, k) in lots {
         let slot = (0..slots.len()).find(|&s| {
-            lot_of_slot[s].is_none() && slots[s].day == day && slots[s].local == local && value <= slots[s].cap_cents
+            lot_of_slot[s].is_none()
+                && slots[s].day == day
+                && slots[s].local == local
+                && value <= slots[s].cap_cents
         })?;
         lot_of_slot[slot] = Some(k);
     }
@@ -96,15 +146,18 @@ fn place(plan: &[Vec<usize>], needs: &[Need], slots: &[Slot]) -> Option<Vec<Opti
 }
 
 pub fn solve(
-    needs: &[Need],
-    members: &[usize],
-    scorer: &LotScorer,
-    max_lot: Option<i64>,
-    superadditive: bool,
+    family: &FamilyModel,
     start: &[Vec<usize>],
     time_limit_seconds: f64,
     relative_gap: f64,
 ) -> Result<MilpPlan, LpError> {
+    let FamilyModel {
+        needs,
+        members,
+        scorer,
+        max_lot,
+        superadditive,
+    } = *family;
     let slots = slots(needs, members, scorer, max_lot, superadditive);
     let placement = place(start, needs, &slots);
     let segments = scorer.curve.segments();
@@ -124,8 +177,13 @@ pub fn solve(
     let mut slot_values: Vec<Expression> = Vec::new();
     for (s, slot) in slots.iter().enumerate() {
         let started: Option<&Vec<usize>> = placement.as_ref().and_then(|p| p[s]).map(|k| &start[k]);
-        let start_value: i64 = started.map_or(0, |lot| lot.iter().map(|&i| needs[i].value_cents()).sum());
-        let (used, _) = add(&mut vars, variable().binary(), if started.is_some() { 1.0 } else { 0.0 });
+        let start_value: i64 =
+            started.map_or(0, |lot| lot.iter().map(|&i| needs[i].value_cents()).sum());
+        let (used, _) = add(
+            &mut vars,
+            variable().binary(),
+            if started.is_some() { 1.0 } else { 0.0 },
+        );
         objective -= scorer.lot_cost * used;
         let mut value = Expression::default();
         let mut choice = Expression::default();
@@ -134,12 +192,23 @@ pub fn solve(
         let mut start_piece_taken = false;
         for piece in segments.iter().filter(|p| p.from < ub) {
             let to = piece.to.min(ub);
-            let in_piece = started.is_some() && !start_piece_taken && start_euros >= piece.from && start_euros <= to;
+            let in_piece = started.is_some()
+                && !start_piece_taken
+                && start_euros >= piece.from
+                && start_euros <= to;
             if in_piece {
                 start_piece_taken = true;
             }
-            let (on, _) = add(&mut vars, variable().binary(), if in_piece { 1.0 } else { 0.0 });
-            let (amount, _) = add(&mut vars, variable().min(0.0).max(to), if in_piece { start_euros } else { 0.0 });
+            let (on, _) = add(
+                &mut vars,
+                variable().binary(),
+                if in_piece { 1.0 } else { 0.0 },
+            );
+            let (amount, _) = add(
+                &mut vars,
+                variable().min(0.0).max(to),
+                if in_piece { start_euros } else { 0.0 },
+            );
             constraints.push((amount - piece.from * on).geq(0.0));
             constraints.push((amount - to * on).leq(0.0));
             objective += (piece.at_from - piece.slope * piece.from) * on + piece.slope * amount;
@@ -154,7 +223,11 @@ pub fn solve(
         let mut ys = Vec::new();
         for &i in &slot.needs {
             let chosen = started.is_some_and(|lot| lot.contains(&i));
-            let (y, column) = add(&mut vars, variable().binary(), if chosen { 1.0 } else { 0.0 });
+            let (y, column) = add(
+                &mut vars,
+                variable().binary(),
+                if chosen { 1.0 } else { 0.0 },
+            );
             load += euros(needs[i].value_cents()) * y;
             constraints.push((y - used).leq(0.0));
             *need_rows.entry(i).or_default() += y;

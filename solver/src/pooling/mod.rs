@@ -6,6 +6,7 @@ pub mod check;
 pub mod curve;
 pub mod family;
 mod heuristic;
+mod improve;
 pub mod instance;
 mod milp;
 pub mod plan;
@@ -34,8 +35,15 @@ pub enum PoolError {
 }
 
 /// `C_f` and the territorial suppliers of every CPV prefix the needs use.
-pub fn local_capacities(needs: &[Need], suppliers: &[Supplier], params: &Params) -> BTreeMap<String, LocalCapacity> {
-    let mut prefixes: Vec<String> = needs.iter().map(|n| n.cpv.chars().take(params.family_digits).collect()).collect();
+pub fn local_capacities(
+    needs: &[Need],
+    suppliers: &[Supplier],
+    params: &Params,
+) -> BTreeMap<String, LocalCapacity> {
+    let mut prefixes: Vec<String> = needs
+        .iter()
+        .map(|n| n.cpv.chars().take(params.family_digits).collect())
+        .collect();
     prefixes.sort();
     prefixes.dedup();
     prefixes
@@ -66,7 +74,10 @@ pub fn pool(
     }
     let (families, solo) = families(needs, params);
     let capacities = local_capacities(needs, suppliers, params);
-    let empty = LocalCapacity { c_cents: 0, suppliers: Vec::new() };
+    let empty = LocalCapacity {
+        c_cents: 0,
+        suppliers: Vec::new(),
+    };
     let capacity_of = |prefix: &str| capacities.get(prefix).unwrap_or(&empty);
     let done = AtomicUsize::new(0);
     // Largest families first, so that the long solves do not start last.
@@ -76,7 +87,8 @@ pub fn pool(
         .into_par_iter()
         .map(|f| {
             let family = &families[f];
-            let scorer = LotScorer::new(params, &family.prefix, capacity_of(&family.prefix).c_cents);
+            let scorer =
+                LotScorer::new(params, &family.prefix, capacity_of(&family.prefix).c_cents);
             let solution = solve::solve_family(needs, &family.needs, &scorer, params);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, families.len());
             (f, solution)

@@ -46,7 +46,12 @@ fn publication_name(publication: Publication) -> &'static str {
 
 /// The ruling for a tender of these needs, on the reference day (by default the earliest
 /// delivery day).
-fn ruling(needs: &[Need], members: &[usize], prefix: &str, params: &Params) -> Option<(ProcedureRuling, BuyerClass)> {
+fn ruling(
+    needs: &[Need],
+    members: &[usize],
+    prefix: &str,
+    params: &Params,
+) -> Option<(ProcedureRuling, BuyerClass)> {
     let class = BuyerClass::strictest(members.iter().map(|&i| params.buyer_class(&needs[i].buyer)));
     let day = params
         .reference_date
@@ -54,11 +59,18 @@ fn ruling(needs: &[Need], members: &[usize], prefix: &str, params: &Params) -> O
         .or_else(|| members.iter().map(|&i| needs[i].window_start.clone()).min())?;
     let total: i64 = members.iter().map(|&i| needs[i].value_cents()).sum();
     let thresholds = params.thresholds.in_force(&day)?;
-    Some((thresholds.rule(euros(total), Nature::of_cpv(prefix), class), class))
+    Some((
+        thresholds.rule(euros(total), Nature::of_cpv(prefix), class),
+        class,
+    ))
 }
 
 fn explanation(lot: &Lot, needs_count: usize, params: &Params) -> String {
-    let rate = if lot.value_eur > 0.0 { 100.0 * lot.savings_eur / lot.value_eur } else { 0.0 };
+    let rate = if lot.value_eur > 0.0 {
+        100.0 * lot.savings_eur / lot.value_eur
+    } else {
+        0.0
+    };
     let local = if lot.local_accessible {
         format!(
             "accessible aux entreprises du territoire : {} fournisseur(s) local(aux) du domaine peuvent le prendre (valeur ≤ C_f = {:.0} €, il en faut {})",
@@ -80,7 +92,11 @@ fn explanation(lot: &Lot, needs_count: usize, params: &Params) -> String {
         lot.savings_eur,
         rate,
         local,
-        if lot.small_lot { " ; petit lot (R2123-1 2°) : peut suivre les règles de la procédure adaptée" } else { "" }
+        if lot.small_lot {
+            " ; petit lot (R2123-1 2°) : peut suivre les règles de la procédure adaptée"
+        } else {
+            ""
+        }
     )
 }
 
@@ -94,7 +110,11 @@ fn tender(
     let scorer = LotScorer::new(params, &family.prefix, capacity.c_cents);
     let mut lots: Vec<&Vec<usize>> = solution.lots.iter().collect();
     let value_of = |lot: &[usize]| -> i64 { lot.iter().map(|&i| needs[i].value_cents()).sum() };
-    lots.sort_by(|a, b| value_of(b).cmp(&value_of(a)).then(a.first().cmp(&b.first())));
+    lots.sort_by(|a, b| {
+        value_of(b)
+            .cmp(&value_of(a))
+            .then(a.first().cmp(&b.first()))
+    });
     let mut by_buyer: BTreeMap<&str, i64> = BTreeMap::new();
     for &i in &family.needs {
         *by_buyer.entry(needs[i].buyer.as_str()).or_default() += needs[i].value_cents();
@@ -106,8 +126,22 @@ fn tender(
         .unwrap_or_default();
     let ruling = ruling(needs, &family.needs, &family.prefix, params);
     let lot_values: Vec<f64> = lots.iter().map(|l| euros(value_of(l))).collect();
-    let small = match (&ruling, params.thresholds.in_force(&params.reference_date.clone().unwrap_or_else(|| family.needs.iter().map(|&i| needs[i].window_start.clone()).min().unwrap_or_default()))) {
-        (Some((r, _)), Some(t)) => t.small_lots(&lot_values, Nature::of_cpv(&family.prefix), r.procedure),
+    let small = match (
+        &ruling,
+        params
+            .thresholds
+            .in_force(&params.reference_date.clone().unwrap_or_else(|| {
+                family
+                    .needs
+                    .iter()
+                    .map(|&i| needs[i].window_start.clone())
+                    .min()
+                    .unwrap_or_default()
+            })),
+    ) {
+        (Some((r, _)), Some(t)) => {
+            t.small_lots(&lot_values, Nature::of_cpv(&family.prefix), r.procedure)
+        }
         _ => vec![false; lots.len()],
     };
     let lots: Vec<Lot> = lots
@@ -135,7 +169,13 @@ fn tender(
         })
         .collect();
     let (procedure, publication, min_days, standstill_days, class) = match ruling {
-        Some((r, class)) => (r.procedure.code(), publication_name(r.publication), r.min_days, r.standstill_days, class_name(class)),
+        Some((r, class)) => (
+            r.procedure.code(),
+            publication_name(r.publication),
+            r.min_days,
+            r.standstill_days,
+            class_name(class),
+        ),
         None => ("adapted", "free", None, None, "sub_central"),
     };
     Tender {
@@ -162,10 +202,13 @@ pub fn assemble<'c>(
     capacity_of: &dyn Fn(&str) -> &'c LocalCapacity,
     seconds: f64,
 ) -> Plan {
-    let prefix_of = |i: usize| -> String { needs[i].cpv.chars().take(params.family_digits).collect() };
+    let prefix_of =
+        |i: usize| -> String { needs[i].cpv.chars().take(params.family_digits).collect() };
     let scorer_of = |prefix: &str| LotScorer::new(params, prefix, capacity_of(prefix).c_cents);
     let procedure_of = |members: &[usize], prefix: &str| -> String {
-        ruling(needs, members, prefix, params).map_or("adapted".to_string(), |(r, _)| r.procedure.code().to_string())
+        ruling(needs, members, prefix, params).map_or("adapted".to_string(), |(r, _)| {
+            r.procedure.code().to_string()
+        })
     };
     let mut after: Vec<Counted> = Vec::new();
     let mut before: Vec<Counted> = Vec::new();
@@ -177,7 +220,9 @@ pub fn assemble<'c>(
         let capacity = capacity_of(&family.prefix);
         let scorer = scorer_of(&family.prefix);
         after.extend(solution.lots.iter().map(|lot| count(lot, needs, &scorer)));
-        *procedures_after.entry(procedure_of(&family.needs, &family.prefix)).or_default() += 1;
+        *procedures_after
+            .entry(procedure_of(&family.needs, &family.prefix))
+            .or_default() += 1;
         // Buying alone: each buyer's needs of the family as one lot, split only where windows
         // force it (as few lots as possible).
         let mut by_buyer: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -185,8 +230,14 @@ pub fn assemble<'c>(
             by_buyer.entry(needs[i].buyer.as_str()).or_default().push(i);
         }
         for members in by_buyer.values() {
-            before.extend(day_groups(needs, members).iter().map(|lot| count(lot, needs, &scorer)));
-            *procedures_before.entry(procedure_of(members, &family.prefix)).or_default() += 1;
+            before.extend(
+                day_groups(needs, members)
+                    .iter()
+                    .map(|lot| count(lot, needs, &scorer)),
+            );
+            *procedures_before
+                .entry(procedure_of(members, &family.prefix))
+                .or_default() += 1;
         }
         tenders.push(tender(needs, params, family, solution, capacity));
         reports.push(FamilyReport {
@@ -218,20 +269,35 @@ pub fn assemble<'c>(
         if total_value == 0 {
             0.0
         } else {
-            lots.iter().filter(|l| l.local).map(|l| l.value).sum::<i64>() as f64 / total_value as f64
+            lots.iter()
+                .filter(|l| l.local)
+                .map(|l| l.value)
+                .sum::<i64>() as f64
+                / total_value as f64
         }
     };
     let pooled = sum(&after, &|l| l.score);
     let baseline = sum(&before, &|l| l.score);
-    let solo_score: f64 = solo.iter().map(|&i| scorer_of(&prefix_of(i)).score(needs[i].value_cents())).sum();
+    let solo_score: f64 = solo
+        .iter()
+        .map(|&i| scorer_of(&prefix_of(i)).score(needs[i].value_cents()))
+        .sum();
     let bound = solutions.iter().map(|s| s.bound).sum::<f64>() + solo_score;
-    let status = if solutions.iter().all(|s| s.status == Status::Optimal) { Status::Optimal } else { Status::TimeLimited };
+    let status = if solutions.iter().all(|s| s.status == Status::Optimal) {
+        Status::Optimal
+    } else {
+        Status::TimeLimited
+    };
     Plan {
         kpis: Kpis {
             baseline_objective: baseline,
             pooled_objective: pooled,
             savings_eur: pooled - baseline,
-            savings_pct: if total_value > 0 { 100.0 * (pooled - baseline) / euros(total_value) } else { 0.0 },
+            savings_pct: if total_value > 0 {
+                100.0 * (pooled - baseline) / euros(total_value)
+            } else {
+                0.0
+            },
             lots_before: before.len(),
             lots_after: after.len(),
             local_share_before: local_share(&before),
@@ -250,7 +316,11 @@ pub fn assemble<'c>(
             bound: bound.max(pooled),
             gap: relative_gap(pooled, bound.max(pooled)),
             seconds,
-            backend: if cfg!(feature = "highs") { "highs".into() } else { "microlp".into() },
+            backend: if cfg!(feature = "highs") {
+                "highs".into()
+            } else {
+                "microlp".into()
+            },
             families: reports,
         },
     }

@@ -1,7 +1,7 @@
 //! The value of a lot in the objective (DESIGN §4):
 //! `g(V) + local_weight · V · [V ≤ C_f] − lot_cost`.
 
-use super::curve::SavingsCurve;
+use super::curve::{value_on, SavingsCurve, Segment};
 use super::instance::Params;
 
 pub fn euros(cents: i64) -> f64 {
@@ -15,16 +15,24 @@ pub struct LotScorer<'a> {
     pub c_cents: i64,
     pub local_weight: f64,
     pub lot_cost: f64,
+    segments: Vec<Segment>,
 }
 
 impl<'a> LotScorer<'a> {
     pub fn new(params: &'a Params, cpv_prefix: &str, c_cents: i64) -> Self {
+        let curve = params.curve_for(cpv_prefix);
         Self {
-            curve: params.curve_for(cpv_prefix),
+            curve,
+            segments: curve.segments(),
             c_cents,
             local_weight: params.local_weight,
             lot_cost: params.lot_cost,
         }
+    }
+
+    /// The expected discount of a lot of this value (EUR).
+    pub fn savings(&self, value_cents: i64) -> f64 {
+        value_on(&self.segments, euros(value_cents))
     }
 
     pub fn is_local(&self, value_cents: i64) -> bool {
@@ -38,6 +46,6 @@ impl<'a> LotScorer<'a> {
         } else {
             0.0
         };
-        self.curve.value(v) + bonus - self.lot_cost
+        value_on(&self.segments, v) + bonus - self.lot_cost
     }
 }

@@ -3,15 +3,12 @@
 
 use super::bound;
 use super::heuristic;
+use super::improve;
 use super::instance::{Need, Params};
 use super::milp;
 use super::score::LotScorer;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
-
-/// Families whose model has more assignment variables than this are planned by the heuristic
-/// alone (with a relaxation bound): the MILP would not prove much within the time limit.
-pub const MILP_MAX_ASSIGNMENTS: usize = 6_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -51,7 +48,12 @@ fn windows_share_a_day(needs: &[Need], members: &[usize]) -> bool {
     matches!((latest_start, earliest_end), (Some(s), Some(e)) if s <= e)
 }
 
-pub fn solve_family(needs: &[Need], members: &[usize], scorer: &LotScorer, params: &Params) -> FamilySolution {
+pub fn solve_family(
+    needs: &[Need],
+    members: &[usize],
+    scorer: &LotScorer,
+    params: &Params,
+) -> FamilySolution {
     let started = Instant::now();
     let max_lot = params.max_lot_value.map(|m| (m * 100.0).round() as i64);
     let superadditive = scorer.curve.is_superadditive();
@@ -65,7 +67,11 @@ pub fn solve_family(needs: &[Need], members: &[usize], scorer: &LotScorer, param
             lots,
             objective,
             bound,
-            status: if gap <= params.relative_gap { Status::Optimal } else { Status::TimeLimited },
+            status: if gap <= params.relative_gap {
+                Status::Optimal
+            } else {
+                Status::TimeLimited
+            },
             method,
             seconds: started.elapsed().as_secs_f64(),
         }
@@ -75,40 +81,75 @@ pub fn solve_family(needs: &[Need], members: &[usize], scorer: &LotScorer, param
     // local), a family whose windows share a day is one lot.
     let nothing_local = scorer.c_cents == 0 || values.iter().all(|&v| v > scorer.c_cents);
     if members.len() == 1
-        || (superadditive && max_lot.is_none() && windows_share_a_day(needs, members) && (total <= scorer.c_cents || nothing_local))
+        || (superadditive
+            && max_lot.is_none()
+            && windows_share_a_day(needs, members)
+            && (total <= scorer.c_cents || nothing_local))
     {
         let lots = vec![members.to_vec()];
         let value = objective(&lots, needs, scorer);
         return finish(lots, value, Method::ClosedForm);
     }
-    let start = heuristic::plan(needs, members, scorer, max_lot);
+    // The two best constructions, each improved by local search; the better one stands.
+    let mut built: Vec<(f64, Vec<Vec<usize>>)> =
+        heuristic::candidates(needs, members, scorer, max_lot)
+            .into_iter()
+            .map(|plan| (objective(&plan, needs, scorer), plan))
+            .collect();
+    built.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let start = built
+        .into_iter()
+        .take(2)
+        .map(|(_, plan)| improve::improve(needs, plan, scorer, max_lot, params.search_budget))
+        .map(|plan| (objective(&plan, needs, scorer), plan))
+        .fold(
+            None::<(f64, Vec<Vec<usize>>)>,
+            |best, (value, plan)| match best {
+                Some((b, _)) if b >= value => best,
+                _ => Some((value, plan)),
+            },
+        )
+        .map(|(_, plan)| plan)
+        .unwrap_or_else(|| vec![members.to_vec()]);
     let local_eligible: i64 = values.iter().filter(|&&v| v <= scorer.c_cents).sum();
     let relaxation = if superadditive && max_lot.is_none() {
         bound::split_bound(scorer, total, local_eligible)
     } else {
         bound::ratio_bound(scorer, total)
     };
-    if milp::size(needs, members, scorer, max_lot, superadditive) <= MILP_MAX_ASSIGNMENTS {
+    let proved = relative_gap(objective(&start, needs, scorer), relaxation) <= params.relative_gap;
+    let model = milp::FamilyModel {
+        needs,
+        members,
+        scorer,
+        max_lot,
+        superadditive,
+    };
+    if !proved && milp::size(&model) <= params.milp_max_assignments {
         let oversized: f64 = members
             .iter()
             .filter(|&&i| max_lot.is_some_and(|m| needs[i].value_cents() > m))
             .map(|&i| scorer.score(needs[i].value_cents()))
             .sum();
         let solved = milp::solve(
-            needs,
-            members,
-            scorer,
-            max_lot,
-            superadditive,
+            &model,
             &start,
             params.family_time_limit_seconds,
             params.relative_gap,
         );
+        // The MILP's plan is taken only when proved optimal: a plan cut short by the clock
+        // would depend on the machine's speed. Its bound is kept either way.
         if let Ok(milp_plan) = solved {
             if is_partition(&milp_plan.lots, members, needs) {
                 let milp_objective = objective(&milp_plan.lots, needs, scorer);
                 let bound = (milp_plan.bound + oversized).min(relaxation.max(milp_objective));
-                let best = if milp_objective + 1e-9 >= objective(&start, needs, scorer) { milp_plan.lots } else { start };
+                let start_objective = objective(&start, needs, scorer);
+                let proved_optimal = relative_gap(milp_objective, bound) <= params.relative_gap;
+                let best = if proved_optimal && milp_objective > start_objective + 1e-9 {
+                    milp_plan.lots
+                } else {
+                    start
+                };
                 return finish(canonical(best), bound, Method::Milp);
             }
         }

@@ -1,0 +1,325 @@
+//! `groupement pool --needs FILE --suppliers FILE [--params FILE.toml] [--out plan.json]`
+
+use super::input::{located, read_table, Cells};
+use super::CliError;
+use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, Postcode, Siret};
+use crate::files::{RowError, Table};
+use groupement_solver::pooling::{pool, validate_input, Need, Params, Plan, PoolError, Supplier};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+const NEED_COLUMNS: [&str; 11] = [
+    "need_id",
+    "buyer",
+    "cpv",
+    "title",
+    "quantity",
+    "unit",
+    "unit_price_eur",
+    "delivery_postcode",
+    "window_start",
+    "window_end",
+    "poolable",
+];
+const SUPPLIER_COLUMNS: [&str; 7] = [
+    "supplier_id",
+    "siret",
+    "name",
+    "postcode",
+    "cpv_prefixes",
+    "annual_capacity_eur",
+    "sme",
+];
+
+#[derive(Debug, clap::Args)]
+pub struct PoolArgs {
+    /// Needs: need_id,buyer,cpv,title,quantity,unit,unit_price_eur,delivery_postcode,window_start,window_end,poolable.
+    #[arg(long)]
+    needs: PathBuf,
+    /// Suppliers: supplier_id,siret,name,postcode,cpv_prefixes,annual_capacity_eur,sme.
+    #[arg(long)]
+    suppliers: PathBuf,
+    /// Parameters (TOML): family_digits, territory, local_min_bidders, lot_cost, local_weight,
+    /// max_lot_value, curve, division_curves, [buyers], family_time_limit_seconds, …
+    #[arg(long)]
+    params: Option<PathBuf>,
+    /// Where to write plan.json (nothing is written when the input is refused).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// `oui/non`, `true/false`, `yes/no`, `1/0`, any case.
+pub fn parse_flag(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "oui" | "true" | "yes" | "1" | "o" | "vrai" => Some(true),
+        "non" | "false" | "no" | "0" | "n" | "faux" => Some(false),
+        _ => None,
+    }
+}
+
+fn flag(cells: &mut Cells, field: &str) -> Option<bool> {
+    let raw = cells.table.cell(cells.row, field);
+    let parsed = parse_flag(raw);
+    if parsed.is_none() {
+        cells.errors.push(RowError::new(
+            cells.row.number,
+            field,
+            format!("« {raw} » is not oui/non, true/false, yes/no or 1/0"),
+        ));
+    }
+    parsed
+}
+
+fn domain<T>(
+    cells: &mut Cells,
+    field: &str,
+    parsed: Result<T, crate::domain::ParseError>,
+) -> Option<T> {
+    parsed
+        .map_err(|e| {
+            cells
+                .errors
+                .push(RowError::new(cells.row.number, field, e.0))
+        })
+        .ok()
+}
+
+pub fn read_needs(table: &Table, errors: &mut Vec<RowError>) -> (Vec<Need>, Vec<usize>) {
+    let catalog = CpvCatalog::embedded();
+    let mut needs = Vec::new();
+    let mut rows = Vec::new();
+    for row in &table.rows {
+        let mut cells = Cells { table, row, errors };
+        let need_id = cells.text("need_id").unwrap_or_default();
+        let buyer = cells.text("buyer").unwrap_or_default();
+        let cpv = domain(
+            &mut cells,
+            "cpv",
+            CpvCode::parse(table.cell(row, "cpv"), catalog),
+        );
+        let quantity = cells.number("quantity", 0.0, f64::INFINITY, true);
+        let unit = cells.text("unit").unwrap_or_default();
+        let price = cells.number("unit_price_eur", 0.0, f64::INFINITY, true);
+        let postcode = domain(
+            &mut cells,
+            "delivery_postcode",
+            Postcode::parse(table.cell(row, "delivery_postcode")),
+        );
+        let start = domain(
+            &mut cells,
+            "window_start",
+            parse_date(table.cell(row, "window_start")),
+        );
+        let end = domain(
+            &mut cells,
+            "window_end",
+            parse_date(table.cell(row, "window_end")),
+        );
+        let window = match (start, end) {
+            (Some(s), Some(e)) => domain(&mut cells, "window_start", DeliveryWindow::new(s, e)),
+            _ => None,
+        };
+        let poolable = flag(&mut cells, "poolable");
+        let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        needs.push(Need {
+            need_id,
+            buyer,
+            cpv: cpv
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_else(|| "00000000".into()),
+            title: table.cell(row, "title").to_string(),
+            quantity: quantity.unwrap_or(1.0),
+            unit,
+            unit_price_eur: price.unwrap_or(1.0),
+            delivery_postcode: postcode.map(|p| p.to_string()).unwrap_or_default(),
+            window_start: window.map(|w| day(w.start())).unwrap_or_default(),
+            window_end: window.map(|w| day(w.end())).unwrap_or_default(),
+            poolable: poolable.unwrap_or(true),
+        });
+        rows.push(row.number);
+    }
+    (needs, rows)
+}
+
+fn read_suppliers(table: &Table, errors: &mut Vec<RowError>) -> (Vec<Supplier>, Vec<usize>) {
+    let mut suppliers = Vec::new();
+    let mut rows = Vec::new();
+    for row in &table.rows {
+        let mut cells = Cells { table, row, errors };
+        let supplier_id = cells.text("supplier_id").unwrap_or_default();
+        let siret = domain(&mut cells, "siret", Siret::parse(table.cell(row, "siret")));
+        let postcode = domain(
+            &mut cells,
+            "postcode",
+            Postcode::parse(table.cell(row, "postcode")),
+        );
+        let interests: Vec<String> = table
+            .cell(row, "cpv_prefixes")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if interests.is_empty()
+            || interests
+                .iter()
+                .any(|p| p.len() > 8 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            cells.errors.push(RowError::new(
+                row.number,
+                "cpv_prefixes",
+                "CPV interests are prefixes of 1 to 8 digits separated by spaces",
+            ));
+        }
+        let capacity = cells.number("annual_capacity_eur", 0.0, f64::INFINITY, false);
+        let sme = flag(&mut cells, "sme");
+        suppliers.push(Supplier {
+            supplier_id,
+            siret: siret.map(|s| s.to_string()).unwrap_or_default(),
+            name: table.cell(row, "name").to_string(),
+            postcode: postcode.map(|p| p.to_string()).unwrap_or_default(),
+            cpv_prefixes: interests,
+            annual_capacity_eur: capacity.unwrap_or(0.0),
+            sme: sme.unwrap_or(false),
+        });
+        rows.push(row.number);
+    }
+    (suppliers, rows)
+}
+
+fn read_params(path: Option<&Path>) -> Result<Params, CliError> {
+    let Some(path) = path else {
+        return Ok(Params::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::Input(vec![format!(
+            "{}: cannot read the file: {e}",
+            path.display()
+        )])
+    })?;
+    let params: Params = toml::from_str(&text).map_err(|e| {
+        CliError::Input(vec![format!(
+            "{}: {}",
+            path.display(),
+            e.to_string().trim()
+        )])
+    })?;
+    let problems = params.validate();
+    if problems.is_empty() {
+        Ok(params)
+    } else {
+        Err(CliError::Input(
+            problems
+                .into_iter()
+                .map(|p| format!("{}: {p}", path.display()))
+                .collect(),
+        ))
+    }
+}
+
+pub fn run(args: &PoolArgs) -> Result<(), CliError> {
+    let params = read_params(args.params.as_deref())?;
+    let need_table = read_table(&args.needs, &NEED_COLUMNS).map_err(CliError::Input)?;
+    let supplier_table = read_table(&args.suppliers, &SUPPLIER_COLUMNS).map_err(CliError::Input)?;
+    let mut need_errors = Vec::new();
+    let mut supplier_errors = Vec::new();
+    let (needs, need_rows) = read_needs(&need_table, &mut need_errors);
+    let (suppliers, supplier_rows) = read_suppliers(&supplier_table, &mut supplier_errors);
+    for e in validate_input(&needs, &suppliers) {
+        let (errors, rows) = match e.list {
+            "need" => (&mut need_errors, &need_rows),
+            _ => (&mut supplier_errors, &supplier_rows),
+        };
+        let Some(&row) = rows.get(e.index) else {
+            continue;
+        };
+        if !errors
+            .iter()
+            .any(|known| known.row == row && known.field == e.field)
+        {
+            errors.push(RowError::new(row, e.field, e.message));
+        }
+    }
+    if !need_errors.is_empty() || !supplier_errors.is_empty() {
+        need_errors.sort_by_key(|e| e.row);
+        supplier_errors.sort_by_key(|e| e.row);
+        let mut lines = located(&args.needs, &need_errors);
+        lines.extend(located(&args.suppliers, &supplier_errors));
+        return Err(CliError::Input(lines));
+    }
+    let interactive = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if interactive {
+            eprint!("\rpooling: {done}/{total} families");
+            if done == total {
+                eprintln!();
+            }
+        } else if done == total || done.is_multiple_of(50) {
+            eprintln!("pooling: {done}/{total} families");
+        }
+        let _ = std::io::stderr().flush();
+    };
+    let plan = pool(&needs, &suppliers, &params, &progress).map_err(|e| match e {
+        PoolError::Input(errors) => CliError::Input(errors.iter().map(|e| e.to_string()).collect()),
+        PoolError::Params(errors) => CliError::Input(errors),
+    })?;
+    print_summary(&plan);
+    if let Some(out) = &args.out {
+        let json = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
+        std::fs::write(out, json + "\n")
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        eprintln!("plan written to {}", out.display());
+    }
+    Ok(())
+}
+
+fn print_summary(plan: &Plan) {
+    println!(
+        "{:<8} {:<10} {:<11} {:<15} {:>5} {:>6} {:>15} {:>13}",
+        "family", "unit", "coordinator", "procedure", "lots", "local", "value EUR", "savings EUR"
+    );
+    for t in &plan.tenders {
+        println!(
+            "{:<8} {:<10} {:<11} {:<15} {:>5} {:>6} {:>15.2} {:>13.2}",
+            t.family,
+            t.unit.chars().take(10).collect::<String>(),
+            t.coordinator,
+            t.procedure,
+            t.lots.len(),
+            t.lots.iter().filter(|l| l.local_accessible).count(),
+            t.total_value_eur,
+            t.lots.iter().map(|l| l.savings_eur).sum::<f64>()
+        );
+    }
+    let k = &plan.kpis;
+    println!("needs left alone (not poolable): {}", plan.solo.len());
+    println!(
+        "objective: alone {:.2} → pooled {:.2}; savings {:.2} EUR ({:.2} % of {:.2} EUR)",
+        k.baseline_objective, k.pooled_objective, k.savings_eur, k.savings_pct, k.total_value_eur
+    );
+    println!(
+        "lots: {} → {}; value in local-accessible lots: {:.1} % → {:.1} %",
+        k.lots_before,
+        k.lots_after,
+        100.0 * k.local_share_before,
+        100.0 * k.local_share_after
+    );
+    let procedures = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(p, n)| format!("{p} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "procedures: alone [{}] → pooled [{}]",
+        procedures(&k.procedures_before),
+        procedures(&k.procedures_after)
+    );
+    println!(
+        "solver ({}): {:?}, objective {:.2}, bound {:.2}, gap {:.4} %, {:.2} s",
+        plan.solver.backend,
+        plan.solver.status,
+        plan.solver.objective,
+        plan.solver.bound,
+        100.0 * plan.solver.gap,
+        plan.solver.seconds
+    );
+}
