@@ -72,12 +72,16 @@ fn main() {
         );
         let mut slowest: Vec<_> = families.iter().collect();
         slowest.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
-        for f in slowest.iter().take(3) {
+        let worst_gap = families.iter().max_by(|a, b| a.gap.total_cmp(&b.gap));
+        for f in slowest.iter().take(3).chain(worst_gap.iter()) {
             println!(
-                "  slowest: family {} / {} — {} needs, {:?}, {:?}, gap {:.4} %, {:.2} s",
+                "  slowest: family {} / {} — {} needs, C_f {:.0} EUR, objective {:.0}, bound {:.0}, {:?}, {:?}, gap {:.4} %, {:.2} s",
                 f.family,
                 f.unit,
                 f.needs,
+                f.local_capacity_eur,
+                f.objective,
+                f.bound,
                 f.method,
                 f.status,
                 100.0 * f.gap,

@@ -27,15 +27,47 @@ pub fn ratio_bound(scorer: &LotScorer, total: i64) -> f64 {
     best_ratio(scorer, total, false) * euros(total)
 }
 
+/// Whether the curve is convex on `[0, limit]` (slopes never fall below `limit` cents).
+fn convex_up_to(scorer: &LotScorer, limit: i64) -> bool {
+    let slopes: Vec<f64> = scorer
+        .curve
+        .segments()
+        .iter()
+        .filter(|s| s.from * 100.0 < limit as f64)
+        .map(|s| s.slope)
+        .collect();
+    slopes.windows(2).all(|w| w[1] >= w[0])
+}
+
+/// The most local lots of value `x` in total can score. When the curve is convex up to the
+/// local capacity, the lot score is convex there and the best is as many full lots as possible
+/// plus one for the rest; otherwise the best ratio times `x`.
+fn local_part(scorer: &LotScorer, x: i64, rho: f64, convex: bool) -> f64 {
+    let c = scorer.c_cents;
+    if x <= 0 || c <= 0 {
+        return 0.0;
+    }
+    if !convex {
+        return rho * euros(x);
+    }
+    let full = x / c;
+    let rest = x % c;
+    full as f64 * scorer.score(c) + if rest > 0 { scorer.score(rest) } else { 0.0 }
+}
+
 /// A tighter bound for a superadditive curve without a cap on lot value: at most one lot is
-/// not local, and the local part scores at most the best local ratio times its value.
-/// Maximised over the value `x` put in local lots, at the points where the pieces change.
+/// not local (all large lots merged score at least as much), and the local lots score at most
+/// [`local_part`]. Maximised over the value `x` put in local lots, at every point where one of
+/// the two parts changes slope, since between those points their sum is convex.
 pub fn split_bound(scorer: &LotScorer, total: i64, local_eligible: i64) -> f64 {
-    let rho = if local_eligible > 0 && scorer.c_cents > 0 {
-        best_ratio(scorer, scorer.c_cents.min(local_eligible), true).max(0.0)
+    let c = scorer.c_cents;
+    let usable = local_eligible > 0 && c > 0;
+    let rho = if usable {
+        best_ratio(scorer, c.min(local_eligible), true).max(0.0)
     } else {
         0.0
     };
+    let convex = usable && convex_up_to(scorer, c);
     let big = |x: i64| {
         let rest = total - x;
         if rest > 0 {
@@ -44,16 +76,28 @@ pub fn split_bound(scorer: &LotScorer, total: i64, local_eligible: i64) -> f64 {
             0.0
         }
     };
+    let kinks: Vec<i64> = scorer
+        .curve
+        .kinks()
+        .map(|k| (k * 100.0).round() as i64)
+        .collect();
     let mut candidates: Vec<i64> = vec![0, local_eligible];
-    candidates.extend(
-        scorer
-            .curve
-            .kinks()
-            .map(|k| total - (k * 100.0).round() as i64)
-            .filter(|&x| (0..=local_eligible).contains(&x)),
-    );
+    candidates.extend(kinks.iter().map(|&k| total - k));
+    if usable && convex {
+        for m in 0..=local_eligible / c {
+            candidates.push(m * c);
+            candidates.extend(
+                kinks
+                    .iter()
+                    .filter(|&&k| k > 0 && k < c)
+                    .map(|&k| m * c + k),
+            );
+            candidates.push(m * c + 1);
+        }
+    }
     candidates
         .into_iter()
-        .map(|x| rho * euros(x) + big(x))
+        .filter(|x| (0..=local_eligible).contains(x))
+        .map(|x| local_part(scorer, x, rho, convex) + big(x))
         .fold(f64::NEG_INFINITY, f64::max)
 }
