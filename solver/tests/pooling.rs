@@ -278,7 +278,7 @@ fn tiny_family() -> impl Strategy<Value = (Vec<Need>, Vec<Supplier>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
     fn tiny_families_are_solved_to_the_enumerated_optimum((needs, suppliers) in tiny_family()) {

@@ -101,3 +101,72 @@ pub fn split_bound(scorer: &LotScorer, total: i64, local_eligible: i64) -> f64 {
         .map(|x| local_part(scorer, x, rho, convex) + big(x))
         .fold(f64::NEG_INFINITY, f64::max)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::SplitMix64;
+    use crate::pooling::instance::{Need, Params};
+
+    /// The best objective over every partition whose lots share a day, by enumeration.
+    fn optimum(needs: &[Need], scorer: &LotScorer) -> f64 {
+        fn go(i: usize, lots: &mut Vec<Vec<usize>>, needs: &[Need], scorer: &LotScorer) -> f64 {
+            if i == needs.len() {
+                return lots
+                    .iter()
+                    .map(|l| scorer.score(l.iter().map(|&j| needs[j].value_cents()).sum()))
+                    .sum();
+            }
+            let mut best = f64::NEG_INFINITY;
+            for k in 0..lots.len() {
+                if lots[k].iter().all(|&j| needs[j].overlaps(&needs[i])) {
+                    lots[k].push(i);
+                    best = best.max(go(i + 1, lots, needs, scorer));
+                    lots[k].pop();
+                }
+            }
+            lots.push(vec![i]);
+            best = best.max(go(i + 1, lots, needs, scorer));
+            lots.pop();
+            best
+        }
+        go(0, &mut Vec::new(), needs, scorer)
+    }
+
+    #[test]
+    fn relaxation_bounds_are_never_below_the_optimum() {
+        let params = Params::default();
+        let windows = [("2027-01-01", "2027-12-31"), ("2027-01-01", "2027-03-31"), ("2027-04-01", "2027-09-30")];
+        let mut rng = SplitMix64::new(11);
+        for case in 0..300 {
+            let n = 1 + rng.below(7);
+            let needs: Vec<Need> = (0..n)
+                .map(|k| {
+                    let (start, end) = windows[rng.below(windows.len())];
+                    Need {
+                        need_id: format!("{case}-{k}"),
+                        buyer: "CHU".into(),
+                        cpv: "33141000".into(),
+                        title: String::new(),
+                        quantity: 1.0,
+                        unit: "u".into(),
+                        unit_price_eur: (rng.range(5_000.0, 900_000.0)).round(),
+                        delivery_postcode: "21000".into(),
+                        window_start: start.into(),
+                        window_end: end.into(),
+                        poolable: true,
+                    }
+                })
+                .collect();
+            let c_cents = (rng.range(0.0, 2_000_000.0) * 100.0).round() as i64;
+            let scorer = LotScorer::new(&params, "3314", c_cents);
+            let total: i64 = needs.iter().map(Need::value_cents).sum();
+            let local: i64 = needs.iter().map(Need::value_cents).filter(|&v| v <= c_cents).sum();
+            let best = optimum(&needs, &scorer);
+            let split = split_bound(&scorer, total, local);
+            let ratio = ratio_bound(&scorer, total);
+            assert!(split + 1e-6 >= best, "case {case}: split bound {split} below optimum {best}");
+            assert!(ratio + 1e-6 >= best, "case {case}: ratio bound {ratio} below optimum {best}");
+        }
+    }
+}
