@@ -173,6 +173,7 @@ pub struct NewTender<'a> {
     pub reference: &'a str,
     pub title: &'a str,
     pub coordinator_id: i32,
+    pub pooling_run_id: Option<i32>,
     pub cpv_family: &'a str,
     pub unit: &'a str,
     pub procedure: &'a str,
@@ -271,4 +272,17 @@ pub struct NewAuditEntry<'a> {
     pub object_id: &'a str,
     pub before_summary: Option<&'a str>,
     pub after_summary: Option<&'a str>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = pooling_runs)]
+pub struct NewPoolingRun<'a> {
+    pub started_by: Option<i32>,
+    pub budget_year: i32,
+    pub status: &'a str,
+    pub parameters: &'a str,
+    pub input_need_ids: &'a str,
+    pub report: Option<&'a str>,
+    pub plan: Option<&'a str>,
+    pub finished_at: Option<NaiveDateTime>,
 }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone)]
 pub struct SeededSupplier {
     pub id: i32,
-    pub department: String,
+    pub postcode: String,
     pub cpv_prefixes: BTreeSet<String>,
     pub annual_capacity_cents: i64,
     pub account_email: String,
@@ -117,7 +117,7 @@ pub fn insert(
             .execute(conn)?;
         seeded.push(SeededSupplier {
             id,
-            department: commune.department_code,
+            postcode: commune.postcode,
             cpv_prefixes: holder.classes.clone(),
             annual_capacity_cents: capacity,
             account_email: email,

@@ -1,27 +1,69 @@
-//! Joint tenders at every stage of their life, built from the families of needs that several
-//! members share. Until the pooling engine constitutes them, the demo puts each CPV code of a
-//! family in a lot of its own.
+//! Joint tenders at every stage of their life, constituted by the pooling engine from the
+//! demo's submitted needs: the run is stored like any pooling run, and the largest tenders that
+//! several members share are taken to the stages the demo shows.
 
 use super::members::{Members, BUDGET_YEAR};
 use super::suppliers::SeededSupplier;
-use crate::db::models::{NewBid, NewLot, NewLotNeed, NewTender, NewTenderApproval};
-use crate::db::schema::{bids, lot_needs, lots, needs, tender_approvals, tenders};
+use crate::db::models::{NewBid, NewLot, NewLotNeed, NewPoolingRun, NewTender, NewTenderApproval};
+use crate::db::schema::{
+    bids, lot_needs, lots, needs, organisations, pooling_runs, tender_approvals, tenders,
+};
 use crate::db::AnyConnection;
-use crate::domain::CpvCatalog;
-use chrono::{Duration, NaiveDateTime};
+use crate::domain::{Cents, CpvCatalog};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use groupement_solver::procedure::{BuyerClass, Nature, ThresholdTable};
-use std::collections::{BTreeMap, BTreeSet};
+use groupement_solver::pooling::{self, plan, Params};
+use groupement_solver::procedure::BuyerClass;
+use std::collections::BTreeMap;
 
-/// The stages shown, one tender each, the largest shared family first.
+/// The stages shown, one tender each, the largest shared tender first.
 const STAGES: [&str; 3] = ["published", "approving", "closed"];
 
 #[derive(Queryable)]
-struct FamilyNeed {
+struct NeedRow {
     id: i32,
-    organisation_id: i32,
+    buyer: String,
     cpv_code: String,
-    value_cents: i64,
+    quantity_milli: i64,
+    unit: String,
+    unit_price_cents: i64,
+    postcode: String,
+    start: NaiveDate,
+    end: NaiveDate,
+    poolable: bool,
+}
+
+fn solver_needs(rows: &[NeedRow]) -> Vec<pooling::Need> {
+    rows.iter()
+        .map(|n| pooling::Need {
+            need_id: n.id.to_string(),
+            buyer: n.buyer.clone(),
+            cpv: n.cpv_code.clone(),
+            title: String::new(),
+            quantity: n.quantity_milli as f64 / 1000.0,
+            unit: n.unit.clone(),
+            unit_price_eur: n.unit_price_cents as f64 / 100.0,
+            delivery_postcode: n.postcode.clone(),
+            window_start: n.start.format("%Y-%m-%d").to_string(),
+            window_end: n.end.format("%Y-%m-%d").to_string(),
+            poolable: n.poolable,
+        })
+        .collect()
+}
+
+fn solver_suppliers(suppliers: &[SeededSupplier]) -> Vec<pooling::Supplier> {
+    suppliers
+        .iter()
+        .map(|s| pooling::Supplier {
+            supplier_id: s.id.to_string(),
+            siret: String::new(),
+            name: String::new(),
+            postcode: s.postcode.clone(),
+            cpv_prefixes: s.cpv_prefixes.iter().cloned().collect(),
+            annual_capacity_eur: s.annual_capacity_cents as f64 / 100.0,
+            sme: true,
+        })
+        .collect()
 }
 
 pub fn insert(
@@ -29,57 +71,79 @@ pub fn insert(
     members: &Members,
     suppliers: &[SeededSupplier],
 ) -> QueryResult<Vec<(String, String)>> {
-    let rows: Vec<FamilyNeed> = needs::table
+    let rows: Vec<NeedRow> = needs::table
+        .inner_join(organisations::table)
         .filter(needs::status.eq("submitted"))
         .order(needs::id)
         .select((
             needs::id,
-            needs::organisation_id,
+            organisations::code,
             needs::cpv_code,
+            needs::quantity_milli,
+            needs::unit,
             needs::unit_price_cents,
+            needs::delivery_postcode,
+            needs::window_start,
+            needs::window_end,
+            needs::poolable,
         ))
         .load(conn)?;
-    let mut families: BTreeMap<String, Vec<FamilyNeed>> = BTreeMap::new();
-    for need in rows {
-        families
-            .entry(need.cpv_code[..4].to_string())
-            .or_default()
-            .push(need);
+    let mut params = Params::default();
+    for (code, id) in &members.ids {
+        let class = match members.classes.get(id).map(String::as_str) {
+            Some("central") => BuyerClass::Central,
+            _ => BuyerClass::SubCentral,
+        };
+        params.buyers.insert(code.clone(), class);
     }
-    let mut shared: Vec<(String, Vec<FamilyNeed>)> = families
-        .into_iter()
-        .filter(|(_, needs)| {
-            needs
+    let input = solver_needs(&rows);
+    let plan = pooling::pool(&input, &solver_suppliers(suppliers), &params, &|_, _| {})
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+    let now = chrono::Utc::now().naive_utc();
+    let run_id: i32 = diesel::insert_into(pooling_runs::table)
+        .values(NewPoolingRun {
+            started_by: members.lead_users.values().next().copied(),
+            budget_year: BUDGET_YEAR,
+            status: "accepted",
+            parameters: &json(&params),
+            input_need_ids: &json(&rows.iter().map(|r| r.id).collect::<Vec<_>>()),
+            report: Some(&json(&plan.solver)),
+            plan: Some(&json(&plan)),
+            finished_at: Some(now),
+        })
+        .returning(pooling_runs::id)
+        .get_result(conn)?;
+    let mut shared: Vec<&plan::Tender> = plan
+        .tenders
+        .iter()
+        .filter(|t| {
+            t.lots
                 .iter()
-                .map(|n| n.organisation_id)
-                .collect::<BTreeSet<_>>()
+                .flat_map(|l| &l.buyers)
+                .collect::<std::collections::BTreeSet<_>>()
                 .len()
                 > 1
         })
         .collect();
-    shared.sort_by_key(|(family, needs)| {
-        (
-            std::cmp::Reverse(needs.iter().map(|n| n.value_cents).sum::<i64>()),
-            family.clone(),
-        )
+    shared.sort_by(|a, b| {
+        b.total_value_eur
+            .total_cmp(&a.total_value_eur)
+            .then(a.family.cmp(&b.family))
     });
-    let now = chrono::Utc::now().naive_utc();
     let mut created = Vec::new();
-    for (index, ((family, family_needs), stage)) in shared.into_iter().zip(STAGES).enumerate() {
+    for (index, (tender, stage)) in shared.into_iter().zip(STAGES).enumerate() {
         let reference = format!("GRP-{BUDGET_YEAR}-{:03}", index + 1);
         insert_tender(
-            conn,
-            members,
-            suppliers,
-            &reference,
-            &family,
-            &family_needs,
-            stage,
-            now,
+            conn, members, suppliers, run_id, &reference, tender, stage, now,
         )?;
         created.push((reference, stage.to_string()));
     }
     Ok(created)
+}
+
+/// A record of the run as JSON text for storage.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -87,45 +151,24 @@ fn insert_tender(
     conn: &mut AnyConnection,
     members: &Members,
     suppliers: &[SeededSupplier],
+    run_id: i32,
     reference: &str,
-    family: &str,
-    family_needs: &[FamilyNeed],
+    tender: &plan::Tender,
     stage: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let catalog = CpvCatalog::embedded();
-    let family_code = format!("{family:0<8}");
+    let family_code = format!("{:0<8}", tender.family);
     let family_label = catalog
         .get(&family_code)
         .map(|e| e.label_fr.clone())
-        .unwrap_or_else(|| format!("CPV {family}"));
-    let total: i64 = family_needs.iter().map(|n| n.value_cents).sum();
-    let mut by_member: BTreeMap<i32, i64> = BTreeMap::new();
-    for need in family_needs {
-        *by_member.entry(need.organisation_id).or_default() += need.value_cents;
-    }
-    let coordinator = by_member
-        .iter()
-        .max_by_key(|(id, value)| (**value, std::cmp::Reverse(**id)))
-        .map(|(id, _)| *id)
+        .unwrap_or_else(|| format!("CPV {}", tender.family));
+    let coordinator = members
+        .ids
+        .get(&tender.coordinator)
+        .copied()
         .unwrap_or_default();
-    let class = BuyerClass::strictest(by_member.keys().map(|id| {
-        match members.classes.get(id).map(String::as_str) {
-            Some("central") => BuyerClass::Central,
-            _ => BuyerClass::SubCentral,
-        }
-    }));
-    let thresholds = ThresholdTable::default();
-    let today = now.date().format("%Y-%m-%d").to_string();
-    let nature = Nature::of_cpv(family);
-    let ruling = thresholds
-        .in_force(&today)
-        .map(|t| t.rule(total as f64 / 100.0, nature, class));
-    let procedure = ruling
-        .as_ref()
-        .map(|r| r.procedure.code())
-        .unwrap_or("adapted");
-    let min_days = ruling.as_ref().and_then(|r| r.min_days).unwrap_or(15);
+    let min_days = tender.min_days.unwrap_or(15);
     let (published_at, deadline) = match stage {
         "published" => (
             Some(now - Duration::days(5)),
@@ -138,14 +181,16 @@ fn insert_tender(
         _ => (None, None),
     };
     let weighted = stage != "approving";
+    let total = Cents::from_euros_f64(tender.total_value_eur).get();
     let tender_id: i32 = diesel::insert_into(tenders::table)
         .values(NewTender {
             reference,
             title: &format!("Groupement {BUDGET_YEAR} — {family_label}"),
             coordinator_id: coordinator,
-            cpv_family: family,
-            unit: "forfait",
-            procedure,
+            pooling_run_id: Some(run_id),
+            cpv_family: &tender.family,
+            unit: &tender.unit,
+            procedure: &tender.procedure,
             status: stage,
             total_value_cents: total,
             weight_price: weighted.then_some(60),
@@ -158,7 +203,13 @@ fn insert_tender(
         })
         .returning(tenders::id)
         .get_result(conn)?;
-    for &organisation_id in by_member.keys() {
+    let involved: BTreeMap<i32, ()> = tender
+        .lots
+        .iter()
+        .flat_map(|l| &l.buyers)
+        .filter_map(|code| members.ids.get(code).map(|&id| (id, ())))
+        .collect();
+    for &organisation_id in involved.keys() {
         let approved = stage != "approving" || organisation_id == coordinator;
         diesel::insert_into(tender_approvals::table)
             .values(NewTenderApproval {
@@ -172,59 +223,60 @@ fn insert_tender(
             })
             .execute(conn)?;
     }
-    // One lot per CPV code of the family.
-    let mut by_code: BTreeMap<&str, Vec<&FamilyNeed>> = BTreeMap::new();
-    for need in family_needs {
-        by_code.entry(&need.cpv_code).or_default().push(need);
-    }
-    let territorial: Vec<&SeededSupplier> = suppliers
-        .iter()
-        .filter(|s| s.department == "21" && s.serves(family))
-        .collect();
-    for (number, (code, lot_needs_of_code)) in by_code.into_iter().enumerate() {
-        let value: i64 = lot_needs_of_code.iter().map(|n| n.value_cents).sum();
-        let eligible = territorial
+    let mut need_ids = Vec::new();
+    for lot in &tender.lots {
+        let ids: Vec<i32> = lot
+            .need_ids
             .iter()
-            .filter(|s| s.annual_capacity_cents >= value)
-            .count();
-        let label = catalog
-            .get(code)
-            .map(|e| e.label_fr.as_str())
-            .unwrap_or(code);
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        let first_cpv: Option<String> = needs::table
+            .filter(needs::id.eq_any(&ids))
+            .order(needs::id)
+            .select(needs::cpv_code)
+            .first(conn)
+            .optional()?;
+        let cpv = if catalog.get(&family_code).is_some() {
+            family_code.clone()
+        } else {
+            first_cpv.unwrap_or_else(|| family_code.clone())
+        };
+        let value = Cents::from_euros_f64(lot.value_eur).get();
         let lot_id: i32 = diesel::insert_into(lots::table)
             .values(NewLot {
                 tender_id,
-                number: number as i32 + 1,
-                title: label,
-                cpv_code: code,
+                number: lot.lot as i32,
+                title: &format!(
+                    "Lot {} — {family_label} ({})",
+                    lot.lot,
+                    lot.buyers.join(", ")
+                ),
+                cpv_code: &cpv,
                 value_cents: value,
-                expected_savings_cents: 0,
-                local_accessible: eligible >= 2,
-                eligible_local_suppliers: eligible as i32,
-                small_lot: false,
+                expected_savings_cents: Cents::from_euros_f64(lot.savings_eur).get(),
+                local_accessible: lot.local_accessible,
+                eligible_local_suppliers: lot.eligible_local_suppliers as i32,
+                small_lot: lot.small_lot,
                 status: "open",
             })
             .returning(lots::id)
             .get_result(conn)?;
-        for need in &lot_needs_of_code {
+        for &need_id in &ids {
             diesel::insert_into(lot_needs::table)
-                .values(NewLotNeed {
-                    lot_id,
-                    need_id: need.id,
-                })
+                .values(NewLotNeed { lot_id, need_id })
                 .execute(conn)?;
         }
         if stage == "closed" {
-            insert_bids(conn, suppliers, family, lot_id, value, now)?;
+            insert_bids(conn, suppliers, &tender.family, lot_id, value, now)?;
         }
+        need_ids.extend(ids);
     }
     let need_status = if stage == "approving" {
         "pooled"
     } else {
         "tendered"
     };
-    let ids: Vec<i32> = family_needs.iter().map(|n| n.id).collect();
-    diesel::update(needs::table.filter(needs::id.eq_any(ids)))
+    diesel::update(needs::table.filter(needs::id.eq_any(need_ids)))
         .set(needs::status.eq(need_status))
         .execute(conn)?;
     Ok(())

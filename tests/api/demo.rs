@@ -1,6 +1,8 @@
 use crate::both_backends;
 use diesel::prelude::*;
-use groupement::db::schema::{bids, lots, needs, organisations, suppliers, tenders, users};
+use groupement::db::schema::{
+    bids, lot_needs, lots, needs, organisations, pooling_runs, suppliers, tenders, users,
+};
 use groupement::domain::{verify_password, Siret};
 
 both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
@@ -35,6 +37,37 @@ both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
             "no {stage} tender: {statuses:?}"
         );
     }
+
+    // The tenders are the pooling engine's: each points at the stored run, whose plan lists
+    // every need of its lots.
+    let runs: Vec<(i32, Option<String>)> = pooling_runs::table
+        .select((pooling_runs::id, pooling_runs::plan))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    let plan: serde_json::Value = serde_json::from_str(runs[0].1.as_deref().unwrap()).unwrap();
+    let unlinked: i64 = tenders::table
+        .filter(tenders::pooling_run_id.is_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(unlinked, 0);
+    let linked_needs: Vec<i32> = lot_needs::table
+        .select(lot_needs::need_id)
+        .load(&mut conn)
+        .unwrap();
+    let planned: Vec<String> = plan["tenders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["lots"].as_array().unwrap().iter())
+        .flat_map(|l| l["need_ids"].as_array().unwrap().iter())
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect();
+    assert!(!linked_needs.is_empty());
+    assert!(linked_needs
+        .iter()
+        .all(|id| planned.contains(&id.to_string())));
 
     // Accounts follow the documented pattern and share the published password.
     let (hash, role): (String, String) = users::table

@@ -136,7 +136,11 @@ mod tests {
     #[test]
     fn relaxation_bounds_are_never_below_the_optimum() {
         let params = Params::default();
-        let windows = [("2027-01-01", "2027-12-31"), ("2027-01-01", "2027-03-31"), ("2027-04-01", "2027-09-30")];
+        let windows = [
+            ("2027-01-01", "2027-12-31"),
+            ("2027-01-01", "2027-03-31"),
+            ("2027-04-01", "2027-09-30"),
+        ];
         let mut rng = SplitMix64::new(11);
         for case in 0..300 {
             let n = 1 + rng.below(7);
@@ -161,12 +165,22 @@ mod tests {
             let c_cents = (rng.range(0.0, 2_000_000.0) * 100.0).round() as i64;
             let scorer = LotScorer::new(&params, "3314", c_cents);
             let total: i64 = needs.iter().map(Need::value_cents).sum();
-            let local: i64 = needs.iter().map(Need::value_cents).filter(|&v| v <= c_cents).sum();
+            let local: i64 = needs
+                .iter()
+                .map(Need::value_cents)
+                .filter(|&v| v <= c_cents)
+                .sum();
             let best = optimum(&needs, &scorer);
             let split = split_bound(&scorer, total, local);
             let ratio = ratio_bound(&scorer, total);
-            assert!(split + 1e-6 >= best, "case {case}: split bound {split} below optimum {best}");
-            assert!(ratio + 1e-6 >= best, "case {case}: ratio bound {ratio} below optimum {best}");
+            assert!(
+                split + 1e-6 >= best,
+                "case {case}: split bound {split} below optimum {best}"
+            );
+            assert!(
+                ratio + 1e-6 >= best,
+                "case {case}: ratio bound {ratio} below optimum {best}"
+            );
         }
     }
 }
