@@ -1,6 +1,7 @@
 //! Upper bounds on a family's objective for plans the MILP did not prove optimal. Each is a
 //! relaxation: windows and the indivisibility of needs are ignored.
 
+use super::instance::Need;
 use super::score::{euros, LotScorer};
 
 /// The largest score per euro a single lot of value in `(0, max_value]` cents can reach,
@@ -102,11 +103,164 @@ pub fn split_bound(scorer: &LotScorer, total: i64, local_eligible: i64) -> f64 {
         .fold(f64::NEG_INFINITY, f64::max)
 }
 
+/// A bound that keeps the delivery days apart (superadditive curve, no cap, curve convex up to
+/// `C_f`): local lots are tied to a day, and a need whose window holds only one of the family's
+/// days can only be local on that day. With `L_d` the value local on day `d` (full local lots
+/// plus one partial lot each day) and every large lot merged into one, the bound is
+/// `max Σ_d local(L_d) + large(T − Σ_d L_d)` under `Σ_d (L_d − fixed_d)⁺ ≤ flexible`. The
+/// maximum is at a vertex: every day at one of its breakpoints except at most two, set by the
+/// flexible value running out and by a kink of the large lot's curve. `None` when the family
+/// has too many days or breakpoints for the enumeration.
+pub fn day_bound(
+    needs: &[Need],
+    members: &[usize],
+    scorer: &LotScorer,
+    max_evaluations: usize,
+) -> Option<f64> {
+    let c = scorer.c_cents;
+    if c <= 0 || !convex_up_to(scorer, c) {
+        return None;
+    }
+    let mut days: Vec<&String> = members.iter().map(|&i| &needs[i].window_start).collect();
+    days.sort();
+    days.dedup();
+    if days.len() > 6 {
+        return None;
+    }
+    let total: i64 = members.iter().map(|&i| needs[i].value_cents()).sum();
+    let mut fixed = vec![0i64; days.len()];
+    let mut flexible = 0i64;
+    for &i in members {
+        let v = needs[i].value_cents();
+        if v > c {
+            continue;
+        }
+        let holds: Vec<usize> = (0..days.len())
+            .filter(|&d| needs[i].window_start <= *days[d] && *days[d] <= needs[i].window_end)
+            .collect();
+        match holds.as_slice() {
+            [d] => fixed[*d] += v,
+            _ => flexible += v,
+        }
+    }
+    let kinks: Vec<i64> = scorer
+        .curve
+        .kinks()
+        .map(|k| (k * 100.0).round() as i64)
+        .collect();
+    let candidates: Vec<Vec<i64>> = (0..days.len())
+        .map(|d| {
+            let top = fixed[d] + flexible;
+            let mut list = vec![0, fixed[d], top];
+            for m in 0..=top / c {
+                list.push(m * c);
+                list.push(m * c + 1);
+                list.extend(
+                    kinks
+                        .iter()
+                        .filter(|&&k| k > 0 && k < c)
+                        .map(|&k| m * c + k),
+                );
+            }
+            list.retain(|&x| (0..=top).contains(&x));
+            list.sort_unstable();
+            list.dedup();
+            list
+        })
+        .collect();
+    let product = candidates
+        .iter()
+        .try_fold(1usize, |acc, l| acc.checked_mul(l.len()))?;
+    if product.saturating_mul(days.len() * days.len() + 1) > max_evaluations {
+        return None;
+    }
+    let large = |s: i64| {
+        let rest = total - s;
+        if rest > 0 {
+            scorer.curve.value(euros(rest)) - scorer.lot_cost
+        } else {
+            0.0
+        }
+    };
+    let value = |loads: &[i64]| -> Option<f64> {
+        let extra: i64 = loads.iter().zip(&fixed).map(|(l, f)| (l - f).max(0)).sum();
+        if extra > flexible
+            || loads
+                .iter()
+                .zip(&candidates)
+                .any(|(&l, list)| l < 0 || l > *list.last().unwrap_or(&0))
+        {
+            return None;
+        }
+        let local: f64 = loads
+            .iter()
+            .map(|&l| local_part(scorer, l, 0.0, true))
+            .sum();
+        Some(local + large(loads.iter().sum()))
+    };
+    let n = days.len();
+    let mut best = f64::NEG_INFINITY;
+    // Free days: none, one set by the flexible value or by a kink, or one of each.
+    let mut choices: Vec<(Option<usize>, Option<usize>)> = vec![(None, None)];
+    for r in 0..n {
+        choices.push((Some(r), None));
+        choices.push((None, Some(r)));
+        for q in 0..n {
+            if q != r {
+                choices.push((Some(r), Some(q)));
+            }
+        }
+    }
+    for (by_flexible, by_kink) in choices {
+        let others: Vec<usize> = (0..n)
+            .filter(|&d| Some(d) != by_flexible && Some(d) != by_kink)
+            .collect();
+        let mut index = vec![0usize; others.len()];
+        loop {
+            let mut loads = vec![0i64; n];
+            for (k, &d) in others.iter().enumerate() {
+                loads[d] = candidates[d][index[k]];
+            }
+            if let Some(r) = by_flexible {
+                let used: i64 = others.iter().map(|&d| (loads[d] - fixed[d]).max(0)).sum();
+                loads[r] = fixed[r] + (flexible - used);
+            }
+            let kink_targets: Vec<i64> = match by_kink {
+                Some(_) => kinks.iter().map(|&k| total - k).chain([total]).collect(),
+                None => vec![0],
+            };
+            for target in kink_targets {
+                if let Some(q) = by_kink {
+                    let others_sum: i64 = (0..n).filter(|&d| d != q).map(|d| loads[d]).sum();
+                    loads[q] = target - others_sum;
+                }
+                if let Some(v) = value(&loads) {
+                    best = best.max(v);
+                }
+            }
+            // Next combination of the other days' breakpoints.
+            let mut k = 0;
+            while k < others.len() {
+                index[k] += 1;
+                if index[k] < candidates[others[k]].len() {
+                    break;
+                }
+                index[k] = 0;
+                k += 1;
+            }
+            if k == others.len() {
+                break;
+            }
+        }
+    }
+    best.is_finite().then_some(best)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::generate::SplitMix64;
-    use crate::pooling::instance::{Need, Params};
+    use crate::pooling::instance::Params;
 
     /// The best objective over every partition whose lots share a day, by enumeration.
     fn optimum(needs: &[Need], scorer: &LotScorer) -> f64 {
@@ -173,6 +327,13 @@ mod tests {
             let best = optimum(&needs, &scorer);
             let split = split_bound(&scorer, total, local);
             let ratio = ratio_bound(&scorer, total);
+            let members: Vec<usize> = (0..needs.len()).collect();
+            if let Some(days) = day_bound(&needs, &members, &scorer, 10_000_000) {
+                assert!(
+                    days + 1e-6 >= best,
+                    "case {case}: day bound {days} below optimum {best}"
+                );
+            }
             assert!(
                 split + 1e-6 >= best,
                 "case {case}: split bound {split} below optimum {best}"

@@ -107,7 +107,7 @@ impl Default for Params {
             family_time_limit_seconds: 2.0,
             relative_gap: 1e-4,
             milp_max_assignments: 2_000,
-            search_budget: 50_000_000,
+            search_budget: 20_000_000,
             reference_date: None,
             thresholds: ThresholdTable::default(),
         }

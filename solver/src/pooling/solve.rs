@@ -10,6 +10,9 @@ use super::score::LotScorer;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+/// The most vertices the day-by-day bound may evaluate for one family.
+const DAY_BOUND_EVALUATIONS: usize = 5_000_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -113,7 +116,9 @@ pub fn solve_family(
         .unwrap_or_else(|| vec![members.to_vec()]);
     let local_eligible: i64 = values.iter().filter(|&&v| v <= scorer.c_cents).sum();
     let relaxation = if superadditive && max_lot.is_none() {
-        bound::split_bound(scorer, total, local_eligible)
+        let pooled = bound::split_bound(scorer, total, local_eligible);
+        bound::day_bound(needs, members, scorer, DAY_BOUND_EVALUATIONS)
+            .map_or(pooled, |by_day| by_day.min(pooled))
     } else {
         bound::ratio_bound(scorer, total)
     };
