@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use groupement_solver::generate::pooling_instance;
-use groupement_solver::pooling::{check_plan, pool, Need, Params, Plan, Supplier};
+use groupement_solver::pooling::{check_plan, pool, Need, Params, Plan, SavingsCurve, Supplier};
 use proptest::prelude::*;
 
 fn need(id: &str, buyer: &str, cpv: &str, value: f64, start: &str, end: &str) -> Need {
@@ -201,12 +201,16 @@ fn brute_force(needs: &[Need], suppliers: &[Supplier], params: &Params) -> f64 {
         .tenders
         .first()
         .map_or(0.0, |t| t.lots[0].local_capacity_eur);
+    let curve = params.curve_for(&needs[0].cpv);
     let score = |lot: &[usize]| {
         let v: f64 = lot
             .iter()
             .map(|&i| (needs[i].quantity * needs[i].unit_price_eur * 100.0).round() / 100.0)
             .sum();
-        params.curve.value(v)
+        if lot.len() > 1 && params.max_lot_value.is_some_and(|m| v > m) {
+            return f64::NEG_INFINITY;
+        }
+        curve.value(v)
             + if v <= c + 1e-9 {
                 params.local_weight * v
             } else {
@@ -281,13 +285,25 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn tiny_families_are_solved_to_the_enumerated_optimum((needs, suppliers) in tiny_family()) {
-        let params = Params::default();
+    fn tiny_families_are_solved_to_the_enumerated_optimum((needs, suppliers) in tiny_family(), variant in 0usize..3) {
+        let mut params = Params::default();
+        match variant {
+            // A cap on lot value: merging no longer always pays.
+            1 => params.max_lot_value = Some(450_000.0),
+            // A division curve whose rate falls: not superadditive, every need may need a slot.
+            2 => {
+                let falling = SavingsCurve::new(vec![(0.0, 0.0), (100_000.0, 0.06), (400_000.0, 0.02)]).unwrap();
+                params.division_curves.insert("33".into(), falling);
+            }
+            _ => {}
+        }
         let plan = pool(&needs, &suppliers, &params, &|_, _| {}).unwrap();
         prop_assert_eq!(check_plan(&needs, &suppliers, &params, &plan), Ok(()));
         let best = brute_force(&needs, &suppliers, &params);
         prop_assert!((plan.kpis.pooled_objective - best).abs() < 1e-6 * best.abs().max(1.0), "plan {} vs enumeration {}", plan.kpis.pooled_objective, best);
-        prop_assert!(plan.kpis.pooled_objective + 1e-6 >= plan.kpis.baseline_objective);
+        if params.max_lot_value.is_none() {
+            prop_assert!(plan.kpis.pooled_objective + 1e-6 >= plan.kpis.baseline_objective);
+        }
     }
 
     #[test]
