@@ -34,7 +34,8 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("create DIR");
     std::fs::write(dir.join("needs.csv"), text).expect("write needs.csv");
     // Generated suppliers have no SIRET: give each a valid one (Luhn) from its number.
-    let mut text = String::from("supplier_id,siret,name,postcode,cpv_prefixes,annual_capacity_eur,sme\n");
+    let mut text =
+        String::from("supplier_id,siret,name,postcode,cpv_prefixes,annual_capacity_eur,sme\n");
     for (k, s) in supplier_list.iter().enumerate() {
         let _ = writeln!(
             text,
@@ -62,7 +63,11 @@ fn luhn_siret(n: u64) -> String {
             let d = u32::from(b - b'0');
             if i % 2 == 0 {
                 let x = d * 2;
-                if x > 9 { x - 9 } else { x }
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
             } else {
                 d
             }

@@ -1,16 +1,7 @@
 //! `groupement award` on real files: French CSV dialects, .xlsx, bad input.
 
+use crate::helpers::groupement;
 use groupement_solver::award::{check_award, Award, AwardLot, AwardRules, Bid, CapRule, Weights};
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn groupement(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_groupement"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run groupement")
-}
 
 /// The lots and bids the files below describe, for the checker.
 fn instance() -> (Vec<AwardLot>, Vec<Bid>) {

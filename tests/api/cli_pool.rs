@@ -1,16 +1,7 @@
 //! `groupement pool` on real files: French CSV, .xlsx, parameters, bad input.
 
+use crate::helpers::groupement;
 use groupement_solver::pooling::{check_plan, Need, Params, Plan, Supplier};
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn groupement(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_groupement"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run groupement")
-}
 
 const SUPPLIERS: &str = "supplier_id,siret,name,postcode,cpv_prefixes,annual_capacity_eur,sme\n\
     S1,24210041000123,Dijon Fournitures,21000,33140000 3319,400000,oui\n\

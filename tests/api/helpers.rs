@@ -197,3 +197,12 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// Runs the `groupement` binary in `dir`.
+pub fn groupement(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_groupement"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run groupement")
+}

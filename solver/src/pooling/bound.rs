@@ -28,6 +28,16 @@ pub fn ratio_bound(scorer: &LotScorer, total: i64) -> f64 {
     best_ratio(scorer, total, false) * euros(total)
 }
 
+/// What the large lots can score together when their values add up to `value`: by
+/// superadditivity, at most one merged lot.
+fn large_part(scorer: &LotScorer, value: i64) -> f64 {
+    if value > 0 {
+        scorer.curve.value(euros(value)) - scorer.lot_cost
+    } else {
+        0.0
+    }
+}
+
 /// Whether the curve is convex on `[0, limit]` (slopes never fall below `limit` cents).
 fn convex_up_to(scorer: &LotScorer, limit: i64) -> bool {
     let slopes: Vec<f64> = scorer
@@ -69,14 +79,7 @@ pub fn split_bound(scorer: &LotScorer, total: i64, local_eligible: i64) -> f64 {
         0.0
     };
     let convex = usable && convex_up_to(scorer, c);
-    let big = |x: i64| {
-        let rest = total - x;
-        if rest > 0 {
-            scorer.curve.value(euros(rest)) - scorer.lot_cost
-        } else {
-            0.0
-        }
-    };
+    let big = |x: i64| large_part(scorer, total - x);
     let kinks: Vec<i64> = scorer
         .curve
         .kinks()
@@ -174,14 +177,7 @@ pub fn day_bound(
     if product.saturating_mul(days.len() * days.len() + 1) > max_evaluations {
         return None;
     }
-    let large = |s: i64| {
-        let rest = total - s;
-        if rest > 0 {
-            scorer.curve.value(euros(rest)) - scorer.lot_cost
-        } else {
-            0.0
-        }
-    };
+    let large = |s: i64| large_part(scorer, total - s);
     let value = |loads: &[i64]| -> Option<f64> {
         let extra: i64 = loads.iter().zip(&fixed).map(|(l, f)| (l - f).max(0)).sum();
         if extra > flexible
