@@ -17,7 +17,7 @@ use groupement_solver::procedure::BuyerClass;
 use std::collections::BTreeMap;
 
 /// The stages shown, one tender each, the largest shared tender first.
-const STAGES: [&str; 3] = ["published", "approving", "closed"];
+const STAGES: [&str; 4] = ["published", "approving", "closed", "awarded"];
 
 #[derive(Queryable)]
 struct NeedRow {
@@ -174,7 +174,7 @@ fn insert_tender(
             Some(now - Duration::days(5)),
             Some(now + Duration::days(i64::from(min_days))),
         ),
-        "closed" => (
+        "closed" | "awarded" => (
             Some(now - Duration::days(i64::from(min_days) + 10)),
             Some(now - Duration::days(3)),
         ),
@@ -266,10 +266,15 @@ fn insert_tender(
                 .values(NewLotNeed { lot_id, need_id })
                 .execute(conn)?;
         }
-        if stage == "closed" {
+        if stage == "closed" || stage == "awarded" {
             insert_bids(conn, suppliers, &tender.family, lot_id, value, now)?;
         }
         need_ids.extend(ids);
+    }
+    if stage == "awarded" {
+        let lead = members.lead_users.get(&coordinator).copied();
+        award(conn, tender_id, lead, now)?;
+        return Ok(());
     }
     let need_status = if stage == "approving" {
         "pooled"
@@ -308,6 +313,111 @@ fn insert_bids(
                 submitted_at: submitted,
                 updated_at: submitted,
             })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Queryable)]
+struct BidRow {
+    id: i32,
+    supplier_id: i32,
+    lot_id: i32,
+    price_cents: i64,
+    quality: Option<i32>,
+    environment: Option<i32>,
+    submitted_at: NaiveDateTime,
+}
+
+/// Runs the award engine on the tender's bids with its announced weights, records one award a
+/// lot (approved by the coordinator's lead), and moves lots and needs to their final status.
+fn award(
+    conn: &mut AnyConnection,
+    tender_id: i32,
+    lead: Option<i32>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use groupement_solver::award::{self as engine, AwardRules, CapRule, LotStatus, Weights};
+    let lot_rows: Vec<(i32, i64)> = lots::table
+        .filter(lots::tender_id.eq(tender_id))
+        .order(lots::number)
+        .select((lots::id, lots::value_cents))
+        .load(conn)?;
+    let lot_ids: Vec<i32> = lot_rows.iter().map(|l| l.0).collect();
+    let bid_rows: Vec<BidRow> = bids::table
+        .filter(bids::lot_id.eq_any(&lot_ids))
+        .order(bids::id)
+        .select((
+            bids::id,
+            bids::supplier_id,
+            bids::lot_id,
+            bids::price_cents,
+            bids::quality,
+            bids::environment,
+            bids::submitted_at,
+        ))
+        .load(conn)?;
+    let award_lots: Vec<engine::AwardLot> = lot_rows
+        .iter()
+        .map(|&(id, value)| engine::AwardLot {
+            lot_id: id.to_string(),
+            tender_id: tender_id.to_string(),
+            title: String::new(),
+            cpv: String::new(),
+            value_eur: Cents::new(value).to_euros_f64(),
+        })
+        .collect();
+    let award_bids: Vec<engine::Bid> = bid_rows
+        .iter()
+        .map(|b| engine::Bid {
+            bid_id: b.id.to_string(),
+            supplier_id: b.supplier_id.to_string(),
+            lot_id: b.lot_id.to_string(),
+            price_eur: Cents::new(b.price_cents).to_euros_f64(),
+            quality: f64::from(b.quality.unwrap_or(0)),
+            environment: f64::from(b.environment.unwrap_or(0)),
+            submitted_at: b.submitted_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        })
+        .collect();
+    let rules = AwardRules {
+        weights: Weights {
+            price: 60,
+            quality: 30,
+            environment: 10,
+        },
+        cap: None,
+        rule: CapRule::DecreasingImportance,
+    };
+    let result = engine::award(&award_lots, &award_bids, &rules)
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+    for outcome in &result.lots {
+        let Ok(lot_id) = outcome.lot_id.parse::<i32>() else {
+            continue;
+        };
+        let awarded = outcome.status == LotStatus::Awarded;
+        diesel::insert_into(crate::db::schema::awards::table)
+            .values(crate::db::models::NewAward {
+                lot_id,
+                status: if awarded { "awarded" } else { "unsuccessful" },
+                winning_bid_id: outcome
+                    .winner_bid_id
+                    .as_deref()
+                    .and_then(|id| id.parse().ok()),
+                rule: rules.rule.name(),
+                scores: &json(outcome),
+                approved_by: lead,
+                approved_at: Some(now - Duration::days(1)),
+            })
+            .execute(conn)?;
+        diesel::update(lots::table.find(lot_id))
+            .set(lots::status.eq(if awarded { "awarded" } else { "unsuccessful" }))
+            .execute(conn)?;
+        let members: Vec<i32> = lot_needs::table
+            .filter(lot_needs::lot_id.eq(lot_id))
+            .select(lot_needs::need_id)
+            .load(conn)?;
+        diesel::update(needs::table.filter(needs::id.eq_any(members)))
+            .set(needs::status.eq(if awarded { "awarded" } else { "unsuccessful" }))
             .execute(conn)?;
     }
     Ok(())

@@ -1,7 +1,7 @@
 use crate::both_backends;
 use diesel::prelude::*;
 use groupement::db::schema::{
-    bids, lot_needs, lots, needs, organisations, pooling_runs, suppliers, tenders, users,
+    awards, bids, lot_needs, lots, needs, organisations, pooling_runs, suppliers, tenders, users,
 };
 use groupement::domain::{verify_password, Siret};
 
@@ -31,7 +31,7 @@ both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
         .order(tenders::reference)
         .load(&mut conn)
         .unwrap();
-    for stage in ["approving", "published", "closed"] {
+    for stage in ["approving", "published", "closed", "awarded"] {
         assert!(
             statuses.iter().any(|s| s == stage),
             "no {stage} tender: {statuses:?}"
@@ -112,7 +112,26 @@ both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
         .distinct()
         .load(&mut conn)
         .unwrap();
-    assert_eq!(bid_statuses, ["closed"]);
+    let mut bid_statuses = bid_statuses;
+    bid_statuses.sort();
+    assert_eq!(bid_statuses, ["awarded", "closed"]);
+
+    // The awarded tender went through the award engine: one award a lot, winners among its bids.
+    let awarded: Vec<(String, Option<i32>, i32)> = awards::table
+        .select((awards::status, awards::winning_bid_id, awards::lot_id))
+        .load(&mut conn)
+        .unwrap();
+    assert!(!awarded.is_empty());
+    for (status, winner, lot) in &awarded {
+        if status == "awarded" {
+            let on_lot: i32 = bids::table
+                .find(winner.unwrap())
+                .select(bids::lot_id)
+                .first(&mut conn)
+                .unwrap();
+            assert_eq!(on_lot, *lot);
+        }
+    }
     drop(conn);
 
     let (status, _, body) = app.get("/").await;
