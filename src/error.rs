@@ -13,9 +13,9 @@ use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("page ou ressource introuvable")]
+    #[error("Cette page n'existe pas ou n'est pas accessible.")]
     NotFound,
-    #[error("accès refusé")]
+    #[error("Vous n'avez pas accès à cette page.")]
     Forbidden,
     #[error("{field} : {message}")]
     Validation { field: String, message: String },
