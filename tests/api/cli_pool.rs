@@ -192,6 +192,7 @@ fn pool_reads_french_spreadsheets_and_writes_a_checked_plan() {
     for key in ["status", "objective", "bound", "gap", "seconds", "families"] {
         assert!(json["solver"].get(key).is_some(), "solver.{key} missing");
     }
+    assert!(["optimal", "time-limited"].contains(&json["solver"]["status"].as_str().unwrap()));
 }
 
 #[test]

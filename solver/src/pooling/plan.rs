@@ -77,7 +77,7 @@ pub struct Lot {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SolverReport {
-    /// `optimal` when every family is, `time_limited` otherwise.
+    /// `optimal` when every family is, `time-limited` otherwise.
     pub status: Status,
     pub objective: f64,
     pub bound: f64,

@@ -14,14 +14,14 @@ use std::time::Instant;
 const DAY_BOUND_EVALUATIONS: usize = 5_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     Optimal,
     TimeLimited,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// One lot, proved optimal by the structure (superadditive curve, no cap).
     ClosedForm,
