@@ -37,10 +37,12 @@ impl Application {
         })?;
         let templates = Data::new(web::templates::registry().map_err(StartError::Templates)?);
         let pool = Data::new(pool);
+        let https = settings.is_https();
         let settings = Data::new(settings);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(web::page_errors())
+                .wrap(web::security_headers(https))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(pool.clone())
                 .app_data(templates.clone())

@@ -49,3 +49,34 @@ both_backends!(server_error_page_says_nothing_of_the_cause, |app| {
     let (status, _, body) = app.get("/healthz").await;
     assert_eq!(status, 200, "the database itself still answers: {body}");
 });
+
+both_backends!(every_response_carries_the_security_headers, |app| {
+    for path in ["/", "/nowhere", "/healthz", "/static/style.css"] {
+        let response = app
+            .client
+            .get(format!("{}{}", app.address, path))
+            .send()
+            .await
+            .unwrap();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+        assert!(
+            header("strict-transport-security").is_empty(),
+            "no HSTS over plain http"
+        );
+    }
+});
