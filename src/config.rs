@@ -17,6 +17,8 @@ pub struct Settings {
     pub mail_from: String,
     /// The address people reach the portal at, for links in e-mails and secure cookies.
     pub base_url: String,
+    /// Whether `base_url` was configured; otherwise it follows the address actually bound.
+    pub base_url_configured: bool,
     /// Signs cookies and links; never logged.
     pub secret_key: Option<String>,
     pub outbox_dir: PathBuf,
@@ -42,6 +44,7 @@ impl Settings {
             &lookup("GROUPEMENT_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
         )?;
         let bind = lookup("GROUPEMENT_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
+        let base_url_configured = lookup("GROUPEMENT_BASE_URL").is_some();
         let base_url = lookup("GROUPEMENT_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
@@ -68,6 +71,7 @@ impl Settings {
             mail_from: lookup("GROUPEMENT_MAIL_FROM")
                 .unwrap_or_else(|| "Groupement <no-reply@groupement.localhost>".into()),
             base_url,
+            base_url_configured,
             secret_key: lookup("GROUPEMENT_SECRET_KEY"),
             outbox_dir: lookup("GROUPEMENT_OUTBOX_DIR")
                 .map(PathBuf::from)

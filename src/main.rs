@@ -38,9 +38,6 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { bind, demo } => {
             let mut settings = Settings::from_env().map_err(|e| e.to_string())?;
             if let Some(bind) = bind {
-                if std::env::var_os("GROUPEMENT_BASE_URL").is_none() {
-                    settings.base_url = format!("http://{bind}");
-                }
                 settings.bind = bind;
             }
             let pool = db::open(&settings.database_url).map_err(|e| e.to_string())?;

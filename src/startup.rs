@@ -26,7 +26,7 @@ pub enum StartError {
 }
 
 impl Application {
-    pub fn build(settings: Settings, pool: Pool) -> Result<Self, StartError> {
+    pub fn build(mut settings: Settings, pool: Pool) -> Result<Self, StartError> {
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
             bind: settings.bind.clone(),
             source,
@@ -35,6 +35,9 @@ impl Application {
             bind: settings.bind.clone(),
             source,
         })?;
+        if !settings.base_url_configured {
+            settings.base_url = format!("http://{address}");
+        }
         let templates = Data::new(web::templates::registry().map_err(StartError::Templates)?);
         let pool = Data::new(pool);
         let https = settings.is_https();

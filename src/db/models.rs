@@ -286,3 +286,14 @@ pub struct NewPoolingRun<'a> {
     pub plan: Option<&'a str>,
     pub finished_at: Option<NaiveDateTime>,
 }
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user_id: i32,
+    pub csrf_token: &'a str,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub ip: Option<&'a str>,
+}

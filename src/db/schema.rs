@@ -274,4 +274,19 @@ diesel::allow_tables_to_appear_in_same_query!(
     awards,
     notifications,
     audit_log,
+    sessions,
 );
+
+diesel::table! {
+    sessions (id) {
+        id -> Integer,
+        token_hash -> Text,
+        user_id -> Integer,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));

@@ -1,5 +1,6 @@
 //! Use cases. Each takes the pool, runs in one transaction where it changes anything, and
 //! returns view models ready to render or serialise.
 
+pub mod auth;
 pub mod health;
 pub mod public;

@@ -1,6 +1,7 @@
 //! The HTTP layer: thin handlers that extract, call one service, and render.
 
 pub mod assets;
+pub mod auth;
 pub mod health;
 pub mod nav;
 pub mod pages;
@@ -16,6 +17,9 @@ use handlebars::Handlebars;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
+        .route("/connexion", web::get().to(auth::sign_in_page))
+        .route("/connexion", web::post().to(auth::sign_in))
+        .route("/deconnexion", web::post().to(auth::sign_out))
         .route("/healthz", web::get().to(health::healthz))
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .default_service(web::to(pages::not_found));
@@ -47,14 +51,21 @@ fn is_machine_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/healthz" || path.starts_with("/open-data/")
 }
 
-/// Turns every error response of a page into the error page, with the public message the
-/// handler gave (or the status's own) and nothing else.
+/// Turns every error response of a page that is not already a page into the error page, with
+/// the public message the handler gave (or the status's own) and nothing else.
 pub fn page_errors<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(render_error_page)
 }
 
 fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    if is_machine_path(res.request().path()) {
+    let already_a_page = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    // JSON answers, and pages a handler rendered itself (a form shown again with its error),
+    // stay as they are.
+    if is_machine_path(res.request().path()) || already_a_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

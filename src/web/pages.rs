@@ -1,3 +1,4 @@
+use super::auth::MaybeViewer;
 use super::templates::render_page;
 use crate::db::Pool;
 use crate::error::AppError;
@@ -10,6 +11,7 @@ use handlebars::Handlebars;
 pub async fn home(
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
     let tenders = web::block(move || services::public::published_tenders(&pool)).await??;
@@ -18,7 +20,7 @@ pub async fn home(
         "pages/home",
         "Groupement — achats publics mutualisés",
         "/",
-        None,
+        viewer.0.as_ref(),
         serde_json::json!({ "tenders": tenders }),
     )
 }

@@ -1,0 +1,148 @@
+//! Sign-in and sign-out pages, and the extractor that tells handlers who is signed in.
+
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::services;
+use crate::web::nav::Viewer;
+use crate::Settings;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{self, Data, Form};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use handlebars::Handlebars;
+use serde::Deserialize;
+use std::future::Future;
+use std::pin::Pin;
+
+pub const SESSION_COOKIE: &str = "groupement_session";
+
+/// The signed-in person, if any. Handlers that need one return 403 themselves.
+pub struct MaybeViewer(pub Option<Viewer>);
+
+impl FromRequest for MaybeViewer {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        let pool = req.app_data::<Data<Pool>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(pool)) = (token, pool) else {
+                return Ok(MaybeViewer(None));
+            };
+            let viewer = web::block(move || services::auth::viewer(&pool, &token)).await??;
+            Ok(MaybeViewer(viewer))
+        })
+    }
+}
+
+/// A state-changing request must come from the portal's own pages: its Origin (or Referer)
+/// must be the portal's address.
+pub fn check_origin(req: &HttpRequest, settings: &Settings) -> Result<(), AppError> {
+    let from = req
+        .headers()
+        .get(header::ORIGIN)
+        .or_else(|| req.headers().get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    let own = |value: &str| {
+        value == settings.base_url || value.starts_with(&format!("{}/", settings.base_url))
+    };
+    match from {
+        Some(value) if own(value) => Ok(()),
+        _ => {
+            tracing::warn!(path = %req.path(), origin = ?from, "state-changing request from another origin refused");
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+pub async fn sign_in_page(
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    render_page(
+        &hb,
+        "pages/auth/sign_in",
+        "Connexion — Groupement",
+        "/connexion",
+        viewer.0.as_ref(),
+        serde_json::json!({ "error": null, "email": "" }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+}
+
+pub async fn sign_in(
+    req: HttpRequest,
+    form: Form<SignInForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    check_origin(&req, &settings)?;
+    let form = form.into_inner();
+    let ip = req
+        .connection_info()
+        .realip_remote_addr()
+        .map(str::to_string);
+    let email = form.email.clone();
+    let pool = pool.into_inner();
+    let outcome = web::block(move || {
+        services::auth::sign_in(&pool, &form.email, &form.password, ip.as_deref())
+    })
+    .await?;
+    match outcome {
+        Ok(token) => {
+            let cookie = Cookie::build(SESSION_COOKIE, token)
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(settings.is_https())
+                .finish();
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/"))
+                .cookie(cookie)
+                .finish())
+        }
+        Err(AppError::Validation { message, .. }) => {
+            let mut page = render_page(
+                &hb,
+                "pages/auth/sign_in",
+                "Connexion — Groupement",
+                "/connexion",
+                None,
+                serde_json::json!({ "error": message, "email": email }),
+            )?;
+            *page.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
+            Ok(page)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn sign_out(
+    req: HttpRequest,
+    pool: Data<Pool>,
+    settings: Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    check_origin(&req, &settings)?;
+    if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) {
+        let pool = pool.into_inner();
+        web::block(move || services::auth::sign_out(&pool, &token)).await??;
+    }
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .finish();
+    gone.set_max_age(CookieDuration::ZERO);
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .cookie(gone)
+        .finish())
+}
