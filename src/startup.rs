@@ -8,6 +8,9 @@ use actix_web::dev::Server;
 use actix_web::{web::Data, App, HttpServer};
 use std::net::TcpListener;
 
+/// Sign-in attempts allowed a minute per client address and per account.
+pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = 5;
+
 pub struct Application {
     port: u16,
     host: String,
@@ -40,6 +43,7 @@ impl Application {
         }
         let templates = Data::new(web::templates::registry().map_err(StartError::Templates)?);
         let pool = Data::new(pool);
+        let limits = Data::new(web::limits::SignInLimits::new(SIGN_IN_ATTEMPTS_PER_MINUTE));
         let https = settings.is_https();
         let settings = Data::new(settings);
         let server = HttpServer::new(move || {
@@ -48,6 +52,7 @@ impl Application {
                 .wrap(web::security_headers(https))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(pool.clone())
+                .app_data(limits.clone())
                 .app_data(templates.clone())
                 .app_data(settings.clone())
                 .configure(web::routes)

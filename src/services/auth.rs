@@ -101,16 +101,29 @@ pub fn sign_in(
     .map_err(|e: diesel::result::Error| AppError::from(e))?
 }
 
-/// Ends the session of this token (signing out); nothing happens for an unknown token.
-pub fn sign_out(pool: &Pool, token: &str) -> Result<(), AppError> {
+/// Compares two secrets in time that depends only on their length.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Ends the session of this token (signing out) when the form carries the session's
+/// anti-forgery token; nothing happens for an unknown session.
+pub fn sign_out(pool: &Pool, token: &str, csrf: &str) -> Result<(), AppError> {
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let user_id: Option<i32> = sessions::table
+        let session: Option<(i32, String)> = sessions::table
             .filter(sessions::token_hash.eq(hash_token(token)))
-            .select(sessions::user_id)
+            .select((sessions::user_id, sessions::csrf_token))
             .first(conn)
             .optional()?;
-        if let Some(user_id) = user_id {
+        if let Some((user_id, expected)) = session {
+            if !same_secret(&expected, csrf) {
+                return Ok(Err(AppError::Forbidden));
+            }
             diesel::delete(sessions::table.filter(sessions::token_hash.eq(hash_token(token))))
                 .execute(conn)?;
             let user: User = users::table
@@ -119,23 +132,27 @@ pub fn sign_out(pool: &Pool, token: &str) -> Result<(), AppError> {
                 .first(conn)?;
             audit(conn, Some(&user), &user.email, "auth.sign_out")?;
         }
-        Ok::<(), diesel::result::Error>(())
-    })?;
-    Ok(())
+        Ok::<Result<(), AppError>, diesel::result::Error>(Ok(()))
+    })?
 }
 
 /// The signed-in person behind a token, when the session exists and has not been idle too
 /// long; each use pushes the idle limit back.
 pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
     let mut conn = pool.get()?;
-    let found: Option<(i32, NaiveDateTime, User)> = sessions::table
+    let found: Option<(i32, NaiveDateTime, String, User)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(hash_token(token)))
         .filter(users::active.eq(true))
-        .select((sessions::id, sessions::last_seen_at, User::as_select()))
+        .select((
+            sessions::id,
+            sessions::last_seen_at,
+            sessions::csrf_token,
+            User::as_select(),
+        ))
         .first(&mut conn)
         .optional()?;
-    let Some((session_id, last_seen, user)) = found else {
+    let Some((session_id, last_seen, csrf_token, user)) = found else {
         return Ok(None);
     };
     let now = Utc::now().naive_utc();
@@ -164,5 +181,6 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
         display_name: user.display_name,
         role,
         organisation,
+        csrf_token,
     }))
 }

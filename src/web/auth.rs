@@ -4,6 +4,7 @@ use super::templates::render_page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services;
+use crate::web::limits::SignInLimits;
 use crate::web::nav::Viewer;
 use crate::Settings;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -17,6 +18,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub const SESSION_COOKIE: &str = "groupement_session";
+
+const TOO_MANY: &str = "Trop de tentatives de connexion : réessayez dans une minute.";
 
 /// The signed-in person, if any. Handlers that need one return 403 themselves.
 pub struct MaybeViewer(pub Option<Viewer>);
@@ -84,13 +87,25 @@ pub async fn sign_in(
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     settings: Data<Settings>,
+    limits: Data<SignInLimits>,
 ) -> Result<HttpResponse, AppError> {
     check_origin(&req, &settings)?;
     let form = form.into_inner();
-    let ip = req
-        .connection_info()
-        .realip_remote_addr()
-        .map(str::to_string);
+    // The peer address: a forwarded header could be forged to dodge the limit.
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    if !limits.allow(ip.as_deref().unwrap_or("unknown"), &form.email) {
+        tracing::warn!(ip = ?ip, "sign-in rate limit reached");
+        let mut page = render_page(
+            &hb,
+            "pages/auth/sign_in",
+            "Connexion — Groupement",
+            "/connexion",
+            None,
+            serde_json::json!({ "error": TOO_MANY, "email": form.email }),
+        )?;
+        *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+        return Ok(page);
+    }
     let email = form.email.clone();
     let pool = pool.into_inner();
     let outcome = web::block(move || {
@@ -126,15 +141,22 @@ pub async fn sign_in(
     }
 }
 
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
 pub async fn sign_out(
     req: HttpRequest,
+    form: Form<CsrfForm>,
     pool: Data<Pool>,
     settings: Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     check_origin(&req, &settings)?;
     if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) {
         let pool = pool.into_inner();
-        web::block(move || services::auth::sign_out(&pool, &token)).await??;
+        let csrf = form.into_inner().csrf_token;
+        web::block(move || services::auth::sign_out(&pool, &token, &csrf)).await??;
     }
     let mut gone = Cookie::build(SESSION_COOKIE, "")
         .path("/")

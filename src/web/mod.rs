@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod auth;
 pub mod health;
+pub mod limits;
 pub mod nav;
 pub mod pages;
 pub mod templates;

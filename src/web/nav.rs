@@ -18,6 +18,8 @@ pub struct Viewer {
     pub display_name: String,
     pub role: Role,
     pub organisation: Option<String>,
+    /// The session's anti-forgery token, written into every form the viewer may post.
+    pub csrf_token: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -136,14 +136,25 @@ both_backends!(
         assert_ne!(token_of(&again), token);
         assert_eq!(audited(&app, "auth.sign_in"), 2);
 
-        let response = app
-            .client
-            .post(format!("{}/deconnexion", app.address))
-            .insert_header(("Origin", origin.as_str()))
-            .insert_header(("Cookie", format!("groupement_session={token}")))
-            .send()
-            .await
-            .unwrap();
+        let sign_out = |csrf: String| {
+            app.client
+                .post(format!("{}/deconnexion", app.address))
+                .insert_header(("Origin", origin.as_str()))
+                .insert_header(("Cookie", format!("groupement_session={token}")))
+                .send_form(&[("csrf_token", csrf)])
+        };
+        // Without the session's anti-forgery token (a forged form), nothing happens.
+        let response = sign_out("0".repeat(64)).await.unwrap();
+        assert_eq!(response.status().as_u16(), 403);
+        assert!(home_as(&app, &token).await.contains("Camille Responsable"));
+        let csrf = home
+            .split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        assert_eq!(csrf.len(), 64);
+        let response = sign_out(csrf).await.unwrap();
         assert_eq!(response.status().as_u16(), 303);
         let home = home_as(&app, &token).await;
         assert!(
@@ -192,4 +203,27 @@ both_backends!(sign_in_from_another_origin_is_refused, |app| {
     let (status, _, _) = sign_in(&app, "lead.dm@example.fr", "correct horse battery", None).await;
     assert_eq!(status, 403);
     assert_eq!(audited(&app, "auth.sign_in"), 0);
+});
+
+both_backends!(sign_in_is_rate_limited, |app| {
+    add_lead(&app);
+    let origin = app.address.clone();
+    let limit = groupement::startup::SIGN_IN_ATTEMPTS_PER_MINUTE as usize;
+    for _ in 0..limit {
+        let (status, _, _) = sign_in(&app, "lead.dm@example.fr", "guess", Some(&origin)).await;
+        assert_eq!(status, 401);
+    }
+    let (status, cookie, page) = sign_in(
+        &app,
+        "lead.dm@example.fr",
+        "correct horse battery",
+        Some(&origin),
+    )
+    .await;
+    assert_eq!(
+        status, 429,
+        "even the right password waits once the limit is reached"
+    );
+    assert!(cookie.is_empty() && page.contains("Trop de tentatives"));
+    assert_eq!(audited(&app, "auth.sign_in_failed"), limit as i64);
 });

@@ -1,0 +1,55 @@
+//! Rate limits of sign-in: by client address and by account, so that neither one address
+//! trying many accounts nor many addresses trying one account get far.
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+
+pub struct SignInLimits {
+    by_address: DefaultKeyedRateLimiter<String>,
+    by_account: DefaultKeyedRateLimiter<String>,
+}
+
+impl SignInLimits {
+    /// At most `per_minute` attempts a minute per address and per account, in a burst or spread.
+    pub fn new(per_minute: u32) -> Self {
+        let quota =
+            Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
+        Self {
+            by_address: RateLimiter::keyed(quota),
+            by_account: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// Records an attempt; `false` when either limit is reached.
+    pub fn allow(&self, address: &str, account: &str) -> bool {
+        let address_ok = self.by_address.check_key(&address.to_string()).is_ok();
+        let account_ok = self
+            .by_account
+            .check_key(&account.trim().to_lowercase())
+            .is_ok();
+        address_ok && account_ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_by_address_and_by_account() {
+        let limits = SignInLimits::new(3);
+        for _ in 0..3 {
+            assert!(limits.allow("10.0.0.1", "a@example.fr"));
+        }
+        assert!(!limits.allow("10.0.0.1", "a@example.fr"));
+        assert!(
+            !limits.allow("10.0.0.2", "A@example.fr "),
+            "same account from elsewhere"
+        );
+        assert!(
+            !limits.allow("10.0.0.1", "b@example.fr"),
+            "same address, other account"
+        );
+        assert!(limits.allow("10.0.0.3", "c@example.fr"));
+    }
+}
