@@ -48,6 +48,7 @@ impl Application {
         let settings = Data::new(settings);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(web::access::enforce))
                 .wrap(web::page_errors())
                 .wrap(web::security_headers(https))
                 .wrap(tracing_actix_web::TracingLogger::default())

@@ -11,7 +11,7 @@ use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::{self, Data, Form};
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use handlebars::Handlebars;
 use serde::Deserialize;
 use std::future::Future;
@@ -21,14 +21,23 @@ pub const SESSION_COOKIE: &str = "groupement_session";
 
 const TOO_MANY: &str = "Trop de tentatives de connexion : réessayez dans une minute.";
 
-/// The signed-in person, if any. Handlers that need one return 403 themselves.
+/// The signed-in person, if any. Who may use which route is decided by `web::access`.
 pub struct MaybeViewer(pub Option<Viewer>);
+
+#[derive(Clone)]
+struct KnownViewer(Option<Viewer>);
 
 impl FromRequest for MaybeViewer {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Looked up once a request: the access check and the handler share it.
+        if let Some(known) = req.extensions().get::<KnownViewer>() {
+            let viewer = known.0.clone();
+            return Box::pin(async move { Ok(MaybeViewer(viewer)) });
+        }
+        let request = req.clone();
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
         let pool = req.app_data::<Data<Pool>>().cloned();
         Box::pin(async move {
@@ -36,6 +45,7 @@ impl FromRequest for MaybeViewer {
                 return Ok(MaybeViewer(None));
             };
             let viewer = web::block(move || services::auth::viewer(&pool, &token)).await??;
+            request.extensions_mut().insert(KnownViewer(viewer.clone()));
             Ok(MaybeViewer(viewer))
         })
     }

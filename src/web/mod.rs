@@ -1,5 +1,6 @@
 //! The HTTP layer: thin handlers that extract, call one service, and render.
 
+pub mod access;
 pub mod assets;
 pub mod auth;
 pub mod health;

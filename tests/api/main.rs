@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod access;
 mod auth;
 mod cli_award;
 mod cli_pool;

@@ -1,0 +1,97 @@
+//! Authorization in one place. Every route the portal answers is listed here with who may use
+//! it; a middleware checks each request against this table before any handler runs. A route
+//! registered without a rule is refused to everyone (and logged), so a new route cannot slip
+//! through unguarded. Finer rules — which organisation's rows a person may see — are the
+//! services' job, on top of this.
+
+use super::auth::MaybeViewer;
+use super::nav::{Role, Viewer};
+use crate::error::AppError;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::Error;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    SignedIn,
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    pub fn allows(self, viewer: Option<&Viewer>) -> bool {
+        match self {
+            Access::Public => true,
+            Access::SignedIn => viewer.is_some(),
+            Access::Roles(roles) => viewer.is_some_and(|v| roles.contains(&v.role)),
+        }
+    }
+}
+
+/// One route: method, actix path pattern, access.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn rule(method: &'static str, path: &'static str, access: Access) -> Rule {
+    Rule {
+        method,
+        path,
+        access,
+    }
+}
+
+/// Every route of the portal and who may use it.
+pub const RULES: &[Rule] = &[
+    rule("GET", "/", Access::Public),
+    rule("GET", "/connexion", Access::Public),
+    rule("POST", "/connexion", Access::Public),
+    rule("POST", "/deconnexion", Access::SignedIn),
+    rule("GET", "/healthz", Access::Public),
+    rule("GET", "/static/{path:.*}", Access::Public),
+];
+
+/// The middleware: looks the request's route up in [`RULES`] and refuses what is not allowed
+/// with 403 (logged).
+pub async fn enforce(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(pattern) = req.match_pattern() else {
+        // No route: the default service answers 404.
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let method = req.method().as_str().to_string();
+    let rules: Vec<&Rule> = RULES.iter().filter(|r| r.path == pattern).collect();
+    let allowed = match rules.iter().find(|r| r.method == method) {
+        Some(rule) if rule.access == Access::Public => true,
+        Some(rule) => {
+            let viewer = req.extract::<MaybeViewer>().await?;
+            rule.access.allows(viewer.0.as_ref())
+        }
+        // The route exists for other methods: let the router answer 404 or 405.
+        None if !rules.is_empty() => true,
+        None => {
+            tracing::error!(%pattern, %method, "route without an access rule refused");
+            false
+        }
+    };
+    if allowed {
+        next.call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body)
+    } else {
+        tracing::warn!(%pattern, %method, "access denied");
+        Ok(req
+            .error_response(AppError::Forbidden)
+            .map_into_right_body())
+    }
+}
