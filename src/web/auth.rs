@@ -9,7 +9,7 @@ use crate::web::nav::Viewer;
 use crate::Settings;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Data, Form};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use handlebars::Handlebars;
@@ -85,6 +85,25 @@ pub async fn sign_in_page(
     )
 }
 
+/// The sign-in form shown again with what went wrong (never the password).
+fn form_again(
+    hb: &Handlebars<'static>,
+    error: &str,
+    email: &str,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut page = render_page(
+        hb,
+        "pages/auth/sign_in",
+        "Connexion — Groupement",
+        "/connexion",
+        None,
+        serde_json::json!({ "error": error, "email": email }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
 #[derive(Deserialize)]
 pub struct SignInForm {
     email: String,
@@ -105,16 +124,7 @@ pub async fn sign_in(
     let ip = req.peer_addr().map(|a| a.ip().to_string());
     if !limits.allow(ip.as_deref().unwrap_or("unknown"), &form.email) {
         tracing::warn!(ip = ?ip, "sign-in rate limit reached");
-        let mut page = render_page(
-            &hb,
-            "pages/auth/sign_in",
-            "Connexion — Groupement",
-            "/connexion",
-            None,
-            serde_json::json!({ "error": TOO_MANY, "email": form.email }),
-        )?;
-        *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
-        return Ok(page);
+        return form_again(&hb, TOO_MANY, &form.email, StatusCode::TOO_MANY_REQUESTS);
     }
     let email = form.email.clone();
     let pool = pool.into_inner();
@@ -136,16 +146,7 @@ pub async fn sign_in(
                 .finish())
         }
         Err(AppError::Validation { message, .. }) => {
-            let mut page = render_page(
-                &hb,
-                "pages/auth/sign_in",
-                "Connexion — Groupement",
-                "/connexion",
-                None,
-                serde_json::json!({ "error": message, "email": email }),
-            )?;
-            *page.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
-            Ok(page)
+            form_again(&hb, &message, &email, StatusCode::UNAUTHORIZED)
         }
         Err(other) => Err(other),
     }

@@ -2,7 +2,7 @@
 //! gets exactly the access its rule gives. A route registered without a rule is refused.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{csrf_in, home_as, token_of, TestApp};
 use diesel::prelude::*;
 use groupement::db::models::{NewOrganisation, NewSupplier, NewUser};
 use groupement::db::schema::{organisations, suppliers, users};
@@ -80,28 +80,14 @@ async fn session(app: &TestApp, role: &str) -> Session {
         ])
         .await
         .unwrap();
-    let token = response
+    let set_cookie = response
         .headers()
         .get("set-cookie")
         .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .and_then(|c| c.strip_prefix("groupement_session="))
-        .unwrap_or_else(|| panic!("{role} could not sign in"))
-        .to_string();
-    let mut home = app
-        .client
-        .get(format!("{}/", app.address))
-        .insert_header(("Cookie", format!("groupement_session={token}")))
-        .send()
-        .await
-        .unwrap();
-    let page = String::from_utf8_lossy(&home.body().await.unwrap()).into_owned();
-    let csrf = page
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_default()
-        .to_string();
+        .unwrap_or_default();
+    let token = token_of(set_cookie);
+    assert!(!token.is_empty(), "{role} could not sign in");
+    let csrf = csrf_in(&home_as(app, &token).await);
     (token, csrf)
 }
 

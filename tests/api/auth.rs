@@ -2,7 +2,7 @@
 //! a new session at each sign-in, requests from other origins refused, every attempt audited.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{csrf_in, home_as, token_of, TestApp};
 use diesel::prelude::*;
 use groupement::db::models::{NewOrganisation, NewUser};
 use groupement::db::schema::{audit_log, organisations, users};
@@ -62,26 +62,6 @@ async fn sign_in(
         cookie,
         String::from_utf8_lossy(&body).into_owned(),
     )
-}
-
-fn token_of(set_cookie: &str) -> String {
-    set_cookie
-        .split(';')
-        .next()
-        .and_then(|pair| pair.strip_prefix("groupement_session="))
-        .unwrap_or_default()
-        .to_string()
-}
-
-async fn home_as(app: &TestApp, token: &str) -> String {
-    let mut response = app
-        .client
-        .get(format!("{}/", app.address))
-        .insert_header(("Cookie", format!("groupement_session={token}")))
-        .send()
-        .await
-        .unwrap();
-    String::from_utf8_lossy(&response.body().await.unwrap()).into_owned()
 }
 
 fn audited(app: &TestApp, action: &str) -> i64 {
@@ -147,12 +127,7 @@ both_backends!(
         let response = sign_out("0".repeat(64)).await.unwrap();
         assert_eq!(response.status().as_u16(), 403);
         assert!(home_as(&app, &token).await.contains("Camille Responsable"));
-        let csrf = home
-            .split("name=\"csrf_token\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .to_string();
+        let csrf = csrf_in(&home);
         assert_eq!(csrf.len(), 64);
         let response = sign_out(csrf).await.unwrap();
         assert_eq!(response.status().as_u16(), 303);

@@ -206,3 +206,34 @@ pub fn groupement(args: &[&str], dir: &std::path::Path) -> std::process::Output 
         .output()
         .expect("run groupement")
 }
+
+/// The session token in a `Set-Cookie` header ("" when none).
+pub fn token_of(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.strip_prefix("groupement_session="))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The home page as the holder of a session token sees it.
+pub async fn home_as(app: &TestApp, token: &str) -> String {
+    let mut response = app
+        .client
+        .get(format!("{}/", app.address))
+        .insert_header(("Cookie", format!("groupement_session={token}")))
+        .send()
+        .await
+        .expect("request");
+    String::from_utf8_lossy(&response.body().await.expect("body")).into_owned()
+}
+
+/// The anti-forgery token written into a page's forms ("" when none).
+pub fn csrf_in(page: &str) -> String {
+    page.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
