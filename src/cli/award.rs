@@ -1,9 +1,8 @@
 //! `groupement award --lots FILE --bids FILE [--weights 60,30,10] [--cap N] [--rule …] [--out award.json]`
 
-use super::input::{located, read_table, Cells};
+use super::input::{parse_rows, read_table, Parsed};
 use super::CliError;
 use crate::domain::{CpvCatalog, CpvCode};
-use crate::files::RowError;
 use groupement_solver::award::{
     award, validate_input, validate_rules, Award, AwardError, AwardLot, AwardRules, Bid, CapRule,
     LotStatus, Weights,
@@ -53,39 +52,24 @@ pub fn run(args: &AwardArgs) -> Result<(), CliError> {
         cap: args.cap,
         rule,
     };
-    let lots = read_lots(&args.lots)?;
-    let bids = read_bids(&args.bids)?;
+    let mut lots = read_lots(&args.lots)?;
+    let mut bids = read_bids(&args.bids)?;
     // Every problem at once: the cells that did not parse, then what the award itself refuses
     // (unknown lots, duplicate ids, the rules), each on its row and never twice for one cell.
     let mut problems: Vec<String> = Vec::new();
-    let mut lot_errors = lots.errors;
-    let mut bid_errors = bids.errors;
-    for e in validate_rules(&rules)
+    let refused: Vec<_> = validate_rules(&rules)
         .into_iter()
         .chain(validate_input(&lots.items, &bids.items))
-    {
-        let (errors, rows) = match e.list {
-            "lot" => (&mut lot_errors, &lots.rows),
-            "bid" => (&mut bid_errors, &bids.rows),
-            _ => {
-                problems.push(format!("--{}: {}", e.field, e.message));
-                continue;
-            }
-        };
-        let Some(row) = e.index.and_then(|i| rows.get(i)).copied() else {
-            continue;
-        };
-        if !errors
-            .iter()
-            .any(|known| known.row == row && known.field == e.field)
-        {
-            errors.push(RowError::new(row, e.field, e.message));
+        .collect();
+    for e in refused {
+        match (e.list, e.index) {
+            ("lot", Some(i)) => lots.also(i, e.field, &e.message),
+            ("bid", Some(i)) => bids.also(i, e.field, &e.message),
+            _ => problems.push(format!("--{}: {}", e.field, e.message)),
         }
     }
-    for (path, errors) in [(&args.lots, &mut lot_errors), (&args.bids, &mut bid_errors)] {
-        errors.sort_by_key(|e| e.row);
-        problems.extend(located(path, errors));
-    }
+    problems.extend(lots.problems(&args.lots));
+    problems.extend(bids.problems(&args.bids));
     if !problems.is_empty() {
         return Err(CliError::Input(problems));
     }
@@ -103,14 +87,6 @@ pub fn run(args: &AwardArgs) -> Result<(), CliError> {
         eprintln!("award written to {}", out.display());
     }
     Ok(())
-}
-
-/// The rows of a file read as far as they go: a cell that did not parse is recorded in
-/// `errors` and stands as a neutral value, so that the rest of the row is still checked.
-struct Parsed<T> {
-    items: Vec<T>,
-    rows: Vec<usize>,
-    errors: Vec<RowError>,
 }
 
 fn parse_weights(text: &str) -> Result<Weights, String> {
@@ -131,69 +107,38 @@ fn parse_weights(text: &str) -> Result<Weights, String> {
 fn read_lots(path: &Path) -> Result<Parsed<AwardLot>, CliError> {
     let table = read_table(path, &LOT_COLUMNS).map_err(CliError::Input)?;
     let catalog = CpvCatalog::embedded();
-    let mut parsed = Parsed {
-        items: Vec::new(),
-        rows: Vec::new(),
-        errors: Vec::new(),
-    };
-    for row in &table.rows {
-        let mut cells = Cells {
-            table: &table,
-            row,
-            errors: &mut parsed.errors,
-        };
-        let lot_id = cells.text("lot_id").unwrap_or_default();
-        let value_eur = cells
-            .number("value_eur", 0.0, f64::INFINITY, false)
-            .unwrap_or(0.0);
-        let cpv = table.cell(row, "cpv");
+    Ok(parse_rows(&table, |cells| {
+        let cpv = cells.raw("cpv").to_string();
         if !cpv.is_empty() {
-            if let Err(e) = CpvCode::parse(cpv, catalog) {
-                parsed.errors.push(RowError::new(row.number, "cpv", e.0));
-            }
+            cells.parsed("cpv", |raw| CpvCode::parse(raw, catalog));
         }
-        parsed.items.push(AwardLot {
-            lot_id,
-            tender_id: table.cell(row, "tender_id").to_string(),
-            title: table.cell(row, "title").to_string(),
-            cpv: cpv.to_string(),
-            value_eur,
-        });
-        parsed.rows.push(row.number);
-    }
-    Ok(parsed)
+        AwardLot {
+            lot_id: cells.text("lot_id").unwrap_or_default(),
+            tender_id: cells.raw("tender_id").to_string(),
+            title: cells.raw("title").to_string(),
+            cpv,
+            value_eur: cells
+                .number("value_eur", 0.0, f64::INFINITY, false)
+                .unwrap_or(0.0),
+        }
+    }))
 }
 
 fn read_bids(path: &Path) -> Result<Parsed<Bid>, CliError> {
     let table = read_table(path, &BID_COLUMNS).map_err(CliError::Input)?;
-    let mut parsed = Parsed {
-        items: Vec::new(),
-        rows: Vec::new(),
-        errors: Vec::new(),
-    };
-    for row in &table.rows {
-        let mut cells = Cells {
-            table: &table,
-            row,
-            errors: &mut parsed.errors,
-        };
-        let bid = Bid {
-            bid_id: cells.text("bid_id").unwrap_or_default(),
-            supplier_id: cells.text("supplier_id").unwrap_or_default(),
-            lot_id: cells.text("lot_id").unwrap_or_default(),
-            price_eur: cells
-                .number("price_eur", 0.0, f64::INFINITY, true)
-                .unwrap_or(1.0),
-            quality: cells.number("quality", 0.0, 100.0, false).unwrap_or(0.0),
-            environment: cells
-                .number("environment", 0.0, 100.0, false)
-                .unwrap_or(0.0),
-            submitted_at: cells.moment("submitted_at").unwrap_or_default(),
-        };
-        parsed.items.push(bid);
-        parsed.rows.push(row.number);
-    }
-    Ok(parsed)
+    Ok(parse_rows(&table, |cells| Bid {
+        bid_id: cells.text("bid_id").unwrap_or_default(),
+        supplier_id: cells.text("supplier_id").unwrap_or_default(),
+        lot_id: cells.text("lot_id").unwrap_or_default(),
+        price_eur: cells
+            .number("price_eur", 0.0, f64::INFINITY, true)
+            .unwrap_or(1.0),
+        quality: cells.number("quality", 0.0, 100.0, false).unwrap_or(0.0),
+        environment: cells
+            .number("environment", 0.0, 100.0, false)
+            .unwrap_or(0.0),
+        submitted_at: cells.moment("submitted_at").unwrap_or_default(),
+    }))
 }
 
 fn print_summary(result: &Award, lots: &[AwardLot]) {

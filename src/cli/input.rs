@@ -102,3 +102,94 @@ fn parse_moment(raw: &str) -> Option<NaiveDateTime> {
                 .and_then(|d: NaiveDate| d.and_hms_opt(0, 0, 0))
         })
 }
+
+impl Cells<'_> {
+    /// The trimmed cell, as written.
+    pub fn raw(&self, field: &str) -> &str {
+        self.table.cell(self.row, field)
+    }
+
+    /// A value parsed by a domain constructor, its French message recorded on failure.
+    pub fn parsed<T>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, crate::domain::ParseError>,
+    ) -> Option<T> {
+        let result = parse(self.raw(field));
+        result.map_err(|e| self.fail(field, e.0)).ok()
+    }
+
+    /// `oui/non`, `true/false`, `yes/no`, `1/0`.
+    pub fn flag(&mut self, field: &str) -> Option<bool> {
+        let raw = self.raw(field).to_string();
+        let parsed = parse_flag(&raw);
+        if parsed.is_none() {
+            self.fail(
+                field,
+                format!("« {raw} » is not oui/non, true/false, yes/no or 1/0"),
+            );
+        }
+        parsed
+    }
+
+    /// Records a problem of this row.
+    pub fn reject(&mut self, field: &str, message: impl Into<String>) {
+        self.fail(field, message);
+    }
+}
+
+/// `oui/non`, `true/false`, `yes/no`, `1/0`, any case.
+pub fn parse_flag(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "oui" | "true" | "yes" | "1" | "o" | "vrai" => Some(true),
+        "non" | "false" | "no" | "0" | "n" | "faux" => Some(false),
+        _ => None,
+    }
+}
+
+/// The rows of a file read as far as they go: a cell that did not parse is recorded in
+/// `errors` and stands as a neutral value, so that the rest of the row is still checked.
+pub struct Parsed<T> {
+    pub items: Vec<T>,
+    /// The spreadsheet row number of each item.
+    pub rows: Vec<usize>,
+    pub errors: Vec<RowError>,
+}
+
+/// Reads every data row of `table` with `read`.
+pub fn parse_rows<T>(table: &Table, mut read: impl FnMut(&mut Cells) -> T) -> Parsed<T> {
+    let mut parsed = Parsed {
+        items: Vec::with_capacity(table.rows.len()),
+        rows: Vec::with_capacity(table.rows.len()),
+        errors: Vec::new(),
+    };
+    for row in &table.rows {
+        let mut cells = Cells {
+            table,
+            row,
+            errors: &mut parsed.errors,
+        };
+        let item = read(&mut cells);
+        parsed.items.push(item);
+        parsed.rows.push(row.number);
+    }
+    parsed
+}
+
+impl<T> Parsed<T> {
+    /// Adds a problem the engine found with item `index`, unless that cell already has one.
+    pub fn also(&mut self, index: usize, field: &str, message: &str) {
+        let Some(&row) = self.rows.get(index) else {
+            return;
+        };
+        if !self.errors.iter().any(|e| e.row == row && e.field == field) {
+            self.errors.push(RowError::new(row, field, message));
+        }
+    }
+
+    /// Every problem as `FILE: row N: field: message`, in row order.
+    pub fn problems(&mut self, path: &Path) -> Vec<String> {
+        self.errors.sort_by_key(|e| e.row);
+        located(path, &self.errors)
+    }
+}

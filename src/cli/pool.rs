@@ -1,9 +1,9 @@
 //! `groupement pool --needs FILE --suppliers FILE [--params FILE.toml] [--out plan.json]`
 
-use super::input::{located, read_table, Cells};
+use super::input::{parse_rows, read_table, Parsed};
 use super::CliError;
 use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, Postcode, Siret};
-use crate::files::{RowError, Table};
+use crate::files::Table;
 use groupement_solver::pooling::{pool, validate_input, Need, Params, Plan, PoolError, Supplier};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -48,86 +48,31 @@ pub struct PoolArgs {
     out: Option<PathBuf>,
 }
 
-/// `oui/non`, `true/false`, `yes/no`, `1/0`, any case.
-pub fn parse_flag(text: &str) -> Option<bool> {
-    match text.trim().to_lowercase().as_str() {
-        "oui" | "true" | "yes" | "1" | "o" | "vrai" => Some(true),
-        "non" | "false" | "no" | "0" | "n" | "faux" => Some(false),
-        _ => None,
-    }
-}
-
-fn flag(cells: &mut Cells, field: &str) -> Option<bool> {
-    let raw = cells.table.cell(cells.row, field);
-    let parsed = parse_flag(raw);
-    if parsed.is_none() {
-        cells.errors.push(RowError::new(
-            cells.row.number,
-            field,
-            format!("« {raw} » is not oui/non, true/false, yes/no or 1/0"),
-        ));
-    }
-    parsed
-}
-
-fn domain<T>(
-    cells: &mut Cells,
-    field: &str,
-    parsed: Result<T, crate::domain::ParseError>,
-) -> Option<T> {
-    parsed
-        .map_err(|e| {
-            cells
-                .errors
-                .push(RowError::new(cells.row.number, field, e.0))
-        })
-        .ok()
-}
-
-pub fn read_needs(table: &Table, errors: &mut Vec<RowError>) -> (Vec<Need>, Vec<usize>) {
+pub fn read_needs(table: &Table) -> Parsed<Need> {
     let catalog = CpvCatalog::embedded();
-    let mut needs = Vec::new();
-    let mut rows = Vec::new();
-    for row in &table.rows {
-        let mut cells = Cells { table, row, errors };
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    parse_rows(table, |cells| {
         let need_id = cells.text("need_id").unwrap_or_default();
         let buyer = cells.text("buyer").unwrap_or_default();
-        let cpv = domain(
-            &mut cells,
-            "cpv",
-            CpvCode::parse(table.cell(row, "cpv"), catalog),
-        );
+        let cpv = cells.parsed("cpv", |raw| CpvCode::parse(raw, catalog));
         let quantity = cells.number("quantity", 0.0, f64::INFINITY, true);
         let unit = cells.text("unit").unwrap_or_default();
         let price = cells.number("unit_price_eur", 0.0, f64::INFINITY, true);
-        let postcode = domain(
-            &mut cells,
-            "delivery_postcode",
-            Postcode::parse(table.cell(row, "delivery_postcode")),
-        );
-        let start = domain(
-            &mut cells,
-            "window_start",
-            parse_date(table.cell(row, "window_start")),
-        );
-        let end = domain(
-            &mut cells,
-            "window_end",
-            parse_date(table.cell(row, "window_end")),
-        );
+        let postcode = cells.parsed("delivery_postcode", Postcode::parse);
+        let start = cells.parsed("window_start", parse_date);
+        let end = cells.parsed("window_end", parse_date);
         let window = match (start, end) {
-            (Some(s), Some(e)) => domain(&mut cells, "window_start", DeliveryWindow::new(s, e)),
+            (Some(s), Some(e)) => cells.parsed("window_start", |_| DeliveryWindow::new(s, e)),
             _ => None,
         };
-        let poolable = flag(&mut cells, "poolable");
-        let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
-        needs.push(Need {
+        let poolable = cells.flag("poolable");
+        Need {
             need_id,
             buyer,
             cpv: cpv
                 .map(|c| c.as_str().to_string())
                 .unwrap_or_else(|| "00000000".into()),
-            title: table.cell(row, "title").to_string(),
+            title: cells.raw("title").to_string(),
             quantity: quantity.unwrap_or(1.0),
             unit,
             unit_price_eur: price.unwrap_or(1.0),
@@ -135,26 +80,17 @@ pub fn read_needs(table: &Table, errors: &mut Vec<RowError>) -> (Vec<Need>, Vec<
             window_start: window.map(|w| day(w.start())).unwrap_or_default(),
             window_end: window.map(|w| day(w.end())).unwrap_or_default(),
             poolable: poolable.unwrap_or(true),
-        });
-        rows.push(row.number);
-    }
-    (needs, rows)
+        }
+    })
 }
 
-fn read_suppliers(table: &Table, errors: &mut Vec<RowError>) -> (Vec<Supplier>, Vec<usize>) {
-    let mut suppliers = Vec::new();
-    let mut rows = Vec::new();
-    for row in &table.rows {
-        let mut cells = Cells { table, row, errors };
+fn read_suppliers(table: &Table) -> Parsed<Supplier> {
+    parse_rows(table, |cells| {
         let supplier_id = cells.text("supplier_id").unwrap_or_default();
-        let siret = domain(&mut cells, "siret", Siret::parse(table.cell(row, "siret")));
-        let postcode = domain(
-            &mut cells,
-            "postcode",
-            Postcode::parse(table.cell(row, "postcode")),
-        );
-        let interests: Vec<String> = table
-            .cell(row, "cpv_prefixes")
+        let siret = cells.parsed("siret", Siret::parse);
+        let postcode = cells.parsed("postcode", Postcode::parse);
+        let interests: Vec<String> = cells
+            .raw("cpv_prefixes")
             .split_whitespace()
             .map(str::to_string)
             .collect();
@@ -163,26 +99,23 @@ fn read_suppliers(table: &Table, errors: &mut Vec<RowError>) -> (Vec<Supplier>, 
                 .iter()
                 .any(|p| p.len() > 8 || !p.bytes().all(|b| b.is_ascii_digit()))
         {
-            cells.errors.push(RowError::new(
-                row.number,
+            cells.reject(
                 "cpv_prefixes",
                 "CPV interests are prefixes of 1 to 8 digits separated by spaces",
-            ));
+            );
         }
         let capacity = cells.number("annual_capacity_eur", 0.0, f64::INFINITY, false);
-        let sme = flag(&mut cells, "sme");
-        suppliers.push(Supplier {
+        let sme = cells.flag("sme");
+        Supplier {
             supplier_id,
             siret: siret.map(|s| s.to_string()).unwrap_or_default(),
-            name: table.cell(row, "name").to_string(),
+            name: cells.raw("name").to_string(),
             postcode: postcode.map(|p| p.to_string()).unwrap_or_default(),
             cpv_prefixes: interests,
             annual_capacity_eur: capacity.unwrap_or(0.0),
             sme: sme.unwrap_or(false),
-        });
-        rows.push(row.number);
-    }
-    (suppliers, rows)
+        }
+    })
 }
 
 fn read_params(path: Option<&Path>) -> Result<Params, CliError> {
@@ -219,31 +152,18 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
     let params = read_params(args.params.as_deref())?;
     let need_table = read_table(&args.needs, &NEED_COLUMNS).map_err(CliError::Input)?;
     let supplier_table = read_table(&args.suppliers, &SUPPLIER_COLUMNS).map_err(CliError::Input)?;
-    let mut need_errors = Vec::new();
-    let mut supplier_errors = Vec::new();
-    let (needs, need_rows) = read_needs(&need_table, &mut need_errors);
-    let (suppliers, supplier_rows) = read_suppliers(&supplier_table, &mut supplier_errors);
-    for e in validate_input(&needs, &suppliers) {
-        let (errors, rows) = match e.list {
-            "need" => (&mut need_errors, &need_rows),
-            _ => (&mut supplier_errors, &supplier_rows),
-        };
-        let Some(&row) = rows.get(e.index) else {
-            continue;
-        };
-        if !errors
-            .iter()
-            .any(|known| known.row == row && known.field == e.field)
-        {
-            errors.push(RowError::new(row, e.field, e.message));
+    let mut needs = read_needs(&need_table);
+    let mut suppliers = read_suppliers(&supplier_table);
+    for e in validate_input(&needs.items, &suppliers.items) {
+        match e.list {
+            "need" => needs.also(e.index, e.field, &e.message),
+            _ => suppliers.also(e.index, e.field, &e.message),
         }
     }
-    if !need_errors.is_empty() || !supplier_errors.is_empty() {
-        need_errors.sort_by_key(|e| e.row);
-        supplier_errors.sort_by_key(|e| e.row);
-        let mut lines = located(&args.needs, &need_errors);
-        lines.extend(located(&args.suppliers, &supplier_errors));
-        return Err(CliError::Input(lines));
+    let mut problems = needs.problems(&args.needs);
+    problems.extend(suppliers.problems(&args.suppliers));
+    if !problems.is_empty() {
+        return Err(CliError::Input(problems));
     }
     let interactive = std::io::stderr().is_terminal();
     let progress = |done: usize, total: usize| {
@@ -257,7 +177,7 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
         }
         let _ = std::io::stderr().flush();
     };
-    let plan = pool(&needs, &suppliers, &params, &progress).map_err(|e| match e {
+    let plan = pool(&needs.items, &suppliers.items, &params, &progress).map_err(|e| match e {
         PoolError::Input(errors) => CliError::Input(errors.iter().map(|e| e.to_string()).collect()),
         PoolError::Params(errors) => CliError::Input(errors),
     })?;
