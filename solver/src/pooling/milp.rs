@@ -27,7 +27,6 @@ struct Slot {
     needs: Vec<usize>,
 }
 
-/// The number of y variables the model of a family would have: a measure of its size.
 /// One family's data, as the model sees it.
 #[derive(Clone, Copy)]
 pub struct FamilyModel<'a> {
@@ -38,7 +37,12 @@ pub struct FamilyModel<'a> {
     pub superadditive: bool,
 }
 
+/// The number of assignment variables of the model: a measure of its size.
 pub fn size(family: &FamilyModel) -> usize {
+    slots(family).iter().map(|s| s.needs.len()).sum()
+}
+
+fn slots(family: &FamilyModel) -> Vec<Slot> {
     let FamilyModel {
         needs,
         members,
@@ -46,19 +50,6 @@ pub fn size(family: &FamilyModel) -> usize {
         max_lot,
         superadditive,
     } = *family;
-    slots(needs, members, scorer, max_lot, superadditive)
-        .iter()
-        .map(|s| s.needs.len())
-        .sum()
-}
-
-fn slots(
-    needs: &[Need],
-    members: &[usize],
-    scorer: &LotScorer,
-    max_lot: Option<i64>,
-    superadditive: bool,
-) -> Vec<Slot> {
     let mut days: Vec<&String> = members.iter().map(|&i| &needs[i].window_start).collect();
     days.sort();
     days.dedup();
@@ -156,9 +147,9 @@ pub fn solve(
         members,
         scorer,
         max_lot,
-        superadditive,
+        ..
     } = *family;
-    let slots = slots(needs, members, scorer, max_lot, superadditive);
+    let slots = slots(family);
     let placement = place(start, needs, &slots);
     let segments = scorer.curve.segments();
     let mut vars = ProblemVariables::new();
