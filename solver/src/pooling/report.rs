@@ -7,7 +7,7 @@ use super::instance::{Need, Params};
 use super::plan::{FamilyReport, Kpis, Lot, Plan, SolverReport, Tender};
 use super::score::{euros, LotScorer};
 use super::solve::{relative_gap, FamilySolution, Status};
-use crate::procedure::{BuyerClass, Nature, ProcedureRuling, Publication};
+use crate::procedure::{BuyerClass, Nature, ProcedureRuling, Publication, Thresholds};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A lot as the KPIs count it: value, whether local, expected discount, score.
@@ -46,12 +46,12 @@ fn publication_name(publication: Publication) -> &'static str {
 
 /// The ruling for a tender of these needs, on the reference day (by default the earliest
 /// delivery day).
-fn ruling(
+fn ruling<'p>(
     needs: &[Need],
     members: &[usize],
     prefix: &str,
-    params: &Params,
-) -> Option<(ProcedureRuling, BuyerClass)> {
+    params: &'p Params,
+) -> Option<(ProcedureRuling, BuyerClass, &'p Thresholds)> {
     let class = BuyerClass::strictest(members.iter().map(|&i| params.buyer_class(&needs[i].buyer)));
     let day = params
         .reference_date
@@ -62,6 +62,7 @@ fn ruling(
     Some((
         thresholds.rule(euros(total), Nature::of_cpv(prefix), class),
         class,
+        thresholds,
     ))
 }
 
@@ -126,23 +127,11 @@ fn tender(
         .unwrap_or_default();
     let ruling = ruling(needs, &family.needs, &family.prefix, params);
     let lot_values: Vec<f64> = lots.iter().map(|l| euros(value_of(l))).collect();
-    let small = match (
-        &ruling,
-        params
-            .thresholds
-            .in_force(&params.reference_date.clone().unwrap_or_else(|| {
-                family
-                    .needs
-                    .iter()
-                    .map(|&i| needs[i].window_start.clone())
-                    .min()
-                    .unwrap_or_default()
-            })),
-    ) {
-        (Some((r, _)), Some(t)) => {
-            t.small_lots(&lot_values, Nature::of_cpv(&family.prefix), r.procedure)
+    let small = match &ruling {
+        Some((r, _, thresholds)) => {
+            thresholds.small_lots(&lot_values, Nature::of_cpv(&family.prefix), r.procedure)
         }
-        _ => vec![false; lots.len()],
+        None => vec![false; lots.len()],
     };
     let lots: Vec<Lot> = lots
         .iter()
@@ -169,7 +158,7 @@ fn tender(
         })
         .collect();
     let (procedure, publication, min_days, standstill_days, class) = match ruling {
-        Some((r, class)) => (
+        Some((r, class, _)) => (
             r.procedure.code(),
             publication_name(r.publication),
             r.min_days,
@@ -206,7 +195,7 @@ pub fn assemble<'c>(
         |i: usize| -> String { needs[i].cpv.chars().take(params.family_digits).collect() };
     let scorer_of = |prefix: &str| LotScorer::new(params, prefix, capacity_of(prefix).c_cents);
     let procedure_of = |members: &[usize], prefix: &str| -> String {
-        ruling(needs, members, prefix, params).map_or("adapted".to_string(), |(r, _)| {
+        ruling(needs, members, prefix, params).map_or("adapted".to_string(), |(r, _, _)| {
             r.procedure.code().to_string()
         })
     };
