@@ -230,16 +230,17 @@ fn insert_tender(
             .iter()
             .filter_map(|id| id.parse().ok())
             .collect();
-        let first_cpv: Option<String> = needs::table
-            .filter(needs::id.eq_any(&ids))
-            .order(needs::id)
-            .select(needs::cpv_code)
-            .first(conn)
-            .optional()?;
+        // The family's own code when the vocabulary has it, else the code of a need of the lot.
         let cpv = if catalog.get(&family_code).is_some() {
             family_code.clone()
         } else {
-            first_cpv.unwrap_or_else(|| family_code.clone())
+            needs::table
+                .filter(needs::id.eq_any(&ids))
+                .order(needs::id)
+                .select(needs::cpv_code)
+                .first(conn)
+                .optional()?
+                .unwrap_or_else(|| family_code.clone())
         };
         let value = Cents::from_euros_f64(lot.value_eur).get();
         let lot_id: i32 = diesel::insert_into(lots::table)
