@@ -22,6 +22,8 @@ pub struct Settings {
     /// Signs cookies and links; never logged.
     pub secret_key: Option<String>,
     pub outbox_dir: PathBuf,
+    /// How often the mail worker looks for due messages.
+    pub mail_poll: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,19 @@ impl Settings {
             outbox_dir: lookup("GROUPEMENT_OUTBOX_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("outbox")),
+            mail_poll: match lookup("GROUPEMENT_MAIL_POLL_MS") {
+                None => std::time::Duration::from_secs(2),
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms > 0)
+                    .map(std::time::Duration::from_millis)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name: "GROUPEMENT_MAIL_POLL_MS",
+                        message: format!("« {text} » is not a positive number of milliseconds"),
+                    })?,
+            },
         })
     }
 

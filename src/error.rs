@@ -13,6 +13,9 @@ use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// No valid session or API token where one is needed (the API's 401).
+    #[error("Authentification requise : jeton d'API manquant, inconnu ou révoqué.")]
+    Unauthorized,
     #[error("Cette page n'existe pas ou n'est pas accessible.")]
     NotFound,
     #[error("Vous n'avez pas accès à cette page.")]
@@ -40,6 +43,7 @@ impl AppError {
     /// A stable, machine-readable code for API clients.
     pub fn code(&self) -> &'static str {
         match self {
+            AppError::Unauthorized => "unauthorized",
             AppError::NotFound => "not_found",
             AppError::Forbidden => "forbidden",
             AppError::Validation { .. } => "validation",
@@ -102,13 +106,19 @@ impl From<actix_web::error::BlockingError> for AppError {
     }
 }
 
-/// The message carried to the page renderer, which turns error responses into pages.
+/// What an error response carries to the error renderer, which turns it into a page or, under
+/// `/api/`, into `{"error": {"code", "message", "field"}}`.
 #[derive(Debug, Clone)]
-pub struct ErrorMessage(pub String);
+pub struct ErrorMessage {
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -122,9 +132,11 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code())
             .content_type("text/plain; charset=utf-8")
             .body(self.public_message());
-        response
-            .extensions_mut()
-            .insert(ErrorMessage(self.public_message()));
+        response.extensions_mut().insert(ErrorMessage {
+            code: self.code(),
+            message: self.public_message(),
+            field: self.field().map(str::to_string),
+        });
         response
     }
 }

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod mail;
 pub mod services;
 pub mod startup;
 pub mod web;

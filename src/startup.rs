@@ -2,6 +2,7 @@
 //! shared state and the routes.
 
 use crate::db::Pool;
+use crate::mail;
 use crate::web;
 use crate::Settings;
 use actix_web::dev::Server;
@@ -10,6 +11,8 @@ use std::net::TcpListener;
 
 /// Sign-in attempts allowed a minute per client address and per account.
 pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = 5;
+/// Password-reset requests allowed a minute per client address and per account.
+pub const RESET_REQUESTS_PER_MINUTE: u32 = 3;
 
 pub struct Application {
     port: u16,
@@ -26,6 +29,8 @@ pub enum StartError {
     },
     #[error("templates: {0}")]
     Templates(String),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 impl Application {
@@ -44,6 +49,11 @@ impl Application {
         let templates = Data::new(web::templates::registry().map_err(StartError::Templates)?);
         let pool = Data::new(pool);
         let limits = Data::new(web::limits::SignInLimits::new(SIGN_IN_ATTEMPTS_PER_MINUTE));
+        let reset_limits = Data::new(web::limits::ResetLimits(web::limits::SignInLimits::new(
+            RESET_REQUESTS_PER_MINUTE,
+        )));
+        let worker = mail::worker::Worker::new(&settings).map_err(StartError::Mail)?;
+        mail::worker::spawn(worker, pool.get_ref().clone(), settings.mail_poll);
         let https = settings.is_https();
         let settings = Data::new(settings);
         let server = HttpServer::new(move || {
@@ -54,6 +64,7 @@ impl Application {
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(pool.clone())
                 .app_data(limits.clone())
+                .app_data(reset_limits.clone())
                 .app_data(templates.clone())
                 .app_data(settings.clone())
                 .configure(web::routes)

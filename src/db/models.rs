@@ -297,3 +297,59 @@ pub struct NewSession<'a> {
     pub last_seen_at: NaiveDateTime,
     pub ip: Option<&'a str>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i32,
+    pub user_id: i32,
+    pub name: String,
+    pub token_hash: String,
+    pub prefix: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct NewApiToken<'a> {
+    pub user_id: i32,
+    pub name: &'a str,
+    pub token_hash: &'a str,
+    pub prefix: &'a str,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = auth_links)]
+pub struct NewAuthLink<'a> {
+    pub user_id: i32,
+    pub purpose: &'a str,
+    pub token_hash: &'a str,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NewNotification<'a> {
+    pub recipient: &'a str,
+    pub template: &'a str,
+    pub data: &'a str,
+    pub idempotency_key: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: i32,
+    pub recipient: String,
+    pub template: String,
+    pub data: String,
+    pub idempotency_key: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}

@@ -275,6 +275,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     audit_log,
     sessions,
+    api_tokens,
+    auth_links,
 );
 
 diesel::table! {
@@ -290,3 +292,32 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+
+diesel::table! {
+    auth_links (id) {
+        id -> Integer,
+        user_id -> Integer,
+        purpose -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(auth_links -> users (user_id));

@@ -1,11 +1,12 @@
 //! Signing in and out, and who is behind a session cookie. Sessions live on the server; the
 //! cookie carries a random token whose SHA-256 alone is stored.
 
-use crate::db::models::{NewAuditEntry, NewSession, User};
-use crate::db::schema::{audit_log, organisations, sessions, users};
+use crate::db::models::{ApiToken, NewApiToken, NewSession, User};
+use crate::db::schema::{api_tokens, organisations, sessions, users};
 use crate::db::{write_transaction, Pool};
 use crate::domain::{hash_password, verify_password};
 use crate::error::AppError;
+use crate::services::audit::{self, Actor, Change};
 use crate::web::nav::{Role, Viewer};
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -25,7 +26,7 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash_token(token: &str) -> String {
+pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -38,18 +39,15 @@ fn audit(
     label: &str,
     action: &str,
 ) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values(NewAuditEntry {
-            actor_user_id: user.map(|u| u.id),
-            actor_label: label,
-            action,
-            object_type: "user",
-            object_id: &user.map(|u| u.id.to_string()).unwrap_or_default(),
-            before_summary: None,
-            after_summary: None,
-        })
-        .execute(conn)
-        .map(|_| ())
+    let object = user.map(|u| u.id.to_string()).unwrap_or_default();
+    audit::record(
+        conn,
+        Actor {
+            user_id: user.map(|u| u.id),
+            label,
+        },
+        Change::new(action, "user", object),
+    )
 }
 
 /// Checks the password and opens a new session (a new token every time: no fixation).
@@ -91,10 +89,12 @@ pub fn sign_in(
                 })
                 .execute(conn)?;
             audit(conn, Some(user), &user.email, "auth.sign_in")?;
+            tracing::info!(user = user.id, "signed in");
             Ok(Ok(token))
         }
         _ => {
             audit(conn, user.as_ref(), &email, "auth.sign_in_failed")?;
+            tracing::warn!(known_account = user.is_some(), "sign-in refused");
             Ok(Err(AppError::validation("identifiants", WRONG_CREDENTIALS)))
         }
     })
@@ -163,24 +163,166 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
     diesel::update(sessions::table.find(session_id))
         .set(sessions::last_seen_at.eq(now))
         .execute(&mut conn)?;
+    viewer_of(&mut conn, user, csrf_token).map(Some)
+}
+
+/// The viewer a user is: role, organisation and the form token of the session (empty for an
+/// API token).
+fn viewer_of(
+    conn: &mut crate::db::AnyConnection,
+    user: User,
+    csrf_token: String,
+) -> Result<Viewer, AppError> {
     let organisation: Option<String> = match user.organisation_id {
         Some(id) => organisations::table
             .find(id)
             .select(organisations::code)
-            .first(&mut conn)
+            .first(conn)
             .optional()?,
         None => None,
     };
-    let role = match user.role.as_str() {
-        "buyer" => Role::Buyer,
-        "lead" => Role::Lead,
-        "supplier" => Role::Supplier,
-        _ => Role::Admin,
-    };
-    Ok(Some(Viewer {
+    let role = Role::parse(&user.role).ok_or_else(|| {
+        AppError::internal(format!("user {}: unknown role {}", user.id, user.role))
+    })?;
+    Ok(Viewer {
+        user_id: user.id,
+        email: user.email,
         display_name: user.display_name,
         role,
         organisation,
+        organisation_id: user.organisation_id,
+        supplier_id: user.supplier_id,
         csrf_token,
-    }))
+        idle_minutes: IDLE_TIMEOUT_MINUTES,
+    })
+}
+
+/// Ends every session of the user (on every device), the current one included.
+pub fn sign_out_everywhere(pool: &Pool, viewer: &Viewer) -> Result<usize, AppError> {
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let ended = diesel::delete(sessions::table.filter(sessions::user_id.eq(viewer.user_id)))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("auth.sign_out_everywhere", "user", viewer.user_id)
+                .after(format!("{ended} sessions")),
+        )?;
+        Ok(ended)
+    })
+}
+
+/// The prefix of every API token, so that one found in a log or a repository is recognised.
+pub const API_TOKEN_PREFIX: &str = "gpt_";
+
+/// An API token as its owner lists it (never the token itself, which is shown once).
+#[derive(Debug, serde::Serialize)]
+pub struct TokenCard {
+    pub id: i32,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub revoked: bool,
+}
+
+pub fn api_tokens_of(pool: &Pool, viewer: &Viewer) -> Result<Vec<TokenCard>, AppError> {
+    let mut conn = pool.get()?;
+    let tokens: Vec<ApiToken> = api_tokens::table
+        .filter(api_tokens::user_id.eq(viewer.user_id))
+        .order(api_tokens::id.desc())
+        .select(ApiToken::as_select())
+        .load(&mut conn)?;
+    let day = |t: NaiveDateTime| t.format("%d/%m/%Y %H:%M UTC").to_string();
+    Ok(tokens
+        .into_iter()
+        .map(|t| TokenCard {
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            created_at: day(t.created_at),
+            last_used_at: t.last_used_at.map(day).unwrap_or_else(|| "jamais".into()),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Creates an API token acting as `viewer`; returns it (shown once, stored hashed).
+pub fn create_api_token(pool: &Pool, viewer: &Viewer, name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AppError::validation(
+            "nom",
+            "donnez au jeton un nom de 1 à 80 caractères (par exemple le logiciel qui l'utilise)",
+        ));
+    }
+    let token = format!("{API_TOKEN_PREFIX}{}", random_token());
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let id: i32 = diesel::insert_into(api_tokens::table)
+            .values(NewApiToken {
+                user_id: viewer.user_id,
+                name,
+                token_hash: &hash_token(&token),
+                prefix: &token[..API_TOKEN_PREFIX.len() + 6],
+            })
+            .returning(api_tokens::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("api_token.created", "api_token", id).after(name),
+        )?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(token)
+}
+
+/// Revokes one of the viewer's own tokens; another person's token is "not found".
+pub fn revoke_api_token(pool: &Pool, viewer: &Viewer, id: i32) -> Result<(), AppError> {
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let changed = diesel::update(
+            api_tokens::table
+                .find(id)
+                .filter(api_tokens::user_id.eq(viewer.user_id))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(Utc::now().naive_utc()))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("api_token.revoked", "api_token", id),
+        )?;
+        Ok(())
+    })
+}
+
+/// The person an API token acts for, when the token exists, is not revoked and its owner is
+/// active.
+pub fn api_viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
+    if !token.starts_with(API_TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let mut conn = pool.get()?;
+    let found: Option<(i32, User)> = api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::token_hash.eq(hash_token(token)))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(users::active.eq(true))
+        .select((api_tokens::id, User::as_select()))
+        .first(&mut conn)
+        .optional()?;
+    let Some((token_id, user)) = found else {
+        return Ok(None);
+    };
+    diesel::update(api_tokens::table.find(token_id))
+        .set(api_tokens::last_used_at.eq(Utc::now().naive_utc()))
+        .execute(&mut conn)?;
+    viewer_of(&mut conn, user, String::new()).map(Some)
 }

@@ -1,6 +1,9 @@
 //! Use cases. Each takes the pool, runs in one transaction where it changes anything, and
 //! returns view models ready to render or serialise.
 
+pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod public;

@@ -54,7 +54,30 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/deconnexion", Access::SignedIn),
     rule("GET", "/healthz", Access::Public),
     rule("GET", "/static/{path:.*}", Access::Public),
+    rule("GET", "/inscription", Access::Public),
+    rule("POST", "/inscription", Access::Public),
+    rule("GET", "/mot-de-passe-oublie", Access::Public),
+    rule("POST", "/mot-de-passe-oublie", Access::Public),
+    rule("GET", "/mot-de-passe/nouveau", Access::Public),
+    rule("POST", "/mot-de-passe/nouveau", Access::Public),
+    rule("GET", "/invitation", Access::Public),
+    rule("POST", "/invitation", Access::Public),
+    rule("GET", "/verification", Access::Public),
+    rule("GET", "/compte", Access::SignedIn),
+    rule("GET", "/compte/session", Access::SignedIn),
+    rule("POST", "/compte/sessions/fermer", Access::SignedIn),
+    rule("POST", "/compte/jetons", Access::SignedIn),
+    rule("POST", "/compte/jetons/{id}/revoquer", Access::SignedIn),
+    rule("GET", "/admin/organisations", ADMIN),
+    rule("POST", "/admin/organisations", ADMIN),
+    rule("GET", "/admin/utilisateurs", ADMIN),
+    rule("POST", "/admin/utilisateurs/{id}", ADMIN),
+    rule("POST", "/admin/invitations", ADMIN),
+    rule("GET", "/admin/journal", ADMIN),
+    rule("GET", "/api/v1/me", Access::SignedIn),
 ];
+
+const ADMIN: Access = Access::Roles(&[Role::Admin]);
 
 /// The middleware: looks the request's route up in [`RULES`] and refuses what is not allowed
 /// with 403 (logged).
@@ -71,10 +94,12 @@ pub async fn enforce(
     };
     let method = req.method().as_str().to_string();
     let rules: Vec<&Rule> = RULES.iter().filter(|r| r.path == pattern).collect();
+    let mut anonymous = false;
     let allowed = match rules.iter().find(|r| r.method == method) {
         Some(rule) if rule.access == Access::Public => true,
         Some(rule) => {
             let viewer = req.extract::<MaybeViewer>().await?;
+            anonymous = viewer.0.is_none();
             rule.access.allows(viewer.0.as_ref())
         }
         // The route exists for other methods: let the router answer 404 or 405.
@@ -90,8 +115,12 @@ pub async fn enforce(
             .map(ServiceResponse::map_into_left_body)
     } else {
         tracing::warn!(%pattern, %method, "access denied");
-        Ok(req
-            .error_response(AppError::Forbidden)
-            .map_into_right_body())
+        // The API tells a client without a valid token to authenticate (401); a person or a
+        // token without the right gets 403.
+        let error = match anonymous && pattern.starts_with("/api/") {
+            true => AppError::Unauthorized,
+            false => AppError::Forbidden,
+        };
+        Ok(req.error_response(error).map_into_right_body())
     }
 }

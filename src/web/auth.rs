@@ -38,15 +38,119 @@ impl FromRequest for MaybeViewer {
             return Box::pin(async move { Ok(MaybeViewer(viewer)) });
         }
         let request = req.clone();
-        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        let credential = credential_of(req);
         let pool = req.app_data::<Data<Pool>>().cloned();
         Box::pin(async move {
-            let (Some(token), Some(pool)) = (token, pool) else {
+            let (Some(credential), Some(pool)) = (credential, pool) else {
                 return Ok(MaybeViewer(None));
             };
-            let viewer = web::block(move || services::auth::viewer(&pool, &token)).await??;
+            let viewer = web::block(move || match credential {
+                Credential::Session(token) => services::auth::viewer(&pool, &token),
+                Credential::ApiToken(token) => services::auth::api_viewer(&pool, &token),
+            })
+            .await??;
             request.extensions_mut().insert(KnownViewer(viewer.clone()));
             Ok(MaybeViewer(viewer))
+        })
+    }
+}
+
+enum Credential {
+    Session(String),
+    ApiToken(String),
+}
+
+/// The JSON API takes API tokens only (`Authorization: Bearer …`), so that a browser's cookie
+/// never acts on it; pages take the session cookie only.
+fn credential_of(req: &HttpRequest) -> Option<Credential> {
+    if req.path().starts_with("/api/") {
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| Credential::ApiToken(t.trim().to_string()))
+    } else {
+        req.cookie(SESSION_COOKIE)
+            .map(|c| Credential::Session(c.value().to_string()))
+    }
+}
+
+/// The cookie that carries the anti-forgery token of forms posted before signing in.
+pub const ANONYMOUS_CSRF_COOKIE: &str = "groupement_csrf";
+
+/// The anti-forgery token for a form shown to someone not signed in, and the cookie to set
+/// when the browser has none yet (double-submit: the form field must equal the cookie).
+pub fn anonymous_csrf(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+    if let Some(existing) = req
+        .cookie(ANONYMOUS_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64)
+    {
+        return (existing, None);
+    }
+    let token = services::auth::random_token();
+    let secure = req
+        .app_data::<Data<Settings>>()
+        .is_some_and(|s| s.is_https());
+    let cookie = Cookie::build(ANONYMOUS_CSRF_COOKIE, token.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .finish();
+    (token, Some(cookie))
+}
+
+/// A posted form whose anti-forgery token and origin were checked: the session's token for a
+/// signed-in person, the double-submit cookie otherwise. Every state-changing form of the
+/// portal is taken through this extractor.
+pub struct Posted<T> {
+    pub form: T,
+    pub viewer: Option<Viewer>,
+}
+
+#[derive(Deserialize)]
+struct WithToken<T> {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    form: T,
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Posted<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let form = Form::<WithToken<T>>::from_request(&req, payload);
+        let viewer = MaybeViewer::from_request(&req, &mut Payload::None);
+        Box::pin(async move {
+            let settings = req
+                .app_data::<Data<Settings>>()
+                .ok_or_else(|| AppError::internal("settings missing"))?;
+            check_origin(&req, settings)?;
+            let viewer = viewer.await?.0;
+            let form = form.await.map_err(|e| {
+                AppError::validation("formulaire", format!("formulaire illisible : {e}"))
+            })?;
+            let expected = match &viewer {
+                Some(v) => Some(v.csrf_token.clone()),
+                None => req
+                    .cookie(ANONYMOUS_CSRF_COOKIE)
+                    .map(|c| c.value().to_string()),
+            };
+            let valid = expected.is_some_and(|expected| {
+                !expected.is_empty() && services::auth::same_secret(&expected, &form.csrf_token)
+            });
+            if !valid {
+                tracing::warn!(path = %req.path(), "form refused: anti-forgery token missing or wrong");
+                return Err(AppError::Forbidden.into());
+            }
+            Ok(Posted {
+                form: form.into_inner().form,
+                viewer,
+            })
         })
     }
 }
@@ -72,35 +176,44 @@ pub fn check_origin(req: &HttpRequest, settings: &Settings) -> Result<(), AppErr
 }
 
 pub async fn sign_in_page(
+    req: HttpRequest,
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
-    render_page(
-        &hb,
-        "pages/auth/sign_in",
-        "Connexion — Groupement",
-        "/connexion",
-        viewer.0.as_ref(),
-        serde_json::json!({ "error": null, "email": "" }),
-    )
+    if viewer.0.is_some() {
+        return Ok(see_other("/compte"));
+    }
+    form_again(&req, &hb, None, "", StatusCode::OK)
 }
 
-/// The sign-in form shown again with what went wrong (never the password).
+/// A 303 redirection (after a form, or to a page that fits better).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// The sign-in form (again, with what went wrong: never the password).
 fn form_again(
+    req: &HttpRequest,
     hb: &Handlebars<'static>,
-    error: &str,
+    error: Option<&str>,
     email: &str,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let (csrf_token, cookie) = anonymous_csrf(req);
     let mut page = render_page(
         hb,
         "pages/auth/sign_in",
         "Connexion — Groupement",
         "/connexion",
         None,
-        serde_json::json!({ "error": error, "email": email }),
+        serde_json::json!({ "error": error, "email": email, "csrf_token": csrf_token }),
     )?;
     *page.status_mut() = status;
+    if let Some(cookie) = cookie {
+        page.add_cookie(&cookie).map_err(AppError::internal)?;
+    }
     Ok(page)
 }
 
@@ -112,19 +225,24 @@ pub struct SignInForm {
 
 pub async fn sign_in(
     req: HttpRequest,
-    form: Form<SignInForm>,
+    posted: Posted<SignInForm>,
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     settings: Data<Settings>,
     limits: Data<SignInLimits>,
 ) -> Result<HttpResponse, AppError> {
-    check_origin(&req, &settings)?;
-    let form = form.into_inner();
+    let form = posted.form;
     // The peer address: a forwarded header could be forged to dodge the limit.
     let ip = req.peer_addr().map(|a| a.ip().to_string());
     if !limits.allow(ip.as_deref().unwrap_or("unknown"), &form.email) {
         tracing::warn!(ip = ?ip, "sign-in rate limit reached");
-        return form_again(&hb, TOO_MANY, &form.email, StatusCode::TOO_MANY_REQUESTS);
+        return form_again(
+            &req,
+            &hb,
+            Some(TOO_MANY),
+            &form.email,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     let email = form.email.clone();
     let pool = pool.into_inner();
@@ -146,27 +264,27 @@ pub async fn sign_in(
                 .finish())
         }
         Err(AppError::Validation { message, .. }) => {
-            form_again(&hb, &message, &email, StatusCode::UNAUTHORIZED)
+            form_again(&req, &hb, Some(&message), &email, StatusCode::UNAUTHORIZED)
         }
         Err(other) => Err(other),
     }
 }
 
+/// A form with nothing but its anti-forgery token.
 #[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf_token: String,
-}
+pub struct NoFields {}
 
 pub async fn sign_out(
     req: HttpRequest,
-    form: Form<CsrfForm>,
+    posted: Posted<NoFields>,
     pool: Data<Pool>,
-    settings: Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    check_origin(&req, &settings)?;
-    if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) {
+    if let (Some(token), Some(viewer)) = (
+        req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()),
+        posted.viewer,
+    ) {
         let pool = pool.into_inner();
-        let csrf = form.into_inner().csrf_token;
+        let csrf = viewer.csrf_token;
         web::block(move || services::auth::sign_out(&pool, &token, &csrf)).await??;
     }
     let mut gone = Cookie::build(SESSION_COOKIE, "")

@@ -1,4 +1,4 @@
-//! Rate limits of sign-in: by client address and by account, so that neither one address
+//! Rate limits of sign-in (and of password-reset requests): by client address and by account, so that neither one address
 //! trying many accounts nor many addresses trying one account get far.
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -28,6 +28,18 @@ impl SignInLimits {
             .check_key(&account.trim().to_lowercase())
             .is_ok();
         address_ok && account_ok
+    }
+}
+
+/// Rate limits of password-reset requests, kept apart from sign-in's so that one does not use
+/// up the other.
+pub struct ResetLimits(pub SignInLimits);
+
+impl std::ops::Deref for ResetLimits {
+    type Target = SignInLimits;
+
+    fn deref(&self) -> &SignInLimits {
+        &self.0
     }
 }
 

@@ -1,6 +1,10 @@
 //! The HTTP layer: thin handlers that extract, call one service, and render.
 
 pub mod access;
+pub mod account;
+pub mod accounts;
+pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod health;
@@ -24,6 +28,45 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/deconnexion", web::post().to(auth::sign_out))
         .route("/healthz", web::get().to(health::healthz))
         .route("/static/{path:.*}", web::get().to(assets::serve))
+        .route("/inscription", web::get().to(accounts::register_page))
+        .route("/inscription", web::post().to(accounts::register))
+        .route("/mot-de-passe-oublie", web::get().to(accounts::forgot_page))
+        .route("/mot-de-passe-oublie", web::post().to(accounts::forgot))
+        .route(
+            "/mot-de-passe/nouveau",
+            web::get().to(accounts::new_password_page),
+        )
+        .route(
+            "/mot-de-passe/nouveau",
+            web::post().to(accounts::new_password),
+        )
+        .route("/invitation", web::get().to(accounts::new_password_page))
+        .route("/invitation", web::post().to(accounts::new_password))
+        .route("/verification", web::get().to(accounts::verify))
+        .route("/compte", web::get().to(account::profile))
+        .route("/compte/session", web::get().to(account::keep_alive))
+        .route(
+            "/compte/sessions/fermer",
+            web::post().to(account::sign_out_everywhere),
+        )
+        .route("/compte/jetons", web::post().to(account::create_token))
+        .route(
+            "/compte/jetons/{id}/revoquer",
+            web::post().to(account::revoke_token),
+        )
+        .route("/admin/organisations", web::get().to(admin::organisations))
+        .route(
+            "/admin/organisations",
+            web::post().to(admin::create_organisation),
+        )
+        .route("/admin/utilisateurs", web::get().to(admin::users))
+        .route(
+            "/admin/utilisateurs/{id}",
+            web::post().to(admin::change_user),
+        )
+        .route("/admin/invitations", web::post().to(admin::invite))
+        .route("/admin/journal", web::get().to(admin::audit_log))
+        .route("/api/v1/me", web::get().to(api::me))
         .default_service(web::to(pages::not_found));
 }
 
@@ -67,15 +110,15 @@ fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandl
         .is_some_and(|v| v.starts_with("text/html"));
     // JSON answers, and pages a handler rendered itself (a form shown again with its error),
     // stay as they are.
+    let carried = res.response().extensions().get::<ErrorMessage>().cloned();
+    if res.request().path().starts_with("/api/") {
+        return Ok(ErrorHandlerResponse::Response(api_error(res, carried)));
+    }
     if is_machine_path(res.request().path()) || already_a_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
-    let message = res
-        .response()
-        .extensions()
-        .get::<ErrorMessage>()
-        .map(|m| m.0.clone());
+    let message = carried.map(|m| m.message);
     let body = res
         .request()
         .app_data::<Data<Handlebars<'static>>>()
@@ -88,4 +131,43 @@ fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandl
     let response: ServiceResponse<EitherBody<B>> =
         ServiceResponse::new(req, response).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(response))
+}
+
+/// An API error as JSON: `{"error": {"code", "message", "field"}}`, whatever produced it (a
+/// handler, the access check, the router, a body that did not parse).
+fn api_error<B>(
+    res: ServiceResponse<B>,
+    carried: Option<ErrorMessage>,
+) -> ServiceResponse<EitherBody<B>> {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res.map_into_left_body();
+    }
+    let (code, message, field) = match carried {
+        Some(m) => (m.code, m.message, m.field),
+        None => (
+            match status.as_u16() {
+                400 => "bad_request",
+                404 => "not_found",
+                405 => "method_not_allowed",
+                413 => "payload_too_large",
+                415 => "unsupported_media_type",
+                _ if status.is_server_error() => "internal",
+                _ => "error",
+            },
+            status.canonical_reason().unwrap_or("error").to_string(),
+            None,
+        ),
+    };
+    let body = serde_json::json!({ "error": { "code": code, "message": message, "field": field } });
+    let (req, _) = res.into_parts();
+    let response: HttpResponse<BoxBody> = HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body.to_string());
+    ServiceResponse::new(req, response).map_into_right_body()
 }

@@ -15,11 +15,51 @@ pub enum Role {
 /// The signed-in person, as pages show them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Viewer {
+    #[serde(skip)]
+    pub user_id: i32,
+    pub email: String,
     pub display_name: String,
     pub role: Role,
     pub organisation: Option<String>,
-    /// The session's anti-forgery token, written into every form the viewer may post.
+    #[serde(skip)]
+    pub organisation_id: Option<i32>,
+    #[serde(skip)]
+    pub supplier_id: Option<i32>,
+    /// The session's anti-forgery token, written into every form the viewer may post (empty
+    /// for a request authenticated by an API token, which posts no form).
     pub csrf_token: String,
+    /// Minutes of inactivity before the session ends, for the page's warning.
+    pub idle_minutes: i64,
+}
+
+impl Role {
+    pub fn parse(code: &str) -> Option<Role> {
+        match code {
+            "buyer" => Some(Role::Buyer),
+            "lead" => Some(Role::Lead),
+            "supplier" => Some(Role::Supplier),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Buyer => "buyer",
+            Role::Lead => "lead",
+            Role::Supplier => "supplier",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Role::Buyer => "acheteur",
+            Role::Lead => "responsable achats",
+            Role::Supplier => "entreprise",
+            Role::Admin => "administrateur",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,7 +71,21 @@ pub struct NavItem {
 
 /// Every link of the navigation, in display order, with the roles that see it (`None`:
 /// everyone, signed in or not).
-const LINKS: &[(&str, &str, Option<&[Role]>)] = &[("/", "Appels d'offres publiés", None)];
+const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
+    ("/", "Appels d'offres publiés", None),
+    (
+        "/admin/organisations",
+        "Organisations",
+        Some(&[Role::Admin]),
+    ),
+    ("/admin/utilisateurs", "Utilisateurs", Some(&[Role::Admin])),
+    ("/admin/journal", "Journal d'audit", Some(&[Role::Admin])),
+    (
+        "/compte",
+        "Mon compte",
+        Some(&[Role::Buyer, Role::Lead, Role::Supplier, Role::Admin]),
+    ),
+];
 
 /// The links shown to a role (`None`: the public).
 pub fn nav_for(role: Option<Role>, current_path: &str) -> Vec<NavItem> {

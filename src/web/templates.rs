@@ -13,6 +13,7 @@ use super::nav::{nav_for, NavItem, Viewer};
 #[derive(rust_embed::RustEmbed)]
 #[folder = "templates/"]
 #[include = "*.hbs"]
+#[exclude = "email/*"]
 struct TemplateFiles;
 
 /// Registers every `templates/**/*.hbs` under its path without the extension

@@ -1,34 +1,49 @@
-//! The authorization matrix: every route of `web::access::RULES`, with every kind of person,
-//! gets exactly the access its rule gives. A route registered without a rule is refused.
+//! The authorization matrix: every route of `web::access::RULES` — pages and API — with every
+//! kind of person, and a buyer of another organisation, gets exactly the access its rule
+//! gives; objects that belong to someone are "not found" to everyone else. A route added
+//! without a rule is refused (second test); a rule added without an example here makes the
+//! first test fail, so every route is walked.
 
 use crate::both_backends;
-use crate::helpers::{csrf_in, home_as, token_of, TestApp};
+use crate::helpers::{anonymous_csrf, csrf_in, home_as, TestApp};
 use diesel::prelude::*;
 use groupement::db::models::{NewOrganisation, NewSupplier, NewUser};
-use groupement::db::schema::{organisations, suppliers, users};
+use groupement::db::schema::{api_tokens, organisations, suppliers, users};
 use groupement::domain::hash_password;
+use groupement::services::auth;
 use groupement::web::access::RULES;
-use groupement::web::nav::{Role, Viewer};
+use groupement::web::nav::Role;
 
 const PASSWORD: &str = "matrix password";
 
-/// A session token and its anti-forgery token.
-type Session = (String, String);
+/// Who walks the routes.
+struct Actor {
+    name: &'static str,
+    role: Option<Role>,
+    /// Session cookie and form token (pages), API token (API).
+    session: Option<(String, String)>,
+    api_token: Option<String>,
+}
 
-fn add_people(app: &TestApp) {
-    let mut conn = app.pool.get().unwrap();
-    let hash = hash_password(PASSWORD).unwrap();
-    let org: i32 = diesel::insert_into(organisations::table)
+fn organisation(conn: &mut groupement::db::AnyConnection, code: &str) -> i32 {
+    diesel::insert_into(organisations::table)
         .values(NewOrganisation {
-            code: "UB",
-            name: "Université de Bourgogne",
+            code,
+            name: code,
             siret: None,
             kind: "university",
             buyer_class: "central",
         })
         .returning(organisations::id)
-        .get_result(&mut conn)
-        .unwrap();
+        .get_result(conn)
+        .unwrap()
+}
+
+fn add_people(app: &TestApp) {
+    let mut conn = app.pool.get().unwrap();
+    let hash = hash_password(PASSWORD).unwrap();
+    let ub = organisation(&mut conn, "UB");
+    let chu = organisation(&mut conn, "CHU");
     let supplier: i32 = diesel::insert_into(suppliers::table)
         .values(NewSupplier {
             siret: "24210041000123",
@@ -47,17 +62,18 @@ fn add_people(app: &TestApp) {
         .returning(suppliers::id)
         .get_result(&mut conn)
         .unwrap();
-    for (role, organisation_id, supplier_id) in [
-        ("buyer", Some(org), None),
-        ("lead", Some(org), None),
-        ("supplier", None, Some(supplier)),
-        ("admin", None, None),
+    for (name, role, organisation_id, supplier_id) in [
+        ("buyer", "buyer", Some(ub), None),
+        ("lead", "lead", Some(ub), None),
+        ("supplier", "supplier", None, Some(supplier)),
+        ("admin", "admin", None, None),
+        ("foreign", "buyer", Some(chu), None),
     ] {
         diesel::insert_into(users::table)
             .values(NewUser {
-                email: &format!("{role}@example.fr"),
+                email: &format!("{name}@example.fr"),
                 password_hash: &hash,
-                display_name: role,
+                display_name: name,
                 role,
                 organisation_id,
                 supplier_id,
@@ -68,88 +84,195 @@ fn add_people(app: &TestApp) {
     }
 }
 
-/// Signs in; returns the session token and the anti-forgery token of the signed-in pages.
-async fn session(app: &TestApp, role: &str) -> Session {
-    let response = app
-        .client
-        .post(format!("{}/connexion", app.address))
-        .insert_header(("Origin", app.address.as_str()))
-        .send_form(&[
-            ("email", format!("{role}@example.fr")),
-            ("password", PASSWORD.to_string()),
-        ])
-        .await
-        .unwrap();
-    let set_cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let token = token_of(set_cookie);
-    assert!(!token.is_empty(), "{role} could not sign in");
+/// A fresh session and API token for a person (through the services, not the rate-limited
+/// form: the matrix needs many).
+async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
+    let pool = app.pool.clone();
+    let email = format!("{name}@example.fr");
+    let (token, api_token) = actix_web::web::block(move || {
+        let token = auth::sign_in(&pool, &email, PASSWORD, None).unwrap();
+        let viewer = auth::viewer(&pool, &token).unwrap().unwrap();
+        let api = auth::create_api_token(&pool, &viewer, "matrix").unwrap();
+        (token, api)
+    })
+    .await
+    .unwrap();
     let csrf = csrf_in(&home_as(app, &token).await);
-    (token, csrf)
+    Actor {
+        name,
+        role: Some(role),
+        session: Some((token, csrf)),
+        api_token: Some(api_token),
+    }
 }
+
+/// The concrete path the matrix requests for a route pattern; `None` for a pattern it does not
+/// know, which fails the test.
+fn example(pattern: &str, owned_token: i32, some_user: i32) -> Option<String> {
+    Some(match pattern {
+        "/static/{path:.*}" => "/static/style.css".into(),
+        "/compte/jetons/{id}/revoquer" => format!("/compte/jetons/{owned_token}/revoquer"),
+        "/admin/utilisateurs/{id}" => format!("/admin/utilisateurs/{some_user}"),
+        p if !p.contains('{') => p.to_string(),
+        _ => return None,
+    })
+}
+
+/// Objects that belong to one person: anyone else allowed on the route gets 404.
+const OWNED: &[(&str, &str)] = &[("/compte/jetons/{id}/revoquer", "buyer")];
+
+/// Routes that end the session they are called with: called with a fresh one.
+const ENDS_SESSION: &[&str] = &["/deconnexion", "/compte/sessions/fermer"];
 
 both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
     add_people(&app);
-    let mut actors: Vec<(Option<Role>, Option<Session>)> = vec![(None, None)];
-    for (role, name) in [
-        (Role::Buyer, "buyer"),
-        (Role::Lead, "lead"),
-        (Role::Supplier, "supplier"),
-        (Role::Admin, "admin"),
+    let mut actors = vec![Actor {
+        name: "public",
+        role: None,
+        session: None,
+        api_token: None,
+    }];
+    for (name, role) in [
+        ("buyer", Role::Buyer),
+        ("lead", Role::Lead),
+        ("supplier", Role::Supplier),
+        ("admin", Role::Admin),
+        ("foreign", Role::Buyer),
     ] {
-        actors.push((Some(role), Some(session(&app, name).await)));
+        actors.push(actor(&app, name, role).await);
     }
-    // Signing out ends the session: that route goes last.
+    let mut conn = app.pool.get().unwrap();
+    let buyer_token: i32 = api_tokens::table
+        .inner_join(users::table)
+        .filter(users::email.eq("buyer@example.fr"))
+        .select(api_tokens::id)
+        .first(&mut conn)
+        .unwrap();
+    let supplier_user: i32 = users::table
+        .filter(users::email.eq("supplier@example.fr"))
+        .select(users::id)
+        .first(&mut conn)
+        .unwrap();
+    drop(conn);
+    let (anonymous_cookie, anonymous_csrf) = anonymous_csrf(&app).await;
+
+    // Signing out (everywhere) ends the person's other sessions too: those routes go last.
     let mut rules: Vec<_> = RULES.iter().collect();
-    rules.sort_by_key(|r| r.path == "/deconnexion");
+    rules.sort_by_key(|r| ENDS_SESSION.contains(&r.path));
     for rule in rules {
-        let path = rule.path.replace("{path:.*}", "style.css");
-        for (role, session) in &actors {
+        let path = example(rule.path, buyer_token, supplier_user)
+            .unwrap_or_else(|| panic!("no example path for {} {}", rule.method, rule.path));
+        let api = path.starts_with("/api/");
+        for actor in &actors {
+            // Revoking the buyer's token must not stop the next routes from using it.
+            let fresh;
+            let actor = if ENDS_SESSION.contains(&rule.path)
+                || (rule.path.contains("revoquer") && actor.name == "buyer")
+            {
+                fresh = match actor.role {
+                    Some(role) => crate::access::actor(&app, actor.name, role).await,
+                    None => Actor {
+                        name: "public",
+                        role: None,
+                        session: None,
+                        api_token: None,
+                    },
+                };
+                &fresh
+            } else {
+                actor
+            };
+            let path = if rule.path.contains("revoquer") && actor.name == "buyer" {
+                // The fresh actor's own, newest token.
+                let mut conn = app.pool.get().unwrap();
+                let newest: i32 = api_tokens::table
+                    .inner_join(users::table)
+                    .filter(users::email.eq("buyer@example.fr"))
+                    .filter(api_tokens::revoked_at.is_null())
+                    .order(api_tokens::id.desc())
+                    .select(api_tokens::id)
+                    .first(&mut conn)
+                    .unwrap();
+                format!("/compte/jetons/{newest}/revoquer")
+            } else {
+                path.clone()
+            };
+            let url = format!("{}{path}", app.address);
             let mut request = match rule.method {
-                "GET" => app.client.get(format!("{}{path}", app.address)),
+                "GET" => app.client.get(url),
                 "POST" => app
                     .client
-                    .post(format!("{}{path}", app.address))
+                    .post(url)
                     .insert_header(("Origin", app.address.as_str())),
                 other => panic!("no test request for method {other}"),
             };
-            if let Some((token, _)) = session {
-                request = request.insert_header(("Cookie", format!("groupement_session={token}")));
-            }
-            let csrf = session.as_ref().map(|s| s.1.clone()).unwrap_or_default();
+            let csrf = match (&actor.session, api) {
+                (Some((token, csrf)), false) => {
+                    request =
+                        request.insert_header(("Cookie", format!("groupement_session={token}")));
+                    csrf.clone()
+                }
+                (_, true) => {
+                    if let Some(token) = &actor.api_token {
+                        request =
+                            request.insert_header(("Authorization", format!("Bearer {token}")));
+                    }
+                    String::new()
+                }
+                (None, false) => {
+                    request = request.insert_header(("Cookie", anonymous_cookie.clone()));
+                    anonymous_csrf.clone()
+                }
+            };
             let response = match rule.method {
                 "POST" => request
                     .send_form(&[
-                        ("csrf_token", csrf),
-                        ("email", "nobody@example.fr".into()),
-                        ("password", "x".into()),
+                        ("csrf_token", csrf.as_str()),
+                        ("email", "nobody@example.fr"),
+                        ("password", "x"),
+                        ("name", "matrix"),
+                        ("code", "MATRIX"),
+                        ("role", "buyer"),
+                        ("jeton", "0"),
                     ])
                     .await
                     .unwrap(),
                 _ => request.send().await.unwrap(),
             };
-            let viewer = role.map(|role| Viewer {
+            let status = response.status().as_u16();
+            let who = format!("{} {path} as {}", rule.method, actor.name);
+            assert!(status < 500, "{who}: status {status}");
+            let viewer = actor.role.map(|role| groupement::web::nav::Viewer {
+                user_id: 0,
+                email: String::new(),
                 display_name: String::new(),
                 role,
                 organisation: None,
+                organisation_id: None,
+                supplier_id: None,
                 csrf_token: String::new(),
+                idle_minutes: 0,
             });
-            let expected = rule.access.allows(viewer.as_ref());
-            let status = response.status().as_u16();
-            assert_eq!(
-                status == 403,
-                !expected,
-                "{} {path} as {role:?}: status {status}",
-                rule.method
+            if !rule.access.allows(viewer.as_ref()) {
+                let expected = if api && actor.role.is_none() {
+                    401
+                } else {
+                    403
+                };
+                assert_eq!(status, expected, "{who}");
+                continue;
+            }
+            // (401 on a page is the sign-in form's wrong password, not a refusal.)
+            assert!(
+                status != 403 && status != 405 && !(api && status == 401),
+                "{who}: status {status}"
             );
-            assert_ne!(
-                status, 404,
-                "{} {path} is in the rules but not routed",
-                rule.method
-            );
+            match OWNED.iter().find(|(p, _)| *p == rule.path) {
+                Some((_, owner)) if *owner != actor.name => {
+                    assert_eq!(status, 404, "{who}: someone else's object")
+                }
+                _ => assert_ne!(status, 404, "{who}: in the rules but not routed"),
+            }
         }
     }
 });

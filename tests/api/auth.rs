@@ -2,7 +2,7 @@
 //! a new session at each sign-in, requests from other origins refused, every attempt audited.
 
 use crate::both_backends;
-use crate::helpers::{csrf_in, home_as, token_of, TestApp};
+use crate::helpers::{anonymous_csrf, csrf_in, home_as, post_form, token_of, TestApp};
 use diesel::prelude::*;
 use groupement::db::models::{NewOrganisation, NewUser};
 use groupement::db::schema::{audit_log, organisations, users};
@@ -35,25 +35,35 @@ fn add_lead(app: &TestApp) {
         .unwrap();
 }
 
-/// Posts the sign-in form from the portal's own origin; returns status, Set-Cookie, body.
+/// Posts the sign-in form with a valid anti-forgery pair, from `origin` (none at all when
+/// `None`); returns status, the session cookie's Set-Cookie header ("" when none), body.
 async fn sign_in(
     app: &TestApp,
     email: &str,
     password: &str,
     origin: Option<&str>,
 ) -> (u16, String, String) {
-    let mut request = app.client.post(format!("{}/connexion", app.address));
+    let (cookie, csrf) = anonymous_csrf(app).await;
+    let mut request = app
+        .client
+        .post(format!("{}/connexion", app.address))
+        .insert_header(("Cookie", cookie));
     if let Some(origin) = origin {
         request = request.insert_header(("Origin", origin));
     }
     let mut response = request
-        .send_form(&[("email", email), ("password", password)])
+        .send_form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
         .await
         .unwrap();
     let cookie = response
         .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("groupement_session="))
         .unwrap_or_default()
         .to_string();
     let body = response.body().await.unwrap();
@@ -201,4 +211,25 @@ both_backends!(sign_in_is_rate_limited, |app| {
     );
     assert!(cookie.is_empty() && page.contains("Trop de tentatives"));
     assert_eq!(audited(&app, "auth.sign_in_failed"), limit as i64);
+});
+
+both_backends!(sign_in_without_the_anti_forgery_pair_is_refused, |app| {
+    add_lead(&app);
+    let form = [
+        ("email", "lead.dm@example.fr"),
+        ("password", "correct horse battery"),
+    ];
+    // No token at all, as a form on another site would post it.
+    let bare = post_form(&app, "/connexion", "", None, &form).await;
+    assert_eq!(bare.status, 403);
+    // A token in the form but not the browser's cookie (login CSRF with the attacker's own
+    // token).
+    let (_, other) = anonymous_csrf(&app).await;
+    let mut with_field = form.to_vec();
+    with_field.push(("csrf_token", other.as_str()));
+    let (mine, _) = anonymous_csrf(&app).await;
+    let mismatch = post_form(&app, "/connexion", &mine, None, &with_field).await;
+    assert_eq!(mismatch.status, 403);
+    assert!(mismatch.cookie("groupement_session").is_empty());
+    assert_eq!(audited(&app, "auth.sign_in"), 0);
 });

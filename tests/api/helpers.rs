@@ -115,15 +115,21 @@ pub struct TestApp {
     pub address: String,
     pub pool: db::Pool,
     pub client: awc::Client,
+    /// Where the mail worker writes the e-mails (no SMTP relay in these tests).
+    pub outbox: tempfile::TempDir,
     _database: TestDatabase,
 }
 
 pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
     let database = TestDatabase::create(backend)?;
     let url = database.url.clone();
+    let outbox = tempfile::tempdir().expect("outbox dir");
+    let outbox_path = outbox.path().display().to_string();
     let settings = Settings::from_lookup(|name| match name {
         "GROUPEMENT_DATABASE_URL" => Some(url.clone()),
         "GROUPEMENT_BIND" => Some("127.0.0.1:0".into()),
+        "GROUPEMENT_OUTBOX_DIR" => Some(outbox_path.clone()),
+        "GROUPEMENT_MAIL_POLL_MS" => Some("50".into()),
         _ => None,
     })
     .expect("test settings");
@@ -142,6 +148,7 @@ pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
             .disable_redirects()
             .timeout(std::time::Duration::from_secs(30))
             .finish(),
+        outbox,
         _database: database,
     })
 }
@@ -235,5 +242,219 @@ pub fn csrf_in(page: &str) -> String {
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .unwrap_or_default()
+        .to_string()
+}
+
+/// What a request got back.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub set_cookies: Vec<String>,
+    pub location: String,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The value the response set for a cookie ("" when none).
+    pub fn cookie(&self, name: &str) -> String {
+        self.set_cookies
+            .iter()
+            .filter_map(|c| c.split(';').next())
+            .filter_map(|pair| pair.strip_prefix(&format!("{name}=")))
+            .next_back()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+async fn answer(
+    mut response: awc::ClientResponse<
+        impl futures_core::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    >,
+) -> Answer {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (location, content_type) = (header("location"), header("content-type"));
+    let set_cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let body = response.body().limit(10 << 20).await.expect("body");
+    Answer {
+        status: response.status().as_u16(),
+        set_cookies,
+        location,
+        content_type,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// GET with a `Cookie` header ("" for none).
+pub async fn get_with(app: &TestApp, path: &str, cookie: &str) -> Answer {
+    let mut request = app.client.get(format!("{}{path}", app.address));
+    if !cookie.is_empty() {
+        request = request.insert_header(("Cookie", cookie.to_string()));
+    }
+    answer(request.send().await.expect("request")).await
+}
+
+/// POSTs a form with a `Cookie` header ("" for none) and an `Origin` (the portal's own when
+/// `None`).
+pub async fn post_form(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    origin: Option<&str>,
+    form: &[(&str, &str)],
+) -> Answer {
+    let mut request = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .insert_header(("Origin", origin.unwrap_or(app.address.as_str())));
+    if !cookie.is_empty() {
+        request = request.insert_header(("Cookie", cookie.to_string()));
+    }
+    answer(request.send_form(&form).await.expect("request")).await
+}
+
+/// A visitor's anti-forgery pair for forms posted before signing in: the `Cookie` header to
+/// send back and the form token.
+pub async fn anonymous_csrf(app: &TestApp) -> (String, String) {
+    let page = get_with(app, "/connexion", "").await;
+    let cookie = page.cookie("groupement_csrf");
+    assert_eq!(
+        cookie.len(),
+        64,
+        "no anti-forgery cookie: {:?}",
+        page.set_cookies
+    );
+    assert_eq!(csrf_in(&page.body), cookie);
+    (format!("groupement_csrf={cookie}"), cookie)
+}
+
+/// Posts the sign-in form as a browser would (anti-forgery cookie and field, own origin).
+pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> Answer {
+    let (cookie, csrf) = anonymous_csrf(app).await;
+    post_form(
+        app,
+        "/connexion",
+        &cookie,
+        None,
+        &[
+            ("csrf_token", &csrf),
+            ("email", email),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+/// A signed-in browser: its session cookie and the anti-forgery token of its forms.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub csrf: String,
+}
+
+impl Session {
+    pub fn cookie(&self) -> String {
+        format!("groupement_session={}", self.token)
+    }
+}
+
+/// Signs in and returns the session; panics when the credentials are refused.
+pub async fn session_of(app: &TestApp, email: &str, password: &str) -> Session {
+    let answer = sign_in(app, email, password).await;
+    let token = answer.cookie("groupement_session");
+    assert_eq!(
+        answer.status, 303,
+        "{email} could not sign in: {}",
+        answer.body
+    );
+    let csrf = csrf_in(&home_as(app, &token).await);
+    Session { token, csrf }
+}
+
+/// An e-mail the worker wrote to the outbox, decoded.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mail {
+    /// The first link of the text part that starts with `prefix` (an absolute URL).
+    pub fn link(&self, prefix: &str) -> String {
+        self.text
+            .split_whitespace()
+            .find(|w| w.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no link {prefix} in {}", self.text))
+            .to_string()
+    }
+}
+
+/// Every e-mail in the outbox, oldest first.
+pub fn outbox(app: &TestApp) -> Vec<Mail> {
+    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> =
+        std::fs::read_dir(app.outbox.path())
+            .expect("outbox")
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .map(|p| (p.metadata().and_then(|m| m.modified()).expect("mtime"), p))
+            .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|(_, path)| {
+            let bytes = std::fs::read(&path).expect("read mail");
+            let message = mail_parser::MessageParser::default()
+                .parse(&bytes)
+                .expect("a parsable e-mail");
+            Mail {
+                to: message
+                    .to()
+                    .and_then(|a| a.first())
+                    .and_then(|a| a.address())
+                    .unwrap_or_default()
+                    .to_string(),
+                subject: message.subject().unwrap_or_default().to_string(),
+                text: message.body_text(0).unwrap_or_default().into_owned(),
+                html: message.body_html(0).unwrap_or_default().into_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Waits (up to 10 s) until the outbox holds `count` e-mails, and returns them.
+pub async fn wait_for_mails(app: &TestApp, count: usize) -> Vec<Mail> {
+    for _ in 0..200 {
+        let mails = outbox(app);
+        if mails.len() >= count {
+            return mails;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "expected {count} e-mails, the outbox has {}",
+        outbox(app).len()
+    );
+}
+
+/// The path and query of an absolute link to the portal.
+pub fn path_of(app: &TestApp, link: &str) -> String {
+    link.strip_prefix(&app.address)
+        .unwrap_or_else(|| panic!("{link} is not a link to {}", app.address))
         .to_string()
 }

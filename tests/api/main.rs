@@ -5,11 +5,13 @@
 mod helpers;
 
 mod access;
+mod accounts;
 mod auth;
 mod cli_award;
 mod cli_pool;
 mod demo;
 mod health;
+mod logs;
 mod migrations;
 mod pages;
 mod startup;

@@ -1,0 +1,2 @@
+DROP TABLE auth_links;
+DROP TABLE api_tokens;

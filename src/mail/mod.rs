@@ -1,0 +1,35 @@
+//! E-mail through a durable outbox. Whatever causes a message (a password reset, a
+//! registration, an invitation; later publications and awards) writes a `notifications` row in
+//! its own transaction with [`enqueue`]; the [`worker`] renders and sends the rows that are due,
+//! so that a message exists once the event is committed and never before.
+
+pub mod render;
+pub mod worker;
+
+use crate::db::models::NewNotification;
+use crate::db::schema::notifications;
+use crate::db::AnyConnection;
+use diesel::prelude::*;
+
+/// Writes an outbox row, once per idempotency key: a second call with the same key (the same
+/// event for the same recipient) writes nothing and returns `false`.
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    recipient: &str,
+    template: &str,
+    data: &serde_json::Value,
+    idempotency_key: &str,
+) -> QueryResult<bool> {
+    let data = data.to_string();
+    let row = NewNotification {
+        recipient,
+        template,
+        data: &data,
+        idempotency_key,
+    };
+    let written = crate::per_backend!(conn, c => diesel::insert_into(notifications::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(written == 1)
+}

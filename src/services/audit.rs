@@ -1,0 +1,216 @@
+//! The audit log: who did what to which object, written in the transaction of the change
+//! itself, and read back (filtered, a page at a time) by admins.
+
+use crate::db::models::NewAuditEntry;
+use crate::db::schema::audit_log;
+use crate::db::{AnyConnection, Pool};
+use crate::error::AppError;
+use crate::web::nav::Viewer;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Who acts: a signed-in person, or the system / an anonymous visitor named by a label.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub user_id: Option<i32>,
+    pub label: &'a str,
+}
+
+impl<'a> From<&'a Viewer> for Actor<'a> {
+    fn from(viewer: &'a Viewer) -> Self {
+        Actor {
+            user_id: Some(viewer.user_id),
+            label: &viewer.email,
+        }
+    }
+}
+
+/// One change: `action` is `area.verb` (`auth.sign_in`, `admin.role_changed`, …).
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl<'a> Change<'a> {
+    pub fn new(action: &'a str, object_type: &'a str, object_id: impl ToString) -> Self {
+        Change {
+            action,
+            object_type,
+            object_id: object_id.to_string(),
+            before: None,
+            after: None,
+        }
+    }
+
+    pub fn before_after(mut self, before: impl Into<String>, after: impl Into<String>) -> Self {
+        self.before = Some(before.into());
+        self.after = Some(after.into());
+        self
+    }
+
+    pub fn after(mut self, after: impl Into<String>) -> Self {
+        self.after = Some(after.into());
+        self
+    }
+}
+
+/// Appends an entry; call it inside the transaction of the change.
+pub fn record(conn: &mut AnyConnection, actor: Actor<'_>, change: Change<'_>) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values(NewAuditEntry {
+            actor_user_id: actor.user_id,
+            actor_label: actor.label,
+            action: change.action,
+            object_type: change.object_type,
+            object_id: &change.object_id,
+            before_summary: change.before.as_deref(),
+            after_summary: change.after.as_deref(),
+        })
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Filters of the admin's audit page; every field optional.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct AuditFilter {
+    /// Start of the action (`auth.` matches every sign-in event).
+    #[serde(default)]
+    pub action: String,
+    /// Part of the actor's label (e-mail address).
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub object_type: String,
+    /// `AAAA-MM-JJ`, inclusive.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+pub const AUDIT_PAGE_SIZE: i64 = 50;
+
+/// Escapes `%`, `_` and `\` so that a filter text matches itself only.
+pub fn like_pattern(text: &str, prefix_only: bool) -> String {
+    let escaped = text
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    match prefix_only {
+        true => format!("{escaped}%"),
+        false => format!("%{escaped}%"),
+    }
+}
+
+fn day(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError> {
+    match text.trim() {
+        "" => Ok(None),
+        value => crate::domain::parse_date(value)
+            .map(Some)
+            .map_err(|e| AppError::validation(field, e.0)),
+    }
+}
+
+/// One page of the log, newest first.
+pub fn search(pool: &Pool, filter: &AuditFilter) -> Result<AuditPage, AppError> {
+    let from = day("from", &filter.from)?;
+    let to = day("to", &filter.to)?;
+    let query = || {
+        let mut query = audit_log::table.into_boxed();
+        if !filter.action.trim().is_empty() {
+            query = query.filter(
+                audit_log::action
+                    .like(like_pattern(&filter.action, true))
+                    .escape('\\'),
+            );
+        }
+        if !filter.actor.trim().is_empty() {
+            query = query.filter(
+                audit_log::actor_label
+                    .like(like_pattern(&filter.actor, false))
+                    .escape('\\'),
+            );
+        }
+        if !filter.object_type.trim().is_empty() {
+            query = query.filter(audit_log::object_type.eq(filter.object_type.trim().to_string()));
+        }
+        if let Some(from) = from {
+            query = query.filter(audit_log::at.ge(from.and_time(chrono::NaiveTime::MIN)));
+        }
+        if let Some(to) = to.and_then(|d| d.succ_opt()) {
+            query = query.filter(audit_log::at.lt(to.and_time(chrono::NaiveTime::MIN)));
+        }
+        query
+    };
+    let mut conn = pool.get()?;
+    let total: i64 = query().count().get_result(&mut conn)?;
+    let pages = ((total + AUDIT_PAGE_SIZE - 1) / AUDIT_PAGE_SIZE).max(1);
+    let page = filter.page.unwrap_or(1).clamp(1, pages);
+    type Row = (
+        NaiveDateTime,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = query()
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+        .limit(AUDIT_PAGE_SIZE)
+        .select((
+            audit_log::at,
+            audit_log::actor_label,
+            audit_log::action,
+            audit_log::object_type,
+            audit_log::object_id,
+            audit_log::before_summary,
+            audit_log::after_summary,
+        ))
+        .load(&mut conn)?;
+    Ok(AuditPage {
+        rows: rows
+            .into_iter()
+            .map(
+                |(at, actor, action, object_type, object_id, before, after)| AuditRow {
+                    at: at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    actor,
+                    action,
+                    object: format!("{object_type} {object_id}"),
+                    before: before.unwrap_or_default(),
+                    after: after.unwrap_or_default(),
+                },
+            )
+            .collect(),
+        total,
+        page,
+        pages,
+    })
+}

@@ -1,0 +1,123 @@
+//! The signed-in person's own page: who they are, their sessions and their API tokens.
+
+use super::auth::{see_other, MaybeViewer, Posted, SESSION_COOKIE};
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::services::{accounts, auth};
+use crate::web::nav::Viewer;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie};
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Path};
+use actix_web::HttpResponse;
+use handlebars::Handlebars;
+use serde::Deserialize;
+use serde_json::json;
+
+fn signed_in(viewer: MaybeViewer) -> Result<Viewer, AppError> {
+    viewer.0.ok_or(AppError::Forbidden)
+}
+
+async fn account_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    new_token: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (pool, who) = (pool.into_inner(), viewer.clone());
+    let (summary, tokens) = web::block(move || {
+        Ok::<_, AppError>((
+            accounts::account_summary(&pool, &who)?,
+            auth::api_tokens_of(&pool, &who)?,
+        ))
+    })
+    .await??;
+    let mut page = render_page(
+        hb,
+        "pages/account/profile",
+        "Mon compte — Groupement",
+        "/compte",
+        Some(&viewer),
+        json!({ "account": summary, "tokens": tokens, "new_token": new_token, "error": error }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+pub async fn profile(
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    account_page(pool, &hb, signed_in(viewer)?, None, None, StatusCode::OK).await
+}
+
+/// The keep-alive of the inactivity warning: reading it pushes the idle limit back (the
+/// session lookup does), and it answers how long the session now has.
+pub async fn keep_alive(viewer: MaybeViewer) -> Result<HttpResponse, AppError> {
+    let viewer = signed_in(viewer)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({ "idle_seconds": viewer.idle_minutes * 60 })))
+}
+
+pub async fn sign_out_everywhere(
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let pool = pool.into_inner();
+    web::block(move || auth::sign_out_everywhere(&pool, &viewer)).await??;
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .finish();
+    gone.set_max_age(CookieDuration::ZERO);
+    let mut response = see_other("/connexion");
+    response.add_cookie(&gone).map_err(AppError::internal)?;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_token(
+    posted: Posted<TokenForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (p, who, name) = (pool.clone().into_inner(), viewer.clone(), posted.form.name);
+    match web::block(move || auth::create_api_token(&p, &who, &name)).await? {
+        Ok(token) => account_page(pool, &hb, viewer, Some(token), None, StatusCode::CREATED).await,
+        Err(AppError::Validation { field, message }) => {
+            let error = Some(format!("{field} : {message}"));
+            account_page(
+                pool,
+                &hb,
+                viewer,
+                None,
+                error,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn revoke_token(
+    posted: Posted<super::auth::NoFields>,
+    id: Path<i32>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (pool, id) = (pool.into_inner(), id.into_inner());
+    web::block(move || auth::revoke_api_token(&pool, &viewer, id)).await??;
+    Ok(see_other("/compte"))
+}

@@ -1,0 +1,335 @@
+//! Pages reached without signing in: supplier registration, forgotten password, and the
+//! single-use links of e-mails (new password, invitation, address verification).
+
+use super::auth::{anonymous_csrf, see_other, MaybeViewer, Posted};
+use super::limits::ResetLimits;
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::services::accounts::{self, Purpose, Registration, MIN_PASSWORD_CHARS};
+use crate::Settings;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use handlebars::Handlebars;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Renders an anonymous form page with its anti-forgery token (and cookie when new).
+fn form_page(
+    req: &HttpRequest,
+    hb: &Handlebars<'static>,
+    template: &str,
+    title: &str,
+    mut data: Value,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (csrf_token, cookie) = anonymous_csrf(req);
+    data["csrf_token"] = json!(csrf_token);
+    let mut page = render_page(hb, template, title, req.path(), None, data)?;
+    *page.status_mut() = status;
+    if let Some(cookie) = cookie {
+        page.add_cookie(&cookie).map_err(AppError::internal)?;
+    }
+    Ok(page)
+}
+
+/// A page with one message: an outcome, or what is wrong with a link.
+pub fn notice(
+    hb: &Handlebars<'static>,
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+    link: Option<(&str, &str)>,
+) -> Result<HttpResponse, AppError> {
+    let mut page = render_page(
+        hb,
+        "pages/auth/notice",
+        &format!("{heading} — Groupement"),
+        "",
+        None,
+        json!({
+            "heading": heading,
+            "message": message,
+            "alert": !status.is_success(),
+            "link": link.map(|(href, label)| json!({ "href": href, "label": label })),
+        }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+/// The message of a refused form, and the status it goes with.
+fn refusal(error: AppError) -> Result<(String, StatusCode), AppError> {
+    use actix_web::ResponseError;
+    match error {
+        AppError::Validation { .. } | AppError::Conflict(_) => {
+            let status = error.status_code();
+            Ok((error.public_message(), status))
+        }
+        other => Err(other),
+    }
+}
+
+pub async fn register_page(
+    req: HttpRequest,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    if viewer.0.is_some() {
+        return Ok(see_other("/compte"));
+    }
+    form_page(
+        &req,
+        &hb,
+        "pages/auth/register",
+        "Inscrire votre entreprise — Groupement",
+        json!({ "error": null, "form": Registration::default(), "min_chars": MIN_PASSWORD_CHARS }),
+        StatusCode::OK,
+    )
+}
+
+pub async fn register(
+    req: HttpRequest,
+    posted: Posted<Registration>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let form = posted.form;
+    let (pool, base_url, submitted) = (pool.into_inner(), settings.base_url.clone(), form.clone());
+    match web::block(move || accounts::register_supplier(&pool, &base_url, &submitted)).await? {
+        Ok(()) => notice(
+            &hb,
+            StatusCode::CREATED,
+            "Entreprise inscrite",
+            &format!(
+                "Votre entreprise est inscrite. Un lien de confirmation a été envoyé à {} ; \
+                 vous pouvez déjà vous connecter.",
+                form.email.trim().to_lowercase()
+            ),
+            Some(("/connexion", "Se connecter")),
+        ),
+        Err(error) => {
+            let (message, status) = refusal(error)?;
+            form_page(
+                &req,
+                &hb,
+                "pages/auth/register",
+                "Inscrire votre entreprise — Groupement",
+                json!({ "error": message, "form": form, "min_chars": MIN_PASSWORD_CHARS }),
+                status,
+            )
+        }
+    }
+}
+
+pub async fn forgot_page(
+    req: HttpRequest,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    form_page(
+        &req,
+        &hb,
+        "pages/auth/forgot",
+        "Mot de passe oublié — Groupement",
+        json!({ "error": null, "email": "" }),
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// The same answer whether the account exists or not.
+pub const RESET_SENT: &str = "Si un compte existe pour cette adresse, un e-mail vient de lui être \
+     envoyé avec un lien valable une heure. Pensez à regarder dans les courriers indésirables.";
+
+pub async fn forgot(
+    req: HttpRequest,
+    posted: Posted<ForgotForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+    limits: Data<ResetLimits>,
+) -> Result<HttpResponse, AppError> {
+    let email = posted.form.email;
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    if !limits.allow(ip.as_deref().unwrap_or("unknown"), &email) {
+        tracing::warn!(ip = ?ip, "password reset rate limit reached");
+        return form_page(
+            &req,
+            &hb,
+            "pages/auth/forgot",
+            "Mot de passe oublié — Groupement",
+            json!({ "error": "Trop de demandes : réessayez dans une minute.", "email": email }),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let (pool, base_url) = (pool.into_inner(), settings.base_url.clone());
+    web::block(move || accounts::request_password_reset(&pool, &base_url, &email)).await??;
+    notice(
+        &hb,
+        StatusCode::OK,
+        "Demande enregistrée",
+        RESET_SENT,
+        Some(("/connexion", "Retour à la connexion")),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    #[serde(default)]
+    jeton: String,
+}
+
+fn purpose_of(req: &HttpRequest) -> Purpose {
+    match req.path() {
+        "/invitation" => Purpose::Invitation,
+        _ => Purpose::PasswordReset,
+    }
+}
+
+fn heading_of(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::Invitation => "Activer votre compte",
+        _ => "Choisir un nouveau mot de passe",
+    }
+}
+
+fn bad_link(hb: &Handlebars<'static>, error: AppError) -> Result<HttpResponse, AppError> {
+    let (message, _) = refusal(error)?;
+    notice(
+        hb,
+        StatusCode::BAD_REQUEST,
+        "Lien inutilisable",
+        &message,
+        Some(("/mot-de-passe-oublie", "Demander un nouveau lien")),
+    )
+}
+
+fn new_password_form(
+    req: &HttpRequest,
+    hb: &Handlebars<'static>,
+    purpose: Purpose,
+    token: &str,
+    email: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    form_page(
+        req,
+        hb,
+        "pages/auth/new_password",
+        &format!("{} — Groupement", heading_of(purpose)),
+        json!({
+            "heading": heading_of(purpose), "action": purpose.path(), "token": token,
+            "email": email, "error": error, "min_chars": MIN_PASSWORD_CHARS,
+        }),
+        status,
+    )
+}
+
+/// The form a reset or invitation link opens (after checking the link).
+pub async fn new_password_page(
+    req: HttpRequest,
+    query: Query<LinkQuery>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let purpose = purpose_of(&req);
+    let token = query.into_inner().jeton;
+    let (pool, checked) = (pool.into_inner(), token.clone());
+    match web::block(move || accounts::check_link(&pool, purpose, &checked)).await? {
+        Ok(user) => new_password_form(
+            &req,
+            &hb,
+            purpose,
+            &token,
+            &user.email,
+            None,
+            StatusCode::OK,
+        ),
+        Err(error) => bad_link(&hb, error),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    jeton: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+}
+
+pub async fn new_password(
+    req: HttpRequest,
+    posted: Posted<NewPasswordForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let purpose = purpose_of(&req);
+    let form = posted.form;
+    let (pool, token) = (pool.into_inner(), form.jeton.clone());
+    let outcome = web::block({
+        let pool = pool.clone();
+        move || {
+            accounts::set_password_by_link(
+                &pool,
+                purpose,
+                &token,
+                &form.password,
+                &form.password_confirmation,
+            )
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(()) => notice(
+            &hb,
+            StatusCode::OK,
+            "Mot de passe enregistré",
+            "Votre mot de passe est enregistré et toutes vos sessions ouvertes ont été fermées. \
+             Connectez-vous avec le nouveau mot de passe.",
+            Some(("/connexion", "Se connecter")),
+        ),
+        Err(AppError::Validation { field, message }) if field != "lien" => {
+            let token = form.jeton.clone();
+            let checked = token.clone();
+            let user = web::block(move || accounts::check_link(&pool, purpose, &checked)).await??;
+            new_password_form(
+                &req,
+                &hb,
+                purpose,
+                &token,
+                &user.email,
+                Some(format!("{field} : {message}")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(error) => bad_link(&hb, error),
+    }
+}
+
+pub async fn verify(
+    query: Query<LinkQuery>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let (pool, token) = (pool.into_inner(), query.into_inner().jeton);
+    match web::block(move || accounts::verify_email(&pool, &token)).await? {
+        Ok(user) => notice(
+            &hb,
+            StatusCode::OK,
+            "Adresse confirmée",
+            &format!("L'adresse {} est confirmée. Merci !", user.email),
+            Some(("/compte", "Mon compte")),
+        ),
+        Err(error) => bad_link(&hb, error),
+    }
+}

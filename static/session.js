@@ -1,0 +1,112 @@
+// Groupement — inactivity warning and autosave of form drafts. No framework, no inline
+// script (the CSP forbids it), nothing loaded from elsewhere.
+(function () {
+  "use strict";
+
+  // --- Drafts: forms marked data-autosave keep what was typed in this browser until they are
+  // sent, so that an expired session or a closed tab loses nothing. Passwords, anti-forgery
+  // tokens and files are never stored.
+  var SKIPPED = { password: true, hidden: true, file: true, submit: true, button: true };
+
+  function draftKey(form) {
+    return "groupement:brouillon:" + location.pathname + ":" + form.getAttribute("data-autosave");
+  }
+
+  function fields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && !SKIPPED[el.type];
+    });
+  }
+
+  function save(form) {
+    var draft = {};
+    fields(form).forEach(function (el) {
+      draft[el.name] = el.type === "checkbox" ? el.checked : el.value;
+    });
+    try { localStorage.setItem(draftKey(form), JSON.stringify(draft)); } catch (e) { /* full or private mode */ }
+  }
+
+  function restore(form) {
+    var saved;
+    try { saved = JSON.parse(localStorage.getItem(draftKey(form)) || "null"); } catch (e) { saved = null; }
+    if (!saved) { return; }
+    var restored = false;
+    fields(form).forEach(function (el) {
+      if (!(el.name in saved)) { return; }
+      if (el.type === "checkbox") {
+        if (el.checked !== saved[el.name]) { el.checked = saved[el.name]; restored = true; }
+      } else if (!el.value && saved[el.name]) {
+        el.value = saved[el.name];
+        restored = true;
+      }
+    });
+    if (restored) {
+      var note = document.createElement("p");
+      note.className = "notice";
+      note.setAttribute("role", "status");
+      note.textContent = "Brouillon restauré : votre saisie précédente, non envoyée, a été reprise.";
+      form.parentNode.insertBefore(note, form);
+    }
+  }
+
+  // --- Inactivity: the server ends a session after data-idle-minutes without a request. Five
+  // minutes before, a banner offers to stay signed in; after, it says the session is over and
+  // that drafts are kept.
+  var idleMinutes = parseInt(document.body.getAttribute("data-idle-minutes") || "0", 10);
+  var deadline = idleMinutes ? Date.now() + idleMinutes * 60000 : 0;
+  var banner = document.getElementById("session-warning");
+
+  function expired() { return deadline && Date.now() >= deadline; }
+
+  function show(text, withButton) {
+    banner.textContent = text + " ";
+    if (withButton) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = "Rester connecté";
+      button.addEventListener("click", keepAlive);
+      banner.appendChild(button);
+    }
+    banner.hidden = false;
+  }
+
+  function keepAlive() {
+    fetch("/compte/session", { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (body) {
+        deadline = Date.now() + body.idle_seconds * 1000;
+        banner.hidden = true;
+      })
+      .catch(function () { deadline = Date.now(); tick(); });
+  }
+
+  function tick() {
+    if (!deadline) { return; }
+    var left = deadline - Date.now();
+    if (left <= 0) {
+      show("Votre session a expiré après " + idleMinutes + " minutes d'inactivité. Vos saisies en cours sont conservées dans ce navigateur : reconnectez-vous (dans un autre onglet) puis envoyez-les.", false);
+    } else if (left <= 5 * 60000) {
+      show("Votre session expire dans " + Math.ceil(left / 60000) + " minute(s) faute d'activité.", true);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), function (form) {
+      restore(form);
+      form.addEventListener("input", function () { save(form); });
+      form.addEventListener("change", function () { save(form); });
+      form.addEventListener("submit", function (event) {
+        if (expired()) {
+          event.preventDefault();
+          save(form);
+          tick();
+          return;
+        }
+        try { localStorage.removeItem(draftKey(form)); } catch (e) { /* nothing to clear */ }
+      });
+    });
+    if (banner && deadline) {
+      setInterval(tick, 30000);
+    }
+  });
+})();
