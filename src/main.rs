@@ -29,6 +29,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Award(args) => cli::award::run(&args),
         Command::Pool(args) => cli::pool::run(&args),
+        Command::Import(command) => cli::import::run(&command),
         Command::Migrate => {
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
             db::open(&settings.database_url).map_err(|e| e.to_string())?;

@@ -1,8 +1,8 @@
 //! `groupement award --lots FILE --bids FILE [--weights 60,30,10] [--cap N] [--rule …] [--out award.json]`
 
-use super::input::{parse_rows, read_table, Parsed};
 use super::CliError;
 use crate::domain::{CpvCatalog, CpvCode};
+use crate::files::cells::{parse_rows, read_table, Parsed};
 use groupement_solver::award::{
     award, validate_input, validate_rules, Award, AwardError, AwardLot, AwardRules, Bid, CapRule,
     LotStatus, Weights,

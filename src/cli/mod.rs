@@ -1,7 +1,7 @@
 //! The `groupement` command line.
 
 pub mod award;
-mod input;
+pub mod import;
 pub mod pool;
 
 pub use award::AwardArgs;
@@ -72,6 +72,9 @@ pub enum Command {
     Migrate,
     /// Plan the pooling of needs into joint tenders with lots, from files. No database.
     Pool(PoolArgs),
+    /// Import data into the database (all or nothing).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Award the lots of a tender from files: scores, ranks, the announced cap rule and the
     /// other rule beside it. No database.
     Award(AwardArgs),

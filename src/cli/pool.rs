@@ -1,8 +1,8 @@
 //! `groupement pool --needs FILE --suppliers FILE [--params FILE.toml] [--out plan.json]`
 
-use super::input::{parse_rows, read_table, Parsed};
 use super::CliError;
 use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, Postcode, Siret};
+use crate::files::cells::{parse_rows, read_table, Parsed};
 use crate::files::Table;
 use groupement_solver::pooling::{pool, validate_input, Need, Params, Plan, PoolError, Supplier};
 use std::io::{IsTerminal, Write};

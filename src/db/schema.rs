@@ -277,6 +277,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     api_tokens,
     auth_links,
+    idempotency_keys,
 );
 
 diesel::table! {
@@ -321,3 +322,14 @@ diesel::table! {
 }
 
 diesel::joinable!(auth_links -> users (user_id));
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Integer,
+        key -> Text,
+        request_hash -> Text,
+        object_type -> Text,
+        object_id -> Integer,
+        created_at -> Timestamp,
+    }
+}

@@ -2,6 +2,7 @@
 //! comma, UTF-8 with or without BOM, or Windows-1252) and `.xlsx`. Every problem is reported as
 //! `row N: field: message`, N being the row number a spreadsheet shows (the header is row 1).
 
+pub mod cells;
 mod decode;
 mod xlsx;
 

@@ -6,4 +6,5 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod needs;
 pub mod public;

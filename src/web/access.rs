@@ -75,7 +75,16 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/admin/invitations", ADMIN),
     rule("GET", "/admin/journal", ADMIN),
     rule("GET", "/api/v1/me", Access::SignedIn),
+    rule("GET", "/api/v1/needs", BUYERS),
+    rule("POST", "/api/v1/needs", BUYERS),
+    rule("POST", "/api/v1/needs/import", BUYERS),
+    rule("GET", "/api/v1/needs/{id}", BUYERS),
+    rule("PUT", "/api/v1/needs/{id}", BUYERS),
+    rule("POST", "/api/v1/needs/{id}/withdraw", BUYERS),
 ];
+
+/// Buyers and leads, each on its own organisation's needs (the services scope them).
+const BUYERS: Access = Access::Roles(&[Role::Buyer, Role::Lead]);
 
 const ADMIN: Access = Access::Roles(&[Role::Admin]);
 

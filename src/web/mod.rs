@@ -67,6 +67,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/invitations", web::post().to(admin::invite))
         .route("/admin/journal", web::get().to(admin::audit_log))
         .route("/api/v1/me", web::get().to(api::me))
+        .route("/api/v1/needs", web::get().to(api::needs_list))
+        .route("/api/v1/needs", web::post().to(api::need_create))
+        .route("/api/v1/needs/import", web::post().to(api::needs_import))
+        .route("/api/v1/needs/{id}", web::get().to(api::need_get))
+        .route("/api/v1/needs/{id}", web::put().to(api::need_update))
+        .route(
+            "/api/v1/needs/{id}/withdraw",
+            web::post().to(api::need_withdraw),
+        )
         .default_service(web::to(pages::not_found));
 }
 

@@ -84,6 +84,40 @@ fn add_people(app: &TestApp) {
     }
 }
 
+/// A need of UB (the buyer's and lead's organisation).
+fn ub_need(conn: &mut groupement::db::AnyConnection) -> i32 {
+    use groupement::db::models::NewNeed;
+    use groupement::db::schema::needs;
+    let ub: i32 = organisations::table
+        .filter(organisations::code.eq("UB"))
+        .select(organisations::id)
+        .first(conn)
+        .unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+    diesel::insert_into(needs::table)
+        .values(NewNeed {
+            organisation_id: ub,
+            external_ref: None,
+            cpv_code: "30192000",
+            title: "Fournitures de bureau",
+            description: "",
+            quantity_milli: 1000,
+            unit: "lot",
+            unit_price_cents: 100_000,
+            delivery_postcode: "21000",
+            window_start: day,
+            window_end: day,
+            budget_year: 2027,
+            poolable: true,
+            status: "draft",
+            provenance: None,
+            created_by: None,
+        })
+        .returning(needs::id)
+        .get_result(conn)
+        .unwrap()
+}
+
 /// A fresh session and API token for a person (through the services, not the rate-limited
 /// form: the matrix needs many).
 async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
@@ -108,8 +142,10 @@ async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
 
 /// The concrete path the matrix requests for a route pattern; `None` for a pattern it does not
 /// know, which fails the test.
-fn example(pattern: &str, owned_token: i32, some_user: i32) -> Option<String> {
+fn example(pattern: &str, owned_token: i32, some_user: i32, need: i32) -> Option<String> {
     Some(match pattern {
+        "/api/v1/needs/{id}" => format!("/api/v1/needs/{need}"),
+        "/api/v1/needs/{id}/withdraw" => format!("/api/v1/needs/{need}/withdraw"),
         "/static/{path:.*}" => "/static/style.css".into(),
         "/compte/jetons/{id}/revoquer" => format!("/compte/jetons/{owned_token}/revoquer"),
         "/admin/utilisateurs/{id}" => format!("/admin/utilisateurs/{some_user}"),
@@ -118,8 +154,13 @@ fn example(pattern: &str, owned_token: i32, some_user: i32) -> Option<String> {
     })
 }
 
-/// Objects that belong to one person: anyone else allowed on the route gets 404.
-const OWNED: &[(&str, &str)] = &[("/compte/jetons/{id}/revoquer", "buyer")];
+/// Objects that belong to some people (a person, an organisation): anyone else allowed on the
+/// route gets 404.
+const OWNED: &[(&str, &[&str])] = &[
+    ("/compte/jetons/{id}/revoquer", &["buyer"]),
+    ("/api/v1/needs/{id}", &["buyer", "lead"]),
+    ("/api/v1/needs/{id}/withdraw", &["buyer", "lead"]),
+];
 
 /// Routes that end the session they are called with: called with a fresh one.
 const ENDS_SESSION: &[&str] = &["/deconnexion", "/compte/sessions/fermer"];
@@ -153,6 +194,7 @@ both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
         .select(users::id)
         .first(&mut conn)
         .unwrap();
+    let need = ub_need(&mut conn);
     drop(conn);
     let (anonymous_cookie, anonymous_csrf) = anonymous_csrf(&app).await;
 
@@ -160,7 +202,7 @@ both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
     let mut rules: Vec<_> = RULES.iter().collect();
     rules.sort_by_key(|r| ENDS_SESSION.contains(&r.path));
     for rule in rules {
-        let path = example(rule.path, buyer_token, supplier_user)
+        let path = example(rule.path, buyer_token, supplier_user, need)
             .unwrap_or_else(|| panic!("no example path for {} {}", rule.method, rule.path));
         let api = path.starts_with("/api/");
         for actor in &actors {
@@ -204,6 +246,10 @@ both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
                     .client
                     .post(url)
                     .insert_header(("Origin", app.address.as_str())),
+                "PUT" => app
+                    .client
+                    .put(url)
+                    .insert_header(("Origin", app.address.as_str())),
                 other => panic!("no test request for method {other}"),
             };
             let csrf = match (&actor.session, api) {
@@ -225,6 +271,11 @@ both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
                 }
             };
             let response = match rule.method {
+                "POST" | "PUT" if api => request
+                    .insert_header(("Content-Type", "application/json"))
+                    .send_body("{}")
+                    .await
+                    .unwrap(),
                 "POST" => request
                     .send_form(&[
                         ("csrf_token", csrf.as_str()),
@@ -268,7 +319,7 @@ both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
                 "{who}: status {status}"
             );
             match OWNED.iter().find(|(p, _)| *p == rule.path) {
-                Some((_, owner)) if *owner != actor.name => {
+                Some((_, owners)) if !owners.contains(&actor.name) => {
                     assert_eq!(status, 404, "{who}: someone else's object")
                 }
                 _ => assert_ne!(status, 404, "{who}: in the rules but not routed"),

@@ -13,5 +13,6 @@ mod demo;
 mod health;
 mod logs;
 mod migrations;
+mod needs;
 mod pages;
 mod startup;

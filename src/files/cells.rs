@@ -1,6 +1,7 @@
-//! Reading the command line's input files into solver types, with every bad row reported.
+//! Reading the cells of a table into typed values, with every bad cell of every row reported
+//! (the command line's input files, the needs import).
 
-use crate::files::{parse_decimal, Row, RowError, Table};
+use super::{parse_decimal, Row, RowError, Table};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use std::path::Path;
 

@@ -1,0 +1,61 @@
+//! `groupement import needs FILE --org CODE`: all or nothing. On success prints `imported N
+//! needs`; on any bad row prints every bad row as `row N: field: message`, exits 2 and stores
+//! nothing.
+
+use super::CliError;
+use crate::files::Table;
+use crate::services::needs::{self, ImportError, Importer, NEED_COLUMNS};
+use crate::{db, Settings};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import needs (CSV or .xlsx, DESIGN's needs columns) as submitted needs of one
+    /// organisation.
+    Needs(NeedsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NeedsArgs {
+    /// The file: CSV (`;` or `,`, decimal comma, UTF-8 or Windows-1252) or .xlsx.
+    pub file: PathBuf,
+    /// Code of the buyer organisation the needs belong to (CHU, UB, GDH, DM, …).
+    #[arg(long)]
+    pub org: String,
+}
+
+/// The columns a needs file must have (`description` is optional).
+pub fn required_columns() -> Vec<&'static str> {
+    NEED_COLUMNS.to_vec()
+}
+
+pub fn run(command: &ImportCommand) -> Result<(), CliError> {
+    let ImportCommand::Needs(args) = command;
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let table = Table::read(&bytes, &required_columns())
+        .map_err(|errors| CliError::Input(errors.iter().map(ToString::to_string).collect()))?;
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let pool = db::open(&settings.database_url).map_err(|e| e.to_string())?;
+    let rows = needs::rows_of(&table);
+    match needs::import(
+        &pool,
+        Importer::CommandLine {
+            organisation: &args.org,
+        },
+        &rows,
+    ) {
+        Ok(count) => {
+            println!("imported {count} needs");
+            Ok(())
+        }
+        Err(ImportError::Rows(errors)) => Err(CliError::Input(
+            errors.iter().map(ToString::to_string).collect(),
+        )),
+        Err(ImportError::Other(crate::AppError::Validation { field, message })) => {
+            Err(CliError::Input(vec![format!("{field}: {message}")]))
+        }
+        Err(ImportError::Other(other)) => Err(CliError::Fatal(other.detailed())),
+    }
+}

@@ -1,0 +1,886 @@
+//! Buyers' needs: validation of what people type or import, the life cycle of DESIGN §2, and
+//! the rule that matters most here — a buyer or lead reads and changes only the needs of its own
+//! organisation (anyone else's answer 404, as if they did not exist).
+
+use crate::db::models::{Need, NewNeed};
+use crate::db::schema::{needs, organisations};
+use crate::db::{write_transaction, AnyConnection, Pool};
+use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, Postcode};
+use crate::error::AppError;
+use crate::files::{parse_decimal, RowError, Table};
+use crate::services::audit::{self, Change};
+use crate::web::nav::{Role, Viewer};
+use chrono::{Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The needs columns of DESIGN §6, in order (the import's header, the export's).
+pub const NEED_COLUMNS: [&str; 11] = [
+    "need_id",
+    "buyer",
+    "cpv",
+    "title",
+    "quantity",
+    "unit",
+    "unit_price_eur",
+    "delivery_postcode",
+    "window_start",
+    "window_end",
+    "poolable",
+];
+
+/// Statuses in which the buyer may still change or withdraw a need: once its lot is approved
+/// (`tendered` and after) it is read-only.
+pub const EDITABLE: [&str; 3] = ["draft", "submitted", "pooled"];
+
+/// A need as typed in a form, a spreadsheet row or an API body: text, checked by [`validate`].
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct RawNeed {
+    #[serde(default)]
+    pub need_id: String,
+    #[serde(default)]
+    pub cpv: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub quantity: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub unit_price_eur: String,
+    #[serde(default)]
+    pub delivery_postcode: String,
+    #[serde(default)]
+    pub window_start: String,
+    #[serde(default)]
+    pub window_end: String,
+    /// `oui/non`, `true/false`, `yes/no`, `1/0`; a form's checkbox sends `on`.
+    #[serde(default)]
+    pub poolable: String,
+}
+
+/// A need that passed every check, in storage units.
+#[derive(Debug, Clone)]
+pub struct ValidNeed {
+    pub external_ref: Option<String>,
+    pub cpv: CpvCode,
+    pub title: String,
+    pub description: String,
+    pub quantity_milli: i64,
+    pub unit: String,
+    pub unit_price_cents: i64,
+    pub postcode: Postcode,
+    pub window: DeliveryWindow,
+    pub poolable: bool,
+}
+
+/// Checks every field; returns every problem with its field (DESIGN's column names).
+pub fn validate(raw: &RawNeed) -> Result<ValidNeed, Vec<(&'static str, String)>> {
+    let mut problems: Vec<(&'static str, String)> = Vec::new();
+    let mut check = |field: &'static str, result: Result<(), String>| {
+        if let Err(message) = result {
+            problems.push((field, message));
+        }
+    };
+    let external_ref = Some(raw.need_id.trim().to_string()).filter(|r| !r.is_empty());
+    check(
+        "need_id",
+        match &external_ref {
+            Some(r) if r.chars().count() > 64 => Err("au plus 64 caractères".into()),
+            _ => Ok(()),
+        },
+    );
+    let cpv = CpvCode::parse(&raw.cpv, CpvCatalog::embedded()).map_err(|e| e.0);
+    let title = raw.title.trim().to_string();
+    check(
+        "title",
+        match title.chars().count() {
+            0 => Err("l'intitulé est vide".into()),
+            n if n > 200 => Err("au plus 200 caractères".into()),
+            _ => Ok(()),
+        },
+    );
+    let description = raw.description.trim().to_string();
+    check(
+        "description",
+        match description.chars().count() > 4000 {
+            true => Err("au plus 4 000 caractères".into()),
+            false => Ok(()),
+        },
+    );
+    let quantity = parse_decimal(&raw.quantity).and_then(|q| {
+        let milli = (q * 1000.0).round();
+        match q > 0.0 && (1.0..1e15).contains(&milli) {
+            true => Ok(milli as i64),
+            false => Err(format!(
+                "la quantité doit être positive (au millième près), pas {q}"
+            )),
+        }
+    });
+    let unit = raw.unit.trim().to_string();
+    check(
+        "unit",
+        match unit.chars().count() {
+            0 => Err("l'unité est vide (ex. unité, kg, heure, forfait)".into()),
+            n if n > 40 => Err("au plus 40 caractères".into()),
+            _ => Ok(()),
+        },
+    );
+    let price = parse_decimal(&raw.unit_price_eur).and_then(|p| {
+        let cents = (p * 100.0).round();
+        match p >= 0.0 && cents < 1e15 {
+            true => Ok(cents as i64),
+            false => Err(format!(
+                "le prix unitaire estimé est un montant positif en euros HT, pas {p}"
+            )),
+        }
+    });
+    let postcode = Postcode::parse(&raw.delivery_postcode).map_err(|e| e.0);
+    let start = parse_date(&raw.window_start).map_err(|e| e.0);
+    let end = parse_date(&raw.window_end).map_err(|e| e.0);
+    let poolable = match raw.poolable.trim().to_lowercase().as_str() {
+        "" => Ok(true),
+        "on" => Ok(true),
+        other => crate::files::cells::parse_flag(other)
+            .ok_or_else(|| format!("« {other} » n'est pas oui/non, true/false, yes/no ou 1/0")),
+    };
+    let window = match (&start, &end) {
+        (Ok(s), Ok(e)) => DeliveryWindow::new(*s, *e).map_err(|e| e.0).map(Some),
+        _ => Ok(None),
+    };
+    check("cpv", cpv.as_ref().map(|_| ()).map_err(Clone::clone));
+    check(
+        "quantity",
+        quantity.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    check(
+        "unit_price_eur",
+        price.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    check(
+        "delivery_postcode",
+        postcode.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    check(
+        "window_start",
+        start.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    check("window_end", end.as_ref().map(|_| ()).map_err(Clone::clone));
+    check(
+        "window_end",
+        window.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    check(
+        "poolable",
+        poolable.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    match (cpv, quantity, price, postcode, window, poolable) {
+        (
+            Ok(cpv),
+            Ok(quantity_milli),
+            Ok(unit_price_cents),
+            Ok(postcode),
+            Ok(Some(window)),
+            Ok(poolable),
+        ) if problems.is_empty() => Ok(ValidNeed {
+            external_ref,
+            cpv,
+            title,
+            description,
+            quantity_milli,
+            unit,
+            unit_price_cents,
+            postcode,
+            window,
+            poolable,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// Problems of a form or an API body as one validation error naming the first field.
+fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
+    let field = problems.first().map(|p| p.0).unwrap_or("need");
+    let message = problems
+        .iter()
+        .map(|(f, m)| format!("{f} : {m}"))
+        .collect::<Vec<_>>()
+        .join(" ; ");
+    AppError::validation(field, message)
+}
+
+/// The organisation whose needs the viewer works on: buyers and leads only.
+pub fn organisation_of(viewer: &Viewer) -> Result<i32, AppError> {
+    match (viewer.role, viewer.organisation_id) {
+        (Role::Buyer | Role::Lead, Some(id)) => Ok(id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// A need as pages and the API show it (DESIGN's column names, plus its life).
+#[derive(Debug, Clone, Serialize)]
+pub struct NeedView {
+    pub id: i32,
+    pub need_id: Option<String>,
+    pub buyer: String,
+    pub cpv: String,
+    pub cpv_label: String,
+    pub title: String,
+    pub description: String,
+    pub quantity: f64,
+    pub unit: String,
+    pub unit_price_eur: f64,
+    pub value_eur: f64,
+    pub delivery_postcode: String,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    pub budget_year: i32,
+    pub poolable: bool,
+    pub status: String,
+    pub editable: bool,
+}
+
+fn view(need: Need, buyer: &str) -> NeedView {
+    let cpv_label = CpvCatalog::embedded()
+        .get(&need.cpv_code)
+        .map(|e| e.label_fr.clone())
+        .unwrap_or_default();
+    let value_cents = value_cents(need.quantity_milli, need.unit_price_cents);
+    NeedView {
+        id: need.id,
+        need_id: need.external_ref,
+        buyer: buyer.to_string(),
+        cpv: need.cpv_code,
+        cpv_label,
+        title: need.title,
+        description: need.description,
+        quantity: need.quantity_milli as f64 / 1000.0,
+        unit: need.unit,
+        unit_price_eur: need.unit_price_cents as f64 / 100.0,
+        value_eur: value_cents as f64 / 100.0,
+        delivery_postcode: need.delivery_postcode,
+        window_start: need.window_start,
+        window_end: need.window_end,
+        budget_year: need.budget_year,
+        poolable: need.poolable,
+        editable: EDITABLE.contains(&need.status.as_str()),
+        status: need.status,
+    }
+}
+
+/// Value of a need in cents: quantity (thousandths) × unit price (cents), rounded.
+pub fn value_cents(quantity_milli: i64, unit_price_cents: i64) -> i64 {
+    ((i128::from(quantity_milli) * i128::from(unit_price_cents) + 500) / 1000) as i64
+}
+
+fn code_of(conn: &mut AnyConnection, organisation_id: i32) -> QueryResult<String> {
+    organisations::table
+        .find(organisation_id)
+        .select(organisations::code)
+        .first(conn)
+}
+
+fn insertable<'a>(
+    need: &'a ValidNeed,
+    organisation_id: i32,
+    status: &'a str,
+    provenance: Option<&'a str>,
+    created_by: Option<i32>,
+) -> NewNeed<'a> {
+    NewNeed {
+        organisation_id,
+        external_ref: need.external_ref.as_deref(),
+        cpv_code: need.cpv.as_str(),
+        title: &need.title,
+        description: &need.description,
+        quantity_milli: need.quantity_milli,
+        unit: &need.unit,
+        unit_price_cents: need.unit_price_cents,
+        delivery_postcode: need.postcode.as_str(),
+        window_start: need.window.start(),
+        window_end: need.window.end(),
+        budget_year: need.window.start().year(),
+        poolable: need.poolable,
+        status,
+        provenance,
+        created_by,
+    }
+}
+
+fn reference_taken(
+    conn: &mut AnyConnection,
+    organisation_id: i32,
+    external_ref: &str,
+    except: Option<i32>,
+) -> QueryResult<bool> {
+    let mut query = needs::table
+        .filter(needs::organisation_id.eq(organisation_id))
+        .filter(needs::external_ref.eq(external_ref))
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(needs::id.ne(id));
+    }
+    Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+/// A client's idempotency key and the digest of its request body.
+pub struct Idempotency<'a> {
+    pub key: &'a str,
+    pub request_hash: &'a str,
+}
+
+/// Creates a need of the viewer's organisation, as a draft or submitted at once.
+pub fn create(
+    pool: &Pool,
+    viewer: &Viewer,
+    raw: &RawNeed,
+    submit: bool,
+) -> Result<NeedView, AppError> {
+    create_once(pool, viewer, raw, submit, None).map(|(need, _)| need)
+}
+
+/// Creates a need, once per idempotency key: a retry with the same key and body returns the
+/// need the first call made (`true`: replayed), with another body it is refused.
+pub fn create_once(
+    pool: &Pool,
+    viewer: &Viewer,
+    raw: &RawNeed,
+    submit: bool,
+    idempotency: Option<Idempotency<'_>>,
+) -> Result<(NeedView, bool), AppError> {
+    use crate::db::schema::idempotency_keys as keys;
+    let organisation_id = organisation_of(viewer)?;
+    if let Some(i) = &idempotency {
+        if i.key.is_empty() || i.key.len() > 200 {
+            return Err(AppError::validation(
+                "Idempotency-Key",
+                "une clé de 1 à 200 caractères",
+            ));
+        }
+        let mut conn = pool.get()?;
+        let earlier: Option<(String, i32)> = keys::table
+            .find((viewer.user_id, i.key))
+            .select((keys::request_hash, keys::object_id))
+            .first(&mut conn)
+            .optional()?;
+        if let Some((hash, id)) = earlier {
+            if hash != i.request_hash {
+                return Err(AppError::Conflict(
+                    "Idempotency-Key : cette clé a déjà servi pour une autre requête".into(),
+                ));
+            }
+            return load(&mut conn, organisation_id, id).map(|need| (need, true));
+        }
+    }
+    let need = validate(raw).map_err(invalid)?;
+    let status = if submit { "submitted" } else { "draft" };
+    let mut conn = pool.get()?;
+    let created = write_transaction(&mut conn, |conn| {
+        if let Some(r) = &need.external_ref {
+            if reference_taken(conn, organisation_id, r, None)? {
+                return Err(AppError::Conflict(format!(
+                    "need_id : votre organisation a déjà un besoin de référence « {r} »"
+                )));
+            }
+        }
+        let id: i32 = diesel::insert_into(needs::table)
+            .values(insertable(
+                &need,
+                organisation_id,
+                status,
+                None,
+                Some(viewer.user_id),
+            ))
+            .returning(needs::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("need.created", "need", id).after(format!("{status} {}", need.title)),
+        )?;
+        if let Some(i) = &idempotency {
+            // A concurrent twin inserts the same key: one of the two transactions fails on
+            // the primary key and creates nothing.
+            diesel::insert_into(keys::table)
+                .values((
+                    keys::user_id.eq(viewer.user_id),
+                    keys::key.eq(i.key),
+                    keys::request_hash.eq(i.request_hash),
+                    keys::object_type.eq("need"),
+                    keys::object_id.eq(id),
+                ))
+                .execute(conn)?;
+        }
+        load(conn, organisation_id, id)
+    });
+    match created {
+        Ok(need) => Ok((need, false)),
+        Err(AppError::Internal(cause))
+            if idempotency.is_some() && cause.to_string().contains("idempotency") =>
+        {
+            Err(AppError::Conflict(
+                "Idempotency-Key : une requête avec cette clé est en cours ; réessayez".into(),
+            ))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn load(conn: &mut AnyConnection, organisation_id: i32, id: i32) -> Result<NeedView, AppError> {
+    let need: Need = needs::table
+        .find(id)
+        .filter(needs::organisation_id.eq(organisation_id))
+        .select(Need::as_select())
+        .first(conn)?;
+    let code = code_of(conn, organisation_id)?;
+    Ok(view(need, &code))
+}
+
+/// One need of the viewer's organisation (404 for any other).
+pub fn get(pool: &Pool, viewer: &Viewer, id: i32) -> Result<NeedView, AppError> {
+    let organisation_id = organisation_of(viewer)?;
+    let mut conn = pool.get()?;
+    load(&mut conn, organisation_id, id)
+}
+
+/// The need, locked for a change, when the viewer's organisation owns it and it can still be
+/// changed.
+fn editable(conn: &mut AnyConnection, organisation_id: i32, id: i32) -> Result<Need, AppError> {
+    let need: Need = needs::table
+        .find(id)
+        .filter(needs::organisation_id.eq(organisation_id))
+        .select(Need::as_select())
+        .first(conn)?;
+    if !EDITABLE.contains(&need.status.as_str()) {
+        return Err(AppError::Conflict(format!(
+            "ce besoin est « {} » : il fait partie d'un lot approuvé ou n'est plus actif, il ne peut plus être modifié",
+            need.status
+        )));
+    }
+    Ok(need)
+}
+
+/// Replaces a need's fields (its status stays).
+pub fn update(pool: &Pool, viewer: &Viewer, id: i32, raw: &RawNeed) -> Result<NeedView, AppError> {
+    let organisation_id = organisation_of(viewer)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        // Someone else's need is "not found" whatever the body says.
+        let before = editable(conn, organisation_id, id)?;
+        let need = validate(raw).map_err(invalid)?;
+        if let Some(r) = &need.external_ref {
+            if reference_taken(conn, organisation_id, r, Some(id))? {
+                return Err(AppError::Conflict(format!(
+                    "need_id : votre organisation a déjà un besoin de référence « {r} »"
+                )));
+            }
+        }
+        let row = insertable(
+            &need,
+            organisation_id,
+            &before.status,
+            None,
+            before.created_by,
+        );
+        diesel::update(needs::table.find(id))
+            .set((
+                needs::external_ref.eq(row.external_ref),
+                needs::cpv_code.eq(row.cpv_code),
+                needs::title.eq(row.title),
+                needs::description.eq(row.description),
+                needs::quantity_milli.eq(row.quantity_milli),
+                needs::unit.eq(row.unit),
+                needs::unit_price_cents.eq(row.unit_price_cents),
+                needs::delivery_postcode.eq(row.delivery_postcode),
+                needs::window_start.eq(row.window_start),
+                needs::window_end.eq(row.window_end),
+                needs::budget_year.eq(row.budget_year),
+                needs::poolable.eq(row.poolable),
+                needs::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("need.updated", "need", id).before_after(
+                format!(
+                    "{} {} × {}",
+                    before.cpv_code, before.quantity_milli, before.unit_price_cents
+                ),
+                format!(
+                    "{} {} × {}",
+                    need.cpv.as_str(),
+                    need.quantity_milli,
+                    need.unit_price_cents
+                ),
+            ),
+        )?;
+        load(conn, organisation_id, id)
+    })
+}
+
+/// Moves needs of the viewer's organisation from `from` to `to` (withdraw, submit); every one
+/// must be movable, or nothing moves.
+fn transition(
+    pool: &Pool,
+    viewer: &Viewer,
+    ids: &[i32],
+    from: &[&str],
+    to: &str,
+) -> Result<usize, AppError> {
+    let organisation_id = organisation_of(viewer)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        for &id in ids {
+            let status: String = needs::table
+                .find(id)
+                .filter(needs::organisation_id.eq(organisation_id))
+                .select(needs::status)
+                .first(conn)?;
+            if !from.contains(&status.as_str()) {
+                return Err(AppError::Conflict(format!(
+                    "le besoin {id} est « {status} » : il ne peut pas passer à « {to} »"
+                )));
+            }
+            diesel::update(needs::table.find(id))
+                .set((
+                    needs::status.eq(to),
+                    needs::updated_at.eq(Utc::now().naive_utc()),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                viewer.into(),
+                Change::new("need.status_changed", "need", id).before_after(status, to),
+            )?;
+        }
+        Ok(ids.len())
+    })
+}
+
+pub fn withdraw(pool: &Pool, viewer: &Viewer, id: i32) -> Result<NeedView, AppError> {
+    transition(pool, viewer, &[id], &EDITABLE, "withdrawn")?;
+    let organisation_id = organisation_of(viewer)?;
+    let mut conn = pool.get()?;
+    load(&mut conn, organisation_id, id)
+}
+
+/// Submits drafts for pooling, all or none.
+pub fn submit(pool: &Pool, viewer: &Viewer, ids: &[i32]) -> Result<usize, AppError> {
+    transition(pool, viewer, ids, &["draft"], "submitted")
+}
+
+/// Filters of a list of needs; every field optional.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct NeedFilter {
+    #[serde(default)]
+    pub status: String,
+    /// Start of the CPV code (`33`, `3314`, …).
+    #[serde(default)]
+    pub cpv: String,
+    #[serde(default)]
+    pub year: Option<i32>,
+    /// Needs whose delivery window meets `[from, to]`.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default)]
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusTotal {
+    pub status: String,
+    pub count: i64,
+    pub value_eur: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NeedList {
+    pub needs: Vec<NeedView>,
+    pub total: i64,
+    pub total_value_eur: f64,
+    pub by_status: Vec<StatusTotal>,
+    pub page: i64,
+    pub pages: i64,
+    pub per_page: i64,
+}
+
+pub const STATUSES: [&str; 7] = [
+    "draft",
+    "submitted",
+    "pooled",
+    "tendered",
+    "awarded",
+    "withdrawn",
+    "unsuccessful",
+];
+
+/// One page of the viewer's organisation's needs, newest first, with the count and value of
+/// every matching need by status.
+pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedList, AppError> {
+    let organisation_id = organisation_of(viewer)?;
+    let status = filter.status.trim();
+    if !status.is_empty() && !STATUSES.contains(&status) {
+        return Err(AppError::validation(
+            "status",
+            format!("« {status} » n'est pas un statut ({})", STATUSES.join(", ")),
+        ));
+    }
+    let cpv = filter.cpv.trim();
+    if !cpv.bytes().all(|b| b.is_ascii_digit()) || cpv.len() > 8 {
+        return Err(AppError::validation(
+            "cpv",
+            "un début de code CPV : de 1 à 8 chiffres",
+        ));
+    }
+    let day = |field: &'static str, text: &str| match text.trim() {
+        "" => Ok(None),
+        t => parse_date(t)
+            .map(Some)
+            .map_err(|e| AppError::validation(field, e.0)),
+    };
+    let (from, to) = (day("from", &filter.from)?, day("to", &filter.to)?);
+    let per_page = filter.per_page.unwrap_or(50).clamp(1, 500);
+    let query = || {
+        let mut q = needs::table
+            .filter(needs::organisation_id.eq(organisation_id))
+            .into_boxed();
+        if !status.is_empty() {
+            q = q.filter(needs::status.eq(status.to_string()));
+        }
+        if !cpv.is_empty() {
+            q = q.filter(needs::cpv_code.like(format!("{cpv}%")));
+        }
+        if let Some(year) = filter.year {
+            q = q.filter(needs::budget_year.eq(year));
+        }
+        if let Some(from) = from {
+            q = q.filter(needs::window_end.ge(from));
+        }
+        if let Some(to) = to {
+            q = q.filter(needs::window_start.le(to));
+        }
+        q
+    };
+    let mut conn = pool.get()?;
+    // Totals by status over every matching need (values summed here, exactly, in cents).
+    let amounts: Vec<(String, i64, i64)> = query()
+        .select((
+            needs::status,
+            needs::quantity_milli,
+            needs::unit_price_cents,
+        ))
+        .load(&mut conn)?;
+    let mut by_status: Vec<StatusTotal> = Vec::new();
+    let mut total_cents = 0i64;
+    for status in STATUSES {
+        let (count, cents) = amounts
+            .iter()
+            .filter(|(s, _, _)| s == status)
+            .fold((0i64, 0i64), |(n, c), (_, q, p)| {
+                (n + 1, c + value_cents(*q, *p))
+            });
+        total_cents += cents;
+        if count > 0 {
+            by_status.push(StatusTotal {
+                status: status.to_string(),
+                count,
+                value_eur: cents as f64 / 100.0,
+            });
+        }
+    }
+    let total = amounts.len() as i64;
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    let page = filter.page.unwrap_or(1).clamp(1, pages);
+    let rows: Vec<Need> = query()
+        .order(needs::id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .select(Need::as_select())
+        .load(&mut conn)?;
+    let code = code_of(&mut conn, organisation_id)?;
+    Ok(NeedList {
+        needs: rows.into_iter().map(|n| view(n, &code)).collect(),
+        total,
+        total_value_eur: total_cents as f64 / 100.0,
+        by_status,
+        page,
+        pages,
+        per_page,
+    })
+}
+
+/// Why an import stored nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// Every bad row, `row N: field: message`.
+    Rows(Vec<RowError>),
+    Other(AppError),
+}
+
+impl From<AppError> for ImportError {
+    fn from(e: AppError) -> Self {
+        ImportError::Other(e)
+    }
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> Self {
+        ImportError::Other(e.into())
+    }
+}
+
+/// Who imports: a signed-in buyer or lead (page, API), or the command line for an
+/// organisation named by its code.
+pub enum Importer<'a> {
+    Viewer(&'a Viewer),
+    CommandLine { organisation: &'a str },
+}
+
+/// A row to import: its number (spreadsheet row, or position in an API list), the buyer it
+/// names (may be empty) and the need.
+pub struct ImportRow {
+    pub number: usize,
+    pub buyer: String,
+    pub need: RawNeed,
+}
+
+/// The rows of a needs table.
+pub fn rows_of(table: &Table) -> Vec<ImportRow> {
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            let cell = |name: &str| table.cell(row, name).to_string();
+            ImportRow {
+                number: row.number,
+                buyer: cell("buyer"),
+                need: RawNeed {
+                    need_id: cell("need_id"),
+                    cpv: cell("cpv"),
+                    title: cell("title"),
+                    description: cell("description"),
+                    quantity: cell("quantity"),
+                    unit: cell("unit"),
+                    unit_price_eur: cell("unit_price_eur"),
+                    delivery_postcode: cell("delivery_postcode"),
+                    window_start: cell("window_start"),
+                    window_end: cell("window_end"),
+                    poolable: cell("poolable"),
+                },
+            }
+        })
+        .collect()
+}
+
+/// Imports rows as submitted needs of one organisation, all or nothing.
+pub fn import(
+    pool: &Pool,
+    importer: Importer<'_>,
+    rows: &[ImportRow],
+) -> Result<usize, ImportError> {
+    let mut conn = pool.get().map_err(AppError::from)?;
+    let (organisation_id, actor_id, label) = match importer {
+        Importer::Viewer(viewer) => (
+            organisation_of(viewer)?,
+            Some(viewer.user_id),
+            viewer.email.clone(),
+        ),
+        Importer::CommandLine { organisation } => {
+            let code = organisation.trim().to_uppercase();
+            let id: Option<i32> = organisations::table
+                .filter(organisations::code.eq(&code))
+                .select(organisations::id)
+                .first(&mut conn)
+                .optional()?;
+            let id = id.ok_or_else(|| {
+                AppError::validation("--org", format!("aucune organisation n'a le code {code}"))
+            })?;
+            (id, None, "ligne de commande".to_string())
+        }
+    };
+    let code = code_of(&mut conn, organisation_id)?;
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut valid: Vec<ValidNeed> = Vec::with_capacity(rows.len());
+    let mut seen = std::collections::HashMap::new();
+    for row in rows {
+        let (raw, buyer) = (&row.need, row.buyer.trim());
+        if !buyer.is_empty() && !buyer.eq_ignore_ascii_case(&code) {
+            errors.push(RowError::new(
+                row.number,
+                "buyer",
+                format!("le fichier est importé pour {code}, cette ligne est pour {buyer}"),
+            ));
+        }
+        if let Some(r) = Some(raw.need_id.trim()).filter(|r| !r.is_empty()) {
+            if let Some(first) = seen.insert(r.to_string(), row.number) {
+                errors.push(RowError::new(
+                    row.number,
+                    "need_id",
+                    format!("« {r} » est déjà à la ligne {first}"),
+                ));
+            }
+        }
+        match validate(raw) {
+            Ok(need) => valid.push(need),
+            Err(problems) => errors.extend(
+                problems
+                    .into_iter()
+                    .map(|(field, message)| RowError::new(row.number, field, message)),
+            ),
+        }
+    }
+    if rows.is_empty() {
+        errors.push(RowError::new(
+            1,
+            "file",
+            "le fichier ne contient aucune ligne de besoin",
+        ));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.row);
+        return Err(ImportError::Rows(errors));
+    }
+    let provenance = format!("import du {}", Utc::now().format("%Y-%m-%d %H:%M UTC"));
+    write_transaction(&mut conn, |conn| {
+        // References already stored: checked inside the transaction, then inserted in batches.
+        let mut taken: Vec<RowError> = Vec::new();
+        for (need, row) in valid.iter().zip(rows) {
+            if let Some(r) = &need.external_ref {
+                if reference_taken(conn, organisation_id, r, None)? {
+                    taken.push(RowError::new(
+                        row.number,
+                        "need_id",
+                        format!("{code} a déjà un besoin de référence « {r} »"),
+                    ));
+                }
+            }
+        }
+        if !taken.is_empty() {
+            return Err(ImportError::Rows(taken));
+        }
+        for chunk in valid.chunks(500) {
+            let rows: Vec<NewNeed> = chunk
+                .iter()
+                .map(|n| insertable(n, organisation_id, "submitted", Some(&provenance), actor_id))
+                .collect();
+            crate::per_backend!(conn, c => diesel::insert_into(needs::table).values(&rows).execute(c))?;
+        }
+        audit::record(
+            conn,
+            audit::Actor {
+                user_id: actor_id,
+                label: &label,
+            },
+            Change::new("need.imported", "organisation", organisation_id)
+                .after(format!("{} besoins", valid.len())),
+        )?;
+        Ok(valid.len())
+    })
+}
