@@ -4,23 +4,11 @@ use super::CliError;
 use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, Postcode, Siret};
 use crate::files::cells::{parse_rows, read_table, Parsed};
 use crate::files::Table;
+use crate::services::needs::NEED_COLUMNS;
 use groupement_solver::pooling::{pool, validate_input, Need, Params, Plan, PoolError, Supplier};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-const NEED_COLUMNS: [&str; 11] = [
-    "need_id",
-    "buyer",
-    "cpv",
-    "title",
-    "quantity",
-    "unit",
-    "unit_price_eur",
-    "delivery_postcode",
-    "window_start",
-    "window_end",
-    "poolable",
-];
 const SUPPLIER_COLUMNS: [&str; 7] = [
     "supplier_id",
     "siret",

@@ -233,10 +233,7 @@ pub fn request_password_reset(pool: &Pool, base_url: &str, email: &str) -> Resul
             )?;
             audit::record(
                 conn,
-                Actor {
-                    user_id: Some(user.id),
-                    label: &user.email,
-                },
+                Actor::user(&user),
                 Change::new("auth.reset_requested", "user", user.id),
             )?;
         }
@@ -275,10 +272,7 @@ pub fn set_password_by_link(
         };
         audit::record(
             conn,
-            Actor {
-                user_id: Some(user.id),
-                label: &user.email,
-            },
+            Actor::user(&user),
             Change::new(action, "user", user.id),
         )?;
         Ok(())
@@ -295,10 +289,7 @@ pub fn verify_email(pool: &Pool, token: &str) -> Result<User, AppError> {
             .execute(conn)?;
         audit::record(
             conn,
-            Actor {
-                user_id: Some(user.id),
-                label: &user.email,
-            },
+            Actor::user(&user),
             Change::new("auth.email_verified", "user", user.id),
         )?;
         Ok(user)
@@ -450,10 +441,7 @@ pub fn register_supplier(pool: &Pool, base_url: &str, form: &Registration) -> Re
         )?;
         audit::record(
             conn,
-            Actor {
-                user_id: Some(user.id),
-                label: &user.email,
-            },
+            Actor::user(&user),
             Change::new("supplier.registered", "supplier", supplier_id)
                 .after(format!("{siret} {company}")),
         )?;

@@ -26,6 +26,16 @@ impl<'a> From<&'a Viewer> for Actor<'a> {
     }
 }
 
+impl<'a> Actor<'a> {
+    /// A user acting on their own account (signing in, using a link of theirs).
+    pub fn user(user: &'a crate::db::models::User) -> Self {
+        Actor {
+            user_id: Some(user.id),
+            label: &user.email,
+        }
+    }
+}
+
 /// One change: `action` is `area.verb` (`auth.sign_in`, `admin.role_changed`, …).
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
