@@ -69,6 +69,60 @@ impl CpvCatalog {
         self.by_code.get(code8).map(|&i| &self.entries[i])
     }
 
+    /// Codes matching a search: digits find the codes that start with them (a check digit
+    /// after `-` is ignored); words find the codes whose French or English label contains every
+    /// word, accents and case aside. Broader codes first, then by code; at most `limit`.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<&CpvEntry> {
+        let query = query.trim();
+        let digits: String = query.split('-').next().unwrap_or("").trim().to_string();
+        let mut found: Vec<&CpvEntry> =
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                self.entries
+                    .iter()
+                    .filter(|e| e.code8.starts_with(&digits))
+                    .collect()
+            } else {
+                let words: Vec<String> = fold(query)
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| w.len() > 1)
+                    .map(str::to_string)
+                    .collect();
+                if words.is_empty() {
+                    return Vec::new();
+                }
+                self.entries
+                    .iter()
+                    .filter(|e| {
+                        let labels = format!("{} {}", fold(&e.label_fr), fold(&e.label_en));
+                        words.iter().all(|w| labels.contains(w.as_str()))
+                    })
+                    .collect()
+            };
+        found.sort_by(|a, b| {
+            a.significant_digits
+                .cmp(&b.significant_digits)
+                .then_with(|| a.code8.cmp(&b.code8))
+        });
+        found.truncate(limit);
+        found
+    }
+
+    /// The code's ancestors, from its division down to its parent.
+    pub fn ancestors(&self, code8: &str) -> Vec<&CpvEntry> {
+        let mut chain = Vec::new();
+        let mut current = self.get(code8).and_then(|e| e.parent_code8.clone());
+        while let Some(code) = current {
+            let Some(entry) = self.get(&code) else { break };
+            chain.push(entry);
+            current = entry.parent_code8.clone();
+            if chain.len() > 8 {
+                break;
+            }
+        }
+        chain.reverse();
+        chain
+    }
+
     pub fn entries(&self) -> &[CpvEntry] {
         &self.entries
     }
@@ -144,6 +198,23 @@ impl fmt::Display for CpvCode {
     }
 }
 
+/// Lower case without the accents of French (for searching labels).
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'œ' => 'o',
+            other => other,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +250,30 @@ mod tests {
             .0
             .contains("8 chiffres"));
         assert!(CpvCode::parse("", catalog).unwrap_err().0.contains("vide"));
+    }
+
+    #[test]
+    fn search_by_code_or_words_with_the_hierarchy() {
+        let catalog = CpvCatalog::embedded();
+        let by_code = catalog.search("3314", 5);
+        assert_eq!(by_code[0].code8, "33140000");
+        assert!(by_code.iter().all(|e| e.code8.starts_with("3314")));
+        let by_words = catalog.search("Fournitures BUREAU", 50);
+        assert!(
+            by_words.iter().any(|e| e.code8 == "30192000"),
+            "{by_words:?}"
+        );
+        let accents = catalog.search("materiel medical", 50);
+        assert!(!accents.is_empty());
+        let english = catalog.search("office supplies", 5);
+        assert!(english.iter().any(|e| e.code8 == "30192000"));
+        let path: Vec<&str> = catalog
+            .ancestors("30192000")
+            .iter()
+            .map(|e| e.code8.as_str())
+            .collect();
+        assert_eq!(path.first(), Some(&"30000000"));
+        assert_eq!(path.last(), Some(&"30190000"));
+        assert!(catalog.search("  ", 5).is_empty());
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod cells;
 mod decode;
+pub mod write;
 mod xlsx;
 
 use std::collections::HashMap;

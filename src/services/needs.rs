@@ -600,12 +600,22 @@ pub struct StatusTotal {
     pub value_eur: f64,
 }
 
+/// Count and value of needs of one CPV division (the dashboard card).
+#[derive(Debug, Serialize)]
+pub struct DivisionTotal {
+    pub division: String,
+    pub label: String,
+    pub count: i64,
+    pub value_eur: f64,
+}
+
 #[derive(Debug, Serialize)]
 pub struct NeedList {
     pub needs: Vec<NeedView>,
     pub total: i64,
     pub total_value_eur: f64,
     pub by_status: Vec<StatusTotal>,
+    pub by_division: Vec<DivisionTotal>,
     pub page: i64,
     pub pages: i64,
     pub per_page: i64,
@@ -670,20 +680,43 @@ pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedLis
     };
     let mut conn = pool.get()?;
     // Totals by status over every matching need (values summed here, exactly, in cents).
-    let amounts: Vec<(String, i64, i64)> = query()
+    let amounts: Vec<(String, i64, i64, String)> = query()
         .select((
             needs::status,
             needs::quantity_milli,
             needs::unit_price_cents,
+            needs::cpv_code,
         ))
         .load(&mut conn)?;
+    let mut divisions: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for (_, q, p, cpv) in &amounts {
+        let entry = divisions
+            .entry(cpv.get(..2).unwrap_or("").to_string())
+            .or_default();
+        entry.0 += 1;
+        entry.1 += value_cents(*q, *p);
+    }
+    let catalog = CpvCatalog::embedded();
+    let mut by_division: Vec<DivisionTotal> = divisions
+        .into_iter()
+        .map(|(division, (count, cents))| DivisionTotal {
+            label: catalog
+                .get(&format!("{division}000000"))
+                .map(|e| e.label_fr.clone())
+                .unwrap_or_default(),
+            division,
+            count,
+            value_eur: cents as f64 / 100.0,
+        })
+        .collect();
+    by_division.sort_by(|a, b| b.value_eur.total_cmp(&a.value_eur));
     let mut by_status: Vec<StatusTotal> = Vec::new();
     let mut total_cents = 0i64;
     for status in STATUSES {
         let (count, cents) = amounts
             .iter()
-            .filter(|(s, _, _)| s == status)
-            .fold((0i64, 0i64), |(n, c), (_, q, p)| {
+            .filter(|(s, _, _, _)| s == status)
+            .fold((0i64, 0i64), |(n, c), (_, q, p, _)| {
                 (n + 1, c + value_cents(*q, *p))
             });
         total_cents += cents;
@@ -710,10 +743,71 @@ pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedLis
         total,
         total_value_eur: total_cents as f64 / 100.0,
         by_status,
+        by_division,
         page,
         pages,
         per_page,
     })
+}
+
+/// Every need matching the filter (for exports), newest first.
+pub fn all_matching(
+    pool: &Pool,
+    viewer: &Viewer,
+    filter: &NeedFilter,
+) -> Result<Vec<NeedView>, AppError> {
+    let mut everything = filter.clone();
+    everything.page = Some(1);
+    everything.per_page = Some(i64::MAX);
+    list(pool, viewer, &everything).map(|l| l.needs)
+}
+
+/// A new need's fields copied from one of the organisation's needs, a year later (the same
+/// purchase for next year): no reference, delivery window moved by a year.
+pub fn copy_for_next_year(pool: &Pool, viewer: &Viewer, id: i32) -> Result<RawNeed, AppError> {
+    let need = get(pool, viewer, id)?;
+    let next = |d: NaiveDate| {
+        d.with_year(d.year() + 1)
+            .or_else(|| d.pred_opt().and_then(|p| p.with_year(p.year() + 1)))
+            .unwrap_or(d)
+    };
+    Ok(RawNeed {
+        need_id: String::new(),
+        cpv: need.cpv,
+        title: need.title,
+        description: need.description,
+        quantity: french_number(need.quantity),
+        unit: need.unit,
+        unit_price_eur: french_number(need.unit_price_eur),
+        delivery_postcode: need.delivery_postcode,
+        window_start: next(need.window_start).format("%d/%m/%Y").to_string(),
+        window_end: next(need.window_end).format("%d/%m/%Y").to_string(),
+        poolable: if need.poolable { "oui" } else { "non" }.into(),
+    })
+}
+
+/// A number as French spreadsheets write it (decimal comma, no needless zeros).
+pub fn french_number(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    text.replace('.', ",")
+}
+
+/// The form fields of an existing need.
+pub fn raw_of(need: &NeedView) -> RawNeed {
+    RawNeed {
+        need_id: need.need_id.clone().unwrap_or_default(),
+        cpv: need.cpv.clone(),
+        title: need.title.clone(),
+        description: need.description.clone(),
+        quantity: french_number(need.quantity),
+        unit: need.unit.clone(),
+        unit_price_eur: french_number(need.unit_price_eur),
+        delivery_postcode: need.delivery_postcode.clone(),
+        window_start: need.window_start.format("%d/%m/%Y").to_string(),
+        window_end: need.window_end.format("%d/%m/%Y").to_string(),
+        poolable: if need.poolable { "oui" } else { "non" }.into(),
+    }
 }
 
 /// Why an import stored nothing.

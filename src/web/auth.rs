@@ -117,6 +117,25 @@ struct WithToken<T> {
     form: T,
 }
 
+/// The anti-forgery check of a posted form (its origin was checked before): the session's
+/// token for a signed-in person, the double-submit cookie otherwise; compared in constant time.
+pub fn check_csrf(req: &HttpRequest, viewer: Option<&Viewer>, token: &str) -> Result<(), AppError> {
+    let expected = match viewer {
+        Some(v) => Some(v.csrf_token.clone()),
+        None => req
+            .cookie(ANONYMOUS_CSRF_COOKIE)
+            .map(|c| c.value().to_string()),
+    };
+    let valid = expected.is_some_and(|expected| {
+        !expected.is_empty() && services::auth::same_secret(&expected, token)
+    });
+    if !valid {
+        tracing::warn!(path = %req.path(), "form refused: anti-forgery token missing or wrong");
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
 impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Posted<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -134,19 +153,7 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Posted<T> {
             let form = form.await.map_err(|e| {
                 AppError::validation("formulaire", format!("formulaire illisible : {e}"))
             })?;
-            let expected = match &viewer {
-                Some(v) => Some(v.csrf_token.clone()),
-                None => req
-                    .cookie(ANONYMOUS_CSRF_COOKIE)
-                    .map(|c| c.value().to_string()),
-            };
-            let valid = expected.is_some_and(|expected| {
-                !expected.is_empty() && services::auth::same_secret(&expected, &form.csrf_token)
-            });
-            if !valid {
-                tracing::warn!(path = %req.path(), "form refused: anti-forgery token missing or wrong");
-                return Err(AppError::Forbidden.into());
-            }
+            check_csrf(&req, viewer.as_ref(), &form.csrf_token)?;
             Ok(Posted {
                 form: form.into_inner().form,
                 viewer,

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod health;
 pub mod limits;
 pub mod nav;
+pub mod needs;
 pub mod pages;
 pub mod templates;
 
@@ -66,6 +67,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/invitations", web::post().to(admin::invite))
         .route("/admin/journal", web::get().to(admin::audit_log))
+        .route("/besoins", web::get().to(needs::list))
+        .route("/besoins/nouveau", web::get().to(needs::new_form))
+        .route("/besoins/nouveau", web::post().to(needs::create))
+        .route("/besoins/soumettre", web::post().to(needs::submit))
+        .route("/besoins/import", web::get().to(needs::import_form))
+        .route("/besoins/import", web::post().to(needs::import))
+        .route("/besoins/modele.csv", web::get().to(needs::template))
+        .route("/besoins/modele.xlsx", web::get().to(needs::template))
+        .route("/besoins/export.csv", web::get().to(needs::export))
+        .route("/besoins/export.xlsx", web::get().to(needs::export))
+        .route("/besoins/{id}", web::get().to(needs::show))
+        .route("/besoins/{id}", web::post().to(needs::update))
+        .route("/besoins/{id}/retirer", web::post().to(needs::withdraw))
+        .route("/cpv/recherche", web::get().to(needs::cpv_search))
         .route("/api/v1/me", web::get().to(api::me))
         .route("/api/v1/needs", web::get().to(api::needs_list))
         .route("/api/v1/needs", web::post().to(api::need_create))

@@ -73,6 +73,7 @@ pub struct NavItem {
 /// everyone, signed in or not).
 const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
     ("/", "Appels d'offres publiés", None),
+    ("/besoins", "Besoins", Some(&[Role::Buyer, Role::Lead])),
     (
         "/admin/organisations",
         "Organisations",

@@ -145,6 +145,8 @@ async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
 fn example(pattern: &str, owned_token: i32, some_user: i32, need: i32) -> Option<String> {
     Some(match pattern {
         "/api/v1/needs/{id}" => format!("/api/v1/needs/{need}"),
+        "/besoins/{id}" => format!("/besoins/{need}"),
+        "/besoins/{id}/retirer" => format!("/besoins/{need}/retirer"),
         "/api/v1/needs/{id}/withdraw" => format!("/api/v1/needs/{need}/withdraw"),
         "/static/{path:.*}" => "/static/style.css".into(),
         "/compte/jetons/{id}/revoquer" => format!("/compte/jetons/{owned_token}/revoquer"),
@@ -159,6 +161,8 @@ fn example(pattern: &str, owned_token: i32, some_user: i32, need: i32) -> Option
 const OWNED: &[(&str, &[&str])] = &[
     ("/compte/jetons/{id}/revoquer", &["buyer"]),
     ("/api/v1/needs/{id}", &["buyer", "lead"]),
+    ("/besoins/{id}", &["buyer", "lead"]),
+    ("/besoins/{id}/retirer", &["buyer", "lead"]),
     ("/api/v1/needs/{id}/withdraw", &["buyer", "lead"]),
 ];
 

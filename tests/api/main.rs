@@ -14,5 +14,6 @@ mod health;
 mod logs;
 mod migrations;
 mod needs;
+mod needs_pages;
 mod pages;
 mod startup;

@@ -1,0 +1,715 @@
+//! A buyer's pages for the needs of their organisation: list with filters and totals, create
+//! (or copy last year's), edit, withdraw, submit in bulk, import a spreadsheet, download the
+//! template, export; and the CPV search the form's picker calls.
+
+use super::auth::{check_csrf, check_origin, see_other, MaybeViewer, Posted};
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::domain::CpvCatalog;
+use crate::error::AppError;
+use crate::files::write::{self, Cell};
+use crate::files::Table;
+use crate::services::needs::{
+    self, ImportError, NeedFilter, NeedView, RawNeed, NEED_COLUMNS, STATUSES,
+};
+use crate::web::nav::Viewer;
+use crate::Settings;
+use actix_multipart::Multipart;
+use actix_web::http::{header, StatusCode};
+use actix_web::web::{self, Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use handlebars::Handlebars;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Largest spreadsheet accepted by the import page (said on the page before upload).
+pub const MAX_UPLOAD_BYTES: usize = 10 << 20;
+
+fn buyer(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
+    let viewer = viewer.ok_or(AppError::Forbidden)?;
+    needs::organisation_of(&viewer)?;
+    Ok(viewer)
+}
+
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        "draft" => "brouillon",
+        "submitted" => "soumis",
+        "pooled" => "mutualisé",
+        "tendered" => "en consultation",
+        "awarded" => "attribué",
+        "withdrawn" => "retiré",
+        "unsuccessful" => "infructueux",
+        _ => "inconnu",
+    }
+}
+
+fn euros(value: f64) -> String {
+    crate::domain::Cents::from_euros_f64(value).to_string()
+}
+
+fn row_of(need: &NeedView) -> Value {
+    json!({
+        "id": need.id, "need_id": need.need_id, "cpv": need.cpv, "cpv_label": need.cpv_label,
+        "title": need.title, "quantity": needs::french_number(need.quantity), "unit": need.unit,
+        "value": euros(need.value_eur),
+        "window": format!("{} → {}", need.window_start.format("%d/%m/%Y"), need.window_end.format("%d/%m/%Y")),
+        "status": status_label(&need.status), "draft": need.status == "draft",
+        "editable": need.editable, "poolable": need.poolable,
+    })
+}
+
+/// The filter as a query string (for pagination and export links).
+fn query_of(filter: &NeedFilter, page: Option<i64>) -> String {
+    let mut url = url::form_urlencoded::Serializer::new(String::new());
+    url.append_pair("status", &filter.status)
+        .append_pair("cpv", &filter.cpv)
+        .append_pair(
+            "year",
+            &filter.year.map(|y| y.to_string()).unwrap_or_default(),
+        )
+        .append_pair("from", &filter.from)
+        .append_pair("to", &filter.to);
+    if let Some(page) = page {
+        url.append_pair("page", &page.to_string());
+    }
+    url.finish()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    cpv: String,
+    /// Text, so that an empty field means "any year".
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> Result<NeedFilter, AppError> {
+        let year = match self.year.trim() {
+            "" => None,
+            text => Some(text.parse::<i32>().map_err(|_| {
+                AppError::validation("year", format!("« {text} » n'est pas une année"))
+            })?),
+        };
+        Ok(NeedFilter {
+            status: self.status.clone(),
+            cpv: self.cpv.clone(),
+            year,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            page: self.page,
+            per_page: Some(50),
+        })
+    }
+}
+
+async fn list_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    query: &ListQuery,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let filter = query.filter();
+    let (pool, who) = (pool.into_inner(), viewer.clone());
+    let found = match &filter {
+        Ok(wanted) => {
+            let wanted = wanted.clone();
+            web::block(move || needs::list(&pool, &who, &wanted)).await?
+        }
+        Err(e) => Err(AppError::validation(
+            e.field().unwrap_or("filtre"),
+            match e {
+                AppError::Validation { message, .. } => message.clone(),
+                other => other.public_message(),
+            },
+        )),
+    };
+    let (list, error, status) = match found {
+        Ok(list) => (Some(list), error, status),
+        Err(e @ AppError::Validation { .. }) => (None, Some(e.public_message()), e.status_code()),
+        Err(other) => return Err(other),
+    };
+    let filter = filter.unwrap_or_default();
+    let data = match &list {
+        Some(list) => json!({
+            "needs": list.needs.iter().map(row_of).collect::<Vec<_>>(),
+            "total": list.total, "total_value": euros(list.total_value_eur),
+            "by_status": list.by_status.iter().map(|s| json!({
+                "status": status_label(&s.status), "count": s.count, "value": euros(s.value_eur)
+            })).collect::<Vec<_>>(),
+            "by_division": list.by_division.iter().take(8).map(|d| json!({
+                "division": d.division, "label": d.label, "count": d.count, "value": euros(d.value_eur)
+            })).collect::<Vec<_>>(),
+            "page": list.page, "pages": list.pages,
+            "previous": (list.page > 1).then(|| format!("/besoins?{}", query_of(&filter, Some(list.page - 1)))),
+            "next": (list.page < list.pages).then(|| format!("/besoins?{}", query_of(&filter, Some(list.page + 1)))),
+            "any_draft": list.needs.iter().any(|n| n.status == "draft"),
+        }),
+        None => json!({
+            "needs": [], "by_status": [], "by_division": [], "total": 0, "total_value": euros(0.0),
+            "page": 1, "pages": 1, "previous": null, "next": null, "any_draft": false,
+        }),
+    };
+    let statuses: Vec<Value> = STATUSES
+        .iter()
+        .map(|s| json!({ "code": s, "label": status_label(s), "selected": filter.status == *s }))
+        .collect();
+    let mut page = render_page(
+        hb,
+        "pages/needs/list",
+        "Besoins — Groupement",
+        "/besoins",
+        Some(&viewer),
+        json!({
+            "list": data, "filter": { "cpv": query.cpv, "year": query.year, "from": query.from, "to": query.to },
+            "statuses": statuses, "export": query_of(&filter, None),
+            "notice": notice, "error": error,
+        }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+pub async fn list(
+    query: Query<ListQuery>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(viewer.0)?;
+    list_page(pool, &hb, viewer, &query, None, None, StatusCode::OK).await
+}
+
+/// What the need form shows.
+struct FormPage<'a> {
+    title: &'a str,
+    action: &'a str,
+    need: &'a RawNeed,
+    existing: Option<&'a NeedView>,
+    error: Option<String>,
+    notice: Option<&'a str>,
+    status: StatusCode,
+}
+
+fn form_page(
+    hb: &Handlebars<'static>,
+    viewer: &Viewer,
+    form: FormPage<'_>,
+) -> Result<HttpResponse, AppError> {
+    let FormPage {
+        title,
+        action,
+        need,
+        existing,
+        error,
+        notice,
+        status,
+    } = form;
+    let catalog = CpvCatalog::embedded();
+    let cpv_code = need.cpv.split('-').next().unwrap_or("").trim().to_string();
+    let hierarchy: Vec<Value> = catalog
+        .get(&cpv_code)
+        .map(|entry| {
+            let mut path = catalog.ancestors(&entry.code8);
+            path.push(entry);
+            path.iter()
+                .map(|e| json!({ "code": e.code8, "label": e.label_fr }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut page = render_page(
+        hb,
+        "pages/needs/form",
+        &format!("{title} — Groupement"),
+        "/besoins",
+        Some(viewer),
+        json!({
+            "heading": title, "action": action, "need": need, "error": error, "notice": notice,
+            "poolable": need.poolable.is_empty() || crate::files::cells::parse_flag(&need.poolable).unwrap_or(true) || need.poolable == "on",
+            "existing": existing.map(|n| json!({
+                "id": n.id, "status": status_label(&n.status), "editable": n.editable,
+                "value": euros(n.value_eur), "draft": n.status == "draft",
+            })),
+            "readonly": existing.is_some_and(|n| !n.editable),
+            "hierarchy": hierarchy,
+        }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewQuery {
+    /// A need to copy for next year.
+    #[serde(default)]
+    copie: Option<i32>,
+}
+
+pub async fn new_form(
+    query: Query<NewQuery>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(viewer.0)?;
+    let need = match query.copie {
+        Some(id) => {
+            let (pool, who) = (pool.into_inner(), viewer.clone());
+            web::block(move || needs::copy_for_next_year(&pool, &who, id)).await??
+        }
+        None => RawNeed::default(),
+    };
+    form_page(
+        &hb,
+        &viewer,
+        FormPage {
+            title: "Nouveau besoin",
+            action: "/besoins/nouveau",
+            need: &need,
+            existing: None,
+            error: None,
+            notice: None,
+            status: StatusCode::OK,
+        },
+    )
+}
+
+/// The form's fields and the button pressed (`draft` or `submit`).
+#[derive(Debug, Deserialize)]
+pub struct NeedForm {
+    #[serde(flatten)]
+    need: RawNeed,
+    #[serde(default)]
+    action: String,
+}
+
+fn refused(error: AppError) -> Result<(String, StatusCode), AppError> {
+    match error {
+        AppError::Validation { .. } | AppError::Conflict(_) => {
+            Ok((error.public_message(), error.status_code()))
+        }
+        other => Err(other),
+    }
+}
+
+pub async fn create(
+    posted: Posted<NeedForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(posted.viewer)?;
+    let NeedForm { mut need, action } = posted.form;
+    if need.poolable.is_empty() {
+        need.poolable = "non".into(); // an unticked checkbox sends nothing
+    }
+    let (p, who, raw) = (pool.into_inner(), viewer.clone(), need.clone());
+    let submit = action == "submit";
+    match web::block(move || needs::create(&p, &who, &raw, submit)).await? {
+        Ok(created) => Ok(see_other(&format!("/besoins/{}?enregistre=1", created.id))),
+        Err(error) => {
+            let (message, status) = refused(error)?;
+            form_page(
+                &hb,
+                &viewer,
+                FormPage {
+                    title: "Nouveau besoin",
+                    action: "/besoins/nouveau",
+                    need: &need,
+                    existing: None,
+                    error: Some(message),
+                    notice: None,
+                    status,
+                },
+            )
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    enregistre: Option<String>,
+}
+
+pub async fn show(
+    id: Path<i32>,
+    query: Query<ShowQuery>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(viewer.0)?;
+    let (p, who, id) = (pool.into_inner(), viewer.clone(), id.into_inner());
+    let need = web::block(move || needs::get(&p, &who, id)).await??;
+    let title = format!("Besoin n° {}", need.id);
+    form_page(
+        &hb,
+        &viewer,
+        FormPage {
+            title: &title,
+            action: &format!("/besoins/{}", need.id),
+            need: &needs::raw_of(&need),
+            existing: Some(&need),
+            error: None,
+            notice: query.enregistre.as_ref().map(|_| "Besoin enregistré."),
+            status: StatusCode::OK,
+        },
+    )
+}
+
+pub async fn update(
+    id: Path<i32>,
+    posted: Posted<NeedForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(posted.viewer)?;
+    let NeedForm { mut need, action } = posted.form;
+    if need.poolable.is_empty() {
+        need.poolable = "non".into();
+    }
+    let id = id.into_inner();
+    let (p, who, raw) = (pool.clone().into_inner(), viewer.clone(), need.clone());
+    let outcome = web::block(move || {
+        let updated = needs::update(&p, &who, id, &raw)?;
+        if action == "submit" && updated.status == "draft" {
+            needs::submit(&p, &who, &[id])?;
+        }
+        Ok::<_, AppError>(())
+    })
+    .await?;
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/besoins/{id}?enregistre=1"))),
+        Err(error) => {
+            let (message, status) = refused(error)?;
+            let (p, who) = (pool.into_inner(), viewer.clone());
+            let existing = web::block(move || needs::get(&p, &who, id)).await??;
+            form_page(
+                &hb,
+                &viewer,
+                FormPage {
+                    title: &format!("Besoin n° {id}"),
+                    action: &format!("/besoins/{id}"),
+                    need: &need,
+                    existing: Some(&existing),
+                    error: Some(message),
+                    notice: None,
+                    status,
+                },
+            )
+        }
+    }
+}
+
+pub async fn withdraw(
+    id: Path<i32>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(posted.viewer)?;
+    let (pool, id) = (pool.into_inner(), id.into_inner());
+    web::block(move || needs::withdraw(&pool, &viewer, id)).await??;
+    Ok(see_other(&format!("/besoins/{id}")))
+}
+
+/// Bulk submission: the list's checkboxes are named `besoin_<id>`.
+pub async fn submit(
+    posted: Posted<HashMap<String, String>>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(posted.viewer)?;
+    let ids: Vec<i32> = posted
+        .form
+        .keys()
+        .filter_map(|k| k.strip_prefix("besoin_"))
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return list_page(
+            pool,
+            &hb,
+            viewer,
+            &ListQuery::default(),
+            None,
+            Some("Cochez les brouillons à soumettre.".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let (p, who) = (pool.clone().into_inner(), viewer.clone());
+    match web::block(move || needs::submit(&p, &who, &ids)).await? {
+        Ok(count) => {
+            list_page(
+                pool,
+                &hb,
+                viewer,
+                &ListQuery::default(),
+                Some(format!("{count} besoin(s) soumis à la mutualisation.")),
+                None,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(error) => {
+            let (message, status) = refused(error)?;
+            list_page(
+                pool,
+                &hb,
+                viewer,
+                &ListQuery::default(),
+                None,
+                Some(message),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+fn import_page(
+    hb: &Handlebars<'static>,
+    viewer: &Viewer,
+    errors: &[String],
+    imported: Option<&[Value]>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut page = render_page(
+        hb,
+        "pages/needs/import",
+        "Importer des besoins — Groupement",
+        "/besoins",
+        Some(viewer),
+        json!({
+            "errors": errors, "imported": imported, "count": imported.map(<[Value]>::len),
+            "max_mb": MAX_UPLOAD_BYTES >> 20, "columns": NEED_COLUMNS.join(", "),
+        }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+pub async fn import_form(
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(viewer.0)?;
+    import_page(&hb, &viewer, &[], None, StatusCode::OK)
+}
+
+/// Reads the upload: the form's token and the file's bytes (refused past the size limit).
+async fn upload(mut form: Multipart) -> Result<(String, Vec<u8>), AppError> {
+    use futures_util::StreamExt as _;
+    let (mut token, mut bytes) = (String::new(), Vec::new());
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| AppError::validation("fichier", e.to_string()))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| AppError::validation("fichier", e.to_string()))?;
+            if data.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err(AppError::validation(
+                    "fichier",
+                    format!("le fichier dépasse {} Mo", MAX_UPLOAD_BYTES >> 20),
+                ));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => token = String::from_utf8_lossy(&data).into_owned(),
+            "fichier" => bytes = data,
+            _ => {}
+        }
+    }
+    Ok((token, bytes))
+}
+
+pub async fn import(
+    req: HttpRequest,
+    form: Multipart,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    check_origin(&req, &settings)?;
+    let (token, bytes) = upload(form).await?;
+    check_csrf(&req, viewer.0.as_ref(), &token)?;
+    let viewer = buyer(viewer.0)?;
+    if bytes.is_empty() {
+        return import_page(
+            &hb,
+            &viewer,
+            &["fichier : choisissez un fichier CSV ou xlsx".into()],
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let table = match Table::read(&bytes, &NEED_COLUMNS) {
+        Ok(table) => table,
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return import_page(&hb, &viewer, &lines, None, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let rows = needs::rows_of(&table);
+    let shown: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({ "row": r.number, "need_id": r.need.need_id, "title": r.need.title, "cpv": r.need.cpv }))
+        .collect();
+    let (p, who) = (pool.into_inner(), viewer.clone());
+    match web::block(move || needs::import(&p, needs::Importer::Viewer(&who), &rows)).await? {
+        Ok(_) => import_page(&hb, &viewer, &[], Some(&shown), StatusCode::CREATED),
+        Err(ImportError::Rows(errors)) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            import_page(&hb, &viewer, &lines, None, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(ImportError::Other(AppError::Validation { field, message })) => import_page(
+            &hb,
+            &viewer,
+            &[format!("{field} : {message}")],
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(ImportError::Other(other)) => Err(other),
+    }
+}
+
+/// The columns of files: DESIGN's needs columns, then `description`.
+fn file_columns() -> Vec<&'static str> {
+    let mut columns = NEED_COLUMNS.to_vec();
+    columns.push("description");
+    columns
+}
+
+fn cells_of(need: &NeedView) -> Vec<Cell> {
+    let text = |t: &str| Cell::Text(t.to_string());
+    vec![
+        text(need.need_id.as_deref().unwrap_or("")),
+        text(&need.buyer),
+        text(&need.cpv),
+        text(&need.title),
+        Cell::Number(need.quantity),
+        text(&need.unit),
+        Cell::Number(need.unit_price_eur),
+        text(&need.delivery_postcode),
+        text(&need.window_start.format("%d/%m/%Y").to_string()),
+        text(&need.window_end.format("%d/%m/%Y").to_string()),
+        text(if need.poolable { "oui" } else { "non" }),
+        text(&need.description),
+    ]
+}
+
+fn download(bytes: Vec<u8>, name: &str) -> HttpResponse {
+    let content_type = match name.ends_with(".xlsx") {
+        true => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        false => "text/csv; charset=utf-8",
+    };
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(bytes)
+}
+
+/// `/besoins/modele.csv` and `.xlsx`: the header and one example row.
+pub async fn template(req: HttpRequest, viewer: MaybeViewer) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(viewer.0)?;
+    let text = |t: &str| Cell::Text(t.to_string());
+    let example = vec![
+        text("2027-001"),
+        text(viewer.organisation.as_deref().unwrap_or("")),
+        text("30192000"),
+        text("Fournitures de bureau"),
+        Cell::Number(1200.0),
+        text("unité"),
+        Cell::Number(2.5),
+        text("21000"),
+        text("01/03/2027"),
+        text("30/06/2027"),
+        text("oui"),
+        text("Stylos, surligneurs, agrafes (exemple à remplacer)"),
+    ];
+    let columns = file_columns();
+    let xlsx = req.path().ends_with(".xlsx");
+    let bytes = match xlsx {
+        true => write::xlsx("Besoins", &columns, &[example]),
+        false => write::csv(&columns, &[example]),
+    }
+    .map_err(AppError::internal)?;
+    Ok(download(
+        bytes,
+        if xlsx {
+            "modele-besoins.xlsx"
+        } else {
+            "modele-besoins.csv"
+        },
+    ))
+}
+
+/// `/besoins/export.csv` and `.xlsx`: every need matching the list's filters.
+pub async fn export(
+    req: HttpRequest,
+    query: Query<ListQuery>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(viewer.0)?;
+    let filter = query.filter()?;
+    let code = viewer.organisation.clone().unwrap_or_default();
+    let pool = pool.into_inner();
+    let found = web::block(move || needs::all_matching(&pool, &viewer, &filter)).await??;
+    let rows: Vec<Vec<Cell>> = found.iter().map(cells_of).collect();
+    let columns = file_columns();
+    let xlsx = req.path().ends_with(".xlsx");
+    let bytes = match xlsx {
+        true => write::xlsx("Besoins", &columns, &rows),
+        false => write::csv(&columns, &rows),
+    }
+    .map_err(AppError::internal)?;
+    let name = format!(
+        "besoins-{}.{}",
+        code.to_lowercase(),
+        if xlsx { "xlsx" } else { "csv" }
+    );
+    Ok(download(bytes, &name))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CpvQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /cpv/recherche?q=`: the picker's search, by code or words (French or English), each
+/// code with its hierarchy. Public: the vocabulary is.
+pub async fn cpv_search(query: Query<CpvQuery>) -> HttpResponse {
+    let catalog = CpvCatalog::embedded();
+    let hits: Vec<Value> = catalog
+        .search(&query.q, 30)
+        .into_iter()
+        .map(|e| {
+            json!({
+                "code": e.code8, "label": e.label_fr, "label_en": e.label_en,
+                "path": catalog.ancestors(&e.code8).iter().map(|a| a.label_fr.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    HttpResponse::Ok().json(hits)
+}
