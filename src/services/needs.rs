@@ -220,7 +220,7 @@ pub fn organisation_of(viewer: &Viewer) -> Result<i32, AppError> {
 }
 
 /// A need as pages and the API show it (DESIGN's column names, plus its life).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NeedView {
     pub id: i32,
     pub need_id: Option<String>,
@@ -573,7 +573,8 @@ pub fn submit(pool: &Pool, viewer: &Viewer, ids: &[i32]) -> Result<usize, AppErr
 }
 
 /// Filters of a list of needs; every field optional.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NeedFilter {
     #[serde(default)]
     pub status: String,
@@ -593,7 +594,7 @@ pub struct NeedFilter {
     pub per_page: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StatusTotal {
     pub status: String,
     pub count: i64,
@@ -601,7 +602,7 @@ pub struct StatusTotal {
 }
 
 /// Count and value of needs of one CPV division (the dashboard card).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DivisionTotal {
     pub division: String,
     pub label: String,
@@ -609,7 +610,7 @@ pub struct DivisionTotal {
     pub value_eur: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NeedList {
     pub needs: Vec<NeedView>,
     pub total: i64,

@@ -88,6 +88,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/besoins/{id}", BUYERS),
     rule("POST", "/besoins/{id}/retirer", BUYERS),
     rule("GET", "/cpv/recherche", Access::Public),
+    rule("GET", "/api/openapi.json", Access::Public),
+    rule("GET", "/documentation/api", Access::Public),
     rule("GET", "/api/v1/me", Access::SignedIn),
     rule("GET", "/api/v1/needs", BUYERS),
     rule("POST", "/api/v1/needs", BUYERS),

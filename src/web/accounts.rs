@@ -59,18 +59,6 @@ pub fn notice(
     Ok(page)
 }
 
-/// The message of a refused form, and the status it goes with.
-fn refusal(error: AppError) -> Result<(String, StatusCode), AppError> {
-    use actix_web::ResponseError;
-    match error {
-        AppError::Validation { .. } | AppError::Conflict(_) => {
-            let status = error.status_code();
-            Ok((error.public_message(), status))
-        }
-        other => Err(other),
-    }
-}
-
 pub async fn register_page(
     req: HttpRequest,
     hb: Data<Handlebars<'static>>,
@@ -111,7 +99,7 @@ pub async fn register(
             Some(("/connexion", "Se connecter")),
         ),
         Err(error) => {
-            let (message, status) = refusal(error)?;
+            let (message, status) = super::refused(error)?;
             form_page(
                 &req,
                 &hb,
@@ -201,7 +189,7 @@ fn heading_of(purpose: Purpose) -> &'static str {
 }
 
 fn bad_link(hb: &Handlebars<'static>, error: AppError) -> Result<HttpResponse, AppError> {
-    let (message, _) = refusal(error)?;
+    let (message, _) = super::refused(error)?;
     notice(
         hb,
         StatusCode::BAD_REQUEST,

@@ -10,7 +10,7 @@ use crate::web::nav::Viewer;
 use crate::Settings;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Path, Query};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde_json::{json, Value};
 
@@ -18,16 +18,6 @@ fn admin_of(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
     viewer
         .filter(|v| v.role == crate::web::nav::Role::Admin)
         .ok_or(AppError::Forbidden)
-}
-
-/// A refused form's message and status; other errors go on as errors.
-fn refused(error: AppError) -> Result<(String, StatusCode), AppError> {
-    match error {
-        AppError::Validation { .. } | AppError::Conflict(_) => {
-            Ok((error.public_message(), error.status_code()))
-        }
-        other => Err(other),
-    }
 }
 
 fn page(
@@ -103,7 +93,7 @@ pub async fn create_organisation(
     match web::block(move || admin::create_organisation(&p, &who, &form)).await? {
         Ok(_) => Ok(see_other("/admin/organisations")),
         Err(error) => {
-            let (message, status) = refused(error)?;
+            let (message, status) = super::refused(error)?;
             organisations_page(pool, &hb, &viewer, posted.form, Some(message), status).await
         }
     }
@@ -181,7 +171,7 @@ pub async fn change_user(
     match web::block(move || admin::change_user(&p, &who, id, &change)).await? {
         Ok(()) => Ok(see_other("/admin/utilisateurs")),
         Err(error) => {
-            let (message, status) = refused(error)?;
+            let (message, status) = super::refused(error)?;
             users_page(
                 pool,
                 &hb,
@@ -222,7 +212,7 @@ pub async fn invite(
             .await
         }
         Err(error) => {
-            let (message, status) = refused(error)?;
+            let (message, status) = super::refused(error)?;
             users_page(
                 pool,
                 &hb,
@@ -248,7 +238,7 @@ pub async fn audit_log(
     let (found, error, status) = match web::block(move || audit::search(&pool, &wanted)).await? {
         Ok(found) => (Some(found), None, StatusCode::OK),
         Err(error) => {
-            let (message, status) = refused(error)?;
+            let (message, status) = super::refused(error)?;
             (None, Some(message), status)
         }
     };

@@ -3,27 +3,100 @@
 //! "field"}}`.
 
 use super::auth::MaybeViewer;
-use crate::error::AppError;
-use actix_web::HttpResponse;
-use serde_json::json;
-
-/// Who the token acts for: the first call a client makes to check its set-up.
-pub async fn me(viewer: MaybeViewer) -> Result<HttpResponse, AppError> {
-    let viewer = viewer.0.ok_or(AppError::Unauthorized)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "email": viewer.email,
-        "display_name": viewer.display_name,
-        "role": viewer.role,
-        "organisation": viewer.organisation,
-    })))
-}
-
 use crate::db::Pool;
-use crate::services::needs::{self, ImportError, ImportRow, NeedFilter, RawNeed};
+use crate::error::AppError;
+use crate::services::needs::{
+    self, ImportError, ImportRow, NeedFilter, NeedList, NeedView, RawNeed,
+};
 use crate::web::nav::Viewer;
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::HttpRequest;
-use serde_json::Value;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+/// Who a token acts for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub email: String,
+    pub display_name: String,
+    /// `buyer`, `lead`, `supplier` or `admin`.
+    pub role: String,
+    /// Code of the buyer organisation (buyers and leads).
+    pub organisation: Option<String>,
+}
+
+/// Every error of the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiError {
+    pub error: ApiErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiErrorBody {
+    /// `unauthorized`, `forbidden`, `not_found`, `validation`, `conflict`, `internal`, …
+    pub code: String,
+    /// In French, for people.
+    pub message: String,
+    /// The field at fault (`title`, `Idempotency-Key`, `2.cpv` for an item of a list).
+    pub field: Option<String>,
+    /// Every bad item of an import, by position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<RowProblem>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// Position in the list, 1 for the first.
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+/// A need sent to the API. Numbers may also be sent as French text (`"1 200,5"`), dates as
+/// `AAAA-MM-JJ` or `JJ/MM/AAAA`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NeedInput {
+    /// Your own reference, unique in your organisation.
+    pub need_id: Option<String>,
+    /// 8 digits (a check digit after `-` is accepted); must exist in CPV 2008.
+    pub cpv: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub quantity: f64,
+    pub unit: String,
+    /// Estimated unit price, EUR excluding VAT.
+    pub unit_price_eur: f64,
+    pub delivery_postcode: String,
+    pub window_start: String,
+    pub window_end: String,
+    /// Default true.
+    pub poolable: Option<bool>,
+    /// Create the need submitted for pooling rather than as a draft (default false).
+    pub submit: Option<bool>,
+    /// In an import, the organisation code (must be the caller's, or left out).
+    pub buyer: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Imported {
+    pub imported: usize,
+}
+
+/// Who the token acts for: the first call a client makes to check its set-up.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = Me), (status = 401, body = ApiError)),
+    security(("token" = [])))]
+pub async fn me(viewer: MaybeViewer) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Unauthorized)?;
+    Ok(HttpResponse::Ok().json(Me {
+        email: viewer.email,
+        display_name: viewer.display_name,
+        role: viewer.role.code().to_string(),
+        organisation: viewer.organisation,
+    }))
+}
 
 fn caller(viewer: MaybeViewer) -> Result<Viewer, AppError> {
     viewer.0.ok_or(AppError::Unauthorized)
@@ -67,7 +140,12 @@ fn json_body(bytes: &Bytes) -> Result<Value, AppError> {
         .map_err(|e| AppError::validation("body", format!("JSON illisible : {e}")))
 }
 
-/// `GET /api/v1/needs`: the caller's organisation's needs, filtered, a page at a time.
+/// The caller's organisation's needs, filtered, newest first, a page at a time, with count and
+/// value by status and by CPV division.
+#[utoipa::path(get, path = "/api/v1/needs", tag = "needs", params(NeedFilter),
+    responses((status = 200, body = NeedList), (status = 401, body = ApiError),
+              (status = 403, body = ApiError), (status = 422, body = ApiError)),
+    security(("token" = [])))]
 pub async fn needs_list(
     viewer: MaybeViewer,
     query: Query<NeedFilter>,
@@ -79,8 +157,14 @@ pub async fn needs_list(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// `POST /api/v1/needs`: creates a need; with an `Idempotency-Key` header a retry returns the
-/// first call's need (200, `Idempotent-Replayed: true`) instead of making another.
+/// Creates a need; with an `Idempotency-Key` header a retry returns the first call's need (200,
+/// `Idempotent-Replayed: true`) instead of making another.
+#[utoipa::path(post, path = "/api/v1/needs", tag = "needs", request_body = NeedInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any text of 1 to 200 characters, unique per need you create")),
+    responses((status = 201, body = NeedView), (status = 200, body = NeedView, description = "Replayed: the need of an earlier call with the same key"),
+              (status = 401, body = ApiError), (status = 403, body = ApiError),
+              (status = 409, body = ApiError), (status = 422, body = ApiError)),
+    security(("token" = [])))]
 pub async fn need_create(
     req: HttpRequest,
     viewer: MaybeViewer,
@@ -119,6 +203,12 @@ pub async fn need_create(
         .json(need))
 }
 
+/// One need of the caller's organisation (404 for any other).
+#[utoipa::path(get, path = "/api/v1/needs/{id}", tag = "needs",
+    params(("id" = i32, Path, description = "The need's number")),
+    responses((status = 200, body = NeedView), (status = 401, body = ApiError),
+              (status = 403, body = ApiError), (status = 404, body = ApiError)),
+    security(("token" = [])))]
 pub async fn need_get(
     viewer: MaybeViewer,
     id: Path<i32>,
@@ -130,7 +220,13 @@ pub async fn need_get(
     Ok(HttpResponse::Ok().json(need))
 }
 
-/// `PUT /api/v1/needs/{id}`: replaces the need's fields (its status stays).
+/// Replaces the need's fields (its status stays); refused once its lot is approved.
+#[utoipa::path(put, path = "/api/v1/needs/{id}", tag = "needs", request_body = NeedInput,
+    params(("id" = i32, Path, description = "The need's number")),
+    responses((status = 200, body = NeedView), (status = 401, body = ApiError),
+              (status = 403, body = ApiError), (status = 404, body = ApiError),
+              (status = 409, body = ApiError), (status = 422, body = ApiError)),
+    security(("token" = [])))]
 pub async fn need_update(
     viewer: MaybeViewer,
     id: Path<i32>,
@@ -144,6 +240,13 @@ pub async fn need_update(
     Ok(HttpResponse::Ok().json(need))
 }
 
+/// Withdraws the need (refused once its lot is approved).
+#[utoipa::path(post, path = "/api/v1/needs/{id}/withdraw", tag = "needs",
+    params(("id" = i32, Path, description = "The need's number")),
+    responses((status = 200, body = NeedView), (status = 401, body = ApiError),
+              (status = 403, body = ApiError), (status = 404, body = ApiError),
+              (status = 409, body = ApiError)),
+    security(("token" = [])))]
 pub async fn need_withdraw(
     viewer: MaybeViewer,
     id: Path<i32>,
@@ -155,8 +258,12 @@ pub async fn need_withdraw(
     Ok(HttpResponse::Ok().json(need))
 }
 
-/// `POST /api/v1/needs/import`: a JSON list of needs, all or nothing (submitted needs). Bad
-/// items are all listed, by position (1 = the first).
+/// A list of needs, imported as submitted needs, all or nothing: bad items are all listed in
+/// `error.rows`, by position (1 = the first).
+#[utoipa::path(post, path = "/api/v1/needs/import", tag = "needs", request_body = Vec<NeedInput>,
+    responses((status = 201, body = Imported), (status = 401, body = ApiError),
+              (status = 403, body = ApiError), (status = 422, body = ApiError)),
+    security(("token" = [])))]
 pub async fn needs_import(
     viewer: MaybeViewer,
     body: Bytes,
@@ -189,7 +296,7 @@ pub async fn needs_import(
     }
     let pool = pool.into_inner();
     match web::block(move || needs::import(&pool, needs::Importer::Viewer(&viewer), &rows)).await? {
-        Ok(count) => Ok(HttpResponse::Created().json(json!({ "imported": count }))),
+        Ok(count) => Ok(HttpResponse::Created().json(Imported { imported: count })),
         Err(ImportError::Rows(errors)) => Ok(HttpResponse::UnprocessableEntity().json(json!({
             "error": {
                 "code": "validation",

@@ -11,10 +11,11 @@ pub mod health;
 pub mod limits;
 pub mod nav;
 pub mod needs;
+pub mod openapi;
 pub mod pages;
 pub mod templates;
 
-use crate::error::ErrorMessage;
+use crate::error::{AppError, ErrorMessage};
 use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
@@ -81,6 +82,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/besoins/{id}", web::post().to(needs::update))
         .route("/besoins/{id}/retirer", web::post().to(needs::withdraw))
         .route("/cpv/recherche", web::get().to(needs::cpv_search))
+        .route("/api/openapi.json", web::get().to(openapi::openapi_json))
+        .route("/documentation/api", web::get().to(openapi::docs))
         .route("/api/v1/me", web::get().to(api::me))
         .route("/api/v1/needs", web::get().to(api::needs_list))
         .route("/api/v1/needs", web::post().to(api::need_create))
@@ -92,6 +95,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(api::need_withdraw),
         )
         .default_service(web::to(pages::not_found));
+}
+
+/// The message and status of a refused form (a validation error or a conflict), to show the
+/// form again with it; any other error goes on as an error.
+pub fn refused(error: AppError) -> Result<(String, actix_web::http::StatusCode), AppError> {
+    use actix_web::ResponseError;
+    match error {
+        AppError::Validation { .. } | AppError::Conflict(_) => {
+            Ok((error.public_message(), error.status_code()))
+        }
+        other => Err(other),
+    }
 }
 
 /// Security headers on every response: nothing loaded from elsewhere, no inline script, no

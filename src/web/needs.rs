@@ -205,6 +205,21 @@ struct FormPage<'a> {
     status: StatusCode,
 }
 
+impl<'a> FormPage<'a> {
+    /// The form of a new need.
+    fn new_need(need: &'a RawNeed, error: Option<String>, status: StatusCode) -> Self {
+        FormPage {
+            title: "Nouveau besoin",
+            action: "/besoins/nouveau",
+            need,
+            existing: None,
+            error,
+            notice: None,
+            status,
+        }
+    }
+}
+
 fn form_page(
     hb: &Handlebars<'static>,
     viewer: &Viewer,
@@ -276,15 +291,7 @@ pub async fn new_form(
     form_page(
         &hb,
         &viewer,
-        FormPage {
-            title: "Nouveau besoin",
-            action: "/besoins/nouveau",
-            need: &need,
-            existing: None,
-            error: None,
-            notice: None,
-            status: StatusCode::OK,
-        },
+        FormPage::new_need(&need, None, StatusCode::OK),
     )
 }
 
@@ -295,15 +302,6 @@ pub struct NeedForm {
     need: RawNeed,
     #[serde(default)]
     action: String,
-}
-
-fn refused(error: AppError) -> Result<(String, StatusCode), AppError> {
-    match error {
-        AppError::Validation { .. } | AppError::Conflict(_) => {
-            Ok((error.public_message(), error.status_code()))
-        }
-        other => Err(other),
-    }
 }
 
 pub async fn create(
@@ -321,19 +319,11 @@ pub async fn create(
     match web::block(move || needs::create(&p, &who, &raw, submit)).await? {
         Ok(created) => Ok(see_other(&format!("/besoins/{}?enregistre=1", created.id))),
         Err(error) => {
-            let (message, status) = refused(error)?;
+            let (message, status) = super::refused(error)?;
             form_page(
                 &hb,
                 &viewer,
-                FormPage {
-                    title: "Nouveau besoin",
-                    action: "/besoins/nouveau",
-                    need: &need,
-                    existing: None,
-                    error: Some(message),
-                    notice: None,
-                    status,
-                },
+                FormPage::new_need(&need, Some(message), status),
             )
         }
     }
@@ -395,7 +385,7 @@ pub async fn update(
     match outcome {
         Ok(()) => Ok(see_other(&format!("/besoins/{id}?enregistre=1"))),
         Err(error) => {
-            let (message, status) = refused(error)?;
+            let (message, status) = super::refused(error)?;
             let (p, who) = (pool.into_inner(), viewer.clone());
             let existing = web::block(move || needs::get(&p, &who, id)).await??;
             form_page(
@@ -466,7 +456,7 @@ pub async fn submit(
             .await
         }
         Err(error) => {
-            let (message, status) = refused(error)?;
+            let (message, status) = super::refused(error)?;
             list_page(
                 pool,
                 &hb,

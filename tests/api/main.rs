@@ -15,5 +15,6 @@ mod logs;
 mod migrations;
 mod needs;
 mod needs_pages;
+mod openapi;
 mod pages;
 mod startup;
