@@ -52,6 +52,13 @@ impl Application {
         let reset_limits = Data::new(web::limits::ResetLimits(web::limits::SignInLimits::new(
             RESET_REQUESTS_PER_MINUTE,
         )));
+        // Runs interrupted by a stop cannot go on: they are marked failed, to be run again.
+        if let Ok(n @ 1..) = crate::services::pooling::recover(&pool) {
+            tracing::warn!(
+                runs = n,
+                "pooling runs interrupted by the last stop marked failed"
+            );
+        }
         let worker = mail::worker::Worker::new(&settings).map_err(StartError::Mail)?;
         mail::worker::spawn(worker, pool.get_ref().clone(), settings.mail_poll);
         let https = settings.is_https();

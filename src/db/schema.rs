@@ -278,6 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     auth_links,
     idempotency_keys,
+    pooling_run_progress,
 );
 
 diesel::table! {
@@ -331,5 +332,14 @@ diesel::table! {
         object_type -> Text,
         object_id -> Integer,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pooling_run_progress (run_id) {
+        run_id -> Integer,
+        families_done -> Integer,
+        families_total -> Integer,
+        updated_at -> Timestamp,
     }
 }

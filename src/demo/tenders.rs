@@ -4,17 +4,16 @@
 
 use super::members::{Members, BUDGET_YEAR};
 use super::suppliers::SeededSupplier;
-use crate::db::models::{NewBid, NewLot, NewLotNeed, NewPoolingRun, NewTender, NewTenderApproval};
+use crate::db::models::{NewBid, NewPoolingRun};
 use crate::db::schema::{
     bids, lot_needs, lots, needs, organisations, pooling_runs, tender_approvals, tenders,
 };
 use crate::db::AnyConnection;
-use crate::domain::{Cents, CpvCatalog};
+use crate::domain::Cents;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use groupement_solver::pooling::{self, plan, Params};
 use groupement_solver::procedure::BuyerClass;
-use std::collections::BTreeMap;
 
 /// The stages shown, one tender each, the largest shared tender first.
 const STAGES: [&str; 4] = ["published", "approving", "closed", "awarded"];
@@ -157,12 +156,15 @@ fn insert_tender(
     stage: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let catalog = CpvCatalog::embedded();
-    let family_code = format!("{:0<8}", tender.family);
-    let family_label = catalog
-        .get(&family_code)
-        .map(|e| e.label_fr.clone())
-        .unwrap_or_else(|| format!("CPV {}", tender.family));
+    let (tender_id, need_ids) = crate::services::tenders::create_from_plan(
+        conn,
+        run_id,
+        reference,
+        BUDGET_YEAR,
+        tender,
+        &members.ids,
+    )
+    .map_err(|e| diesel::result::Error::QueryBuilderError(e.detailed().into()))?;
     let coordinator = members
         .ids
         .get(&tender.coordinator)
@@ -181,96 +183,47 @@ fn insert_tender(
         _ => (None, None),
     };
     let weighted = stage != "approving";
-    let total = Cents::from_euros_f64(tender.total_value_eur).get();
-    let tender_id: i32 = diesel::insert_into(tenders::table)
-        .values(NewTender {
-            reference,
-            title: &format!("Groupement {BUDGET_YEAR} — {family_label}"),
-            coordinator_id: coordinator,
-            pooling_run_id: Some(run_id),
-            cpv_family: &tender.family,
-            unit: &tender.unit,
-            procedure: &tender.procedure,
-            status: stage,
-            total_value_cents: total,
-            weight_price: weighted.then_some(60),
-            weight_quality: weighted.then_some(30),
-            weight_environment: weighted.then_some(10),
-            max_lots_per_supplier: None,
-            cap_rule: None,
-            published_at,
-            deadline,
-        })
-        .returning(tenders::id)
-        .get_result(conn)?;
-    let involved: BTreeMap<i32, ()> = tender
-        .lots
-        .iter()
-        .flat_map(|l| &l.buyers)
-        .filter_map(|code| members.ids.get(code).map(|&id| (id, ())))
-        .collect();
-    for &organisation_id in involved.keys() {
-        let approved = stage != "approving" || organisation_id == coordinator;
-        diesel::insert_into(tender_approvals::table)
-            .values(NewTenderApproval {
-                tender_id,
-                organisation_id,
-                status: if approved { "approved" } else { "pending" },
-                decided_by: approved
-                    .then(|| members.lead_users.get(&organisation_id).copied())
-                    .flatten(),
-                decided_at: approved.then_some(now - Duration::days(7)),
-            })
-            .execute(conn)?;
-    }
-    let mut need_ids = Vec::new();
-    for lot in &tender.lots {
-        let ids: Vec<i32> = lot
-            .need_ids
-            .iter()
-            .filter_map(|id| id.parse().ok())
-            .collect();
-        // The family's own code when the vocabulary has it, else the code of a need of the lot.
-        let cpv = if catalog.get(&family_code).is_some() {
-            family_code.clone()
-        } else {
-            needs::table
-                .filter(needs::id.eq_any(&ids))
-                .order(needs::id)
-                .select(needs::cpv_code)
-                .first(conn)
-                .optional()?
-                .unwrap_or_else(|| family_code.clone())
-        };
-        let value = Cents::from_euros_f64(lot.value_eur).get();
-        let lot_id: i32 = diesel::insert_into(lots::table)
-            .values(NewLot {
-                tender_id,
-                number: lot.lot as i32,
-                title: &format!(
-                    "Lot {} — {family_label} ({})",
-                    lot.lot,
-                    lot.buyers.join(", ")
-                ),
-                cpv_code: &cpv,
-                value_cents: value,
-                expected_savings_cents: Cents::from_euros_f64(lot.savings_eur).get(),
-                local_accessible: lot.local_accessible,
-                eligible_local_suppliers: lot.eligible_local_suppliers as i32,
-                small_lot: lot.small_lot,
-                status: "open",
-            })
-            .returning(lots::id)
-            .get_result(conn)?;
-        for &need_id in &ids {
-            diesel::insert_into(lot_needs::table)
-                .values(NewLotNeed { lot_id, need_id })
-                .execute(conn)?;
+    diesel::update(tenders::table.find(tender_id))
+        .set((
+            tenders::status.eq(stage),
+            tenders::weight_price.eq(weighted.then_some(60)),
+            tenders::weight_quality.eq(weighted.then_some(30)),
+            tenders::weight_environment.eq(weighted.then_some(10)),
+            tenders::published_at.eq(published_at),
+            tenders::deadline.eq(deadline),
+        ))
+        .execute(conn)?;
+    // Every member has approved, except, in the tender still being approved, all but the
+    // coordinator.
+    let approvals: Vec<i32> = tender_approvals::table
+        .filter(tender_approvals::tender_id.eq(tender_id))
+        .select(tender_approvals::organisation_id)
+        .load(conn)?;
+    for organisation_id in approvals {
+        if stage == "approving" && organisation_id != coordinator {
+            continue;
         }
-        if stage == "closed" || stage == "awarded" {
+        diesel::update(
+            tender_approvals::table
+                .filter(tender_approvals::tender_id.eq(tender_id))
+                .filter(tender_approvals::organisation_id.eq(organisation_id)),
+        )
+        .set((
+            tender_approvals::status.eq("approved"),
+            tender_approvals::decided_by.eq(members.lead_users.get(&organisation_id).copied()),
+            tender_approvals::decided_at.eq(Some(now - Duration::days(7))),
+        ))
+        .execute(conn)?;
+    }
+    if stage == "closed" || stage == "awarded" {
+        let tender_lots: Vec<(i32, i64)> = lots::table
+            .filter(lots::tender_id.eq(tender_id))
+            .order(lots::number)
+            .select((lots::id, lots::value_cents))
+            .load(conn)?;
+        for (lot_id, value) in tender_lots {
             insert_bids(conn, suppliers, &tender.family, lot_id, value, now)?;
         }
-        need_ids.extend(ids);
     }
     if stage == "awarded" {
         let lead = members.lead_users.get(&coordinator).copied();

@@ -4,6 +4,7 @@
 
 mod cpv;
 mod money;
+mod paris;
 mod password;
 mod postcode;
 mod siret;
@@ -11,6 +12,7 @@ mod window;
 
 pub use cpv::{CpvCatalog, CpvCode, CpvEntry};
 pub use money::Cents;
+pub use paris::{from_paris, paris_text, to_paris};
 pub use password::{hash_password, verify_password};
 pub use postcode::{department_of, Postcode};
 pub use siret::Siret;

@@ -72,7 +72,12 @@ mod tests {
     #[test]
     fn every_template_has_its_three_parts_and_escapes_only_html() {
         let templates = MailTemplates::load().unwrap();
-        for name in ["password_reset", "email_verification", "invitation"] {
+        for name in [
+            "password_reset",
+            "email_verification",
+            "invitation",
+            "tender_published",
+        ] {
             assert!(templates.has(name), "{name}");
         }
         let data = json!({ "name": "Dupont & <Fils>", "link": "http://x/y?jeton=1&a=2",

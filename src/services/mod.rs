@@ -7,4 +7,6 @@ pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod needs;
+pub mod pooling;
 pub mod public;
+pub mod tenders;

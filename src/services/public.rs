@@ -28,7 +28,7 @@ pub fn published_tenders(pool: &Pool) -> Result<Vec<TenderCard>, AppError> {
             deadline: row
                 .tender
                 .deadline
-                .map(|d| d.format("%d/%m/%Y à %H:%M UTC").to_string())
+                .map(crate::domain::paris_text)
                 .unwrap_or_else(|| "non fixée".into()),
             reference: row.tender.reference,
             title: row.tender.title,

@@ -88,6 +88,17 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/besoins/{id}", BUYERS),
     rule("POST", "/besoins/{id}/retirer", BUYERS),
     rule("GET", "/cpv/recherche", Access::Public),
+    rule("GET", "/mutualisation", LEADS),
+    rule("POST", "/mutualisation", LEADS),
+    rule("GET", "/mutualisation/{id}", LEADS),
+    rule("POST", "/mutualisation/{id}/accepter", LEADS),
+    rule("POST", "/mutualisation/{id}/abandonner", LEADS),
+    rule("GET", "/consultations", BUYERS),
+    rule("GET", "/consultations/{id}", BUYERS),
+    rule("POST", "/consultations/{id}/decision", LEADS),
+    rule("POST", "/consultations/{id}/resoumettre", LEADS),
+    rule("POST", "/consultations/{id}/publier", LEADS),
+    rule("GET", "/appels-d-offres/{reference}", Access::Public),
     rule("GET", "/api/openapi.json", Access::Public),
     rule("GET", "/documentation/api", Access::Public),
     rule("GET", "/api/v1/me", Access::SignedIn),
@@ -98,6 +109,9 @@ pub const RULES: &[Rule] = &[
     rule("PUT", "/api/v1/needs/{id}", BUYERS),
     rule("POST", "/api/v1/needs/{id}/withdraw", BUYERS),
 ];
+
+/// Procurement leads (pooling, approvals, publication).
+const LEADS: Access = Access::Roles(&[Role::Lead]);
 
 /// Buyers and leads, each on its own organisation's needs (the services scope them).
 const BUYERS: Access = Access::Roles(&[Role::Buyer, Role::Lead]);

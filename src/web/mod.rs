@@ -7,13 +7,16 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod charts;
 pub mod health;
 pub mod limits;
 pub mod nav;
 pub mod needs;
 pub mod openapi;
 pub mod pages;
+pub mod pooling;
 pub mod templates;
+pub mod tenders;
 
 use crate::error::{AppError, ErrorMessage};
 use actix_web::body::{BoxBody, EitherBody};
@@ -82,6 +85,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/besoins/{id}", web::post().to(needs::update))
         .route("/besoins/{id}/retirer", web::post().to(needs::withdraw))
         .route("/cpv/recherche", web::get().to(needs::cpv_search))
+        .route("/mutualisation", web::get().to(pooling::runs))
+        .route("/mutualisation", web::post().to(pooling::start))
+        .route("/mutualisation/{id}", web::get().to(pooling::show))
+        .route(
+            "/mutualisation/{id}/accepter",
+            web::post().to(pooling::accept),
+        )
+        .route(
+            "/mutualisation/{id}/abandonner",
+            web::post().to(pooling::discard),
+        )
+        .route("/consultations", web::get().to(tenders::list))
+        .route("/consultations/{id}", web::get().to(tenders::show))
+        .route(
+            "/consultations/{id}/decision",
+            web::post().to(tenders::decide),
+        )
+        .route(
+            "/consultations/{id}/resoumettre",
+            web::post().to(tenders::resubmit),
+        )
+        .route(
+            "/consultations/{id}/publier",
+            web::post().to(tenders::publish),
+        )
+        .route(
+            "/appels-d-offres/{reference}",
+            web::get().to(tenders::notice),
+        )
         .route("/api/openapi.json", web::get().to(openapi::openapi_json))
         .route("/documentation/api", web::get().to(openapi::docs))
         .route("/api/v1/me", web::get().to(api::me))

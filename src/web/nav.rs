@@ -74,6 +74,12 @@ pub struct NavItem {
 const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
     ("/", "Appels d'offres publiés", None),
     ("/besoins", "Besoins", Some(&[Role::Buyer, Role::Lead])),
+    ("/mutualisation", "Mutualisation", Some(&[Role::Lead])),
+    (
+        "/consultations",
+        "Consultations",
+        Some(&[Role::Buyer, Role::Lead]),
+    ),
     (
         "/admin/organisations",
         "Organisations",

@@ -85,7 +85,7 @@ fn add_people(app: &TestApp) {
 }
 
 /// A need of UB (the buyer's and lead's organisation).
-fn ub_need(conn: &mut groupement::db::AnyConnection) -> i32 {
+fn ub_need(conn: &mut groupement::db::AnyConnection, status: &str) -> i32 {
     use groupement::db::models::NewNeed;
     use groupement::db::schema::needs;
     let ub: i32 = organisations::table
@@ -109,13 +109,64 @@ fn ub_need(conn: &mut groupement::db::AnyConnection) -> i32 {
             window_end: day,
             budget_year: 2027,
             poolable: true,
-            status: "draft",
+            status,
             provenance: None,
             created_by: None,
         })
         .returning(needs::id)
         .get_result(conn)
         .unwrap()
+}
+
+/// A tender in approval made by a first accepted run, a second run proposed, and a published
+/// tender, all through the services.
+fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32) -> Fixtures {
+    use groupement::services::pooling;
+    let lead_session = auth::sign_in(&app.pool, "lead@example.fr", PASSWORD, None).unwrap();
+    let lead = auth::viewer(&app.pool, &lead_session).unwrap().unwrap();
+    let run = || {
+        let form = pooling::RunForm::defaults(2027);
+        let id = pooling::start(&app.pool, &lead, &form).unwrap();
+        pooling::execute(&app.pool, id).unwrap();
+        id
+    };
+    let mut conn = app.pool.get().unwrap();
+    ub_need(&mut conn, "submitted");
+    drop(conn);
+    let accepted = run();
+    let references = pooling::accept(&app.pool, &lead, accepted).unwrap();
+    let mut conn = app.pool.get().unwrap();
+    let tender: i32 = groupement::db::schema::tenders::table
+        .filter(groupement::db::schema::tenders::reference.eq(&references[0]))
+        .select(groupement::db::schema::tenders::id)
+        .first(&mut conn)
+        .unwrap();
+    ub_need(&mut conn, "submitted");
+    drop(conn);
+    let proposed = run();
+    // A published tender, for the public notice.
+    let mut conn = app.pool.get().unwrap();
+    ub_need(&mut conn, "submitted");
+    drop(conn);
+    let published_run = run();
+    let published = pooling::accept(&app.pool, &lead, published_run)
+        .unwrap()
+        .remove(0);
+    diesel::update(
+        groupement::db::schema::tenders::table
+            .filter(groupement::db::schema::tenders::reference.eq(&published)),
+    )
+    .set(groupement::db::schema::tenders::status.eq("published"))
+    .execute(&mut app.pool.get().unwrap())
+    .unwrap();
+    Fixtures {
+        owned_token,
+        some_user,
+        need,
+        run: proposed,
+        tender,
+        published,
+    }
 }
 
 /// A fresh session and API token for a person (through the services, not the rate-limited
@@ -142,8 +193,27 @@ async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
 
 /// The concrete path the matrix requests for a route pattern; `None` for a pattern it does not
 /// know, which fails the test.
-fn example(pattern: &str, owned_token: i32, some_user: i32, need: i32) -> Option<String> {
+/// Ids the examples use.
+struct Fixtures {
+    owned_token: i32,
+    some_user: i32,
+    need: i32,
+    run: i32,
+    tender: i32,
+    published: String,
+}
+
+fn example(pattern: &str, f: &Fixtures) -> Option<String> {
+    let (owned_token, some_user, need) = (f.owned_token, f.some_user, f.need);
     Some(match pattern {
+        "/mutualisation/{id}" => format!("/mutualisation/{}", f.run),
+        "/mutualisation/{id}/accepter" => format!("/mutualisation/{}/accepter", f.run),
+        "/mutualisation/{id}/abandonner" => format!("/mutualisation/{}/abandonner", f.run),
+        "/consultations/{id}" => format!("/consultations/{}", f.tender),
+        "/consultations/{id}/decision" => format!("/consultations/{}/decision", f.tender),
+        "/consultations/{id}/resoumettre" => format!("/consultations/{}/resoumettre", f.tender),
+        "/consultations/{id}/publier" => format!("/consultations/{}/publier", f.tender),
+        "/appels-d-offres/{reference}" => format!("/appels-d-offres/{}", f.published),
         "/api/v1/needs/{id}" => format!("/api/v1/needs/{need}"),
         "/besoins/{id}" => format!("/besoins/{need}"),
         "/besoins/{id}/retirer" => format!("/besoins/{need}/retirer"),
@@ -162,6 +232,7 @@ const OWNED: &[(&str, &[&str])] = &[
     ("/compte/jetons/{id}/revoquer", &["buyer"]),
     ("/api/v1/needs/{id}", &["buyer", "lead"]),
     ("/besoins/{id}", &["buyer", "lead"]),
+    ("/consultations/{id}", &["buyer", "lead"]),
     ("/besoins/{id}/retirer", &["buyer", "lead"]),
     ("/api/v1/needs/{id}/withdraw", &["buyer", "lead"]),
 ];
@@ -198,15 +269,16 @@ both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
         .select(users::id)
         .first(&mut conn)
         .unwrap();
-    let need = ub_need(&mut conn);
+    let need = ub_need(&mut conn, "draft");
     drop(conn);
+    let fixtures = pooled(&app, buyer_token, supplier_user, need);
     let (anonymous_cookie, anonymous_csrf) = anonymous_csrf(&app).await;
 
     // Signing out (everywhere) ends the person's other sessions too: those routes go last.
     let mut rules: Vec<_> = RULES.iter().collect();
     rules.sort_by_key(|r| ENDS_SESSION.contains(&r.path));
     for rule in rules {
-        let path = example(rule.path, buyer_token, supplier_user, need)
+        let path = example(rule.path, &fixtures)
             .unwrap_or_else(|| panic!("no example path for {} {}", rule.method, rule.path));
         let api = path.starts_with("/api/");
         for actor in &actors {

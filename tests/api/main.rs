@@ -17,4 +17,5 @@ mod needs;
 mod needs_pages;
 mod openapi;
 mod pages;
+mod pooling_journey;
 mod startup;

@@ -1,0 +1,1 @@
+DROP TABLE pooling_run_progress;

@@ -1,0 +1,579 @@
+//! Pooling runs in the portal: a lead starts a run on the submitted needs of a budget year
+//! (optionally some CPV divisions) with the parameters of DESIGN §4; the engine runs in the
+//! background and the run keeps its parameters, input, report and plan; the lead then accepts
+//! the proposal (its tenders go to the members for approval) or discards it.
+
+use crate::db::models::NewPoolingRun;
+use crate::db::schema::{
+    needs, organisations, pooling_run_progress, pooling_runs, supplier_cpv, suppliers,
+};
+use crate::db::{write_transaction, AnyConnection, Pool};
+use crate::error::AppError;
+use crate::services::accounts::Problems;
+use crate::services::audit::{self, Change};
+use crate::services::tenders;
+use crate::web::nav::{Role, Viewer};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use groupement_solver::pooling::{self, plan::Plan, Params};
+use groupement_solver::procedure::BuyerClass;
+use serde::{Deserialize, Serialize};
+
+/// The run form: the budget year, divisions, and the parameters people may change (every
+/// other parameter keeps DESIGN's default).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RunForm {
+    #[serde(default)]
+    pub budget_year: String,
+    /// CPV divisions separated by spaces or commas (`33 39`); empty: all.
+    #[serde(default)]
+    pub divisions: String,
+    #[serde(default)]
+    pub territory: String,
+    #[serde(default)]
+    pub family_digits: String,
+    #[serde(default)]
+    pub lot_cost: String,
+    #[serde(default)]
+    pub local_weight: String,
+    /// EUR; empty: no cap.
+    #[serde(default)]
+    pub max_lot_value: String,
+}
+
+impl RunForm {
+    /// The form filled with DESIGN's defaults for a year.
+    pub fn defaults(year: i32) -> Self {
+        let p = Params::default();
+        RunForm {
+            budget_year: year.to_string(),
+            divisions: String::new(),
+            territory: p.territory.join(" "),
+            family_digits: p.family_digits.to_string(),
+            lot_cost: crate::services::needs::french_number(p.lot_cost),
+            local_weight: crate::services::needs::french_number(p.local_weight),
+            max_lot_value: String::new(),
+        }
+    }
+}
+
+fn lead(viewer: &Viewer) -> Result<i32, AppError> {
+    match (viewer.role, viewer.organisation_id) {
+        (Role::Lead, Some(id)) => Ok(id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// The solver's parameters of a form, every problem named.
+fn params_of(
+    conn: &mut AnyConnection,
+    form: &RunForm,
+) -> Result<(i32, Vec<String>, Params), AppError> {
+    let mut problems = Problems::default();
+    let year = problems.check(
+        "année budgétaire",
+        form.budget_year
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))
+            .ok_or_else(|| format!("« {} » n'est pas une année", form.budget_year.trim())),
+    );
+    let split = |text: &str| -> Vec<String> {
+        text.split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let divisions = split(&form.divisions);
+    if divisions
+        .iter()
+        .any(|d| d.len() != 2 || !d.bytes().all(|b| b.is_ascii_digit()))
+    {
+        problems.add(
+            "divisions",
+            "des divisions CPV de 2 chiffres (ex. 33 39), ou rien pour toutes",
+        );
+    }
+    let mut params = Params::default();
+    let territory = split(&form.territory);
+    if territory.is_empty() || territory.iter().any(|d| d.len() < 2 || d.len() > 3) {
+        problems.add("territoire", "des numéros de département (ex. 21 71)");
+    }
+    params.territory = territory;
+    if let Some(digits) = problems.check(
+        "chiffres de famille",
+        form.family_digits
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|d| (2..=8).contains(d))
+            .ok_or("de 2 à 8"),
+    ) {
+        params.family_digits = digits;
+    }
+    let number = |p: &mut Problems, field: &'static str, text: &str| {
+        p.check(field, crate::files::parse_decimal(text))
+    };
+    if let Some(cost) = number(&mut problems, "coût d'un lot", &form.lot_cost) {
+        params.lot_cost = cost;
+    }
+    if let Some(weight) = number(&mut problems, "poids local", &form.local_weight) {
+        params.local_weight = weight;
+    }
+    params.max_lot_value = match form.max_lot_value.trim() {
+        "" => None,
+        text => number(&mut problems, "valeur maximale d'un lot", text),
+    };
+    for error in params.validate() {
+        problems.add("paramètres", error);
+    }
+    problems.finish()?;
+    let classes: Vec<(String, String)> = organisations::table
+        .select((organisations::code, organisations::buyer_class))
+        .load(conn)?;
+    for (code, class) in classes {
+        let class = match class.as_str() {
+            "central" => BuyerClass::Central,
+            _ => BuyerClass::SubCentral,
+        };
+        params.buyers.insert(code, class);
+    }
+    Ok((year.unwrap_or_default(), divisions, params))
+}
+
+/// The submitted needs of a year (and divisions), as the engine reads them.
+fn input_needs(
+    conn: &mut AnyConnection,
+    year: i32,
+    divisions: &[String],
+) -> QueryResult<Vec<pooling::Need>> {
+    type Row = (
+        i32,
+        String,
+        String,
+        String,
+        i64,
+        String,
+        i64,
+        String,
+        NaiveDate,
+        NaiveDate,
+        bool,
+    );
+    let rows: Vec<Row> = needs::table
+        .inner_join(organisations::table)
+        .filter(needs::status.eq("submitted"))
+        .filter(needs::budget_year.eq(year))
+        .order(needs::id)
+        .select((
+            needs::id,
+            organisations::code,
+            needs::cpv_code,
+            needs::title,
+            needs::quantity_milli,
+            needs::unit,
+            needs::unit_price_cents,
+            needs::delivery_postcode,
+            needs::window_start,
+            needs::window_end,
+            needs::poolable,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| divisions.is_empty() || divisions.iter().any(|d| r.2.starts_with(d.as_str())))
+        .map(|r| pooling::Need {
+            need_id: r.0.to_string(),
+            buyer: r.1,
+            cpv: r.2,
+            title: r.3,
+            quantity: r.4 as f64 / 1000.0,
+            unit: r.5,
+            unit_price_eur: r.6 as f64 / 100.0,
+            delivery_postcode: r.7,
+            window_start: r.8.format("%Y-%m-%d").to_string(),
+            window_end: r.9.format("%Y-%m-%d").to_string(),
+            poolable: r.10,
+        })
+        .collect())
+}
+
+/// Every registered supplier, as the engine reads them.
+fn input_suppliers(conn: &mut AnyConnection) -> QueryResult<Vec<pooling::Supplier>> {
+    let rows: Vec<(i32, String, String, String, i64, bool)> = suppliers::table
+        .order(suppliers::id)
+        .select((
+            suppliers::id,
+            suppliers::siret,
+            suppliers::name,
+            suppliers::postcode,
+            suppliers::annual_capacity_cents,
+            suppliers::sme,
+        ))
+        .load(conn)?;
+    let interests: Vec<(i32, String)> = supplier_cpv::table
+        .select((supplier_cpv::supplier_id, supplier_cpv::cpv_prefix))
+        .load(conn)?;
+    let mut by_supplier: std::collections::HashMap<i32, Vec<String>> = Default::default();
+    for (id, prefix) in interests {
+        by_supplier.entry(id).or_default().push(prefix);
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, siret, name, postcode, capacity, sme)| {
+            let mut cpv_prefixes = by_supplier.remove(&id)?;
+            cpv_prefixes.sort();
+            Some(pooling::Supplier {
+                supplier_id: id.to_string(),
+                siret,
+                name,
+                postcode,
+                cpv_prefixes,
+                annual_capacity_eur: capacity as f64 / 100.0,
+                sme,
+            })
+        })
+        .collect())
+}
+
+/// What a run is stored with: the parameters and the divisions asked.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredParameters {
+    divisions: Vec<String>,
+    params: Params,
+}
+
+/// Starts a run: checks the form, records the run (`running`) with its parameters and input,
+/// and returns its id; the caller runs [`execute`] in the background.
+pub fn start(pool: &Pool, viewer: &Viewer, form: &RunForm) -> Result<i32, AppError> {
+    lead(viewer)?;
+    let mut conn = pool.get()?;
+    let (year, divisions, params) = params_of(&mut conn, form)?;
+    write_transaction(&mut conn, |conn| {
+        let input = input_needs(conn, year, &divisions)?;
+        if input.is_empty() {
+            return Err(AppError::validation(
+                "année budgétaire",
+                format!(
+                    "aucun besoin soumis pour {year}{}",
+                    match divisions.is_empty() {
+                        true => String::new(),
+                        false => format!(" dans les divisions {}", divisions.join(", ")),
+                    }
+                ),
+            ));
+        }
+        let ids: Vec<i32> = input
+            .iter()
+            .filter_map(|n| n.need_id.parse().ok())
+            .collect();
+        let stored = StoredParameters {
+            divisions: divisions.clone(),
+            params: params.clone(),
+        };
+        let id: i32 = diesel::insert_into(pooling_runs::table)
+            .values(NewPoolingRun {
+                started_by: Some(viewer.user_id),
+                budget_year: year,
+                status: "running",
+                parameters: &serde_json::to_string(&stored).map_err(AppError::internal)?,
+                input_need_ids: &serde_json::to_string(&ids).map_err(AppError::internal)?,
+                report: None,
+                plan: None,
+                finished_at: None,
+            })
+            .returning(pooling_runs::id)
+            .get_result(conn)?;
+        diesel::insert_into(pooling_run_progress::table)
+            .values((
+                pooling_run_progress::run_id.eq(id),
+                pooling_run_progress::families_done.eq(0),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("pooling.started", "pooling_run", id)
+                .after(format!("{year}, {} besoins", ids.len())),
+        )?;
+        Ok(id)
+    })
+}
+
+/// Runs the engine for a started run, recording progress as families finish, then the plan
+/// (`proposed`) or the error (`failed`). Meant for a background thread.
+pub fn execute(pool: &Pool, run_id: i32) -> Result<(), AppError> {
+    let mut conn = pool.get()?;
+    let (parameters, ids_text): (String, String) = pooling_runs::table
+        .find(run_id)
+        .filter(pooling_runs::status.eq("running"))
+        .select((pooling_runs::parameters, pooling_runs::input_need_ids))
+        .first(&mut conn)?;
+    let stored: StoredParameters = serde_json::from_str(&parameters).map_err(AppError::internal)?;
+    let ids: Vec<i32> = serde_json::from_str(&ids_text).map_err(AppError::internal)?;
+    let year: i32 = pooling_runs::table
+        .find(run_id)
+        .select(pooling_runs::budget_year)
+        .first(&mut conn)?;
+    // The needs as they were when the run started.
+    let input: Vec<pooling::Need> = input_needs(&mut conn, year, &stored.divisions)?
+        .into_iter()
+        .filter(|n| n.need_id.parse().is_ok_and(|id| ids.contains(&id)))
+        .collect();
+    let suppliers = input_suppliers(&mut conn)?;
+    let progress_pool = pool.clone();
+    let progress = move |done: usize, total: usize| {
+        if let Ok(mut conn) = progress_pool.get() {
+            let _ = diesel::update(pooling_run_progress::table.find(run_id))
+                .set((
+                    pooling_run_progress::families_done.eq(done as i32),
+                    pooling_run_progress::families_total.eq(total as i32),
+                    pooling_run_progress::updated_at.eq(Utc::now().naive_utc()),
+                ))
+                .execute(&mut conn);
+        }
+    };
+    let outcome = pooling::pool(&input, &suppliers, &stored.params, &progress);
+    let now = Utc::now().naive_utc();
+    match outcome {
+        Ok(plan) => {
+            let text = serde_json::to_string(&plan).map_err(AppError::internal)?;
+            let report = serde_json::to_string(&plan.solver).map_err(AppError::internal)?;
+            diesel::update(pooling_runs::table.find(run_id))
+                .set((
+                    pooling_runs::status.eq("proposed"),
+                    pooling_runs::plan.eq(Some(text)),
+                    pooling_runs::report.eq(Some(report)),
+                    pooling_runs::finished_at.eq(now),
+                ))
+                .execute(&mut conn)?;
+        }
+        Err(error) => {
+            diesel::update(pooling_runs::table.find(run_id))
+                .set((
+                    pooling_runs::status.eq("failed"),
+                    pooling_runs::error.eq(Some(error.to_string())),
+                    pooling_runs::finished_at.eq(now),
+                ))
+                .execute(&mut conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs left `running` by a stopped server are marked failed at start-up.
+pub fn recover(pool: &Pool) -> Result<usize, AppError> {
+    let mut conn = pool.get()?;
+    Ok(
+        diesel::update(pooling_runs::table.filter(pooling_runs::status.eq("running")))
+            .set((
+                pooling_runs::status.eq("failed"),
+                pooling_runs::error.eq(Some(
+                    "interrompu par un redémarrage du serveur : relancez-le",
+                )),
+                pooling_runs::finished_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(&mut conn)?,
+    )
+}
+
+/// A run as its page shows it.
+#[derive(Debug, Serialize)]
+pub struct RunView {
+    pub id: i32,
+    pub budget_year: i32,
+    pub status: String,
+    pub divisions: Vec<String>,
+    pub params: Params,
+    pub needs: usize,
+    pub families_done: i32,
+    pub families_total: i32,
+    pub started_at: NaiveDateTime,
+    pub error: Option<String>,
+    pub plan: Option<Plan>,
+    /// Title of each need of the run, by id.
+    pub titles: std::collections::BTreeMap<String, String>,
+}
+
+pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppError> {
+    lead(viewer)?;
+    let mut conn = pool.get()?;
+    type Row = (
+        i32,
+        i32,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Row = pooling_runs::table
+        .find(run_id)
+        .select((
+            pooling_runs::id,
+            pooling_runs::budget_year,
+            pooling_runs::status,
+            pooling_runs::parameters,
+            pooling_runs::input_need_ids,
+            pooling_runs::started_at,
+            pooling_runs::error,
+            pooling_runs::plan,
+        ))
+        .first(&mut conn)?;
+    let progress: Option<(i32, i32)> = pooling_run_progress::table
+        .find(run_id)
+        .select((
+            pooling_run_progress::families_done,
+            pooling_run_progress::families_total,
+        ))
+        .first(&mut conn)
+        .optional()?;
+    let stored: StoredParameters = serde_json::from_str(&row.3).map_err(AppError::internal)?;
+    let ids: Vec<i32> = serde_json::from_str(&row.4).map_err(AppError::internal)?;
+    let (done, total) = progress.unwrap_or((0, 0));
+    let titles = needs::table
+        .filter(needs::id.eq_any(&ids))
+        .select((needs::id, needs::title))
+        .load::<(i32, String)>(&mut conn)?
+        .into_iter()
+        .map(|(id, title)| (id.to_string(), title))
+        .collect();
+    Ok(RunView {
+        titles,
+        id: row.0,
+        budget_year: row.1,
+        status: row.2,
+        divisions: stored.divisions,
+        params: stored.params,
+        needs: ids.len(),
+        families_done: done,
+        families_total: total,
+        started_at: row.5,
+        error: row.6,
+        plan: row.7.and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
+/// The runs, newest first: id, year, status, start.
+pub fn runs(
+    pool: &Pool,
+    viewer: &Viewer,
+) -> Result<Vec<(i32, i32, String, NaiveDateTime)>, AppError> {
+    lead(viewer)?;
+    let mut conn = pool.get()?;
+    Ok(pooling_runs::table
+        .order(pooling_runs::id.desc())
+        .limit(50)
+        .select((
+            pooling_runs::id,
+            pooling_runs::budget_year,
+            pooling_runs::status,
+            pooling_runs::started_at,
+        ))
+        .load(&mut conn)?)
+}
+
+/// Accepts a proposal: its tenders are created in `approving` (each member's lead approves its
+/// share), their needs become `pooled`, the run `accepted`. Refused when a need of the plan is
+/// no longer submitted (changed since the run): run again.
+pub fn accept(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<Vec<String>, AppError> {
+    lead(viewer)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (status, year, plan_text): (String, i32, Option<String>) = pooling_runs::table
+            .find(run_id)
+            .select((
+                pooling_runs::status,
+                pooling_runs::budget_year,
+                pooling_runs::plan,
+            ))
+            .first(conn)?;
+        if status != "proposed" {
+            return Err(AppError::Conflict(format!(
+                "ce calcul est « {status} » : seule une proposition s'accepte"
+            )));
+        }
+        let plan: Plan = plan_text
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(AppError::internal)?
+            .ok_or_else(|| AppError::internal("proposed run without a plan"))?;
+        let organisation_ids = tenders::organisation_ids(conn)?;
+        let mut references = Vec::new();
+        for tender in &plan.tenders {
+            let ids: Vec<i32> = tender
+                .lots
+                .iter()
+                .flat_map(|l| &l.need_ids)
+                .filter_map(|id| id.parse().ok())
+                .collect();
+            let still: i64 = needs::table
+                .filter(needs::id.eq_any(&ids))
+                .filter(needs::status.eq("submitted"))
+                .count()
+                .get_result(conn)?;
+            if still != ids.len() as i64 {
+                return Err(AppError::Conflict(format!(
+                    "des besoins de la famille {} ont changé depuis le calcul (retirés, modifiés ou déjà mutualisés) : relancez la mutualisation",
+                    tender.family
+                )));
+            }
+            let reference = tenders::next_reference(conn, year)?;
+            let (tender_id, need_ids) = tenders::create_from_plan(
+                conn,
+                run_id,
+                &reference,
+                year,
+                tender,
+                &organisation_ids,
+            )?;
+            diesel::update(needs::table.filter(needs::id.eq_any(&need_ids)))
+                .set(needs::status.eq("pooled"))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                viewer.into(),
+                Change::new("tender.created", "tender", tender_id)
+                    .after(format!("{reference} ({} lots)", tender.lots.len())),
+            )?;
+            references.push(reference);
+        }
+        diesel::update(pooling_runs::table.find(run_id))
+            .set(pooling_runs::status.eq("accepted"))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("pooling.accepted", "pooling_run", run_id).after(references.join(" ")),
+        )?;
+        Ok(references)
+    })
+}
+
+pub fn discard(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<(), AppError> {
+    lead(viewer)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let changed = diesel::update(
+            pooling_runs::table
+                .find(run_id)
+                .filter(pooling_runs::status.eq_any(["proposed", "failed"])),
+        )
+        .set(pooling_runs::status.eq("discarded"))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(AppError::Conflict(
+                "seule une proposition (ou un calcul échoué) s'abandonne".into(),
+            ));
+        }
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("pooling.discarded", "pooling_run", run_id),
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,915 @@
+//! Joint tenders after pooling: made from an accepted plan, approved by every member with needs
+//! in them, and published by the coordinator's lead with the award criteria (an environmental
+//! criterion is required), which writes the e-mails to the territorial suppliers concerned.
+
+use crate::db::models::{NewLot, NewLotNeed, NewTender, NewTenderApproval};
+use crate::db::schema::{
+    lot_needs, lots, needs, organisations, supplier_cpv, suppliers, tender_approvals, tenders,
+};
+use crate::db::{write_transaction, AnyConnection, Pool};
+use crate::domain::{Cents, CpvCatalog};
+use crate::error::AppError;
+use crate::mail;
+use crate::services::audit::{self, Change};
+use crate::web::nav::{Role, Viewer};
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use groupement_solver::pooling::plan;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The next free reference of a budget year: `GRP-2027-001`, `GRP-2027-002`, …
+pub fn next_reference(conn: &mut AnyConnection, year: i32) -> QueryResult<String> {
+    let prefix = format!("GRP-{year}-");
+    let taken: Vec<String> = tenders::table
+        .filter(tenders::reference.like(format!("{prefix}%")))
+        .select(tenders::reference)
+        .load(conn)?;
+    let next = taken
+        .iter()
+        .filter_map(|r| r.strip_prefix(&prefix)?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    Ok(format!("{prefix}{next:03}"))
+}
+
+/// The French label of a family (its CPV code padded to 8 digits), or `CPV 3314`.
+pub fn family_label(family: &str) -> String {
+    CpvCatalog::embedded()
+        .get(&format!("{family:0<8}"))
+        .map(|e| e.label_fr.clone())
+        .unwrap_or_else(|| format!("CPV {family}"))
+}
+
+/// Writes a tender of a plan with its lots and their needs, in `approving` with one pending
+/// approval per member organisation with needs in it; returns the tender's id and its needs.
+pub fn create_from_plan(
+    conn: &mut AnyConnection,
+    run_id: i32,
+    reference: &str,
+    year: i32,
+    tender: &plan::Tender,
+    organisation_ids: &BTreeMap<String, i32>,
+) -> Result<(i32, Vec<i32>), AppError> {
+    let catalog = CpvCatalog::embedded();
+    let family_code = format!("{:0<8}", tender.family);
+    let label = family_label(&tender.family);
+    let coordinator = *organisation_ids.get(&tender.coordinator).ok_or_else(|| {
+        AppError::internal(format!(
+            "coordinator {} is not an organisation",
+            tender.coordinator
+        ))
+    })?;
+    let tender_id: i32 = diesel::insert_into(tenders::table)
+        .values(NewTender {
+            reference,
+            title: &format!("Groupement {year} — {label}"),
+            coordinator_id: coordinator,
+            pooling_run_id: Some(run_id),
+            cpv_family: &tender.family,
+            unit: &tender.unit,
+            procedure: &tender.procedure,
+            status: "approving",
+            total_value_cents: Cents::from_euros_f64(tender.total_value_eur).get(),
+            weight_price: None,
+            weight_quality: None,
+            weight_environment: None,
+            max_lots_per_supplier: None,
+            cap_rule: None,
+            published_at: None,
+            deadline: None,
+        })
+        .returning(tenders::id)
+        .get_result(conn)?;
+    let members: std::collections::BTreeSet<i32> = tender
+        .lots
+        .iter()
+        .flat_map(|l| &l.buyers)
+        .filter_map(|code| organisation_ids.get(code).copied())
+        .collect();
+    for organisation_id in members {
+        diesel::insert_into(tender_approvals::table)
+            .values(NewTenderApproval {
+                tender_id,
+                organisation_id,
+                status: "pending",
+                decided_by: None,
+                decided_at: None,
+            })
+            .execute(conn)?;
+    }
+    let mut all_needs = Vec::new();
+    for lot in &tender.lots {
+        let ids: Vec<i32> = lot
+            .need_ids
+            .iter()
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        // The family's own code when the vocabulary has it, else the code of a need of the lot.
+        let cpv = match catalog.get(&family_code) {
+            Some(_) => family_code.clone(),
+            None => needs::table
+                .filter(needs::id.eq_any(&ids))
+                .order(needs::id)
+                .select(needs::cpv_code)
+                .first(conn)
+                .optional()?
+                .unwrap_or_else(|| family_code.clone()),
+        };
+        let lot_id: i32 = diesel::insert_into(lots::table)
+            .values(NewLot {
+                tender_id,
+                number: lot.lot as i32,
+                title: &format!("Lot {} — {label} ({})", lot.lot, lot.buyers.join(", ")),
+                cpv_code: &cpv,
+                value_cents: Cents::from_euros_f64(lot.value_eur).get(),
+                expected_savings_cents: Cents::from_euros_f64(lot.savings_eur).get(),
+                local_accessible: lot.local_accessible,
+                eligible_local_suppliers: lot.eligible_local_suppliers as i32,
+                small_lot: lot.small_lot,
+                status: "open",
+            })
+            .returning(lots::id)
+            .get_result(conn)?;
+        for &need_id in &ids {
+            diesel::insert_into(lot_needs::table)
+                .values(NewLotNeed { lot_id, need_id })
+                .execute(conn)?;
+        }
+        all_needs.extend(ids);
+    }
+    Ok((tender_id, all_needs))
+}
+
+fn lead_of(viewer: &Viewer) -> Result<i32, AppError> {
+    match (viewer.role, viewer.organisation_id) {
+        (Role::Lead, Some(id)) => Ok(id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// The tender's status and coordinator, when the viewer's organisation takes part in it (any
+/// other is "not found").
+fn tender_of_member(
+    conn: &mut AnyConnection,
+    organisation_id: i32,
+    tender_id: i32,
+) -> Result<(String, i32), AppError> {
+    let member: i64 = tender_approvals::table
+        .filter(tender_approvals::tender_id.eq(tender_id))
+        .filter(tender_approvals::organisation_id.eq(organisation_id))
+        .count()
+        .get_result(conn)?;
+    if member == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(tenders::table
+        .find(tender_id)
+        .select((tenders::status, tenders::coordinator_id))
+        .first(conn)?)
+}
+
+/// A member's lead approves its share of a tender, or refuses it with a comment (the tender
+/// then goes back to the coordinator's lead, as a draft). When every member has approved, the
+/// tender is `approved` and its needs `tendered` (read-only to their buyers).
+pub fn decide(
+    pool: &Pool,
+    viewer: &Viewer,
+    tender_id: i32,
+    approve: bool,
+    comment: &str,
+) -> Result<String, AppError> {
+    let organisation_id = lead_of(viewer)?;
+    let comment = comment.trim();
+    if !approve && comment.is_empty() {
+        return Err(AppError::validation(
+            "commentaire",
+            "dites pourquoi vous refusez : le coordinateur en a besoin pour revoir les lots",
+        ));
+    }
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (status, _) = tender_of_member(conn, organisation_id, tender_id)?;
+        if status != "approving" {
+            return Err(AppError::Conflict(format!(
+                "la consultation est « {status} » : elle n'attend pas d'approbation"
+            )));
+        }
+        let now = Utc::now().naive_utc();
+        let decision = if approve { "approved" } else { "refused" };
+        diesel::update(
+            tender_approvals::table
+                .filter(tender_approvals::tender_id.eq(tender_id))
+                .filter(tender_approvals::organisation_id.eq(organisation_id)),
+        )
+        .set((
+            tender_approvals::status.eq(decision),
+            tender_approvals::comment.eq(Some(comment).filter(|c| !c.is_empty())),
+            tender_approvals::decided_by.eq(viewer.user_id),
+            tender_approvals::decided_at.eq(now),
+        ))
+        .execute(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("tender.share_decided", "tender", tender_id)
+                .after(format!("{decision} {comment}")),
+        )?;
+        let pending: i64 = tender_approvals::table
+            .filter(tender_approvals::tender_id.eq(tender_id))
+            .filter(tender_approvals::status.ne("approved"))
+            .count()
+            .get_result(conn)?;
+        let new_status = match (approve, pending) {
+            (false, _) => "draft",
+            (true, 0) => "approved",
+            (true, _) => "approving",
+        };
+        if new_status != "approving" {
+            diesel::update(tenders::table.find(tender_id))
+                .set(tenders::status.eq(new_status))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                viewer.into(),
+                Change::new("tender.status_changed", "tender", tender_id)
+                    .before_after("approving", new_status),
+            )?;
+        }
+        if new_status == "approved" {
+            let ids = need_ids(conn, tender_id)?;
+            diesel::update(needs::table.filter(needs::id.eq_any(ids)))
+                .set(needs::status.eq("tendered"))
+                .execute(conn)?;
+        }
+        Ok(new_status.to_string())
+    })
+}
+
+fn need_ids(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<i32>> {
+    lot_needs::table
+        .inner_join(lots::table)
+        .filter(lots::tender_id.eq(tender_id))
+        .select(lot_needs::need_id)
+        .load(conn)
+}
+
+/// The coordinator's lead sends a refused tender back for approval (every share pending
+/// again).
+pub fn resubmit(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<(), AppError> {
+    let organisation_id = lead_of(viewer)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (status, coordinator) = tender_of_member(conn, organisation_id, tender_id)?;
+        if coordinator != organisation_id {
+            return Err(AppError::Forbidden);
+        }
+        if status != "draft" {
+            return Err(AppError::Conflict(format!(
+                "la consultation est « {status} » : seule une consultation refusée se soumet à nouveau"
+            )));
+        }
+        diesel::update(tender_approvals::table.filter(tender_approvals::tender_id.eq(tender_id)))
+            .set((
+                tender_approvals::status.eq("pending"),
+                tender_approvals::decided_by.eq(None::<i32>),
+                tender_approvals::decided_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        diesel::update(tenders::table.find(tender_id))
+            .set(tenders::status.eq("approving"))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("tender.status_changed", "tender", tender_id)
+                .before_after("draft", "approving"),
+        )?;
+        Ok(())
+    })
+}
+
+/// The publication form of the coordinator's lead.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct Publication {
+    #[serde(default)]
+    pub weight_price: String,
+    #[serde(default)]
+    pub weight_quality: String,
+    #[serde(default)]
+    pub weight_environment: String,
+    /// Most lots one supplier may win (empty: no cap).
+    #[serde(default)]
+    pub max_lots_per_supplier: String,
+    /// `decreasing-importance` or `best-total`, when there is a cap.
+    #[serde(default)]
+    pub cap_rule: String,
+    /// `AAAA-MM-JJ` or `JJ/MM/AAAA`, the deadline being at 12:00 Paris time that day.
+    #[serde(default)]
+    pub deadline: String,
+}
+
+/// Publishes an approved tender: announced weights (an environmental criterion is required:
+/// L2152-7 from 21 August 2026), optional cap and its rule, a deadline no earlier than the
+/// procedure's minimum period; writes the e-mails to the opted-in territorial suppliers whose
+/// interests match a lot, in the same transaction. Returns how many were notified.
+pub fn publish(
+    pool: &Pool,
+    viewer: &Viewer,
+    base_url: &str,
+    tender_id: i32,
+    form: &Publication,
+    territory: &[String],
+) -> Result<usize, AppError> {
+    let organisation_id = lead_of(viewer)?;
+    let mut problems = crate::services::accounts::Problems::default();
+    let weight = |p: &mut crate::services::accounts::Problems, field: &'static str, text: &str| {
+        p.check(
+            field,
+            text.trim()
+                .parse::<i32>()
+                .map_err(|_| format!("« {} » n'est pas un nombre entier de 0 à 100", text.trim()))
+                .and_then(|w| match (0..=100).contains(&w) {
+                    true => Ok(w),
+                    false => Err(format!("{w} n'est pas entre 0 et 100")),
+                }),
+        )
+    };
+    let price = weight(&mut problems, "pondération prix", &form.weight_price);
+    let quality = weight(&mut problems, "pondération qualité", &form.weight_quality);
+    let environment = weight(
+        &mut problems,
+        "pondération environnement",
+        &form.weight_environment,
+    );
+    if let (Some(p), Some(q), Some(e)) = (price, quality, environment) {
+        if p + q + e != 100 {
+            problems.add(
+                "pondérations",
+                format!("leur somme fait {} au lieu de 100", p + q + e),
+            );
+        }
+        if e == 0 {
+            problems.add(
+                "pondération environnement",
+                "un critère environnemental est obligatoire (article L2152-7, depuis le 21 août 2026)",
+            );
+        }
+    }
+    let cap = match form.max_lots_per_supplier.trim() {
+        "" => None,
+        text => problems.check(
+            "lots par fournisseur",
+            text.parse::<i32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("« {text} » n'est pas un nombre de lots positif")),
+        ),
+    };
+    let rule = match (cap, form.cap_rule.as_str()) {
+        (None, _) => None,
+        (Some(_), r @ ("decreasing-importance" | "best-total")) => Some(r.to_string()),
+        (Some(_), _) => {
+            problems.add(
+                "règle de plafonnement",
+                "avec un plafond, annoncez la règle : ordre d'importance décroissant ou meilleur total",
+            );
+            None
+        }
+    };
+    let day = problems.check(
+        "date limite",
+        crate::domain::parse_date(&form.deadline).map_err(|e| e.0),
+    );
+    problems.finish()?;
+    let deadline = crate::domain::from_paris(
+        day.unwrap_or_default()
+            .and_hms_opt(12, 0, 0)
+            .unwrap_or_default(),
+    );
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (status, coordinator) = tender_of_member(conn, organisation_id, tender_id)?;
+        if coordinator != organisation_id {
+            return Err(AppError::Forbidden);
+        }
+        if status != "approved" {
+            return Err(AppError::Conflict(format!(
+                "la consultation est « {status} » : seule une consultation approuvée par tous ses membres se publie"
+            )));
+        }
+        let (reference, title, procedure, run_id): (String, String, String, Option<i32>) =
+            tenders::table
+                .find(tender_id)
+                .select((
+                    tenders::reference,
+                    tenders::title,
+                    tenders::procedure,
+                    tenders::pooling_run_id,
+                ))
+                .first(conn)?;
+        let min_days = minimum_days(conn, run_id, &reference)?;
+        let now = Utc::now().naive_utc();
+        let earliest = now + Duration::days(i64::from(min_days));
+        if deadline < earliest {
+            return Err(AppError::validation(
+                "date limite",
+                format!(
+                    "la procédure ({procedure}) impose au moins {min_days} jours après la publication : pas avant le {}",
+                    (earliest + Duration::days(1)).format("%d/%m/%Y")
+                ),
+            ));
+        }
+        diesel::update(tenders::table.find(tender_id))
+            .set((
+                tenders::status.eq("published"),
+                tenders::weight_price.eq(price),
+                tenders::weight_quality.eq(quality),
+                tenders::weight_environment.eq(environment),
+                tenders::max_lots_per_supplier.eq(cap),
+                tenders::cap_rule.eq(&rule),
+                tenders::published_at.eq(now),
+                tenders::deadline.eq(deadline),
+            ))
+            .execute(conn)?;
+        let notified = notify_suppliers(
+            conn, base_url, tender_id, &reference, &title, deadline, territory,
+        )?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("tender.published", "tender", tender_id).after(format!(
+                "{reference} prix {price:?} qualité {quality:?} environnement {environment:?} plafond {cap:?} date limite {deadline} ; {notified} fournisseurs prévenus"
+            )),
+        )?;
+        Ok(notified)
+    })
+}
+
+/// The procedure's minimum period in days, from the plan of the run that made the tender
+/// (`min_days`), 0 when it sets none (no-competition and adapted procedures).
+fn minimum_days(
+    conn: &mut AnyConnection,
+    run_id: Option<i32>,
+    reference: &str,
+) -> Result<u32, AppError> {
+    use crate::db::schema::pooling_runs;
+    let Some(run_id) = run_id else { return Ok(0) };
+    let plan_text: Option<String> = pooling_runs::table
+        .find(run_id)
+        .select(pooling_runs::plan)
+        .first(conn)?;
+    let family: String = tenders::table
+        .filter(tenders::reference.eq(reference))
+        .select(tenders::cpv_family)
+        .first(conn)?;
+    let plan: Option<plan::Plan> = plan_text.and_then(|t| serde_json::from_str(&t).ok());
+    Ok(plan
+        .and_then(|p| p.tenders.into_iter().find(|t| t.family == family))
+        .and_then(|t| t.min_days)
+        .unwrap_or(0))
+}
+
+/// Writes one e-mail per opted-in territorial supplier whose CPV interests match a lot of the
+/// tender, naming the lots its capacity can take. Once per tender and supplier.
+fn notify_suppliers(
+    conn: &mut AnyConnection,
+    base_url: &str,
+    tender_id: i32,
+    reference: &str,
+    title: &str,
+    deadline: NaiveDateTime,
+    territory: &[String],
+) -> Result<usize, AppError> {
+    let tender_lots: Vec<(i32, i32, String, i64)> = lots::table
+        .filter(lots::tender_id.eq(tender_id))
+        .order(lots::number)
+        .select((lots::id, lots::number, lots::cpv_code, lots::value_cents))
+        .load(conn)?;
+    let candidates: Vec<(i32, String, String, String, i64)> = suppliers::table
+        .filter(suppliers::opt_in.eq(true))
+        .filter(suppliers::department_code.eq_any(territory))
+        .order(suppliers::id)
+        .select((
+            suppliers::id,
+            suppliers::name,
+            suppliers::notification_email,
+            suppliers::department_code,
+            suppliers::annual_capacity_cents,
+        ))
+        .load(conn)?;
+    let mut notified = 0;
+    for (supplier_id, name, email, _, capacity) in candidates {
+        let interests: Vec<String> = supplier_cpv::table
+            .filter(supplier_cpv::supplier_id.eq(supplier_id))
+            .select(supplier_cpv::cpv_prefix)
+            .load(conn)?;
+        let matching: Vec<&(i32, i32, String, i64)> = tender_lots
+            .iter()
+            .filter(|(_, _, cpv, _)| interests.iter().any(|i| interest_matches(i, cpv)))
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
+        let lots_text: Vec<String> = matching
+            .iter()
+            .map(|(_, number, _, value)| {
+                let within = capacity >= *value;
+                format!(
+                    "lot {number} ({}){}",
+                    Cents::new(*value),
+                    if within {
+                        ", à la mesure de votre capacité annuelle"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        let data = json!({
+            "supplier": name, "reference": reference, "title": title,
+            "deadline": crate::domain::paris_text(deadline),
+            "lots": lots_text, "link": format!("{base_url}/appels-d-offres/{reference}"),
+        });
+        if mail::enqueue(
+            conn,
+            &email,
+            "tender_published",
+            &data,
+            &format!("publication:{tender_id}:{supplier_id}"),
+        )? {
+            notified += 1;
+        }
+    }
+    Ok(notified)
+}
+
+/// A supplier's interest (a prefix; a full code stands for its significant prefix) matches a
+/// lot's code when one is a prefix of the other.
+pub fn interest_matches(interest: &str, lot_cpv: &str) -> bool {
+    let interest = groupement_solver::pooling::family::significant_prefix(interest);
+    let lot = groupement_solver::pooling::family::significant_prefix(lot_cpv);
+    lot.starts_with(interest) || interest.starts_with(lot)
+}
+
+/// An organisation's code → id, for the tenders of a plan.
+pub fn organisation_ids(conn: &mut AnyConnection) -> QueryResult<BTreeMap<String, i32>> {
+    Ok(organisations::table
+        .select((organisations::code, organisations::id))
+        .load::<(String, i32)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// A tender as a member's pages list it.
+#[derive(Debug, Serialize)]
+pub struct TenderRow {
+    pub id: i32,
+    pub reference: String,
+    pub title: String,
+    pub status: String,
+    pub coordinator: String,
+    pub procedure: String,
+    pub total_value_cents: i64,
+    /// The viewer's organisation's part of the tender's value.
+    pub share_cents: i64,
+    /// The viewer's organisation's decision: `pending`, `approved`, `refused`.
+    pub decision: String,
+}
+
+/// The tenders the viewer's organisation takes part in, newest first.
+pub fn of_organisation(pool: &Pool, viewer: &Viewer) -> Result<Vec<TenderRow>, AppError> {
+    let organisation_id = crate::services::needs::organisation_of(viewer)?;
+    let mut conn = pool.get()?;
+    type Row = (i32, String, String, String, String, String, i64, String);
+    let rows: Vec<Row> = tenders::table
+        .inner_join(tender_approvals::table)
+        .inner_join(organisations::table.on(organisations::id.eq(tenders::coordinator_id)))
+        .filter(tender_approvals::organisation_id.eq(organisation_id))
+        .order(tenders::id.desc())
+        .select((
+            tenders::id,
+            tenders::reference,
+            tenders::title,
+            tenders::status,
+            organisations::code,
+            tenders::procedure,
+            tenders::total_value_cents,
+            tender_approvals::status,
+        ))
+        .load(&mut conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, reference, title, status, coordinator, procedure, total, decision) in rows {
+        let share = share_of(&mut conn, id, organisation_id)?;
+        out.push(TenderRow {
+            id,
+            reference,
+            title,
+            status,
+            coordinator,
+            procedure,
+            total_value_cents: total,
+            share_cents: share.iter().map(|n| n.value_cents).sum(),
+            decision,
+        });
+    }
+    Ok(out)
+}
+
+/// A need of a tender, with its lot.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareNeed {
+    pub lot: i32,
+    pub need_id: i32,
+    pub title: String,
+    pub buyer: String,
+    pub value_cents: i64,
+}
+
+fn needs_of_tender(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<ShareNeed>> {
+    let rows: Vec<(i32, i32, String, String, i64, i64)> = lot_needs::table
+        .inner_join(lots::table)
+        .inner_join(needs::table.inner_join(organisations::table))
+        .filter(lots::tender_id.eq(tender_id))
+        .order((lots::number, needs::id))
+        .select((
+            lots::number,
+            needs::id,
+            needs::title,
+            organisations::code,
+            needs::quantity_milli,
+            needs::unit_price_cents,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(lot, need_id, title, buyer, q, p)| ShareNeed {
+            lot,
+            need_id,
+            title,
+            buyer,
+            value_cents: crate::services::needs::value_cents(q, p),
+        })
+        .collect())
+}
+
+fn share_of(
+    conn: &mut AnyConnection,
+    tender_id: i32,
+    organisation_id: i32,
+) -> QueryResult<Vec<ShareNeed>> {
+    let code: String = organisations::table
+        .find(organisation_id)
+        .select(organisations::code)
+        .first(conn)?;
+    Ok(needs_of_tender(conn, tender_id)?
+        .into_iter()
+        .filter(|n| n.buyer == code)
+        .collect())
+}
+
+#[derive(Debug, Serialize)]
+pub struct LotView {
+    pub number: i32,
+    pub title: String,
+    pub cpv: String,
+    pub value_cents: i64,
+    pub expected_savings_cents: i64,
+    pub local_accessible: bool,
+    pub eligible_local_suppliers: i32,
+    pub small_lot: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApprovalView {
+    pub organisation: String,
+    pub status: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TenderDetail {
+    pub id: i32,
+    pub reference: String,
+    pub title: String,
+    pub status: String,
+    pub coordinator: String,
+    pub is_coordinator: bool,
+    pub procedure: String,
+    pub total_value_cents: i64,
+    pub deadline: Option<NaiveDateTime>,
+    pub weights: Option<(i32, i32, i32)>,
+    pub min_days: u32,
+    pub lots: Vec<LotView>,
+    pub approvals: Vec<ApprovalView>,
+    /// The viewer's organisation's needs in the tender.
+    pub share: Vec<ShareNeed>,
+    /// The viewer's organisation's expected saving: its share of each lot's savings, in
+    /// proportion to its value in the lot.
+    pub share_savings_cents: i64,
+    pub my_decision: String,
+}
+
+pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDetail, AppError> {
+    let organisation_id = crate::services::needs::organisation_of(viewer)?;
+    let mut conn = pool.get()?;
+    let (status, coordinator_id) = tender_of_member(&mut conn, organisation_id, tender_id)?;
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        Option<NaiveDateTime>,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+    );
+    let (reference, title, procedure, total, deadline, wp, wq, we, run_id): Row = tenders::table
+        .find(tender_id)
+        .select((
+            tenders::reference,
+            tenders::title,
+            tenders::procedure,
+            tenders::total_value_cents,
+            tenders::deadline,
+            tenders::weight_price,
+            tenders::weight_quality,
+            tenders::weight_environment,
+            tenders::pooling_run_id,
+        ))
+        .first(&mut conn)?;
+    let coordinator: String = organisations::table
+        .find(coordinator_id)
+        .select(organisations::code)
+        .first(&mut conn)?;
+    let lot_rows: Vec<crate::db::models::Lot> = lots::table
+        .filter(lots::tender_id.eq(tender_id))
+        .order(lots::number)
+        .select(crate::db::models::Lot::as_select())
+        .load(&mut conn)?;
+    let approvals: Vec<(String, String, Option<String>)> = tender_approvals::table
+        .inner_join(
+            organisations::table.on(organisations::id.eq(tender_approvals::organisation_id)),
+        )
+        .filter(tender_approvals::tender_id.eq(tender_id))
+        .order(organisations::code)
+        .select((
+            organisations::code,
+            tender_approvals::status,
+            tender_approvals::comment,
+        ))
+        .load(&mut conn)?;
+    let share = share_of(&mut conn, tender_id, organisation_id)?;
+    let share_savings_cents = lot_rows
+        .iter()
+        .map(|lot| {
+            let mine: i64 = share
+                .iter()
+                .filter(|n| n.lot == lot.number)
+                .map(|n| n.value_cents)
+                .sum();
+            match lot.value_cents {
+                0 => 0,
+                v => {
+                    (i128::from(lot.expected_savings_cents) * i128::from(mine) / i128::from(v))
+                        as i64
+                }
+            }
+        })
+        .sum();
+    let my_code: String = organisations::table
+        .find(organisation_id)
+        .select(organisations::code)
+        .first(&mut conn)?;
+    let my_decision = approvals
+        .iter()
+        .find(|(code, _, _)| *code == my_code)
+        .map(|(_, s, _)| s.clone())
+        .unwrap_or_default();
+    let min_days = minimum_days(&mut conn, run_id, &reference)?;
+    Ok(TenderDetail {
+        id: tender_id,
+        reference,
+        title,
+        status,
+        is_coordinator: coordinator_id == organisation_id,
+        coordinator,
+        procedure,
+        total_value_cents: total,
+        deadline,
+        weights: match (wp, wq, we) {
+            (Some(p), Some(q), Some(e)) => Some((p, q, e)),
+            _ => None,
+        },
+        min_days,
+        lots: lot_rows
+            .into_iter()
+            .map(|l| LotView {
+                number: l.number,
+                title: l.title,
+                cpv: l.cpv_code,
+                value_cents: l.value_cents,
+                expected_savings_cents: l.expected_savings_cents,
+                local_accessible: l.local_accessible,
+                eligible_local_suppliers: l.eligible_local_suppliers,
+                small_lot: l.small_lot,
+            })
+            .collect(),
+        approvals: approvals
+            .into_iter()
+            .map(|(organisation, status, comment)| ApprovalView {
+                organisation,
+                status,
+                comment,
+            })
+            .collect(),
+        share,
+        share_savings_cents,
+        my_decision,
+    })
+}
+
+/// What anyone may read of a published tender (its notice): lots, criteria, deadline.
+#[derive(Debug, Serialize)]
+pub struct Notice {
+    pub reference: String,
+    pub title: String,
+    pub status: String,
+    pub coordinator: String,
+    pub procedure: String,
+    pub deadline: Option<NaiveDateTime>,
+    pub weights: Option<(i32, i32, i32)>,
+    pub max_lots_per_supplier: Option<i32>,
+    pub cap_rule: Option<String>,
+    pub lots: Vec<LotView>,
+}
+
+pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
+    let mut conn = pool.get()?;
+    type Row = (
+        i32,
+        String,
+        String,
+        String,
+        String,
+        Option<NaiveDateTime>,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<String>,
+    );
+    let row: Row = tenders::table
+        .inner_join(organisations::table.on(organisations::id.eq(tenders::coordinator_id)))
+        .filter(tenders::reference.eq(reference))
+        .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+        .select((
+            tenders::id,
+            tenders::title,
+            tenders::status,
+            organisations::name,
+            tenders::procedure,
+            tenders::deadline,
+            tenders::weight_price,
+            tenders::weight_quality,
+            tenders::weight_environment,
+            tenders::max_lots_per_supplier,
+            tenders::cap_rule,
+        ))
+        .first(&mut conn)?;
+    let lot_rows: Vec<crate::db::models::Lot> = lots::table
+        .filter(lots::tender_id.eq(row.0))
+        .order(lots::number)
+        .select(crate::db::models::Lot::as_select())
+        .load(&mut conn)?;
+    Ok(Notice {
+        reference: reference.to_string(),
+        title: row.1,
+        status: row.2,
+        coordinator: row.3,
+        procedure: row.4,
+        deadline: row.5,
+        weights: match (row.6, row.7, row.8) {
+            (Some(p), Some(q), Some(e)) => Some((p, q, e)),
+            _ => None,
+        },
+        max_lots_per_supplier: row.9,
+        cap_rule: row.10,
+        lots: lot_rows
+            .into_iter()
+            .map(|l| LotView {
+                number: l.number,
+                title: l.title,
+                cpv: l.cpv_code,
+                value_cents: l.value_cents,
+                expected_savings_cents: l.expected_savings_cents,
+                local_accessible: l.local_accessible,
+                eligible_local_suppliers: l.eligible_local_suppliers,
+                small_lot: l.small_lot,
+            })
+            .collect(),
+    })
+}

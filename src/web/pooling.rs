@@ -1,0 +1,262 @@
+//! The lead's pooling pages: start a run, follow it, read the proposal (tenders, lots, KPIs
+//! against buying alone, as charts with their tables), accept or discard it.
+
+use super::auth::{see_other, MaybeViewer, Posted};
+use super::charts::before_after;
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::domain::Cents;
+use crate::error::AppError;
+use crate::services::pooling::{self, RunForm, RunView};
+use crate::services::tenders::family_label;
+use crate::web::nav::Viewer;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Path};
+use actix_web::HttpResponse;
+use chrono::Datelike;
+use handlebars::Handlebars;
+use serde_json::{json, Value};
+
+fn euros(value: f64) -> String {
+    Cents::from_euros_f64(value).to_string()
+}
+
+pub fn procedure_label(code: &str) -> &'static str {
+    match code {
+        "no_competition" => "sans publicité ni mise en concurrence",
+        "adapted" => "procédure adaptée (MAPA)",
+        "formal" => "appel d'offres ouvert (procédure formalisée)",
+        _ => "procédure inconnue",
+    }
+}
+
+fn publication_label(code: &str) -> &'static str {
+    match code {
+        "none" => "aucune publicité obligatoire",
+        "free" => "publicité libre",
+        "boamp_or_legal_journal" => "BOAMP ou journal d'annonces légales",
+        "boamp_and_joue" => "BOAMP et Journal officiel de l'UE (eForms)",
+        _ => "publicité adaptée",
+    }
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "running" => "en cours de calcul",
+        "proposed" => "proposition à examiner",
+        "accepted" => "acceptée",
+        "discarded" => "abandonnée",
+        "failed" => "échec",
+        _ => "inconnu",
+    }
+}
+
+async fn runs_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    form: RunForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (pool, who) = (pool.into_inner(), viewer.clone());
+    let runs = web::block(move || pooling::runs(&pool, &who)).await??;
+    let runs: Vec<Value> = runs
+        .into_iter()
+        .map(|(id, year, status, started)| {
+            json!({ "id": id, "year": year, "status": status_label(&status),
+                    "started": crate::domain::paris_text(started) })
+        })
+        .collect();
+    let mut page = render_page(
+        hb,
+        "pages/pooling/runs",
+        "Mutualisation — Groupement",
+        "/mutualisation",
+        Some(&viewer),
+        json!({ "runs": runs, "form": form, "error": error }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+pub async fn runs(
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let year = chrono::Utc::now().year() + 1;
+    runs_page(
+        pool,
+        &hb,
+        viewer,
+        RunForm::defaults(year),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn start(
+    posted: Posted<RunForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (p, who, form) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.clone(),
+    );
+    match web::block(move || pooling::start(&p, &who, &form)).await? {
+        Ok(id) => {
+            // The engine runs on a thread of its own, not in the request.
+            let background = pool.clone().into_inner();
+            std::thread::spawn(move || {
+                if let Err(error) = pooling::execute(&background, id) {
+                    tracing::error!(run = id, error = %error.detailed(), "pooling run failed");
+                }
+            });
+            Ok(see_other(&format!("/mutualisation/{id}")))
+        }
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            runs_page(pool, &hb, viewer, posted.form, Some(message), status).await
+        }
+    }
+}
+
+/// The proposal as the page shows it: tenders with their lots, KPIs as numbers and charts.
+fn proposal(run: &RunView) -> Value {
+    let Some(plan) = &run.plan else {
+        return Value::Null;
+    };
+    let k = &plan.kpis;
+    let tenders: Vec<Value> = plan
+        .tenders
+        .iter()
+        .map(|t| {
+            let lots: Vec<Value> = t
+                .lots
+                .iter()
+                .map(|l| {
+                    let needs: Vec<Value> = l
+                        .need_ids
+                        .iter()
+                        .map(|id| json!({ "id": id, "title": run.titles.get(id).cloned().unwrap_or_default() }))
+                        .collect();
+                    json!({
+                        "number": l.lot, "buyers": l.buyers.join(", "), "needs": needs,
+                        "value": euros(l.value_eur), "savings": euros(l.savings_eur),
+                        "local": l.local_accessible, "eligible": l.eligible_local_suppliers,
+                        "small": l.small_lot, "explanation": l.explanation,
+                    })
+                })
+                .collect();
+            json!({
+                "family": t.family, "label": family_label(&t.family), "unit": t.unit,
+                "coordinator": t.coordinator, "procedure": procedure_label(&t.procedure),
+                "publication": publication_label(&t.publication),
+                "min_days": t.min_days, "standstill": t.standstill_days,
+                "value": euros(t.total_value_eur), "lots": lots,
+            })
+        })
+        .collect();
+    let procedures = ["no_competition", "adapted", "formal"];
+    let procedure_rows: Vec<(String, f64, f64)> = procedures
+        .iter()
+        .map(|p| {
+            (
+                procedure_label(p)
+                    .split(" (")
+                    .next()
+                    .unwrap_or(p)
+                    .to_string(),
+                *k.procedures_before.get(*p).unwrap_or(&0) as f64,
+                *k.procedures_after.get(*p).unwrap_or(&0) as f64,
+            )
+        })
+        .collect();
+    let count = |v: f64| format!("{v:.0}");
+    let percent = |v: f64| format!("{:.1} %", v * 100.0);
+    let charts = vec![
+        json!({ "title": "Économies attendues (rabais estimés, EUR HT)",
+                "svg": before_after("Économies attendues", &[("Rabais attendus".into(), k.expected_discount_before, k.expected_discount_after)], &|v| euros(v)),
+                "rows": [{ "label": "Rabais attendus", "before": euros(k.expected_discount_before), "after": euros(k.expected_discount_after) }] }),
+        json!({ "title": "Nombre de lots",
+                "svg": before_after("Nombre de lots", &[("Lots".into(), k.lots_before as f64, k.lots_after as f64)], &count),
+                "rows": [{ "label": "Lots", "before": k.lots_before, "after": k.lots_after }] }),
+        json!({ "title": "Procédures par type",
+                "svg": before_after("Procédures par type", &procedure_rows, &count),
+                "rows": procedure_rows.iter().map(|(l, b, a)| json!({ "label": l, "before": b, "after": a })).collect::<Vec<_>>() }),
+        json!({ "title": "Part de la valeur dans des lots accessibles aux PME locales",
+                "svg": before_after("Part accessible localement", &[("Part locale".into(), k.local_share_before, k.local_share_after)], &percent),
+                "rows": [{ "label": "Part locale", "before": percent(k.local_share_before), "after": percent(k.local_share_after) }] }),
+    ];
+    json!({
+        "kpis": {
+            "savings": euros(k.savings_eur), "savings_pct": format!("{:.2} %", k.savings_pct),
+            "baseline": euros(k.baseline_objective), "pooled": euros(k.pooled_objective),
+            "total": euros(k.total_value_eur), "lots_before": k.lots_before, "lots_after": k.lots_after,
+            "local_before": percent(k.local_share_before), "local_after": percent(k.local_share_after),
+        },
+        "charts": charts, "tenders": tenders, "solo": plan.solo.len(),
+        "solver": { "status": format!("{:?}", plan.solver.status), "gap": format!("{:.4} %", plan.solver.gap * 100.0), "seconds": format!("{:.2}", plan.solver.seconds) },
+    })
+}
+
+pub async fn show(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (p, who, id) = (pool.into_inner(), viewer.clone(), id.into_inner());
+    let run = web::block(move || pooling::run(&p, &who, id)).await??;
+    let params = &run.params;
+    render_page(
+        &hb,
+        "pages/pooling/run",
+        &format!("Mutualisation n° {} — Groupement", run.id),
+        "/mutualisation",
+        Some(&viewer),
+        json!({
+            "id": run.id, "year": run.budget_year, "status": status_label(&run.status),
+            "running": run.status == "running", "proposed": run.status == "proposed",
+            "failed": run.status == "failed", "error": run.error, "needs": run.needs,
+            "done": run.families_done, "total": run.families_total,
+            "divisions": if run.divisions.is_empty() { "toutes".to_string() } else { run.divisions.join(", ") },
+            "params": {
+                "territory": params.territory.join(", "), "family_digits": params.family_digits,
+                "lot_cost": euros(params.lot_cost), "local_weight": params.local_weight,
+                "max_lot_value": params.max_lot_value.map(euros),
+                "local_min_bidders": params.local_min_bidders,
+            },
+            "proposal": proposal(&run),
+        }),
+    )
+}
+
+pub async fn accept(
+    id: Path<i32>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (pool, id) = (pool.into_inner(), id.into_inner());
+    web::block(move || pooling::accept(&pool, &viewer, id)).await??;
+    Ok(see_other("/consultations"))
+}
+
+pub async fn discard(
+    id: Path<i32>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (pool, id) = (pool.into_inner(), id.into_inner());
+    web::block(move || pooling::discard(&pool, &viewer, id)).await??;
+    Ok(see_other("/mutualisation"))
+}

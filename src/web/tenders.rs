@@ -1,0 +1,279 @@
+//! Tenders for the members: the list of those their organisation takes part in, a tender's
+//! page with the organisation's share and the approvals, the lead's decision, the
+//! coordinator's resubmission and publication; and the public notice of a published tender.
+
+use super::auth::{see_other, MaybeViewer, Posted};
+use super::pooling::procedure_label;
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::domain::{paris_text, Cents};
+use crate::error::AppError;
+use crate::services::tenders::{self, Publication, TenderDetail};
+use crate::web::nav::{Role, Viewer};
+use crate::Settings;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Path};
+use actix_web::HttpResponse;
+use handlebars::Handlebars;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        "draft" => "renvoyée au coordinateur",
+        "approving" => "en approbation par les membres",
+        "approved" => "approuvée, à publier",
+        "published" => "publiée",
+        "closed" => "close, offres à ouvrir",
+        "awarded" => "attribuée",
+        "cancelled" => "annulée",
+        _ => "inconnu",
+    }
+}
+
+fn decision_label(decision: &str) -> &'static str {
+    match decision {
+        "pending" => "en attente",
+        "approved" => "approuvée",
+        "refused" => "refusée",
+        _ => "",
+    }
+}
+
+pub async fn list(
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (p, who) = (pool.into_inner(), viewer.clone());
+    let rows = web::block(move || tenders::of_organisation(&p, &who)).await??;
+    let rows: Vec<Value> = rows
+        .into_iter()
+        .map(|t| {
+            json!({
+                "id": t.id, "reference": t.reference, "title": t.title,
+                "status": status_label(&t.status), "coordinator": t.coordinator,
+                "procedure": procedure_label(&t.procedure),
+                "total": Cents::new(t.total_value_cents).to_string(),
+                "share": Cents::new(t.share_cents).to_string(),
+                "decision": decision_label(&t.decision),
+                "to_decide": t.decision == "pending" && t.status == "approving",
+            })
+        })
+        .collect();
+    render_page(
+        &hb,
+        "pages/tenders/list",
+        "Consultations — Groupement",
+        "/consultations",
+        Some(&viewer),
+        json!({ "tenders": rows }),
+    )
+}
+
+fn detail_page(
+    hb: &Handlebars<'static>,
+    viewer: &Viewer,
+    tender: &TenderDetail,
+    publication: &Publication,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let lead = viewer.role == Role::Lead;
+    let lots: Vec<Value> = tender
+        .lots
+        .iter()
+        .map(|l| {
+            json!({
+                "number": l.number, "title": l.title, "cpv": l.cpv,
+                "value": Cents::new(l.value_cents).to_string(),
+                "savings": Cents::new(l.expected_savings_cents).to_string(),
+                "local": l.local_accessible, "eligible": l.eligible_local_suppliers, "small": l.small_lot,
+            })
+        })
+        .collect();
+    let share: Vec<Value> = tender
+        .share
+        .iter()
+        .map(|n| json!({ "lot": n.lot, "id": n.need_id, "title": n.title, "value": Cents::new(n.value_cents).to_string() }))
+        .collect();
+    let mut page = render_page(
+        hb,
+        "pages/tenders/show",
+        &format!("{} — Groupement", tender.reference),
+        "/consultations",
+        Some(viewer),
+        json!({
+            "tender": {
+                "id": tender.id, "reference": tender.reference, "title": tender.title,
+                "status": status_label(&tender.status), "coordinator": tender.coordinator,
+                "procedure": procedure_label(&tender.procedure),
+                "total": Cents::new(tender.total_value_cents).to_string(),
+                "deadline": tender.deadline.map(paris_text),
+                "weights": tender.weights.map(|(p, q, e)| format!("prix {p} %, qualité {q} %, environnement {e} %")),
+                "min_days": tender.min_days,
+            },
+            "lots": lots,
+            "approvals": tender.approvals.iter().map(|a| json!({
+                "organisation": a.organisation, "status": decision_label(&a.status), "comment": a.comment,
+            })).collect::<Vec<_>>(),
+            "share": share,
+            "share_total": Cents::new(tender.share.iter().map(|n| n.value_cents).sum()).to_string(),
+            "share_savings": Cents::new(tender.share_savings_cents).to_string(),
+            "can_decide": lead && tender.status == "approving" && tender.my_decision == "pending",
+            "can_resubmit": lead && tender.is_coordinator && tender.status == "draft",
+            "can_publish": lead && tender.is_coordinator && tender.status == "approved",
+            "publication": publication, "error": error,
+        }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+async fn load(pool: &Data<Pool>, viewer: &Viewer, id: i32) -> Result<TenderDetail, AppError> {
+    let (p, who) = (pool.clone().into_inner(), viewer.clone());
+    web::block(move || tenders::detail(&p, &who, id)).await?
+}
+
+fn default_publication() -> Publication {
+    Publication {
+        weight_price: "60".into(),
+        weight_quality: "30".into(),
+        weight_environment: "10".into(),
+        ..Publication::default()
+    }
+}
+
+pub async fn show(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let tender = load(&pool, &viewer, id.into_inner()).await?;
+    detail_page(
+        &hb,
+        &viewer,
+        &tender,
+        &default_publication(),
+        None,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub async fn decide(
+    id: Path<i32>,
+    posted: Posted<DecisionForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let approve = match posted.form.decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        _ => return Err(AppError::validation("décision", "approuver ou refuser")),
+    };
+    let (p, who, comment) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.comment,
+    );
+    match web::block(move || tenders::decide(&p, &who, id, approve, &comment)).await? {
+        Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            let tender = load(&pool, &viewer, id).await?;
+            detail_page(
+                &hb,
+                &viewer,
+                &tender,
+                &default_publication(),
+                Some(message),
+                status,
+            )
+        }
+    }
+}
+
+pub async fn resubmit(
+    id: Path<i32>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (p, id) = (pool.into_inner(), id.into_inner());
+    web::block(move || tenders::resubmit(&p, &viewer, id)).await??;
+    Ok(see_other(&format!("/consultations/{id}")))
+}
+
+pub async fn publish(
+    id: Path<i32>,
+    posted: Posted<Publication>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let (p, who, form, base) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.clone(),
+        settings.base_url.clone(),
+    );
+    let territory = vec!["21".to_string()];
+    match web::block(move || tenders::publish(&p, &who, &base, id, &form, &territory)).await? {
+        Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            let tender = load(&pool, &viewer, id).await?;
+            detail_page(&hb, &viewer, &tender, &posted.form, Some(message), status)
+        }
+    }
+}
+
+/// The public notice of a published tender.
+pub async fn notice(
+    reference: Path<String>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let (p, reference) = (pool.into_inner(), reference.into_inner());
+    let notice = web::block(move || tenders::notice(&p, &reference)).await??;
+    let lots: Vec<Value> = notice
+        .lots
+        .iter()
+        .map(|l| json!({ "number": l.number, "title": l.title, "cpv": l.cpv, "value": Cents::new(l.value_cents).to_string() }))
+        .collect();
+    render_page(
+        &hb,
+        "pages/tenders/notice",
+        &format!("{} — Groupement", notice.reference),
+        "/",
+        viewer.0.as_ref(),
+        json!({
+            "reference": notice.reference, "title": notice.title, "status": status_label(&notice.status),
+            "coordinator": notice.coordinator, "procedure": procedure_label(&notice.procedure),
+            "deadline": notice.deadline.map(paris_text),
+            "weights": notice.weights.map(|(p, q, e)| json!({ "price": p, "quality": q, "environment": e })),
+            "cap": notice.max_lots_per_supplier,
+            "cap_rule": notice.cap_rule.map(|r| match r.as_str() {
+                "best-total" => "meilleur score total",
+                _ => "ordre d'importance décroissant des lots",
+            }),
+            "lots": lots,
+        }),
+    )
+}

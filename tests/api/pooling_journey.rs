@@ -1,0 +1,422 @@
+//! The pooling journey in the portal: two members' buyers submit needs, a lead runs the
+//! pooling in the background and reads the proposal, accepts it, each member's lead approves
+//! its share (after a refusal and a resubmission), and the coordinator publishes — refused
+//! without an environmental criterion or with too short a deadline, accepted with them, which
+//! e-mails the territorial suppliers concerned and only them.
+
+use crate::both_backends;
+use crate::helpers::{get_with, post_form, session_of, wait_for_mails, Session, TestApp};
+use diesel::prelude::*;
+use groupement::db::models::{NewOrganisation, NewSupplier, NewSupplierCpv, NewUser};
+use groupement::db::schema::{
+    needs, notifications, organisations, pooling_runs, supplier_cpv, suppliers, tenders, users,
+};
+use groupement::domain::hash_password;
+use serde_json::json;
+
+const PASSWORD: &str = "mot de passe du parcours";
+
+fn members(app: &TestApp) {
+    let mut conn = app.pool.get().unwrap();
+    let hash = hash_password(PASSWORD).unwrap();
+    for (code, class) in [("UB", "central"), ("CHU", "sub_central")] {
+        let org: i32 = diesel::insert_into(organisations::table)
+            .values(NewOrganisation {
+                code,
+                name: code,
+                siret: None,
+                kind: "university",
+                buyer_class: class,
+            })
+            .returning(organisations::id)
+            .get_result(&mut conn)
+            .unwrap();
+        for role in ["buyer", "lead"] {
+            diesel::insert_into(users::table)
+                .values(NewUser {
+                    email: &format!("{role}.{}@example.fr", code.to_lowercase()),
+                    password_hash: &hash,
+                    display_name: role,
+                    role,
+                    organisation_id: Some(org),
+                    supplier_id: None,
+                    email_verified_at: None,
+                })
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+    // Two territorial suppliers of medical supplies, one of office supplies, one from Lyon.
+    for (siret, name, postcode, department, interest, capacity) in [
+        (
+            "24210041000123",
+            "Pharma Dijon",
+            "21000",
+            "21",
+            "3314",
+            50_000_000_i64,
+        ),
+        (
+            "21210231500017",
+            "Soins Beaune",
+            "21200",
+            "21",
+            "33140000",
+            30_000_000,
+        ),
+        (
+            "24210041000131",
+            "Bureau Plus",
+            "21000",
+            "21",
+            "3019",
+            10_000_000,
+        ),
+        (
+            "21690123100011",
+            "Lyon Médical",
+            "69001",
+            "69",
+            "3314",
+            90_000_000,
+        ),
+    ] {
+        let id: i32 = diesel::insert_into(suppliers::table)
+            .values(NewSupplier {
+                siret,
+                name,
+                postcode,
+                commune: "X",
+                department_code: department,
+                latitude: None,
+                longitude: None,
+                sme: true,
+                annual_capacity_cents: capacity,
+                notification_email: &format!(
+                    "{}@example.fr",
+                    name.to_lowercase().replace(' ', ".")
+                ),
+                opt_in: true,
+                provenance: None,
+            })
+            .returning(suppliers::id)
+            .get_result(&mut conn)
+            .unwrap();
+        diesel::insert_into(supplier_cpv::table)
+            .values(NewSupplierCpv {
+                supplier_id: id,
+                cpv_prefix: interest,
+            })
+            .execute(&mut conn)
+            .unwrap();
+    }
+}
+
+async fn submit_needs(app: &TestApp, buyer: &Session, rows: &[(&str, &str)]) {
+    for (title, quantity) in rows {
+        let answer = post_form(
+            app,
+            "/besoins/nouveau",
+            &buyer.cookie(),
+            None,
+            &[
+                ("csrf_token", buyer.csrf.as_str()),
+                ("cpv", "33141000"),
+                ("title", title),
+                ("quantity", quantity),
+                ("unit", "boîte"),
+                ("unit_price_eur", "5"),
+                ("delivery_postcode", "21000"),
+                ("window_start", "01/03/2027"),
+                ("window_end", "31/12/2027"),
+                ("poolable", "oui"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+    }
+}
+
+async fn post(
+    app: &TestApp,
+    session: &Session,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> crate::helpers::Answer {
+    let mut all = vec![("csrf_token", session.csrf.as_str())];
+    all.extend_from_slice(fields);
+    post_form(app, path, &session.cookie(), None, &all).await
+}
+
+/// Starts a run and waits for its proposal; returns the run's page path.
+async fn pool_needs(app: &TestApp, lead: &Session) -> String {
+    let started = post(
+        app,
+        lead,
+        "/mutualisation",
+        &[
+            ("budget_year", "2027"),
+            ("divisions", "33"),
+            ("territory", "21"),
+            ("family_digits", "4"),
+            ("lot_cost", "3000"),
+            ("local_weight", "0,03"),
+            ("max_lot_value", ""),
+        ],
+    )
+    .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    for _ in 0..200 {
+        let page = get_with(app, &started.location, &lead.cookie()).await;
+        if page.body.contains("proposition à examiner") {
+            return started.location;
+        }
+        assert!(!page.body.contains("a échoué"), "{}", page.body);
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the run did not finish");
+}
+
+fn plan_of(app: &TestApp, path: &str) -> serde_json::Value {
+    let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let text: Option<String> = pooling_runs::table
+        .find(id)
+        .select(pooling_runs::plan)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let mut plan: serde_json::Value = serde_json::from_str(&text.unwrap()).unwrap();
+    // Timings differ from run to run; everything else must not.
+    plan["solver"]["seconds"] = json!(0);
+    for family in plan["solver"]["families"].as_array_mut().unwrap() {
+        family["seconds"] = json!(0);
+    }
+    plan
+}
+
+both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
+    members(&app);
+    let ub_buyer = session_of(&app, "buyer.ub@example.fr", PASSWORD).await;
+    let chu_buyer = session_of(&app, "buyer.chu@example.fr", PASSWORD).await;
+    submit_needs(
+        &app,
+        &ub_buyer,
+        &[("Compresses", "40000"), ("Bandes", "20000")],
+    )
+    .await;
+    submit_needs(&app, &chu_buyer, &[("Pansements", "9000")]).await;
+    let ub_lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+    let chu_lead = session_of(&app, "lead.chu@example.fr", PASSWORD).await;
+
+    // Buyers cannot pool; the lead's page shows the parameters with DESIGN's defaults.
+    assert_eq!(
+        get_with(&app, "/mutualisation", &ub_buyer.cookie())
+            .await
+            .status,
+        403
+    );
+    let form = get_with(&app, "/mutualisation", &ub_lead.cookie()).await;
+    assert!(form.body.contains("value=\"3000\"") && form.body.contains("value=\"0,03\""));
+
+    let first = pool_needs(&app, &ub_lead).await;
+    let page = get_with(&app, &first, &ub_lead.cookie()).await;
+    for expected in [
+        "Gain de la mutualisation",
+        "<svg",
+        "Procédures par type",
+        "Compresses",
+        "Pansements",
+        "Coordinateur : <strong>UB</strong>",
+    ] {
+        assert!(
+            page.body.contains(expected),
+            "{expected} missing from the proposal"
+        );
+    }
+    // The same needs give the same proposal.
+    let second = pool_needs(&app, &ub_lead).await;
+    assert_eq!(plan_of(&app, &first), plan_of(&app, &second));
+    assert_eq!(
+        post(&app, &ub_lead, &format!("{second}/abandonner"), &[])
+            .await
+            .status,
+        303
+    );
+
+    let accepted = post(&app, &ub_lead, &format!("{first}/accepter"), &[]).await;
+    assert_eq!(
+        (accepted.status, accepted.location.as_str()),
+        (303, "/consultations")
+    );
+    let statuses: Vec<String> = needs::table
+        .select(needs::status)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert!(statuses.iter().all(|s| s == "pooled"), "{statuses:?}");
+    let tender: i32 = tenders::table
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let path = format!("/consultations/{tender}");
+    let chu_view = get_with(&app, &path, &chu_buyer.cookie()).await;
+    assert!(
+        chu_view.body.contains("Pansements") && !chu_view.body.contains(">n° 1</a> Compresses"),
+        "each member sees its share"
+    );
+
+    // A refusal needs a reason, and sends the tender back to the coordinator.
+    let silent = post(
+        &app,
+        &chu_lead,
+        &format!("{path}/decision"),
+        &[("decision", "refuse"), ("comment", " ")],
+    )
+    .await;
+    assert_eq!(silent.status, 422);
+    let refused = post(
+        &app,
+        &chu_lead,
+        &format!("{path}/decision"),
+        &[
+            ("decision", "refuse"),
+            ("comment", "Livraison trop tardive pour nous"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 303);
+    let back = get_with(&app, &path, &ub_lead.cookie()).await;
+    assert!(
+        back.body.contains("renvoyée au coordinateur")
+            && back.body.contains("Livraison trop tardive")
+    );
+    assert_eq!(
+        post(&app, &chu_lead, &format!("{path}/resoumettre"), &[])
+            .await
+            .status,
+        403,
+        "only the coordinator resubmits"
+    );
+    assert_eq!(
+        post(&app, &ub_lead, &format!("{path}/resoumettre"), &[])
+            .await
+            .status,
+        303
+    );
+    for lead in [&ub_lead, &chu_lead] {
+        let approved = post(
+            &app,
+            lead,
+            &format!("{path}/decision"),
+            &[("decision", "approve"), ("comment", "")],
+        )
+        .await;
+        assert_eq!(approved.status, 303);
+    }
+    let statuses: Vec<String> = needs::table
+        .select(needs::status)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert!(statuses.iter().all(|s| s == "tendered"), "{statuses:?}");
+
+    // Publication: an environmental criterion is required; the deadline respects the minimum.
+    let far = (chrono::Utc::now() + chrono::Duration::days(60))
+        .format("%d/%m/%Y")
+        .to_string();
+    let near = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%d/%m/%Y")
+        .to_string();
+    let no_environment = post(
+        &app,
+        &ub_lead,
+        &format!("{path}/publier"),
+        &[
+            ("weight_price", "70"),
+            ("weight_quality", "30"),
+            ("weight_environment", "0"),
+            ("deadline", &far),
+        ],
+    )
+    .await;
+    assert_eq!(no_environment.status, 422);
+    assert!(no_environment
+        .body
+        .contains("critère environnemental est obligatoire"));
+    let procedure: String = tenders::table
+        .select(tenders::procedure)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    if procedure == "formal" {
+        let too_soon = post(
+            &app,
+            &ub_lead,
+            &format!("{path}/publier"),
+            &[
+                ("weight_price", "60"),
+                ("weight_quality", "30"),
+                ("weight_environment", "10"),
+                ("deadline", &near),
+            ],
+        )
+        .await;
+        assert_eq!(too_soon.status, 422, "{}", too_soon.body);
+    }
+    assert_eq!(
+        post(
+            &app,
+            &chu_lead,
+            &format!("{path}/publier"),
+            &[
+                ("weight_price", "60"),
+                ("weight_quality", "30"),
+                ("weight_environment", "10"),
+                ("deadline", &far),
+            ]
+        )
+        .await
+        .status,
+        403,
+        "only the coordinator publishes"
+    );
+    let published = post(
+        &app,
+        &ub_lead,
+        &format!("{path}/publier"),
+        &[
+            ("weight_price", "60"),
+            ("weight_quality", "30"),
+            ("weight_environment", "10"),
+            ("max_lots_per_supplier", ""),
+            ("cap_rule", ""),
+            ("deadline", &far),
+        ],
+    )
+    .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+
+    // Exactly the territorial suppliers of medical supplies are written to, once.
+    let recipients: Vec<String> = notifications::table
+        .filter(notifications::template.eq("tender_published"))
+        .order(notifications::recipient)
+        .select(notifications::recipient)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(
+        recipients,
+        ["pharma.dijon@example.fr", "soins.beaune@example.fr"]
+    );
+    let mails = wait_for_mails(&app, 2).await;
+    let pharma = mails
+        .iter()
+        .find(|m| m.to == "pharma.dijon@example.fr")
+        .unwrap();
+    assert!(pharma.subject.contains("GRP-2027-001"));
+    assert!(
+        pharma.text.contains("lot 1") && pharma.text.contains("heure de Paris"),
+        "{}",
+        pharma.text
+    );
+    let notice = get_with(&app, "/appels-d-offres/GRP-2027-001", "").await;
+    assert_eq!(notice.status, 200);
+    assert!(notice.body.contains("performance environnementale 10 %"));
+    assert!(get_with(&app, "/", "").await.body.contains("GRP-2027-001"));
+});
