@@ -148,55 +148,87 @@ fn input_needs(
     year: i32,
     divisions: &[String],
 ) -> QueryResult<Vec<pooling::Need>> {
-    type Row = (
-        i32,
-        String,
-        String,
-        String,
-        i64,
-        String,
-        i64,
-        String,
-        NaiveDate,
-        NaiveDate,
-        bool,
-    );
-    let rows: Vec<Row> = needs::table
+    let rows: Vec<SolverNeedRow> = needs::table
         .inner_join(organisations::table)
         .filter(needs::status.eq("submitted"))
         .filter(needs::budget_year.eq(year))
         .order(needs::id)
-        .select((
-            needs::id,
-            organisations::code,
-            needs::cpv_code,
-            needs::title,
-            needs::quantity_milli,
-            needs::unit,
-            needs::unit_price_cents,
-            needs::delivery_postcode,
-            needs::window_start,
-            needs::window_end,
-            needs::poolable,
-        ))
+        .select(SOLVER_NEED_COLUMNS)
         .load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|r| divisions.is_empty() || divisions.iter().any(|d| r.2.starts_with(d.as_str())))
-        .map(|r| pooling::Need {
-            need_id: r.0.to_string(),
-            buyer: r.1,
-            cpv: r.2,
-            title: r.3,
-            quantity: r.4 as f64 / 1000.0,
-            unit: r.5,
-            unit_price_eur: r.6 as f64 / 100.0,
-            delivery_postcode: r.7,
-            window_start: r.8.format("%Y-%m-%d").to_string(),
-            window_end: r.9.format("%Y-%m-%d").to_string(),
-            poolable: r.10,
-        })
+        .map(solver_need)
         .collect())
+}
+
+type SolverNeedRow = (
+    i32,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    String,
+    NaiveDate,
+    NaiveDate,
+    bool,
+);
+
+/// The columns of a need the engine reads (with its organisation's code).
+#[allow(clippy::type_complexity)]
+const SOLVER_NEED_COLUMNS: (
+    needs::id,
+    organisations::code,
+    needs::cpv_code,
+    needs::title,
+    needs::quantity_milli,
+    needs::unit,
+    needs::unit_price_cents,
+    needs::delivery_postcode,
+    needs::window_start,
+    needs::window_end,
+    needs::poolable,
+) = (
+    needs::id,
+    organisations::code,
+    needs::cpv_code,
+    needs::title,
+    needs::quantity_milli,
+    needs::unit,
+    needs::unit_price_cents,
+    needs::delivery_postcode,
+    needs::window_start,
+    needs::window_end,
+    needs::poolable,
+);
+
+fn solver_need(r: SolverNeedRow) -> pooling::Need {
+    pooling::Need {
+        need_id: r.0.to_string(),
+        buyer: r.1,
+        cpv: r.2,
+        title: r.3,
+        quantity: r.4 as f64 / 1000.0,
+        unit: r.5,
+        unit_price_eur: r.6 as f64 / 100.0,
+        delivery_postcode: r.7,
+        window_start: r.8.format("%Y-%m-%d").to_string(),
+        window_end: r.9.format("%Y-%m-%d").to_string(),
+        poolable: r.10,
+    }
+}
+
+/// Needs by id, whatever their status, as the engine reads them.
+fn input_needs_by_id(conn: &mut AnyConnection, ids: &[i32]) -> QueryResult<Vec<pooling::Need>> {
+    let rows: Vec<SolverNeedRow> = needs::table
+        .inner_join(organisations::table)
+        .filter(needs::id.eq_any(ids))
+        .order(needs::id)
+        .select(SOLVER_NEED_COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().map(solver_need).collect())
 }
 
 /// Every registered supplier, as the engine reads them.
@@ -501,6 +533,21 @@ pub fn accept(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<Vec<String>, 
             .transpose()
             .map_err(AppError::internal)?
             .ok_or_else(|| AppError::internal("proposed run without a plan"))?;
+        let ids: Vec<i32> = pooling_runs::table
+            .find(run_id)
+            .select(pooling_runs::input_need_ids)
+            .first::<String>(conn)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        let input: Vec<pooling::Need> = input_needs_by_id(conn, &ids)?;
+        let broken = broken_rules(&plan, &input);
+        if !broken.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "la proposition ajustée enfreint les règles : {} ; corrigez-la avant de l'accepter",
+                broken.join(" ; ")
+            )));
+        }
         let organisation_ids = tenders::organisation_ids(conn)?;
         let mut references = Vec::new();
         for tender in &plan.tenders {
@@ -576,4 +623,248 @@ pub fn discard(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<(), AppError
         )?;
         Ok(())
     })
+}
+
+/// A change a lead makes to a proposal.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Adjustment {
+    /// `move` (a need to another lot, a new lot, or out of the tender) or `merge` (two lots).
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub need: String,
+    /// For `move`: `lot:<family>:<number>`, `new:<family>` or `out`.
+    #[serde(default)]
+    pub target: String,
+    /// For `merge`: the family and the two lot numbers.
+    #[serde(default)]
+    pub family: String,
+    #[serde(default)]
+    pub lot_a: String,
+    #[serde(default)]
+    pub lot_b: String,
+}
+
+/// The lots of each tender by family: need ids, lot by lot.
+type TenderLots = Vec<(String, Vec<Vec<String>>)>;
+
+/// The lots of a plan by family (in plan order) and the needs taken out of tenders.
+fn lots_of(plan: &Plan, input: &[pooling::Need]) -> (TenderLots, Vec<String>) {
+    let tenders = plan
+        .tenders
+        .iter()
+        .map(|t| {
+            (
+                t.family.clone(),
+                t.lots.iter().map(|l| l.need_ids.clone()).collect(),
+            )
+        })
+        .collect();
+    let poolable: std::collections::HashSet<&str> = input
+        .iter()
+        .filter(|n| n.poolable)
+        .map(|n| n.need_id.as_str())
+        .collect();
+    let out = plan
+        .solo
+        .iter()
+        .filter(|id| poolable.contains(id.as_str()))
+        .cloned()
+        .collect();
+    (tenders, out)
+}
+
+/// Applies a change to a proposal and re-evaluates it with the engine's own scoring; returns
+/// the warnings (rules broken, objective lost). Refused changes say why and change nothing.
+pub fn adjust(
+    pool: &Pool,
+    viewer: &Viewer,
+    run_id: i32,
+    change: &Adjustment,
+) -> Result<Vec<String>, AppError> {
+    lead(viewer)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (status, year, parameters, ids_text, plan_text, report_text): (
+            String,
+            i32,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        ) = pooling_runs::table
+            .find(run_id)
+            .select((
+                pooling_runs::status,
+                pooling_runs::budget_year,
+                pooling_runs::parameters,
+                pooling_runs::input_need_ids,
+                pooling_runs::plan,
+                pooling_runs::report,
+            ))
+            .first(conn)?;
+        if status != "proposed" {
+            return Err(AppError::Conflict(format!(
+                "ce calcul est « {status} » : seule une proposition s'ajuste"
+            )));
+        }
+        let stored: StoredParameters =
+            serde_json::from_str(&parameters).map_err(AppError::internal)?;
+        let ids: Vec<i32> = serde_json::from_str(&ids_text).map_err(AppError::internal)?;
+        let plan: Plan = serde_json::from_str(plan_text.as_deref().unwrap_or("null"))
+            .map_err(AppError::internal)?;
+        let engine_objective = report_text
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|r| r["objective"].as_f64());
+        let input: Vec<pooling::Need> = input_needs(conn, year, &stored.divisions)?
+            .into_iter()
+            .filter(|n| n.need_id.parse().is_ok_and(|id| ids.contains(&id)))
+            .collect();
+        let (mut tenders, mut out) = lots_of(&plan, &input);
+        let need = change.need.trim().to_string();
+        let remove = |tenders: &mut TenderLots, out: &mut Vec<String>| {
+            for (_, lots) in tenders.iter_mut() {
+                for lot in lots.iter_mut() {
+                    lot.retain(|id| *id != need);
+                }
+                lots.retain(|lot| !lot.is_empty());
+            }
+            out.retain(|id| *id != need);
+        };
+        let lot_number = |text: &str| text.trim().parse::<usize>().ok().filter(|n| *n > 0);
+        let description = match change.action.as_str() {
+            "move" => {
+                if !input.iter().any(|n| n.need_id == need) {
+                    return Err(AppError::validation(
+                        "besoin",
+                        format!("le besoin {need} n'est pas dans ce calcul"),
+                    ));
+                }
+                let target = change.target.trim();
+                remove(&mut tenders, &mut out);
+                if target == "out" {
+                    out.push(need.clone());
+                } else if let Some(family) = target.strip_prefix("new:") {
+                    let tender =
+                        tenders
+                            .iter_mut()
+                            .find(|(f, _)| f == family)
+                            .ok_or_else(|| {
+                                AppError::validation(
+                                    "lot",
+                                    format!("aucune consultation pour la famille {family}"),
+                                )
+                            })?;
+                    tender.1.push(vec![need.clone()]);
+                } else if let Some((family, number)) =
+                    target.strip_prefix("lot:").and_then(|t| t.rsplit_once(':'))
+                {
+                    let n = lot_number(number)
+                        .ok_or_else(|| AppError::validation("lot", "un numéro de lot"))?;
+                    let tender = tenders.iter_mut().find(|(f, _)| f == family);
+                    let lot = tender.and_then(|t| t.1.get_mut(n - 1)).ok_or_else(|| {
+                        AppError::validation(
+                            "lot",
+                            format!("la famille {family} n'a pas de lot {n}"),
+                        )
+                    })?;
+                    lot.push(need.clone());
+                } else {
+                    return Err(AppError::validation(
+                        "lot",
+                        "choisissez un lot, un nouveau lot ou « sortir »",
+                    ));
+                }
+                format!("besoin {need} → {target}")
+            }
+            "merge" => {
+                let family = change.family.trim();
+                let (a, b) = match (lot_number(&change.lot_a), lot_number(&change.lot_b)) {
+                    (Some(a), Some(b)) if a != b => (a.min(b), a.max(b)),
+                    _ => {
+                        return Err(AppError::validation(
+                            "lots",
+                            "deux numéros de lots différents",
+                        ))
+                    }
+                };
+                let tender = tenders
+                    .iter_mut()
+                    .find(|(f, _)| f == family)
+                    .ok_or_else(|| {
+                        AppError::validation(
+                            "famille",
+                            format!("aucune consultation pour la famille {family}"),
+                        )
+                    })?;
+                if b > tender.1.len() {
+                    return Err(AppError::validation(
+                        "lots",
+                        format!("la famille {family} n'a pas de lot {b}"),
+                    ));
+                }
+                let moved = tender.1.remove(b - 1);
+                tender.1[a - 1].extend(moved);
+                format!("famille {family} : lots {a} et {b} fusionnés")
+            }
+            _ => {
+                return Err(AppError::validation(
+                    "action",
+                    "déplacer un besoin ou fusionner deux lots",
+                ))
+            }
+        };
+        let lots: Vec<Vec<String>> = tenders.into_iter().flat_map(|(_, lots)| lots).collect();
+        let suppliers = input_suppliers(conn)?;
+        let adjusted = pooling::adjust::evaluate(
+            &input,
+            &suppliers,
+            &stored.params,
+            &lots,
+            &out,
+            engine_objective,
+        )
+        .map_err(|errors| AppError::validation("ajustement", errors.join(" ; ")))?;
+        let text = serde_json::to_string(&adjusted.plan).map_err(AppError::internal)?;
+        diesel::update(pooling_runs::table.find(run_id))
+            .set(pooling_runs::plan.eq(Some(text)))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("pooling.adjusted", "pooling_run", run_id).before_after(
+                format!("objectif {:.2}", plan.kpis.pooled_objective),
+                format!(
+                    "{description} ; objectif {:.2}",
+                    adjusted.plan.kpis.pooled_objective
+                ),
+            ),
+        )?;
+        Ok(adjusted.warnings)
+    })
+}
+
+/// The rules a plan breaks (lots whose windows share no day), checked before acceptance.
+fn broken_rules(plan: &Plan, input: &[pooling::Need]) -> Vec<String> {
+    let by_id: std::collections::HashMap<&str, &pooling::Need> =
+        input.iter().map(|n| (n.need_id.as_str(), n)).collect();
+    let mut broken = Vec::new();
+    for tender in &plan.tenders {
+        for lot in &tender.lots {
+            let members: Vec<&&pooling::Need> = lot
+                .need_ids
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()))
+                .collect();
+            let start = members.iter().map(|n| &n.window_start).max();
+            let end = members.iter().map(|n| &n.window_end).min();
+            if matches!((start, end), (Some(s), Some(e)) if s > e) {
+                broken.push(format!(
+                    "famille {}, lot {} : fenêtres de livraison sans jour commun",
+                    tender.family, lot.lot
+                ));
+            }
+        }
+    }
+    broken
 }

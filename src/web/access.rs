@@ -91,6 +91,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/mutualisation", LEADS),
     rule("POST", "/mutualisation", LEADS),
     rule("GET", "/mutualisation/{id}", LEADS),
+    rule("POST", "/mutualisation/{id}/ajuster", LEADS),
     rule("POST", "/mutualisation/{id}/accepter", LEADS),
     rule("POST", "/mutualisation/{id}/abandonner", LEADS),
     rule("GET", "/consultations", BUYERS),

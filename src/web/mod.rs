@@ -89,6 +89,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/mutualisation", web::post().to(pooling::start))
         .route("/mutualisation/{id}", web::get().to(pooling::show))
         .route(
+            "/mutualisation/{id}/ajuster",
+            web::post().to(pooling::adjust),
+        )
+        .route(
             "/mutualisation/{id}/accepter",
             web::post().to(pooling::accept),
         )

@@ -141,10 +141,18 @@ fn proposal(run: &RunView) -> Value {
                 .lots
                 .iter()
                 .map(|l| {
+                    let mut targets: Vec<Value> = t
+                        .lots
+                        .iter()
+                        .filter(|other| other.lot != l.lot)
+                        .map(|other| json!({ "value": format!("lot:{}:{}", t.family, other.lot), "label": format!("vers le lot {}", other.lot) }))
+                        .collect();
+                    targets.push(json!({ "value": format!("new:{}", t.family), "label": "dans un nouveau lot" }));
+                    targets.push(json!({ "value": "out", "label": "hors de la consultation (acheté seul)" }));
                     let needs: Vec<Value> = l
                         .need_ids
                         .iter()
-                        .map(|id| json!({ "id": id, "title": run.titles.get(id).cloned().unwrap_or_default() }))
+                        .map(|id| json!({ "id": id, "title": run.titles.get(id).cloned().unwrap_or_default(), "targets": targets }))
                         .collect();
                     json!({
                         "number": l.lot, "buyers": l.buyers.join(", "), "needs": needs,
@@ -157,6 +165,7 @@ fn proposal(run: &RunView) -> Value {
             json!({
                 "family": t.family, "label": family_label(&t.family), "unit": t.unit,
                 "coordinator": t.coordinator, "procedure": procedure_label(&t.procedure),
+                "lot_numbers": t.lots.iter().map(|l| l.lot).collect::<Vec<_>>(),
                 "publication": publication_label(&t.publication),
                 "min_days": t.min_days, "standstill": t.standstill_days,
                 "value": euros(t.total_value_eur), "lots": lots,
@@ -206,18 +215,20 @@ fn proposal(run: &RunView) -> Value {
     })
 }
 
-pub async fn show(
-    id: Path<i32>,
+async fn run_page(
     pool: Data<Pool>,
-    hb: Data<Handlebars<'static>>,
-    viewer: MaybeViewer,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    id: i32,
+    warnings: Vec<String>,
+    error: Option<String>,
+    status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
-    let (p, who, id) = (pool.into_inner(), viewer.clone(), id.into_inner());
+    let (p, who) = (pool.into_inner(), viewer.clone());
     let run = web::block(move || pooling::run(&p, &who, id)).await??;
     let params = &run.params;
-    render_page(
-        &hb,
+    let mut page = render_page(
+        hb,
         "pages/pooling/run",
         &format!("Mutualisation n° {} — Groupement", run.id),
         "/mutualisation",
@@ -235,8 +246,50 @@ pub async fn show(
                 "local_min_bidders": params.local_min_bidders,
             },
             "proposal": proposal(&run),
+            "warnings": warnings, "refusal": error,
         }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+pub async fn show(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    run_page(
+        pool,
+        &hb,
+        viewer,
+        id.into_inner(),
+        Vec::new(),
+        None,
+        StatusCode::OK,
     )
+    .await
+}
+
+/// A change to the proposal, re-evaluated at once; the page shows the new KPIs and what the
+/// change breaks or costs.
+pub async fn adjust(
+    id: Path<i32>,
+    posted: Posted<pooling::Adjustment>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let (p, who, change) = (pool.clone().into_inner(), viewer.clone(), posted.form);
+    match web::block(move || pooling::adjust(&p, &who, id, &change)).await? {
+        Ok(warnings) => run_page(pool, &hb, viewer, id, warnings, None, StatusCode::OK).await,
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            run_page(pool, &hb, viewer, id, Vec::new(), Some(message), status).await
+        }
+    }
 }
 
 pub async fn accept(

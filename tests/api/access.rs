@@ -208,6 +208,7 @@ fn example(pattern: &str, f: &Fixtures) -> Option<String> {
     Some(match pattern {
         "/mutualisation/{id}" => format!("/mutualisation/{}", f.run),
         "/mutualisation/{id}/accepter" => format!("/mutualisation/{}/accepter", f.run),
+        "/mutualisation/{id}/ajuster" => format!("/mutualisation/{}/ajuster", f.run),
         "/mutualisation/{id}/abandonner" => format!("/mutualisation/{}/abandonner", f.run),
         "/consultations/{id}" => format!("/consultations/{}", f.tender),
         "/consultations/{id}/decision" => format!("/consultations/{}/decision", f.tender),

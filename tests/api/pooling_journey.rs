@@ -420,3 +420,204 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     assert!(notice.body.contains("performance environnementale 10 %"));
     assert!(get_with(&app, "/", "").await.body.contains("GRP-2027-001"));
 });
+
+async fn submit_windowed(
+    app: &TestApp,
+    buyer: &Session,
+    title: &str,
+    quantity: &str,
+    start: &str,
+    end: &str,
+) {
+    let answer = post_form(
+        app,
+        "/besoins/nouveau",
+        &buyer.cookie(),
+        None,
+        &[
+            ("csrf_token", buyer.csrf.as_str()),
+            ("cpv", "33141000"),
+            ("title", title),
+            ("quantity", quantity),
+            ("unit", "boîte"),
+            ("unit_price_eur", "5"),
+            ("delivery_postcode", "21000"),
+            ("window_start", start),
+            ("window_end", end),
+            ("poolable", "oui"),
+            ("action", "submit"),
+        ],
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+}
+
+fn lots_after(app: &TestApp, path: &str) -> i64 {
+    plan_of(app, path)["kpis"]["lots_after"].as_i64().unwrap()
+}
+
+both_backends!(
+    a_lead_adjusts_a_proposal_and_is_told_what_it_breaks,
+    |app| {
+        members(&app);
+        let ub_buyer = session_of(&app, "buyer.ub@example.fr", PASSWORD).await;
+        let chu_buyer = session_of(&app, "buyer.chu@example.fr", PASSWORD).await;
+        submit_windowed(
+            &app,
+            &ub_buyer,
+            "Compresses",
+            "20000",
+            "01/03/2027",
+            "30/06/2027",
+        )
+        .await;
+        submit_windowed(
+            &app,
+            &chu_buyer,
+            "Pansements",
+            "12000",
+            "01/03/2027",
+            "30/06/2027",
+        )
+        .await;
+        submit_windowed(
+            &app,
+            &chu_buyer,
+            "Sparadrap",
+            "1000",
+            "01/11/2027",
+            "30/11/2027",
+        )
+        .await;
+        let ub_lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        let path = pool_needs(&app, &ub_lead).await;
+        let ids: std::collections::BTreeMap<String, String> = needs::table
+            .select((needs::title, needs::id))
+            .load::<(String, i32)>(&mut app.pool.get().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|(t, id)| (t, id.to_string()))
+            .collect();
+        let engine_lots = lots_after(&app, &path);
+        let adjust = |fields: Vec<(&'static str, String)>| {
+            let (app, lead, path) = (&app, ub_lead.clone(), path.clone());
+            async move {
+                let borrowed: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                post(app, &lead, &format!("{path}/ajuster"), &borrowed).await
+            }
+        };
+
+        // Split: a need to a new lot; the KPIs follow, the loss is said.
+        let split = adjust(vec![
+            ("action", "move".into()),
+            ("need", ids["Pansements"].clone()),
+            ("target", "new:3314".into()),
+        ])
+        .await;
+        assert_eq!(split.status, 200, "{}", split.body);
+        assert_eq!(lots_after(&app, &path), engine_lots + 1);
+        assert!(
+            split.body.contains("l&#x27;objectif baisse"),
+            "{}",
+            split.body
+        );
+
+        // Merge the two spring lots back (lots are numbered by decreasing value).
+        let plan = plan_of(&app, &path);
+        let lots = plan["tenders"][0]["lots"].as_array().unwrap();
+        let spring: Vec<String> = lots
+            .iter()
+            .filter(|l| {
+                l["need_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|id| *id != json!(ids["Sparadrap"]))
+            })
+            .map(|l| l["lot"].to_string())
+            .collect();
+        let merged = adjust(vec![
+            ("action", "merge".into()),
+            ("family", "3314".into()),
+            ("lot_a", spring[0].clone()),
+            ("lot_b", spring[1].clone()),
+        ])
+        .await;
+        assert_eq!(merged.status, 200, "{}", merged.body);
+        assert_eq!(lots_after(&app, &path), engine_lots);
+
+        // A lot that does not exist is refused and nothing changes.
+        let refused = adjust(vec![
+            ("action", "merge".into()),
+            ("family", "3314".into()),
+            ("lot_a", "1".into()),
+            ("lot_b", "9".into()),
+        ])
+        .await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("n&#x27;a pas de lot 9"));
+        assert_eq!(lots_after(&app, &path), engine_lots);
+
+        // Taking the UB need out so that it is bought alone: anti-splitting is said.
+        let out = adjust(vec![
+            ("action", "move".into()),
+            ("need", ids["Compresses"].clone()),
+            ("target", "out".into()),
+        ])
+        .await;
+        assert_eq!(out.status, 200);
+        assert!(out.body.contains("R2121-1"), "{}", out.body);
+        let back = adjust(vec![
+            ("action", "move".into()),
+            ("need", ids["Compresses"].clone()),
+            ("target", "lot:3314:1".into()),
+        ])
+        .await;
+        assert_eq!(back.status, 200);
+
+        // The November need with the spring lot: windows share no day — warned, and the proposal
+        // cannot be accepted until it is put right.
+        let plan = plan_of(&app, &path);
+        let spring_lot = plan["tenders"][0]["lots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| {
+                l["need_ids"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(ids["Compresses"]))
+            })
+            .unwrap()["lot"]
+            .to_string();
+        let wrong = adjust(vec![
+            ("action", "move".into()),
+            ("need", ids["Sparadrap"].clone()),
+            ("target", format!("lot:3314:{spring_lot}")),
+        ])
+        .await;
+        assert!(wrong.body.contains("sans jour commun"), "{}", wrong.body);
+        let accept = post(&app, &ub_lead, &format!("{path}/accepter"), &[]).await;
+        assert_eq!(accept.status, 409);
+        let fixed = adjust(vec![
+            ("action", "move".into()),
+            ("need", ids["Sparadrap"].clone()),
+            ("target", "new:3314".into()),
+        ])
+        .await;
+        assert!(!fixed.body.contains("sans jour commun"));
+        assert_eq!(
+            post(&app, &ub_lead, &format!("{path}/accepter"), &[])
+                .await
+                .status,
+            303
+        );
+        let adjusted: i64 = groupement::db::schema::audit_log::table
+            .filter(groupement::db::schema::audit_log::action.eq("pooling.adjusted"))
+            .count()
+            .get_result(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(adjusted, 6);
+    }
+);

@@ -1,6 +1,7 @@
 //! The pooling model (DESIGN §4): turns the needs of several buyers into joint tenders with
 //! lots, trading the savings of volume against lots that local SMEs can bid for.
 
+pub mod adjust;
 mod bound;
 pub mod check;
 pub mod curve;
@@ -10,7 +11,7 @@ mod improve;
 pub mod instance;
 mod milp;
 pub mod plan;
-mod report;
+pub(crate) mod report;
 pub mod score;
 pub mod solve;
 
@@ -102,6 +103,7 @@ pub fn pool(
         &families,
         &solutions,
         &solo,
+        &[],
         &capacity_of,
         started.elapsed().as_secs_f64(),
     ))

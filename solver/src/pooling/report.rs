@@ -66,6 +66,13 @@ fn ruling<'p>(
     ))
 }
 
+/// The procedure code (`no_competition`, `adapted`, `formal`) of a tender of these needs.
+pub fn procedure_code(needs: &[Need], members: &[usize], prefix: &str, params: &Params) -> String {
+    ruling(needs, members, prefix, params).map_or("adapted".to_string(), |(r, _, _)| {
+        r.procedure.code().to_string()
+    })
+}
+
 fn explanation(lot: &Lot, needs_count: usize, params: &Params) -> String {
     let rate = if lot.value_eur > 0.0 {
         100.0 * lot.savings_eur / lot.value_eur
@@ -188,6 +195,7 @@ pub fn assemble<'c>(
     families: &[Family],
     solutions: &[FamilySolution],
     solo: &[usize],
+    taken_out: &[usize],
     capacity_of: &dyn Fn(&str) -> &'c LocalCapacity,
     seconds: f64,
 ) -> Plan {
@@ -209,9 +217,23 @@ pub fn assemble<'c>(
         let capacity = capacity_of(&family.prefix);
         let scorer = scorer_of(&family.prefix);
         after.extend(solution.lots.iter().map(|lot| count(lot, needs, &scorer)));
-        *procedures_after
-            .entry(procedure_of(&family.needs, &family.prefix))
-            .or_default() += 1;
+        // Needs a lead took out of the joint tender are bought alone (below); the tender is
+        // made of the others.
+        let kept = Family {
+            prefix: family.prefix.clone(),
+            unit: family.unit.clone(),
+            needs: family
+                .needs
+                .iter()
+                .copied()
+                .filter(|i| !taken_out.contains(i))
+                .collect(),
+        };
+        if !kept.needs.is_empty() {
+            *procedures_after
+                .entry(procedure_of(&kept.needs, &family.prefix))
+                .or_default() += 1;
+        }
         // Buying alone: each buyer's needs of the family as one lot, split only where windows
         // force it (as few lots as possible).
         let mut by_buyer: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -228,7 +250,9 @@ pub fn assemble<'c>(
                 .entry(procedure_of(members, &family.prefix))
                 .or_default() += 1;
         }
-        tenders.push(tender(needs, params, family, solution, capacity));
+        if !kept.needs.is_empty() {
+            tenders.push(tender(needs, params, &kept, solution, capacity));
+        }
         reports.push(FamilyReport {
             family: family.prefix.clone(),
             unit: family.unit.clone(),
@@ -252,6 +276,13 @@ pub fn assemble<'c>(
         *procedures_before.entry(procedure.clone()).or_default() += 1;
         *procedures_after.entry(procedure).or_default() += 1;
     }
+    for &i in taken_out {
+        let prefix = prefix_of(i);
+        after.push(count(&[i], needs, &scorer_of(&prefix)));
+        *procedures_after
+            .entry(procedure_of(&[i], &prefix))
+            .or_default() += 1;
+    }
     let total_value: i64 = needs.iter().map(Need::value_cents).sum();
     let sum = |lots: &[Counted], f: &dyn Fn(&Counted) -> f64| -> f64 { lots.iter().map(f).sum() };
     let local_share = |lots: &[Counted]| -> f64 {
@@ -269,6 +300,7 @@ pub fn assemble<'c>(
     let baseline = sum(&before, &|l| l.score);
     let solo_score: f64 = solo
         .iter()
+        .chain(taken_out)
         .map(|&i| scorer_of(&prefix_of(i)).score(needs[i].value_cents()))
         .sum();
     let bound = solutions.iter().map(|s| s.bound).sum::<f64>() + solo_score;
@@ -298,7 +330,11 @@ pub fn assemble<'c>(
             procedures_after,
         },
         tenders,
-        solo: solo.iter().map(|&i| needs[i].need_id.clone()).collect(),
+        solo: {
+            let mut alone: Vec<usize> = solo.iter().chain(taken_out).copied().collect();
+            alone.sort_unstable();
+            alone.iter().map(|&i| needs[i].need_id.clone()).collect()
+        },
         solver: SolverReport {
             status,
             objective: pooled,

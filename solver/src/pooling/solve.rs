@@ -27,6 +27,8 @@ pub enum Method {
     ClosedForm,
     Milp,
     Heuristic,
+    /// Lots set by a person (an adjusted proposal), evaluated with the same scoring.
+    Manual,
 }
 
 #[derive(Debug, Clone)]
