@@ -279,6 +279,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_links,
     idempotency_keys,
     pooling_run_progress,
+    tender_documents,
 );
 
 diesel::table! {
@@ -343,3 +344,18 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    tender_documents (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content -> Binary,
+        uploaded_by -> Nullable<Integer>,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tender_documents -> tenders (tender_id));

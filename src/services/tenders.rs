@@ -710,6 +710,7 @@ pub struct TenderDetail {
     /// proportion to its value in the lot.
     pub share_savings_cents: i64,
     pub my_decision: String,
+    pub documents: Vec<DocumentRow>,
 }
 
 pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDetail, AppError> {
@@ -829,6 +830,7 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
         share,
         share_savings_cents,
         my_decision,
+        documents: documents_of(&mut conn, tender_id)?,
     })
 }
 
@@ -845,6 +847,7 @@ pub struct Notice {
     pub max_lots_per_supplier: Option<i32>,
     pub cap_rule: Option<String>,
     pub lots: Vec<LotView>,
+    pub documents: Vec<DocumentRow>,
 }
 
 pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
@@ -898,6 +901,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         },
         max_lots_per_supplier: row.9,
         cap_rule: row.10,
+        documents: documents_of(&mut conn, row.0)?,
         lots: lot_rows
             .into_iter()
             .map(|l| LotView {
@@ -912,4 +916,155 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
             })
             .collect(),
     })
+}
+
+/// Largest document of a tender.
+pub const DOCUMENT_MAX_BYTES: usize = 20 << 20;
+
+/// Formats accepted for a tender's documents: extension, media type, and the bytes a file of
+/// that format starts with.
+pub const DOCUMENT_FORMATS: &[(&str, &str, &[u8])] = &[
+    ("pdf", "application/pdf", b"%PDF"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        b"PK\x03\x04",
+    ),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        b"PK\x03\x04",
+    ),
+    (
+        "odt",
+        "application/vnd.oasis.opendocument.text",
+        b"PK\x03\x04",
+    ),
+    (
+        "ods",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        b"PK\x03\x04",
+    ),
+    ("zip", "application/zip", b"PK\x03\x04"),
+];
+
+#[derive(Debug, Serialize)]
+pub struct DocumentRow {
+    pub id: i32,
+    pub name: String,
+    pub size_bytes: i64,
+}
+
+pub fn documents_of(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<DocumentRow>> {
+    use crate::db::schema::tender_documents as docs;
+    Ok(docs::table
+        .filter(docs::tender_id.eq(tender_id))
+        .order(docs::id)
+        .select((docs::id, docs::name, docs::size_bytes))
+        .load::<(i32, String, i64)>(conn)?
+        .into_iter()
+        .map(|(id, name, size_bytes)| DocumentRow {
+            id,
+            name,
+            size_bytes,
+        })
+        .collect())
+}
+
+/// Adds a document to a tender not yet published (the coordinator's lead): a known format
+/// whose content is what its name says, within the size limit.
+pub fn add_document(
+    pool: &Pool,
+    viewer: &Viewer,
+    tender_id: i32,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<i32, AppError> {
+    use crate::db::schema::tender_documents as docs;
+    let organisation_id = lead_of(viewer)?;
+    let name = file_name.trim();
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_lowercase())
+        .unwrap_or_default();
+    let accepted = DOCUMENT_FORMATS
+        .iter()
+        .map(|(e, _, _)| *e)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some((_, content_type, magic)) = DOCUMENT_FORMATS.iter().find(|(e, _, _)| *e == extension)
+    else {
+        return Err(AppError::validation(
+            "fichier",
+            format!("« {name} » : formats acceptés {accepted}"),
+        ));
+    };
+    if bytes.is_empty() {
+        return Err(AppError::validation("fichier", "le fichier est vide"));
+    }
+    if bytes.len() > DOCUMENT_MAX_BYTES {
+        return Err(AppError::validation(
+            "fichier",
+            format!("« {name} » dépasse {} Mo", DOCUMENT_MAX_BYTES >> 20),
+        ));
+    }
+    if !bytes.starts_with(magic) {
+        return Err(AppError::validation(
+            "fichier",
+            format!("« {name} » n'est pas un vrai fichier {extension}"),
+        ));
+    }
+    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AppError::validation(
+            "fichier",
+            "un nom de fichier de 200 caractères au plus",
+        ));
+    }
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (status, coordinator) = tender_of_member(conn, organisation_id, tender_id)?;
+        if coordinator != organisation_id {
+            return Err(AppError::Forbidden);
+        }
+        if !["draft", "approving", "approved"].contains(&status.as_str()) {
+            return Err(AppError::Conflict(format!(
+                "la consultation est « {status} » : ses documents ne changent plus après la publication"
+            )));
+        }
+        let id: i32 = diesel::insert_into(docs::table)
+            .values((
+                docs::tender_id.eq(tender_id),
+                docs::name.eq(name),
+                docs::content_type.eq(*content_type),
+                docs::size_bytes.eq(bytes.len() as i64),
+                docs::content.eq(bytes),
+                docs::uploaded_by.eq(viewer.user_id),
+            ))
+            .returning(docs::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("tender.document_added", "tender", tender_id)
+                .after(format!("{name} ({} octets)", bytes.len())),
+        )?;
+        Ok(id)
+    })
+}
+
+/// A document of a published tender, for anyone: name, media type, content.
+pub fn public_document(
+    pool: &Pool,
+    reference: &str,
+    id: i32,
+) -> Result<(String, String, Vec<u8>), AppError> {
+    use crate::db::schema::tender_documents as docs;
+    let mut conn = pool.get()?;
+    Ok(docs::table
+        .inner_join(tenders::table)
+        .filter(docs::id.eq(id))
+        .filter(tenders::reference.eq(reference))
+        .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+        .select((docs::name, docs::content_type, docs::content))
+        .first(&mut conn)?)
 }

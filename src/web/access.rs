@@ -99,6 +99,12 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/consultations/{id}/decision", LEADS),
     rule("POST", "/consultations/{id}/resoumettre", LEADS),
     rule("POST", "/consultations/{id}/publier", LEADS),
+    rule("POST", "/consultations/{id}/documents", LEADS),
+    rule(
+        "GET",
+        "/appels-d-offres/{reference}/documents/{id}",
+        Access::Public,
+    ),
     rule("GET", "/appels-d-offres/{reference}", Access::Public),
     rule("GET", "/api/openapi.json", Access::Public),
     rule("GET", "/documentation/api", Access::Public),

@@ -16,10 +16,10 @@ pub fn before_after(
     rows: &[(String, f64, f64)],
     format: &dyn Fn(f64) -> String,
 ) -> String {
-    const WIDTH: f64 = 640.0;
-    const LABEL: f64 = 190.0;
-    const BAR: f64 = 14.0;
-    const ROW: f64 = 44.0;
+    const WIDTH: f64 = 520.0;
+    const LABEL: f64 = 170.0;
+    const BAR: f64 = 16.0;
+    const ROW: f64 = 48.0;
     let max = rows
         .iter()
         .flat_map(|(_, a, b)| [a.abs(), b.abs()])
@@ -32,13 +32,13 @@ pub fn before_after(
         xml(title),
         xml(title)
     );
-    svg.push_str("<g font-family=\"sans-serif\" font-size=\"12\">");
+    svg.push_str("<g font-family=\"sans-serif\" font-size=\"14\">");
     svg.push_str(&format!(
-        "<rect x=\"{LABEL}\" y=\"6\" width=\"12\" height=\"10\" fill=\"#9aa5b1\"/><text x=\"{}\" y=\"15\">avant (chacun seul)</text>\
-         <rect x=\"{}\" y=\"6\" width=\"12\" height=\"10\" fill=\"#1f5fa8\"/><text x=\"{}\" y=\"15\">après (mutualisé)</text>",
+        "<rect x=\"{LABEL}\" y=\"6\" width=\"12\" height=\"10\" fill=\"#9aa5b1\"/><text x=\"{}\" y=\"16\">avant</text>\
+         <rect x=\"{}\" y=\"6\" width=\"12\" height=\"10\" fill=\"#1f5fa8\"/><text x=\"{}\" y=\"16\">après</text>",
         LABEL + 16.0,
-        LABEL + 160.0,
-        LABEL + 176.0
+        LABEL + 80.0,
+        LABEL + 96.0
     ));
     for (i, (label, before, after)) in rows.iter().enumerate() {
         let y = 30.0 + ROW * i as f64;
@@ -82,11 +82,11 @@ mod tests {
         assert!(svg.contains("Lots &lt;avant&gt; &amp; après"));
         assert!(svg.contains("A &lt; B") && !svg.contains("A < B"));
         assert!(
-            svg.contains("width=\"340.0\""),
+            svg.contains("width=\"240.0\""),
             "the largest bar spans the width: {svg}"
         );
         assert!(
-            svg.contains("width=\"170.0\""),
+            svg.contains("width=\"120.0\""),
             "half of it for half the value"
         );
     }

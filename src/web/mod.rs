@@ -17,6 +17,7 @@ pub mod pages;
 pub mod pooling;
 pub mod templates;
 pub mod tenders;
+pub mod uploads;
 
 use crate::error::{AppError, ErrorMessage};
 use actix_web::body::{BoxBody, EitherBody};
@@ -111,8 +112,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(tenders::resubmit),
         )
         .route(
+            "/consultations/{id}/documents",
+            web::post().to(tenders::upload_document),
+        )
+        .route(
             "/consultations/{id}/publier",
             web::post().to(tenders::publish),
+        )
+        .route(
+            "/appels-d-offres/{reference}/documents/{id}",
+            web::get().to(tenders::document),
         )
         .route(
             "/appels-d-offres/{reference}",

@@ -501,33 +501,6 @@ pub async fn import_form(
     import_page(&hb, &viewer, &[], None, StatusCode::OK)
 }
 
-/// Reads the upload: the form's token and the file's bytes (refused past the size limit).
-async fn upload(mut form: Multipart) -> Result<(String, Vec<u8>), AppError> {
-    use futures_util::StreamExt as _;
-    let (mut token, mut bytes) = (String::new(), Vec::new());
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| AppError::validation("fichier", e.to_string()))?;
-        let name = field.name().unwrap_or_default().to_string();
-        let mut data = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| AppError::validation("fichier", e.to_string()))?;
-            if data.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                return Err(AppError::validation(
-                    "fichier",
-                    format!("le fichier dépasse {} Mo", MAX_UPLOAD_BYTES >> 20),
-                ));
-            }
-            data.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf_token" => token = String::from_utf8_lossy(&data).into_owned(),
-            "fichier" => bytes = data,
-            _ => {}
-        }
-    }
-    Ok((token, bytes))
-}
-
 pub async fn import(
     req: HttpRequest,
     form: Multipart,
@@ -537,7 +510,8 @@ pub async fn import(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     check_origin(&req, &settings)?;
-    let (token, bytes) = upload(form).await?;
+    let super::uploads::Upload { token, bytes, .. } =
+        super::uploads::read(form, MAX_UPLOAD_BYTES).await?;
     check_csrf(&req, viewer.0.as_ref(), &token)?;
     let viewer = buyer(viewer.0)?;
     if bytes.is_empty() {

@@ -177,11 +177,12 @@ fn proposal(run: &RunView) -> Value {
         .iter()
         .map(|p| {
             (
-                procedure_label(p)
-                    .split(" (")
-                    .next()
-                    .unwrap_or(p)
-                    .to_string(),
+                match *p {
+                    "no_competition" => "sans mise en concurrence",
+                    "adapted" => "procédure adaptée",
+                    _ => "procédure formalisée",
+                }
+                .to_string(),
                 *k.procedures_before.get(*p).unwrap_or(&0) as f64,
                 *k.procedures_after.get(*p).unwrap_or(&0) as f64,
             )
@@ -198,7 +199,7 @@ fn proposal(run: &RunView) -> Value {
                 "rows": [{ "label": "Lots", "before": k.lots_before, "after": k.lots_after }] }),
         json!({ "title": "Procédures par type",
                 "svg": before_after("Procédures par type", &procedure_rows, &count),
-                "rows": procedure_rows.iter().map(|(l, b, a)| json!({ "label": l, "before": b, "after": a })).collect::<Vec<_>>() }),
+                "rows": procedure_rows.iter().map(|(l, b, a)| json!({ "label": l, "before": count(*b), "after": count(*a) })).collect::<Vec<_>>() }),
         json!({ "title": "Part de la valeur dans des lots accessibles aux PME locales",
                 "svg": before_after("Part accessible localement", &[("Part locale".into(), k.local_share_before, k.local_share_after)], &percent),
                 "rows": [{ "label": "Part locale", "before": percent(k.local_share_before), "after": percent(k.local_share_after) }] }),

@@ -125,6 +125,10 @@ fn detail_page(
             "can_resubmit": lead && tender.is_coordinator && tender.status == "draft",
             "can_publish": lead && tender.is_coordinator && tender.status == "approved",
             "publication": publication, "error": error,
+            "documents": tender.documents.iter().map(|d| json!({ "name": d.name, "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0) })).collect::<Vec<_>>(),
+            "can_upload": lead && tender.is_coordinator && ["draft", "approving", "approved"].contains(&tender.status.as_str()),
+            "max_mb": tenders::DOCUMENT_MAX_BYTES >> 20,
+            "formats": tenders::DOCUMENT_FORMATS.iter().map(|(e, _, _)| *e).collect::<Vec<_>>().join(", "),
         }),
     )?;
     *page.status_mut() = status;
@@ -274,6 +278,81 @@ pub async fn notice(
                 _ => "ordre d'importance décroissant des lots",
             }),
             "lots": lots,
+            "documents": notice.documents.iter().map(|d| json!({
+                "href": format!("/appels-d-offres/{}/documents/{}", notice.reference, d.id),
+                "name": d.name, "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
+            })).collect::<Vec<_>>(),
         }),
     )
+}
+
+/// The coordinator's lead adds a document (multipart upload, limits shown on the page).
+pub async fn upload_document(
+    req: actix_web::HttpRequest,
+    id: Path<i32>,
+    form: actix_multipart::Multipart,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    super::auth::check_origin(&req, &settings)?;
+    // A little over the limit is read, so that the service says the size was too large.
+    let upload = super::uploads::read(form, tenders::DOCUMENT_MAX_BYTES + 1).await;
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let outcome = match upload {
+        Ok(upload) => {
+            super::auth::check_csrf(&req, Some(&viewer), &upload.token)?;
+            let (p, who) = (pool.clone().into_inner(), viewer.clone());
+            web::block(move || {
+                tenders::add_document(&p, &who, id, &upload.file_name, &upload.bytes)
+            })
+            .await?
+        }
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            let tender = load(&pool, &viewer, id).await?;
+            detail_page(
+                &hb,
+                &viewer,
+                &tender,
+                &default_publication(),
+                Some(message),
+                status,
+            )
+        }
+    }
+}
+
+/// A document of a published tender, for anyone.
+pub async fn document(
+    path: Path<(String, i32)>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let (reference, id) = path.into_inner();
+    let pool = pool.into_inner();
+    let (name, content_type, bytes) =
+        web::block(move || tenders::public_document(&pool, &reference, id)).await??;
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\""),
+        ))
+        .body(bytes))
 }

@@ -159,6 +159,18 @@ fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32) -> Fixture
     .set(groupement::db::schema::tenders::status.eq("published"))
     .execute(&mut app.pool.get().unwrap())
     .unwrap();
+    use groupement::db::schema::tender_documents as docs;
+    let document: i32 = diesel::insert_into(docs::table)
+        .values((
+            docs::tender_id.eq(published_id(app, &published)),
+            docs::name.eq("reglement.pdf"),
+            docs::content_type.eq("application/pdf"),
+            docs::size_bytes.eq(8_i64),
+            docs::content.eq(b"%PDF-1.7".to_vec()),
+        ))
+        .returning(docs::id)
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
     Fixtures {
         owned_token,
         some_user,
@@ -166,7 +178,16 @@ fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32) -> Fixture
         run: proposed,
         tender,
         published,
+        document,
     }
+}
+
+fn published_id(app: &TestApp, reference: &str) -> i32 {
+    groupement::db::schema::tenders::table
+        .filter(groupement::db::schema::tenders::reference.eq(reference))
+        .select(groupement::db::schema::tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap()
 }
 
 /// A fresh session and API token for a person (through the services, not the rate-limited
@@ -201,6 +222,7 @@ struct Fixtures {
     run: i32,
     tender: i32,
     published: String,
+    document: i32,
 }
 
 fn example(pattern: &str, f: &Fixtures) -> Option<String> {
@@ -214,6 +236,10 @@ fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/consultations/{id}/decision" => format!("/consultations/{}/decision", f.tender),
         "/consultations/{id}/resoumettre" => format!("/consultations/{}/resoumettre", f.tender),
         "/consultations/{id}/publier" => format!("/consultations/{}/publier", f.tender),
+        "/consultations/{id}/documents" => format!("/consultations/{}/documents", f.tender),
+        "/appels-d-offres/{reference}/documents/{id}" => {
+            format!("/appels-d-offres/{}/documents/{}", f.published, f.document)
+        }
         "/appels-d-offres/{reference}" => format!("/appels-d-offres/{}", f.published),
         "/api/v1/needs/{id}" => format!("/api/v1/needs/{need}"),
         "/besoins/{id}" => format!("/besoins/{need}"),

@@ -458,3 +458,44 @@ pub fn path_of(app: &TestApp, link: &str) -> String {
         .unwrap_or_else(|| panic!("{link} is not a link to {}", app.address))
         .to_string()
 }
+
+/// A file sent by a form (`multipart/form-data`, field `fichier`) as a browser sends it.
+pub async fn upload_file(
+    app: &TestApp,
+    session: &Session,
+    path: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Answer {
+    let boundary = "----groupement-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n",
+            session.csrf
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .insert_header(("Origin", app.address.as_str()))
+        .insert_header(("Cookie", session.cookie()))
+        .insert_header((
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        ))
+        .send_body(body)
+        .await
+        .expect("request");
+    answer(response).await
+}

@@ -66,44 +66,8 @@ async fn post(app: &TestApp, session: &Session, path: &str, fields: &[(&str, &st
     post_form(app, path, &session.cookie(), None, &all).await
 }
 
-/// A multipart upload as a browser sends it.
 async fn upload(app: &TestApp, session: &Session, name: &str, bytes: &[u8]) -> Answer {
-    let boundary = "----groupement-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n",
-            session.csrf
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let mut response = app
-        .client
-        .post(format!("{}/besoins/import", app.address))
-        .insert_header(("Origin", app.address.as_str()))
-        .insert_header(("Cookie", session.cookie()))
-        .insert_header((
-            "Content-Type",
-            format!("multipart/form-data; boundary={boundary}"),
-        ))
-        .send_body(body)
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text =
-        String::from_utf8_lossy(&response.body().limit(10 << 20).await.unwrap()).into_owned();
-    Answer {
-        status,
-        set_cookies: vec![],
-        location: String::new(),
-        content_type: String::new(),
-        body: text,
-    }
+    crate::helpers::upload_file(app, session, "/besoins/import", name, bytes).await
 }
 
 fn stored(app: &TestApp) -> Vec<(String, String)> {

@@ -318,6 +318,30 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
         .unwrap();
     assert!(statuses.iter().all(|s| s == "tendered"), "{statuses:?}");
 
+    // Documents: the format and the size are checked, and what the name says is checked too.
+    let docs = format!("{path}/documents");
+    let exe = crate::helpers::upload_file(&app, &ub_lead, &docs, "outil.exe", b"MZ\x90\x00").await;
+    assert_eq!(exe.status, 422);
+    assert!(
+        exe.body.contains("formats acceptés pdf, docx"),
+        "{}",
+        exe.body
+    );
+    let fake = crate::helpers::upload_file(&app, &ub_lead, &docs, "faux.pdf", b"<html>").await;
+    assert_eq!(fake.status, 422);
+    assert!(fake.body.contains("n&#x27;est pas un vrai fichier pdf"));
+    let rules = b"%PDF-1.7\n% Reglement de la consultation\n%%EOF\n";
+    let added =
+        crate::helpers::upload_file(&app, &ub_lead, &docs, "reglement-consultation.pdf", rules)
+            .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    assert_eq!(
+        crate::helpers::upload_file(&app, &chu_lead, &docs, "autre.pdf", rules)
+            .await
+            .status,
+        403
+    );
+
     // Publication: an environmental criterion is required; the deadline respects the minimum.
     let far = (chrono::Utc::now() + chrono::Duration::days(60))
         .format("%d/%m/%Y")
@@ -418,6 +442,25 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     let notice = get_with(&app, "/appels-d-offres/GRP-2027-001", "").await;
     assert_eq!(notice.status, 200);
     assert!(notice.body.contains("performance environnementale 10 %"));
+    assert!(notice.body.contains("reglement-consultation.pdf"));
+    let href = notice
+        .body
+        .split("href=\"/appels-d-offres/GRP-2027-001/documents/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let mut download = app
+        .client
+        .get(format!(
+            "{}/appels-d-offres/GRP-2027-001/documents/{href}",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status().as_u16(), 200);
+    assert_eq!(download.body().await.unwrap().as_ref(), rules);
     assert!(get_with(&app, "/", "").await.body.contains("GRP-2027-001"));
 });
 

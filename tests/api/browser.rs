@@ -1,0 +1,346 @@
+//! The portal in a real browser: headless Chromium driven through chromedriver's WebDriver
+//! protocol (plain HTTP, so no extra crate). A lead signs in through the form, opens the
+//! pooling proposal (screenshot kept as a test artifact), and the need form's CPV picker and
+//! draft autosave work under the portal's Content-Security-Policy.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian); `.ci/run` installs them and sets
+//! `GROUPEMENT_TEST_REQUIRE_BROWSER`, without which a machine lacking them skips loudly.
+
+use crate::helpers::{spawn_app, TestApp, TestBackend};
+use diesel::prelude::*;
+use groupement::db::models::{NewOrganisation, NewUser};
+use groupement::db::schema::{organisations, users};
+use groupement::domain::hash_password;
+use groupement::services::{auth, needs, pooling};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const PASSWORD: &str = "mot de passe du navigateur";
+
+/// Where screenshots are kept: `<target>/tmp/artifacts/`.
+pub fn artifacts() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+fn browser_or_skip() -> bool {
+    let present =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !present {
+        assert!(
+            std::env::var_os("GROUPEMENT_TEST_REQUIRE_BROWSER").is_none(),
+            "GROUPEMENT_TEST_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing"
+        );
+        eprintln!("\n*** browser tests SKIPPED: install chromium and chromium-driver ***\n");
+    }
+    present
+}
+
+/// A chromedriver process and one browser session.
+struct Browser {
+    driver: Child,
+    url: String,
+    client: awc::Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .finish();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if let Ok(mut r) = client.get(format!("{base}/status")).send().await {
+                let status: Value = r.json().await.unwrap_or(Value::Null);
+                if status["value"]["ready"] == json!(true) {
+                    break;
+                }
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": CHROMIUM, "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1600", format!("--user-data-dir={}", profile.path().display()),
+            ] }
+        } } });
+        let mut response = client
+            .post(format!("{base}/session"))
+            .send_json(&capabilities)
+            .await
+            .unwrap();
+        let body: Value = response.json().limit(1 << 20).await.unwrap();
+        let session = body["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {body}"))
+            .to_string();
+        Browser {
+            driver,
+            url: format!("{base}/session/{session}"),
+            client,
+            _profile: profile,
+        }
+    }
+
+    async fn command(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.url);
+        let mut response = match method {
+            "GET" => self.client.get(url).send().await,
+            _ => self.client.post(url).send_json(&body).await,
+        }
+        .unwrap();
+        let value: Value = response.json().limit(64 << 20).await.unwrap();
+        assert!(value["value"]["error"].is_null(), "{path}: {value}");
+        value["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.command("POST", "/url", json!({ "url": url })).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .command(
+                "POST",
+                "/element",
+                json!({ "using": "css selector", "value": css }),
+            )
+            .await;
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_string()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.command(
+            "POST",
+            &format!("/element/{element}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.command("POST", &format!("/element/{element}/click"), json!({}))
+            .await;
+    }
+
+    async fn script(&self, code: &str) -> Value {
+        self.command(
+            "POST",
+            "/execute/sync",
+            json!({ "script": code, "args": [] }),
+        )
+        .await
+    }
+
+    /// Waits (up to 10 s) until the script returns true.
+    async fn wait_for(&self, code: &str) {
+        for _ in 0..100 {
+            if self.script(code).await == json!(true) {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for {code}");
+    }
+
+    async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        let data = self.command("GET", "/screenshot", Value::Null).await;
+        let png = base64_decode(data.as_str().unwrap());
+        assert!(png.starts_with(b"\x89PNG"));
+        let path = artifacts().join(name);
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            _ => 63,
+        }
+    };
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+        .collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &c)| acc | value(c) << (18 - 6 * i));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
+    }
+    out
+}
+
+/// Two members with needs of one family, a lead, and a proposed run; returns the run's id.
+fn proposal(app: &TestApp) -> i32 {
+    let mut conn = app.pool.get().unwrap();
+    let hash = hash_password(PASSWORD).unwrap();
+    let mut leads = Vec::new();
+    for code in ["UB", "CHU"] {
+        let org: i32 = diesel::insert_into(organisations::table)
+            .values(NewOrganisation {
+                code,
+                name: code,
+                siret: None,
+                kind: "university",
+                buyer_class: "sub_central",
+            })
+            .returning(organisations::id)
+            .get_result(&mut conn)
+            .unwrap();
+        let email = format!("lead.{}@example.fr", code.to_lowercase());
+        diesel::insert_into(users::table)
+            .values(NewUser {
+                email: &email,
+                password_hash: &hash,
+                display_name: "Responsable",
+                role: "lead",
+                organisation_id: Some(org),
+                supplier_id: None,
+                email_verified_at: None,
+            })
+            .execute(&mut conn)
+            .unwrap();
+        let session = auth::sign_in(&app.pool, &email, PASSWORD, None).unwrap();
+        leads.push(auth::viewer(&app.pool, &session).unwrap().unwrap());
+    }
+    drop(conn);
+    for (viewer, title, quantity) in [
+        (&leads[0], "Compresses stériles", "30000"),
+        (&leads[1], "Pansements", "12000"),
+        (&leads[0], "Bandes", "8000"),
+    ] {
+        let raw = needs::RawNeed {
+            cpv: "33141000".into(),
+            title: title.into(),
+            quantity: quantity.into(),
+            unit: "boîte".into(),
+            unit_price_eur: "4,5".into(),
+            delivery_postcode: "21000".into(),
+            window_start: "01/03/2027".into(),
+            window_end: "30/09/2027".into(),
+            poolable: "oui".into(),
+            ..Default::default()
+        };
+        needs::create(&app.pool, viewer, &raw, true).unwrap();
+    }
+    let run = pooling::start(&app.pool, &leads[0], &pooling::RunForm::defaults(2027)).unwrap();
+    pooling::execute(&app.pool, run).unwrap();
+    run
+}
+
+#[actix_web::test]
+async fn a_lead_reads_the_proposal_and_fills_a_need_in_a_real_browser() {
+    if !browser_or_skip() {
+        return;
+    }
+    let app = spawn_app(TestBackend::Sqlite).await.unwrap();
+    let run = proposal(&app);
+    let browser = Browser::start().await;
+
+    // Sign in through the form, as a person does.
+    browser.go(&format!("{}/connexion", app.address)).await;
+    browser.type_into("#email", "lead.ub@example.fr").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form.form button[type=submit]").await;
+    browser
+        .wait_for("return document.querySelector('.viewer form') !== null")
+        .await;
+
+    // The proposal: KPIs, four charts drawn as SVG, the tenders with their lots.
+    browser
+        .go(&format!("{}/mutualisation/{run}", app.address))
+        .await;
+    browser
+        .wait_for("return document.querySelectorAll('figure svg').length === 4")
+        .await;
+    let text = browser.script("return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    for expected in [
+        "Gain de la mutualisation",
+        "Compresses stériles",
+        "Pansements",
+        "Coordinateur",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from the page");
+    }
+    // The stylesheet applied (served from the portal itself, allowed by the CSP).
+    let styled = browser
+        .script("return getComputedStyle(document.querySelector('.site-header')).display")
+        .await;
+    assert_ne!(styled, json!("inline"));
+    let shot = browser.screenshot("proposal.png").await;
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "a real picture of the page"
+    );
+
+    // The CPV picker (a script of the portal, under the CSP) finds codes by words.
+    browser
+        .go(&format!("{}/besoins/nouveau", app.address))
+        .await;
+    browser.type_into("#cpv", "gants chirurgie").await;
+    browser
+        .wait_for("return document.querySelectorAll('.cpv-option').length > 0")
+        .await;
+    browser.click(".cpv-option").await;
+    let code = browser
+        .script("return document.querySelector('#cpv').value")
+        .await;
+    assert!(code.as_str().unwrap().starts_with("3314"), "{code}");
+
+    // Draft autosave: what was typed comes back after a reload, with a notice.
+    browser.type_into("#title", "Gants d'examen").await;
+    browser
+        .go(&format!("{}/besoins/nouveau", app.address))
+        .await;
+    browser
+        .wait_for("return document.querySelector('#title').value === \"Gants d'examen\"")
+        .await;
+    let notice = browser
+        .script("return document.body.innerText.includes('Brouillon restauré')")
+        .await;
+    assert_eq!(notice, json!(true));
+    browser.screenshot("need-form.png").await;
+}
