@@ -682,6 +682,30 @@ pub struct LotView {
     pub small_lot: bool,
 }
 
+impl From<crate::db::models::Lot> for LotView {
+    fn from(l: crate::db::models::Lot) -> Self {
+        LotView {
+            number: l.number,
+            title: l.title,
+            cpv: l.cpv_code,
+            value_cents: l.value_cents,
+            expected_savings_cents: l.expected_savings_cents,
+            local_accessible: l.local_accessible,
+            eligible_local_suppliers: l.eligible_local_suppliers,
+            small_lot: l.small_lot,
+        }
+    }
+}
+
+/// The announced weights, when all three are set.
+fn weights_of(
+    price: Option<i32>,
+    quality: Option<i32>,
+    environment: Option<i32>,
+) -> Option<(i32, i32, i32)> {
+    Some((price?, quality?, environment?))
+}
+
 #[derive(Debug, Serialize)]
 pub struct ApprovalView {
     pub organisation: String,
@@ -801,24 +825,9 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
         procedure,
         total_value_cents: total,
         deadline,
-        weights: match (wp, wq, we) {
-            (Some(p), Some(q), Some(e)) => Some((p, q, e)),
-            _ => None,
-        },
+        weights: weights_of(wp, wq, we),
         min_days,
-        lots: lot_rows
-            .into_iter()
-            .map(|l| LotView {
-                number: l.number,
-                title: l.title,
-                cpv: l.cpv_code,
-                value_cents: l.value_cents,
-                expected_savings_cents: l.expected_savings_cents,
-                local_accessible: l.local_accessible,
-                eligible_local_suppliers: l.eligible_local_suppliers,
-                small_lot: l.small_lot,
-            })
-            .collect(),
+        lots: lot_rows.into_iter().map(LotView::from).collect(),
         approvals: approvals
             .into_iter()
             .map(|(organisation, status, comment)| ApprovalView {
@@ -895,26 +904,11 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         coordinator: row.3,
         procedure: row.4,
         deadline: row.5,
-        weights: match (row.6, row.7, row.8) {
-            (Some(p), Some(q), Some(e)) => Some((p, q, e)),
-            _ => None,
-        },
+        weights: weights_of(row.6, row.7, row.8),
         max_lots_per_supplier: row.9,
         cap_rule: row.10,
         documents: documents_of(&mut conn, row.0)?,
-        lots: lot_rows
-            .into_iter()
-            .map(|l| LotView {
-                number: l.number,
-                title: l.title,
-                cpv: l.cpv_code,
-                value_cents: l.value_cents,
-                expected_savings_cents: l.expected_savings_cents,
-                local_accessible: l.local_accessible,
-                eligible_local_suppliers: l.eligible_local_suppliers,
-                small_lot: l.small_lot,
-            })
-            .collect(),
+        lots: lot_rows.into_iter().map(LotView::from).collect(),
     })
 }
 
