@@ -426,6 +426,8 @@ pub struct RunView {
     pub plan: Option<Plan>,
     /// Title of each need of the run, by id.
     pub titles: std::collections::BTreeMap<String, String>,
+    /// Name of each supplier the plan names as eligible, by id.
+    pub supplier_names: std::collections::BTreeMap<String, String>,
 }
 
 pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppError> {
@@ -472,8 +474,24 @@ pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppErro
         .into_iter()
         .map(|(id, title)| (id.to_string(), title))
         .collect();
+    let plan: Option<Plan> = row.7.and_then(|t| serde_json::from_str(&t).ok());
+    let eligible: Vec<i32> = plan
+        .iter()
+        .flat_map(|p| &p.tenders)
+        .flat_map(|t| &t.lots)
+        .flat_map(|l| &l.eligible_local_supplier_ids)
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let supplier_names = suppliers::table
+        .filter(suppliers::id.eq_any(&eligible))
+        .select((suppliers::id, suppliers::name))
+        .load::<(i32, String)>(&mut conn)?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
     Ok(RunView {
         titles,
+        supplier_names,
         id: row.0,
         budget_year: row.1,
         status: row.2,
@@ -484,7 +502,7 @@ pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppErro
         families_total: total,
         started_at: row.5,
         error: row.6,
-        plan: row.7.and_then(|t| serde_json::from_str(&t).ok()),
+        plan,
     })
 }
 

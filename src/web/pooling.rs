@@ -158,6 +158,7 @@ fn proposal(run: &RunView) -> Value {
                         "number": l.lot, "buyers": l.buyers.join(", "), "needs": needs,
                         "value": euros(l.value_eur), "savings": euros(l.savings_eur),
                         "local": l.local_accessible, "eligible": l.eligible_local_suppliers,
+                        "eligible_names": l.eligible_local_supplier_ids.iter().filter_map(|id| run.supplier_names.get(id)).cloned().collect::<Vec<_>>().join(", "),
                         "small": l.small_lot, "explanation": l.explanation,
                     })
                 })
