@@ -33,6 +33,23 @@ pub enum StartError {
     Mail(String),
 }
 
+/// Closes tenders whose deadline has passed, every 30 seconds (bids are refused from the
+/// deadline itself whatever this says).
+fn spawn_closer(pool: Pool) {
+    actix_web::rt::spawn(async move {
+        loop {
+            let p = pool.clone();
+            match actix_web::web::block(move || crate::services::bids::close_due(&p)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(tenders = n, "tenders closed at their deadline"),
+                Ok(Err(e)) => tracing::error!(error = %e.detailed(), "closing tenders failed"),
+                Err(e) => tracing::error!(error = %e, "closing tenders failed"),
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_secs(30)).await;
+        }
+    });
+}
+
 impl Application {
     pub fn build(mut settings: Settings, pool: Pool) -> Result<Self, StartError> {
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
@@ -61,6 +78,7 @@ impl Application {
         }
         let worker = mail::worker::Worker::new(&settings).map_err(StartError::Mail)?;
         mail::worker::spawn(worker, pool.get_ref().clone(), settings.mail_poll);
+        spawn_closer(pool.get_ref().clone());
         let https = settings.is_https();
         let settings = Data::new(settings);
         let server = HttpServer::new(move || {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod bids;
 pub mod health;
 pub mod needs;
 pub mod pooling;

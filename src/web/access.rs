@@ -106,6 +106,17 @@ pub const RULES: &[Rule] = &[
         Access::Public,
     ),
     rule("GET", "/appels-d-offres/{reference}", Access::Public),
+    rule("GET", "/appels-d-offres/{reference}/offre", SUPPLIERS),
+    rule(
+        "POST",
+        "/appels-d-offres/{reference}/lots/{lot}/offre",
+        SUPPLIERS,
+    ),
+    rule(
+        "POST",
+        "/appels-d-offres/{reference}/lots/{lot}/retrait",
+        SUPPLIERS,
+    ),
     rule("GET", "/api/openapi.json", Access::Public),
     rule("GET", "/documentation/api", Access::Public),
     rule("GET", "/api/v1/me", Access::SignedIn),
@@ -116,6 +127,9 @@ pub const RULES: &[Rule] = &[
     rule("PUT", "/api/v1/needs/{id}", BUYERS),
     rule("POST", "/api/v1/needs/{id}/withdraw", BUYERS),
 ];
+
+/// Supplier companies (their own bids).
+const SUPPLIERS: Access = Access::Roles(&[Role::Supplier]);
 
 /// Procurement leads (pooling, approvals, publication).
 const LEADS: Access = Access::Roles(&[Role::Lead]);

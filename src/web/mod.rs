@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod bids;
 pub mod charts;
 pub mod health;
 pub mod limits;
@@ -122,6 +123,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/appels-d-offres/{reference}/documents/{id}",
             web::get().to(tenders::document),
+        )
+        .route(
+            "/appels-d-offres/{reference}/offre",
+            web::get().to(bids::show),
+        )
+        .route(
+            "/appels-d-offres/{reference}/lots/{lot}/offre",
+            web::post().to(bids::submit),
+        )
+        .route(
+            "/appels-d-offres/{reference}/lots/{lot}/retrait",
+            web::post().to(bids::withdraw),
         )
         .route(
             "/appels-d-offres/{reference}",

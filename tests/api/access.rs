@@ -156,7 +156,11 @@ fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32) -> Fixture
         groupement::db::schema::tenders::table
             .filter(groupement::db::schema::tenders::reference.eq(&published)),
     )
-    .set(groupement::db::schema::tenders::status.eq("published"))
+    .set((
+        groupement::db::schema::tenders::status.eq("published"),
+        groupement::db::schema::tenders::deadline
+            .eq(chrono::Utc::now().naive_utc() + chrono::Duration::days(30)),
+    ))
     .execute(&mut app.pool.get().unwrap())
     .unwrap();
     use groupement::db::schema::tender_documents as docs;
@@ -241,6 +245,13 @@ fn example(pattern: &str, f: &Fixtures) -> Option<String> {
             format!("/appels-d-offres/{}/documents/{}", f.published, f.document)
         }
         "/appels-d-offres/{reference}" => format!("/appels-d-offres/{}", f.published),
+        "/appels-d-offres/{reference}/offre" => format!("/appels-d-offres/{}/offre", f.published),
+        "/appels-d-offres/{reference}/lots/{lot}/offre" => {
+            format!("/appels-d-offres/{}/lots/1/offre", f.published)
+        }
+        "/appels-d-offres/{reference}/lots/{lot}/retrait" => {
+            format!("/appels-d-offres/{}/lots/1/retrait", f.published)
+        }
         "/api/v1/needs/{id}" => format!("/api/v1/needs/{need}"),
         "/besoins/{id}" => format!("/besoins/{need}"),
         "/besoins/{id}/retirer" => format!("/besoins/{need}/retirer"),

@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod accounts;
 mod auth;
+mod bids;
 mod browser;
 mod cli_award;
 mod cli_pool;

@@ -1,0 +1,401 @@
+//! Sealed bids. A supplier submits, revises and withdraws one bid per lot (one price, no
+//! bundle) until the deadline, and gets a timestamped receipt (page and e-mail). Before the
+//! deadline nobody else — not the lead, not the admin, not the API — reads amounts or
+//! contents: the only function that returns other suppliers' bids, [`sealed_bids`], refuses
+//! until the deadline has passed, whoever asks. At the deadline the tender closes and bids
+//! freeze.
+
+use crate::db::models::NewBid;
+use crate::db::schema::{bids, lots, suppliers, tenders};
+use crate::db::{write_transaction, AnyConnection, Pool};
+use crate::domain::{paris_text, Cents};
+use crate::error::AppError;
+use crate::mail;
+use crate::services::audit::{self, Change};
+use crate::web::nav::{Role, Viewer};
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+fn supplier_of(viewer: &Viewer) -> Result<i32, AppError> {
+    match (viewer.role, viewer.supplier_id) {
+        (Role::Supplier, Some(id)) => Ok(id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// A published tender open to bids: its id and deadline; "not found" for any other.
+fn open_tender(
+    conn: &mut AnyConnection,
+    reference: &str,
+) -> Result<(i32, String, NaiveDateTime), AppError> {
+    let (id, title, deadline): (i32, String, Option<NaiveDateTime>) = tenders::table
+        .filter(tenders::reference.eq(reference))
+        .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+        .select((tenders::id, tenders::title, tenders::deadline))
+        .first(conn)?;
+    let deadline =
+        deadline.ok_or_else(|| AppError::internal(format!("{reference} has no deadline")))?;
+    Ok((id, title, deadline))
+}
+
+fn past_deadline(deadline: NaiveDateTime) -> AppError {
+    AppError::Conflict(format!(
+        "la date limite de remise des offres était le {} : plus aucune offre ne peut être remise, modifiée ni retirée",
+        paris_text(deadline)
+    ))
+}
+
+/// The supplier's own bid on a lot.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnBid {
+    pub id: i32,
+    pub price_cents: i64,
+    pub technical_memo: String,
+    pub environment_data: String,
+    pub status: String,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LotForSupplier {
+    pub number: i32,
+    pub title: String,
+    pub value_cents: i64,
+    pub bid: Option<OwnBid>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BidPage {
+    pub reference: String,
+    pub title: String,
+    pub deadline: NaiveDateTime,
+    pub open: bool,
+    pub lots: Vec<LotForSupplier>,
+}
+
+/// The lots of a published tender with the supplier's own bids (never anyone else's).
+pub fn page(pool: &Pool, viewer: &Viewer, reference: &str) -> Result<BidPage, AppError> {
+    let supplier_id = supplier_of(viewer)?;
+    let mut conn = pool.get()?;
+    let (tender_id, title, deadline) = open_tender(&mut conn, reference)?;
+    let rows: Vec<(i32, i32, String, i64)> = lots::table
+        .filter(lots::tender_id.eq(tender_id))
+        .order(lots::number)
+        .select((lots::id, lots::number, lots::title, lots::value_cents))
+        .load(&mut conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (lot_id, number, lot_title, value_cents) in rows {
+        let bid = own_bid(&mut conn, lot_id, supplier_id)?;
+        out.push(LotForSupplier {
+            number,
+            title: lot_title,
+            value_cents,
+            bid,
+        });
+    }
+    Ok(BidPage {
+        reference: reference.to_string(),
+        title,
+        deadline,
+        open: Utc::now().naive_utc() < deadline,
+        lots: out,
+    })
+}
+
+fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResult<Option<OwnBid>> {
+    bids::table
+        .filter(bids::lot_id.eq(lot_id))
+        .filter(bids::supplier_id.eq(supplier_id))
+        .select((
+            bids::id,
+            bids::price_cents,
+            bids::technical_memo,
+            bids::environment_data,
+            bids::status,
+            bids::updated_at,
+        ))
+        .first::<(i32, i64, String, String, String, NaiveDateTime)>(conn)
+        .optional()
+        .map(|b| {
+            b.map(
+                |(id, price_cents, technical_memo, environment_data, status, updated_at)| OwnBid {
+                    id,
+                    price_cents,
+                    technical_memo,
+                    environment_data,
+                    status,
+                    updated_at,
+                },
+            )
+        })
+}
+
+/// The bid form: one price for the lot, and what the criteria need.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct BidForm {
+    #[serde(default)]
+    pub price_eur: String,
+    #[serde(default)]
+    pub technical_memo: String,
+    #[serde(default)]
+    pub environment_data: String,
+}
+
+/// What the supplier keeps of a bid: number and time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    pub bid_id: i32,
+    pub lot: i32,
+    pub at: NaiveDateTime,
+    pub revised: bool,
+}
+
+/// Submits or revises the supplier's bid on a lot before the deadline, with a receipt by
+/// e-mail. The audit log records that a bid was made, never its amount.
+pub fn submit(
+    pool: &Pool,
+    viewer: &Viewer,
+    reference: &str,
+    lot_number: i32,
+    form: &BidForm,
+) -> Result<Receipt, AppError> {
+    let supplier_id = supplier_of(viewer)?;
+    let mut problems = crate::services::accounts::Problems::default();
+    let price = problems.check(
+        "prix",
+        Cents::parse_euros(&form.price_eur)
+            .map_err(|e| e.0)
+            .and_then(|c| match c.get() > 0 {
+                true => Ok(c),
+                false => Err("le prix doit être positif".to_string()),
+            }),
+    );
+    if form.technical_memo.trim().chars().count() > 20_000 {
+        problems.add("mémoire technique", "au plus 20 000 caractères");
+    }
+    if form.environment_data.trim().chars().count() > 20_000 {
+        problems.add("données environnementales", "au plus 20 000 caractères");
+    }
+    problems.finish()?;
+    let price = price.ok_or_else(|| AppError::internal("price checked without value"))?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (tender_id, title, deadline) = open_tender(conn, reference)?;
+        let now = Utc::now().naive_utc();
+        if now >= deadline {
+            return Err(past_deadline(deadline));
+        }
+        let lot_id: i32 = lots::table
+            .filter(lots::tender_id.eq(tender_id))
+            .filter(lots::number.eq(lot_number))
+            .select(lots::id)
+            .first(conn)?;
+        let existing = own_bid(conn, lot_id, supplier_id)?;
+        let bid_id = match &existing {
+            Some(bid) => {
+                diesel::update(bids::table.find(bid.id))
+                    .set((
+                        bids::price_cents.eq(price.get()),
+                        bids::technical_memo.eq(form.technical_memo.trim()),
+                        bids::environment_data.eq(form.environment_data.trim()),
+                        bids::status.eq("submitted"),
+                        bids::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                bid.id
+            }
+            None => diesel::insert_into(bids::table)
+                .values(NewBid {
+                    lot_id,
+                    supplier_id,
+                    price_cents: price.get(),
+                    quality: None,
+                    environment: None,
+                    technical_memo: form.technical_memo.trim(),
+                    environment_data: form.environment_data.trim(),
+                    submitted_at: now,
+                    updated_at: now,
+                })
+                .returning(bids::id)
+                .get_result(conn)?,
+        };
+        let (email, company): (String, String) = suppliers::table
+            .find(supplier_id)
+            .select((suppliers::notification_email, suppliers::name))
+            .first(conn)?;
+        let revised = existing.is_some();
+        mail::enqueue(
+            conn,
+            &email,
+            "bid_receipt",
+            &json!({
+                "company": company, "reference": reference, "title": title, "lot": lot_number,
+                "bid": bid_id, "at": paris_text(now), "deadline": paris_text(deadline),
+                "revised": revised, "price": price.to_string(),
+            }),
+            &format!("bid:{bid_id}:{}", now.and_utc().timestamp_micros()),
+        )?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new(
+                if revised {
+                    "bid.revised"
+                } else {
+                    "bid.submitted"
+                },
+                "lot",
+                lot_id,
+            )
+            .after(format!("offre n° {bid_id}")),
+        )?;
+        Ok(Receipt {
+            bid_id,
+            lot: lot_number,
+            at: now,
+            revised,
+        })
+    })
+}
+
+/// Withdraws the supplier's bid on a lot before the deadline.
+pub fn withdraw(
+    pool: &Pool,
+    viewer: &Viewer,
+    reference: &str,
+    lot_number: i32,
+) -> Result<(), AppError> {
+    let supplier_id = supplier_of(viewer)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (tender_id, _, deadline) = open_tender(conn, reference)?;
+        let now = Utc::now().naive_utc();
+        if now >= deadline {
+            return Err(past_deadline(deadline));
+        }
+        let lot_id: i32 = lots::table
+            .filter(lots::tender_id.eq(tender_id))
+            .filter(lots::number.eq(lot_number))
+            .select(lots::id)
+            .first(conn)?;
+        let changed = diesel::update(
+            bids::table
+                .filter(bids::lot_id.eq(lot_id))
+                .filter(bids::supplier_id.eq(supplier_id))
+                .filter(bids::status.eq("submitted")),
+        )
+        .set((bids::status.eq("withdrawn"), bids::updated_at.eq(now)))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(AppError::Conflict(format!(
+                "vous n'avez pas d'offre en cours sur le lot {lot_number} : rien à retirer"
+            )));
+        }
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("bid.withdrawn", "lot", lot_id),
+        )?;
+        Ok(())
+    })
+}
+
+/// A bid as the opening shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SealedBid {
+    pub id: i32,
+    pub lot: i32,
+    pub supplier: String,
+    pub price_cents: i64,
+    pub technical_memo: String,
+    pub environment_data: String,
+    pub submitted_at: NaiveDateTime,
+}
+
+/// The submitted bids of a tender, for the coordinator's lead — and only once the deadline
+/// has passed: before it, this refuses everyone, whatever their role. Every read of other
+/// suppliers' bids goes through here.
+pub fn sealed_bids(
+    pool: &Pool,
+    viewer: &Viewer,
+    reference: &str,
+) -> Result<Vec<SealedBid>, AppError> {
+    let mut conn = pool.get()?;
+    let (tender_id, coordinator, deadline): (i32, i32, Option<NaiveDateTime>) = tenders::table
+        .filter(tenders::reference.eq(reference))
+        .select((tenders::id, tenders::coordinator_id, tenders::deadline))
+        .first(&mut conn)?;
+    let open = deadline.is_some_and(|d| Utc::now().naive_utc() >= d);
+    if !open {
+        tracing::warn!(%reference, user = viewer.user_id, "sealed bids requested before the deadline");
+        return Err(AppError::Conflict(
+            "les offres sont scellées jusqu'à la date limite : personne ne peut les lire avant"
+                .into(),
+        ));
+    }
+    if viewer.role != Role::Lead || viewer.organisation_id != Some(coordinator) {
+        return Err(AppError::Forbidden);
+    }
+    let rows: Vec<(i32, i32, String, i64, String, String, NaiveDateTime)> = bids::table
+        .inner_join(lots::table)
+        .inner_join(suppliers::table)
+        .filter(lots::tender_id.eq(tender_id))
+        .filter(bids::status.eq("submitted"))
+        .order((lots::number, bids::id))
+        .select((
+            bids::id,
+            lots::number,
+            suppliers::name,
+            bids::price_cents,
+            bids::technical_memo,
+            bids::environment_data,
+            bids::submitted_at,
+        ))
+        .load(&mut conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, lot, supplier, price_cents, technical_memo, environment_data, submitted_at)| {
+                SealedBid {
+                    id,
+                    lot,
+                    supplier,
+                    price_cents,
+                    technical_memo,
+                    environment_data,
+                    submitted_at,
+                }
+            },
+        )
+        .collect())
+}
+
+/// Closes the published tenders whose deadline has passed (bids freeze); returns how many.
+pub fn close_due(pool: &Pool) -> Result<usize, AppError> {
+    let mut conn = pool.get()?;
+    let now = Utc::now().naive_utc();
+    write_transaction(&mut conn, |conn| {
+        let due: Vec<i32> = tenders::table
+            .filter(tenders::status.eq("published"))
+            .filter(tenders::deadline.le(now))
+            .select(tenders::id)
+            .load(conn)?;
+        for &id in &due {
+            diesel::update(tenders::table.find(id))
+                .set(tenders::status.eq("closed"))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                audit::Actor {
+                    user_id: None,
+                    label: "système",
+                },
+                Change::new("tender.status_changed", "tender", id)
+                    .before_after("published", "closed"),
+            )?;
+        }
+        Ok(due.len())
+    })
+}

@@ -1,0 +1,128 @@
+//! A supplier's bids on a published tender: one form per lot (submit, revise, withdraw until
+//! the deadline) and the receipt.
+
+use super::auth::{MaybeViewer, Posted};
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::domain::{paris_text, Cents};
+use crate::error::AppError;
+use crate::services::bids::{self, BidForm, Receipt};
+use crate::web::nav::Viewer;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Path};
+use actix_web::HttpResponse;
+use handlebars::Handlebars;
+use serde_json::json;
+
+async fn bid_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    reference: String,
+    receipt: Option<Receipt>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (p, who) = (pool.into_inner(), viewer.clone());
+    let page = web::block(move || bids::page(&p, &who, &reference)).await??;
+    let lots: Vec<serde_json::Value> = page
+        .lots
+        .iter()
+        .map(|l| {
+            json!({
+                "number": l.number, "title": l.title, "value": Cents::new(l.value_cents).to_string(),
+                "bid": l.bid.as_ref().map(|b| json!({
+                    "id": b.id, "price": crate::services::needs::french_number(Cents::new(b.price_cents).to_euros_f64()),
+                    "price_text": Cents::new(b.price_cents).to_string(),
+                    "technical_memo": b.technical_memo, "environment_data": b.environment_data,
+                    "withdrawn": b.status == "withdrawn", "at": paris_text(b.updated_at),
+                })),
+            })
+        })
+        .collect();
+    let mut response = render_page(
+        hb,
+        "pages/bids/tender",
+        &format!("Répondre à {} — Groupement", page.reference),
+        "",
+        Some(&viewer),
+        json!({
+            "reference": page.reference, "title": page.title, "deadline": paris_text(page.deadline),
+            "open": page.open, "lots": lots, "error": error,
+            "receipt": receipt.map(|r| json!({ "bid": r.bid_id, "lot": r.lot, "at": paris_text(r.at), "revised": r.revised })),
+        }),
+    )?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+pub async fn show(
+    reference: Path<String>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    bid_page(
+        pool,
+        &hb,
+        viewer,
+        reference.into_inner(),
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn submit(
+    path: Path<(String, i32)>,
+    posted: Posted<BidForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (reference, lot) = path.into_inner();
+    let (p, who, r, form) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        reference.clone(),
+        posted.form,
+    );
+    match web::block(move || bids::submit(&p, &who, &r, lot, &form)).await? {
+        Ok(receipt) => {
+            bid_page(
+                pool,
+                &hb,
+                viewer,
+                reference,
+                Some(receipt),
+                None,
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
+        }
+    }
+}
+
+pub async fn withdraw(
+    path: Path<(String, i32)>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (reference, lot) = path.into_inner();
+    let (p, who, r) = (pool.clone().into_inner(), viewer.clone(), reference.clone());
+    match web::block(move || bids::withdraw(&p, &who, &r, lot)).await? {
+        Ok(()) => bid_page(pool, &hb, viewer, reference, None, None, StatusCode::OK).await,
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Sealed bids: a supplier submits, revises and withdraws its bid on a lot until the deadline,
+//! with a receipt by e-mail; nobody else reads it before the deadline — not another supplier,
+//! not the lead, not the admin, not the audit log; one second after the deadline nothing more
+//! is accepted, and the coordinator's lead alone reads the bids.
+
+use crate::both_backends;
+use crate::helpers::{get_with, post_form, session_of, wait_for_mails, TestApp};
+use diesel::prelude::*;
+use groupement::db::models::{NewOrganisation, NewSupplier, NewUser};
+use groupement::db::schema::{organisations, suppliers, tenders, users};
+use groupement::domain::hash_password;
+use groupement::services::{auth, bids, needs, pooling, tenders as tender_service};
+use groupement::web::nav::Viewer;
+
+const PASSWORD: &str = "mot de passe des offres";
+
+fn user(
+    app: &TestApp,
+    email: &str,
+    role: &str,
+    organisation: Option<i32>,
+    supplier: Option<i32>,
+) -> Viewer {
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            email,
+            password_hash: &hash_password(PASSWORD).unwrap(),
+            display_name: email,
+            role,
+            organisation_id: organisation,
+            supplier_id: supplier,
+            email_verified_at: None,
+        })
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    let session = auth::sign_in(&app.pool, email, PASSWORD, None).unwrap();
+    auth::viewer(&app.pool, &session).unwrap().unwrap()
+}
+
+fn supplier(app: &TestApp, siret: &str, name: &str) -> i32 {
+    diesel::insert_into(suppliers::table)
+        .values(NewSupplier {
+            siret,
+            name,
+            postcode: "21000",
+            commune: "DIJON",
+            department_code: "21",
+            latitude: None,
+            longitude: None,
+            sme: true,
+            annual_capacity_cents: 100_000_000,
+            notification_email: &format!("{}@example.fr", name.to_lowercase()),
+            opt_in: true,
+            provenance: None,
+        })
+        .returning(suppliers::id)
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap()
+}
+
+/// A published tender of UB, through the services; returns its reference and the viewers.
+fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
+    let mut conn = app.pool.get().unwrap();
+    let org = |code: &str, conn: &mut groupement::db::AnyConnection| -> i32 {
+        diesel::insert_into(organisations::table)
+            .values(NewOrganisation {
+                code,
+                name: code,
+                siret: None,
+                kind: "university",
+                buyer_class: "central",
+            })
+            .returning(organisations::id)
+            .get_result(conn)
+            .unwrap()
+    };
+    let ub = org("UB", &mut conn);
+    let chu = org("CHU", &mut conn);
+    drop(conn);
+    let lead = user(app, "lead.ub@example.fr", "lead", Some(ub), None);
+    let other_lead = user(app, "lead.chu@example.fr", "lead", Some(chu), None);
+    let admin = user(app, "admin@example.fr", "admin", None, None);
+    let raw = needs::RawNeed {
+        cpv: "30192000".into(),
+        title: "Fournitures de bureau".into(),
+        quantity: "1000".into(),
+        unit: "lot".into(),
+        unit_price_eur: "20".into(),
+        delivery_postcode: "21000".into(),
+        window_start: "01/03/2027".into(),
+        window_end: "30/06/2027".into(),
+        poolable: "oui".into(),
+        ..Default::default()
+    };
+    needs::create(&app.pool, &lead, &raw, true).unwrap();
+    let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
+    pooling::execute(&app.pool, run).unwrap();
+    let reference = pooling::accept(&app.pool, &lead, run).unwrap().remove(0);
+    let id: i32 = tenders::table
+        .filter(tenders::reference.eq(&reference))
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    tender_service::decide(&app.pool, &lead, id, true, "").unwrap();
+    let publication = tender_service::Publication {
+        weight_price: "60".into(),
+        weight_quality: "30".into(),
+        weight_environment: "10".into(),
+        deadline: (chrono::Utc::now() + chrono::Duration::days(40))
+            .format("%d/%m/%Y")
+            .to_string(),
+        ..Default::default()
+    };
+    tender_service::publish(
+        &app.pool,
+        &lead,
+        &app.address,
+        id,
+        &publication,
+        &["21".to_string()],
+    )
+    .unwrap();
+    (reference, lead, other_lead, admin)
+}
+
+both_backends!(
+    bids_stay_sealed_until_the_deadline_and_freeze_after_it,
+    |app| {
+        let (reference, lead, other_lead, admin) = published(&app);
+        let a = supplier(&app, "24210041000123", "Alpha");
+        let b = supplier(&app, "21210231500017", "Beta");
+        user(&app, "alpha@example.fr", "supplier", None, Some(a));
+        user(&app, "beta@example.fr", "supplier", None, Some(b));
+        let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+        let beta = session_of(&app, "beta@example.fr", PASSWORD).await;
+        let page = format!("/appels-d-offres/{reference}/offre");
+        let bid_path = format!("/appels-d-offres/{reference}/lots/1/offre");
+        let bid = |session: &crate::helpers::Session, price: &'static str| {
+            // A memo of its own for each bid, so that a leak would show.
+            let (app, session, path) = (&app, session.clone(), bid_path.clone());
+            let memo = format!("Mémoire de l'offre à {price} euros");
+            async move {
+                post_form(
+                    app,
+                    &path,
+                    &session.cookie(),
+                    None,
+                    &[
+                        ("csrf_token", session.csrf.as_str()),
+                        ("price_eur", price),
+                        ("technical_memo", memo.as_str()),
+                        ("environment_data", "Véhicules électriques"),
+                    ],
+                )
+                .await
+            }
+        };
+
+        let form = get_with(&app, &page, &alpha.cookie()).await;
+        assert_eq!(form.status, 200);
+        assert!(
+            form.body.contains("heure de Paris"),
+            "the deadline says its zone"
+        );
+        let bad = bid(&alpha, "gratuit").await;
+        assert_eq!(bad.status, 422);
+        let first = bid(&alpha, "18 750,50").await;
+        assert_eq!(first.status, 201, "{}", first.body);
+        assert!(first.body.contains("reçue pour le lot 1"));
+        let revised = bid(&alpha, "18 400").await;
+        assert_eq!(revised.status, 201);
+        assert!(revised.body.contains("modifiée pour le lot 1"));
+        assert_eq!(bid(&beta, "19 999").await.status, 201);
+
+        // The receipts, by e-mail.
+        let mails = wait_for_mails(&app, 3).await;
+        let to_alpha: Vec<_> = mails
+            .iter()
+            .filter(|m| m.to == "alpha@example.fr")
+            .collect();
+        assert_eq!(to_alpha.len(), 2);
+        assert!(to_alpha
+            .iter()
+            .all(|m| m.subject.starts_with("Accusé de réception")));
+
+        // Sealed: each supplier sees its own bid only; the lead, another lead and the admin are
+        // refused by the query layer; the audit log holds no amount.
+        let beta_page = get_with(&app, &page, &beta.cookie()).await;
+        assert!(
+            beta_page.body.contains("value=\"19999\""),
+            "{}",
+            beta_page.body
+        );
+        assert!(!beta_page.body.contains("18400") && !beta_page.body.contains("offre à 18 400"));
+        for viewer in [&lead, &other_lead, &admin] {
+            let refused = bids::sealed_bids(&app.pool, viewer, &reference).unwrap_err();
+            assert!(refused.to_string().contains("scellées"), "{refused}");
+        }
+        let admin_session = session_of(&app, "admin@example.fr", PASSWORD).await;
+        let journal = get_with(&app, "/admin/journal?action=bid.", &admin_session.cookie()).await;
+        assert!(journal.body.contains("bid.revised"));
+        for amount in ["18 400", "18400", "1840000", "19 999", "1999900"] {
+            assert!(
+                !journal.body.contains(amount),
+                "the audit log shows an amount"
+            );
+        }
+        let lead_session = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        assert_eq!(
+            get_with(&app, &page, &lead_session.cookie()).await.status,
+            403
+        );
+
+        // Beta withdraws; then the deadline passes (one second ago): nothing more is accepted.
+        let withdrawn = post_form(
+            &app,
+            &format!("/appels-d-offres/{reference}/lots/1/retrait"),
+            &beta.cookie(),
+            None,
+            &[("csrf_token", beta.csrf.as_str())],
+        )
+        .await;
+        assert_eq!(withdrawn.status, 200);
+        assert!(withdrawn.body.contains("retirée"));
+        diesel::update(tenders::table.filter(tenders::reference.eq(&reference)))
+            .set(
+                tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)),
+            )
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+        let late = bid(&alpha, "17 000").await;
+        assert_eq!(late.status, 409);
+        assert!(
+            late.body.contains("plus aucune offre ne peut être remise"),
+            "{}",
+            late.body
+        );
+        assert!(late.body.contains("heure de Paris"));
+
+        // Opened after the deadline, by the coordinator's lead only: Alpha's revised bid, not
+        // Beta's withdrawn one.
+        assert!(matches!(
+            bids::sealed_bids(&app.pool, &other_lead, &reference),
+            Err(groupement::AppError::Forbidden)
+        ));
+        let opened = bids::sealed_bids(&app.pool, &lead, &reference).unwrap();
+        assert_eq!(opened.len(), 1);
+        assert_eq!(
+            (opened[0].supplier.as_str(), opened[0].price_cents),
+            ("Alpha", 1_840_000)
+        );
+        assert_eq!(bids::close_due(&app.pool).unwrap(), 1);
+        let status: String = tenders::table
+            .filter(tenders::reference.eq(&reference))
+            .select(tenders::status)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(status, "closed");
+    }
+);
