@@ -381,3 +381,91 @@ pub fn invite(
         Ok(email.clone())
     })
 }
+
+/// An outbox row as the admin's page shows it.
+#[derive(Debug, Serialize)]
+pub struct OutboxRow {
+    pub id: i32,
+    pub recipient: String,
+    pub template: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: String,
+    pub last_error: String,
+    pub created_at: String,
+}
+
+/// How many messages are in each status.
+pub type StatusCounts = Vec<(String, i64)>;
+
+/// The outbox: failed and waiting messages first, then the latest sent, 200 at most.
+pub fn outbox(pool: &Pool) -> Result<(Vec<OutboxRow>, StatusCounts), AppError> {
+    use crate::db::models::Notification;
+    use crate::db::schema::notifications;
+    let mut conn = pool.get()?;
+    let counts: Vec<(String, i64)> = notifications::table
+        .group_by(notifications::status)
+        .select((notifications::status, diesel::dsl::count_star()))
+        .order(notifications::status)
+        .load(&mut conn)?;
+    let mut rows: Vec<Notification> = notifications::table
+        .filter(notifications::status.ne("sent"))
+        .order(notifications::id.desc())
+        .limit(100)
+        .select(Notification::as_select())
+        .load(&mut conn)?;
+    rows.extend(
+        notifications::table
+            .filter(notifications::status.eq("sent"))
+            .order(notifications::id.desc())
+            .limit(100)
+            .select(Notification::as_select())
+            .load::<Notification>(&mut conn)?,
+    );
+    let time = |t: chrono::NaiveDateTime| crate::domain::paris_text(t);
+    Ok((
+        rows.into_iter()
+            .map(|n| OutboxRow {
+                id: n.id,
+                recipient: n.recipient,
+                template: n.template,
+                status: n.status,
+                attempts: n.attempts,
+                next_attempt_at: time(n.next_attempt_at),
+                last_error: n.last_error.unwrap_or_default(),
+                created_at: time(n.created_at),
+            })
+            .collect(),
+        counts,
+    ))
+}
+
+/// Sends a failed message again: pending, due now, its attempts counted afresh.
+pub fn retry(pool: &Pool, viewer: &Viewer, id: i32) -> Result<(), AppError> {
+    use crate::db::schema::notifications;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let changed = diesel::update(
+            notifications::table
+                .find(id)
+                .filter(notifications::status.eq("failed")),
+        )
+        .set((
+            notifications::status.eq("pending"),
+            notifications::attempts.eq(0),
+            notifications::next_attempt_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(AppError::Conflict(
+                "seul un message en échec se renvoie".into(),
+            ));
+        }
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("mail.retried", "notification", id),
+        )?;
+        Ok(())
+    })
+}

@@ -74,6 +74,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/admin/utilisateurs/{id}", ADMIN),
     rule("POST", "/admin/invitations", ADMIN),
     rule("GET", "/admin/journal", ADMIN),
+    rule("GET", "/admin/courriels", ADMIN),
+    rule("POST", "/admin/courriels/{id}/renvoyer", ADMIN),
     rule("GET", "/besoins", BUYERS),
     rule("GET", "/besoins/nouveau", BUYERS),
     rule("POST", "/besoins/nouveau", BUYERS),

@@ -270,3 +270,53 @@ pub async fn audit_log(
         status,
     )
 }
+
+pub async fn outbox(
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(viewer.0)?;
+    let pool = pool.into_inner();
+    let (rows, counts) = web::block(move || admin::outbox(&pool)).await??;
+    let label = |status: &str| match status {
+        "pending" => "en attente",
+        "sending" => "en cours d'envoi",
+        "sent" => "envoyé",
+        "failed" => "en échec",
+        _ => "inconnu",
+    };
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({ "id": r.id, "recipient": r.recipient, "template": r.template,
+                    "status": label(&r.status), "failed": r.status == "failed",
+                    "attempts": r.attempts, "next": r.next_attempt_at, "error": r.last_error,
+                    "created": r.created_at })
+        })
+        .collect();
+    let counts: Vec<Value> = counts
+        .iter()
+        .map(|(status, n)| json!({ "status": label(status), "count": n }))
+        .collect();
+    page(
+        &hb,
+        "pages/admin/outbox",
+        "Courriels — Groupement",
+        "/admin/courriels",
+        &viewer,
+        json!({ "rows": rows, "counts": counts }),
+        StatusCode::OK,
+    )
+}
+
+pub async fn retry(
+    posted: Posted<super::auth::NoFields>,
+    id: Path<i32>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(posted.viewer)?;
+    let (pool, id) = (pool.into_inner(), id.into_inner());
+    web::block(move || admin::retry(&pool, &viewer, id)).await??;
+    Ok(see_other("/admin/courriels"))
+}

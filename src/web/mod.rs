@@ -72,6 +72,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::change_user),
         )
         .route("/admin/invitations", web::post().to(admin::invite))
+        .route("/admin/courriels", web::get().to(admin::outbox))
+        .route(
+            "/admin/courriels/{id}/renvoyer",
+            web::post().to(admin::retry),
+        )
         .route("/admin/journal", web::get().to(admin::audit_log))
         .route("/besoins", web::get().to(needs::list))
         .route("/besoins/nouveau", web::get().to(needs::new_form))

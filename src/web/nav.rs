@@ -87,6 +87,7 @@ const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
     ),
     ("/admin/utilisateurs", "Utilisateurs", Some(&[Role::Admin])),
     ("/admin/journal", "Journal d'audit", Some(&[Role::Admin])),
+    ("/admin/courriels", "Courriels", Some(&[Role::Admin])),
     (
         "/compte",
         "Mon compte",

@@ -259,6 +259,7 @@ fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/static/{path:.*}" => "/static/style.css".into(),
         "/compte/jetons/{id}/revoquer" => format!("/compte/jetons/{owned_token}/revoquer"),
         "/admin/utilisateurs/{id}" => format!("/admin/utilisateurs/{some_user}"),
+        "/admin/courriels/{id}/renvoyer" => "/admin/courriels/1/renvoyer".to_string(),
         p if !p.contains('{') => p.to_string(),
         _ => return None,
     })

@@ -121,6 +121,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
+    spawn_app_with(backend, &[]).await
+}
+
+/// The application with more settings (`GROUPEMENT_SMTP_URL`, …).
+pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, String)]) -> Option<TestApp> {
     let database = TestDatabase::create(backend)?;
     let url = database.url.clone();
     let outbox = tempfile::tempdir().expect("outbox dir");
@@ -130,7 +135,10 @@ pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
         "GROUPEMENT_BIND" => Some("127.0.0.1:0".into()),
         "GROUPEMENT_OUTBOX_DIR" => Some(outbox_path.clone()),
         "GROUPEMENT_MAIL_POLL_MS" => Some("50".into()),
-        _ => None,
+        other => extra
+            .iter()
+            .find(|(name, _)| *name == other)
+            .map(|(_, value)| value.clone()),
     })
     .expect("test settings");
     let database_url = settings.database_url.clone();

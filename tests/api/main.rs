@@ -20,4 +20,5 @@ mod needs_pages;
 mod openapi;
 mod pages;
 mod pooling_journey;
+mod smtp;
 mod startup;
