@@ -10,4 +10,5 @@ pub mod health;
 pub mod needs;
 pub mod pooling;
 pub mod public;
+pub mod suppliers;
 pub mod tenders;

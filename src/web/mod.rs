@@ -16,6 +16,7 @@ pub mod needs;
 pub mod openapi;
 pub mod pages;
 pub mod pooling;
+pub mod suppliers;
 pub mod templates;
 pub mod tenders;
 pub mod uploads;
@@ -50,6 +51,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/invitation", web::get().to(accounts::new_password_page))
         .route("/invitation", web::post().to(accounts::new_password))
         .route("/verification", web::get().to(accounts::verify))
+        .route("/entreprise", web::get().to(suppliers::show))
+        .route("/entreprise", web::post().to(suppliers::update))
         .route("/compte", web::get().to(account::profile))
         .route("/compte/session", web::get().to(account::keep_alive))
         .route(

@@ -236,7 +236,10 @@ pub async fn publish(
         posted.form.clone(),
         settings.base_url.clone(),
     );
-    let territory = vec!["21".to_string()];
+    let territory: Vec<String> = crate::services::suppliers::TERRITORY
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
     match web::block(move || tenders::publish(&p, &who, &base, id, &form, &territory)).await? {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
         Err(error) => {

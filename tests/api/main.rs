@@ -22,3 +22,4 @@ mod pages;
 mod pooling_journey;
 mod smtp;
 mod startup;
+mod suppliers;

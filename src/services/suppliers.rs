@@ -1,0 +1,252 @@
+//! A supplier company's profile, kept by its own people: what it sells (CPV interests at any
+//! level), where (postcode → commune → department → territorial or not), how much (annual
+//! capacity), whether it is an SME, and how it wants to hear of tenders.
+
+use crate::db::models::{NewSupplierCpv, Supplier};
+use crate::db::schema::{communes, supplier_cpv, suppliers};
+use crate::db::{write_transaction, Pool};
+use crate::domain::{Cents, CpvCatalog, Postcode};
+use crate::error::AppError;
+use crate::services::accounts::{normalised_email, Problems};
+use crate::services::audit::{self, Change};
+use crate::web::nav::{Role, Viewer};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Departments whose suppliers are territorial (DESIGN §4's default territory).
+pub const TERRITORY: &[&str] = &["21"];
+
+fn supplier_of(viewer: &Viewer) -> Result<i32, AppError> {
+    match (viewer.role, viewer.supplier_id) {
+        (Role::Supplier, Some(id)) => Ok(id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Interest {
+    pub prefix: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Profile {
+    pub siret: String,
+    pub name: String,
+    pub postcode: String,
+    pub commune: String,
+    pub department: String,
+    pub territorial: bool,
+    pub annual_capacity_eur: String,
+    pub sme: bool,
+    pub notification_email: String,
+    pub opt_in: bool,
+    pub digest: String,
+    pub interests: Vec<Interest>,
+}
+
+/// The label of a CPV prefix: the code it stands for (padded with zeros), or the broadest code
+/// that starts with it.
+pub fn prefix_label(prefix: &str) -> String {
+    let catalog = CpvCatalog::embedded();
+    catalog
+        .get(&format!("{prefix:0<8}"))
+        .map(|e| e.label_fr.clone())
+        .or_else(|| {
+            catalog
+                .search(prefix, 1)
+                .first()
+                .map(|e| e.label_fr.clone())
+        })
+        .unwrap_or_default()
+}
+
+pub fn profile(pool: &Pool, viewer: &Viewer) -> Result<Profile, AppError> {
+    let supplier_id = supplier_of(viewer)?;
+    let mut conn = pool.get()?;
+    let s: Supplier = suppliers::table
+        .find(supplier_id)
+        .select(Supplier::as_select())
+        .first(&mut conn)?;
+    let prefixes: Vec<String> = supplier_cpv::table
+        .filter(supplier_cpv::supplier_id.eq(supplier_id))
+        .order(supplier_cpv::cpv_prefix)
+        .select(supplier_cpv::cpv_prefix)
+        .load(&mut conn)?;
+    Ok(Profile {
+        territorial: TERRITORY.contains(&s.department_code.as_str()),
+        siret: s.siret,
+        name: s.name,
+        postcode: s.postcode,
+        commune: s.commune,
+        department: s.department_code,
+        annual_capacity_eur: crate::services::needs::french_number(
+            Cents::new(s.annual_capacity_cents).to_euros_f64(),
+        ),
+        sme: s.sme,
+        notification_email: s.notification_email,
+        opt_in: s.opt_in,
+        digest: s.digest,
+        interests: prefixes
+            .into_iter()
+            .map(|prefix| Interest {
+                label: prefix_label(&prefix),
+                prefix,
+            })
+            .collect(),
+    })
+}
+
+/// The profile form. Checkboxes are present when ticked.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    pub postcode: String,
+    #[serde(default)]
+    pub commune: String,
+    #[serde(default)]
+    pub annual_capacity_eur: String,
+    #[serde(default)]
+    pub sme: Option<String>,
+    #[serde(default)]
+    pub notification_email: String,
+    #[serde(default)]
+    pub opt_in: Option<String>,
+    #[serde(default)]
+    pub digest: String,
+    /// CPV codes or prefixes (2 to 8 digits) separated by spaces or commas.
+    #[serde(default)]
+    pub interests: String,
+    /// One more, from the picker.
+    #[serde(default)]
+    pub add_interest: String,
+}
+
+/// Checks CPV interests: prefixes of 2 to 8 digits (a check digit after `-` is dropped), each
+/// the start of at least one code of the vocabulary; duplicates merged.
+pub fn parse_interests(problems: &mut Problems, text: &str) -> Vec<String> {
+    let catalog = CpvCatalog::embedded();
+    let mut out: Vec<String> = Vec::new();
+    for word in text
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+    {
+        let digits = word.split('-').next().unwrap_or(word);
+        let valid = (2..=8).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !catalog.search(digits, 1).is_empty();
+        if !valid {
+            problems.add(
+                "intérêts CPV",
+                format!("« {word} » n'est pas un code ou un début de code CPV"),
+            );
+            continue;
+        }
+        // A full code stands for its significant prefix (33140000 is 3314).
+        let prefix = groupement_solver::pooling::family::significant_prefix(digits).to_string();
+        if !out.contains(&prefix) {
+            out.push(prefix);
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn update(pool: &Pool, viewer: &Viewer, form: &ProfileForm) -> Result<(), AppError> {
+    let supplier_id = supplier_of(viewer)?;
+    let mut problems = Problems::default();
+    let postcode = problems.check("code postal", Postcode::parse(&form.postcode));
+    let capacity = problems.check(
+        "capacité annuelle",
+        Cents::parse_euros(&form.annual_capacity_eur).map_err(|e| e.0),
+    );
+    let email = normalised_email(&mut problems, "adresse des avis", &form.notification_email);
+    if !["immediate", "daily"].contains(&form.digest.as_str()) {
+        problems.add("fréquence", "immédiate ou quotidienne");
+    }
+    let interests = parse_interests(
+        &mut problems,
+        &format!("{} {}", form.interests, form.add_interest),
+    );
+    let mut conn = pool.get()?;
+    let commune = match &postcode {
+        Some(postcode) => {
+            let names: Vec<(String, Option<f64>, Option<f64>)> = communes::table
+                .filter(communes::postcode.eq(postcode.as_str()))
+                .order(communes::name)
+                .select((communes::name, communes::latitude, communes::longitude))
+                .load(&mut conn)?;
+            let wanted = form.commune.trim().to_uppercase();
+            let found = names
+                .iter()
+                .find(|(n, _, _)| wanted.is_empty() || n.to_uppercase() == wanted)
+                .cloned();
+            if found.is_none() {
+                problems.add(
+                    "commune",
+                    match names.is_empty() {
+                        true => format!("aucune commune n'a le code postal {postcode}"),
+                        false => format!(
+                            "« {} » n'a pas le code postal {postcode} ({})",
+                            form.commune.trim(),
+                            names
+                                .iter()
+                                .map(|n| n.0.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    },
+                );
+            }
+            found
+        }
+        None => None,
+    };
+    problems.finish()?;
+    let (Some(postcode), Some(capacity), Some((commune, latitude, longitude))) =
+        (postcode, capacity, commune)
+    else {
+        return Err(AppError::internal("profile checked without values"));
+    };
+    write_transaction(&mut conn, |conn| {
+        diesel::update(suppliers::table.find(supplier_id))
+            .set((
+                suppliers::postcode.eq(postcode.as_str()),
+                suppliers::commune.eq(&commune),
+                suppliers::department_code.eq(postcode.department()),
+                suppliers::latitude.eq(latitude),
+                suppliers::longitude.eq(longitude),
+                suppliers::annual_capacity_cents.eq(capacity.get()),
+                suppliers::sme.eq(form.sme.is_some()),
+                suppliers::notification_email.eq(&email),
+                suppliers::opt_in.eq(form.opt_in.is_some()),
+                suppliers::digest.eq(&form.digest),
+            ))
+            .execute(conn)?;
+        diesel::delete(supplier_cpv::table.filter(supplier_cpv::supplier_id.eq(supplier_id)))
+            .execute(conn)?;
+        for prefix in &interests {
+            diesel::insert_into(supplier_cpv::table)
+                .values(NewSupplierCpv {
+                    supplier_id,
+                    cpv_prefix: prefix,
+                })
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("supplier.profile_changed", "supplier", supplier_id).after(format!(
+                "{} {commune} ; intérêts {} ; avis {}",
+                postcode.as_str(),
+                interests.join(" "),
+                if form.opt_in.is_some() {
+                    &form.digest
+                } else {
+                    "aucun"
+                }
+            )),
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,78 @@
+//! The supplier's own company page (`/entreprise`): its profile, reused everywhere.
+
+use super::auth::{see_other, MaybeViewer, Posted};
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::services::suppliers::{self, ProfileForm};
+use crate::web::nav::Viewer;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Query};
+use actix_web::HttpResponse;
+use handlebars::Handlebars;
+use serde::Deserialize;
+use serde_json::json;
+
+async fn profile_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    notice: Option<&str>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (p, who) = (pool.into_inner(), viewer.clone());
+    let profile = web::block(move || suppliers::profile(&p, &who)).await??;
+    let interests = profile
+        .interests
+        .iter()
+        .map(|i| i.prefix.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut page = render_page(
+        hb,
+        "pages/suppliers/profile",
+        "Mon entreprise — Groupement",
+        "/entreprise",
+        Some(&viewer),
+        json!({
+            "profile": profile, "interests_text": interests, "daily": profile.digest == "daily",
+            "notice": notice, "error": error, "territory": suppliers::TERRITORY.join(", "),
+        }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    enregistre: Option<String>,
+}
+
+pub async fn show(
+    query: Query<SavedQuery>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let notice = query.enregistre.as_ref().map(|_| "Profil enregistré.");
+    profile_page(pool, &hb, viewer, notice, None, StatusCode::OK).await
+}
+
+pub async fn update(
+    posted: Posted<ProfileForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
+    match web::block(move || suppliers::update(&p, &who, &form)).await? {
+        Ok(()) => Ok(see_other("/entreprise?enregistre=1")),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            profile_page(pool, &hb, viewer, None, Some(message), status).await
+        }
+    }
+}
