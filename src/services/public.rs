@@ -9,6 +9,9 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 pub struct TenderCard {
     pub reference: String,
+    /// When it was published (UTC), for the feed.
+    #[serde(skip)]
+    pub published_at: Option<chrono::NaiveDateTime>,
     pub title: String,
     pub coordinator: String,
     pub procedure: String,
@@ -18,9 +21,84 @@ pub struct TenderCard {
 }
 
 pub fn published_tenders(pool: &Pool) -> Result<Vec<TenderCard>, AppError> {
+    search(pool, &TenderFilter::default())
+}
+
+/// Filters of the public list of tenders; every field optional.
+#[derive(Debug, Default, Clone, serde::Deserialize, Serialize)]
+pub struct TenderFilter {
+    /// Start of a lot's CPV code.
+    #[serde(default)]
+    pub cpv: String,
+    /// Code of a member organisation taking part.
+    #[serde(default)]
+    pub buyer: String,
+    /// `no_competition`, `adapted` or `formal`.
+    #[serde(default)]
+    pub procedure: String,
+    /// Deadline on or before this day (`AAAA-MM-JJ` or `JJ/MM/AAAA`).
+    #[serde(default)]
+    pub before: String,
+}
+
+/// Published tenders matching the filter, the nearest deadline first.
+pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, AppError> {
+    use crate::db::schema::{lots, organisations, tender_approvals};
+    use diesel::prelude::*;
+    let before = match filter.before.trim() {
+        "" => None,
+        text => Some(
+            crate::domain::parse_date(text)
+                .map_err(|e| AppError::validation("before", e.0))?
+                .and_hms_opt(23, 59, 59)
+                .map(crate::domain::from_paris)
+                .unwrap_or_default(),
+        ),
+    };
+    let cpv = filter.cpv.trim();
+    if !cpv.bytes().all(|b| b.is_ascii_digit()) || cpv.len() > 8 {
+        return Err(AppError::validation(
+            "cpv",
+            "un début de code CPV : de 1 à 8 chiffres",
+        ));
+    }
+    let buyer = filter.buyer.trim().to_uppercase();
     let mut conn = pool.get()?;
-    let rows = queries::published_tenders(&mut conn)?;
-    Ok(rows
+    let mut rows = queries::published_tenders(&mut conn)?;
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows.drain(..) {
+        let t = &row.tender;
+        if !filter.procedure.is_empty() && t.procedure != filter.procedure {
+            continue;
+        }
+        if before.is_some_and(|b| t.deadline.is_none_or(|d| d > b)) {
+            continue;
+        }
+        if !cpv.is_empty() {
+            let codes: Vec<String> = lots::table
+                .filter(lots::tender_id.eq(t.id))
+                .select(lots::cpv_code)
+                .load(&mut conn)?;
+            if !codes.iter().any(|c| c.starts_with(cpv)) {
+                continue;
+            }
+        }
+        if !buyer.is_empty() {
+            let members: Vec<String> = tender_approvals::table
+                .inner_join(
+                    organisations::table
+                        .on(organisations::id.eq(tender_approvals::organisation_id)),
+                )
+                .filter(tender_approvals::tender_id.eq(t.id))
+                .select(organisations::code)
+                .load(&mut conn)?;
+            if !members.contains(&buyer) {
+                continue;
+            }
+        }
+        kept.push(row);
+    }
+    Ok(kept
         .into_iter()
         .map(|row| TenderCard {
             procedure: procedure_label(&row.tender.procedure).to_string(),
@@ -30,6 +108,7 @@ pub fn published_tenders(pool: &Pool) -> Result<Vec<TenderCard>, AppError> {
                 .deadline
                 .map(crate::domain::paris_text)
                 .unwrap_or_else(|| "non fixée".into()),
+            published_at: row.tender.published_at,
             reference: row.tender.reference,
             title: row.tender.title,
             coordinator: row.coordinator,

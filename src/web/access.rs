@@ -109,6 +109,8 @@ pub const RULES: &[Rule] = &[
         "/appels-d-offres/{reference}/documents/{id}",
         Access::Public,
     ),
+    rule("GET", "/appels-d-offres", Access::Public),
+    rule("GET", "/appels-d-offres.atom", Access::Public),
     rule("GET", "/appels-d-offres/{reference}", Access::Public),
     rule("GET", "/appels-d-offres/{reference}/offre", SUPPLIERS),
     rule(

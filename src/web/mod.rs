@@ -132,6 +132,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/appels-d-offres/{reference}/documents/{id}",
             web::get().to(tenders::document),
         )
+        .route("/appels-d-offres", web::get().to(tenders::public_list))
+        .route("/appels-d-offres.atom", web::get().to(tenders::atom))
         .route(
             "/appels-d-offres/{reference}/offre",
             web::get().to(bids::show),

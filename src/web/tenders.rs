@@ -359,3 +359,82 @@ pub async fn document(
         ))
         .body(bytes))
 }
+
+/// The public list of published tenders, with filters.
+pub async fn public_list(
+    query: actix_web::web::Query<crate::services::public::TenderFilter>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let filter = query.into_inner();
+    let (p, wanted) = (pool.into_inner(), filter.clone());
+    let (found, error, status) =
+        match web::block(move || crate::services::public::search(&p, &wanted)).await? {
+            Ok(found) => (found, None, StatusCode::OK),
+            Err(e) => {
+                let (message, status) = super::refused(e)?;
+                (Vec::new(), Some(message), status)
+            }
+        };
+    let procedures: Vec<Value> = ["no_competition", "adapted", "formal"]
+        .iter()
+        .map(|code| json!({ "code": code, "label": procedure_label(code), "selected": filter.procedure == *code }))
+        .collect();
+    let mut page = render_page(
+        &hb,
+        "pages/tenders/public_list",
+        "Appels d'offres — Groupement",
+        "/appels-d-offres",
+        viewer.0.as_ref(),
+        json!({ "count": found.len(), "tenders": found, "filter": filter, "procedures": procedures, "error": error }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// An Atom feed (RFC 4287) of the published tenders.
+pub async fn atom(pool: Data<Pool>, settings: Data<Settings>) -> Result<HttpResponse, AppError> {
+    let p = pool.into_inner();
+    let tenders = web::block(move || crate::services::public::published_tenders(&p)).await??;
+    let base = &settings.base_url;
+    let stamp = |t: Option<chrono::NaiveDateTime>| {
+        t.unwrap_or_default()
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let updated = tenders.iter().filter_map(|t| t.published_at).max();
+    let mut feed = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"fr\">\n\
+         <title>Groupement — appels d'offres publiés</title>\n<id>{base}/appels-d-offres</id>\n\
+         <link rel=\"self\" href=\"{base}/appels-d-offres.atom\"/>\n<link href=\"{base}/appels-d-offres\"/>\n\
+         <updated>{}</updated>\n<author><name>Groupement de commandes de la métropole de Dijon</name></author>\n",
+        stamp(updated)
+    );
+    for t in &tenders {
+        let link = format!("{base}/appels-d-offres/{}", xml(&t.reference));
+        feed.push_str(&format!(
+            "<entry>\n<title>{} — {}</title>\n<id>{link}</id>\n<link href=\"{link}\"/>\n<updated>{}</updated>\n\
+             <summary>{} ; {} ; {} lot(s), {} HT ; date limite {}</summary>\n</entry>\n",
+            xml(&t.reference),
+            xml(&t.title),
+            stamp(t.published_at),
+            xml(&t.coordinator),
+            xml(&t.procedure),
+            t.lots,
+            xml(&t.value),
+            xml(&t.deadline),
+        ));
+    }
+    feed.push_str("</feed>\n");
+    Ok(HttpResponse::Ok()
+        .content_type("application/atom+xml; charset=utf-8")
+        .body(feed))
+}

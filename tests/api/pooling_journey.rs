@@ -462,6 +462,33 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     assert_eq!(download.status().as_u16(), 200);
     assert_eq!(download.body().await.unwrap().as_ref(), rules);
     assert!(get_with(&app, "/", "").await.body.contains("GRP-2027-001"));
+    // The public list, filtered, and the Atom feed.
+    let listed = get_with(
+        &app,
+        "/appels-d-offres?cpv=3314&buyer=chu&procedure=formal",
+        "",
+    )
+    .await;
+    assert!(listed.body.contains("GRP-2027-001"), "{}", listed.body);
+    assert!(!get_with(&app, "/appels-d-offres?cpv=45", "")
+        .await
+        .body
+        .contains("GRP-2027-001"));
+    assert!(!get_with(&app, "/appels-d-offres?buyer=DM", "")
+        .await
+        .body
+        .contains("GRP-2027-001"));
+    assert_eq!(
+        get_with(&app, "/appels-d-offres?before=hier", "")
+            .await
+            .status,
+        422
+    );
+    let feed = get_with(&app, "/appels-d-offres.atom", "").await;
+    assert!(feed.content_type.starts_with("application/atom+xml"));
+    assert!(
+        feed.body.contains("<entry>") && feed.body.contains("/appels-d-offres/GRP-2027-001</id>")
+    );
 });
 
 async fn submit_windowed(
