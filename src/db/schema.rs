@@ -280,6 +280,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     pooling_run_progress,
     tender_documents,
+    unsubscribe_tokens,
 );
 
 diesel::table! {
@@ -359,3 +360,11 @@ diesel::table! {
 }
 
 diesel::joinable!(tender_documents -> tenders (tender_id));
+
+diesel::table! {
+    unsubscribe_tokens (token_hash) {
+        token_hash -> Text,
+        supplier_id -> Integer,
+        created_at -> Timestamp,
+    }
+}

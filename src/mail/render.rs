@@ -81,7 +81,18 @@ mod tests {
             assert!(templates.has(name), "{name}");
         }
         let data = json!({ "name": "Dupont & <Fils>", "link": "http://x/y?jeton=1&a=2",
-                           "organisation": "UB", "role": "acheteur", "hours": 1, "days": 7 });
+                           "organisation": "UB", "role": "acheteur", "hours": 1, "days": 7,
+                           "supplier": "S", "reference": "R", "title": "T", "deadline": "D",
+                           "lots": ["lot 1"], "unsubscribe": "http://x/u", "company": "C",
+                           "lot": 1, "bid": 2, "at": "A", "revised": false, "price": "1 €" });
+        for name in [
+            "email_verification",
+            "invitation",
+            "tender_published",
+            "bid_receipt",
+        ] {
+            templates.render(name, &data).unwrap();
+        }
         let mail = templates.render("password_reset", &data).unwrap();
         assert!(mail.text.contains("Dupont & <Fils>"));
         assert!(mail.text.contains("http://x/y?jeton=1&a=2"));

@@ -212,10 +212,24 @@ impl Worker {
             .recipient
             .parse::<Mailbox>()
             .map_err(|e| format!("recipient {}: {e}", row.recipient))?;
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(rendered.subject)
+            .subject(rendered.subject);
+        // Notices a recipient can stop carry the one-click unsubscription of RFC 8058.
+        if let Some(url) = data.get("unsubscribe").and_then(|u| u.as_str()) {
+            use lettre::message::header::{HeaderName, HeaderValue};
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_string(),
+                ));
+        }
+        builder
             .message_id(Some(format!(
                 "<{}@groupement>",
                 row.idempotency_key.replace(['<', '>', '@', ' '], "-")

@@ -250,3 +250,36 @@ pub fn update(pool: &Pool, viewer: &Viewer, form: &ProfileForm) -> Result<(), Ap
         Ok(())
     })
 }
+
+/// Stops the notices of the supplier a one-click unsubscription token belongs to; returns
+/// the company's name. Using a token twice does no harm.
+pub fn unsubscribe(pool: &Pool, token: &str) -> Result<String, AppError> {
+    use crate::db::schema::unsubscribe_tokens as tokens;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let supplier_id: i32 = tokens::table
+            .find(crate::services::auth::hash_token(token.trim()))
+            .select(tokens::supplier_id)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                AppError::validation("lien", "ce lien de désabonnement n'est pas valide")
+            })?;
+        let name: String = suppliers::table
+            .find(supplier_id)
+            .select(suppliers::name)
+            .first(conn)?;
+        diesel::update(suppliers::table.find(supplier_id))
+            .set(suppliers::opt_in.eq(false))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            audit::Actor {
+                user_id: None,
+                label: "lien de désabonnement",
+            },
+            Change::new("supplier.unsubscribed", "supplier", supplier_id),
+        )?;
+        Ok(name)
+    })
+}

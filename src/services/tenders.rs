@@ -528,10 +528,19 @@ fn notify_suppliers(
                 )
             })
             .collect();
+        let token = crate::services::auth::random_token();
+        diesel::insert_into(crate::db::schema::unsubscribe_tokens::table)
+            .values((
+                crate::db::schema::unsubscribe_tokens::token_hash
+                    .eq(crate::services::auth::hash_token(&token)),
+                crate::db::schema::unsubscribe_tokens::supplier_id.eq(supplier_id),
+            ))
+            .execute(conn)?;
         let data = json!({
             "supplier": name, "reference": reference, "title": title,
             "deadline": crate::domain::paris_text(deadline),
             "lots": lots_text, "link": format!("{base_url}/appels-d-offres/{reference}"),
+            "unsubscribe": format!("{base_url}/desabonnement?jeton={token}"),
         });
         if mail::enqueue(
             conn,

@@ -63,6 +63,8 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/invitation", Access::Public),
     rule("POST", "/invitation", Access::Public),
     rule("GET", "/verification", Access::Public),
+    rule("GET", "/desabonnement", Access::Public),
+    rule("POST", "/desabonnement", Access::Public),
     rule("GET", "/entreprise", SUPPLIERS),
     rule("POST", "/entreprise", SUPPLIERS),
     rule("GET", "/compte", Access::SignedIn),

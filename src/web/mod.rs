@@ -51,6 +51,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/invitation", web::get().to(accounts::new_password_page))
         .route("/invitation", web::post().to(accounts::new_password))
         .route("/verification", web::get().to(accounts::verify))
+        .route("/desabonnement", web::get().to(suppliers::unsubscribe_page))
+        .route("/desabonnement", web::post().to(suppliers::unsubscribe))
         .route("/entreprise", web::get().to(suppliers::show))
         .route("/entreprise", web::post().to(suppliers::update))
         .route("/compte", web::get().to(account::profile))

@@ -76,3 +76,55 @@ pub async fn update(
         }
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    jeton: String,
+}
+
+/// The link of a notice e-mail: asks to confirm (a link followed by a mail scanner must not
+/// unsubscribe anybody).
+pub async fn unsubscribe_page(
+    query: Query<TokenQuery>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    render_page(
+        &hb,
+        "pages/suppliers/unsubscribe",
+        "Ne plus recevoir les avis — Groupement",
+        "",
+        None,
+        json!({ "token": query.jeton, "done": null }),
+    )
+}
+
+/// The one-click unsubscription (RFC 8058): the mail client posts `List-Unsubscribe=One-Click`
+/// to the link, without cookie or form token — the token in the link is the authority.
+pub async fn unsubscribe(
+    query: Query<TokenQuery>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let (p, token) = (pool.into_inner(), query.into_inner().jeton);
+    match web::block(move || suppliers::unsubscribe(&p, &token)).await? {
+        Ok(name) => render_page(
+            &hb,
+            "pages/suppliers/unsubscribe",
+            "Désabonnement — Groupement",
+            "",
+            None,
+            json!({ "token": "", "done": name }),
+        ),
+        Err(error) => {
+            let (message, _) = super::refused(error)?;
+            super::accounts::notice(
+                &hb,
+                StatusCode::BAD_REQUEST,
+                "Lien inutilisable",
+                &message,
+                None,
+            )
+        }
+    }
+}

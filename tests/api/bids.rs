@@ -6,8 +6,8 @@
 use crate::both_backends;
 use crate::helpers::{get_with, post_form, session_of, wait_for_mails, TestApp};
 use diesel::prelude::*;
-use groupement::db::models::{NewOrganisation, NewSupplier, NewUser};
-use groupement::db::schema::{organisations, suppliers, tenders, users};
+use groupement::db::models::{NewOrganisation, NewSupplier, NewSupplierCpv, NewUser};
+use groupement::db::schema::{organisations, supplier_cpv, suppliers, tenders, users};
 use groupement::domain::hash_password;
 use groupement::services::{auth, bids, needs, pooling, tenders as tender_service};
 use groupement::web::nav::Viewer;
@@ -258,3 +258,65 @@ both_backends!(
         assert_eq!(status, "closed");
     }
 );
+
+both_backends!(a_notice_carries_a_one_click_unsubscription, |app| {
+    let alpha = supplier(&app, "24210041000123", "Alpha");
+    diesel::insert_into(supplier_cpv::table)
+        .values(NewSupplierCpv {
+            supplier_id: alpha,
+            cpv_prefix: "3019",
+        })
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    published(&app);
+    let mails = wait_for_mails(&app, 1).await;
+    let notice = mails
+        .iter()
+        .find(|m| m.to == "alpha@example.fr")
+        .expect("the notice");
+    assert!(
+        notice
+            .raw
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{}",
+        notice.raw
+    );
+    let url = notice
+        .raw
+        .split("List-Unsubscribe: <")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .unwrap()
+        .replace("=\r\n", "");
+    let path = crate::helpers::path_of(&app, &url);
+    let opted = || -> bool {
+        suppliers::table
+            .find(alpha)
+            .select(suppliers::opt_in)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap()
+    };
+    // Following the link (as a mail scanner does) only asks.
+    let page = get_with(&app, &path, "").await;
+    assert!(page.body.contains("Confirmer le désabonnement"));
+    assert!(opted());
+    // The mail client's one-click POST: no cookie, no form token, another origin.
+    let mut response = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .send_body("List-Unsubscribe=One-Click")
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body = String::from_utf8_lossy(&response.body().await.unwrap()).into_owned();
+    assert!(body.contains("Alpha ne recevra plus"));
+    assert!(!opted());
+    let bogus = app
+        .client
+        .post(format!("{}/desabonnement?jeton=faux", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bogus.status().as_u16(), 400);
+});

@@ -399,6 +399,8 @@ pub struct Mail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The message as written, headers included.
+    pub raw: String,
 }
 
 impl Mail {
@@ -440,6 +442,7 @@ pub fn outbox(app: &TestApp) -> Vec<Mail> {
                 subject: message.subject().unwrap_or_default().to_string(),
                 text: message.body_text(0).unwrap_or_default().into_owned(),
                 html: message.body_html(0).unwrap_or_default().into_owned(),
+                raw: String::from_utf8_lossy(&bytes).into_owned(),
             }
         })
         .collect()
