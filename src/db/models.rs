@@ -336,6 +336,8 @@ pub struct NewNotification<'a> {
     pub template: &'a str,
     pub data: &'a str,
     pub idempotency_key: &'a str,
+    /// When to send it (the column's default, now, when `None`).
+    pub next_attempt_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

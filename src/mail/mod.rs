@@ -20,12 +20,25 @@ pub fn enqueue(
     data: &serde_json::Value,
     idempotency_key: &str,
 ) -> QueryResult<bool> {
+    enqueue_at(conn, recipient, template, data, idempotency_key, None)
+}
+
+/// [`enqueue`], to be sent no earlier than `due` (now when `None`).
+pub fn enqueue_at(
+    conn: &mut AnyConnection,
+    recipient: &str,
+    template: &str,
+    data: &serde_json::Value,
+    idempotency_key: &str,
+    due: Option<chrono::NaiveDateTime>,
+) -> QueryResult<bool> {
     let data = data.to_string();
     let row = NewNotification {
         recipient,
         template,
         data: &data,
         idempotency_key,
+        next_attempt_at: due,
     };
     let written = crate::per_backend!(conn, c => diesel::insert_into(notifications::table)
         .values(&row)

@@ -472,8 +472,13 @@ fn minimum_days(
         .unwrap_or(0))
 }
 
-/// Writes one e-mail per opted-in territorial supplier whose CPV interests match a lot of the
-/// tender, naming the lots its capacity can take. Once per tender and supplier.
+/// How many days after the territory's suppliers the others hear of a tender (lawful
+/// sourcing: the notice itself is public from publication).
+pub const EARLY_NOTICE_DAYS: i64 = 2;
+
+/// Writes one e-mail per opted-in supplier whose CPV interests match a lot of the tender,
+/// naming the lots and saying which its capacity can take: due at once for the territory's
+/// suppliers, [`EARLY_NOTICE_DAYS`] later for the others. Once per tender and supplier.
 fn notify_suppliers(
     conn: &mut AnyConnection,
     base_url: &str,
@@ -490,7 +495,6 @@ fn notify_suppliers(
         .load(conn)?;
     let candidates: Vec<(i32, String, String, String, i64)> = suppliers::table
         .filter(suppliers::opt_in.eq(true))
-        .filter(suppliers::department_code.eq_any(territory))
         .order(suppliers::id)
         .select((
             suppliers::id,
@@ -501,7 +505,13 @@ fn notify_suppliers(
         ))
         .load(conn)?;
     let mut notified = 0;
-    for (supplier_id, name, email, _, capacity) in candidates {
+    let now = Utc::now().naive_utc();
+    for (supplier_id, name, email, department, capacity) in candidates {
+        // The territory's suppliers hear first; the others, EARLY_NOTICE_DAYS later.
+        let due = match territory.contains(&department) {
+            true => None,
+            false => Some(now + Duration::days(EARLY_NOTICE_DAYS)),
+        };
         let interests: Vec<String> = supplier_cpv::table
             .filter(supplier_cpv::supplier_id.eq(supplier_id))
             .select(supplier_cpv::cpv_prefix)
@@ -542,12 +552,13 @@ fn notify_suppliers(
             "lots": lots_text, "link": format!("{base_url}/appels-d-offres/{reference}"),
             "unsubscribe": format!("{base_url}/desabonnement?jeton={token}"),
         });
-        if mail::enqueue(
+        if mail::enqueue_at(
             conn,
             &email,
             "tender_published",
             &data,
             &format!("publication:{tender_id}:{supplier_id}"),
+            due,
         )? {
             notified += 1;
         }

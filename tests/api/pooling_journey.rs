@@ -417,18 +417,28 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     .await;
     assert_eq!(published.status, 303, "{}", published.body);
 
-    // Exactly the territorial suppliers of medical supplies are written to, once.
-    let recipients: Vec<String> = notifications::table
+    // The suppliers of medical supplies are written to, once: the territory's at once, the
+    // one from Lyon two days later; the office-supplies one not at all.
+    let rows: Vec<(String, chrono::NaiveDateTime)> = notifications::table
         .filter(notifications::template.eq("tender_published"))
         .order(notifications::recipient)
-        .select(notifications::recipient)
+        .select((notifications::recipient, notifications::next_attempt_at))
         .load(&mut app.pool.get().unwrap())
         .unwrap();
+    let recipients: Vec<&str> = rows.iter().map(|(r, _)| r.as_str()).collect();
     assert_eq!(
         recipients,
-        ["pharma.dijon@example.fr", "soins.beaune@example.fr"]
+        [
+            "lyon.médical@example.fr",
+            "pharma.dijon@example.fr",
+            "soins.beaune@example.fr"
+        ]
     );
+    let later = rows[0].1 - chrono::Utc::now().naive_utc();
+    assert!(later > chrono::Duration::hours(47), "{later}");
     let mails = wait_for_mails(&app, 2).await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(crate::helpers::outbox(&app).len(), 2, "Lyon's notice waits");
     let pharma = mails
         .iter()
         .find(|m| m.to == "pharma.dijon@example.fr")
