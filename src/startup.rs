@@ -33,10 +33,12 @@ pub enum StartError {
     Mail(String),
 }
 
-/// Closes tenders whose deadline has passed, every 30 seconds (bids are refused from the
-/// deadline itself whatever this says).
-fn spawn_closer(pool: Pool) {
+/// Every 30 seconds: closes the tenders whose deadline has passed (bids are refused from the
+/// deadline itself whatever this says), and once a day from 07:00 Paris time writes the daily
+/// digests (once per supplier and day, even across restarts).
+fn spawn_closer(pool: Pool, base_url: String) {
     actix_web::rt::spawn(async move {
+        let mut digested: Option<chrono::NaiveDate> = None;
         loop {
             let p = pool.clone();
             match actix_web::web::block(move || crate::services::bids::close_due(&p)).await {
@@ -44,6 +46,30 @@ fn spawn_closer(pool: Pool) {
                 Ok(Ok(n)) => tracing::info!(tenders = n, "tenders closed at their deadline"),
                 Ok(Err(e)) => tracing::error!(error = %e.detailed(), "closing tenders failed"),
                 Err(e) => tracing::error!(error = %e, "closing tenders failed"),
+            }
+            let (paris_now, _) = crate::domain::to_paris(chrono::Utc::now().naive_utc());
+            let today = paris_now.date();
+            let due = paris_now.time()
+                >= chrono::NaiveTime::from_hms_opt(crate::services::tenders::DIGEST_HOUR, 0, 0)
+                    .unwrap_or_default();
+            if due && digested != Some(today) {
+                let (p, base) = (pool.clone(), base_url.clone());
+                let territory: Vec<String> = crate::services::suppliers::TERRITORY
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect();
+                let outcome = actix_web::web::block(move || {
+                    crate::services::tenders::enqueue_digests(&p, &base, &territory, today)
+                })
+                .await;
+                match outcome {
+                    Ok(Ok(n)) => {
+                        digested = Some(today);
+                        tracing::info!(digests = n, "daily digests written");
+                    }
+                    Ok(Err(e)) => tracing::error!(error = %e.detailed(), "daily digests failed"),
+                    Err(e) => tracing::error!(error = %e, "daily digests failed"),
+                }
             }
             actix_web::rt::time::sleep(std::time::Duration::from_secs(30)).await;
         }
@@ -78,7 +104,7 @@ impl Application {
         }
         let worker = mail::worker::Worker::new(&settings).map_err(StartError::Mail)?;
         mail::worker::spawn(worker, pool.get_ref().clone(), settings.mail_poll);
-        spawn_closer(pool.get_ref().clone());
+        spawn_closer(pool.get_ref().clone(), settings.base_url.clone());
         let https = settings.is_https();
         let settings = Data::new(settings);
         let server = HttpServer::new(move || {

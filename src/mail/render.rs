@@ -84,7 +84,9 @@ mod tests {
                            "organisation": "UB", "role": "acheteur", "hours": 1, "days": 7,
                            "supplier": "S", "reference": "R", "title": "T", "deadline": "D",
                            "lots": ["lot 1"], "unsubscribe": "http://x/u", "company": "C",
-                           "lot": 1, "bid": 2, "at": "A", "revised": false, "price": "1 €" });
+                           "lot": 1, "bid": 2, "at": "A", "revised": false, "price": "1 €",
+                           "day": "01/01/2027", "count": 1,
+                           "tenders": [{ "reference": "R", "title": "T", "deadline": "D", "link": "L" }] });
         for name in [
             "email_verification",
             "invitation",

@@ -493,8 +493,10 @@ fn notify_suppliers(
         .order(lots::number)
         .select((lots::id, lots::number, lots::cpv_code, lots::value_cents))
         .load(conn)?;
+    // Those who chose a daily digest hear of it in the next one (`enqueue_digests`).
     let candidates: Vec<(i32, String, String, String, i64)> = suppliers::table
         .filter(suppliers::opt_in.eq(true))
+        .filter(suppliers::digest.eq("immediate"))
         .order(suppliers::id)
         .select((
             suppliers::id,
@@ -538,19 +540,12 @@ fn notify_suppliers(
                 )
             })
             .collect();
-        let token = crate::services::auth::random_token();
-        diesel::insert_into(crate::db::schema::unsubscribe_tokens::table)
-            .values((
-                crate::db::schema::unsubscribe_tokens::token_hash
-                    .eq(crate::services::auth::hash_token(&token)),
-                crate::db::schema::unsubscribe_tokens::supplier_id.eq(supplier_id),
-            ))
-            .execute(conn)?;
+        let unsubscribe = unsubscribe_link(conn, base_url, supplier_id)?;
         let data = json!({
             "supplier": name, "reference": reference, "title": title,
             "deadline": crate::domain::paris_text(deadline),
             "lots": lots_text, "link": format!("{base_url}/appels-d-offres/{reference}"),
-            "unsubscribe": format!("{base_url}/desabonnement?jeton={token}"),
+            "unsubscribe": unsubscribe,
         });
         if mail::enqueue_at(
             conn,
@@ -564,6 +559,114 @@ fn notify_suppliers(
         }
     }
     Ok(notified)
+}
+
+/// A one-click unsubscription link for a supplier's notice (its token stored hashed).
+fn unsubscribe_link(
+    conn: &mut AnyConnection,
+    base_url: &str,
+    supplier_id: i32,
+) -> QueryResult<String> {
+    use crate::db::schema::unsubscribe_tokens as tokens;
+    let token = crate::services::auth::random_token();
+    diesel::insert_into(tokens::table)
+        .values((
+            tokens::token_hash.eq(crate::services::auth::hash_token(&token)),
+            tokens::supplier_id.eq(supplier_id),
+        ))
+        .execute(conn)?;
+    Ok(format!("{base_url}/desabonnement?jeton={token}"))
+}
+
+/// The hour, Paris time, at which the daily digests are written.
+pub const DIGEST_HOUR: u32 = 7;
+
+/// Writes the daily digest of `day` for every opted-in supplier who chose it: the tenders
+/// published between 07:00 (Paris) the day before and 07:00 that day whose lots match its
+/// interests — two days later for suppliers outside the territory, as for single notices.
+/// Once per supplier and day, however often it is called.
+pub fn enqueue_digests(
+    pool: &Pool,
+    base_url: &str,
+    territory: &[String],
+    day: chrono::NaiveDate,
+) -> Result<usize, AppError> {
+    let at_seven = |d: chrono::NaiveDate| {
+        crate::domain::from_paris(d.and_hms_opt(DIGEST_HOUR, 0, 0).unwrap_or_default())
+    };
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let readers: Vec<(i32, String, String, String)> = suppliers::table
+            .filter(suppliers::opt_in.eq(true))
+            .filter(suppliers::digest.eq("daily"))
+            .order(suppliers::id)
+            .select((
+                suppliers::id,
+                suppliers::name,
+                suppliers::notification_email,
+                suppliers::department_code,
+            ))
+            .load(conn)?;
+        let mut written = 0;
+        for (supplier_id, name, email, department) in readers {
+            let shift = match territory.contains(&department) {
+                true => 0,
+                false => EARLY_NOTICE_DAYS,
+            };
+            let end = day - Duration::days(shift);
+            let (from, to) = (at_seven(end - Duration::days(1)), at_seven(end));
+            let published: Vec<(i32, String, String, Option<NaiveDateTime>)> = tenders::table
+                .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+                .filter(tenders::published_at.ge(from))
+                .filter(tenders::published_at.lt(to))
+                .order(tenders::published_at)
+                .select((
+                    tenders::id,
+                    tenders::reference,
+                    tenders::title,
+                    tenders::deadline,
+                ))
+                .load(conn)?;
+            let interests: Vec<String> = supplier_cpv::table
+                .filter(supplier_cpv::supplier_id.eq(supplier_id))
+                .select(supplier_cpv::cpv_prefix)
+                .load(conn)?;
+            let mut items = Vec::new();
+            for (tender_id, reference, title, deadline) in published {
+                let codes: Vec<String> = lots::table
+                    .filter(lots::tender_id.eq(tender_id))
+                    .select(lots::cpv_code)
+                    .load(conn)?;
+                if codes
+                    .iter()
+                    .any(|c| interests.iter().any(|i| interest_matches(i, c)))
+                {
+                    items.push(json!({
+                        "reference": reference, "title": title,
+                        "deadline": deadline.map(crate::domain::paris_text).unwrap_or_default(),
+                        "link": format!("{base_url}/appels-d-offres/{reference}"),
+                    }));
+                }
+            }
+            if items.is_empty() {
+                continue;
+            }
+            let data = json!({
+                "supplier": name, "day": day.format("%d/%m/%Y").to_string(), "count": items.len(),
+                "tenders": items, "unsubscribe": unsubscribe_link(conn, base_url, supplier_id)?,
+            });
+            if mail::enqueue(
+                conn,
+                &email,
+                "daily_digest",
+                &data,
+                &format!("digest:{supplier_id}:{day}"),
+            )? {
+                written += 1;
+            }
+        }
+        Ok(written)
+    })
 }
 
 /// A supplier's interest (a prefix; a full code stands for its significant prefix) matches a

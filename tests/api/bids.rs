@@ -320,3 +320,72 @@ both_backends!(a_notice_carries_a_one_click_unsubscription, |app| {
         .unwrap();
     assert_eq!(bogus.status().as_u16(), 400);
 });
+
+both_backends!(suppliers_who_chose_it_get_a_daily_digest_once, |app| {
+    let gamma = supplier(&app, "24210041000131", "Gamma");
+    let delta = supplier(&app, "21690123100011", "Delta");
+    let mut conn = app.pool.get().unwrap();
+    for (id, department) in [(gamma, "21"), (delta, "69")] {
+        diesel::update(suppliers::table.find(id))
+            .set((
+                suppliers::digest.eq("daily"),
+                suppliers::department_code.eq(department),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::insert_into(supplier_cpv::table)
+            .values(NewSupplierCpv {
+                supplier_id: id,
+                cpv_prefix: "30",
+            })
+            .execute(&mut conn)
+            .unwrap();
+    }
+    drop(conn);
+    let (reference, ..) = published(&app);
+    use groupement::db::schema::notifications;
+    let digests = || -> Vec<String> {
+        notifications::table
+            .filter(notifications::template.eq("daily_digest"))
+            .order(notifications::recipient)
+            .select(notifications::recipient)
+            .load(&mut app.pool.get().unwrap())
+            .unwrap()
+    };
+    let single: i64 = notifications::table
+        .filter(notifications::template.eq("tender_published"))
+        .count()
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(single, 0, "no single notice for those who chose the digest");
+    // The digest that covers now: tomorrow's when it is past 07:00 in Paris, else today's.
+    let (paris_now, _) = groupement::domain::to_paris(chrono::Utc::now().naive_utc());
+    let day = match paris_now.time() >= chrono::NaiveTime::from_hms_opt(7, 0, 0).unwrap() {
+        true => paris_now.date() + chrono::Duration::days(1),
+        false => paris_now.date(),
+    };
+    let territory = vec!["21".to_string()];
+    let write = |day: chrono::NaiveDate| {
+        tender_service::enqueue_digests(&app.pool, &app.address, &territory, day).unwrap()
+    };
+    assert_eq!(
+        write(day - chrono::Duration::days(1)),
+        0,
+        "the day before covers nothing"
+    );
+    assert_eq!(write(day), 1);
+    assert_eq!(write(day), 0, "once per supplier and day");
+    assert_eq!(digests(), ["gamma@example.fr"]);
+    assert_eq!(
+        write(day + chrono::Duration::days(2)),
+        1,
+        "outside the territory, two days later"
+    );
+    assert_eq!(digests(), ["delta@example.fr", "gamma@example.fr"]);
+    let mails = wait_for_mails(&app, 2).await;
+    let gamma_mail = mails.iter().find(|m| m.to == "gamma@example.fr").unwrap();
+    assert!(gamma_mail.subject.contains("1 appel(s) d'offres pour vous"));
+    assert!(
+        gamma_mail.text.contains(&reference) && gamma_mail.raw.contains("List-Unsubscribe-Post")
+    );
+});
