@@ -411,21 +411,21 @@ pub fn create_once(
                     keys::object_type.eq("need"),
                     keys::object_id.eq(id),
                 ))
-                .execute(conn)?;
+                .execute(conn)
+                .map_err(|e| match e {
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => AppError::Conflict(
+                        "Idempotency-Key : une requête avec cette clé est en cours ; réessayez"
+                            .into(),
+                    ),
+                    other => other.into(),
+                })?;
         }
         load(conn, organisation_id, id)
     });
-    match created {
-        Ok(need) => Ok((need, false)),
-        Err(AppError::Internal(cause))
-            if idempotency.is_some() && cause.to_string().contains("idempotency") =>
-        {
-            Err(AppError::Conflict(
-                "Idempotency-Key : une requête avec cette clé est en cours ; réessayez".into(),
-            ))
-        }
-        Err(other) => Err(other),
-    }
+    created.map(|need| (need, false))
 }
 
 fn load(conn: &mut AnyConnection, organisation_id: i32, id: i32) -> Result<NeedView, AppError> {

@@ -4,9 +4,7 @@
 //! the proposal (its tenders go to the members for approval) or discards it.
 
 use crate::db::models::NewPoolingRun;
-use crate::db::schema::{
-    needs, organisations, pooling_run_progress, pooling_runs, supplier_cpv, suppliers,
-};
+use crate::db::schema::{needs, organisations, pooling_run_progress, pooling_runs, suppliers};
 use crate::db::{write_transaction, AnyConnection, Pool};
 use crate::error::AppError;
 use crate::services::accounts::Problems;
@@ -244,13 +242,7 @@ fn input_suppliers(conn: &mut AnyConnection) -> QueryResult<Vec<pooling::Supplie
             suppliers::sme,
         ))
         .load(conn)?;
-    let interests: Vec<(i32, String)> = supplier_cpv::table
-        .select((supplier_cpv::supplier_id, supplier_cpv::cpv_prefix))
-        .load(conn)?;
-    let mut by_supplier: std::collections::HashMap<i32, Vec<String>> = Default::default();
-    for (id, prefix) in interests {
-        by_supplier.entry(id).or_default().push(prefix);
-    }
+    let mut by_supplier = crate::services::suppliers::interests_by_supplier(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, siret, name, postcode, capacity, sme)| {

@@ -117,7 +117,8 @@ pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, App
         .collect())
 }
 
-fn procedure_label(code: &str) -> &str {
+/// The French name of a procedure code (the solver's own wording).
+pub fn procedure_label(code: &str) -> &str {
     use groupement_solver::procedure::Procedure;
     [
         Procedure::NoCompetition,

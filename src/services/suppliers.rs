@@ -13,6 +13,21 @@ use crate::web::nav::{Role, Viewer};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// Every supplier's CPV interests, read at once.
+pub fn interests_by_supplier(
+    conn: &mut crate::db::AnyConnection,
+) -> QueryResult<std::collections::HashMap<i32, Vec<String>>> {
+    let mut by_supplier: std::collections::HashMap<i32, Vec<String>> =
+        std::collections::HashMap::new();
+    for (id, prefix) in supplier_cpv::table
+        .select((supplier_cpv::supplier_id, supplier_cpv::cpv_prefix))
+        .load::<(i32, String)>(conn)?
+    {
+        by_supplier.entry(id).or_default().push(prefix);
+    }
+    Ok(by_supplier)
+}
+
 /// Departments whose suppliers are territorial (DESIGN §4's default territory).
 pub const TERRITORY: &[&str] = &["21"];
 

@@ -4,7 +4,7 @@
 
 use crate::db::models::{NewLot, NewLotNeed, NewTender, NewTenderApproval};
 use crate::db::schema::{
-    lot_needs, lots, needs, organisations, supplier_cpv, suppliers, tender_approvals, tenders,
+    lot_needs, lots, needs, organisations, suppliers, tender_approvals, tenders,
 };
 use crate::db::{write_transaction, AnyConnection, Pool};
 use crate::domain::{Cents, CpvCatalog};
@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use groupement_solver::pooling::plan;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The next free reference of a budget year: `GRP-2027-001`, `GRP-2027-002`, …
 pub fn next_reference(conn: &mut AnyConnection, year: i32) -> QueryResult<String> {
@@ -506,6 +506,7 @@ fn notify_suppliers(
             suppliers::annual_capacity_cents,
         ))
         .load(conn)?;
+    let interests_of = crate::services::suppliers::interests_by_supplier(conn)?;
     let mut notified = 0;
     let now = Utc::now().naive_utc();
     for (supplier_id, name, email, department, capacity) in candidates {
@@ -514,10 +515,10 @@ fn notify_suppliers(
             true => None,
             false => Some(now + Duration::days(EARLY_NOTICE_DAYS)),
         };
-        let interests: Vec<String> = supplier_cpv::table
-            .filter(supplier_cpv::supplier_id.eq(supplier_id))
-            .select(supplier_cpv::cpv_prefix)
-            .load(conn)?;
+        let interests = interests_of
+            .get(&supplier_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let matching: Vec<&(i32, i32, String, i64)> = tender_lots
             .iter()
             .filter(|(_, _, cpv, _)| interests.iter().any(|i| interest_matches(i, cpv)))
@@ -578,6 +579,9 @@ fn unsubscribe_link(
     Ok(format!("{base_url}/desabonnement?jeton={token}"))
 }
 
+/// A tender of a digest: reference, title, deadline and its lots' CPV codes.
+type DigestTender = (String, String, Option<NaiveDateTime>, Vec<String>);
+
 /// The hour, Paris time, at which the daily digests are written.
 pub const DIGEST_HOUR: u32 = 7;
 
@@ -607,18 +611,16 @@ pub fn enqueue_digests(
                 suppliers::department_code,
             ))
             .load(conn)?;
-        let mut written = 0;
-        for (supplier_id, name, email, department) in readers {
-            let shift = match territory.contains(&department) {
-                true => 0,
-                false => EARLY_NOTICE_DAYS,
-            };
+        let interests_of = crate::services::suppliers::interests_by_supplier(conn)?;
+        // The tenders of each window (the territory's, and two days earlier for the others),
+        // with their lots' codes, read once.
+        let mut windows: HashMap<i64, Vec<DigestTender>> = HashMap::new();
+        for shift in [0, EARLY_NOTICE_DAYS] {
             let end = day - Duration::days(shift);
-            let (from, to) = (at_seven(end - Duration::days(1)), at_seven(end));
             let published: Vec<(i32, String, String, Option<NaiveDateTime>)> = tenders::table
                 .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
-                .filter(tenders::published_at.ge(from))
-                .filter(tenders::published_at.lt(to))
+                .filter(tenders::published_at.ge(at_seven(end - Duration::days(1))))
+                .filter(tenders::published_at.lt(at_seven(end)))
                 .order(tenders::published_at)
                 .select((
                     tenders::id,
@@ -627,27 +629,41 @@ pub fn enqueue_digests(
                     tenders::deadline,
                 ))
                 .load(conn)?;
-            let interests: Vec<String> = supplier_cpv::table
-                .filter(supplier_cpv::supplier_id.eq(supplier_id))
-                .select(supplier_cpv::cpv_prefix)
-                .load(conn)?;
-            let mut items = Vec::new();
+            let mut with_codes = Vec::with_capacity(published.len());
             for (tender_id, reference, title, deadline) in published {
                 let codes: Vec<String> = lots::table
                     .filter(lots::tender_id.eq(tender_id))
                     .select(lots::cpv_code)
                     .load(conn)?;
-                if codes
-                    .iter()
-                    .any(|c| interests.iter().any(|i| interest_matches(i, c)))
-                {
-                    items.push(json!({
+                with_codes.push((reference, title, deadline, codes));
+            }
+            windows.insert(shift, with_codes);
+        }
+        let mut written = 0;
+        for (supplier_id, name, email, department) in readers {
+            let shift = match territory.contains(&department) {
+                true => 0,
+                false => EARLY_NOTICE_DAYS,
+            };
+            let interests = interests_of
+                .get(&supplier_id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let items: Vec<serde_json::Value> = windows[&shift]
+                .iter()
+                .filter(|(_, _, _, codes)| {
+                    codes
+                        .iter()
+                        .any(|c| interests.iter().any(|i| interest_matches(i, c)))
+                })
+                .map(|(reference, title, deadline, _)| {
+                    json!({
                         "reference": reference, "title": title,
                         "deadline": deadline.map(crate::domain::paris_text).unwrap_or_default(),
                         "link": format!("{base_url}/appels-d-offres/{reference}"),
-                    }));
-                }
-            }
+                    })
+                })
+                .collect();
             if items.is_empty() {
                 continue;
             }

@@ -1,8 +1,8 @@
 //! Charts drawn on the server as SVG (no script, no CDN), each with the same numbers in a
 //! table beneath it in the page: bars "before" and "after" for each row.
 
-/// Escapes text for SVG/XML.
-fn xml(text: &str) -> String {
+/// Escapes text for SVG and XML (the charts, the Atom feed).
+pub fn xml(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -3,6 +3,7 @@
 //! template, export; and the CPV search the form's picker calls.
 
 use super::auth::{check_csrf, check_origin, see_other, MaybeViewer, Posted};
+use super::pooling::euros;
 use super::templates::render_page;
 use crate::db::Pool;
 use crate::domain::CpvCatalog;
@@ -43,10 +44,6 @@ pub fn status_label(status: &str) -> &'static str {
         "unsuccessful" => "infructueux",
         _ => "inconnu",
     }
-}
-
-fn euros(value: f64) -> String {
-    crate::domain::Cents::from_euros_f64(value).to_string()
 }
 
 fn row_of(need: &NeedView) -> Value {

@@ -8,6 +8,7 @@ use crate::db::Pool;
 use crate::domain::Cents;
 use crate::error::AppError;
 use crate::services::pooling::{self, RunForm, RunView};
+use crate::services::public::procedure_label;
 use crate::services::tenders::family_label;
 use crate::web::nav::Viewer;
 use actix_web::http::StatusCode;
@@ -17,17 +18,9 @@ use chrono::Datelike;
 use handlebars::Handlebars;
 use serde_json::{json, Value};
 
-fn euros(value: f64) -> String {
+/// An amount in euros as pages write it (`1 234,50 €`).
+pub fn euros(value: f64) -> String {
     Cents::from_euros_f64(value).to_string()
-}
-
-pub fn procedure_label(code: &str) -> &'static str {
-    match code {
-        "no_competition" => "sans publicité ni mise en concurrence",
-        "adapted" => "procédure adaptée (MAPA)",
-        "formal" => "appel d'offres ouvert (procédure formalisée)",
-        _ => "procédure inconnue",
-    }
 }
 
 fn publication_label(code: &str) -> &'static str {

@@ -3,11 +3,11 @@
 //! coordinator's resubmission and publication; and the public notice of a published tender.
 
 use super::auth::{see_other, MaybeViewer, Posted};
-use super::pooling::procedure_label;
 use super::templates::render_page;
 use crate::db::Pool;
 use crate::domain::{paris_text, Cents};
 use crate::error::AppError;
+use crate::services::public::procedure_label;
 use crate::services::tenders::{self, Publication, TenderDetail};
 use crate::web::nav::{Role, Viewer};
 use crate::Settings;
@@ -393,13 +393,6 @@ pub async fn public_list(
     Ok(page)
 }
 
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// An Atom feed (RFC 4287) of the published tenders.
 pub async fn atom(pool: Data<Pool>, settings: Data<Settings>) -> Result<HttpResponse, AppError> {
     let p = pool.into_inner();
@@ -419,18 +412,21 @@ pub async fn atom(pool: Data<Pool>, settings: Data<Settings>) -> Result<HttpResp
         stamp(updated)
     );
     for t in &tenders {
-        let link = format!("{base}/appels-d-offres/{}", xml(&t.reference));
+        let link = format!(
+            "{base}/appels-d-offres/{}",
+            super::charts::xml(&t.reference)
+        );
         feed.push_str(&format!(
             "<entry>\n<title>{} — {}</title>\n<id>{link}</id>\n<link href=\"{link}\"/>\n<updated>{}</updated>\n\
              <summary>{} ; {} ; {} lot(s), {} HT ; date limite {}</summary>\n</entry>\n",
-            xml(&t.reference),
-            xml(&t.title),
+            super::charts::xml(&t.reference),
+            super::charts::xml(&t.title),
             stamp(t.published_at),
-            xml(&t.coordinator),
-            xml(&t.procedure),
+            super::charts::xml(&t.coordinator),
+            super::charts::xml(&t.procedure),
             t.lots,
-            xml(&t.value),
-            xml(&t.deadline),
+            super::charts::xml(&t.value),
+            super::charts::xml(&t.deadline),
         ));
     }
     feed.push_str("</feed>\n");

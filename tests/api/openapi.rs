@@ -94,6 +94,71 @@ fn token(app: &TestApp, email: &str, role: &str, organisation: Option<&str>) -> 
     auth::create_api_token(&app.pool, &viewer, "openapi").unwrap()
 }
 
+/// One request of the walk: method, path, the document's path template, token, body and
+/// idempotency key.
+struct Call {
+    method: &'static str,
+    path: String,
+    template: &'static str,
+    token: Option<String>,
+    body: Option<Value>,
+    key: Option<&'static str>,
+}
+
+fn call(
+    method: &'static str,
+    path: impl Into<String>,
+    template: &'static str,
+    token: &str,
+) -> Call {
+    Call {
+        method,
+        path: path.into(),
+        template,
+        token: Some(token.to_string()).filter(|t| !t.is_empty()),
+        body: None,
+        key: None,
+    }
+}
+
+impl Call {
+    fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    fn key(mut self, key: &'static str) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Sends it, checks the status is `expected` and the body validates against the schema
+    /// the document announces for it; returns the body.
+    async fn expect(self, app: &TestApp, doc: &Value, expected: u16) -> Value {
+        let url = format!("{}{}", app.address, self.path);
+        let mut request = match self.method {
+            "get" => app.client.get(url),
+            "post" => app.client.post(url),
+            _ => app.client.put(url),
+        };
+        if let Some(token) = &self.token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        if let Some(key) = self.key {
+            request = request.insert_header(("Idempotency-Key", key));
+        }
+        let mut response = match &self.body {
+            Some(body) => request.send_json(body).await.unwrap(),
+            None => request.send().await.unwrap(),
+        };
+        let status = response.status().as_u16();
+        let value: Value = serde_json::from_slice(&response.body().await.unwrap()).unwrap();
+        assert_eq!(status, expected, "{} {}: {value}", self.method, self.path);
+        check(doc, self.method, self.template, status, &value);
+        value
+    }
+}
+
 both_backends!(every_answer_matches_the_document, |app| {
     let doc = document();
     let ub = token(&app, "ub@example.fr", "buyer", Some("UB"));
@@ -102,257 +167,83 @@ both_backends!(every_answer_matches_the_document, |app| {
     let need = json!({ "cpv": "30192000", "title": "Ramettes", "quantity": 300, "unit": "ramette",
                        "unit_price_eur": "3,25", "delivery_postcode": "21000",
                        "window_start": "2027-09-01", "window_end": "2027-09-30" });
-    let call = |method: &'static str,
-                path: String,
-                template: &'static str,
-                token: Option<String>,
-                body: Option<Value>,
-                key: Option<&'static str>| {
-        let (app, doc) = (&app, &doc);
-        async move {
-            let url = format!("{}{path}", app.address);
-            let mut request = match method {
-                "get" => app.client.get(url),
-                "post" => app.client.post(url),
-                _ => app.client.put(url),
-            };
-            if let Some(token) = token {
-                request = request.insert_header(("Authorization", format!("Bearer {token}")));
-            }
-            if let Some(key) = key {
-                request = request.insert_header(("Idempotency-Key", key));
-            }
-            let mut response = match body {
-                Some(body) => request.send_json(&body).await.unwrap(),
-                None => request.send().await.unwrap(),
-            };
-            let status = response.status().as_u16();
-            let value: Value = serde_json::from_slice(&response.body().await.unwrap()).unwrap();
-            check(doc, method, template, status, &value);
-            (status, value)
-        }
-    };
-    let some = |t: &String| Some(t.clone());
-    assert_eq!(
-        call(
-            "get",
-            "/api/v1/me".into(),
-            "/api/v1/me",
-            some(&ub),
-            None,
-            None
-        )
-        .await
-        .0,
-        200
-    );
-    assert_eq!(
-        call("get", "/api/v1/me".into(), "/api/v1/me", None, None, None)
-            .await
-            .0,
-        401
-    );
-    let (status, created) = call(
-        "post",
-        "/api/v1/needs".into(),
-        "/api/v1/needs",
-        some(&ub),
-        Some(need.clone()),
-        Some("cle-1"),
-    )
-    .await;
-    assert_eq!(status, 201);
-    assert_eq!(
-        call(
-            "post",
-            "/api/v1/needs".into(),
-            "/api/v1/needs",
-            some(&ub),
-            Some(need.clone()),
-            Some("cle-1")
-        )
-        .await
-        .0,
-        200
-    );
-    assert_eq!(
-        call(
-            "post",
-            "/api/v1/needs".into(),
-            "/api/v1/needs",
-            some(&ub),
-            Some(json!({"title": ""})),
-            None
-        )
-        .await
-        .0,
-        422
-    );
-    assert_eq!(
-        call(
-            "post",
-            "/api/v1/needs".into(),
-            "/api/v1/needs",
-            some(&admin),
-            Some(need.clone()),
-            None
-        )
-        .await
-        .0,
-        403
-    );
+    let (needs_path, one_path) = ("/api/v1/needs", "/api/v1/needs/{id}");
+    let (import, withdraw) = ("/api/v1/needs/import", "/api/v1/needs/{id}/withdraw");
+    call("get", "/api/v1/me", "/api/v1/me", &ub)
+        .expect(&app, &doc, 200)
+        .await;
+    call("get", "/api/v1/me", "/api/v1/me", "")
+        .expect(&app, &doc, 401)
+        .await;
+    let created = call("post", needs_path, needs_path, &ub)
+        .body(need.clone())
+        .key("cle-1")
+        .expect(&app, &doc, 201)
+        .await;
+    call("post", needs_path, needs_path, &ub)
+        .body(need.clone())
+        .key("cle-1")
+        .expect(&app, &doc, 200)
+        .await;
+    call("post", needs_path, needs_path, &ub)
+        .body(json!({ "title": "" }))
+        .expect(&app, &doc, 422)
+        .await;
+    call("post", needs_path, needs_path, &admin)
+        .body(need.clone())
+        .expect(&app, &doc, 403)
+        .await;
     let id = created["id"].as_i64().unwrap();
     let one = format!("/api/v1/needs/{id}");
-    assert_eq!(
-        call(
-            "get",
-            one.clone(),
-            "/api/v1/needs/{id}",
-            some(&ub),
-            None,
-            None
-        )
-        .await
-        .0,
-        200
-    );
-    assert_eq!(
-        call(
-            "get",
-            one.clone(),
-            "/api/v1/needs/{id}",
-            some(&chu),
-            None,
-            None
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        call(
-            "put",
-            one.clone(),
-            "/api/v1/needs/{id}",
-            some(&ub),
-            Some(need.clone()),
-            None
-        )
-        .await
-        .0,
-        200
-    );
-    assert_eq!(
-        call(
-            "put",
-            one.clone(),
-            "/api/v1/needs/{id}",
-            some(&ub),
-            Some(json!([])),
-            None
-        )
-        .await
-        .0,
-        422
-    );
-    let (status, list) = call(
-        "get",
-        "/api/v1/needs?year=2027".into(),
-        "/api/v1/needs",
-        some(&ub),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!((status, list["total"].as_i64()), (200, Some(1)));
-    assert_eq!(
-        call(
-            "get",
-            "/api/v1/needs?from=demain".into(),
-            "/api/v1/needs",
-            some(&ub),
-            None,
-            None
-        )
-        .await
-        .0,
-        422
-    );
+    call("get", &one, one_path, &ub)
+        .expect(&app, &doc, 200)
+        .await;
+    call("get", &one, one_path, &chu)
+        .expect(&app, &doc, 404)
+        .await;
+    call("put", &one, one_path, &ub)
+        .body(need.clone())
+        .expect(&app, &doc, 200)
+        .await;
+    call("put", &one, one_path, &ub)
+        .body(json!([]))
+        .expect(&app, &doc, 422)
+        .await;
+    let list = call("get", "/api/v1/needs?year=2027", needs_path, &ub)
+        .expect(&app, &doc, 200)
+        .await;
+    assert_eq!(list["total"], 1);
+    call("get", "/api/v1/needs?from=demain", needs_path, &ub)
+        .expect(&app, &doc, 422)
+        .await;
     let mut bad = need.clone();
     bad["cpv"] = json!("0");
-    assert_eq!(
-        call(
-            "post",
-            "/api/v1/needs/import".into(),
-            "/api/v1/needs/import",
-            some(&chu),
-            Some(json!([need.clone(), bad])),
-            None
-        )
-        .await
-        .0,
-        422
-    );
-    assert_eq!(
-        call(
-            "post",
-            "/api/v1/needs/import".into(),
-            "/api/v1/needs/import",
-            some(&chu),
-            Some(json!([need.clone()])),
-            None
-        )
-        .await
-        .0,
-        201
-    );
-    diesel::update(needs::table.find(id as i32))
-        .set(needs::status.eq("tendered"))
-        .execute(&mut app.pool.get().unwrap())
-        .unwrap();
-    assert_eq!(
-        call(
-            "put",
-            one.clone(),
-            "/api/v1/needs/{id}",
-            some(&ub),
-            Some(need.clone()),
-            None
-        )
-        .await
-        .0,
-        409
-    );
-    assert_eq!(
-        call(
-            "post",
-            format!("{one}/withdraw"),
-            "/api/v1/needs/{id}/withdraw",
-            some(&ub),
-            None,
-            None
-        )
-        .await
-        .0,
-        409
-    );
-    diesel::update(needs::table.find(id as i32))
-        .set(needs::status.eq("submitted"))
-        .execute(&mut app.pool.get().unwrap())
-        .unwrap();
-    assert_eq!(
-        call(
-            "post",
-            format!("{one}/withdraw"),
-            "/api/v1/needs/{id}/withdraw",
-            some(&ub),
-            None,
-            None
-        )
-        .await
-        .0,
-        200
-    );
+    call("post", import, import, &chu)
+        .body(json!([need.clone(), bad]))
+        .expect(&app, &doc, 422)
+        .await;
+    call("post", import, import, &chu)
+        .body(json!([need.clone()]))
+        .expect(&app, &doc, 201)
+        .await;
+    let set_status = |status: &str| {
+        diesel::update(needs::table.find(id as i32))
+            .set(needs::status.eq(status))
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+    };
+    set_status("tendered");
+    call("put", &one, one_path, &ub)
+        .body(need.clone())
+        .expect(&app, &doc, 409)
+        .await;
+    call("post", format!("{one}/withdraw"), withdraw, &ub)
+        .expect(&app, &doc, 409)
+        .await;
+    set_status("submitted");
+    call("post", format!("{one}/withdraw"), withdraw, &ub)
+        .expect(&app, &doc, 200)
+        .await;
 
     // The documentation page renders the same document, offline.
     let (status, _, page) = app.get("/documentation/api").await;
