@@ -171,6 +171,20 @@ fn tender_of_member(
         .first(conn)?)
 }
 
+/// The status of a tender the viewer's organisation coordinates; 403 for a member that does
+/// not coordinate it, 404 for anyone else.
+fn coordinated_status(
+    conn: &mut AnyConnection,
+    organisation_id: i32,
+    tender_id: i32,
+) -> Result<String, AppError> {
+    let (status, coordinator) = tender_of_member(conn, organisation_id, tender_id)?;
+    match coordinator == organisation_id {
+        true => Ok(status),
+        false => Err(AppError::Forbidden),
+    }
+}
+
 /// A member's lead approves its share of a tender, or refuses it with a comment (the tender
 /// then goes back to the coordinator's lead, as a draft). When every member has approved, the
 /// tender is `approved` and its needs `tendered` (read-only to their buyers).
@@ -262,10 +276,7 @@ pub fn resubmit(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<(), AppE
     let organisation_id = lead_of(viewer)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (status, coordinator) = tender_of_member(conn, organisation_id, tender_id)?;
-        if coordinator != organisation_id {
-            return Err(AppError::Forbidden);
-        }
+        let status = coordinated_status(conn, organisation_id, tender_id)?;
         if status != "draft" {
             return Err(AppError::Conflict(format!(
                 "la consultation est « {status} » : seule une consultation refusée se soumet à nouveau"
@@ -391,10 +402,7 @@ pub fn publish(
     );
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (status, coordinator) = tender_of_member(conn, organisation_id, tender_id)?;
-        if coordinator != organisation_id {
-            return Err(AppError::Forbidden);
-        }
+        let status = coordinated_status(conn, organisation_id, tender_id)?;
         if status != "approved" {
             return Err(AppError::Conflict(format!(
                 "la consultation est « {status} » : seule une consultation approuvée par tous ses membres se publie"
@@ -1155,10 +1163,7 @@ pub fn add_document(
     }
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (status, coordinator) = tender_of_member(conn, organisation_id, tender_id)?;
-        if coordinator != organisation_id {
-            return Err(AppError::Forbidden);
-        }
+        let status = coordinated_status(conn, organisation_id, tender_id)?;
         if !["draft", "approving", "approved"].contains(&status.as_str()) {
             return Err(AppError::Conflict(format!(
                 "la consultation est « {status} » : ses documents ne changent plus après la publication"
