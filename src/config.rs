@@ -14,6 +14,8 @@ pub struct Settings {
     pub bind: String,
     /// `smtp://` or `smtps://` URL of the mail relay; unset, mails are written to `outbox_dir`.
     pub smtp_url: Option<String>,
+    /// A PEM file of certificate authorities trusted for the relay besides the system's.
+    pub smtp_ca_file: Option<PathBuf>,
     pub mail_from: String,
     /// The address people reach the portal at, for links in e-mails and secure cookies.
     pub base_url: String,
@@ -70,6 +72,7 @@ impl Settings {
             database_url,
             bind,
             smtp_url,
+            smtp_ca_file: lookup("GROUPEMENT_SMTP_CA_FILE").map(PathBuf::from),
             mail_from: lookup("GROUPEMENT_MAIL_FROM")
                 .unwrap_or_else(|| "Groupement <no-reply@groupement.localhost>".into()),
             base_url,
@@ -106,6 +109,7 @@ impl fmt::Debug for Settings {
             .field("database_url", &self.database_url)
             .field("bind", &self.bind)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)
             .field("base_url", &self.base_url)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))

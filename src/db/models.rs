@@ -45,6 +45,7 @@ pub struct Supplier {
     pub digest: String,
     pub provenance: Option<String>,
     pub created_at: NaiveDateTime,
+    pub locale: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -165,6 +166,10 @@ pub struct Tender {
     pub published_at: Option<NaiveDateTime>,
     pub deadline: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub opened_at: Option<NaiveDateTime>,
+    pub opened_by: Option<i32>,
+    pub awarded_at: Option<NaiveDateTime>,
+    pub standstill_until: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]

@@ -59,6 +59,7 @@ diesel::table! {
         digest -> Text,
         provenance -> Nullable<Text>,
         created_at -> Timestamp,
+        locale -> Text,
     }
 }
 
@@ -145,6 +146,10 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         deadline -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
+        opened_by -> Nullable<Integer>,
+        awarded_at -> Nullable<Timestamp>,
+        standstill_until -> Nullable<Timestamp>,
     }
 }
 
@@ -195,6 +200,7 @@ diesel::table! {
         status -> Text,
         submitted_at -> Timestamp,
         updated_at -> Timestamp,
+        justification_requested_at -> Nullable<Timestamp>,
     }
 }
 
@@ -281,6 +287,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     pooling_run_progress,
     tender_documents,
     unsubscribe_tokens,
+    bid_documents,
+    contracts,
 );
 
 diesel::table! {
@@ -368,3 +376,40 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    bid_documents (id) {
+        id -> Integer,
+        bid_id -> Integer,
+        name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content -> Binary,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(bid_documents -> bids (bid_id));
+
+diesel::table! {
+    contracts (id) {
+        id -> Integer,
+        uid -> Text,
+        tender_id -> Integer,
+        lot_id -> Integer,
+        organisation_id -> Integer,
+        supplier_id -> Integer,
+        bid_id -> Integer,
+        amount_cents -> BigInt,
+        estimated_cents -> BigInt,
+        months -> Integer,
+        delivery_postcode -> Text,
+        awarded_at -> Timestamp,
+        notified_on -> Date,
+    }
+}
+
+diesel::joinable!(contracts -> tenders (tender_id));
+diesel::joinable!(contracts -> lots (lot_id));
+diesel::joinable!(contracts -> organisations (organisation_id));
+diesel::joinable!(contracts -> suppliers (supplier_id));

@@ -6,10 +6,9 @@ use super::members::{Members, BUDGET_YEAR};
 use super::suppliers::SeededSupplier;
 use crate::db::models::{NewBid, NewPoolingRun};
 use crate::db::schema::{
-    bids, lot_needs, lots, needs, organisations, pooling_runs, tender_approvals, tenders,
+    bids, lots, needs, organisations, pooling_runs, tender_approvals, tenders,
 };
 use crate::db::AnyConnection;
-use crate::domain::Cents;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use groupement_solver::pooling::{self, plan, Params};
@@ -191,6 +190,8 @@ fn insert_tender(
             tenders::weight_environment.eq(weighted.then_some(10)),
             tenders::published_at.eq(published_at),
             tenders::deadline.eq(deadline),
+            // The awarded tender's bids were opened; the closed one's wait for its lead.
+            tenders::opened_at.eq((stage == "awarded").then_some(now - Duration::days(2))),
         ))
         .execute(conn)?;
     // Every member has approved, except, in the tender still being approved, all but the
@@ -227,7 +228,8 @@ fn insert_tender(
     }
     if stage == "awarded" {
         let lead = members.lead_users.get(&coordinator).copied();
-        award(conn, tender_id, lead, now)?;
+        crate::services::awards::award_now(conn, tender_id, lead, now - Duration::days(1))
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
         return Ok(());
     }
     let need_status = if stage == "approving" {
@@ -267,111 +269,6 @@ fn insert_bids(
                 submitted_at: submitted,
                 updated_at: submitted,
             })
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-#[derive(Queryable)]
-struct BidRow {
-    id: i32,
-    supplier_id: i32,
-    lot_id: i32,
-    price_cents: i64,
-    quality: Option<i32>,
-    environment: Option<i32>,
-    submitted_at: NaiveDateTime,
-}
-
-/// Runs the award engine on the tender's bids with its announced weights, records one award a
-/// lot (approved by the coordinator's lead), and moves lots and needs to their final status.
-fn award(
-    conn: &mut AnyConnection,
-    tender_id: i32,
-    lead: Option<i32>,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    use groupement_solver::award::{self as engine, AwardRules, CapRule, LotStatus, Weights};
-    let lot_rows: Vec<(i32, i64)> = lots::table
-        .filter(lots::tender_id.eq(tender_id))
-        .order(lots::number)
-        .select((lots::id, lots::value_cents))
-        .load(conn)?;
-    let lot_ids: Vec<i32> = lot_rows.iter().map(|l| l.0).collect();
-    let bid_rows: Vec<BidRow> = bids::table
-        .filter(bids::lot_id.eq_any(&lot_ids))
-        .order(bids::id)
-        .select((
-            bids::id,
-            bids::supplier_id,
-            bids::lot_id,
-            bids::price_cents,
-            bids::quality,
-            bids::environment,
-            bids::submitted_at,
-        ))
-        .load(conn)?;
-    let award_lots: Vec<engine::AwardLot> = lot_rows
-        .iter()
-        .map(|&(id, value)| engine::AwardLot {
-            lot_id: id.to_string(),
-            tender_id: tender_id.to_string(),
-            title: String::new(),
-            cpv: String::new(),
-            value_eur: Cents::new(value).to_euros_f64(),
-        })
-        .collect();
-    let award_bids: Vec<engine::Bid> = bid_rows
-        .iter()
-        .map(|b| engine::Bid {
-            bid_id: b.id.to_string(),
-            supplier_id: b.supplier_id.to_string(),
-            lot_id: b.lot_id.to_string(),
-            price_eur: Cents::new(b.price_cents).to_euros_f64(),
-            quality: f64::from(b.quality.unwrap_or(0)),
-            environment: f64::from(b.environment.unwrap_or(0)),
-            submitted_at: b.submitted_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        })
-        .collect();
-    let rules = AwardRules {
-        weights: Weights {
-            price: 60,
-            quality: 30,
-            environment: 10,
-        },
-        cap: None,
-        rule: CapRule::DecreasingImportance,
-    };
-    let result = engine::award(&award_lots, &award_bids, &rules)
-        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
-    for outcome in &result.lots {
-        let Ok(lot_id) = outcome.lot_id.parse::<i32>() else {
-            continue;
-        };
-        let awarded = outcome.status == LotStatus::Awarded;
-        diesel::insert_into(crate::db::schema::awards::table)
-            .values(crate::db::models::NewAward {
-                lot_id,
-                status: if awarded { "awarded" } else { "unsuccessful" },
-                winning_bid_id: outcome
-                    .winner_bid_id
-                    .as_deref()
-                    .and_then(|id| id.parse().ok()),
-                rule: rules.rule.name(),
-                scores: &json(outcome),
-                approved_by: lead,
-                approved_at: Some(now - Duration::days(1)),
-            })
-            .execute(conn)?;
-        diesel::update(lots::table.find(lot_id))
-            .set(lots::status.eq(if awarded { "awarded" } else { "unsuccessful" }))
-            .execute(conn)?;
-        let members: Vec<i32> = lot_needs::table
-            .filter(lot_needs::lot_id.eq(lot_id))
-            .select(lot_needs::need_id)
-            .load(conn)?;
-        diesel::update(needs::table.filter(needs::id.eq_any(members)))
-            .set(needs::status.eq(if awarded { "awarded" } else { "unsuccessful" }))
             .execute(conn)?;
     }
     Ok(())

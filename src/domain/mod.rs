@@ -3,6 +3,7 @@
 //! for the person who typed it.
 
 mod cpv;
+mod locale;
 mod money;
 mod paris;
 mod password;
@@ -11,6 +12,7 @@ mod siret;
 mod window;
 
 pub use cpv::{CpvCatalog, CpvCode, CpvEntry};
+pub use locale::Locale;
 pub use money::Cents;
 pub use paris::{from_paris, paris_text, to_paris};
 pub use password::{hash_password, verify_password};

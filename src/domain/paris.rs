@@ -29,11 +29,7 @@ pub fn to_paris(utc: NaiveDateTime) -> (NaiveDateTime, &'static str) {
 
 /// A UTC moment as people in France read it: `15/03/2027 à 12:00 (heure de Paris, CET)`.
 pub fn paris_text(utc: NaiveDateTime) -> String {
-    let (local, zone) = to_paris(utc);
-    format!(
-        "{} (heure de Paris, {zone})",
-        local.format("%d/%m/%Y à %H:%M")
-    )
+    super::Locale::Fr.moment(utc)
 }
 
 /// The UTC moment of a Paris wall-clock time (for the hour that does not exist in spring, the

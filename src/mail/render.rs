@@ -1,5 +1,6 @@
-//! E-mails rendered from `templates/email/<name>/{subject.txt,body.txt,body.html}.hbs`. Text
-//! parts are rendered without HTML escaping, the HTML part with it; strict mode, as for pages.
+//! E-mails rendered from `templates/email/<name>/{subject.txt,body.txt,body.html}.hbs` (French)
+//! and `templates/email/<name>/en/…` (English, for recipients who chose it). Text parts are
+//! rendered without HTML escaping, the HTML part with it; strict mode, as for pages.
 
 use handlebars::Handlebars;
 use serde_json::Value;
@@ -51,7 +52,14 @@ impl MailTemplates {
             && self.html.has_template(&format!("{template}/body.html"))
     }
 
+    /// Renders `template` in the recipient's language: the English templates
+    /// (`<name>/en/…`) when the data says `"locale": "en"`, the French ones otherwise.
     pub fn render(&self, template: &str, data: &Value) -> Result<Rendered, String> {
+        let english = format!("{template}/en");
+        let template = match data.get("locale").and_then(Value::as_str) {
+            Some("en") if self.has(&english) => english.as_str(),
+            _ => template,
+        };
         let part = |hb: &Handlebars<'static>, name: &str| {
             hb.render(&format!("{template}/{name}"), data)
                 .map_err(|e| format!("{template}/{name}: {e}"))
@@ -69,36 +77,71 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Every e-mail, with its three parts, in French and in English.
+    const TEMPLATES: [&str; 8] = [
+        "password_reset",
+        "email_verification",
+        "invitation",
+        "tender_published",
+        "bid_receipt",
+        "daily_digest",
+        "award_result",
+        "justification_request",
+    ];
+
+    fn sample(locale: &str) -> Value {
+        json!({ "locale": locale, "name": "Dupont & <Fils>", "link": "http://x/y?jeton=1&a=2",
+                "organisation": "UB", "role": "acheteur", "hours": 1, "days": 7,
+                "supplier": "S", "reference": "R", "title": "T", "deadline": "D",
+                "unsubscribe": "http://x/u", "company": "C",
+                "lot": 1, "bid": 2, "at": "A", "revised": false, "price": "1 €",
+                "day": "01/01/2027", "count": 1,
+                "tenders": [{ "reference": "R", "title": "T", "deadline": "D", "link": "L" }],
+                "standstill": "S",
+                "lots": [{ "number": 3, "value": "1 €", "within": true, "title": "T", "won": false,
+                           "score": "50.00", "rank": 2, "bidders": 3, "winner": "W",
+                           "winner_score": "60.00", "lost_to_cap": false }] })
+    }
+
     #[test]
-    fn every_template_has_its_three_parts_and_escapes_only_html() {
+    fn every_template_has_its_three_parts_in_both_languages_and_escapes_only_html() {
         let templates = MailTemplates::load().unwrap();
-        for name in [
-            "password_reset",
-            "email_verification",
-            "invitation",
-            "tender_published",
-        ] {
+        for name in TEMPLATES {
             assert!(templates.has(name), "{name}");
+            assert!(templates.has(&format!("{name}/en")), "{name} in English");
+            let french = templates.render(name, &sample("fr")).unwrap();
+            let english = templates.render(name, &sample("en")).unwrap();
+            assert_ne!(french.subject, english.subject, "{name}");
+            assert!(french.html.contains("lang=\"fr\""), "{name}");
+            assert!(english.html.contains("lang=\"en\""), "{name}");
         }
-        let data = json!({ "name": "Dupont & <Fils>", "link": "http://x/y?jeton=1&a=2",
-                           "organisation": "UB", "role": "acheteur", "hours": 1, "days": 7,
-                           "supplier": "S", "reference": "R", "title": "T", "deadline": "D",
-                           "lots": ["lot 1"], "unsubscribe": "http://x/u", "company": "C",
-                           "lot": 1, "bid": 2, "at": "A", "revised": false, "price": "1 €",
-                           "day": "01/01/2027", "count": 1,
-                           "tenders": [{ "reference": "R", "title": "T", "deadline": "D", "link": "L" }] });
-        for name in [
-            "email_verification",
-            "invitation",
-            "tender_published",
-            "bid_receipt",
-        ] {
-            templates.render(name, &data).unwrap();
-        }
-        let mail = templates.render("password_reset", &data).unwrap();
+        // Embedded files that are not one of the six would never be sent: a typo in a name.
+        let files = EmailFiles::iter().count();
+        assert_eq!(
+            files,
+            TEMPLATES.len() * 6,
+            "three parts, two languages each"
+        );
+
+        let notice = templates.render("tender_published", &sample("en")).unwrap();
+        assert!(notice
+            .text
+            .contains("lot 3 (1 €), within your annual capacity"));
+        let mail = templates.render("password_reset", &sample("fr")).unwrap();
         assert!(mail.text.contains("Dupont & <Fils>"));
         assert!(mail.text.contains("http://x/y?jeton=1&a=2"));
         assert!(mail.html.contains("Dupont &amp; &lt;Fils&gt;"));
         assert!(!mail.subject.contains('\n'));
+        // No locale, or one without templates: French.
+        let plain = templates.render(
+            "password_reset",
+            &json!({ "name": "N", "link": "L", "hours": 1 }),
+        );
+        assert!(plain.unwrap().subject.contains("réinitialisation"));
+        let german = templates.render(
+            "password_reset",
+            &json!({ "locale": "de", "name": "N", "link": "L", "hours": 1 }),
+        );
+        assert!(german.unwrap().subject.contains("réinitialisation"));
     }
 }

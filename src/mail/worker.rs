@@ -35,7 +35,7 @@ impl Transport {
     /// SMTP when a relay URL is set, otherwise files in `outbox_dir`.
     pub fn from_settings(settings: &crate::Settings) -> Result<Self, String> {
         match &settings.smtp_url {
-            Some(url) => smtp_transport(url)
+            Some(url) => smtp_transport(url, settings.smtp_ca_file.as_deref())
                 .map(|smtp| Transport::Smtp(Box::new(smtp)))
                 .map_err(|e| format!("GROUPEMENT_SMTP_URL: {e}")),
             None => {
@@ -57,21 +57,80 @@ impl Transport {
     }
 }
 
-/// An SMTP transport from `smtp://[user:password@]host[:port]` (plain SMTP, port 25 by
-/// default; for a relay on a trusted network or a local test server).
-fn smtp_transport(text: &str) -> Result<SmtpTransport, String> {
-    let url = url::Url::parse(text).map_err(|e| e.to_string())?;
-    if url.scheme() != "smtp" {
-        return Err(format!(
-            "{}:// is not supported yet: use smtp:// (TLS relays come with the notifications work)",
-            url.scheme()
-        ));
+/// How the connection to the relay is secured, from the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Security {
+    /// `smtp://host` — no TLS (a relay on a trusted network, port 25).
+    Plain,
+    /// `smtp://host?tls=required` — STARTTLS, refused if the relay does not offer it (587).
+    StartTls,
+    /// `smtp://host?tls=opportunistic` — STARTTLS when offered (587).
+    Opportunistic,
+    /// `smtps://host` — TLS from the first byte (465).
+    Implicit,
+}
+
+impl Security {
+    fn of(url: &url::Url) -> Result<Self, String> {
+        let tls = url
+            .query_pairs()
+            .find(|(key, _)| key == "tls")
+            .map(|(_, value)| value.into_owned());
+        match (url.scheme(), tls.as_deref()) {
+            ("smtp", None) => Ok(Security::Plain),
+            ("smtp", Some("required")) => Ok(Security::StartTls),
+            ("smtp", Some("opportunistic")) => Ok(Security::Opportunistic),
+            ("smtps", None) => Ok(Security::Implicit),
+            (scheme, tls) => Err(format!(
+                "{scheme}:// with tls={} is not understood: use smtp://host (plain), \
+                 smtp://host?tls=required (STARTTLS) or smtps://host (TLS)",
+                tls.unwrap_or_default()
+            )),
+        }
     }
+
+    fn default_port(self) -> u16 {
+        match self {
+            Security::Plain => 25,
+            Security::StartTls | Security::Opportunistic => 587,
+            Security::Implicit => 465,
+        }
+    }
+}
+
+/// An SMTP transport from `smtp[s]://[user:password@]host[:port][?tls=required|opportunistic]`,
+/// the relay's certificate checked against the system's authorities and, when given, those of
+/// `ca_file` (a private relay's own authority).
+fn smtp_transport(text: &str, ca_file: Option<&std::path::Path>) -> Result<SmtpTransport, String> {
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let url = url::Url::parse(text).map_err(|e| e.to_string())?;
+    let security = Security::of(&url)?;
     let host = url.host_str().ok_or("the URL has no host")?;
-    let mut builder = SmtpTransport::builder_dangerous(host).port(url.port().unwrap_or(25));
+    let port = url.port().unwrap_or(security.default_port());
+    let tls = if security == Security::Plain {
+        None
+    } else {
+        let mut parameters = TlsParameters::builder(host.to_string());
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("GROUPEMENT_SMTP_CA_FILE {}: {e}", path.display()))?;
+            let certificate = Certificate::from_pem(&pem)
+                .map_err(|e| format!("GROUPEMENT_SMTP_CA_FILE {}: {e}", path.display()))?;
+            parameters = parameters.add_root_certificate(certificate);
+        }
+        Some(parameters.build().map_err(|e| e.to_string())?)
+    };
+    let mut builder = SmtpTransport::builder_dangerous(host).port(port);
+    builder = match (security, tls) {
+        (Security::StartTls, Some(tls)) => builder.tls(Tls::Required(tls)),
+        (Security::Opportunistic, Some(tls)) => builder.tls(Tls::Opportunistic(tls)),
+        (Security::Implicit, Some(tls)) => builder.tls(Tls::Wrapper(tls)),
+        _ => builder,
+    };
     if !url.username().is_empty() {
         let decode = percent_decoded;
-        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
+        builder = builder.credentials(Credentials::new(
             decode(url.username()),
             decode(url.password().unwrap_or_default()),
         ));
@@ -308,9 +367,38 @@ mod tests {
     #[test]
     fn smtp_urls_give_host_port_and_decoded_credentials() {
         assert_eq!(percent_decoded("j%40n+e%2"), "j@n+e%2");
-        assert!(smtp_transport("smtp://user:p%40ss@127.0.0.1:2525").is_ok());
-        let tls = smtp_transport("smtps://relay.example:465").err().unwrap();
-        assert!(tls.contains("smtps:// is not supported yet"), "{tls}");
+        assert!(smtp_transport("smtp://user:p%40ss@127.0.0.1:2525", None).is_ok());
+        assert!(smtp_transport("smtps://relay.example", None).is_ok());
+        assert!(smtp_transport("smtp://relay.example?tls=required", None).is_ok());
+        let unknown = smtp_transport("smtp://relay.example?tls=sometimes", None)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            unknown.contains("tls=sometimes is not understood"),
+            "{unknown}"
+        );
+        let missing = smtp_transport("smtps://relay.example", Some("/nowhere/ca.pem".as_ref()))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            missing.contains("GROUPEMENT_SMTP_CA_FILE /nowhere/ca.pem"),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn security_follows_the_scheme_and_the_tls_parameter() {
+        let of =
+            |text: &str| Security::of(&url::Url::parse(text).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(of("smtp://h"), Ok(Security::Plain));
+        assert_eq!(of("smtp://h?tls=required"), Ok(Security::StartTls));
+        assert_eq!(
+            of("smtp://h?tls=opportunistic"),
+            Ok(Security::Opportunistic)
+        );
+        assert_eq!(of("smtps://h"), Ok(Security::Implicit));
+        assert_eq!(Security::StartTls.default_port(), 587);
+        assert_eq!(Security::Implicit.default_port(), 465);
     }
 
     #[test]

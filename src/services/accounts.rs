@@ -8,7 +8,7 @@
 use crate::db::models::{NewAuthLink, NewSupplier, NewUser, User};
 use crate::db::schema::{auth_links, communes, sessions, suppliers, users};
 use crate::db::{write_transaction, AnyConnection, Pool};
-use crate::domain::{hash_password, Postcode, Siret};
+use crate::domain::{hash_password, Locale, Postcode, Siret};
 use crate::error::AppError;
 use crate::mail;
 use crate::services::audit::{self, Actor, Change};
@@ -139,6 +139,7 @@ pub fn issue_link(
     let link = format!("{base_url}{}?jeton={token}", purpose.path());
     data["link"] = json!(link);
     data["name"] = json!(user.display_name);
+    data["locale"] = json!(crate::domain::Locale::of(&user.locale).code());
     // One e-mail per link: the link's own hash is the event.
     mail::enqueue(
         conn,
@@ -318,6 +319,9 @@ pub struct Registration {
     /// A checkbox: present (`on`) when ticked.
     #[serde(default)]
     pub sme: Option<String>,
+    /// The language of the e-mails (`fr`, `en`); French when absent.
+    #[serde(default)]
+    pub locale: String,
 }
 
 /// Registers a supplier company and its first user, keyed on the SIRET: one company, one
@@ -373,6 +377,13 @@ pub fn register_supplier(pool: &Pool, base_url: &str, form: &Registration) -> Re
             }
             None => None,
         };
+    let locale = match form.locale.trim() {
+        "" => Locale::Fr,
+        code => Locale::parse(code).unwrap_or_else(|| {
+            problems.add("langue", format!("« {code} » : choisissez fr ou en"));
+            Locale::Fr
+        }),
+    };
     problems.finish()?;
     let (Some(siret), Some(postcode), Some((commune, latitude, longitude))) =
         (siret, postcode, commune)
@@ -418,7 +429,7 @@ pub fn register_supplier(pool: &Pool, base_url: &str, form: &Registration) -> Re
             })
             .returning(suppliers::id)
             .get_result(conn)?;
-        let user: User = diesel::insert_into(users::table)
+        let user: i32 = diesel::insert_into(users::table)
             .values(NewUser {
                 email: &email,
                 password_hash: &hash,
@@ -429,8 +440,17 @@ pub fn register_supplier(pool: &Pool, base_url: &str, form: &Registration) -> Re
                 email_verified_at: None,
             })
             .returning(users::id)
-            .get_result::<i32>(conn)
-            .and_then(|id| users::table.find(id).select(User::as_select()).first(conn))?;
+            .get_result::<i32>(conn)?;
+        diesel::update(users::table.find(user))
+            .set(users::locale.eq(locale.code()))
+            .execute(conn)?;
+        diesel::update(suppliers::table.find(supplier_id))
+            .set(suppliers::locale.eq(locale.code()))
+            .execute(conn)?;
+        let user: User = users::table
+            .find(user)
+            .select(User::as_select())
+            .first(conn)?;
         issue_link(
             conn,
             base_url,
@@ -464,6 +484,7 @@ pub struct AccountSummary {
     pub organisation: Option<String>,
     pub company: Option<CompanyCard>,
     pub sessions: i64,
+    pub locale: &'static str,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -525,6 +546,30 @@ pub fn account_summary(
         organisation,
         company,
         sessions,
+        locale: Locale::of(&user.locale).code(),
+    })
+}
+
+/// Sets the language of the signed-in person's e-mails (`fr` or `en`).
+pub fn set_locale(
+    pool: &Pool,
+    viewer: &crate::web::nav::Viewer,
+    code: &str,
+) -> Result<(), AppError> {
+    let locale = Locale::parse(code).ok_or_else(|| {
+        AppError::validation("langue", format!("« {code} » : choisissez fr ou en"))
+    })?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        diesel::update(users::table.find(viewer.user_id))
+            .set(users::locale.eq(locale.code()))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("user.locale_changed", "user", viewer.user_id).after(locale.code()),
+        )?;
+        Ok(())
     })
 }
 

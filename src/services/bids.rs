@@ -6,12 +6,13 @@
 //! freeze.
 
 use crate::db::models::NewBid;
-use crate::db::schema::{bids, lots, suppliers, tenders};
+use crate::db::schema::{bid_documents, bids, lots, suppliers, tenders};
 use crate::db::{write_transaction, AnyConnection, Pool};
-use crate::domain::{paris_text, Cents};
+use crate::domain::{paris_text, Cents, Locale};
 use crate::error::AppError;
 use crate::mail;
 use crate::services::audit::{self, Change};
+use crate::services::documents;
 use crate::web::nav::{Role, Viewer};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -56,6 +57,43 @@ pub struct OwnBid {
     pub environment_data: String,
     pub status: String,
     pub updated_at: NaiveDateTime,
+    pub documents: Vec<BidDocument>,
+}
+
+/// A document of a bid, as listed (its content is read on its own).
+#[derive(Debug, Clone, Serialize)]
+pub struct BidDocument {
+    pub id: i32,
+    pub name: String,
+    pub size_bytes: i64,
+}
+
+/// Most documents a bid may carry.
+pub const MAX_DOCUMENTS_PER_BID: usize = 10;
+
+fn documents_of(conn: &mut AnyConnection, bid_ids: &[i32]) -> QueryResult<Vec<(i32, BidDocument)>> {
+    Ok(bid_documents::table
+        .filter(bid_documents::bid_id.eq_any(bid_ids))
+        .order(bid_documents::id)
+        .select((
+            bid_documents::bid_id,
+            bid_documents::id,
+            bid_documents::name,
+            bid_documents::size_bytes,
+        ))
+        .load::<(i32, i32, String, i64)>(conn)?
+        .into_iter()
+        .map(|(bid, id, name, size_bytes)| {
+            (
+                bid,
+                BidDocument {
+                    id,
+                    name,
+                    size_bytes,
+                },
+            )
+        })
+        .collect())
 }
 
 #[derive(Debug, Serialize)]
@@ -105,7 +143,7 @@ pub fn page(pool: &Pool, viewer: &Viewer, reference: &str) -> Result<BidPage, Ap
 }
 
 fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResult<Option<OwnBid>> {
-    bids::table
+    let Some(mut bid) = bids::table
         .filter(bids::lot_id.eq(lot_id))
         .filter(bids::supplier_id.eq(supplier_id))
         .select((
@@ -117,19 +155,151 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
             bids::updated_at,
         ))
         .first::<(i32, i64, String, String, String, NaiveDateTime)>(conn)
-        .optional()
-        .map(|b| {
-            b.map(
-                |(id, price_cents, technical_memo, environment_data, status, updated_at)| OwnBid {
-                    id,
-                    price_cents,
-                    technical_memo,
-                    environment_data,
-                    status,
-                    updated_at,
-                },
-            )
-        })
+        .optional()?
+        .map(
+            |(id, price_cents, technical_memo, environment_data, status, updated_at)| OwnBid {
+                id,
+                price_cents,
+                technical_memo,
+                environment_data,
+                status,
+                updated_at,
+                documents: Vec::new(),
+            },
+        )
+    else {
+        return Ok(None);
+    };
+    bid.documents = documents_of(conn, &[bid.id])?
+        .into_iter()
+        .map(|(_, document)| document)
+        .collect();
+    Ok(Some(bid))
+}
+
+/// The supplier's submitted bid on a lot of a tender still open to bids, with the lot's id;
+/// a clear refusal after the deadline or without a bid.
+fn open_own_bid(
+    conn: &mut AnyConnection,
+    supplier_id: i32,
+    reference: &str,
+    lot_number: i32,
+) -> Result<(OwnBid, i32), AppError> {
+    let (tender_id, _, deadline) = open_tender(conn, reference)?;
+    if Utc::now().naive_utc() >= deadline {
+        return Err(past_deadline(deadline));
+    }
+    let lot_id: i32 = lots::table
+        .filter(lots::tender_id.eq(tender_id))
+        .filter(lots::number.eq(lot_number))
+        .select(lots::id)
+        .first(conn)?;
+    match own_bid(conn, lot_id, supplier_id)? {
+        Some(bid) if bid.status == "submitted" => Ok((bid, lot_id)),
+        _ => Err(AppError::Conflict(format!(
+            "remettez d'abord une offre sur le lot {lot_number} : les documents s'y rattachent"
+        ))),
+    }
+}
+
+/// Attaches a document to the supplier's bid on a lot before the deadline (checked by
+/// [`documents::checked`], at most [`MAX_DOCUMENTS_PER_BID`]). The audit log records that a
+/// document was added, never its name.
+pub fn add_document(
+    pool: &Pool,
+    viewer: &Viewer,
+    reference: &str,
+    lot_number: i32,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<i32, AppError> {
+    let supplier_id = supplier_of(viewer)?;
+    let (name, content_type) = documents::checked(file_name, bytes)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (bid, lot_id) = open_own_bid(conn, supplier_id, reference, lot_number)?;
+        if bid.documents.len() >= MAX_DOCUMENTS_PER_BID {
+            return Err(AppError::Conflict(format!(
+                "une offre porte au plus {MAX_DOCUMENTS_PER_BID} documents : retirez-en un, ou \
+                 réunissez-les dans une archive zip"
+            )));
+        }
+        let id: i32 = diesel::insert_into(bid_documents::table)
+            .values((
+                bid_documents::bid_id.eq(bid.id),
+                bid_documents::name.eq(name),
+                bid_documents::content_type.eq(content_type),
+                bid_documents::size_bytes.eq(bytes.len() as i64),
+                bid_documents::content.eq(bytes),
+            ))
+            .returning(bid_documents::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("bid.document_added", "lot", lot_id)
+                .after(format!("offre n° {}, document n° {id}", bid.id)),
+        )?;
+        Ok(id)
+    })
+}
+
+/// Removes a document from the supplier's bid before the deadline.
+pub fn remove_document(
+    pool: &Pool,
+    viewer: &Viewer,
+    reference: &str,
+    lot_number: i32,
+    document_id: i32,
+) -> Result<(), AppError> {
+    let supplier_id = supplier_of(viewer)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let (bid, lot_id) = open_own_bid(conn, supplier_id, reference, lot_number)?;
+        let removed = diesel::delete(
+            bid_documents::table
+                .filter(bid_documents::id.eq(document_id))
+                .filter(bid_documents::bid_id.eq(bid.id)),
+        )
+        .execute(conn)?;
+        if removed == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("bid.document_removed", "lot", lot_id).after(format!(
+                "offre n° {}, document n° {document_id} retiré",
+                bid.id
+            )),
+        )?;
+        Ok(())
+    })
+}
+
+/// A document, read: name, media type, content.
+pub type DocumentContent = (String, String, Vec<u8>);
+
+/// One of the supplier's own bid documents, whenever it asks: nobody else's.
+pub fn own_document(
+    pool: &Pool,
+    viewer: &Viewer,
+    reference: &str,
+    document_id: i32,
+) -> Result<DocumentContent, AppError> {
+    let supplier_id = supplier_of(viewer)?;
+    let mut conn = pool.get()?;
+    Ok(bid_documents::table
+        .inner_join(bids::table.inner_join(lots::table.inner_join(tenders::table)))
+        .filter(bid_documents::id.eq(document_id))
+        .filter(bids::supplier_id.eq(supplier_id))
+        .filter(tenders::reference.eq(reference))
+        .select((
+            bid_documents::name,
+            bid_documents::content_type,
+            bid_documents::content,
+        ))
+        .first(&mut conn)?)
 }
 
 /// The bid form: one price for the lot, and what the criteria need.
@@ -221,19 +391,25 @@ pub fn submit(
                 .returning(bids::id)
                 .get_result(conn)?,
         };
-        let (email, company): (String, String) = suppliers::table
+        let (email, company, locale): (String, String, String) = suppliers::table
             .find(supplier_id)
-            .select((suppliers::notification_email, suppliers::name))
+            .select((
+                suppliers::notification_email,
+                suppliers::name,
+                suppliers::locale,
+            ))
             .first(conn)?;
+        let locale = Locale::of(&locale);
         let revised = existing.is_some();
         mail::enqueue(
             conn,
             &email,
             "bid_receipt",
             &json!({
-                "company": company, "reference": reference, "title": title, "lot": lot_number,
-                "bid": bid_id, "at": paris_text(now), "deadline": paris_text(deadline),
-                "revised": revised, "price": price.to_string(),
+                "locale": locale.code(), "company": company, "reference": reference,
+                "title": title, "lot": lot_number, "bid": bid_id, "at": locale.moment(now),
+                "deadline": locale.moment(deadline), "revised": revised,
+                "price": locale.euros(price),
             }),
             &format!("bid:{bid_id}:{}", now.and_utc().timestamp_micros()),
         )?;
@@ -293,6 +469,13 @@ pub fn withdraw(
                 "vous n'avez pas d'offre en cours sur le lot {lot_number} : rien à retirer"
             )));
         }
+        // A withdrawn bid is never opened: its documents go with it.
+        let bid_ids = bids::table
+            .filter(bids::lot_id.eq(lot_id))
+            .filter(bids::supplier_id.eq(supplier_id))
+            .select(bids::id);
+        diesel::delete(bid_documents::table.filter(bid_documents::bid_id.eq_any(bid_ids)))
+            .execute(conn)?;
         audit::record(
             conn,
             viewer.into(),
@@ -312,21 +495,20 @@ pub struct SealedBid {
     pub technical_memo: String,
     pub environment_data: String,
     pub submitted_at: NaiveDateTime,
+    pub documents: Vec<BidDocument>,
 }
 
-/// The submitted bids of a tender, for the coordinator's lead — and only once the deadline
-/// has passed: before it, this refuses everyone, whatever their role. Every read of other
-/// suppliers' bids goes through here.
-pub fn sealed_bids(
-    pool: &Pool,
+/// The tender whose bids `viewer` may read: only once its deadline has passed — before it
+/// this refuses everyone, whatever their role — and then only its coordinator's lead.
+fn opened_tender(
+    conn: &mut AnyConnection,
     viewer: &Viewer,
     reference: &str,
-) -> Result<Vec<SealedBid>, AppError> {
-    let mut conn = pool.get()?;
+) -> Result<i32, AppError> {
     let (tender_id, coordinator, deadline): (i32, i32, Option<NaiveDateTime>) = tenders::table
         .filter(tenders::reference.eq(reference))
         .select((tenders::id, tenders::coordinator_id, tenders::deadline))
-        .first(&mut conn)?;
+        .first(conn)?;
     let open = deadline.is_some_and(|d| Utc::now().naive_utc() >= d);
     if !open {
         tracing::warn!(%reference, user = viewer.user_id, "sealed bids requested before the deadline");
@@ -338,6 +520,19 @@ pub fn sealed_bids(
     if viewer.role != Role::Lead || viewer.organisation_id != Some(coordinator) {
         return Err(AppError::Forbidden);
     }
+    Ok(tender_id)
+}
+
+/// The submitted bids of a tender, for the coordinator's lead — and only once the deadline
+/// has passed: before it, this refuses everyone, whatever their role. Every read of other
+/// suppliers' bids goes through here.
+pub fn sealed_bids(
+    pool: &Pool,
+    viewer: &Viewer,
+    reference: &str,
+) -> Result<Vec<SealedBid>, AppError> {
+    let mut conn = pool.get()?;
+    let tender_id = opened_tender(&mut conn, viewer, reference)?;
     let rows: Vec<(i32, i32, String, i64, String, String, NaiveDateTime)> = bids::table
         .inner_join(lots::table)
         .inner_join(suppliers::table)
@@ -354,6 +549,8 @@ pub fn sealed_bids(
             bids::submitted_at,
         ))
         .load(&mut conn)?;
+    let ids: Vec<i32> = rows.iter().map(|row| row.0).collect();
+    let mut documents = documents_of(&mut conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(
@@ -366,10 +563,36 @@ pub fn sealed_bids(
                     technical_memo,
                     environment_data,
                     submitted_at,
+                    documents: documents
+                        .extract_if(.., |(bid, _)| *bid == id)
+                        .map(|(_, document)| document)
+                        .collect(),
                 }
             },
         )
         .collect())
+}
+
+/// A document of a submitted bid, under the same seal as [`sealed_bids`].
+pub fn sealed_document(
+    pool: &Pool,
+    viewer: &Viewer,
+    reference: &str,
+    document_id: i32,
+) -> Result<DocumentContent, AppError> {
+    let mut conn = pool.get()?;
+    let tender_id = opened_tender(&mut conn, viewer, reference)?;
+    Ok(bid_documents::table
+        .inner_join(bids::table.inner_join(lots::table))
+        .filter(bid_documents::id.eq(document_id))
+        .filter(lots::tender_id.eq(tender_id))
+        .filter(bids::status.eq("submitted"))
+        .select((
+            bid_documents::name,
+            bid_documents::content_type,
+            bid_documents::content,
+        ))
+        .first(&mut conn)?)
 }
 
 /// Closes the published tenders whose deadline has passed (bids freeze); returns how many.

@@ -31,7 +31,9 @@ pub const NEED_COLUMNS: [&str; 11] = [
 
 /// Statuses in which the buyer may still change or withdraw a need: once its lot is approved
 /// (`tendered` and after) it is read-only.
-pub const EDITABLE: [&str; 3] = ["draft", "submitted", "pooled"];
+/// Statuses in which a buyer may still change a need: before its lot is approved, and after
+/// its lot found no winner (the need is back with its buyer, to buy again).
+pub const EDITABLE: [&str; 4] = ["draft", "submitted", "pooled", "unsuccessful"];
 
 /// A need as typed in a form, a spreadsheet row or an API body: text, checked by [`validate`].
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -569,7 +571,7 @@ pub fn withdraw(pool: &Pool, viewer: &Viewer, id: i32) -> Result<NeedView, AppEr
 
 /// Submits drafts for pooling, all or none.
 pub fn submit(pool: &Pool, viewer: &Viewer, ids: &[i32]) -> Result<usize, AppError> {
-    transition(pool, viewer, ids, &["draft"], "submitted")
+    transition(pool, viewer, ids, &["draft", "unsuccessful"], "submitted")
 }
 
 /// Filters of a list of needs; every field optional.

@@ -5,7 +5,7 @@
 use crate::db::models::{NewSupplierCpv, Supplier};
 use crate::db::schema::{communes, supplier_cpv, suppliers};
 use crate::db::{write_transaction, Pool};
-use crate::domain::{Cents, CpvCatalog, Postcode};
+use crate::domain::{Cents, CpvCatalog, Locale, Postcode};
 use crate::error::AppError;
 use crate::services::accounts::{normalised_email, Problems};
 use crate::services::audit::{self, Change};
@@ -57,6 +57,7 @@ pub struct Profile {
     pub notification_email: String,
     pub opt_in: bool,
     pub digest: String,
+    pub locale: String,
     pub interests: Vec<Interest>,
 }
 
@@ -102,6 +103,7 @@ pub fn profile(pool: &Pool, viewer: &Viewer) -> Result<Profile, AppError> {
         notification_email: s.notification_email,
         opt_in: s.opt_in,
         digest: s.digest,
+        locale: s.locale,
         interests: prefixes
             .into_iter()
             .map(|prefix| Interest {
@@ -129,6 +131,9 @@ pub struct ProfileForm {
     pub opt_in: Option<String>,
     #[serde(default)]
     pub digest: String,
+    /// The language of notices, digests and receipts (`fr`, `en`); French when absent.
+    #[serde(default)]
+    pub locale: String,
     /// CPV codes or prefixes (2 to 8 digits) separated by spaces or commas.
     #[serde(default)]
     pub interests: String,
@@ -179,6 +184,16 @@ pub fn update(pool: &Pool, viewer: &Viewer, form: &ProfileForm) -> Result<(), Ap
     if !["immediate", "daily"].contains(&form.digest.as_str()) {
         problems.add("fréquence", "immédiate ou quotidienne");
     }
+    let locale = match form.locale.trim() {
+        "" => Locale::Fr,
+        code => Locale::parse(code).unwrap_or_else(|| {
+            problems.add(
+                "langue des avis",
+                format!("« {code} » : choisissez fr ou en"),
+            );
+            Locale::Fr
+        }),
+    };
     let interests = parse_interests(
         &mut problems,
         &format!("{} {}", form.interests, form.add_interest),
@@ -236,6 +251,7 @@ pub fn update(pool: &Pool, viewer: &Viewer, form: &ProfileForm) -> Result<(), Ap
                 suppliers::notification_email.eq(&email),
                 suppliers::opt_in.eq(form.opt_in.is_some()),
                 suppliers::digest.eq(&form.digest),
+                suppliers::locale.eq(locale.code()),
             ))
             .execute(conn)?;
         diesel::delete(supplier_cpv::table.filter(supplier_cpv::supplier_id.eq(supplier_id)))

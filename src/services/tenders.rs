@@ -7,10 +7,11 @@ use crate::db::schema::{
     lot_needs, lots, needs, organisations, suppliers, tender_approvals, tenders,
 };
 use crate::db::{write_transaction, AnyConnection, Pool};
-use crate::domain::{Cents, CpvCatalog};
+use crate::domain::{Cents, CpvCatalog, Locale};
 use crate::error::AppError;
 use crate::mail;
 use crate::services::audit::{self, Change};
+use crate::services::documents;
 use crate::web::nav::{Role, Viewer};
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -143,7 +144,7 @@ pub fn create_from_plan(
     Ok((tender_id, all_needs))
 }
 
-fn lead_of(viewer: &Viewer) -> Result<i32, AppError> {
+pub(crate) fn lead_of(viewer: &Viewer) -> Result<i32, AppError> {
     match (viewer.role, viewer.organisation_id) {
         (Role::Lead, Some(id)) => Ok(id),
         _ => Err(AppError::Forbidden),
@@ -152,7 +153,7 @@ fn lead_of(viewer: &Viewer) -> Result<i32, AppError> {
 
 /// The tender's status and coordinator, when the viewer's organisation takes part in it (any
 /// other is "not found").
-fn tender_of_member(
+pub(crate) fn tender_of_member(
     conn: &mut AnyConnection,
     organisation_id: i32,
     tender_id: i32,
@@ -173,7 +174,7 @@ fn tender_of_member(
 
 /// The status of a tender the viewer's organisation coordinates; 403 for a member that does
 /// not coordinate it, 404 for anyone else.
-fn coordinated_status(
+pub(crate) fn coordinated_status(
     conn: &mut AnyConnection,
     organisation_id: i32,
     tender_id: i32,
@@ -502,7 +503,7 @@ fn notify_suppliers(
         .select((lots::id, lots::number, lots::cpv_code, lots::value_cents))
         .load(conn)?;
     // Those who chose a daily digest hear of it in the next one (`enqueue_digests`).
-    let candidates: Vec<(i32, String, String, String, i64)> = suppliers::table
+    let candidates: Vec<(i32, String, String, String, i64, String)> = suppliers::table
         .filter(suppliers::opt_in.eq(true))
         .filter(suppliers::digest.eq("immediate"))
         .order(suppliers::id)
@@ -512,12 +513,14 @@ fn notify_suppliers(
             suppliers::notification_email,
             suppliers::department_code,
             suppliers::annual_capacity_cents,
+            suppliers::locale,
         ))
         .load(conn)?;
     let interests_of = crate::services::suppliers::interests_by_supplier(conn)?;
     let mut notified = 0;
     let now = Utc::now().naive_utc();
-    for (supplier_id, name, email, department, capacity) in candidates {
+    for (supplier_id, name, email, department, capacity, locale) in candidates {
+        let locale = Locale::of(&locale);
         // The territory's suppliers hear first; the others, EARLY_NOTICE_DAYS later.
         let due = match territory.contains(&department) {
             true => None,
@@ -534,26 +537,19 @@ fn notify_suppliers(
         if matching.is_empty() {
             continue;
         }
-        let lots_text: Vec<String> = matching
+        // Each lot with its value, and whether it fits the supplier's annual capacity.
+        let lots_data: Vec<serde_json::Value> = matching
             .iter()
             .map(|(_, number, _, value)| {
-                let within = capacity >= *value;
-                format!(
-                    "lot {number} ({}){}",
-                    Cents::new(*value),
-                    if within {
-                        ", à la mesure de votre capacité annuelle"
-                    } else {
-                        ""
-                    }
-                )
+                json!({ "number": number, "value": locale.euros(Cents::new(*value)),
+                        "within": capacity >= *value })
             })
             .collect();
         let unsubscribe = unsubscribe_link(conn, base_url, supplier_id)?;
         let data = json!({
-            "supplier": name, "reference": reference, "title": title,
-            "deadline": crate::domain::paris_text(deadline),
-            "lots": lots_text, "link": format!("{base_url}/appels-d-offres/{reference}"),
+            "locale": locale.code(), "supplier": name, "reference": reference, "title": title,
+            "deadline": locale.moment(deadline),
+            "lots": lots_data, "link": format!("{base_url}/appels-d-offres/{reference}"),
             "unsubscribe": unsubscribe,
         });
         if mail::enqueue_at(
@@ -608,7 +604,7 @@ pub fn enqueue_digests(
     };
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let readers: Vec<(i32, String, String, String)> = suppliers::table
+        let readers: Vec<(i32, String, String, String, String)> = suppliers::table
             .filter(suppliers::opt_in.eq(true))
             .filter(suppliers::digest.eq("daily"))
             .order(suppliers::id)
@@ -617,6 +613,7 @@ pub fn enqueue_digests(
                 suppliers::name,
                 suppliers::notification_email,
                 suppliers::department_code,
+                suppliers::locale,
             ))
             .load(conn)?;
         let interests_of = crate::services::suppliers::interests_by_supplier(conn)?;
@@ -648,7 +645,8 @@ pub fn enqueue_digests(
             windows.insert(shift, with_codes);
         }
         let mut written = 0;
-        for (supplier_id, name, email, department) in readers {
+        for (supplier_id, name, email, department, locale) in readers {
+            let locale = Locale::of(&locale);
             let shift = match territory.contains(&department) {
                 true => 0,
                 false => EARLY_NOTICE_DAYS,
@@ -667,7 +665,7 @@ pub fn enqueue_digests(
                 .map(|(reference, title, deadline, _)| {
                     json!({
                         "reference": reference, "title": title,
-                        "deadline": deadline.map(crate::domain::paris_text).unwrap_or_default(),
+                        "deadline": deadline.map(|d| locale.moment(d)).unwrap_or_default(),
                         "link": format!("{base_url}/appels-d-offres/{reference}"),
                     })
                 })
@@ -676,7 +674,8 @@ pub fn enqueue_digests(
                 continue;
             }
             let data = json!({
-                "supplier": name, "day": day.format("%d/%m/%Y").to_string(), "count": items.len(),
+                "locale": locale.code(), "supplier": name, "day": locale.date(day),
+                "count": items.len(),
                 "tenders": items, "unsubscribe": unsubscribe_link(conn, base_url, supplier_id)?,
             });
             if mail::enqueue(
@@ -1059,36 +1058,6 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
     })
 }
 
-/// Largest document of a tender.
-pub const DOCUMENT_MAX_BYTES: usize = 20 << 20;
-
-/// Formats accepted for a tender's documents: extension, media type, and the bytes a file of
-/// that format starts with.
-pub const DOCUMENT_FORMATS: &[(&str, &str, &[u8])] = &[
-    ("pdf", "application/pdf", b"%PDF"),
-    (
-        "docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        b"PK\x03\x04",
-    ),
-    (
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        b"PK\x03\x04",
-    ),
-    (
-        "odt",
-        "application/vnd.oasis.opendocument.text",
-        b"PK\x03\x04",
-    ),
-    (
-        "ods",
-        "application/vnd.oasis.opendocument.spreadsheet",
-        b"PK\x03\x04",
-    ),
-    ("zip", "application/zip", b"PK\x03\x04"),
-];
-
 #[derive(Debug, Serialize)]
 pub struct DocumentRow {
     pub id: i32,
@@ -1112,8 +1081,8 @@ pub fn documents_of(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec
         .collect())
 }
 
-/// Adds a document to a tender not yet published (the coordinator's lead): a known format
-/// whose content is what its name says, within the size limit.
+/// Adds a document to a tender not yet published (the coordinator's lead), checked by
+/// [`documents::checked`].
 pub fn add_document(
     pool: &Pool,
     viewer: &Viewer,
@@ -1123,44 +1092,7 @@ pub fn add_document(
 ) -> Result<i32, AppError> {
     use crate::db::schema::tender_documents as docs;
     let organisation_id = lead_of(viewer)?;
-    let name = file_name.trim();
-    let extension = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_lowercase())
-        .unwrap_or_default();
-    let accepted = DOCUMENT_FORMATS
-        .iter()
-        .map(|(e, _, _)| *e)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let Some((_, content_type, magic)) = DOCUMENT_FORMATS.iter().find(|(e, _, _)| *e == extension)
-    else {
-        return Err(AppError::validation(
-            "fichier",
-            format!("« {name} » : formats acceptés {accepted}"),
-        ));
-    };
-    if bytes.is_empty() {
-        return Err(AppError::validation("fichier", "le fichier est vide"));
-    }
-    if bytes.len() > DOCUMENT_MAX_BYTES {
-        return Err(AppError::validation(
-            "fichier",
-            format!("« {name} » dépasse {} Mo", DOCUMENT_MAX_BYTES >> 20),
-        ));
-    }
-    if !bytes.starts_with(magic) {
-        return Err(AppError::validation(
-            "fichier",
-            format!("« {name} » n'est pas un vrai fichier {extension}"),
-        ));
-    }
-    if name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AppError::validation(
-            "fichier",
-            "un nom de fichier de 200 caractères au plus",
-        ));
-    }
+    let (name, content_type) = documents::checked(file_name, bytes)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let status = coordinated_status(conn, organisation_id, tender_id)?;
@@ -1173,7 +1105,7 @@ pub fn add_document(
             .values((
                 docs::tender_id.eq(tender_id),
                 docs::name.eq(name),
-                docs::content_type.eq(*content_type),
+                docs::content_type.eq(content_type),
                 docs::size_bytes.eq(bytes.len() as i64),
                 docs::content.eq(bytes),
                 docs::uploaded_by.eq(viewer.user_id),

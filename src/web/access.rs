@@ -70,6 +70,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/compte", Access::SignedIn),
     rule("GET", "/compte/session", Access::SignedIn),
     rule("POST", "/compte/sessions/fermer", Access::SignedIn),
+    rule("POST", "/compte/langue", Access::SignedIn),
     rule("POST", "/compte/jetons", Access::SignedIn),
     rule("POST", "/compte/jetons/{id}/revoquer", Access::SignedIn),
     rule("GET", "/admin/organisations", ADMIN),
@@ -123,6 +124,21 @@ pub const RULES: &[Rule] = &[
     rule(
         "POST",
         "/appels-d-offres/{reference}/lots/{lot}/retrait",
+        SUPPLIERS,
+    ),
+    rule(
+        "POST",
+        "/appels-d-offres/{reference}/lots/{lot}/documents",
+        SUPPLIERS,
+    ),
+    rule(
+        "POST",
+        "/appels-d-offres/{reference}/lots/{lot}/documents/{id}/supprimer",
+        SUPPLIERS,
+    ),
+    rule(
+        "GET",
+        "/appels-d-offres/{reference}/offre/documents/{id}",
         SUPPLIERS,
     ),
     rule("GET", "/api/openapi.json", Access::Public),

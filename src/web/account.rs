@@ -81,6 +81,33 @@ pub async fn sign_out_everywhere(
 }
 
 #[derive(Deserialize)]
+pub struct LocaleForm {
+    #[serde(default)]
+    locale: String,
+}
+
+/// The language of one's e-mails.
+pub async fn set_locale(
+    posted: Posted<LocaleForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (p, who, code) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.locale,
+    );
+    match web::block(move || accounts::set_locale(&p, &who, &code)).await? {
+        Ok(()) => Ok(see_other("/compte")),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            account_page(pool, &hb, viewer, None, Some(message), status).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
 pub struct TokenForm {
     #[serde(default)]
     name: String,

@@ -7,6 +7,7 @@ use crate::db::Pool;
 use crate::domain::{paris_text, Cents};
 use crate::error::AppError;
 use crate::services::bids::{self, BidForm, Receipt};
+use crate::services::documents;
 use crate::web::nav::Viewer;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Path};
@@ -36,6 +37,10 @@ async fn bid_page(
                     "price_text": Cents::new(b.price_cents).to_string(),
                     "technical_memo": b.technical_memo, "environment_data": b.environment_data,
                     "withdrawn": b.status == "withdrawn", "at": paris_text(b.updated_at),
+                    "documents": b.documents.iter().map(|d| json!({
+                        "id": d.id, "name": d.name,
+                        "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
+                    })).collect::<Vec<_>>(),
                 })),
             })
         })
@@ -49,6 +54,8 @@ async fn bid_page(
         json!({
             "reference": page.reference, "title": page.title, "deadline": paris_text(page.deadline),
             "open": page.open, "lots": lots, "error": error,
+            "max_mb": documents::MAX_BYTES >> 20, "formats": documents::accepted(),
+            "max_documents": bids::MAX_DOCUMENTS_PER_BID,
             "receipt": receipt.map(|r| json!({ "bid": r.bid_id, "lot": r.lot, "at": paris_text(r.at), "revised": r.revised })),
         }),
     )?;
@@ -125,4 +132,73 @@ pub async fn withdraw(
             bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
         }
     }
+}
+
+/// Attaches a document to the supplier's bid on a lot (multipart upload).
+pub async fn upload_document(
+    req: actix_web::HttpRequest,
+    path: Path<(String, i32)>,
+    form: actix_multipart::Multipart,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<crate::Settings>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (reference, lot) = path.into_inner();
+    let max = documents::MAX_BYTES + 1;
+    let outcome = match super::uploads::read_posted(&req, form, &settings, &viewer, max).await {
+        Ok(upload) => {
+            let (p, who, r) = (pool.clone().into_inner(), viewer.clone(), reference.clone());
+            web::block(move || {
+                bids::add_document(&p, &who, &r, lot, &upload.file_name, &upload.bytes)
+            })
+            .await?
+        }
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(_) => Ok(super::auth::see_other(&format!(
+            "/appels-d-offres/{reference}/offre#lot-{lot}"
+        ))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
+        }
+    }
+}
+
+/// Removes a document from the supplier's bid.
+pub async fn remove_document(
+    path: Path<(String, i32, i32)>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (reference, lot, id) = path.into_inner();
+    let (p, who, r) = (pool.clone().into_inner(), viewer.clone(), reference.clone());
+    match web::block(move || bids::remove_document(&p, &who, &r, lot, id)).await? {
+        Ok(()) => Ok(super::auth::see_other(&format!(
+            "/appels-d-offres/{reference}/offre#lot-{lot}"
+        ))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
+        }
+    }
+}
+
+/// One of the supplier's own bid documents.
+pub async fn own_document(
+    path: Path<(String, i32)>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (reference, id) = path.into_inner();
+    let pool = pool.into_inner();
+    let (name, content_type, bytes) =
+        web::block(move || bids::own_document(&pool, &viewer, &reference, id)).await??;
+    Ok(super::uploads::download(&name, &content_type, bytes))
 }

@@ -61,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/compte/sessions/fermer",
             web::post().to(account::sign_out_everywhere),
         )
+        .route("/compte/langue", web::post().to(account::set_locale))
         .route("/compte/jetons", web::post().to(account::create_token))
         .route(
             "/compte/jetons/{id}/revoquer",
@@ -147,6 +148,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/appels-d-offres/{reference}/lots/{lot}/retrait",
             web::post().to(bids::withdraw),
+        )
+        .route(
+            "/appels-d-offres/{reference}/lots/{lot}/documents",
+            web::post().to(bids::upload_document),
+        )
+        .route(
+            "/appels-d-offres/{reference}/lots/{lot}/documents/{id}/supprimer",
+            web::post().to(bids::remove_document),
+        )
+        .route(
+            "/appels-d-offres/{reference}/offre/documents/{id}",
+            web::get().to(bids::own_document),
         )
         .route(
             "/appels-d-offres/{reference}",

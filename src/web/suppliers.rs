@@ -37,6 +37,7 @@ async fn profile_page(
         Some(&viewer),
         json!({
             "profile": profile, "interests_text": interests, "daily": profile.digest == "daily",
+            "english": profile.locale == "en",
             "notice": notice, "error": error, "territory": suppliers::TERRITORY.join(", "),
         }),
     )?;

@@ -7,6 +7,7 @@ use super::templates::render_page;
 use crate::db::Pool;
 use crate::domain::{paris_text, Cents};
 use crate::error::AppError;
+use crate::services::documents;
 use crate::services::public::procedure_label;
 use crate::services::tenders::{self, Publication, TenderDetail};
 use crate::web::nav::{Role, Viewer};
@@ -127,8 +128,8 @@ fn detail_page(
             "publication": publication, "error": error,
             "documents": tender.documents.iter().map(|d| json!({ "name": d.name, "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0) })).collect::<Vec<_>>(),
             "can_upload": lead && tender.is_coordinator && ["draft", "approving", "approved"].contains(&tender.status.as_str()),
-            "max_mb": tenders::DOCUMENT_MAX_BYTES >> 20,
-            "formats": tenders::DOCUMENT_FORMATS.iter().map(|(e, _, _)| *e).collect::<Vec<_>>().join(", "),
+            "max_mb": documents::MAX_BYTES >> 20,
+            "formats": documents::accepted(),
         }),
     )?;
     *page.status_mut() = status;
@@ -299,22 +300,22 @@ pub async fn upload_document(
     settings: Data<Settings>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
-    super::auth::check_origin(&req, &settings)?;
-    // A little over the limit is read, so that the service says the size was too large.
-    let upload = super::uploads::read(form, tenders::DOCUMENT_MAX_BYTES + 1).await;
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
     let id = id.into_inner();
-    let outcome = match upload {
-        Ok(upload) => {
-            super::auth::check_csrf(&req, Some(&viewer), &upload.token)?;
-            let (p, who) = (pool.clone().into_inner(), viewer.clone());
-            web::block(move || {
-                tenders::add_document(&p, &who, id, &upload.file_name, &upload.bytes)
-            })
-            .await?
-        }
-        Err(error) => Err(error),
-    };
+    // A little over the limit is read, so that the service says the size was too large.
+    let outcome =
+        match super::uploads::read_posted(&req, form, &settings, &viewer, documents::MAX_BYTES + 1)
+            .await
+        {
+            Ok(upload) => {
+                let (p, who) = (pool.clone().into_inner(), viewer.clone());
+                web::block(move || {
+                    tenders::add_document(&p, &who, id, &upload.file_name, &upload.bytes)
+                })
+                .await?
+            }
+            Err(error) => Err(error),
+        };
     match outcome {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
         Err(error) => {
@@ -341,23 +342,7 @@ pub async fn document(
     let pool = pool.into_inner();
     let (name, content_type, bytes) =
         web::block(move || tenders::public_document(&pool, &reference, id)).await??;
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii}\""),
-        ))
-        .body(bytes))
+    Ok(super::uploads::download(&name, &content_type, bytes))
 }
 
 /// The public list of published tenders, with filters.

@@ -50,3 +50,37 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
     }
     Ok(upload)
 }
+
+/// A signed-in person's upload: the origin checked first, then the file read (a file over
+/// `max_bytes` is a validation error, said on the page), then the form's anti-forgery token.
+pub async fn read_posted(
+    req: &actix_web::HttpRequest,
+    form: Multipart,
+    settings: &crate::Settings,
+    viewer: &crate::web::nav::Viewer,
+    max_bytes: usize,
+) -> Result<Upload, AppError> {
+    super::auth::check_origin(req, settings)?;
+    let upload = read(form, max_bytes).await?;
+    super::auth::check_csrf(req, Some(viewer), &upload.token)?;
+    Ok(upload)
+}
+
+/// A stored document sent back as an attachment, its name reduced to ASCII for the header.
+pub fn download(name: &str, content_type: &str, bytes: Vec<u8>) -> actix_web::HttpResponse {
+    let ascii: String = name
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() || ".-_".contains(c) {
+            true => c,
+            false => '_',
+        })
+        .collect();
+    actix_web::HttpResponse::Ok()
+        .content_type(content_type.to_string())
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\""),
+        ))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(bytes)
+}

@@ -252,6 +252,18 @@ fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/appels-d-offres/{reference}/lots/{lot}/retrait" => {
             format!("/appels-d-offres/{}/lots/1/retrait", f.published)
         }
+        "/appels-d-offres/{reference}/lots/{lot}/documents" => {
+            format!("/appels-d-offres/{}/lots/1/documents", f.published)
+        }
+        "/appels-d-offres/{reference}/lots/{lot}/documents/{id}/supprimer" => {
+            format!(
+                "/appels-d-offres/{}/lots/1/documents/1/supprimer",
+                f.published
+            )
+        }
+        "/appels-d-offres/{reference}/offre/documents/{id}" => {
+            format!("/appels-d-offres/{}/offre/documents/1", f.published)
+        }
         "/api/v1/needs/{id}" => format!("/api/v1/needs/{need}"),
         "/besoins/{id}" => format!("/besoins/{need}"),
         "/besoins/{id}/retirer" => format!("/besoins/{need}/retirer"),
@@ -274,6 +286,8 @@ const OWNED: &[(&str, &[&str])] = &[
     ("/consultations/{id}", &["buyer", "lead"]),
     ("/besoins/{id}/retirer", &["buyer", "lead"]),
     ("/api/v1/needs/{id}/withdraw", &["buyer", "lead"]),
+    // A bid document is its supplier's alone; the matrix's supplier has none.
+    ("/appels-d-offres/{reference}/offre/documents/{id}", &[]),
 ];
 
 /// Routes that end the session they are called with: called with a fresh one.

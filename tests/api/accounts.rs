@@ -630,3 +630,63 @@ both_backends!(text_typed_by_people_comes_back_escaped, |app| {
         "the audit log shows it escaped"
     );
 });
+
+both_backends!(
+    people_who_choose_english_get_their_mails_in_english,
+    |app| {
+        // Registered in English: the verification mail, and the company's notices, in English.
+        let mut fields = registration(SIRET, "Dijon Joinery", "alex@example.fr");
+        fields.push(("locale", "en"));
+        let done = register(&app, &fields).await;
+        assert_eq!(done.status, 201, "{}", done.body);
+        let locale: String = suppliers::table
+            .filter(suppliers::siret.eq(SIRET))
+            .select(suppliers::locale)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(locale, "en");
+        let mails = wait_for_mails(&app, 1).await;
+        assert_eq!(mails[0].subject, "Groupement: confirm your e-mail address");
+        assert!(mails[0].text.starts_with("Hello Alex Fournier,"));
+        assert!(mails[0].html.contains("lang=\"en\""));
+
+        // A language that does not exist is refused with the field named.
+        let session = session_of(&app, "alex@example.fr", PASSWORD).await;
+        let set = |code: &'static str| {
+            let (app, session) = (&app, session.clone());
+            async move {
+                post_form(
+                    app,
+                    "/compte/langue",
+                    &session.cookie(),
+                    None,
+                    &[("csrf_token", session.csrf.as_str()), ("locale", code)],
+                )
+                .await
+            }
+        };
+        let refused = set("de").await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("langue : « de »"), "{}", refused.body);
+
+        // Back to French on the account page: the next link comes in French.
+        assert_eq!(set("fr").await.status, 303);
+        let account = get_with(&app, "/compte", &session.cookie()).await;
+        assert!(!account.body.contains("value=\"en\" lang=\"en\" selected"));
+        let (cookie, csrf) = anonymous_csrf(&app).await;
+        post_form(
+            &app,
+            "/mot-de-passe-oublie",
+            &cookie,
+            None,
+            &[("csrf_token", &csrf), ("email", "alex@example.fr")],
+        )
+        .await;
+        let mails = wait_for_mails(&app, 2).await;
+        let reset = mails
+            .iter()
+            .find(|m| m.subject.contains("mot de passe"))
+            .unwrap();
+        assert!(reset.text.starts_with("Bonjour Alex Fournier,"));
+    }
+);

@@ -14,7 +14,7 @@ use groupement::web::nav::Viewer;
 
 const PASSWORD: &str = "mot de passe des offres";
 
-fn user(
+pub fn user(
     app: &TestApp,
     email: &str,
     role: &str,
@@ -37,7 +37,7 @@ fn user(
     auth::viewer(&app.pool, &session).unwrap().unwrap()
 }
 
-fn supplier(app: &TestApp, siret: &str, name: &str) -> i32 {
+pub fn supplier(app: &TestApp, siret: &str, name: &str) -> i32 {
     diesel::insert_into(suppliers::table)
         .values(NewSupplier {
             siret,
@@ -59,7 +59,7 @@ fn supplier(app: &TestApp, siret: &str, name: &str) -> i32 {
 }
 
 /// A published tender of UB, through the services; returns its reference and the viewers.
-fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
+pub fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
     let mut conn = app.pool.get().unwrap();
     let org = |code: &str, conn: &mut groupement::db::AnyConnection| -> i32 {
         diesel::insert_into(organisations::table)
@@ -388,4 +388,148 @@ both_backends!(suppliers_who_chose_it_get_a_daily_digest_once, |app| {
     assert!(
         gamma_mail.text.contains(&reference) && gamma_mail.raw.contains("List-Unsubscribe-Post")
     );
+});
+
+both_backends!(bid_documents_are_sealed_with_the_bid, |app| {
+    use crate::helpers::upload_file;
+    let (reference, lead, other_lead, admin) = published(&app);
+    let a = supplier(&app, "24210041000123", "Alpha");
+    let b = supplier(&app, "21210231500017", "Beta");
+    user(&app, "alpha@example.fr", "supplier", None, Some(a));
+    user(&app, "beta@example.fr", "supplier", None, Some(b));
+    let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+    let beta = session_of(&app, "beta@example.fr", PASSWORD).await;
+    let documents = format!("/appels-d-offres/{reference}/lots/1/documents");
+    let memo = b"%PDF-1.7 memoire technique Alpha".to_vec();
+
+    // A document belongs to a bid: none before the bid.
+    let early = upload_file(&app, &alpha, &documents, "memoire.pdf", &memo).await;
+    assert_eq!(early.status, 409);
+    assert!(early
+        .body
+        .contains("une offre sur le lot 1 : les documents s"));
+    let submitted = post_form(
+        &app,
+        &format!("/appels-d-offres/{reference}/lots/1/offre"),
+        &alpha.cookie(),
+        None,
+        &[("csrf_token", alpha.csrf.as_str()), ("price_eur", "18 000")],
+    )
+    .await;
+    assert_eq!(submitted.status, 201);
+
+    // Refused: a file that is not what its name says; accepted: a real PDF.
+    let fake = upload_file(&app, &alpha, &documents, "prix.pdf", b"PK\x03\x04").await;
+    assert_eq!(fake.status, 422);
+    assert!(
+        fake.body.contains("n&#x27;est pas un vrai fichier pdf")
+            || fake.body.contains("n'est pas un vrai fichier pdf")
+    );
+    let added = upload_file(&app, &alpha, &documents, "memoire.pdf", &memo).await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = get_with(
+        &app,
+        &format!("/appels-d-offres/{reference}/offre"),
+        &alpha.cookie(),
+    )
+    .await;
+    assert!(page.body.contains("memoire.pdf"));
+    let id: i32 = groupement::db::schema::bid_documents::table
+        .select(groupement::db::schema::bid_documents::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let own = format!("/appels-d-offres/{reference}/offre/documents/{id}");
+    let download = get_with(&app, &own, &alpha.cookie()).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.body.as_bytes(), memo.as_slice());
+
+    // Sealed before the deadline: another supplier gets nothing, the leads and the admin are
+    // refused by the query layer.
+    assert_eq!(get_with(&app, &own, &beta.cookie()).await.status, 404);
+    assert!(!get_with(
+        &app,
+        &format!("/appels-d-offres/{reference}/offre"),
+        &beta.cookie()
+    )
+    .await
+    .body
+    .contains("memoire.pdf"));
+    for viewer in [&lead, &other_lead, &admin] {
+        let refused = bids::sealed_document(&app.pool, viewer, &reference, id).unwrap_err();
+        assert!(refused.to_string().contains("scellées"), "{refused}");
+    }
+
+    // Removed, added again; Beta's withdrawn bid takes its documents with it.
+    let removed = post_form(
+        &app,
+        &format!("{documents}/{id}/supprimer"),
+        &alpha.cookie(),
+        None,
+        &[("csrf_token", alpha.csrf.as_str())],
+    )
+    .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(get_with(&app, &own, &alpha.cookie()).await.status, 404);
+    assert_eq!(
+        upload_file(&app, &alpha, &documents, "memoire.pdf", &memo)
+            .await
+            .status,
+        303
+    );
+    post_form(
+        &app,
+        &format!("/appels-d-offres/{reference}/lots/1/offre"),
+        &beta.cookie(),
+        None,
+        &[("csrf_token", beta.csrf.as_str()), ("price_eur", "19 000")],
+    )
+    .await;
+    assert_eq!(
+        upload_file(&app, &beta, &documents, "beta.pdf", b"%PDF beta")
+            .await
+            .status,
+        303
+    );
+    post_form(
+        &app,
+        &format!("/appels-d-offres/{reference}/lots/1/retrait"),
+        &beta.cookie(),
+        None,
+        &[("csrf_token", beta.csrf.as_str())],
+    )
+    .await;
+    let kept: Vec<String> = groupement::db::schema::bid_documents::table
+        .select(groupement::db::schema::bid_documents::name)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(
+        kept,
+        ["memoire.pdf"],
+        "the withdrawn bid's document is gone"
+    );
+
+    // After the deadline: frozen for the supplier, opened for the coordinator's lead only.
+    diesel::update(tenders::table.filter(tenders::reference.eq(&reference)))
+        .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    let late = upload_file(&app, &alpha, &documents, "annexe.pdf", b"%PDF late").await;
+    assert_eq!(late.status, 409);
+    assert!(late.body.contains("plus aucune offre ne peut être remise"));
+    let opened = bids::sealed_bids(&app.pool, &lead, &reference).unwrap();
+    assert_eq!(opened[0].documents.len(), 1);
+    let document = opened[0].documents[0].id;
+    let (name, _, content) = bids::sealed_document(&app.pool, &lead, &reference, document).unwrap();
+    assert_eq!((name.as_str(), content), ("memoire.pdf", memo));
+    for viewer in [&other_lead, &admin] {
+        assert!(matches!(
+            bids::sealed_document(&app.pool, viewer, &reference, document),
+            Err(groupement::AppError::Forbidden)
+        ));
+    }
+    // The journal says a document was added, not what it is called.
+    let admin_session = session_of(&app, "admin@example.fr", PASSWORD).await;
+    let journal = get_with(&app, "/admin/journal?action=bid.", &admin_session.cookie()).await;
+    assert!(journal.body.contains("bid.document_added"));
+    assert!(!journal.body.contains("memoire.pdf"));
 });

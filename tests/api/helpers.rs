@@ -427,25 +427,37 @@ pub fn outbox(app: &TestApp) -> Vec<Mail> {
     files.sort();
     files
         .into_iter()
-        .map(|(_, path)| {
-            let bytes = std::fs::read(&path).expect("read mail");
-            let message = mail_parser::MessageParser::default()
-                .parse(&bytes)
-                .expect("a parsable e-mail");
-            Mail {
-                to: message
-                    .to()
-                    .and_then(|a| a.first())
-                    .and_then(|a| a.address())
-                    .unwrap_or_default()
-                    .to_string(),
-                subject: message.subject().unwrap_or_default().to_string(),
-                text: message.body_text(0).unwrap_or_default().into_owned(),
-                html: message.body_html(0).unwrap_or_default().into_owned(),
-                raw: String::from_utf8_lossy(&bytes).into_owned(),
-            }
-        })
+        .map(|(_, path)| Mail::parse(&std::fs::read(&path).expect("read mail")))
         .collect()
+}
+
+impl Mail {
+    /// A message as written to a file or received over SMTP.
+    pub fn parse(bytes: &[u8]) -> Mail {
+        let message = mail_parser::MessageParser::default()
+            .parse(bytes)
+            .expect("a parsable e-mail");
+        Mail {
+            to: message
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_string(),
+            subject: message.subject().unwrap_or_default().to_string(),
+            text: message.body_text(0).unwrap_or_default().into_owned(),
+            html: message.body_html(0).unwrap_or_default().into_owned(),
+            raw: String::from_utf8_lossy(bytes).into_owned(),
+        }
+    }
+
+    /// A header's value as written (unfolded), when present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let message = mail_parser::MessageParser::default().parse(self.raw.as_bytes())?;
+        message
+            .header_raw(name)
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
 }
 
 /// Waits (up to 10 s) until the outbox holds `count` e-mails, and returns them.

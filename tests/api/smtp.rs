@@ -13,11 +13,55 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A message as the server received it: envelope recipient and the data.
+/// A message as the server received it: envelope recipient, the data, and what the
+/// conversation was like (over TLS or not, the credentials given with AUTH PLAIN).
 #[derive(Debug, Clone)]
 pub struct Received {
     pub to: String,
     pub data: String,
+    pub tls: bool,
+    pub login: Option<String>,
+}
+
+/// How the test server secures its connections.
+#[derive(Clone)]
+pub enum Security {
+    Plain,
+    /// Offers STARTTLS after EHLO and refuses mail until the client has upgraded.
+    StartTls(Arc<rustls::ServerConfig>),
+    /// TLS from the first byte (`smtps://`).
+    Implicit(Arc<rustls::ServerConfig>),
+}
+
+impl Security {
+    /// The test certificate (`tests/fixtures/tls`: `localhost` and 127.0.0.1, signed by a test
+    /// authority whose key was thrown away).
+    fn config() -> Arc<rustls::ServerConfig> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
+        let chain = vec![
+            CertificateDer::from_pem_file(format!("{dir}/server.pem")).unwrap(),
+            CertificateDer::from_pem_file(format!("{dir}/ca.pem")).unwrap(),
+        ];
+        let key = PrivateKeyDer::from_pem_file(format!("{dir}/server.key")).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        Arc::new(config)
+    }
+
+    pub fn start_tls() -> Self {
+        Security::StartTls(Self::config())
+    }
+
+    pub fn implicit() -> Self {
+        Security::Implicit(Self::config())
+    }
 }
 
 pub struct SmtpServer {
@@ -29,10 +73,18 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start(port: u16) -> SmtpServer {
-        Self::start_with(port, Arc::new(Mutex::new(Vec::new())))
+        Self::start_with(port, Arc::new(Mutex::new(Vec::new())), Security::Plain)
     }
 
-    fn start_with(port: u16, received: Arc<Mutex<Vec<Received>>>) -> SmtpServer {
+    pub fn start_secured(security: Security) -> SmtpServer {
+        Self::start_with(0, Arc::new(Mutex::new(Vec::new())), security)
+    }
+
+    fn start_with(
+        port: u16,
+        received: Arc<Mutex<Vec<Received>>>,
+        security: Security,
+    ) -> SmtpServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the SMTP test server");
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -43,9 +95,9 @@ impl SmtpServer {
                     break;
                 }
                 if let Ok(stream) = stream {
-                    let store = store.clone();
+                    let (store, security) = (store.clone(), security.clone());
                     std::thread::spawn(move || {
-                        let _ = converse(stream, &store);
+                        let _ = serve(stream, &store, &security);
                     });
                 }
             }
@@ -69,7 +121,7 @@ impl SmtpServer {
     }
 
     pub fn restart(port: u16, received: Arc<Mutex<Vec<Received>>>) -> SmtpServer {
-        Self::start_with(port, received)
+        Self::start_with(port, received, Security::Plain)
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -77,21 +129,98 @@ impl SmtpServer {
     }
 }
 
-fn converse(stream: TcpStream, store: &Mutex<Vec<Received>>) -> std::io::Result<()> {
+/// One connection: plain, upgraded by STARTTLS, or TLS from the start.
+fn serve(
+    stream: TcpStream,
+    store: &Mutex<Vec<Received>>,
+    security: &Security,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    writer.write_all(b"220 groupement-test ESMTP\r\n")?;
+    let tls = |config: &Arc<rustls::ServerConfig>, stream: TcpStream| {
+        let connection =
+            rustls::ServerConnection::new(config.clone()).map_err(std::io::Error::other)?;
+        Ok::<_, std::io::Error>(BufReader::new(rustls::StreamOwned::new(connection, stream)))
+    };
+    // The greeting opens a session; after STARTTLS the client speaks first (EHLO again).
+    fn greet<S: std::io::Read + Write>(reader: &mut BufReader<S>) -> std::io::Result<()> {
+        reader
+            .get_mut()
+            .write_all(b"220 groupement-test ESMTP\r\n")?;
+        reader.get_mut().flush()
+    }
+    match security {
+        Security::Plain => {
+            let mut plain = BufReader::new(stream);
+            greet(&mut plain)?;
+            converse(&mut plain, store, Offer::Nothing).map(drop)
+        }
+        Security::Implicit(config) => {
+            let mut secured = tls(config, stream)?;
+            greet(&mut secured)?;
+            converse(&mut secured, store, Offer::Encrypted).map(drop)
+        }
+        Security::StartTls(config) => {
+            let mut plain = BufReader::new(stream);
+            greet(&mut plain)?;
+            if converse(&mut plain, store, Offer::StartTls)? == Ending::StartTls {
+                let mut secured = tls(config, plain.into_inner())?;
+                converse(&mut secured, store, Offer::Encrypted)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Offer {
+    /// A plain server: no STARTTLS.
+    Nothing,
+    /// Plain for now, STARTTLS offered and required before MAIL.
+    StartTls,
+    /// Already encrypted.
+    Encrypted,
+}
+
+#[derive(PartialEq, Eq)]
+enum Ending {
+    Quit,
+    StartTls,
+}
+
+fn converse<S: std::io::Read + Write>(
+    reader: &mut BufReader<S>,
+    store: &Mutex<Vec<Received>>,
+    offer: Offer,
+) -> std::io::Result<Ending> {
     let mut to = Vec::new();
+    let mut login = None;
     let mut line = String::new();
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
-            return Ok(());
+            return Ok(Ending::Quit);
         }
+        let writer = reader.get_mut();
         let command = line.trim_end().to_ascii_uppercase();
         if command.starts_with("EHLO") {
-            writer.write_all(b"250-groupement-test\r\n250 8BITMIME\r\n")?;
+            let extensions = match offer {
+                Offer::StartTls => "250-STARTTLS\r\n",
+                Offer::Encrypted => "250-AUTH PLAIN\r\n",
+                Offer::Nothing => "",
+            };
+            write!(
+                writer,
+                "250-groupement-test\r\n{extensions}250 8BITMIME\r\n"
+            )?;
+        } else if command == "STARTTLS" && offer == Offer::StartTls {
+            writer.write_all(b"220 Ready to start TLS\r\n")?;
+            writer.flush()?;
+            return Ok(Ending::StartTls);
+        } else if command.starts_with("AUTH PLAIN ") {
+            login = Some(decode_plain(&line.trim_end()[11..]));
+            writer.write_all(b"235 Authentication succeeded\r\n")?;
+        } else if command.starts_with("MAIL FROM") && offer == Offer::StartTls {
+            writer.write_all(b"530 Must issue a STARTTLS command first\r\n")?;
         } else if command.starts_with("HELO")
             || command.starts_with("MAIL FROM")
             || command.starts_with("RSET")
@@ -108,30 +237,62 @@ fn converse(stream: TcpStream, store: &Mutex<Vec<Received>>) -> std::io::Result<
             writer.write_all(b"250 OK\r\n")?;
         } else if command == "DATA" {
             writer.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")?;
+            writer.flush()?;
             let mut data = String::new();
             loop {
                 line.clear();
                 if reader.read_line(&mut line)? == 0 {
-                    return Ok(());
+                    return Ok(Ending::Quit);
                 }
                 if line == ".\r\n" {
                     break;
                 }
-                data.push_str(&line);
+                // Dot-stuffing (RFC 5321 §4.5.2): a line the client began with a dot has a
+                // second one that the receiver takes away.
+                data.push_str(line.strip_prefix('.').unwrap_or(&line));
             }
             store.lock().unwrap().push(Received {
                 to: to.join(","),
                 data,
+                tls: offer == Offer::Encrypted,
+                login: login.clone(),
             });
             to.clear();
-            writer.write_all(b"250 OK queued\r\n")?;
+            reader.get_mut().write_all(b"250 OK queued\r\n")?;
         } else if command == "QUIT" {
             writer.write_all(b"221 Bye\r\n")?;
-            return Ok(());
+            writer.flush()?;
+            return Ok(Ending::Quit);
         } else {
             writer.write_all(b"502 Command not implemented\r\n")?;
         }
+        reader.get_mut().flush()?;
     }
+}
+
+/// The `user:password` of an AUTH PLAIN answer (base64 of `\0user\0password`).
+fn decode_plain(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for byte in text.trim().bytes().take_while(|b| *b != b'=') {
+        let value = ALPHABET.iter().position(|a| *a == byte).unwrap() as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    let text = String::from_utf8(bytes).unwrap();
+    let mut parts = text.split('\0').skip(1);
+    format!(
+        "{}:{}",
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or("")
+    )
 }
 
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -310,4 +471,271 @@ fn two_workers_on_postgres_never_send_a_row_twice() {
     recipients.dedup();
     assert_eq!(recipients.len(), 60, "no recipient got a row twice");
     server.stop();
+}
+
+/// One password-reset row in a fresh database, sent by a worker configured with `smtp_url`;
+/// returns the round and the row's last error.
+fn send_one(
+    smtp_url: &str,
+    ca_file: bool,
+) -> Option<(groupement::mail::worker::Round, Option<String>)> {
+    let database = TestDatabase::create(TestBackend::Sqlite)?;
+    let url = groupement::db::DatabaseUrl::parse(&database.url).unwrap();
+    let pool = groupement::db::open(&url).unwrap();
+    groupement::mail::enqueue(
+        &mut pool.get().unwrap(),
+        "fournisseur@example.fr",
+        "password_reset",
+        &serde_json::json!({ "name": "X", "link": "http://x", "hours": 1 }),
+        "test:tls",
+    )
+    .unwrap();
+    let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+    let settings = groupement::Settings::from_lookup(|name| match name {
+        "GROUPEMENT_DATABASE_URL" => Some(database.url.clone()),
+        "GROUPEMENT_SMTP_URL" => Some(smtp_url.to_string()),
+        "GROUPEMENT_SMTP_CA_FILE" if ca_file => Some(ca.to_string()),
+        _ => None,
+    })
+    .unwrap();
+    let worker = groupement::mail::worker::Worker::new(&settings).unwrap();
+    let round = worker.run_once(&pool).unwrap();
+    let error: Option<String> = notifications::table
+        .select(notifications::last_error)
+        .first(&mut pool.get().unwrap())
+        .unwrap();
+    Some((round, error))
+}
+
+#[test]
+fn starttls_with_credentials_reaches_a_relay_signed_by_a_private_authority() {
+    let server = SmtpServer::start_secured(Security::start_tls());
+    let url = format!(
+        "smtp://alerte%40chu:s%C3%A9same@localhost:{}?tls=required",
+        server.port
+    );
+    let Some((round, error)) = send_one(&url, true) else {
+        return;
+    };
+    assert_eq!(round.sent, 1, "{error:?}");
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].tls,
+        "the message went over the upgraded connection"
+    );
+    assert_eq!(messages[0].login.as_deref(), Some("alerte@chu:sésame"));
+    assert_eq!(messages[0].to, "fournisseur@example.fr");
+    server.stop();
+}
+
+#[test]
+fn implicit_tls_reaches_the_relay_and_an_unknown_authority_is_refused() {
+    let server = SmtpServer::start_secured(Security::implicit());
+    let url = format!("smtps://127.0.0.1:{}", server.port);
+    let Some((round, error)) = send_one(&url, true) else {
+        return;
+    };
+    assert_eq!(round.sent, 1, "{error:?}");
+    assert!(server.messages()[0].tls);
+
+    // Without the private authority the relay's certificate is not trusted: nothing is sent,
+    // the row waits for a retry with the reason.
+    let (round, error) = send_one(&url, false).unwrap();
+    assert_eq!((round.sent, round.retried), (0, 1));
+    let error = error.unwrap_or_default();
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    assert_eq!(server.messages().len(), 1);
+    server.stop();
+}
+
+#[test]
+fn a_relay_without_starttls_is_refused_when_tls_is_required() {
+    let server = SmtpServer::start(0);
+    let url = format!("smtp://127.0.0.1:{}?tls=required", server.port);
+    let Some((round, error)) = send_one(&url, true) else {
+        return;
+    };
+    assert_eq!(round.sent, 0, "never sent in clear when TLS is required");
+    assert!(error.is_some());
+    assert!(server.messages().is_empty());
+    server.stop();
+}
+
+/// Compares `actual` with the snapshot file `tests/snapshots/<name>`; with
+/// `GROUPEMENT_UPDATE_SNAPSHOTS=1` the file is (re)written instead, to be reviewed in the diff.
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("GROUPEMENT_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}: run with GROUPEMENT_UPDATE_SNAPSHOTS=1 and review it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{name} differs from its snapshot from line {}:\n--- expected\n{}\n--- actual\n{}",
+            line + 1,
+            expected
+                .lines()
+                .skip(line)
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            actual
+                .lines()
+                .skip(line)
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+}
+
+/// What changes from run to run taken out of a message: the portal's port, one-time tokens,
+/// the deadline (forty days from today).
+fn redacted(text: &str, address: &str, deadlines: &[String]) -> String {
+    let mut text = text.replace(address, "http://portail.test");
+    for deadline in deadlines {
+        text = text.replace(deadline.as_str(), "<DATE LIMITE>");
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    // (`=` is written `&#x3D;` in the HTML part.)
+    while let Some((at, key)) = ["jeton=", "jeton&#x3D;"]
+        .iter()
+        .filter_map(|key| rest.find(key).map(|at| (at, key.len())))
+        .min()
+    {
+        out.push_str(&rest[..at + key]);
+        out.push_str("<JETON>");
+        rest = rest[at + key..]
+            .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Publication through the real SMTP server: exactly the two territorial suppliers whose
+/// interests match get a notice at once — one in French, one in English as it chose — each
+/// message as in its snapshot; the supplier outside the territory is scheduled two days later;
+/// nothing for a supplier selling something else or one that opted out.
+async fn publication_mails_match_their_snapshots(backend: TestBackend) {
+    use crate::bids;
+    use groupement::db::models::NewSupplierCpv;
+    use groupement::db::schema::{supplier_cpv, suppliers, tenders};
+    let server = SmtpServer::start(0);
+    let Some(app) = spawn_app_with(
+        backend,
+        &[(
+            "GROUPEMENT_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", server.port),
+        )],
+    )
+    .await
+    else {
+        return;
+    };
+    let interest = |supplier: i32, prefix: &str| {
+        diesel::insert_into(supplier_cpv::table)
+            .values(NewSupplierCpv {
+                supplier_id: supplier,
+                cpv_prefix: prefix,
+            })
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+    };
+    let alpha = bids::supplier(&app, "24210041000123", "Alpha");
+    let beta = bids::supplier(&app, "21210231500017", "Beta");
+    let gamma = bids::supplier(&app, "21210001700017", "Gamma");
+    let delta = bids::supplier(&app, "21210002500019", "Delta");
+    let lyon = bids::supplier(&app, "21690123100011", "Lyon");
+    interest(alpha, "30");
+    interest(beta, "3019");
+    interest(gamma, "33");
+    interest(delta, "30");
+    interest(lyon, "30");
+    let mut conn = app.pool.get().unwrap();
+    diesel::update(suppliers::table.find(beta))
+        .set(suppliers::locale.eq("en"))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::update(suppliers::table.find(delta))
+        .set(suppliers::opt_in.eq(false))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::update(suppliers::table.find(lyon))
+        .set((
+            suppliers::department_code.eq("69"),
+            suppliers::postcode.eq("69001"),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    drop(conn);
+
+    let (reference, ..) = bids::published(&app);
+    wait_until("two notices", || server.messages().len() >= 2).await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let mut messages = server.messages();
+    messages.sort_by(|a, b| a.to.cmp(&b.to));
+    let recipients: Vec<&str> = messages.iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(recipients, ["alpha@example.fr", "beta@example.fr"]);
+    let scheduled: Vec<(String, chrono::NaiveDateTime)> = notifications::table
+        .filter(notifications::status.eq("pending"))
+        .select((notifications::recipient, notifications::next_attempt_at))
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(scheduled.len(), 1, "{scheduled:?}");
+    assert_eq!(scheduled[0].0, "lyon@example.fr");
+    assert!(scheduled[0].1 > chrono::Utc::now().naive_utc() + chrono::Duration::days(1));
+
+    let deadline: chrono::NaiveDateTime = tenders::table
+        .filter(tenders::reference.eq(&reference))
+        .select(tenders::deadline.assume_not_null())
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let deadlines = [
+        groupement::domain::Locale::Fr.moment(deadline),
+        groupement::domain::Locale::En.moment(deadline),
+    ];
+    for (message, name) in messages
+        .iter()
+        .zip(["publication.fr.txt", "publication.en.txt"])
+    {
+        let mail = crate::helpers::Mail::parse(message.data.as_bytes());
+        let header = |name: &str| mail.header(name).unwrap_or_else(|| "(absent)".into());
+        let shown = format!(
+            "To: {}\nSubject: {}\nList-Unsubscribe: {}\nList-Unsubscribe-Post: {}\n\n--- text/plain\n{}\n--- text/html\n{}",
+            mail.to,
+            mail.subject,
+            header("List-Unsubscribe"),
+            header("List-Unsubscribe-Post"),
+            mail.text.replace("\r\n", "\n").trim_end(),
+            mail.html.replace("\r\n", "\n").trim_end(),
+        );
+        assert_snapshot(name, &redacted(&shown, &app.address, &deadlines));
+    }
+    server.stop();
+}
+
+#[actix_web::test]
+async fn publication_mails_match_their_snapshots_on_sqlite() {
+    publication_mails_match_their_snapshots(TestBackend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn publication_mails_match_their_snapshots_on_postgres() {
+    publication_mails_match_their_snapshots(TestBackend::Postgres).await;
 }

@@ -1,0 +1,1 @@
+DROP TABLE bid_documents;
