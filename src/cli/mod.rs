@@ -1,6 +1,7 @@
 //! The `groupement` command line.
 
 pub mod award;
+pub mod export;
 pub mod import;
 pub mod pool;
 
@@ -78,4 +79,7 @@ pub enum Command {
     /// Award the lots of a tender from files: scores, ranks, the announced cap rule and the
     /// other rule beside it. No database.
     Award(AwardArgs),
+    /// Write the open data: `ocds` (release package of every published tender) or `decp`
+    /// (contracts of €40,000 and more).
+    Export(export::ExportArgs),
 }

@@ -8,9 +8,7 @@
 //! back to their buyers — all in one transaction.
 
 use crate::db::models::{NewAward, Tender};
-use crate::db::schema::{
-    awards, bids, contracts, lot_needs, lots, needs, organisations, suppliers, tenders,
-};
+use crate::db::schema::{awards, bids, contracts, lot_needs, lots, needs, suppliers, tenders};
 use crate::db::{write_transaction, AnyConnection, Pool};
 use crate::domain::{Cents, Locale};
 use crate::error::AppError;
@@ -935,13 +933,10 @@ pub fn public_results(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<V
         .collect())
 }
 
-/// Organisation names by id, for pages that list contracts.
-pub fn organisation_names(conn: &mut AnyConnection) -> QueryResult<HashMap<i32, String>> {
-    Ok(organisations::table
-        .select((organisations::id, organisations::code))
-        .load::<(i32, String)>(conn)?
-        .into_iter()
-        .collect())
+/// The reference of a tender the viewer's organisation coordinates (its lead).
+pub fn reference_of(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<String, AppError> {
+    let mut conn = pool.get()?;
+    Ok(coordinated(&mut conn, viewer, tender_id)?.reference)
 }
 
 #[cfg(test)]

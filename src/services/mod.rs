@@ -10,6 +10,7 @@ pub mod bids;
 pub mod documents;
 pub mod health;
 pub mod needs;
+pub mod open_data;
 pub mod pooling;
 pub mod public;
 pub mod suppliers;

@@ -881,6 +881,21 @@ pub struct TenderDetail {
     pub share_savings_cents: i64,
     pub my_decision: String,
     pub documents: Vec<DocumentRow>,
+    pub opened_at: Option<NaiveDateTime>,
+    pub standstill_until: Option<NaiveDateTime>,
+    /// The viewer's organisation's contracts, once the tender is awarded.
+    pub contracts: Vec<ContractView>,
+}
+
+/// One of an organisation's contracts: the lot, the holder, the amount.
+#[derive(Debug, Serialize)]
+pub struct ContractView {
+    pub uid: String,
+    pub lot: i32,
+    pub supplier: String,
+    pub amount_cents: i64,
+    pub estimated_cents: i64,
+    pub notified_on: chrono::NaiveDate,
 }
 
 pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDetail, AppError> {
@@ -961,6 +976,41 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
         .map(|(_, s, _)| s.clone())
         .unwrap_or_default();
     let min_days = minimum_days(&mut conn, run_id, &reference)?;
+    let (opened_at, standstill_until): (Option<NaiveDateTime>, Option<NaiveDateTime>) =
+        tenders::table
+            .find(tender_id)
+            .select((tenders::opened_at, tenders::standstill_until))
+            .first(&mut conn)?;
+    let contracts = {
+        use crate::db::schema::{contracts, suppliers};
+        contracts::table
+            .inner_join(lots::table)
+            .inner_join(suppliers::table)
+            .filter(contracts::tender_id.eq(tender_id))
+            .filter(contracts::organisation_id.eq(organisation_id))
+            .order(lots::number)
+            .select((
+                contracts::uid,
+                lots::number,
+                suppliers::name,
+                contracts::amount_cents,
+                contracts::estimated_cents,
+                contracts::notified_on,
+            ))
+            .load::<(String, i32, String, i64, i64, chrono::NaiveDate)>(&mut conn)?
+            .into_iter()
+            .map(
+                |(uid, lot, supplier, amount_cents, estimated_cents, notified_on)| ContractView {
+                    uid,
+                    lot,
+                    supplier,
+                    amount_cents,
+                    estimated_cents,
+                    notified_on,
+                },
+            )
+            .collect()
+    };
     Ok(TenderDetail {
         id: tender_id,
         reference,
@@ -986,6 +1036,9 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
         share_savings_cents,
         my_decision,
         documents: documents_of(&mut conn, tender_id)?,
+        opened_at,
+        standstill_until,
+        contracts,
     })
 }
 
@@ -1003,6 +1056,8 @@ pub struct Notice {
     pub cap_rule: Option<String>,
     pub lots: Vec<LotView>,
     pub documents: Vec<DocumentRow>,
+    /// Lot by lot, once the award is approved.
+    pub results: Vec<crate::services::awards::PublicResult>,
 }
 
 pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
@@ -1054,6 +1109,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         max_lots_per_supplier: row.9,
         cap_rule: row.10,
         documents: documents_of(&mut conn, row.0)?,
+        results: crate::services::awards::public_results(&mut conn, row.0)?,
         lots: lot_rows.into_iter().map(LotView::from).collect(),
     })
 }

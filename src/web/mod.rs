@@ -7,12 +7,14 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod awards;
 pub mod bids;
 pub mod charts;
 pub mod health;
 pub mod limits;
 pub mod nav;
 pub mod needs;
+pub mod open_data;
 pub mod openapi;
 pub mod pages;
 pub mod pooling;
@@ -116,6 +118,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/consultations", web::get().to(tenders::list))
         .route("/consultations/{id}", web::get().to(tenders::show))
         .route(
+            "/consultations/{id}/ouverture",
+            web::post().to(awards::open),
+        )
+        .route("/consultations/{id}/offres", web::get().to(awards::show))
+        .route("/consultations/{id}/notes", web::post().to(awards::mark))
+        .route(
+            "/consultations/{id}/offres/{bid}/justification",
+            web::post().to(awards::justification),
+        )
+        .route(
+            "/consultations/{id}/attribution",
+            web::post().to(awards::approve),
+        )
+        .route(
+            "/consultations/{id}/offres/documents/{document}",
+            web::get().to(awards::document),
+        )
+        .route(
             "/consultations/{id}/decision",
             web::post().to(tenders::decide),
         )
@@ -135,6 +155,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/appels-d-offres/{reference}/documents/{id}",
             web::get().to(tenders::document),
         )
+        .route("/open-data/ocds.json", web::get().to(open_data::ocds))
+        .route("/open-data/decp.json", web::get().to(open_data::decp))
         .route("/appels-d-offres", web::get().to(tenders::public_list))
         .route("/appels-d-offres.atom", web::get().to(tenders::atom))
         .route(

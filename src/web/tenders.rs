@@ -128,6 +128,18 @@ fn detail_page(
             "publication": publication, "error": error,
             "documents": tender.documents.iter().map(|d| json!({ "name": d.name, "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0) })).collect::<Vec<_>>(),
             "can_upload": lead && tender.is_coordinator && ["draft", "approving", "approved"].contains(&tender.status.as_str()),
+            "can_open": lead && tender.is_coordinator && tender.opened_at.is_none()
+                && ["published", "closed"].contains(&tender.status.as_str())
+                && tender.deadline.is_some_and(|d| chrono::Utc::now().naive_utc() >= d),
+            "opened": tender.opened_at.map(paris_text),
+            "can_compare": lead && tender.is_coordinator && tender.opened_at.is_some(),
+            "standstill": tender.standstill_until.map(paris_text),
+            "contracts": tender.contracts.iter().map(|c| json!({
+                "uid": c.uid, "lot": c.lot, "supplier": c.supplier,
+                "amount": Cents::new(c.amount_cents).to_string(),
+                "estimated": Cents::new(c.estimated_cents).to_string(),
+                "notified_on": c.notified_on.format("%d/%m/%Y").to_string(),
+            })).collect::<Vec<_>>(),
             "max_mb": documents::MAX_BYTES >> 20,
             "formats": documents::accepted(),
         }),
@@ -282,6 +294,11 @@ pub async fn notice(
                 _ => "ordre d'importance décroissant des lots",
             }),
             "lots": lots,
+            "results": notice.results.iter().map(|r| json!({
+                "number": r.number, "title": r.title, "awarded": r.status == "awarded",
+                "winner": r.winner, "amount": r.amount_cents.map(|c| Cents::new(c).to_string()),
+                "bidders": r.bidders,
+            })).collect::<Vec<_>>(),
             "documents": notice.documents.iter().map(|d| json!({
                 "href": format!("/appels-d-offres/{}/documents/{}", notice.reference, d.id),
                 "name": d.name, "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),

@@ -241,6 +241,16 @@ fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/consultations/{id}/resoumettre" => format!("/consultations/{}/resoumettre", f.tender),
         "/consultations/{id}/publier" => format!("/consultations/{}/publier", f.tender),
         "/consultations/{id}/documents" => format!("/consultations/{}/documents", f.tender),
+        "/consultations/{id}/ouverture" => format!("/consultations/{}/ouverture", f.tender),
+        "/consultations/{id}/offres" => format!("/consultations/{}/offres", f.tender),
+        "/consultations/{id}/notes" => format!("/consultations/{}/notes", f.tender),
+        "/consultations/{id}/offres/{bid}/justification" => {
+            format!("/consultations/{}/offres/1/justification", f.tender)
+        }
+        "/consultations/{id}/attribution" => format!("/consultations/{}/attribution", f.tender),
+        "/consultations/{id}/offres/documents/{document}" => {
+            format!("/consultations/{}/offres/documents/1", f.tender)
+        }
         "/appels-d-offres/{reference}/documents/{id}" => {
             format!("/appels-d-offres/{}/documents/{}", f.published, f.document)
         }

@@ -144,4 +144,17 @@ both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
         !body.contains("GRP-2027-002"),
         "a tender being approved is not public"
     );
+
+    // The demo's open data validates: every published tender, the awarded one's contracts.
+    let (status, _, body) = app.get("/open-data/ocds.json").await;
+    assert_eq!(status, 200);
+    let ocds: serde_json::Value = serde_json::from_str(&body).unwrap();
+    crate::award_journey::assert_ocds_valid(&ocds);
+    assert_eq!(
+        ocds["releases"].as_array().unwrap().len(),
+        3,
+        "published, closed, awarded"
+    );
+    let (_, _, body) = app.get("/open-data/decp.json").await;
+    crate::award_journey::assert_decp_valid(&serde_json::from_str(&body).unwrap());
 });

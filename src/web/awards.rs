@@ -1,0 +1,224 @@
+//! Opening and award, for the coordinator's lead: the opening, the comparison of the bids lot
+//! by lot with the marks to enter and the engine's outcome, the request for justification of
+//! an abnormally low bid, the approval; and the bids' documents, under the seal.
+
+use super::auth::{see_other, MaybeViewer, Posted};
+use super::templates::render_page;
+use crate::db::Pool;
+use crate::domain::{paris_text, Cents};
+use crate::error::AppError;
+use crate::services::awards::{self, Comparison};
+use crate::web::nav::Viewer;
+use crate::Settings;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Path};
+use actix_web::HttpResponse;
+use handlebars::Handlebars;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+fn rule_label(rule: &str) -> &'static str {
+    match rule {
+        "best-total" => "meilleur score total",
+        _ => "ordre d'importance décroissant des lots",
+    }
+}
+
+fn score(value: Option<f64>) -> Option<String> {
+    value.map(|v| format!("{v:.2}"))
+}
+
+async fn comparison_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    tender_id: i32,
+    notice: Option<&str>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (p, who) = (pool.into_inner(), viewer.clone());
+    let shown: Comparison = web::block(move || awards::comparison(&p, &who, tender_id)).await??;
+    let (wp, wq, we) = shown.weights;
+    let lots: Vec<Value> = shown
+        .lots
+        .iter()
+        .map(|lot| {
+            json!({
+                "number": lot.number, "title": lot.title, "cpv": lot.cpv,
+                "value": Cents::new(lot.value_cents).to_string(),
+                "unsuccessful": lot.status == Some(groupement_solver::award::LotStatus::Unsuccessful),
+                "bids": lot.bids.iter().map(|b| json!({
+                    "id": b.id, "supplier": b.supplier,
+                    "price": Cents::new(b.price_cents).to_string(),
+                    "memo": b.technical_memo, "environment_data": b.environment_data,
+                    "documents": b.documents.iter().map(|d| json!({
+                        "href": format!("/consultations/{tender_id}/offres/documents/{}", d.id),
+                        "name": d.name,
+                    })).collect::<Vec<_>>(),
+                    "quality": b.quality, "environment": b.environment,
+                    "submitted_at": paris_text(b.submitted_at),
+                    "price_score": score(b.price_score), "score": score(b.score), "rank": b.rank,
+                    "abnormally_low": b.abnormally_low, "lost_to_cap": b.lost_to_cap,
+                    "winner": b.winner, "winner_other_rule": b.winner_other_rule,
+                    "justification": b.justification_requested_at.map(paris_text),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let awarded = shown.status == "awarded";
+    let mut page = render_page(
+        hb,
+        "pages/tenders/bids",
+        &format!("Offres de {} — Groupement", shown.reference),
+        "/consultations",
+        Some(&viewer),
+        json!({
+            "id": tender_id, "reference": shown.reference, "title": shown.title,
+            "criteria": format!("prix {wp} %, qualité {wq} %, environnement {we} %"),
+            "needs_quality": wq > 0, "needs_environment": we > 0,
+            "cap": shown.cap, "rule": rule_label(shown.rule),
+            "opened": shown.opened_at.map(paris_text),
+            "unmarked": shown.unmarked, "ready": shown.unmarked == 0,
+            "total_score": score(shown.total_score),
+            "other_rule": shown.other_rule.as_ref().map(|o| json!({
+                "rule": rule_label(o.rule), "total_score": format!("{:.2}", o.total_score),
+                "changed_lots": o.changed_lots,
+            })),
+            "fingerprint": shown.fingerprint, "awarded": awarded,
+            "can_mark": !awarded, "can_approve": !awarded && shown.unmarked == 0,
+            "standstill": shown.standstill_until.map(paris_text),
+            "lots": lots, "notice": notice, "error": error,
+        }),
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+/// The lead opens the bids after the deadline.
+pub async fn open(
+    id: Path<i32>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (id, p) = (id.into_inner(), pool.into_inner());
+    web::block(move || awards::open(&p, &viewer, id)).await??;
+    Ok(see_other(&format!("/consultations/{id}/offres")))
+}
+
+pub async fn show(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    comparison_page(
+        pool,
+        &hb,
+        viewer,
+        id.into_inner(),
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The marks of quality and environment, `quality-<bid>` and `environment-<bid>`.
+pub async fn mark(
+    id: Path<i32>,
+    posted: Posted<HashMap<String, String>>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
+    match web::block(move || awards::evaluate(&p, &who, id, &form)).await? {
+        Ok(_) => Ok(see_other(&format!("/consultations/{id}/offres"))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            comparison_page(pool, &hb, viewer, id, None, Some(message), status).await
+        }
+    }
+}
+
+pub async fn justification(
+    path: Path<(i32, i32)>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (id, bid) = path.into_inner();
+    let (p, who, base) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        settings.base_url.clone(),
+    );
+    let outcome =
+        web::block(move || awards::request_justification(&p, &who, id, bid, &base)).await?;
+    let (notice, error, status) = match outcome {
+        Ok(()) => (
+            Some("Justification demandée : le fournisseur est prévenu par e-mail."),
+            None,
+            StatusCode::OK,
+        ),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            (None, Some(message), status)
+        }
+    };
+    comparison_page(pool, &hb, viewer, id, notice, error, status).await
+}
+
+#[derive(Deserialize)]
+pub struct ApprovalForm {
+    #[serde(default)]
+    fingerprint: String,
+}
+
+pub async fn approve(
+    id: Path<i32>,
+    posted: Posted<ApprovalForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let (p, who, base, shown) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        settings.base_url.clone(),
+        posted.form.fingerprint,
+    );
+    match web::block(move || awards::approve(&p, &who, id, &shown, &base)).await? {
+        Ok(()) => Ok(see_other(&format!("/consultations/{id}"))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            comparison_page(pool, &hb, viewer, id, None, Some(message), status).await
+        }
+    }
+}
+
+/// A bid's document, under the seal: the coordinator's lead, after the deadline.
+pub async fn document(
+    path: Path<(i32, i32)>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (tender_id, document_id) = path.into_inner();
+    let pool = pool.into_inner();
+    let (name, content_type, bytes) = web::block(move || {
+        let reference = awards::reference_of(&pool, &viewer, tender_id)?;
+        crate::services::bids::sealed_document(&pool, &viewer, &reference, document_id)
+    })
+    .await??;
+    Ok(super::uploads::download(&name, &content_type, bytes))
+}
