@@ -499,15 +499,26 @@ pub struct SealedBid {
 }
 
 /// The tender whose bids `viewer` may read: only once its deadline has passed — before it
-/// this refuses everyone, whatever their role — and then only its coordinator's lead.
+/// this refuses everyone, whatever their role — then only its coordinator's lead, and only
+/// after the (audited) opening.
 fn opened_tender(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     reference: &str,
 ) -> Result<i32, AppError> {
-    let (tender_id, coordinator, deadline): (i32, i32, Option<NaiveDateTime>) = tenders::table
+    let (tender_id, coordinator, deadline, opened_at): (
+        i32,
+        i32,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    ) = tenders::table
         .filter(tenders::reference.eq(reference))
-        .select((tenders::id, tenders::coordinator_id, tenders::deadline))
+        .select((
+            tenders::id,
+            tenders::coordinator_id,
+            tenders::deadline,
+            tenders::opened_at,
+        ))
         .first(conn)?;
     let open = deadline.is_some_and(|d| Utc::now().naive_utc() >= d);
     if !open {
@@ -519,6 +530,12 @@ fn opened_tender(
     }
     if viewer.role != Role::Lead || viewer.organisation_id != Some(coordinator) {
         return Err(AppError::Forbidden);
+    }
+    // Read only through the opening, which the journal records.
+    if opened_at.is_none() {
+        return Err(AppError::Conflict(
+            "ouvrez d'abord les offres : l'ouverture est enregistrée au journal".into(),
+        ));
     }
     Ok(tender_id)
 }

@@ -58,6 +58,16 @@ pub fn supplier(app: &TestApp, siret: &str, name: &str) -> i32 {
         .unwrap()
 }
 
+/// The coordinator's lead opens the bids of a tender past its deadline.
+pub fn open_bids(app: &TestApp, lead: &Viewer, reference: &str) {
+    let id: i32 = tenders::table
+        .filter(tenders::reference.eq(reference))
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    groupement::services::awards::open(&app.pool, lead, id).unwrap();
+}
+
 /// A published tender of UB, through the services; returns its reference and the viewers.
 pub fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
     let mut conn = app.pool.get().unwrap();
@@ -237,19 +247,23 @@ both_backends!(
         );
         assert!(late.body.contains("heure de Paris"));
 
-        // Opened after the deadline, by the coordinator's lead only: Alpha's revised bid, not
-        // Beta's withdrawn one.
+        // Opened after the deadline, by the coordinator's lead only and through the audited
+        // opening: Alpha's revised bid, not Beta's withdrawn one.
         assert!(matches!(
             bids::sealed_bids(&app.pool, &other_lead, &reference),
             Err(groupement::AppError::Forbidden)
         ));
+        // The ticker closes the tender at its deadline; bids freeze.
+        assert_eq!(bids::close_due(&app.pool).unwrap(), 1);
+        let unopened = bids::sealed_bids(&app.pool, &lead, &reference).unwrap_err();
+        assert!(unopened.to_string().contains("ouvrez d'abord les offres"));
+        open_bids(&app, &lead, &reference);
         let opened = bids::sealed_bids(&app.pool, &lead, &reference).unwrap();
         assert_eq!(opened.len(), 1);
         assert_eq!(
             (opened[0].supplier.as_str(), opened[0].price_cents),
             ("Alpha", 1_840_000)
         );
-        assert_eq!(bids::close_due(&app.pool).unwrap(), 1);
         let status: String = tenders::table
             .filter(tenders::reference.eq(&reference))
             .select(tenders::status)
@@ -516,6 +530,7 @@ both_backends!(bid_documents_are_sealed_with_the_bid, |app| {
     let late = upload_file(&app, &alpha, &documents, "annexe.pdf", b"%PDF late").await;
     assert_eq!(late.status, 409);
     assert!(late.body.contains("plus aucune offre ne peut être remise"));
+    open_bids(&app, &lead, &reference);
     let opened = bids::sealed_bids(&app.pool, &lead, &reference).unwrap();
     assert_eq!(opened[0].documents.len(), 1);
     let document = opened[0].documents[0].id;

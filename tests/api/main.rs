@@ -22,6 +22,7 @@ mod needs_pages;
 mod openapi;
 mod pages;
 mod pooling_journey;
+mod sealed;
 mod smtp;
 mod startup;
 mod suppliers;
