@@ -3,6 +3,7 @@
 pub mod award;
 pub mod export;
 pub mod import;
+pub mod mail_worker;
 pub mod pool;
 
 pub use award::AwardArgs;
@@ -82,4 +83,6 @@ pub enum Command {
     /// Write the open data: `ocds` (release package of every published tender) or `decp`
     /// (contracts of €40,000 and more).
     Export(export::ExportArgs),
+    /// Run the outbox worker alone (the portal runs one too): send due e-mails, retry failures.
+    MailWorker(mail_worker::MailWorkerArgs),
 }

@@ -78,7 +78,8 @@ mod tests {
     use serde_json::json;
 
     /// Every e-mail, with its three parts, in French and in English.
-    const TEMPLATES: [&str; 8] = [
+    const TEMPLATES: [&str; 9] = [
+        "approval_request",
         "password_reset",
         "email_verification",
         "invitation",
@@ -97,7 +98,7 @@ mod tests {
                 "lot": 1, "bid": 2, "at": "A", "revised": false, "price": "1 €",
                 "day": "01/01/2027", "count": 1,
                 "tenders": [{ "reference": "R", "title": "T", "deadline": "D", "link": "L" }],
-                "standstill": "S",
+                "standstill": "S", "coordinator": "DM",
                 "lots": [{ "number": 3, "value": "1 €", "within": true, "title": "T", "won": false,
                            "score": "50.00", "rank": 2, "bidders": 3, "winner": "W",
                            "winner_score": "60.00", "lost_to_cap": false }] })

@@ -520,7 +520,12 @@ pub fn runs(
 /// Accepts a proposal: its tenders are created in `approving` (each member's lead approves its
 /// share), their needs become `pooled`, the run `accepted`. Refused when a need of the plan is
 /// no longer submitted (changed since the run): run again.
-pub fn accept(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<Vec<String>, AppError> {
+pub fn accept(
+    pool: &Pool,
+    viewer: &Viewer,
+    run_id: i32,
+    base_url: &str,
+) -> Result<Vec<String>, AppError> {
     lead(viewer)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
@@ -596,6 +601,7 @@ pub fn accept(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<Vec<String>, 
                 Change::new("tender.created", "tender", tender_id)
                     .after(format!("{reference} ({} lots)", tender.lots.len())),
             )?;
+            tenders::request_approvals(conn, tender_id, base_url)?;
             references.push(reference);
         }
         diesel::update(pooling_runs::table.find(run_id))

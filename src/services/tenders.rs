@@ -273,7 +273,12 @@ fn need_ids(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<i32>> {
 
 /// The coordinator's lead sends a refused tender back for approval (every share pending
 /// again).
-pub fn resubmit(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<(), AppError> {
+pub fn resubmit(
+    pool: &Pool,
+    viewer: &Viewer,
+    tender_id: i32,
+    base_url: &str,
+) -> Result<(), AppError> {
     let organisation_id = lead_of(viewer)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
@@ -299,8 +304,74 @@ pub fn resubmit(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<(), AppE
             Change::new("tender.status_changed", "tender", tender_id)
                 .before_after("draft", "approving"),
         )?;
+        request_approvals(conn, tender_id, base_url)?;
         Ok(())
     })
+}
+
+/// Asks the leads of every member whose approval is pending to approve their share, by
+/// e-mail, in the transaction that makes the tender wait for them (once per tender, lead and
+/// round of approvals).
+pub fn request_approvals(
+    conn: &mut AnyConnection,
+    tender_id: i32,
+    base_url: &str,
+) -> QueryResult<usize> {
+    use crate::db::schema::users;
+    let (reference, title, coordinator): (String, String, i32) = tenders::table
+        .find(tender_id)
+        .select((tenders::reference, tenders::title, tenders::coordinator_id))
+        .first(conn)?;
+    let coordinator: String = organisations::table
+        .find(coordinator)
+        .select(organisations::code)
+        .first(conn)?;
+    let leads: Vec<(i32, String, String, String, String)> = users::table
+        .inner_join(
+            tender_approvals::table.on(tender_approvals::organisation_id
+                .nullable()
+                .eq(users::organisation_id)),
+        )
+        .inner_join(
+            organisations::table.on(organisations::id.eq(tender_approvals::organisation_id)),
+        )
+        .filter(tender_approvals::tender_id.eq(tender_id))
+        .filter(tender_approvals::status.eq("pending"))
+        .filter(users::role.eq("lead"))
+        .filter(users::active.eq(true))
+        .order(users::id)
+        .select((
+            users::id,
+            users::email,
+            users::display_name,
+            users::locale,
+            organisations::code,
+        ))
+        .load(conn)?;
+    // A resubmission is a new round: the count of approval requests already recorded.
+    let round: i64 = crate::db::schema::audit_log::table
+        .filter(crate::db::schema::audit_log::action.eq("tender.status_changed"))
+        .filter(crate::db::schema::audit_log::object_id.eq(tender_id.to_string()))
+        .count()
+        .get_result(conn)?;
+    let mut written = 0;
+    for (user_id, email, name, locale, organisation) in leads {
+        let locale = Locale::of(&locale);
+        if mail::enqueue(
+            conn,
+            &email,
+            "approval_request",
+            &json!({
+                "locale": locale.code(), "name": name, "organisation": organisation,
+                "coordinator": coordinator, "reference": reference, "title": title,
+                "link": format!("{base_url}/consultations/{tender_id}"),
+            }),
+            &format!("approval:{tender_id}:{user_id}:{round}"),
+        )? {
+            written += 1;
+        }
+    }
+    Ok(written)
 }
 
 /// The publication form of the coordinator's lead.

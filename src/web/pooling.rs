@@ -291,10 +291,15 @@ pub async fn accept(
     id: Path<i32>,
     posted: Posted<super::auth::NoFields>,
     pool: Data<Pool>,
+    settings: Data<crate::Settings>,
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
-    let (pool, id) = (pool.into_inner(), id.into_inner());
-    web::block(move || pooling::accept(&pool, &viewer, id)).await??;
+    let (pool, id, base) = (
+        pool.into_inner(),
+        id.into_inner(),
+        settings.base_url.clone(),
+    );
+    web::block(move || pooling::accept(&pool, &viewer, id, &base)).await??;
     Ok(see_other("/consultations"))
 }
 

@@ -227,10 +227,15 @@ pub async fn resubmit(
     id: Path<i32>,
     posted: Posted<super::auth::NoFields>,
     pool: Data<Pool>,
+    settings: Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
-    let (p, id) = (pool.into_inner(), id.into_inner());
-    web::block(move || tenders::resubmit(&p, &viewer, id)).await??;
+    let (p, id, base) = (
+        pool.into_inner(),
+        id.into_inner(),
+        settings.base_url.clone(),
+    );
+    web::block(move || tenders::resubmit(&p, &viewer, id, &base)).await??;
     Ok(see_other(&format!("/consultations/{id}")))
 }
 

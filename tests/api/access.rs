@@ -134,7 +134,7 @@ fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32) -> Fixture
     ub_need(&mut conn, "submitted");
     drop(conn);
     let accepted = run();
-    let references = pooling::accept(&app.pool, &lead, accepted).unwrap();
+    let references = pooling::accept(&app.pool, &lead, accepted, &app.address).unwrap();
     let mut conn = app.pool.get().unwrap();
     let tender: i32 = groupement::db::schema::tenders::table
         .filter(groupement::db::schema::tenders::reference.eq(&references[0]))
@@ -149,7 +149,7 @@ fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32) -> Fixture
     ub_need(&mut conn, "submitted");
     drop(conn);
     let published_run = run();
-    let published = pooling::accept(&app.pool, &lead, published_run)
+    let published = pooling::accept(&app.pool, &lead, published_run, &app.address)
         .unwrap()
         .remove(0);
     diesel::update(

@@ -105,7 +105,9 @@ pub fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
     needs::create(&app.pool, &lead, &raw, true).unwrap();
     let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
     pooling::execute(&app.pool, run).unwrap();
-    let reference = pooling::accept(&app.pool, &lead, run).unwrap().remove(0);
+    let reference = pooling::accept(&app.pool, &lead, run, &app.address)
+        .unwrap()
+        .remove(0);
     let id: i32 = tenders::table
         .filter(tenders::reference.eq(&reference))
         .select(tenders::id)

@@ -258,6 +258,20 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
         .first(&mut app.pool.get().unwrap())
         .unwrap();
     let path = format!("/consultations/{tender}");
+    // Each member's lead is asked, by e-mail, to approve its share.
+    let requests = wait_for_mails(&app, 2).await;
+    let mut asked: Vec<&str> = requests.iter().map(|m| m.to.as_str()).collect();
+    asked.sort_unstable();
+    assert_eq!(asked, ["lead.chu@example.fr", "lead.ub@example.fr"]);
+    let chu_request = requests
+        .iter()
+        .find(|m| m.to == "lead.chu@example.fr")
+        .unwrap();
+    assert_eq!(
+        chu_request.subject,
+        "GRP-2027-001 attend l'approbation de CHU"
+    );
+    assert!(chu_request.text.contains(&format!("{}{path}", app.address)));
     let chu_view = get_with(&app, &path, &chu_buyer.cookie()).await;
     assert!(
         chu_view.body.contains("Pansements") && !chu_view.body.contains(">n° 1</a> Compresses"),
@@ -302,6 +316,8 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
             .status,
         303
     );
+    // A new round of approvals: both leads are asked again.
+    assert_eq!(wait_for_mails(&app, 4).await.len(), 4);
     for lead in [&ub_lead, &chu_lead] {
         let approved = post(
             &app,
@@ -436,9 +452,16 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     );
     let later = rows[0].1 - chrono::Utc::now().naive_utc();
     assert!(later > chrono::Duration::hours(47), "{later}");
-    let mails = wait_for_mails(&app, 2).await;
+    let notices = || -> Vec<crate::helpers::Mail> {
+        crate::helpers::outbox(&app)
+            .into_iter()
+            .filter(|m| m.subject.starts_with("Appel d'offres"))
+            .collect()
+    };
+    wait_for_mails(&app, 6).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(crate::helpers::outbox(&app).len(), 2, "Lyon's notice waits");
+    let mails = notices();
+    assert_eq!(mails.len(), 2, "Lyon's notice waits");
     let pharma = mails
         .iter()
         .find(|m| m.to == "pharma.dijon@example.fr")

@@ -739,3 +739,42 @@ async fn publication_mails_match_their_snapshots_on_sqlite() {
 async fn publication_mails_match_their_snapshots_on_postgres() {
     publication_mails_match_their_snapshots(TestBackend::Postgres).await;
 }
+
+#[test]
+fn the_mail_worker_runs_alone_from_the_command_line() {
+    let Some(database) = TestDatabase::create(TestBackend::Sqlite) else {
+        return;
+    };
+    let server = SmtpServer::start(0);
+    let url = groupement::db::DatabaseUrl::parse(&database.url).unwrap();
+    let pool = groupement::db::open(&url).unwrap();
+    groupement::mail::enqueue(
+        &mut pool.get().unwrap(),
+        "fournisseur@example.fr",
+        "password_reset",
+        &serde_json::json!({ "name": "X", "link": "http://x", "hours": 1 }),
+        "test:cli",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_groupement"))
+        .args(["mail-worker", "--once"])
+        .env("GROUPEMENT_DATABASE_URL", &database.url)
+        .env(
+            "GROUPEMENT_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", server.port),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "sent 1, to retry 0, failed 0"
+    );
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(server.messages()[0].to, "fournisseur@example.fr");
+    server.stop();
+}
