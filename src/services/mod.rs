@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod awards;
 pub mod bids;
+pub mod dashboard;
 pub mod documents;
 pub mod health;
 pub mod needs;

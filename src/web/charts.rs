@@ -16,16 +16,35 @@ pub fn before_after(
     rows: &[(String, f64, f64)],
     format: &dyn Fn(f64) -> String,
 ) -> String {
+    let rows: Vec<(String, Vec<f64>)> = rows
+        .iter()
+        .map(|(label, before, after)| (label.clone(), vec![*before, *after]))
+        .collect();
+    bars(title, &["avant", "après"], &rows, format)
+}
+
+/// The colours of the series, in order.
+const COLOURS: [&str; 3] = ["#9aa5b1", "#1f5fa8", "#2e7d32"];
+
+/// Horizontal bars, one per series in each row (up to three series, with a legend when there
+/// are several), scaled to the largest value; `format` writes a value.
+pub fn bars(
+    title: &str,
+    series: &[&str],
+    rows: &[(String, Vec<f64>)],
+    format: &dyn Fn(f64) -> String,
+) -> String {
     const WIDTH: f64 = 520.0;
     const LABEL: f64 = 170.0;
     const BAR: f64 = 16.0;
-    const ROW: f64 = 48.0;
+    let per_row = series.len().clamp(1, COLOURS.len());
+    let row_height = per_row as f64 * (BAR + 2.0) + 12.0;
     let max = rows
         .iter()
-        .flat_map(|(_, a, b)| [a.abs(), b.abs()])
+        .flat_map(|(_, values)| values.iter().map(|v| v.abs()))
         .fold(0.0_f64, f64::max)
         .max(f64::MIN_POSITIVE);
-    let height = 34.0 + ROW * rows.len() as f64;
+    let height = 34.0 + row_height * rows.len() as f64;
     let span = WIDTH - LABEL - 110.0;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"img\" aria-label=\"{}\"><title>{}</title>",
@@ -33,25 +52,30 @@ pub fn before_after(
         xml(title)
     );
     svg.push_str("<g font-family=\"sans-serif\" font-size=\"14\">");
-    svg.push_str(&format!(
-        "<rect x=\"{LABEL}\" y=\"6\" width=\"12\" height=\"10\" fill=\"#9aa5b1\"/><text x=\"{}\" y=\"16\">avant</text>\
-         <rect x=\"{}\" y=\"6\" width=\"12\" height=\"10\" fill=\"#1f5fa8\"/><text x=\"{}\" y=\"16\">après</text>",
-        LABEL + 16.0,
-        LABEL + 80.0,
-        LABEL + 96.0
-    ));
-    for (i, (label, before, after)) in rows.iter().enumerate() {
-        let y = 30.0 + ROW * i as f64;
+    if per_row > 1 {
+        for (k, name) in series.iter().take(per_row).enumerate() {
+            let x = LABEL + 110.0 * k as f64;
+            svg.push_str(&format!(
+                "<rect x=\"{x}\" y=\"6\" width=\"12\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"16\">{}</text>",
+                COLOURS[k],
+                x + 16.0,
+                xml(name)
+            ));
+        }
+    }
+    for (i, (label, values)) in rows.iter().enumerate() {
+        let y = 30.0 + row_height * i as f64;
         svg.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
             LABEL - 8.0,
             y + BAR + 4.0,
             xml(label)
         ));
-        for (k, (value, colour)) in [(*before, "#9aa5b1"), (*after, "#1f5fa8")]
-            .into_iter()
-            .enumerate()
-        {
+        for (k, value) in values.iter().take(per_row).enumerate() {
+            let colour = match per_row {
+                1 => COLOURS[1],
+                _ => COLOURS[k],
+            };
             let top = y + k as f64 * (BAR + 2.0);
             let width = (value.abs() / max * span).max(1.0);
             svg.push_str(&format!(
@@ -59,7 +83,7 @@ pub fn before_after(
                  <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
                 LABEL + width + 6.0,
                 top + BAR - 3.0,
-                xml(&format(value))
+                xml(&format(*value))
             ));
         }
     }

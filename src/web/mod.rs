@@ -10,6 +10,7 @@ pub mod auth;
 pub mod awards;
 pub mod bids;
 pub mod charts;
+pub mod dashboard;
 pub mod health;
 pub mod limits;
 pub mod nav;
@@ -154,6 +155,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/appels-d-offres/{reference}/documents/{id}",
             web::get().to(tenders::document),
+        )
+        .route("/tableau-de-bord", web::get().to(dashboard::show))
+        .route(
+            "/tableau-de-bord/export.csv",
+            web::get().to(dashboard::export),
+        )
+        .route(
+            "/tableau-de-bord/export.xlsx",
+            web::get().to(dashboard::export),
         )
         .route("/open-data/ocds.json", web::get().to(open_data::ocds))
         .route("/open-data/decp.json", web::get().to(open_data::decp))

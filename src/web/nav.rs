@@ -81,6 +81,11 @@ const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
         Some(&[Role::Buyer, Role::Lead]),
     ),
     (
+        "/tableau-de-bord",
+        "Tableau de bord",
+        Some(&[Role::Buyer, Role::Lead]),
+    ),
+    (
         "/admin/organisations",
         "Organisations",
         Some(&[Role::Admin]),

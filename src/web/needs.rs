@@ -575,7 +575,7 @@ fn cells_of(need: &NeedView) -> Vec<Cell> {
     ]
 }
 
-fn download(bytes: Vec<u8>, name: &str) -> HttpResponse {
+pub(crate) fn download(bytes: Vec<u8>, name: &str) -> HttpResponse {
     let content_type = match name.ends_with(".xlsx") {
         true => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         false => "text/csv; charset=utf-8",

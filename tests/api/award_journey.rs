@@ -396,6 +396,53 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     assert_eq!(marche["montant"], 50_000.0);
     assert_eq!(marche["offresRecues"], 3);
     assert_eq!(marche["procedure"], "Appel d'offres ouvert");
+
+    // The dashboard: the awarded spend, all of it won by a territorial SME, three bids on the
+    // lot, the saving expected and obtained; filters and exports.
+    let board = get_with(
+        &app,
+        "/tableau-de-bord?annee=2027&organisation=UB",
+        &lead.cookie(),
+    )
+    .await;
+    assert_eq!(board.status, 200);
+    assert_eq!(board.body.matches("<svg").count(), 6, "a chart per section");
+    assert!(board.body.contains("50\u{202f}000,00\u{a0}€ HT"));
+    assert!(
+        board.body.contains("<dd>100,0 %</dd>"),
+        "territorial and SME shares"
+    );
+    assert!(board.body.contains("GRP-2027-001 lot 1"));
+    assert!(board.body.contains("<dd>3,0</dd>"), "bids per lot");
+    let empty = get_with(&app, "/tableau-de-bord?annee=2026", &lead.cookie()).await;
+    assert!(empty.body.contains("Rien à montrer pour ces filtres"));
+    let bad = get_with(&app, "/tableau-de-bord?annee=deux-mille", &lead.cookie()).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("année : « deux-mille »"));
+    let unknown = get_with(&app, "/tableau-de-bord?organisation=XYZ", &lead.cookie()).await;
+    assert_eq!(unknown.status, 422);
+    let csv = get_with(
+        &app,
+        "/tableau-de-bord/export.csv?annee=2027",
+        &lead.cookie(),
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.contains("indicateur;libellé;série;valeur"));
+    assert!(csv
+        .body
+        .contains("Offres reçues par lot;GRP-2027-001 lot 1;offres;3"));
+    assert!(csv
+        .body
+        .contains("Dépense attribuée par organisation;UB;attribuée;50000"));
+    let xlsx = app
+        .client
+        .get(format!("{}/tableau-de-bord/export.xlsx", app.address))
+        .insert_header(("Cookie", lead.cookie()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status().as_u16(), 200);
     server.stop();
 }
 
@@ -408,3 +455,52 @@ async fn from_published_tender_to_contracts_on_sqlite() {
 async fn from_published_tender_to_contracts_on_postgres() {
     from_published_tender_to_contracts(TestBackend::Postgres).await;
 }
+
+crate::both_backends!(
+    a_lot_without_bids_is_unsuccessful_and_its_needs_go_back,
+    |app| {
+        use groupement::services::{awards as award_service, needs as need_service};
+        let (reference, lead, ..) = crate::bids::published(&app);
+        let tender_id: i32 = tenders::table
+            .filter(tenders::reference.eq(&reference))
+            .select(tenders::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        diesel::update(tenders::table.find(tender_id))
+            .set(
+                tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)),
+            )
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+        award_service::open(&app.pool, &lead, tender_id).unwrap();
+        let shown = award_service::comparison(&app.pool, &lead, tender_id).unwrap();
+        assert_eq!(shown.unmarked, 0);
+        assert!(shown.lots[0].bids.is_empty());
+        award_service::approve(
+            &app.pool,
+            &lead,
+            tender_id,
+            &shown.fingerprint,
+            &app.address,
+        )
+        .unwrap();
+        let mut conn = app.pool.get().unwrap();
+        let (status, winner): (String, Option<i32>) = awards::table
+            .select((awards::status, awards::winning_bid_id))
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!((status.as_str(), winner), ("unsuccessful", None));
+        let contracts: i64 = contracts::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(contracts, 0);
+        let need: i32 = needs::table.select(needs::id).first(&mut conn).unwrap();
+        drop(conn);
+        // Back with its buyer: editable, and submitted again for the next pooling.
+        let view = need_service::get(&app.pool, &lead, need).unwrap();
+        assert_eq!(view.status, "unsuccessful");
+        assert!(view.editable);
+        assert_eq!(need_service::submit(&app.pool, &lead, &[need]).unwrap(), 1);
+        let notice =
+            crate::helpers::get_with(&app, &format!("/appels-d-offres/{reference}"), "").await;
+        assert!(notice.body.contains("infructueux"));
+    }
+);
