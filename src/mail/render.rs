@@ -99,7 +99,7 @@ mod tests {
                 "day": "01/01/2027", "count": 1,
                 "tenders": [{ "reference": "R", "title": "T", "deadline": "D", "link": "L" }],
                 "standstill": "S", "coordinator": "DM",
-                "lots": [{ "number": 3, "value": "1 €", "within": true, "title": "T", "won": false,
+                "lots": [{ "number": 3, "value": "1 €", "within": true, "heading": "Lot 3 — T", "won": false,
                            "score": "50.00", "rank": 2, "bidders": 3, "winner": "W",
                            "winner_score": "60.00", "lost_to_cap": false }] })
     }

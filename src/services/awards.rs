@@ -850,7 +850,8 @@ fn notify_bidders(
             };
             let won = winner.is_some_and(|w| w.bid_id == bid.bid_id);
             by_supplier.entry(supplier).or_default().push(json!({
-                "number": number, "title": title, "won": won,
+                "number": number, "heading": crate::services::tenders::lot_heading(number, &title),
+                "won": won,
                 "score": format!("{:.2}", bid.score), "rank": bid.rank,
                 "bidders": lot.bids.len(),
                 "winner": winner.map(|w| name_of(&w.supplier_id)),

@@ -763,6 +763,15 @@ pub fn enqueue_digests(
     })
 }
 
+/// A lot's heading: its title when it names the lot already (`Lot 2 — …`, as the engine writes
+/// them), else `Lot 2 — <title>`.
+pub fn lot_heading(number: i32, title: &str) -> String {
+    match title.starts_with(&format!("Lot {number} ")) {
+        true => title.to_string(),
+        false => format!("Lot {number} — {title}"),
+    }
+}
+
 /// A supplier's interest (a prefix; a full code stands for its significant prefix) matches a
 /// lot's code when one is a prefix of the other.
 pub fn interest_matches(interest: &str, lot_cpv: &str) -> bool {

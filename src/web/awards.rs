@@ -46,7 +46,7 @@ async fn comparison_page(
         .iter()
         .map(|lot| {
             json!({
-                "number": lot.number, "title": lot.title, "cpv": lot.cpv,
+                "number": lot.number, "heading": crate::services::tenders::lot_heading(lot.number, &lot.title), "cpv": lot.cpv,
                 "value": Cents::new(lot.value_cents).to_string(),
                 "unsuccessful": lot.status == Some(groupement_solver::award::LotStatus::Unsuccessful),
                 "bids": lot.bids.iter().map(|b| json!({

@@ -31,7 +31,7 @@ async fn bid_page(
         .iter()
         .map(|l| {
             json!({
-                "number": l.number, "title": l.title, "value": Cents::new(l.value_cents).to_string(),
+                "number": l.number, "heading": crate::services::tenders::lot_heading(l.number, &l.title), "value": Cents::new(l.value_cents).to_string(),
                 "bid": l.bid.as_ref().map(|b| json!({
                     "id": b.id, "price": crate::services::needs::french_number(Cents::new(b.price_cents).to_euros_f64()),
                     "price_text": Cents::new(b.price_cents).to_string(),

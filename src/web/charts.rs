@@ -34,8 +34,8 @@ pub fn bars(
     rows: &[(String, Vec<f64>)],
     format: &dyn Fn(f64) -> String,
 ) -> String {
-    const WIDTH: f64 = 520.0;
-    const LABEL: f64 = 170.0;
+    const WIDTH: f64 = 560.0;
+    const LABEL: f64 = 210.0;
     const BAR: f64 = 16.0;
     let per_row = series.len().clamp(1, COLOURS.len());
     let row_height = per_row as f64 * (BAR + 2.0) + 12.0;
@@ -65,11 +65,17 @@ pub fn bars(
     }
     for (i, (label, values)) in rows.iter().enumerate() {
         let y = 30.0 + row_height * i as f64;
+        // Long labels are cut (the table beneath has them whole, and the tooltip).
+        let short: String = match label.chars().count() > 26 {
+            true => label.chars().take(25).collect::<String>() + "…",
+            false => label.clone(),
+        };
         svg.push_str(&format!(
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\"><title>{}</title>{}</text>",
             LABEL - 8.0,
             y + BAR + 4.0,
-            xml(label)
+            xml(label),
+            xml(&short)
         ));
         for (k, value) in values.iter().take(per_row).enumerate() {
             let colour = match per_row {

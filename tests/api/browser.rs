@@ -344,3 +344,63 @@ async fn a_lead_reads_the_proposal_and_fills_a_need_in_a_real_browser() {
     assert_eq!(notice, json!(true));
     browser.screenshot("need-form.png").await;
 }
+
+#[actix_web::test]
+async fn a_lead_compares_the_bids_and_reads_the_dashboard_in_a_real_browser() {
+    if !browser_or_skip() {
+        return;
+    }
+    use groupement::db::schema::tenders;
+    let app = spawn_app(TestBackend::Sqlite).await.unwrap();
+    groupement::demo::seed_if_empty(&mut app.pool.get().unwrap()).unwrap();
+    // The demo's closed tender, opened by its coordinator's lead.
+    let (tender, coordinator): (i32, String) = tenders::table
+        .inner_join(organisations::table)
+        .filter(tenders::status.eq("closed"))
+        .select((tenders::id, organisations::code))
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let email = format!("lead.{}@demo.groupement.fr", coordinator.to_lowercase());
+    let session = auth::sign_in(&app.pool, &email, "demo-groupement", None).unwrap();
+    let lead = auth::viewer(&app.pool, &session).unwrap().unwrap();
+    groupement::services::awards::open(&app.pool, &lead, tender).unwrap();
+
+    let browser = Browser::start().await;
+    browser.go(&format!("{}/connexion", app.address)).await;
+    browser.type_into("#email", &email).await;
+    browser.type_into("#password", "demo-groupement").await;
+    browser.click("form.form button[type=submit]").await;
+    browser
+        .wait_for("return document.querySelector('.viewer form') !== null")
+        .await;
+
+    // The comparison: every lot's bids side by side, with their scores (the demo's bids
+    // carry marks), one of them the winner.
+    browser
+        .go(&format!("{}/consultations/{tender}/offres", app.address))
+        .await;
+    browser
+        .wait_for("return document.querySelectorAll('table tbody tr').length > 0")
+        .await;
+    let text = browser.script("return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("Critères annoncés") && text.contains("attributaire"),
+        "{text}"
+    );
+    browser.screenshot("comparison.png").await;
+
+    // The dashboard: six charts with their tables, drawn under the CSP.
+    browser
+        .go(&format!("{}/tableau-de-bord", app.address))
+        .await;
+    browser
+        .wait_for("return document.querySelectorAll('figure.card').length === 6")
+        .await;
+    let charts = browser
+        .script("return document.querySelectorAll('figure.card svg').length")
+        .await;
+    assert!(charts.as_u64().unwrap() >= 4, "{charts}");
+    let shot = browser.screenshot("dashboard.png").await;
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+}
