@@ -48,6 +48,40 @@ fn past_deadline(deadline: NaiveDateTime) -> AppError {
     ))
 }
 
+/// A lot of a tender still open to bids, with the tender's title and deadline and the moment
+/// it was checked.
+struct OpenLot {
+    lot_id: i32,
+    title: String,
+    deadline: NaiveDateTime,
+    now: NaiveDateTime,
+}
+
+/// The lot `lot_number` of a published tender whose deadline has not passed; the deadline
+/// refusal otherwise (one second late is late).
+fn lot_open_to_bids(
+    conn: &mut AnyConnection,
+    reference: &str,
+    lot_number: i32,
+) -> Result<OpenLot, AppError> {
+    let (tender_id, title, deadline) = open_tender(conn, reference)?;
+    let now = Utc::now().naive_utc();
+    if now >= deadline {
+        return Err(past_deadline(deadline));
+    }
+    let lot_id: i32 = lots::table
+        .filter(lots::tender_id.eq(tender_id))
+        .filter(lots::number.eq(lot_number))
+        .select(lots::id)
+        .first(conn)?;
+    Ok(OpenLot {
+        lot_id,
+        title,
+        deadline,
+        now,
+    })
+}
+
 /// The supplier's own bid on a lot.
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnBid {
@@ -185,15 +219,8 @@ fn open_own_bid(
     reference: &str,
     lot_number: i32,
 ) -> Result<(OwnBid, i32), AppError> {
-    let (tender_id, _, deadline) = open_tender(conn, reference)?;
-    if Utc::now().naive_utc() >= deadline {
-        return Err(past_deadline(deadline));
-    }
-    let lot_id: i32 = lots::table
-        .filter(lots::tender_id.eq(tender_id))
-        .filter(lots::number.eq(lot_number))
-        .select(lots::id)
-        .first(conn)?;
+    let lot = lot_open_to_bids(conn, reference, lot_number)?;
+    let lot_id = lot.lot_id;
     match own_bid(conn, lot_id, supplier_id)? {
         Some(bid) if bid.status == "submitted" => Ok((bid, lot_id)),
         _ => Err(AppError::Conflict(format!(
@@ -352,16 +379,12 @@ pub fn submit(
     let price = price.ok_or_else(|| AppError::internal("price checked without value"))?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (tender_id, title, deadline) = open_tender(conn, reference)?;
-        let now = Utc::now().naive_utc();
-        if now >= deadline {
-            return Err(past_deadline(deadline));
-        }
-        let lot_id: i32 = lots::table
-            .filter(lots::tender_id.eq(tender_id))
-            .filter(lots::number.eq(lot_number))
-            .select(lots::id)
-            .first(conn)?;
+        let OpenLot {
+            lot_id,
+            title,
+            deadline,
+            now,
+        } = lot_open_to_bids(conn, reference, lot_number)?;
         let existing = own_bid(conn, lot_id, supplier_id)?;
         let bid_id = match &existing {
             Some(bid) => {
@@ -446,16 +469,7 @@ pub fn withdraw(
     let supplier_id = supplier_of(viewer)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (tender_id, _, deadline) = open_tender(conn, reference)?;
-        let now = Utc::now().naive_utc();
-        if now >= deadline {
-            return Err(past_deadline(deadline));
-        }
-        let lot_id: i32 = lots::table
-            .filter(lots::tender_id.eq(tender_id))
-            .filter(lots::number.eq(lot_number))
-            .select(lots::id)
-            .first(conn)?;
+        let OpenLot { lot_id, now, .. } = lot_open_to_bids(conn, reference, lot_number)?;
         let changed = diesel::update(
             bids::table
                 .filter(bids::lot_id.eq(lot_id))

@@ -473,13 +473,9 @@ fn two_workers_on_postgres_never_send_a_row_twice() {
     server.stop();
 }
 
-/// One password-reset row in a fresh database, sent by a worker configured with `smtp_url`;
-/// returns the round and the row's last error.
-fn send_one(
-    smtp_url: &str,
-    ca_file: bool,
-) -> Option<(groupement::mail::worker::Round, Option<String>)> {
-    let database = TestDatabase::create(TestBackend::Sqlite)?;
+/// A fresh database holding one password-reset e-mail to `fournisseur@example.fr`.
+fn database_with_one_mail(backend: TestBackend) -> Option<(TestDatabase, groupement::db::Pool)> {
+    let database = TestDatabase::create(backend)?;
     let url = groupement::db::DatabaseUrl::parse(&database.url).unwrap();
     let pool = groupement::db::open(&url).unwrap();
     groupement::mail::enqueue(
@@ -487,9 +483,19 @@ fn send_one(
         "fournisseur@example.fr",
         "password_reset",
         &serde_json::json!({ "name": "X", "link": "http://x", "hours": 1 }),
-        "test:tls",
+        "test:one",
     )
     .unwrap();
+    Some((database, pool))
+}
+
+/// One password-reset row in a fresh database, sent by a worker configured with `smtp_url`;
+/// returns the round and the row's last error.
+fn send_one(
+    smtp_url: &str,
+    ca_file: bool,
+) -> Option<(groupement::mail::worker::Round, Option<String>)> {
+    let (database, pool) = database_with_one_mail(TestBackend::Sqlite)?;
     let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
     let settings = groupement::Settings::from_lookup(|name| match name {
         "GROUPEMENT_DATABASE_URL" => Some(database.url.clone()),
@@ -750,20 +756,10 @@ async fn publication_mails_match_their_snapshots_on_postgres() {
 
 #[test]
 fn the_mail_worker_runs_alone_from_the_command_line() {
-    let Some(database) = TestDatabase::create(TestBackend::Sqlite) else {
+    let Some((database, _pool)) = database_with_one_mail(TestBackend::Sqlite) else {
         return;
     };
     let server = SmtpServer::start(0);
-    let url = groupement::db::DatabaseUrl::parse(&database.url).unwrap();
-    let pool = groupement::db::open(&url).unwrap();
-    groupement::mail::enqueue(
-        &mut pool.get().unwrap(),
-        "fournisseur@example.fr",
-        "password_reset",
-        &serde_json::json!({ "name": "X", "link": "http://x", "hours": 1 }),
-        "test:cli",
-    )
-    .unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_groupement"))
         .args(["mail-worker", "--once"])
         .env("GROUPEMENT_DATABASE_URL", &database.url)
