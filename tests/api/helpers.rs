@@ -162,6 +162,11 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, String)]) -> O
 }
 
 impl TestApp {
+    /// The database this app runs on (another process can serve it too).
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub async fn get(&self, path: &str) -> (u16, String, String) {
         let mut response = self
             .client

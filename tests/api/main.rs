@@ -14,6 +14,7 @@ mod cli_award;
 mod cli_export;
 mod cli_pool;
 mod demo;
+mod durability;
 mod health;
 mod logs;
 mod migrations;
