@@ -87,8 +87,18 @@ impl AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            diesel::result::Error::NotFound => AppError::NotFound,
+            Error::NotFound => AppError::NotFound,
+            // Two requests raced to write the same thing and the database kept one: the other
+            // is told so, not handed an internal error.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                tracing::warn!(detail = info.message(), "unique constraint refused a write");
+                AppError::Conflict(
+                    "cette donnée vient d'être enregistrée par une autre requête : rechargez la page"
+                        .into(),
+                )
+            }
             other => AppError::internal(other),
         }
     }

@@ -118,6 +118,13 @@ impl Application {
                 .app_data(reset_limits.clone())
                 .app_data(templates.clone())
                 .app_data(settings.clone())
+                // A query string that does not parse (`?year=abc`) is a validation error that
+                // names what is wrong, as any other bad input.
+                .app_data(
+                    actix_web::web::QueryConfig::default().error_handler(|error, _| {
+                        crate::AppError::validation("query", error.to_string()).into()
+                    }),
+                )
                 .configure(web::routes)
         })
         .listen(listener)

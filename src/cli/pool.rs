@@ -72,7 +72,7 @@ pub fn read_needs(table: &Table) -> Parsed<Need> {
     })
 }
 
-fn read_suppliers(table: &Table) -> Parsed<Supplier> {
+pub fn read_suppliers(table: &Table) -> Parsed<Supplier> {
     parse_rows(table, |cells| {
         let supplier_id = cells.text("supplier_id").unwrap_or_default();
         let siret = cells.parsed("siret", Siret::parse);
@@ -116,23 +116,24 @@ fn read_params(path: Option<&Path>) -> Result<Params, CliError> {
             path.display()
         )])
     })?;
-    let params: Params = toml::from_str(&text).map_err(|e| {
-        CliError::Input(vec![format!(
-            "{}: {}",
-            path.display(),
-            e.to_string().trim()
-        )])
-    })?;
-    let problems = params.validate();
-    if problems.is_empty() {
-        Ok(params)
-    } else {
-        Err(CliError::Input(
+    parse_params(&text).map_err(|problems| {
+        CliError::Input(
             problems
                 .into_iter()
                 .map(|p| format!("{}: {p}", path.display()))
                 .collect(),
-        ))
+        )
+    })
+}
+
+/// The pooling parameters of a TOML text, checked: every problem, or the parameters.
+pub fn parse_params(text: &str) -> Result<Params, Vec<String>> {
+    let params: Params =
+        toml::from_str(text).map_err(|e| vec![e.to_string().trim().to_string()])?;
+    let problems = params.validate();
+    match problems.is_empty() {
+        true => Ok(params),
+        false => Err(problems.into_iter().map(|p| p.to_string()).collect()),
     }
 }
 

@@ -136,6 +136,10 @@ pub fn sign_out(pool: &Pool, token: &str, csrf: &str) -> Result<(), AppError> {
     })?
 }
 
+/// How stale a session's last request time or a token's last use may get before a request
+/// writes it again (the idle limit is then up to this much early).
+pub const TOUCH_SECONDS: i64 = 30;
+
 /// The signed-in person behind a token, when the session exists and has not been idle too
 /// long; each use pushes the idle limit back.
 pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
@@ -160,9 +164,12 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
         diesel::delete(sessions::table.find(session_id)).execute(&mut conn)?;
         return Ok(None);
     }
-    diesel::update(sessions::table.find(session_id))
-        .set(sessions::last_seen_at.eq(now))
-        .execute(&mut conn)?;
+    // Written at most every TOUCH_SECONDS: a read is not a write for every request.
+    if now - last_seen >= Duration::seconds(TOUCH_SECONDS) {
+        diesel::update(sessions::table.find(session_id))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(&mut conn)?;
+    }
     viewer_of(&mut conn, user, csrf_token).map(Some)
 }
 
@@ -310,19 +317,22 @@ pub fn api_viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> 
         return Ok(None);
     }
     let mut conn = pool.get()?;
-    let found: Option<(i32, User)> = api_tokens::table
+    let found: Option<(i32, Option<NaiveDateTime>, User)> = api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(hash_token(token)))
         .filter(api_tokens::revoked_at.is_null())
         .filter(users::active.eq(true))
-        .select((api_tokens::id, User::as_select()))
+        .select((api_tokens::id, api_tokens::last_used_at, User::as_select()))
         .first(&mut conn)
         .optional()?;
-    let Some((token_id, user)) = found else {
+    let Some((token_id, last_used, user)) = found else {
         return Ok(None);
     };
-    diesel::update(api_tokens::table.find(token_id))
-        .set(api_tokens::last_used_at.eq(Utc::now().naive_utc()))
-        .execute(&mut conn)?;
+    let now = Utc::now().naive_utc();
+    if last_used.is_none_or(|at| now - at >= Duration::seconds(TOUCH_SECONDS)) {
+        diesel::update(api_tokens::table.find(token_id))
+            .set(api_tokens::last_used_at.eq(now))
+            .execute(&mut conn)?;
+    }
     viewer_of(&mut conn, user, String::new()).map(Some)
 }

@@ -379,6 +379,16 @@ pub fn submit(
     let price = price.ok_or_else(|| AppError::internal("price checked without value"))?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
+        // Concurrent submissions of one supplier queue here on PostgreSQL (SQLite runs write
+        // transactions one at a time already): a first bid on a lot is inserted once, and
+        // the others revise it.
+        if let AnyConnection::Postgresql(pg) = conn {
+            suppliers::table
+                .find(supplier_id)
+                .select(suppliers::id)
+                .for_update()
+                .first::<i32>(pg)?;
+        }
         let OpenLot {
             lot_id,
             title,

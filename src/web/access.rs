@@ -205,8 +205,18 @@ pub async fn enforce(
             anonymous = viewer.0.is_none();
             rule.access.allows(viewer.0.as_ref())
         }
-        // The route exists for other methods: let the router answer 404 or 405.
-        None if !rules.is_empty() => true,
+        // The route exists for other methods only: 405, with the ones it takes.
+        None if !rules.is_empty() => {
+            let allow: Vec<&str> = rules.iter().map(|r| r.method).collect();
+            let response = actix_web::HttpResponse::MethodNotAllowed()
+                .insert_header((actix_web::http::header::ALLOW, allow.join(", ")))
+                .json(serde_json::json!({ "error": {
+                    "code": "method_not_allowed",
+                    "message": format!("{method} n'est pas permis ici : {}", allow.join(", ")),
+                    "field": null,
+                } }));
+            return Ok(req.into_response(response).map_into_right_body());
+        }
         None => {
             tracing::error!(%pattern, %method, "route without an access rule refused");
             false

@@ -107,32 +107,50 @@ fn raw_need(body: &Value) -> Result<(RawNeed, bool), AppError> {
     let Some(object) = body.as_object() else {
         return Err(AppError::validation("body", "un objet JSON est attendu"));
     };
-    let text = |name: &str| match object.get(name) {
+    // Each field takes the JSON types the document announces, and nothing else: text as a
+    // string; a number as a number or as (French) text; a yes/no as a boolean or as text.
+    let problems = std::cell::RefCell::new(crate::services::accounts::Problems::default());
+    let field = |name: &'static str, numbers: bool, booleans: bool| match object.get(name) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(Value::Number(n)) if numbers => n.to_string(),
+        Some(Value::Bool(b)) if booleans => b.to_string(),
+        Some(_) => {
+            let expected = match (numbers, booleans) {
+                (true, _) => "un nombre ou un texte est attendu",
+                (_, true) => "true, false ou un texte est attendu",
+                _ => "un texte est attendu",
+            };
+            problems.borrow_mut().add(name, expected);
+            String::new()
+        }
     };
+    let text = |name: &'static str| field(name, false, false);
+    let raw = RawNeed {
+        need_id: text("need_id"),
+        cpv: text("cpv"),
+        title: text("title"),
+        description: text("description"),
+        quantity: field("quantity", true, false),
+        unit: text("unit"),
+        unit_price_eur: field("unit_price_eur", true, false),
+        delivery_postcode: text("delivery_postcode"),
+        window_start: text("window_start"),
+        window_end: text("window_end"),
+        poolable: field("poolable", false, true),
+    };
+    // (`buyer` is read by the import; here only its type is checked.)
+    text("buyer");
     let submit = match object.get("submit") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(AppError::validation("submit", "true ou false")),
+        Some(_) => {
+            problems.borrow_mut().add("submit", "true ou false");
+            false
+        }
     };
-    Ok((
-        RawNeed {
-            need_id: text("need_id"),
-            cpv: text("cpv"),
-            title: text("title"),
-            description: text("description"),
-            quantity: text("quantity"),
-            unit: text("unit"),
-            unit_price_eur: text("unit_price_eur"),
-            delivery_postcode: text("delivery_postcode"),
-            window_start: text("window_start"),
-            window_end: text("window_end"),
-            poolable: text("poolable"),
-        },
-        submit,
-    ))
+    problems.into_inner().finish()?;
+    Ok((raw, submit))
 }
 
 fn json_body(bytes: &Bytes) -> Result<Value, AppError> {

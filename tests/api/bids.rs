@@ -550,3 +550,36 @@ both_backends!(bid_documents_are_sealed_with_the_bid, |app| {
     assert!(journal.body.contains("bid.document_added"));
     assert!(!journal.body.contains("memoire.pdf"));
 });
+
+both_backends!(concurrent_first_bids_of_one_supplier_make_one_bid, |app| {
+    let (reference, ..) = published(&app);
+    let a = supplier(&app, "24210041000123", "Alpha");
+    user(&app, "alpha@example.fr", "supplier", None, Some(a));
+    let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+    let path = format!("/appels-d-offres/{reference}/lots/1/offre");
+    let submissions = (0..48).map(|i| {
+        let (app, alpha, path) = (&app, alpha.clone(), path.clone());
+        async move {
+            let price = format!("{}", 18_000 + i);
+            post_form(
+                app,
+                &path,
+                &alpha.cookie(),
+                None,
+                &[
+                    ("csrf_token", alpha.csrf.as_str()),
+                    ("price_eur", price.as_str()),
+                ],
+            )
+            .await
+            .status
+        }
+    });
+    let statuses = futures_util::future::join_all(submissions).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let count: i64 = groupement::db::schema::bids::table
+        .count()
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(count, 1, "one bid, revised");
+});
