@@ -9,8 +9,11 @@ use actix_web::dev::Server;
 use actix_web::{web::Data, App, HttpServer};
 use std::net::TcpListener;
 
-/// Sign-in attempts allowed a minute per client address and per account.
+/// Sign-in attempts allowed a minute for one account.
 pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = 5;
+/// Sign-in attempts a minute from one client address: more than for one account, since a
+/// whole hospital or university may reach the portal through one address (NAT, proxy).
+pub const SIGN_IN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 30;
 /// Password-reset requests allowed a minute per client address and per account.
 pub const RESET_REQUESTS_PER_MINUTE: u32 = 3;
 
@@ -91,8 +94,12 @@ impl Application {
         }
         let templates = Data::new(web::templates::registry().map_err(StartError::Templates)?);
         let pool = Data::new(pool);
-        let limits = Data::new(web::limits::SignInLimits::new(SIGN_IN_ATTEMPTS_PER_MINUTE));
+        let limits = Data::new(web::limits::SignInLimits::new(
+            SIGN_IN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
+            SIGN_IN_ATTEMPTS_PER_MINUTE,
+        ));
         let reset_limits = Data::new(web::limits::ResetLimits(web::limits::SignInLimits::new(
+            RESET_REQUESTS_PER_MINUTE,
             RESET_REQUESTS_PER_MINUTE,
         )));
         // Runs interrupted by a stop cannot go on: they are marked failed, to be run again.

@@ -10,13 +10,14 @@ pub struct SignInLimits {
 }
 
 impl SignInLimits {
-    /// At most `per_minute` attempts a minute per address and per account, in a burst or spread.
-    pub fn new(per_minute: u32) -> Self {
+    /// At most `per_address` attempts a minute from one client address and `per_account` for
+    /// one account, in a burst or spread.
+    pub fn new(per_address: u32, per_account: u32) -> Self {
         let quota =
-            Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
+            |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
         Self {
-            by_address: RateLimiter::keyed(quota),
-            by_account: RateLimiter::keyed(quota),
+            by_address: RateLimiter::keyed(quota(per_address)),
+            by_account: RateLimiter::keyed(quota(per_account)),
         }
     }
 
@@ -49,7 +50,7 @@ mod tests {
 
     #[test]
     fn limits_by_address_and_by_account() {
-        let limits = SignInLimits::new(3);
+        let limits = SignInLimits::new(3, 3);
         for _ in 0..3 {
             assert!(limits.allow("10.0.0.1", "a@example.fr"));
         }

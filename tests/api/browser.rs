@@ -27,7 +27,7 @@ pub fn artifacts() -> std::path::PathBuf {
     dir
 }
 
-fn browser_or_skip() -> bool {
+pub fn browser_or_skip() -> bool {
     let present =
         std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
     if !present {
@@ -41,7 +41,7 @@ fn browser_or_skip() -> bool {
 }
 
 /// A chromedriver process and one browser session.
-struct Browser {
+pub struct Browser {
     driver: Child,
     url: String,
     client: awc::Client,
@@ -56,7 +56,7 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    pub async fn start() -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -108,7 +108,7 @@ impl Browser {
         }
     }
 
-    async fn command(&self, method: &str, path: &str, body: Value) -> Value {
+    pub async fn command(&self, method: &str, path: &str, body: Value) -> Value {
         let url = format!("{}{path}", self.url);
         let mut response = match method {
             "GET" => self.client.get(url).send().await,
@@ -120,11 +120,11 @@ impl Browser {
         value["value"].clone()
     }
 
-    async fn go(&self, url: &str) {
+    pub async fn go(&self, url: &str) {
         self.command("POST", "/url", json!({ "url": url })).await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub async fn find(&self, css: &str) -> String {
         let found = self
             .command(
                 "POST",
@@ -140,7 +140,7 @@ impl Browser {
             .to_string()
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.command(
             "POST",
@@ -150,13 +150,13 @@ impl Browser {
         .await;
     }
 
-    async fn click(&self, css: &str) {
+    pub async fn click(&self, css: &str) {
         let element = self.find(css).await;
         self.command("POST", &format!("/element/{element}/click"), json!({}))
             .await;
     }
 
-    async fn script(&self, code: &str) -> Value {
+    pub async fn script(&self, code: &str) -> Value {
         self.command(
             "POST",
             "/execute/sync",
@@ -166,7 +166,7 @@ impl Browser {
     }
 
     /// Waits (up to 10 s) until the script returns true.
-    async fn wait_for(&self, code: &str) {
+    pub async fn wait_for(&self, code: &str) {
         for _ in 0..100 {
             if self.script(code).await == json!(true) {
                 return;
@@ -176,7 +176,17 @@ impl Browser {
         panic!("timed out waiting for {code}");
     }
 
-    async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+    /// Runs an asynchronous script: its last argument is the callback that returns a value.
+    pub async fn async_script(&self, code: &str) -> Value {
+        self.command(
+            "POST",
+            "/execute/async",
+            json!({ "script": code, "args": [] }),
+        )
+        .await
+    }
+
+    pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
         let data = self.command("GET", "/screenshot", Value::Null).await;
         let png = base64_decode(data.as_str().unwrap());
         assert!(png.starts_with(b"\x89PNG"));

@@ -1,0 +1,405 @@
+//! The whole journey in headless Chromium, as people do it: two buyers post needs (one by the
+//! form, one by uploading a spreadsheet), a lead pools them, adjusts the proposal, accepts it;
+//! both members' leads approve; the coordinator publishes; a supplier gets the notice through
+//! a real SMTP conversation, follows its link, signs in and bids; after the deadline the lead
+//! opens, marks and awards; the public notice and the open data show the result. Every page
+//! of the journey is checked with axe-core (vendored, injected through WebDriver): no serious
+//! or critical violation. A screenshot of each step is kept in `$CARGO_TARGET_DIR/tmp/artifacts`.
+
+use crate::browser::{browser_or_skip, Browser};
+use crate::helpers::{spawn_app_with, TestApp, TestBackend};
+use crate::smtp::SmtpServer;
+use diesel::prelude::*;
+use groupement::db::models::{NewOrganisation, NewSupplier, NewSupplierCpv, NewUser};
+use groupement::db::schema::{organisations, supplier_cpv, suppliers, tenders, users};
+use groupement::domain::hash_password;
+use serde_json::Value;
+
+const PASSWORD: &str = "mot de passe du parcours";
+const AXE: &str = include_str!("../fixtures/axe-core/axe.min.js");
+
+fn people(app: &TestApp) {
+    let mut conn = app.pool.get().unwrap();
+    let hash = hash_password(PASSWORD).unwrap();
+    for (code, class) in [("UB", "central"), ("CHU", "sub_central")] {
+        let organisation: i32 = diesel::insert_into(organisations::table)
+            .values(NewOrganisation {
+                code,
+                name: code,
+                siret: None,
+                kind: "university",
+                buyer_class: class,
+            })
+            .returning(organisations::id)
+            .get_result(&mut conn)
+            .unwrap();
+        for role in ["buyer", "lead"] {
+            diesel::insert_into(users::table)
+                .values(NewUser {
+                    email: &format!("{role}.{}@example.fr", code.to_lowercase()),
+                    password_hash: &hash,
+                    display_name: &format!("{role} {code}"),
+                    role,
+                    organisation_id: Some(organisation),
+                    supplier_id: None,
+                    email_verified_at: None,
+                })
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+    let supplier: i32 = diesel::insert_into(suppliers::table)
+        .values(NewSupplier {
+            siret: "24210041000123",
+            name: "Pansements de Bourgogne",
+            postcode: "21000",
+            commune: "DIJON",
+            department_code: "21",
+            latitude: None,
+            longitude: None,
+            sme: true,
+            annual_capacity_cents: 50_000_000,
+            notification_email: "offres@pansements.example.fr",
+            opt_in: true,
+            provenance: None,
+        })
+        .returning(suppliers::id)
+        .get_result(&mut conn)
+        .unwrap();
+    diesel::insert_into(supplier_cpv::table)
+        .values(NewSupplierCpv {
+            supplier_id: supplier,
+            cpv_prefix: "3314",
+        })
+        .execute(&mut conn)
+        .unwrap();
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            email: "vente@pansements.example.fr",
+            password_hash: &hash,
+            display_name: "Camille Vente",
+            role: "supplier",
+            organisation_id: None,
+            supplier_id: Some(supplier),
+            email_verified_at: None,
+        })
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// The journey's browser: each page is photographed and checked for accessibility.
+struct Walk {
+    browser: Browser,
+    base: String,
+    step: usize,
+}
+
+impl Walk {
+    async fn go(&self, path: &str) {
+        self.browser.go(&format!("{}{path}", self.base)).await;
+    }
+
+    /// Screenshot `name` and axe-core on the page shown: no serious or critical violation.
+    async fn check(&mut self, name: &str) {
+        self.step += 1;
+        self.browser
+            .screenshot(&format!("journey-{:02}-{name}.png", self.step))
+            .await;
+        let found = self.violations().await;
+        assert!(found.is_empty(), "{name}: accessibility: {found:#?}");
+    }
+
+    /// axe-core's serious and critical violations on the page shown.
+    async fn violations(&self) -> Vec<String> {
+        self.browser.script(&format!("{AXE}; return true;")).await;
+        let found = self
+            .browser
+            .async_script(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(
+                   r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3)
+                       .map(n => n.target.join(' ')).join(' | '))));",
+            )
+            .await;
+        serde_json::from_value(found).unwrap()
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.go("/connexion").await;
+        self.browser.type_into("#email", email).await;
+        self.browser.type_into("#password", PASSWORD).await;
+        self.browser.click("form.form button[type=submit]").await;
+        self.browser
+            .wait_for("return document.querySelector('.viewer form') !== null")
+            .await;
+    }
+
+    async fn sign_out(&self) {
+        self.browser.click(".viewer form button").await;
+        self.browser
+            .wait_for("return document.querySelector('.viewer form') === null")
+            .await;
+    }
+
+    async fn text(&self) -> String {
+        self.browser
+            .script("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Sets a field by its CSS selector (clearing what was there).
+    async fn set(&self, css: &str, value: &str) {
+        self.browser
+            .script(&format!(
+                "document.querySelector({}).value = {}; return true;",
+                Value::from(css),
+                Value::from(value)
+            ))
+            .await;
+    }
+
+    async fn submit(&self, css: &str) {
+        self.browser.click(css).await;
+    }
+}
+
+#[actix_web::test]
+async fn the_whole_journey_in_a_real_browser() {
+    if !browser_or_skip() {
+        return;
+    }
+    let server = SmtpServer::start(0);
+    let app = spawn_app_with(
+        TestBackend::Sqlite,
+        &[(
+            "GROUPEMENT_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", server.port),
+        )],
+    )
+    .await
+    .unwrap();
+    people(&app);
+    let mut walk = Walk {
+        browser: Browser::start().await,
+        base: app.address.clone(),
+        step: 0,
+    };
+
+    // The check can fail: an image without a text alternative is a critical violation.
+    walk.go("/connexion").await;
+    walk.browser
+        .script("document.body.appendChild(document.createElement('img')); return true;")
+        .await;
+    let found = walk.violations().await;
+    assert!(
+        found.iter().any(|v| v.starts_with("image-alt")),
+        "{found:?}"
+    );
+
+    // 1. UB's buyer posts a need with the form.
+    walk.sign_in("buyer.ub@example.fr").await;
+    walk.go("/besoins/nouveau").await;
+    walk.check("need-form").await;
+    walk.browser.type_into("#cpv", "33141000").await;
+    walk.browser
+        .type_into("#title", "Compresses stériles")
+        .await;
+    walk.browser.type_into("#quantity", "30000").await;
+    walk.browser.type_into("#unit", "boîte").await;
+    walk.browser.type_into("#unit_price_eur", "4,50").await;
+    walk.browser.type_into("#delivery_postcode", "21000").await;
+    walk.browser.type_into("#window_start", "01/03/2027").await;
+    walk.browser.type_into("#window_end", "30/09/2027").await;
+    walk.submit("button[value=submit]").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Besoin enregistré')")
+        .await;
+    walk.go("/besoins").await;
+    walk.check("needs-list").await;
+    walk.sign_out().await;
+
+    // 2. CHU's buyer uploads a spreadsheet (French CSV).
+    let upload = tempfile::tempdir().unwrap();
+    let file = upload.path().join("besoins-chu.csv");
+    std::fs::write(
+        &file,
+        "need_id;buyer;cpv;title;quantity;unit;unit_price_eur;delivery_postcode;window_start;window_end;poolable\r\n\
+         CHU-1;CHU;33141000;Pansements;12000;boîte;4,50;21000;01/03/2027;30/09/2027;oui\r\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    walk.sign_in("buyer.chu@example.fr").await;
+    walk.go("/besoins/import").await;
+    walk.check("import").await;
+    walk.browser
+        .type_into("#fichier", &file.display().to_string())
+        .await;
+    walk.submit("form.form button[type=submit]").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Pansements')")
+        .await;
+    walk.check("imported").await;
+    walk.sign_out().await;
+
+    // 3. UB's lead pools, splits a need into a lot of its own and merges it back, accepts.
+    walk.sign_in("lead.ub@example.fr").await;
+    walk.go("/mutualisation").await;
+    walk.check("pooling-form").await;
+    walk.submit("form.form button[type=submit]").await;
+    for _ in 0..100 {
+        if walk.text().await.contains("Accepter") {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        walk.browser.script("location.reload(); return true;").await;
+    }
+    walk.check("proposal").await;
+    walk.browser
+        .script(
+            "const s = document.querySelector('select[name=target]');
+             s.value = [...s.options].find(o => o.value.startsWith('new:')).value; return true;",
+        )
+        .await;
+    walk.submit("select[name=target] ~ button").await;
+    walk.browser
+        .wait_for("return document.querySelectorAll('select[name=lot_b] option').length >= 2")
+        .await;
+    walk.set("select[name=lot_a]", "1").await;
+    walk.set("select[name=lot_b]", "2").await;
+    walk.submit("input[value=merge] ~ button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Accepter')")
+        .await;
+    walk.check("adjusted").await;
+    walk.submit("form[action$='/accepter'] button").await;
+    walk.browser
+        .wait_for("return location.pathname === '/consultations'")
+        .await;
+    walk.check("tenders").await;
+    let tender: i32 = tenders::table
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let tender_page = format!("/consultations/{tender}");
+
+    // 4. Both leads approve their share (a request came by e-mail to each).
+    for lead in ["lead.ub@example.fr", "lead.chu@example.fr"] {
+        if lead != "lead.ub@example.fr" {
+            walk.sign_out().await;
+            walk.sign_in(lead).await;
+        }
+        walk.go(&tender_page).await;
+        walk.check(&format!("approval-{}", &lead[5..7])).await;
+        walk.submit("button[value=approve]").await;
+        walk.browser
+            .wait_for("return document.body.innerText.includes('approuvée')")
+            .await;
+    }
+    walk.sign_out().await;
+
+    // 5. The coordinator publishes.
+    walk.sign_in("lead.ub@example.fr").await;
+    walk.go(&tender_page).await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(40))
+        .format("%d/%m/%Y")
+        .to_string();
+    walk.set("#deadline", &deadline).await;
+    walk.check("publication-form").await;
+    walk.submit("form[action$='/publier'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('publiée')")
+        .await;
+    walk.sign_out().await;
+
+    // 6. The supplier's notice, over SMTP; its link leads to the notice; it bids.
+    let mut notice = None;
+    for _ in 0..200 {
+        notice = server
+            .messages()
+            .into_iter()
+            .find(|m| m.to == "offres@pansements.example.fr");
+        if notice.is_some() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mail = crate::helpers::Mail::parse(notice.expect("the notice").data.as_bytes());
+    let link = mail.link(&format!("{}/appels-d-offres/", app.address));
+    walk.browser.go(&link).await;
+    walk.check("notice").await;
+    walk.sign_in("vente@pansements.example.fr").await;
+    let reference = link.rsplit('/').next().unwrap().to_string();
+    walk.go(&format!("/appels-d-offres/{reference}/offre"))
+        .await;
+    walk.check("bid-form").await;
+    walk.browser.type_into("#prix-1", "180 000").await;
+    walk.browser
+        .type_into(
+            "#memoire-1",
+            "Compresses et pansements livrés chaque semaine.",
+        )
+        .await;
+    walk.browser
+        .type_into("#environnement-1", "Tournées électriques depuis Dijon.")
+        .await;
+    walk.submit("form[action$='/lots/1/offre'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Un accusé de réception')")
+        .await;
+    walk.check("bid-receipt").await;
+    walk.sign_out().await;
+
+    // 7. After the deadline (brought forward here) the lead opens, marks and awards.
+    diesel::update(tenders::table.find(tender))
+        .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    walk.sign_in("lead.ub@example.fr").await;
+    walk.go(&tender_page).await;
+    walk.submit("form[action$='/ouverture'] button").await;
+    walk.browser
+        .wait_for("return document.querySelector('input[name^=quality-]') !== null")
+        .await;
+    walk.check("comparison").await;
+    walk.browser
+        .script(
+            "document.querySelectorAll('input[name^=quality-], input[name^=environment-]')
+               .forEach(i => i.value = '80'); return true;",
+        )
+        .await;
+    walk.submit("form[action$='/notes'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Approuver l')")
+        .await;
+    walk.check("outcome").await;
+    walk.submit("form[action$='/attribution'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Nos marchés')")
+        .await;
+    walk.check("contracts").await;
+
+    // 8. The public notice and the open data show the result.
+    walk.sign_out().await;
+    walk.go(&format!("/appels-d-offres/{reference}")).await;
+    let text = walk.text().await;
+    assert!(
+        text.contains("Résultats") && text.contains("Pansements de Bourgogne"),
+        "{text}"
+    );
+    walk.check("results").await;
+    walk.go("/tableau-de-bord").await; // not for the public: the sign-in page
+    walk.check("sign-in").await;
+    let (status, _, body) = app.get("/open-data/ocds.json").await;
+    assert_eq!(status, 200);
+    let ocds: Value = serde_json::from_str(&body).unwrap();
+    crate::award_journey::assert_ocds_valid(&ocds);
+    assert_eq!(
+        ocds["releases"][0]["awards"][0]["suppliers"][0]["name"],
+        "Pansements de Bourgogne"
+    );
+    server.stop();
+}
