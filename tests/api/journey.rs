@@ -10,44 +10,18 @@ use crate::browser::{browser_or_skip, Browser};
 use crate::helpers::{spawn_app_with, TestApp, TestBackend};
 use crate::smtp::SmtpServer;
 use diesel::prelude::*;
-use groupement::db::models::{NewOrganisation, NewSupplier, NewSupplierCpv, NewUser};
-use groupement::db::schema::{organisations, supplier_cpv, suppliers, tenders, users};
+use groupement::db::models::{NewSupplier, NewSupplierCpv, NewUser};
+use groupement::db::schema::{supplier_cpv, suppliers, tenders, users};
 use groupement::domain::hash_password;
 use serde_json::Value;
 
-const PASSWORD: &str = "mot de passe du parcours";
+use crate::pooling_journey::PASSWORD;
 const AXE: &str = include_str!("../fixtures/axe-core/axe.min.js");
 
 fn people(app: &TestApp) {
+    crate::pooling_journey::members(app);
     let mut conn = app.pool.get().unwrap();
     let hash = hash_password(PASSWORD).unwrap();
-    for (code, class) in [("UB", "central"), ("CHU", "sub_central")] {
-        let organisation: i32 = diesel::insert_into(organisations::table)
-            .values(NewOrganisation {
-                code,
-                name: code,
-                siret: None,
-                kind: "university",
-                buyer_class: class,
-            })
-            .returning(organisations::id)
-            .get_result(&mut conn)
-            .unwrap();
-        for role in ["buyer", "lead"] {
-            diesel::insert_into(users::table)
-                .values(NewUser {
-                    email: &format!("{role}.{}@example.fr", code.to_lowercase()),
-                    password_hash: &hash,
-                    display_name: &format!("{role} {code}"),
-                    role,
-                    organisation_id: Some(organisation),
-                    supplier_id: None,
-                    email_verified_at: None,
-                })
-                .execute(&mut conn)
-                .unwrap();
-        }
-    }
     let supplier: i32 = diesel::insert_into(suppliers::table)
         .values(NewSupplier {
             siret: "24210041000123",

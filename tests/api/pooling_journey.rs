@@ -14,9 +14,10 @@ use groupement::db::schema::{
 use groupement::domain::hash_password;
 use serde_json::json;
 
-const PASSWORD: &str = "mot de passe du parcours";
+pub const PASSWORD: &str = "mot de passe du parcours";
 
-fn members(app: &TestApp) {
+/// UB (central) and CHU (sub-central), each with a buyer and a lead (`buyer.ub@example.fr`, …).
+pub fn members(app: &TestApp) {
     let mut conn = app.pool.get().unwrap();
     let hash = hash_password(PASSWORD).unwrap();
     for (code, class) in [("UB", "central"), ("CHU", "sub_central")] {
@@ -46,7 +47,11 @@ fn members(app: &TestApp) {
                 .unwrap();
         }
     }
-    // Two territorial suppliers of medical supplies, one of office supplies, one from Lyon.
+}
+
+/// Two territorial suppliers of medical supplies, one of office supplies, one from Lyon.
+fn suppliers(app: &TestApp) {
+    let mut conn = app.pool.get().unwrap();
     for (siret, name, postcode, department, interest, capacity) in [
         (
             "24210041000123",
@@ -196,6 +201,7 @@ fn plan_of(app: &TestApp, path: &str) -> serde_json::Value {
 
 both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     members(&app);
+    suppliers(&app);
     let ub_buyer = session_of(&app, "buyer.ub@example.fr", PASSWORD).await;
     let chu_buyer = session_of(&app, "buyer.chu@example.fr", PASSWORD).await;
     submit_needs(
@@ -563,6 +569,7 @@ both_backends!(
     a_lead_adjusts_a_proposal_and_is_told_what_it_breaks,
     |app| {
         members(&app);
+        suppliers(&app);
         let ub_buyer = session_of(&app, "buyer.ub@example.fr", PASSWORD).await;
         let chu_buyer = session_of(&app, "buyer.chu@example.fr", PASSWORD).await;
         submit_windowed(
