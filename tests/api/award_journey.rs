@@ -14,9 +14,13 @@ use std::time::Duration;
 
 const PASSWORD: &str = "mot de passe des offres";
 
-fn shared(path: &str) -> serde_json::Value {
-    let full = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/").to_string() + path;
-    serde_json::from_str(&std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}")))
+/// A schema of `tests/fixtures/open-data` (copied from the shared data, with its provenance).
+fn schema(name: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/tests/fixtures/open-data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
         .unwrap()
 }
 
@@ -51,8 +55,8 @@ fn assert_valid(
 
 pub fn ocds_schemas() -> (serde_json::Value, serde_json::Value) {
     (
-        shared("ocds/schema_1_1_5/release-package-schema.json"),
-        shared("ocds/schema_1_1_5/release-schema.json"),
+        schema("release-package-schema.json"),
+        schema("release-schema.json"),
     )
 }
 
@@ -67,11 +71,7 @@ pub fn assert_ocds_valid(package: &serde_json::Value) {
 }
 
 pub fn assert_decp_valid(document: &serde_json::Value) {
-    assert_valid(
-        &shared("decp/schema/schema_decp_v2.0.3.json"),
-        &[],
-        document,
-    );
+    assert_valid(&schema("schema_decp_v2.0.3.json"), &[], document);
 }
 
 async fn from_published_tender_to_contracts(backend: TestBackend) {
@@ -389,7 +389,7 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     assert_decp_valid(&decp);
     let mut broken = decp.clone();
     broken["marches"]["marche"][0]["acheteur"]["id"] = "1234".into();
-    assert!(!errors(&shared("decp/schema/schema_decp_v2.0.3.json"), &[], &broken).is_empty());
+    assert!(!errors(&schema("schema_decp_v2.0.3.json"), &[], &broken).is_empty());
     let marche = &decp["marches"]["marche"][0];
     assert_eq!(marche["acheteur"]["id"], "19211237300019");
     assert_eq!(marche["titulaires"][0]["titulaire"]["id"], "21210231500017");
