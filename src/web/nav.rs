@@ -80,6 +80,7 @@ const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
         "Consultations",
         Some(&[Role::Buyer, Role::Lead]),
     ),
+    ("/entreprise", "Mon entreprise", Some(&[Role::Supplier])),
     (
         "/tableau-de-bord",
         "Tableau de bord",
@@ -130,5 +131,22 @@ mod tests {
         assert!(items
             .iter()
             .any(|i| i.current && i.href == "/appels-d-offres"));
+    }
+
+    #[test]
+    fn each_role_sees_its_own_pages() {
+        let hrefs =
+            |role| -> Vec<&str> { nav_for(Some(role), "/").iter().map(|i| i.href).collect() };
+        assert!(hrefs(Role::Supplier).contains(&"/entreprise"));
+        assert!(!hrefs(Role::Supplier).contains(&"/besoins"));
+        assert!(
+            hrefs(Role::Lead).contains(&"/mutualisation")
+                && hrefs(Role::Lead).contains(&"/tableau-de-bord")
+        );
+        assert!(!hrefs(Role::Buyer).contains(&"/mutualisation"));
+        assert!(
+            hrefs(Role::Admin).contains(&"/admin/journal")
+                && !hrefs(Role::Admin).contains(&"/entreprise")
+        );
     }
 }
