@@ -144,8 +144,9 @@ pub const TOUCH_SECONDS: i64 = 30;
 /// long; each use pushes the idle limit back.
 pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
     let mut conn = pool.get()?;
-    let found: Option<(i32, NaiveDateTime, String, User)> = sessions::table
-        .inner_join(users::table)
+    // One query for the session, its person and their organisation's code.
+    let found: Option<(i32, NaiveDateTime, String, User, Option<String>)> = sessions::table
+        .inner_join(users::table.left_join(organisations::table))
         .filter(sessions::token_hash.eq(hash_token(token)))
         .filter(users::active.eq(true))
         .select((
@@ -153,10 +154,11 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
             sessions::last_seen_at,
             sessions::csrf_token,
             User::as_select(),
+            organisations::code.nullable(),
         ))
         .first(&mut conn)
         .optional()?;
-    let Some((session_id, last_seen, csrf_token, user)) = found else {
+    let Some((session_id, last_seen, csrf_token, user, organisation)) = found else {
         return Ok(None);
     };
     let now = Utc::now().naive_utc();
@@ -170,24 +172,16 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
             .set(sessions::last_seen_at.eq(now))
             .execute(&mut conn)?;
     }
-    viewer_of(&mut conn, user, csrf_token).map(Some)
+    viewer_of(user, organisation, csrf_token).map(Some)
 }
 
 /// The viewer a user is: role, organisation and the form token of the session (empty for an
 /// API token).
 fn viewer_of(
-    conn: &mut crate::db::AnyConnection,
     user: User,
+    organisation: Option<String>,
     csrf_token: String,
 ) -> Result<Viewer, AppError> {
-    let organisation: Option<String> = match user.organisation_id {
-        Some(id) => organisations::table
-            .find(id)
-            .select(organisations::code)
-            .first(conn)
-            .optional()?,
-        None => None,
-    };
     let role = Role::parse(&user.role).ok_or_else(|| {
         AppError::internal(format!("user {}: unknown role {}", user.id, user.role))
     })?;
@@ -317,15 +311,20 @@ pub fn api_viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> 
         return Ok(None);
     }
     let mut conn = pool.get()?;
-    let found: Option<(i32, Option<NaiveDateTime>, User)> = api_tokens::table
-        .inner_join(users::table)
+    let found: Option<(i32, Option<NaiveDateTime>, User, Option<String>)> = api_tokens::table
+        .inner_join(users::table.left_join(organisations::table))
         .filter(api_tokens::token_hash.eq(hash_token(token)))
         .filter(api_tokens::revoked_at.is_null())
         .filter(users::active.eq(true))
-        .select((api_tokens::id, api_tokens::last_used_at, User::as_select()))
+        .select((
+            api_tokens::id,
+            api_tokens::last_used_at,
+            User::as_select(),
+            organisations::code.nullable(),
+        ))
         .first(&mut conn)
         .optional()?;
-    let Some((token_id, last_used, user)) = found else {
+    let Some((token_id, last_used, user, organisation)) = found else {
         return Ok(None);
     };
     let now = Utc::now().naive_utc();
@@ -334,5 +333,5 @@ pub fn api_viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> 
             .set(api_tokens::last_used_at.eq(now))
             .execute(&mut conn)?;
     }
-    viewer_of(&mut conn, user, String::new()).map(Some)
+    viewer_of(user, organisation, String::new()).map(Some)
 }

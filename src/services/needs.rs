@@ -740,7 +740,11 @@ pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedLis
         .limit(per_page)
         .select(Need::as_select())
         .load(&mut conn)?;
-    let code = code_of(&mut conn, organisation_id)?;
+    // (The viewer carries its organisation's code: no query for it.)
+    let code = match &viewer.organisation {
+        Some(code) => code.clone(),
+        None => code_of(&mut conn, organisation_id)?,
+    };
     Ok(NeedList {
         needs: rows.into_iter().map(|n| view(n, &code)).collect(),
         total,
