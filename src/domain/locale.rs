@@ -60,18 +60,8 @@ impl Locale {
         match self {
             Locale::Fr => amount.to_string(),
             Locale::En => {
-                let cents = amount.get();
-                let sign = if cents < 0 { "-" } else { "" };
-                let abs = cents.unsigned_abs();
-                let units = (abs / 100).to_string();
-                let mut grouped = String::new();
-                for (i, digit) in units.chars().enumerate() {
-                    if i > 0 && (units.len() - i).is_multiple_of(3) {
-                        grouped.push(',');
-                    }
-                    grouped.push(digit);
-                }
-                format!("{sign}€{grouped}.{:02}", abs % 100)
+                let (sign, euros, cents) = amount.parts(',');
+                format!("{sign}€{euros}.{cents:02}")
             }
         }
     }

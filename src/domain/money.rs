@@ -104,19 +104,28 @@ impl std::iter::Sum for Cents {
 }
 
 /// French formatting: `1 234 567,89 €` with narrow no-break spaces between thousands.
-impl fmt::Display for Cents {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Cents {
+    /// Sign, whole euros with their thousands separated by `separator`, and cents:
+    /// `("-", "1 234", 5)` for -1 234,05 €.
+    pub(crate) fn parts(self, separator: char) -> (&'static str, String, u64) {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
         let euros = (abs / 100).to_string();
         let mut grouped = String::new();
         for (i, ch) in euros.chars().enumerate() {
             if i > 0 && (euros.len() - i).is_multiple_of(3) {
-                grouped.push('\u{202f}');
+                grouped.push(separator);
             }
             grouped.push(ch);
         }
-        write!(f, "{sign}{grouped},{:02}\u{a0}€", abs % 100)
+        (sign, grouped, abs % 100)
+    }
+}
+
+impl fmt::Display for Cents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (sign, euros, cents) = self.parts('\u{202f}');
+        write!(f, "{sign}{euros},{cents:02}\u{a0}€")
     }
 }
 

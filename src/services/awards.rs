@@ -301,7 +301,7 @@ pub fn comparison(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<Compar
         ));
     }
     // Amounts and contents come through the one sealed query.
-    let opened = sealed::sealed_bids(pool, viewer, &tender.reference)?;
+    let opened = sealed::sealed_bids_on(&mut conn, viewer, &tender.reference)?;
     let (lot_rows, bid_rows) = lots_and_bids(&mut conn, tender_id)?;
     let marks: HashMap<i32, &BidRow> = bid_rows.iter().map(|b| (b.id, b)).collect();
     let requested: HashMap<i32, Option<NaiveDateTime>> = bids::table
@@ -573,6 +573,7 @@ pub fn approve(
         record(
             conn,
             &tender,
+            &lot_rows,
             &outcome,
             Some(viewer.user_id),
             Utc::now().naive_utc(),
@@ -610,7 +611,7 @@ pub fn award_now(
         .first(conn)?;
     let (lot_rows, bid_rows) = lots_and_bids(conn, tender_id)?;
     let outcome = run_engine(&tender, &lot_rows, &bid_rows)?;
-    record(conn, &tender, &outcome, lead, now, None)
+    record(conn, &tender, &lot_rows, &outcome, lead, now, None)
 }
 
 /// A member's part of a lot: its needs' estimated value, the earliest start and latest end of
@@ -698,6 +699,7 @@ fn months_between(start: NaiveDate, end: NaiveDate) -> i32 {
 fn record(
     conn: &mut AnyConnection,
     tender: &Tender,
+    lot_rows: &[LotRow],
     outcome: &engine::Award,
     lead: Option<i32>,
     now: NaiveDateTime,
@@ -757,7 +759,11 @@ fn record(
             .get(&bid_id)
             .copied()
             .ok_or_else(|| AppError::internal(format!("winning bid {bid_id} not found")))?;
-        let number: i32 = lots::table.find(lot_id).select(lots::number).first(conn)?;
+        let number = lot_rows
+            .iter()
+            .find(|l| l.0 == lot_id)
+            .map(|l| l.1)
+            .ok_or_else(|| AppError::internal(format!("lot {lot_id} not in its tender")))?;
         let shares = shares_of(conn, lot_id)?;
         let amounts = split_price(
             price,
@@ -796,7 +802,7 @@ fn record(
         ))
         .execute(conn)?;
     if let Some(base_url) = base_url {
-        notify_bidders(conn, tender, outcome, standstill, base_url)?;
+        notify_bidders(conn, tender, lot_rows, outcome, standstill, base_url)?;
     }
     Ok(())
 }
@@ -806,11 +812,19 @@ fn record(
 fn notify_bidders(
     conn: &mut AnyConnection,
     tender: &Tender,
+    lot_rows: &[LotRow],
     outcome: &engine::Award,
     standstill: Option<NaiveDateTime>,
     base_url: &str,
 ) -> QueryResult<()> {
+    let bidders: Vec<i32> = outcome
+        .lots
+        .iter()
+        .flat_map(|l| &l.bids)
+        .filter_map(|b| b.supplier_id.parse().ok())
+        .collect();
     let people: HashMap<i32, (String, String, String)> = suppliers::table
+        .filter(suppliers::id.eq_any(&bidders))
         .select((
             suppliers::id,
             suppliers::name,
@@ -821,12 +835,9 @@ fn notify_bidders(
         .into_iter()
         .map(|(id, name, email, locale)| (id, (name, email, locale)))
         .collect();
-    let lot_info: HashMap<String, (i32, String)> = lots::table
-        .filter(lots::tender_id.eq(tender.id))
-        .select((lots::id, lots::number, lots::title))
-        .load::<(i32, i32, String)>(conn)?
-        .into_iter()
-        .map(|(id, number, title)| (id.to_string(), (number, title)))
+    let lot_info: HashMap<String, (i32, String)> = lot_rows
+        .iter()
+        .map(|(id, number, title, ..)| (id.to_string(), (*number, title.clone())))
         .collect();
     let name_of = |supplier: &str| -> String {
         supplier

@@ -573,7 +573,16 @@ pub fn sealed_bids(
     reference: &str,
 ) -> Result<Vec<SealedBid>, AppError> {
     let mut conn = pool.get()?;
-    let tender_id = opened_tender(&mut conn, viewer, reference)?;
+    sealed_bids_on(&mut conn, viewer, reference)
+}
+
+/// [`sealed_bids`] on a connection the caller holds.
+pub fn sealed_bids_on(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    reference: &str,
+) -> Result<Vec<SealedBid>, AppError> {
+    let tender_id = opened_tender(conn, viewer, reference)?;
     let rows: Vec<(i32, i32, String, i64, String, String, NaiveDateTime)> = bids::table
         .inner_join(lots::table)
         .inner_join(suppliers::table)
@@ -589,9 +598,9 @@ pub fn sealed_bids(
             bids::environment_data,
             bids::submitted_at,
         ))
-        .load(&mut conn)?;
+        .load(conn)?;
     let ids: Vec<i32> = rows.iter().map(|row| row.0).collect();
-    let mut documents = documents_of(&mut conn, &ids)?;
+    let mut documents = documents_of(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(

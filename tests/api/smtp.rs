@@ -272,20 +272,7 @@ fn converse<S: std::io::Read + Write>(
 
 /// The `user:password` of an AUTH PLAIN answer (base64 of `\0user\0password`).
 fn decode_plain(text: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut bytes = Vec::new();
-    for byte in text.trim().bytes().take_while(|b| *b != b'=') {
-        let value = ALPHABET.iter().position(|a| *a == byte).unwrap() as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            bytes.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
+    let bytes = crate::browser::base64_decode(text.trim());
     let text = String::from_utf8(bytes).unwrap();
     let mut parts = text.split('\0').skip(1);
     format!(
