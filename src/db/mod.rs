@@ -2,6 +2,7 @@
 //! reference data. Backend-specific SQL lives here and nowhere else, behind a `match` on the
 //! connection (see [`per_backend!`]).
 
+pub mod day;
 pub mod models;
 pub mod queries;
 pub mod reference;

@@ -113,15 +113,17 @@ pub struct Need {
     pub unit: String,
     pub unit_price_cents: i64,
     pub delivery_postcode: String,
+    #[diesel(deserialize_as = super::day::Day)]
     pub window_start: NaiveDate,
+    #[diesel(deserialize_as = super::day::Day)]
     pub window_end: NaiveDate,
     pub budget_year: i32,
     pub poolable: bool,
     pub status: String,
     pub provenance: Option<String>,
     pub created_by: Option<i32>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    // (`created_at` and `updated_at` are left out: nothing reads them here, and a timestamp read
+    // from SQLite's text is parsed against several formats in turn, a cost on every listed need.)
 }
 
 #[derive(Debug, Insertable)]

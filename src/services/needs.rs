@@ -4,7 +4,7 @@
 
 use crate::db::models::{Need, NewNeed};
 use crate::db::schema::{needs, organisations};
-use crate::db::{write_transaction, AnyConnection, Pool};
+use crate::db::{write_transaction, AnyConnection, MultiBackend, Pool};
 use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, Postcode};
 use crate::error::AppError;
 use crate::files::{parse_decimal, RowError, Table};
@@ -12,6 +12,7 @@ use crate::services::audit::{self, Change};
 use crate::web::nav::{Role, Viewer};
 use chrono::{Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
 use serde::{Deserialize, Serialize};
 
 /// The needs columns of DESIGN §6, in order (the import's header, the export's).
@@ -29,11 +30,14 @@ pub const NEED_COLUMNS: [&str; 11] = [
     "poolable",
 ];
 
-/// Statuses in which the buyer may still change or withdraw a need: once its lot is approved
-/// (`tendered` and after) it is read-only.
 /// Statuses in which a buyer may still change a need: before its lot is approved, and after
 /// its lot found no winner (the need is back with its buyer, to buy again).
 pub const EDITABLE: [&str; 4] = ["draft", "submitted", "pooled", "unsuccessful"];
+
+/// The largest estimated value of one need: 10 billion euros, ten times what the four members
+/// spend in a year. Above it a quantity or a price was mistyped (a price in cents, a quantity in
+/// grams); it also keeps the sums of values that the database makes within 64 bits.
+pub const MAX_NEED_VALUE_CENTS: i64 = 1_000_000_000_000;
 
 /// A need as typed in a form, a spreadsheet row or an API body: text, checked by [`validate`].
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -139,6 +143,19 @@ pub fn validate(raw: &RawNeed) -> Result<ValidNeed, Vec<(&'static str, String)>>
             )),
         }
     });
+    if let (Ok(q), Ok(p)) = (&quantity, &price) {
+        let value = value_cents(*q, *p);
+        check(
+            "unit_price_eur",
+            match value > MAX_NEED_VALUE_CENTS {
+                true => Err(format!(
+                    "la valeur estimée (quantité × prix unitaire) dépasse 10 milliards d'euros : {} — vérifiez la quantité et le prix",
+                    crate::domain::Cents::new(value)
+                )),
+                false => Ok(()),
+            },
+        );
+    }
     let postcode = Postcode::parse(&raw.delivery_postcode).map_err(|e| e.0);
     let start = parse_date(&raw.window_start).map_err(|e| e.0);
     let end = parse_date(&raw.window_end).map_err(|e| e.0);
@@ -637,6 +654,16 @@ pub const STATUSES: [&str; 7] = [
 /// One page of the viewer's organisation's needs, newest first, with the count and value of
 /// every matching need by status.
 pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedList, AppError> {
+    list_at_most(pool, viewer, filter, 500)
+}
+
+/// [`list`], with pages of up to `most` needs.
+fn list_at_most(
+    pool: &Pool,
+    viewer: &Viewer,
+    filter: &NeedFilter,
+    most: i64,
+) -> Result<NeedList, AppError> {
     let organisation_id = organisation_of(viewer)?;
     let status = filter.status.trim();
     if !status.is_empty() && !STATUSES.contains(&status) {
@@ -659,45 +686,47 @@ pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedLis
             .map_err(|e| AppError::validation(field, e.0)),
     };
     let (from, to) = (day("from", &filter.from)?, day("to", &filter.to)?);
-    let per_page = filter.per_page.unwrap_or(50).clamp(1, 500);
-    let query = || {
-        let mut q = needs::table
-            .filter(needs::organisation_id.eq(organisation_id))
-            .into_boxed();
+    let per_page = filter.per_page.unwrap_or(50).clamp(1, most);
+    // The filter, once for the totals and once for the page.
+    type Predicate<'a> =
+        Box<dyn BoxableExpression<needs::table, MultiBackend, SqlType = Bool> + 'a>;
+    let matching = || -> Predicate<'_> {
+        let mut p: Predicate<'_> = Box::new(needs::organisation_id.eq(organisation_id));
         if !status.is_empty() {
-            q = q.filter(needs::status.eq(status.to_string()));
+            p = Box::new(p.and(needs::status.eq(status.to_string())));
         }
         if !cpv.is_empty() {
-            q = q.filter(needs::cpv_code.like(format!("{cpv}%")));
+            p = Box::new(p.and(needs::cpv_code.like(format!("{cpv}%"))));
         }
         if let Some(year) = filter.year {
-            q = q.filter(needs::budget_year.eq(year));
+            p = Box::new(p.and(needs::budget_year.eq(year)));
         }
         if let Some(from) = from {
-            q = q.filter(needs::window_end.ge(from));
+            p = Box::new(p.and(needs::window_end.ge(from)));
         }
         if let Some(to) = to {
-            q = q.filter(needs::window_start.le(to));
+            p = Box::new(p.and(needs::window_start.le(to)));
         }
-        q
+        p
     };
     let mut conn = pool.get()?;
-    // Totals by status over every matching need (values summed here, exactly, in cents).
-    let amounts: Vec<(String, i64, i64, String)> = query()
+    // Count and value by status and CPV code over every matching need, summed by the database
+    // (from the index `needs_org_totals` alone when unfiltered).
+    let groups: Vec<(String, String, i64, i64)> = needs::table
+        .filter(matching())
+        .group_by((needs::status, needs::cpv_code))
         .select((
             needs::status,
-            needs::quantity_milli,
-            needs::unit_price_cents,
             needs::cpv_code,
+            diesel::dsl::count_star(),
+            SumOfValues,
         ))
         .load(&mut conn)?;
-    let mut divisions: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
-    for (_, q, p, cpv) in &amounts {
-        let entry = divisions
-            .entry(cpv.get(..2).unwrap_or("").to_string())
-            .or_default();
-        entry.0 += 1;
-        entry.1 += value_cents(*q, *p);
+    let mut divisions: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
+    for (_, code, count, cents) in &groups {
+        let entry = divisions.entry(code.get(..2).unwrap_or("")).or_default();
+        entry.0 += count;
+        entry.1 += cents;
     }
     let catalog = CpvCatalog::embedded();
     let mut by_division: Vec<DivisionTotal> = divisions
@@ -707,20 +736,21 @@ pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedLis
                 .get(&format!("{division}000000"))
                 .map(|e| e.label_fr.clone())
                 .unwrap_or_default(),
-            division,
+            division: division.to_string(),
             count,
             value_eur: cents as f64 / 100.0,
         })
         .collect();
     by_division.sort_by(|a, b| b.value_eur.total_cmp(&a.value_eur));
     let mut by_status: Vec<StatusTotal> = Vec::new();
+    let total: i64 = groups.iter().map(|(_, _, count, _)| count).sum();
     let mut total_cents = 0i64;
     for status in STATUSES {
-        let (count, cents) = amounts
+        let (count, cents) = groups
             .iter()
             .filter(|(s, _, _, _)| s == status)
-            .fold((0i64, 0i64), |(n, c), (_, q, p, _)| {
-                (n + 1, c + value_cents(*q, *p))
+            .fold((0, 0), |(n, c), (_, _, count, cents)| {
+                (n + count, c + cents)
             });
         total_cents += cents;
         if count > 0 {
@@ -731,10 +761,13 @@ pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedLis
             });
         }
     }
-    let total = amounts.len() as i64;
-    let pages = ((total + per_page - 1) / per_page).max(1);
+    let pages = match total {
+        0 => 1,
+        n => (n - 1) / per_page + 1,
+    };
     let page = filter.page.unwrap_or(1).clamp(1, pages);
-    let rows: Vec<Need> = query()
+    let rows: Vec<Need> = needs::table
+        .filter(matching())
         .order(needs::id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -757,16 +790,45 @@ pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedLis
     })
 }
 
+/// `SUM` of the needs' values in cents, each rounded to the cent first as [`value_cents`] does
+/// (values are never negative, so SQL's integer division rounds as Rust's does); within 64 bits
+/// thanks to [`MAX_NEED_VALUE_CENTS`]. A typed expression rather than `sql()` text so that the
+/// statement is prepared once per connection (diesel never caches `sql()`), and `CAST` because
+/// PostgreSQL's `SUM` of a `BIGINT` is a `NUMERIC`.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct SumOfValues;
+
+impl Expression for SumOfValues {
+    type SqlType = BigInt;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for SumOfValues {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("CAST(SUM((quantity_milli * unit_price_cents + 500) / 1000) AS BIGINT)");
+        Ok(())
+    }
+}
+
+impl diesel::expression::AppearsOnTable<needs::table> for SumOfValues {}
+impl diesel::expression::SelectableExpression<needs::table> for SumOfValues {}
+impl<GroupBy> diesel::expression::ValidGrouping<GroupBy> for SumOfValues {
+    type IsAggregate = diesel::expression::is_aggregate::Yes;
+}
+
 /// Every need matching the filter (for exports), newest first.
 pub fn all_matching(
     pool: &Pool,
     viewer: &Viewer,
     filter: &NeedFilter,
 ) -> Result<Vec<NeedView>, AppError> {
+    // (Every one: `list` pages by 500 at most, and an export is not a page.)
     let mut everything = filter.clone();
     everything.page = Some(1);
     everything.per_page = Some(i64::MAX);
-    list(pool, viewer, &everything).map(|l| l.needs)
+    list_at_most(pool, viewer, &everything, i64::MAX).map(|l| l.needs)
 }
 
 /// A new need's fields copied from one of the organisation's needs, a year later (the same

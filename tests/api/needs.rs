@@ -25,27 +25,31 @@ fn organisation(conn: &mut groupement::db::AnyConnection, code: &str) -> i32 {
         .unwrap()
 }
 
+/// A signed-in buyer of the organisation `org` (its code `code`).
+fn buyer(pool: &groupement::db::Pool, org: i32, code: &str) -> groupement::web::nav::Viewer {
+    let email = format!("buyer.{}@example.fr", code.to_lowercase());
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            email: &email,
+            password_hash: &hash_password("mot de passe long").unwrap(),
+            display_name: "Acheteur",
+            role: "buyer",
+            organisation_id: Some(org),
+            supplier_id: None,
+            email_verified_at: None,
+        })
+        .execute(&mut pool.get().unwrap())
+        .unwrap();
+    let session = auth::sign_in(pool, &email, "mot de passe long", None).unwrap();
+    auth::viewer(pool, &session).unwrap().unwrap()
+}
+
 /// An API token for a buyer of `code` (the organisation is created).
 async fn buyer_token(app: &TestApp, code: &'static str) -> String {
     let pool = app.pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().unwrap();
-        let org = organisation(&mut conn, code);
-        let email = format!("buyer.{}@example.fr", code.to_lowercase());
-        diesel::insert_into(users::table)
-            .values(NewUser {
-                email: &email,
-                password_hash: &hash_password("mot de passe long").unwrap(),
-                display_name: "Acheteur",
-                role: "buyer",
-                organisation_id: Some(org),
-                supplier_id: None,
-                email_verified_at: None,
-            })
-            .execute(&mut conn)
-            .unwrap();
-        let session = auth::sign_in(&pool, &email, "mot de passe long", None).unwrap();
-        let viewer = auth::viewer(&pool, &session).unwrap().unwrap();
+        let org = organisation(&mut pool.get().unwrap(), code);
+        let viewer = buyer(&pool, org, code);
         auth::create_api_token(&pool, &viewer, "tests").unwrap()
     })
     .await
@@ -320,6 +324,138 @@ both_backends!(a_bulk_import_through_the_api_is_all_or_nothing, |app| {
     assert_eq!((status, body["imported"].as_i64()), (201, Some(2)));
 });
 
+both_backends!(
+    the_list_totals_are_summed_by_the_database_as_each_need_is_rounded,
+    |app| {
+        let gdh = buyer_token(&app, "GDH").await;
+        // Values with half cents and a division spread over several codes and statuses: the
+        // totals must be the sums of each need's value rounded to the cent, as the needs show.
+        let needs = [
+            ("30192000", "0,333", "0,015", true),     // 0.004995 € → 0.00
+            ("30192000", "0,5", "0,01", true),        // 0.005 € → 0.01
+            ("30197000", "3", "33,335", false),       // 100.005 € → 100.01
+            ("33141000", "1 000", "0,125", true),     // 125.00
+            ("33141000", "7,777", "1 234,56", false), // 9,601.17312 € → 9,601.17
+            ("45000000", "1", "100 000 000", true),   // a need of a hundred million
+        ];
+        for (i, (cpv, quantity, price, submit)) in needs.iter().enumerate() {
+            let (status, body) = call(
+                &app,
+                "POST",
+                "/api/v1/needs",
+                &gdh,
+                Some(json!({
+                    "need_id": format!("GDH-{i}"), "cpv": cpv, "title": format!("Besoin {i}"),
+                    "quantity": quantity, "unit": "u", "unit_price_eur": price,
+                    "delivery_postcode": "21000", "window_start": "2027-01-01",
+                    "window_end": "2027-12-31", "submit": submit
+                })),
+                None,
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let (status, list) =
+            call(&app, "GET", "/api/v1/needs?per_page=500", &gdh, None, None).await;
+        assert_eq!(status, 200, "{list}");
+        let cents = |v: &Value| (v.as_f64().unwrap() * 100.0).round() as i64;
+        let shown: Vec<(String, String, i64)> = list["needs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                let status = n["status"].as_str().unwrap().to_string();
+                (
+                    status,
+                    n["cpv"].as_str().unwrap()[..2].to_string(),
+                    cents(&n["value_eur"]),
+                )
+            })
+            .collect();
+        assert_eq!(shown.len(), 6);
+        let sum = |keep: &dyn Fn(&(String, String, i64)) -> bool| {
+            shown.iter().filter(|n| keep(n)).map(|n| n.2).sum::<i64>()
+        };
+        assert_eq!(sum(&|n| n.1 == "45"), 10_000_000_000);
+        assert_eq!(cents(&list["total_value_eur"]), sum(&|_| true));
+        assert_eq!(list["total"], 6);
+        for total in list["by_status"].as_array().unwrap() {
+            let status = total["status"].as_str().unwrap();
+            assert_eq!(
+                cents(&total["value_eur"]),
+                sum(&|n| n.0 == status),
+                "{status}"
+            );
+        }
+        assert_eq!(list["by_status"].as_array().unwrap().len(), 2);
+        let divisions: Vec<(String, i64, i64)> = list["by_division"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let division = d["division"].as_str().unwrap().to_string();
+                (
+                    division,
+                    d["count"].as_i64().unwrap(),
+                    cents(&d["value_eur"]),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, i64, i64)> = ["45", "33", "30"]
+            .iter()
+            .map(|d| {
+                let count = shown.iter().filter(|n| n.1 == *d).count() as i64;
+                (d.to_string(), count, sum(&|n| n.1 == *d))
+            })
+            .collect();
+        assert_eq!(divisions, expected, "largest value first");
+        // Filtered: the totals follow the filter.
+        let (_, drafts) = call(
+            &app,
+            "GET",
+            "/api/v1/needs?status=draft&cpv=30",
+            &gdh,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (drafts["total"].as_i64(), cents(&drafts["total_value_eur"])),
+            (Some(1), sum(&|n| n.0 == "draft" && n.1 == "30"))
+        );
+
+        // Ten billion euros is the most one need may be worth; above, the price is named.
+        let mut too_much = json!({
+            "cpv": "45000000", "title": "Trop", "quantity": 2, "unit": "u",
+            "unit_price_eur": "5 000 000 000", "delivery_postcode": "21000",
+            "window_start": "2027-01-01", "window_end": "2027-12-31"
+        });
+        let (status, body) = call(
+            &app,
+            "POST",
+            "/api/v1/needs",
+            &gdh,
+            Some(too_much.clone()),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["field"].as_str()),
+            (201, None),
+            "{body}"
+        );
+        too_much["unit_price_eur"] = json!("5 000 000 000,01");
+        let (status, body) = call(&app, "POST", "/api/v1/needs", &gdh, Some(too_much), None).await;
+        assert_eq!(
+            (status, body["error"]["field"].as_str()),
+            (422, Some("unit_price_eur")),
+            "{body}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("10 milliards"), "{message}");
+    }
+);
+
 /// A French spreadsheet's CSV: `;`, decimal comma, `JJ/MM/AAAA`, Windows-1252 accents.
 fn french_csv(rows: &[&str]) -> Vec<u8> {
     let mut text = String::from(
@@ -488,7 +624,7 @@ fn import_ten_thousand_rows() {
     let database = TestDatabase::create(TestBackend::Sqlite).unwrap();
     let pool =
         groupement::db::open(&groupement::db::DatabaseUrl::parse(&database.url).unwrap()).unwrap();
-    organisation(&mut pool.get().unwrap(), "CHU");
+    let chu = organisation(&mut pool.get().unwrap(), "CHU");
     let rows: Vec<String> = (1..=10_000)
         .map(|i| {
             format!("C-{i};CHU;33141000;Besoin {i};{i};boîte;1,5;21000;01/02/2027;30/06/2027;oui")
@@ -513,4 +649,8 @@ fn import_ten_thousand_rows() {
         "imported 10000 needs"
     );
     assert_eq!(stored(&database.url), 10_000);
+    // An export takes every need, not a page of them.
+    let viewer = buyer(&pool, chu, "CHU");
+    let every = groupement::services::needs::all_matching(&pool, &viewer, &Default::default());
+    assert_eq!(every.unwrap().len(), 10_000);
 }
