@@ -3,6 +3,9 @@ use groupement::cli::{self, Cli, CliError, Command};
 use groupement::{db, demo, Application, Settings};
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
