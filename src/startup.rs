@@ -114,6 +114,7 @@ impl Application {
         spawn_closer(pool.get_ref().clone(), settings.base_url.clone());
         let https = settings.is_https();
         let settings = Data::new(settings);
+        let static_routes = Data::new(web::access::StaticRoutes::default());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(web::access::enforce))
@@ -121,6 +122,7 @@ impl Application {
                 .wrap(web::security_headers(https))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(pool.clone())
+                .app_data(static_routes.clone())
                 .app_data(limits.clone())
                 .app_data(reset_limits.clone())
                 .app_data(templates.clone())

@@ -182,13 +182,37 @@ const BUYERS: Access = Access::Roles(&[Role::Buyer, Role::Lead]);
 
 const ADMIN: Access = Access::Roles(&[Role::Admin]);
 
+/// The paths of the static routes met so far (each its own pattern). Finding a request's route
+/// pattern tries the routes' regular expressions one after the other, a cost on every request;
+/// a static route's answer never changes, so it is kept. Only paths equal to the pattern actix
+/// found are kept: as many as there are static routes.
+#[derive(Debug, Default)]
+pub struct StaticRoutes(std::sync::RwLock<std::collections::HashSet<String>>);
+
+/// The route pattern of the request, as actix matches it (remembered for static routes when the
+/// application has a [`StaticRoutes`]).
+fn pattern_of(req: &ServiceRequest) -> Option<String> {
+    let known = req.app_data::<actix_web::web::Data<StaticRoutes>>();
+    let path = req.path();
+    if known.is_some_and(|k| k.0.read().is_ok_and(|paths| paths.contains(path))) {
+        return Some(path.to_string());
+    }
+    let pattern = req.match_pattern()?;
+    if pattern == path {
+        if let Some(Ok(mut paths)) = known.map(|k| k.0.write()) {
+            paths.insert(pattern.clone());
+        }
+    }
+    Some(pattern)
+}
+
 /// The middleware: looks the request's route up in [`RULES`] and refuses what is not allowed
 /// with 403 (logged).
 pub async fn enforce(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(pattern) = req.match_pattern() else {
+    let Some(pattern) = pattern_of(&req) else {
         // No route: the default service answers 404.
         return next
             .call(req)
