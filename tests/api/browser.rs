@@ -50,6 +50,24 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The session is ended first, so that chromedriver closes its Chromium: a killed driver
+        // leaves the browser running. (`Drop` cannot await: one plain HTTP request.)
+        use std::io::{Read, Write};
+        if let Some((address, path)) = self
+            .url
+            .strip_prefix("http://")
+            .and_then(|u| u.split_once('/'))
+        {
+            if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let request = format!(
+                    "DELETE /{path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+                );
+                if stream.write_all(request.as_bytes()).is_ok() {
+                    let _ = stream.read_to_end(&mut Vec::new());
+                }
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
