@@ -10,11 +10,11 @@ pub mod schema;
 
 mod url;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use url::{Backend, DatabaseUrl};
 
@@ -68,7 +68,7 @@ impl ConnectionManager {
     }
 
     fn open(&self) -> Result<AnyConnection, OpenError> {
-        match &self.url {
+        let mut conn = match &self.url {
             DatabaseUrl::Sqlite { path } => {
                 let fail = |reason: String| OpenError::Sqlite {
                     path: path.clone(),
@@ -84,15 +84,17 @@ impl ConnectionManager {
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(|e| fail(e.to_string()))?;
-                Ok(AnyConnection::Sqlite(conn))
+                AnyConnection::Sqlite(conn)
             }
             DatabaseUrl::Postgres { url, target } => PgConnection::establish(url)
                 .map(AnyConnection::Postgresql)
                 .map_err(|e| OpenError::Postgres {
                     target: target.clone(),
                     reason: first_line(&e.to_string()),
-                }),
-        }
+                })?,
+        };
+        conn.set_instrumentation(Activity::new());
+        Ok(conn)
     }
 }
 
@@ -110,13 +112,63 @@ impl ManageConnection for ConnectionManager {
         })
     }
 
+    /// Called at each checkout: a connection whose last query succeeded a moment ago is handed
+    /// out as it is; one idle for longer is asked `SELECT 1` first (a round trip to PostgreSQL,
+    /// which under load would be one more per request for nothing).
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        if Activity::of(conn).is_some_and(|a| !a.lost && a.last_success.elapsed() < RECENTLY) {
+            return Ok(());
+        }
         conn.batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// Called when a connection goes back to the pool: one that found the server gone, or that
+    /// is left inside a transaction, is closed instead of being handed out again.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        Activity::of(conn).is_some_and(|a| a.lost) || conn.is_broken()
+    }
+}
+
+/// How long after a successful query a connection is handed out without being checked.
+const RECENTLY: Duration = Duration::from_secs(1);
+
+/// What the pool learns of a connection from its own queries (diesel's instrumentation, set on
+/// each connection when it is opened): when a query last succeeded, and whether one found the
+/// connection lost (PostgreSQL restarted, the backend terminated, the network cut).
+#[derive(Debug)]
+struct Activity {
+    last_success: Instant,
+    lost: bool,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            last_success: Instant::now(),
+            lost: false,
+        }
+    }
+
+    fn of(conn: &mut AnyConnection) -> Option<&Activity> {
+        conn.instrumentation().downcast_ref::<Activity>()
+    }
+}
+
+impl Instrumentation for Activity {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        use diesel::result::{DatabaseErrorKind, Error};
+        if let InstrumentationEvent::FinishQuery { error, .. } = event {
+            match error {
+                None => self.last_success = Instant::now(),
+                Some(Error::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                )) => self.lost = true,
+                Some(_) => {}
+            }
+        }
     }
 }
 
