@@ -905,8 +905,12 @@ pub struct PublicResult {
 
 /// The results of an awarded tender, lot by lot (nothing before the award).
 pub fn public_results(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<PublicResult>> {
-    let rows: Vec<(i32, String, String, Option<i32>, String)> = awards::table
+    // One query: each approved award with its lot, and the winning bid's supplier and price.
+    type Row = (i32, String, String, Option<String>, Option<i64>, String);
+    let rows: Vec<Row> = awards::table
         .inner_join(lots::table)
+        .left_join(bids::table.on(awards::winning_bid_id.eq(bids::id.nullable())))
+        .left_join(suppliers::table.on(suppliers::id.eq(bids::supplier_id)))
         .filter(lots::tender_id.eq(tender_id))
         .filter(awards::approved_at.is_not_null())
         .order(lots::number)
@@ -914,31 +918,23 @@ pub fn public_results(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<V
             lots::number,
             lots::title,
             awards::status,
-            awards::winning_bid_id,
+            suppliers::name.nullable(),
+            bids::price_cents.nullable(),
             awards::scores,
         ))
         .load(conn)?;
-    let winners: HashMap<i32, (String, i64)> = bids::table
-        .inner_join(suppliers::table)
-        .filter(bids::id.eq_any(rows.iter().filter_map(|r| r.3).collect::<Vec<_>>()))
-        .select((bids::id, suppliers::name, bids::price_cents))
-        .load::<(i32, String, i64)>(conn)?
-        .into_iter()
-        .map(|(id, name, price)| (id, (name, price)))
-        .collect();
     Ok(rows
         .into_iter()
-        .map(|(number, title, status, winner, scores)| {
+        .map(|(number, title, status, winner, amount_cents, scores)| {
             let bidders = serde_json::from_str::<engine::LotOutcome>(&scores)
                 .map(|o| o.bids.len())
                 .unwrap_or_default();
-            let won = winner.and_then(|w| winners.get(&w));
             PublicResult {
                 number,
                 title,
                 status,
-                winner: won.map(|w| w.0.clone()),
-                amount_cents: won.map(|w| w.1),
+                amount_cents: amount_cents.filter(|_| winner.is_some()),
+                winner,
                 bidders,
             }
         })

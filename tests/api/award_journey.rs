@@ -349,6 +349,17 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     assert!(tender_page.body.contains("Nos marchés") && tender_page.body.contains("2027-001-01-1"));
     let notice = get_with(&app, &format!("/appels-d-offres/{reference}"), "").await;
     assert!(notice.body.contains("Résultats") && notice.body.contains("Beta"));
+    // The lot's row: its winner, the winning price, the number of bids.
+    let row = notice
+        .body
+        .split("<td>Beta</td>")
+        .nth(1)
+        .expect("the winner's row");
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("50\u{202f}000,00") && row.contains("<td class=\"num\">3</td>"),
+        "{row}"
+    );
 
     // Open data: valid OCDS with the award and the contract; valid DECP with the contract.
     let ocds: serde_json::Value =
