@@ -14,6 +14,8 @@ use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use url::{Backend, DatabaseUrl};
@@ -60,11 +62,17 @@ pub enum OpenError {
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// How many times a connection of this pool has found the server gone: when that count has
+    /// moved since a connection's last success, the connection is checked before it is handed out.
+    losses: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            losses: Arc::default(),
+        }
     }
 
     fn open(&self) -> Result<AnyConnection, OpenError> {
@@ -93,7 +101,7 @@ impl ConnectionManager {
                     reason: first_line(&e.to_string()),
                 })?,
         };
-        conn.set_instrumentation(Activity::new());
+        conn.set_instrumentation(Activity::new(self.losses.clone()));
         Ok(conn)
     }
 }
@@ -113,10 +121,11 @@ impl ManageConnection for ConnectionManager {
     }
 
     /// Called at each checkout: a connection whose last query succeeded a moment ago is handed
-    /// out as it is; one idle for longer is asked `SELECT 1` first (a round trip to PostgreSQL,
-    /// which under load would be one more per request for nothing).
+    /// out as it is; one idle for longer, or one whose pool has since seen another connection
+    /// find the server gone, is asked `SELECT 1` first (a round trip to PostgreSQL, which under
+    /// load would be one more per request for nothing).
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        if Activity::of(conn).is_some_and(|a| !a.lost && a.last_success.elapsed() < RECENTLY) {
+        if Activity::of(conn).is_some_and(Activity::trusted) {
             return Ok(());
         }
         conn.batch_execute("SELECT 1")
@@ -136,19 +145,34 @@ const RECENTLY: Duration = Duration::from_secs(1);
 
 /// What the pool learns of a connection from its own queries (diesel's instrumentation, set on
 /// each connection when it is opened): when a query last succeeded, and whether one found the
-/// connection lost (PostgreSQL restarted, the backend terminated, the network cut).
+/// connection lost (PostgreSQL restarted, the backend terminated, the network cut). A loss is
+/// also counted for the whole pool: after a restart the first request to meet it fails, and
+/// every other connection is checked before its next use instead of failing a request each.
 #[derive(Debug)]
 struct Activity {
     last_success: Instant,
     lost: bool,
+    /// The pool's count of losses and its value at this connection's last success.
+    losses: Arc<AtomicU64>,
+    losses_seen: u64,
 }
 
 impl Activity {
-    fn new() -> Self {
+    fn new(losses: Arc<AtomicU64>) -> Self {
+        let losses_seen = losses.load(Ordering::Acquire);
         Self {
             last_success: Instant::now(),
             lost: false,
+            losses,
+            losses_seen,
         }
+    }
+
+    /// Whether the connection can be handed out without a check.
+    fn trusted(&self) -> bool {
+        !self.lost
+            && self.last_success.elapsed() < RECENTLY
+            && self.losses_seen == self.losses.load(Ordering::Acquire)
     }
 
     fn of(conn: &mut AnyConnection) -> Option<&Activity> {
@@ -161,11 +185,19 @@ impl Instrumentation for Activity {
         use diesel::result::{DatabaseErrorKind, Error};
         if let InstrumentationEvent::FinishQuery { error, .. } = event {
             match error {
-                None => self.last_success = Instant::now(),
+                None => {
+                    self.losses_seen = self.losses.load(Ordering::Acquire);
+                    self.last_success = Instant::now();
+                }
                 Some(Error::DatabaseError(
                     DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                     _,
-                )) => self.lost = true,
+                )) => {
+                    if !self.lost {
+                        self.losses.fetch_add(1, Ordering::AcqRel);
+                    }
+                    self.lost = true;
+                }
                 Some(_) => {}
             }
         }

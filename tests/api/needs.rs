@@ -284,6 +284,84 @@ both_backends!(
     }
 );
 
+both_backends!(
+    every_filter_criterion_narrows_the_list_and_its_totals,
+    |app| {
+        let dm = buyer_token(&app, "DM").await;
+        // (reference, CPV, window, submitted): the budget year is the window's first year.
+        let needs = [
+            ("A", "30192000", "2027-01-01", "2027-03-31", true),
+            ("B", "30197000", "2027-06-01", "2027-09-30", false),
+            ("C", "33141000", "2028-01-01", "2028-06-30", true),
+            ("D", "45000000", "2027-11-01", "2028-02-29", false),
+        ];
+        for (reference, cpv, start, end, submit) in needs {
+            let (status, body) = call(
+                &app,
+                "POST",
+                "/api/v1/needs",
+                &dm,
+                Some(json!({
+                    "need_id": reference, "cpv": cpv, "title": reference, "quantity": 1,
+                    "unit": "u", "unit_price_eur": 100, "delivery_postcode": "21000",
+                    "window_start": start, "window_end": end, "submit": submit
+                })),
+                None,
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        // Criteria one by one, together, and none again: the same statement serves every filter, so
+        // each must narrow exactly as written whatever the call before it asked for.
+        let cases = [
+            ("", "DCBA"),
+            ("status=draft", "DB"),
+            ("cpv=30", "BA"),
+            ("cpv=30192", "A"),
+            ("cpv=4", "D"),
+            ("year=2028", "C"),
+            ("year=2027", "DBA"),
+            ("from=2027-10-01", "DC"),
+            ("to=2027-05-31", "A"),
+            ("from=2027-04-01&to=2027-12-31", "DB"),
+            (
+                "status=submitted&cpv=33&year=2028&from=2028-06-30&to=2028-01-01",
+                "C",
+            ),
+            ("status=submitted&cpv=33&year=2027", ""),
+            ("", "DCBA"),
+            ("per_page=1&page=3", "B"),
+        ];
+        for (query, expected) in cases {
+            let (status, list) = call(
+                &app,
+                "GET",
+                &format!("/api/v1/needs?{query}"),
+                &dm,
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{query}: {list}");
+            let shown: String = list["needs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["need_id"].as_str().unwrap())
+                .collect();
+            assert_eq!(shown, expected, "{query}");
+            if !query.starts_with("per_page") {
+                assert_eq!(list["total"], expected.len(), "{query}");
+                assert_eq!(
+                    list["total_value_eur"],
+                    100.0 * expected.len() as f64,
+                    "{query}"
+                );
+            }
+        }
+    }
+);
+
 both_backends!(a_bulk_import_through_the_api_is_all_or_nothing, |app| {
     let dm = buyer_token(&app, "DM").await;
     let mut good = office_supplies();
