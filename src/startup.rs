@@ -115,6 +115,7 @@ impl Application {
         let https = settings.is_https();
         let settings = Data::new(settings);
         let static_routes = Data::new(web::access::StaticRoutes::default());
+        let need_lists = Data::new(crate::services::needs::ListCache::default());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(web::access::enforce))
@@ -123,6 +124,7 @@ impl Application {
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(pool.clone())
                 .app_data(static_routes.clone())
+                .app_data(need_lists.clone())
                 .app_data(limits.clone())
                 .app_data(reset_limits.clone())
                 .app_data(templates.clone())

@@ -39,6 +39,7 @@ diesel::table! {
         kind -> Text,
         buyer_class -> Text,
         created_at -> Timestamp,
+        needs_version -> BigInt,
     }
 }
 

@@ -145,7 +145,7 @@ pub const TOUCH_SECONDS: i64 = 30;
 pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
     let mut conn = pool.get()?;
     // One query for the session, its person and their organisation's code.
-    let found: Option<(i32, NaiveDateTime, String, User, Option<String>)> = sessions::table
+    let found: Option<(i32, NaiveDateTime, String, User, Option<OrganisationOf>)> = sessions::table
         .inner_join(users::table.left_join(organisations::table))
         .filter(sessions::token_hash.eq(hash_token(token)))
         .filter(users::active.eq(true))
@@ -154,7 +154,7 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
             sessions::last_seen_at,
             sessions::csrf_token,
             User::as_select(),
-            organisations::code.nullable(),
+            (organisations::code, organisations::needs_version).nullable(),
         ))
         .first(&mut conn)
         .optional()?;
@@ -177,11 +177,15 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
 
 /// The viewer a user is: role, organisation and the form token of the session (empty for an
 /// API token).
+/// The code of a user's organisation and the version of its needs, read with the credential.
+type OrganisationOf = (String, i64);
+
 fn viewer_of(
     user: User,
-    organisation: Option<String>,
+    organisation: Option<OrganisationOf>,
     csrf_token: String,
 ) -> Result<Viewer, AppError> {
+    let (organisation, needs_version) = organisation.unzip();
     let role = Role::parse(&user.role).ok_or_else(|| {
         AppError::internal(format!("user {}: unknown role {}", user.id, user.role))
     })?;
@@ -193,6 +197,7 @@ fn viewer_of(
         organisation,
         organisation_id: user.organisation_id,
         supplier_id: user.supplier_id,
+        needs_version,
         csrf_token,
         idle_minutes: IDLE_TIMEOUT_MINUTES,
     })
@@ -311,19 +316,20 @@ pub fn api_viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> 
         return Ok(None);
     }
     let mut conn = pool.get()?;
-    let found: Option<(i32, Option<NaiveDateTime>, User, Option<String>)> = api_tokens::table
-        .inner_join(users::table.left_join(organisations::table))
-        .filter(api_tokens::token_hash.eq(hash_token(token)))
-        .filter(api_tokens::revoked_at.is_null())
-        .filter(users::active.eq(true))
-        .select((
-            api_tokens::id,
-            api_tokens::last_used_at,
-            User::as_select(),
-            organisations::code.nullable(),
-        ))
-        .first(&mut conn)
-        .optional()?;
+    let found: Option<(i32, Option<NaiveDateTime>, User, Option<OrganisationOf>)> =
+        api_tokens::table
+            .inner_join(users::table.left_join(organisations::table))
+            .filter(api_tokens::token_hash.eq(hash_token(token)))
+            .filter(api_tokens::revoked_at.is_null())
+            .filter(users::active.eq(true))
+            .select((
+                api_tokens::id,
+                api_tokens::last_used_at,
+                User::as_select(),
+                (organisations::code, organisations::needs_version).nullable(),
+            ))
+            .first(&mut conn)
+            .optional()?;
     let Some((token_id, last_used, user, organisation)) = found else {
         return Ok(None);
     };

@@ -14,6 +14,8 @@ use chrono::{Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The needs columns of DESIGN §6, in order (the import's header, the export's).
 pub const NEED_COLUMNS: [&str; 11] = [
@@ -592,7 +594,9 @@ pub fn submit(pool: &Pool, viewer: &Viewer, ids: &[i32]) -> Result<usize, AppErr
 }
 
 /// Filters of a list of needs; every field optional.
-#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+#[derive(
+    Debug, Default, Clone, PartialEq, Eq, Hash, Deserialize, Serialize, utoipa::IntoParams,
+)]
 #[into_params(parameter_in = Query)]
 pub struct NeedFilter {
     #[serde(default)]
@@ -652,9 +656,64 @@ pub const STATUSES: [&str; 7] = [
 ];
 
 /// One page of the viewer's organisation's needs, newest first, with the count and value of
-/// every matching need by status.
-pub fn list(pool: &Pool, viewer: &Viewer, filter: &NeedFilter) -> Result<NeedList, AppError> {
-    list_at_most(pool, viewer, filter, 500)
+/// every matching need by status; served again from `cache` while the organisation's needs
+/// are unchanged.
+pub fn list(
+    pool: &Pool,
+    cache: &ListCache,
+    viewer: &Viewer,
+    filter: &NeedFilter,
+) -> Result<Arc<NeedList>, AppError> {
+    let organisation = organisation_of(viewer)?;
+    let Some(version) = viewer.needs_version else {
+        return list_at_most(pool, viewer, filter, 500).map(Arc::new);
+    };
+    let key = (organisation, filter.clone());
+    if let Some(list) = cache.get(&key, version) {
+        return Ok(list);
+    }
+    let list = Arc::new(list_at_most(pool, viewer, filter, 500)?);
+    cache.put(key, version, list.clone());
+    Ok(list)
+}
+
+/// The needs lists computed lately, by organisation and filter, each with the version of the
+/// organisation's needs it was computed at. That version (`organisations.needs_version`) is
+/// raised by the database itself whenever one of the organisation's needs changes, in the
+/// transaction that changes it, and is read with the credential of each request
+/// ([`Viewer::needs_version`]): a list is served again only if the version is still the same,
+/// so every instance of the portal, each with its own cache, shows every committed change at
+/// once. A list is computed after its viewer's version was read: it is at least that recent.
+#[derive(Debug, Default)]
+pub struct ListCache {
+    lists: Mutex<HashMap<ListKey, (i64, Arc<NeedList>)>>,
+}
+
+type ListKey = (i32, NeedFilter);
+
+impl ListCache {
+    /// How many lists are kept (about 30 KB each for a page of 50): beyond, all are dropped.
+    const CAPACITY: usize = 512;
+
+    fn get(&self, key: &ListKey, version: i64) -> Option<Arc<NeedList>> {
+        let lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
+        match lists.get(key) {
+            Some((at, list)) if *at == version => Some(list.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, key: ListKey, version: i64, list: Arc<NeedList>) {
+        let mut lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
+        // (A request that read an older version and finished later does not replace a newer list.)
+        if lists.get(&key).is_some_and(|(at, _)| *at > version) {
+            return;
+        }
+        if lists.len() >= Self::CAPACITY && !lists.contains_key(&key) {
+            lists.clear();
+        }
+        lists.insert(key, (version, list));
+    }
 }
 
 /// [`list`], with pages of up to `most` needs.

@@ -6,7 +6,7 @@ use super::auth::MaybeViewer;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services::needs::{
-    self, ImportError, ImportRow, NeedFilter, NeedList, NeedView, RawNeed,
+    self, ImportError, ImportRow, ListCache, NeedFilter, NeedList, NeedView, RawNeed,
 };
 use crate::web::nav::Viewer;
 use actix_web::web::{self, Bytes, Data, Path, Query};
@@ -168,11 +168,12 @@ pub async fn needs_list(
     viewer: MaybeViewer,
     query: Query<NeedFilter>,
     pool: Data<Pool>,
+    cache: Data<ListCache>,
 ) -> Result<HttpResponse, AppError> {
     let viewer = caller(viewer)?;
     let pool = pool.into_inner();
-    let list = web::block(move || needs::list(&pool, &viewer, &query)).await??;
-    Ok(HttpResponse::Ok().json(list))
+    let list = web::block(move || needs::list(&pool, &cache, &viewer, &query)).await??;
+    Ok(HttpResponse::Ok().json(&*list))
 }
 
 /// Creates a need; with an `Idempotency-Key` header a retry returns the first call's need (200,

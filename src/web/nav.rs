@@ -25,6 +25,10 @@ pub struct Viewer {
     pub organisation_id: Option<i32>,
     #[serde(skip)]
     pub supplier_id: Option<i32>,
+    /// The version of the organisation's needs when the credential was looked up (in the same
+    /// query): what a needs list served again must have been computed at.
+    #[serde(skip)]
+    pub needs_version: Option<i64>,
     /// The session's anti-forgery token, written into every form the viewer may post (empty
     /// for a request authenticated by an API token, which posts no form).
     pub csrf_token: String,

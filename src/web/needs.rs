@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::files::write::{self, Cell};
 use crate::files::Table;
 use crate::services::needs::{
-    self, ImportError, NeedFilter, NeedView, RawNeed, NEED_COLUMNS, STATUSES,
+    self, ImportError, ListCache, NeedFilter, NeedView, RawNeed, NEED_COLUMNS, STATUSES,
 };
 use crate::web::nav::Viewer;
 use crate::Settings;
@@ -111,8 +111,10 @@ impl ListQuery {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn list_page(
     pool: Data<Pool>,
+    cache: Data<ListCache>,
     hb: &Handlebars<'static>,
     viewer: Viewer,
     query: &ListQuery,
@@ -125,7 +127,7 @@ async fn list_page(
     let found = match &filter {
         Ok(wanted) => {
             let wanted = wanted.clone();
-            web::block(move || needs::list(&pool, &who, &wanted)).await?
+            web::block(move || needs::list(&pool, &cache, &who, &wanted)).await?
         }
         Err(e) => Err(AppError::validation(
             e.field().unwrap_or("filtre"),
@@ -184,11 +186,12 @@ async fn list_page(
 pub async fn list(
     query: Query<ListQuery>,
     pool: Data<Pool>,
+    cache: Data<ListCache>,
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let viewer = buyer(viewer.0)?;
-    list_page(pool, &hb, viewer, &query, None, None, StatusCode::OK).await
+    list_page(pool, cache, &hb, viewer, &query, None, None, StatusCode::OK).await
 }
 
 /// What the need form shows.
@@ -417,9 +420,10 @@ pub async fn withdraw(
 pub async fn submit(
     posted: Posted<HashMap<String, String>>,
     pool: Data<Pool>,
+    cache: Data<ListCache>,
     hb: Data<Handlebars<'static>>,
 ) -> Result<HttpResponse, AppError> {
-    let viewer = buyer(posted.viewer)?;
+    let mut viewer = buyer(posted.viewer)?;
     let ids: Vec<i32> = posted
         .form
         .keys()
@@ -429,6 +433,7 @@ pub async fn submit(
     if ids.is_empty() {
         return list_page(
             pool,
+            cache,
             &hb,
             viewer,
             &ListQuery::default(),
@@ -439,10 +444,15 @@ pub async fn submit(
         .await;
     }
     let (p, who) = (pool.clone().into_inner(), viewer.clone());
-    match web::block(move || needs::submit(&p, &who, &ids)).await? {
+    let submitted = web::block(move || needs::submit(&p, &who, &ids)).await?;
+    // The version of the needs read with the session is from before this change: the list
+    // shown next is read afresh.
+    viewer.needs_version = None;
+    match submitted {
         Ok(count) => {
             list_page(
                 pool,
+                cache,
                 &hb,
                 viewer,
                 &ListQuery::default(),
@@ -456,6 +466,7 @@ pub async fn submit(
             let (message, status) = super::refused(error)?;
             list_page(
                 pool,
+                cache,
                 &hb,
                 viewer,
                 &ListQuery::default(),

@@ -440,6 +440,7 @@ both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
                 organisation: None,
                 organisation_id: None,
                 supplier_id: None,
+                needs_version: None,
                 csrf_token: String::new(),
                 idle_minutes: 0,
             });

@@ -362,6 +362,124 @@ both_backends!(
     }
 );
 
+/// Runs SQL on the app's database directly, as another instance or a tool would.
+async fn sql(app: &TestApp, statements: &'static str) {
+    let pool = app.pool.clone();
+    actix_web::web::block(move || {
+        use diesel::connection::SimpleConnection;
+        pool.get().unwrap().batch_execute(statements).unwrap()
+    })
+    .await
+    .unwrap();
+}
+
+async fn titles(app: &TestApp, token: &str) -> Vec<String> {
+    let (status, list) = call(app, "GET", "/api/v1/needs", token, None, None).await;
+    assert_eq!(status, 200, "{list}");
+    list["needs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+both_backends!(
+    a_list_is_served_again_only_while_the_needs_are_unchanged,
+    |app| {
+        let dm = buyer_token(&app, "DM").await;
+        let version = || {
+            let pool = app.pool.clone();
+            actix_web::web::block(move || {
+                organisations::table
+                    .filter(organisations::code.eq("DM"))
+                    .select(organisations::needs_version)
+                    .first::<i64>(&mut pool.get().unwrap())
+                    .unwrap()
+            })
+        };
+        let before = version().await.unwrap();
+        let (status, body) = call(
+            &app,
+            "POST",
+            "/api/v1/needs",
+            &dm,
+            Some(json!({
+                "need_id": "A", "cpv": "30192000", "title": "Papier", "quantity": 1, "unit": "u",
+                "unit_price_eur": 10, "delivery_postcode": "21000",
+                "window_start": "2027-01-01", "window_end": "2027-12-31"
+            })),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        assert!(
+            version().await.unwrap() > before,
+            "a new need raises the version"
+        );
+        assert_eq!(titles(&app, &dm).await, ["Papier"]);
+
+        // Changes made outside the portal's code are counted by the database itself.
+        sql(&app, "UPDATE needs SET title = 'Papier recyclé'").await;
+        assert_eq!(titles(&app, &dm).await, ["Papier recyclé"]);
+
+        // A change the database does not count (its trigger set aside) is not seen: the list is
+        // served again; once counted, it is.
+        let (set_aside, restore) = match app.pool.get().unwrap().backend() {
+            groupement::db::Backend::Postgres => (
+                "ALTER TABLE needs DISABLE TRIGGER needs_version",
+                "ALTER TABLE needs ENABLE TRIGGER needs_version",
+            ),
+            groupement::db::Backend::Sqlite => (
+                "DROP TRIGGER needs_version_updated",
+                "CREATE TRIGGER needs_version_updated AFTER UPDATE ON needs BEGIN \
+             UPDATE organisations SET needs_version = needs_version + 1 \
+             WHERE id IN (OLD.organisation_id, NEW.organisation_id); END",
+            ),
+        };
+        sql(&app, set_aside).await;
+        sql(&app, "UPDATE needs SET title = 'Non compté'").await;
+        assert_eq!(titles(&app, &dm).await, ["Papier recyclé"], "served again");
+        sql(&app, restore).await;
+        sql(&app, "UPDATE needs SET title = 'Compté'").await;
+        assert_eq!(titles(&app, &dm).await, ["Compté"]);
+
+        sql(&app, "DELETE FROM needs").await;
+        assert!(titles(&app, &dm).await.is_empty(), "a deleted need is gone");
+
+        // An import of several needs in one transaction: PostgreSQL raises the version once.
+        let before = version().await.unwrap();
+        let rows: Vec<Value> = (0..3)
+            .map(|i| {
+                json!({
+                    "need_id": format!("I{i}"), "cpv": "30192000", "title": format!("Import {i}"),
+                    "quantity": 1, "unit": "u", "unit_price_eur": 10, "delivery_postcode": "21000",
+                    "window_start": "2027-01-01", "window_end": "2027-12-31"
+                })
+            })
+            .collect();
+        let (status, body) = call(
+            &app,
+            "POST",
+            "/api/v1/needs/import",
+            &dm,
+            Some(Value::Array(rows)),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        let raised = version().await.unwrap() - before;
+        match app.pool.get().unwrap().backend() {
+            groupement::db::Backend::Postgres => assert_eq!(raised, 1),
+            groupement::db::Backend::Sqlite => assert_eq!(raised, 3),
+        }
+        assert_eq!(
+            titles(&app, &dm).await,
+            ["Import 2", "Import 1", "Import 0"]
+        );
+    }
+);
+
 both_backends!(a_bulk_import_through_the_api_is_all_or_nothing, |app| {
     let dm = buyer_token(&app, "DM").await;
     let mut good = office_supplies();
