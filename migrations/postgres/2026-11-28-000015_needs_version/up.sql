@@ -26,5 +26,9 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER needs_version AFTER INSERT OR UPDATE OR DELETE ON needs
+-- Deferred to the commit: the organisation's row stays locked from the raise to the end of the
+-- transaction, so writers of one organisation's needs queue there; raised at the commit, they
+-- queue for the commit alone rather than for their whole transaction.
+CREATE CONSTRAINT TRIGGER needs_version AFTER INSERT OR UPDATE OR DELETE ON needs
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION needs_version_changed();
