@@ -150,7 +150,9 @@ const RECENTLY: Duration = Duration::from_secs(1);
 /// every other connection is checked before its next use instead of failing a request each.
 #[derive(Debug)]
 struct Activity {
-    last_success: Instant,
+    /// (None until a query succeeds: a connection the pool opened in the background a moment
+    /// before the server went away is checked like any other.)
+    last_success: Option<Instant>,
     lost: bool,
     /// The pool's count of losses and its value at this connection's last success.
     losses: Arc<AtomicU64>,
@@ -161,7 +163,7 @@ impl Activity {
     fn new(losses: Arc<AtomicU64>) -> Self {
         let losses_seen = losses.load(Ordering::Acquire);
         Self {
-            last_success: Instant::now(),
+            last_success: None,
             lost: false,
             losses,
             losses_seen,
@@ -171,7 +173,7 @@ impl Activity {
     /// Whether the connection can be handed out without a check.
     fn trusted(&self) -> bool {
         !self.lost
-            && self.last_success.elapsed() < RECENTLY
+            && self.last_success.is_some_and(|at| at.elapsed() < RECENTLY)
             && self.losses_seen == self.losses.load(Ordering::Acquire)
     }
 
@@ -187,7 +189,7 @@ impl Instrumentation for Activity {
             match error {
                 None => {
                     self.losses_seen = self.losses.load(Ordering::Acquire);
-                    self.last_success = Instant::now();
+                    self.last_success = Some(Instant::now());
                 }
                 Some(Error::DatabaseError(
                     DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,

@@ -673,7 +673,9 @@ pub fn list(
         return Ok(list);
     }
     let list = Arc::new(list_at_most(pool, viewer, filter, 500)?);
-    cache.put(key, version, list.clone());
+    if list.needs.len() <= ListCache::MOST_ROWS {
+        cache.put(key, version, list.clone());
+    }
     Ok(list)
 }
 
@@ -693,7 +695,9 @@ type ListKey = (i32, NeedFilter);
 
 impl ListCache {
     /// How many lists are kept (about 30 KB each for a page of 50): beyond, all are dropped.
-    const CAPACITY: usize = 512;
+    const CAPACITY: usize = 256;
+    /// Longer pages (up to 500) are not kept: at most about 15 MB in all.
+    const MOST_ROWS: usize = 100;
 
     fn get(&self, key: &ListKey, version: i64) -> Option<Arc<NeedList>> {
         let lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
