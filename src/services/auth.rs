@@ -175,11 +175,11 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
     viewer_of(user, organisation, csrf_token).map(Some)
 }
 
-/// The viewer a user is: role, organisation and the form token of the session (empty for an
-/// API token).
 /// The code of a user's organisation and the version of its needs, read with the credential.
 type OrganisationOf = (String, i64);
 
+/// The viewer a user is: role, organisation and the form token of the session (empty for an
+/// API token).
 fn viewer_of(
     user: User,
     organisation: Option<OrganisationOf>,

@@ -284,6 +284,12 @@ both_backends!(
     }
 );
 
+/// Creates a need through the API, which must accept it.
+async fn create_need(app: &TestApp, token: &str, need: Value) {
+    let (status, body) = call(app, "POST", "/api/v1/needs", token, Some(need), None).await;
+    assert_eq!(status, 201, "{body}");
+}
+
 both_backends!(
     every_filter_criterion_narrows_the_list_and_its_totals,
     |app| {
@@ -296,20 +302,16 @@ both_backends!(
             ("D", "45000000", "2027-11-01", "2028-02-29", false),
         ];
         for (reference, cpv, start, end, submit) in needs {
-            let (status, body) = call(
+            create_need(
                 &app,
-                "POST",
-                "/api/v1/needs",
                 &dm,
-                Some(json!({
+                json!({
                     "need_id": reference, "cpv": cpv, "title": reference, "quantity": 1,
                     "unit": "u", "unit_price_eur": 100, "delivery_postcode": "21000",
                     "window_start": start, "window_end": end, "submit": submit
-                })),
-                None,
+                }),
             )
             .await;
-            assert_eq!(status, 201, "{body}");
         }
         // Criteria one by one, together, and none again: the same statement serves every filter, so
         // each must narrow exactly as written whatever the call before it asked for.
@@ -399,20 +401,16 @@ both_backends!(
             })
         };
         let before = version().await.unwrap();
-        let (status, body) = call(
+        create_need(
             &app,
-            "POST",
-            "/api/v1/needs",
             &dm,
-            Some(json!({
+            json!({
                 "need_id": "A", "cpv": "30192000", "title": "Papier", "quantity": 1, "unit": "u",
                 "unit_price_eur": 10, "delivery_postcode": "21000",
                 "window_start": "2027-01-01", "window_end": "2027-12-31"
-            })),
-            None,
+            }),
         )
         .await;
-        assert_eq!(status, 201, "{body}");
         assert!(
             version().await.unwrap() > before,
             "a new need raises the version"
