@@ -114,16 +114,16 @@ impl Application {
         spawn_closer(pool.get_ref().clone(), settings.base_url.clone());
         let https = settings.is_https();
         let settings = Data::new(settings);
-        let static_routes = Data::new(web::access::StaticRoutes::default());
+        let route_patterns = Data::new(web::route::RoutePatterns::default());
         let need_lists = Data::new(crate::services::needs::ListCache::default());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(web::access::enforce))
                 .wrap(web::page_errors())
                 .wrap(web::security_headers(https))
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<web::route::RequestSpan>::new())
                 .app_data(pool.clone())
-                .app_data(static_routes.clone())
+                .app_data(route_patterns.clone())
                 .app_data(need_lists.clone())
                 .app_data(limits.clone())
                 .app_data(reset_limits.clone())

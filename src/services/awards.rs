@@ -903,42 +903,29 @@ pub struct PublicResult {
     pub bidders: usize,
 }
 
-/// The results of an awarded tender, lot by lot (nothing before the award).
-pub fn public_results(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<PublicResult>> {
-    // One query: each approved award with its lot, and the winning bid's supplier and price.
-    type Row = (i32, String, String, Option<String>, Option<i64>, String);
-    let rows: Vec<Row> = awards::table
-        .inner_join(lots::table)
-        .left_join(bids::table.on(awards::winning_bid_id.eq(bids::id.nullable())))
-        .left_join(suppliers::table.on(suppliers::id.eq(bids::supplier_id)))
-        .filter(lots::tender_id.eq(tender_id))
-        .filter(awards::approved_at.is_not_null())
-        .order(lots::number)
-        .select((
-            lots::number,
-            lots::title,
-            awards::status,
-            suppliers::name.nullable(),
-            bids::price_cents.nullable(),
-            awards::scores,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(number, title, status, winner, amount_cents, scores)| {
-            let bidders = serde_json::from_str::<engine::LotOutcome>(&scores)
-                .map(|o| o.bids.len())
-                .unwrap_or_default();
-            PublicResult {
-                number,
-                title,
-                status,
-                amount_cents: amount_cents.filter(|_| winner.is_some()),
-                winner,
-                bidders,
-            }
-        })
-        .collect())
+impl PublicResult {
+    /// The public result of a lot from its approved award: its status, the winner and its
+    /// price, and the outcome's scores (where the bidders are counted).
+    pub fn new(
+        number: i32,
+        title: String,
+        status: String,
+        winner: Option<String>,
+        amount_cents: Option<i64>,
+        scores: &str,
+    ) -> Self {
+        let bidders = serde_json::from_str::<engine::LotOutcome>(scores)
+            .map(|o| o.bids.len())
+            .unwrap_or_default();
+        PublicResult {
+            number,
+            title,
+            status,
+            amount_cents: amount_cents.filter(|_| winner.is_some()),
+            winner,
+            bidders,
+        }
+    }
 }
 
 /// The reference of a tender the viewer's organisation coordinates (its lead).

@@ -1140,9 +1140,13 @@ pub struct Notice {
     pub results: Vec<crate::services::awards::PublicResult>,
 }
 
+/// Two queries whatever the number of lots: the tender with each lot and its approved award
+/// (winner and price), then the documents.
 pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
+    use crate::db::models::Lot;
+    use crate::db::schema::{awards, bids, suppliers};
     let mut conn = pool.get()?;
-    type Row = (
+    type Head = (
         i32,
         String,
         String,
@@ -1155,42 +1159,75 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         Option<i32>,
         Option<String>,
     );
-    let row: Row = tenders::table
+    type Award = (Option<String>, Option<String>, Option<i64>, Option<String>);
+    let rows: Vec<(Head, Lot, Award)> = tenders::table
         .inner_join(organisations::table.on(organisations::id.eq(tenders::coordinator_id)))
+        .inner_join(lots::table.on(lots::tender_id.eq(tenders::id)))
+        .left_join(
+            awards::table.on(awards::lot_id
+                .eq(lots::id)
+                .and(awards::approved_at.is_not_null())),
+        )
+        .left_join(bids::table.on(awards::winning_bid_id.eq(bids::id.nullable())))
+        .left_join(suppliers::table.on(suppliers::id.eq(bids::supplier_id)))
         .filter(tenders::reference.eq(reference))
         .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
-        .select((
-            tenders::id,
-            tenders::title,
-            tenders::status,
-            organisations::name,
-            tenders::procedure,
-            tenders::deadline,
-            tenders::weight_price,
-            tenders::weight_quality,
-            tenders::weight_environment,
-            tenders::max_lots_per_supplier,
-            tenders::cap_rule,
-        ))
-        .first(&mut conn)?;
-    let lot_rows: Vec<crate::db::models::Lot> = lots::table
-        .filter(lots::tender_id.eq(row.0))
         .order(lots::number)
-        .select(crate::db::models::Lot::as_select())
+        .select((
+            (
+                tenders::id,
+                tenders::title,
+                tenders::status,
+                organisations::name,
+                tenders::procedure,
+                tenders::deadline,
+                tenders::weight_price,
+                tenders::weight_quality,
+                tenders::weight_environment,
+                tenders::max_lots_per_supplier,
+                tenders::cap_rule,
+            ),
+            Lot::as_select(),
+            (
+                awards::status.nullable(),
+                suppliers::name.nullable(),
+                bids::price_cents.nullable(),
+                awards::scores.nullable(),
+            ),
+        ))
         .load(&mut conn)?;
+    let Some((head, _, _)) = rows.first() else {
+        return Err(AppError::NotFound);
+    };
+    let head = head.clone();
+    let mut lots = Vec::with_capacity(rows.len());
+    let mut results = Vec::new();
+    for (_, lot, (status, winner, amount_cents, scores)) in rows {
+        if let (Some(status), Some(scores)) = (status, scores) {
+            results.push(crate::services::awards::PublicResult::new(
+                lot.number,
+                lot.title.clone(),
+                status,
+                winner,
+                amount_cents,
+                &scores,
+            ));
+        }
+        lots.push(LotView::from(lot));
+    }
     Ok(Notice {
         reference: reference.to_string(),
-        title: row.1,
-        status: row.2,
-        coordinator: row.3,
-        procedure: row.4,
-        deadline: row.5,
-        weights: weights_of(row.6, row.7, row.8),
-        max_lots_per_supplier: row.9,
-        cap_rule: row.10,
-        documents: documents_of(&mut conn, row.0)?,
-        results: crate::services::awards::public_results(&mut conn, row.0)?,
-        lots: lot_rows.into_iter().map(LotView::from).collect(),
+        title: head.1,
+        status: head.2,
+        coordinator: head.3,
+        procedure: head.4,
+        deadline: head.5,
+        weights: weights_of(head.6, head.7, head.8),
+        max_lots_per_supplier: head.9,
+        cap_rule: head.10,
+        documents: documents_of(&mut conn, head.0)?,
+        results,
+        lots,
     })
 }
 

@@ -6,6 +6,7 @@
 
 use super::auth::MaybeViewer;
 use super::nav::{Role, Viewer};
+use super::route::pattern_of;
 use crate::error::AppError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -182,30 +183,6 @@ const BUYERS: Access = Access::Roles(&[Role::Buyer, Role::Lead]);
 
 const ADMIN: Access = Access::Roles(&[Role::Admin]);
 
-/// The paths of the static routes met so far (each its own pattern). Finding a request's route
-/// pattern tries the routes' regular expressions one after the other, a cost on every request;
-/// a static route's answer never changes, so it is kept. Only paths equal to the pattern actix
-/// found are kept: as many as there are static routes.
-#[derive(Debug, Default)]
-pub struct StaticRoutes(std::sync::RwLock<std::collections::HashSet<String>>);
-
-/// The route pattern of the request, as actix matches it (remembered for static routes when the
-/// application has a [`StaticRoutes`]).
-fn pattern_of(req: &ServiceRequest) -> Option<String> {
-    let known = req.app_data::<actix_web::web::Data<StaticRoutes>>();
-    let path = req.path();
-    if known.is_some_and(|k| k.0.read().is_ok_and(|paths| paths.contains(path))) {
-        return Some(path.to_string());
-    }
-    let pattern = req.match_pattern()?;
-    if pattern == path {
-        if let Some(Ok(mut paths)) = known.map(|k| k.0.write()) {
-            paths.insert(pattern.clone());
-        }
-    }
-    Some(pattern)
-}
-
 /// The middleware: looks the request's route up in [`RULES`] and refuses what is not allowed
 /// with 403 (logged).
 pub async fn enforce(
@@ -220,7 +197,7 @@ pub async fn enforce(
             .map(ServiceResponse::map_into_left_body);
     };
     let method = req.method().as_str().to_string();
-    let rules: Vec<&Rule> = RULES.iter().filter(|r| r.path == pattern).collect();
+    let rules: Vec<&Rule> = RULES.iter().filter(|r| r.path == &*pattern).collect();
     let mut anonymous = false;
     let allowed = match rules.iter().find(|r| r.method == method) {
         Some(rule) if rule.access == Access::Public => true,

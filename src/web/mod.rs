@@ -19,6 +19,7 @@ pub mod open_data;
 pub mod openapi;
 pub mod pages;
 pub mod pooling;
+pub mod route;
 pub mod suppliers;
 pub mod templates;
 pub mod tenders;
