@@ -63,8 +63,12 @@ const POSTGRES_SCHEMA: &str = "SELECT line FROM ( \
         WHERE sequence_schema = 'public' \
     ) AS schema WHERE line NOT LIKE '%diesel_schema_migrations%' ORDER BY 1";
 
+/// Twins with nothing to do on one backend (their `up.sql` says why): backend, version.
+const NOTHING_TO_DO: &[(&str, &str)] = &[("sqlite", "20261129000016")];
+
 /// Runs each migration up, down and up again, checking that down restores the schema exactly.
 fn check_round_trips<DB, C>(
+    backend: &str,
     conn: &mut C,
     migrations: fn() -> EmbeddedMigrations,
     snapshot: impl Fn(&mut C) -> Vec<String>,
@@ -78,7 +82,10 @@ fn check_round_trips<DB, C>(
         let before = snapshot(conn);
         let version = conn.run_next_migration(migrations()).unwrap().to_string();
         let after = snapshot(conn);
-        assert_ne!(before, after, "{version} changed nothing");
+        match NOTHING_TO_DO.contains(&(backend, version.as_str())) {
+            true => assert_eq!(before, after, "{version} has something to do after all"),
+            false => assert_ne!(before, after, "{version} changed nothing"),
+        }
         conn.revert_last_migration(migrations()).unwrap();
         assert_eq!(
             before,
@@ -104,6 +111,7 @@ fn sqlite_down_migrations_undo_up_migrations() {
     let path = db.url.trim_start_matches("sqlite://");
     let mut conn = SqliteConnection::establish(path).unwrap();
     check_round_trips(
+        "sqlite",
         &mut conn,
         || SQLITE_MIGRATIONS,
         |c: &mut SqliteConnection| lines(diesel::sql_query(SQLITE_SCHEMA).load(c).unwrap()),
@@ -117,6 +125,7 @@ fn postgres_down_migrations_undo_up_migrations() {
     };
     let mut conn = PgConnection::establish(&db.url).unwrap();
     check_round_trips(
+        "postgres",
         &mut conn,
         || POSTGRES_MIGRATIONS,
         |c: &mut PgConnection| lines(diesel::sql_query(POSTGRES_SCHEMA).load(c).unwrap()),

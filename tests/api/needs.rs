@@ -848,3 +848,75 @@ fn import_ten_thousand_rows() {
     let every = groupement::services::needs::all_matching(&pool, &viewer, &Default::default());
     assert_eq!(every.unwrap().len(), 10_000);
 }
+
+/// Two transactions changing needs of the same two organisations in opposite orders, committed
+/// at the same moment (PostgreSQL raises the versions at the commit), both succeed: the
+/// organisations are raised in one order, so neither holds a row the other waits for. Each raise
+/// is slowed down here, so that without that order each would hold its first organisation's row
+/// when it asks for the second: a deadlock every time.
+#[test]
+fn needs_of_several_organisations_changed_at_once_do_not_deadlock() {
+    use diesel::connection::SimpleConnection;
+    use diesel::PgConnection;
+    use std::sync::{Arc, Barrier};
+    let Some(database) = TestDatabase::create(TestBackend::Postgres) else {
+        return;
+    };
+    let pool =
+        groupement::db::open(&groupement::db::DatabaseUrl::parse(&database.url).unwrap()).unwrap();
+    let (a, b) = {
+        let mut conn = pool.get().unwrap();
+        (
+            organisation(&mut conn, "AAA"),
+            organisation(&mut conn, "BBB"),
+        )
+    };
+    let connect = || PgConnection::establish(&database.url).unwrap();
+    let mut conn = connect();
+    conn.batch_execute(&format!(
+        "INSERT INTO needs (organisation_id, external_ref, cpv_code, title, quantity_milli, \
+         unit, unit_price_cents, delivery_postcode, window_start, window_end, budget_year) \
+         SELECT o, r, '30192000', r, 1000, 'u', 100, '21000', '2027-01-01', '2027-12-31', 2027 \
+         FROM (VALUES ({a}, 'a1'), ({a}, 'a2'), ({b}, 'b1'), ({b}, 'b2')) AS n (o, r); \
+         CREATE FUNCTION slow_raise() RETURNS TRIGGER LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$; \
+         CREATE TRIGGER slow_raise BEFORE UPDATE OF needs_version ON organisations \
+         FOR EACH ROW EXECUTE FUNCTION slow_raise()"
+    ))
+    .unwrap();
+    let versions = |conn: &mut PgConnection| -> Vec<i64> {
+        organisations::table
+            .filter(organisations::id.eq_any([a, b]))
+            .order(organisations::id)
+            .select(organisations::needs_version)
+            .load(conn)
+            .unwrap()
+    };
+    let before = versions(&mut conn);
+    let together = Arc::new(Barrier::new(2));
+    let writer = |first: &'static str, second: &'static str| {
+        let (mut conn, together) = (connect(), together.clone());
+        std::thread::spawn(move || {
+            conn.batch_execute(&format!(
+                "BEGIN; \
+                 UPDATE needs SET title = 'changé' WHERE external_ref = '{first}'; \
+                 UPDATE needs SET title = 'changé' WHERE external_ref = '{second}'"
+            ))?;
+            together.wait();
+            conn.batch_execute("COMMIT")
+        })
+    };
+    let writers = [writer("a1", "b1"), writer("b2", "a2")];
+    for writer in writers {
+        writer
+            .join()
+            .unwrap()
+            .expect("both transactions commit (none aborted as a deadlock)");
+    }
+    let after = versions(&mut conn);
+    assert_eq!(
+        after,
+        [before[0] + 2, before[1] + 2],
+        "each raised once per transaction"
+    );
+}
