@@ -1196,13 +1196,14 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
             ),
         ))
         .load(&mut conn)?;
-    let Some((head, _, _)) = rows.first() else {
+    let mut rows = rows.into_iter();
+    let Some((head, first_lot, first_award)) = rows.next() else {
         return Err(AppError::NotFound);
     };
-    let head = head.clone();
-    let mut lots = Vec::with_capacity(rows.len());
+    let mut lots = Vec::with_capacity(rows.len() + 1);
     let mut results = Vec::new();
-    for (_, lot, (status, winner, amount_cents, scores)) in rows {
+    let each_lot = std::iter::once((first_lot, first_award)).chain(rows.map(|(_, l, a)| (l, a)));
+    for (lot, (status, winner, amount_cents, scores)) in each_lot {
         if let (Some(status), Some(scores)) = (status, scores) {
             results.push(crate::services::awards::PublicResult::new(
                 lot.number,
