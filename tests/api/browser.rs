@@ -100,8 +100,11 @@ impl Browser {
             actix_web::rt::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().unwrap();
+        // Scripts (axe on a whole page) get two minutes, not WebDriver's 30 s: the 2 cores of CI
+        // are shared with every other test and, at times, a C++ build.
         let capabilities = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
+            "timeouts": { "script": 120_000 },
             "goog:chromeOptions": { "binary": CHROMIUM, "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
