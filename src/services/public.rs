@@ -43,8 +43,6 @@ pub struct TenderFilter {
 
 /// Published tenders matching the filter, the nearest deadline first.
 pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, AppError> {
-    use crate::db::schema::{lots, organisations, tender_approvals};
-    use diesel::prelude::*;
     let before = match filter.before.trim() {
         "" => None,
         text => Some(
@@ -63,41 +61,20 @@ pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, App
         ));
     }
     let buyer = filter.buyer.trim().to_uppercase();
-    let mut conn = pool.get()?;
-    let mut rows = queries::published_tenders(&mut conn)?;
-    let mut kept = Vec::with_capacity(rows.len());
-    for row in rows.drain(..) {
-        let t = &row.tender;
-        if !filter.procedure.is_empty() && t.procedure != filter.procedure {
-            continue;
-        }
-        if before.is_some_and(|b| t.deadline.is_none_or(|d| d > b)) {
-            continue;
-        }
-        if !cpv.is_empty() {
-            let codes: Vec<String> = lots::table
-                .filter(lots::tender_id.eq(t.id))
-                .select(lots::cpv_code)
-                .load(&mut conn)?;
-            if !codes.iter().any(|c| c.starts_with(cpv)) {
-                continue;
-            }
-        }
-        if !buyer.is_empty() {
-            let members: Vec<String> = tender_approvals::table
-                .inner_join(
-                    organisations::table
-                        .on(organisations::id.eq(tender_approvals::organisation_id)),
-                )
-                .filter(tender_approvals::tender_id.eq(t.id))
-                .select(organisations::code)
-                .load(&mut conn)?;
-            if !members.contains(&buyer) {
-                continue;
-            }
-        }
-        kept.push(row);
+    let procedure = filter.procedure.trim();
+    fn nonempty(text: &str) -> Option<&str> {
+        (!text.is_empty()).then_some(text)
     }
+    let mut conn = pool.get()?;
+    let kept = queries::published_tenders(
+        &mut conn,
+        &queries::PublishedFilter {
+            procedure: nonempty(procedure),
+            deadline_by: before,
+            cpv_prefix: nonempty(cpv),
+            buyer: nonempty(&buyer),
+        },
+    )?;
     Ok(kept
         .into_iter()
         .map(|row| TenderCard {

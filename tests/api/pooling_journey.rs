@@ -517,6 +517,14 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
         .await
         .body
         .contains("GRP-2027-001"));
+    for (before, listed) in [("2099-12-31", true), ("01/01/2000", false)] {
+        let page = get_with(&app, &format!("/appels-d-offres?before={before}"), "").await;
+        assert_eq!(
+            page.body.contains("GRP-2027-001"),
+            listed,
+            "before {before}"
+        );
+    }
     assert_eq!(
         get_with(&app, "/appels-d-offres?before=hier", "")
             .await
