@@ -40,12 +40,9 @@ impl RoutePatterns {
     }
 
     /// How many paths are kept.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.0.read().map(|paths| paths.len()).unwrap_or_default()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
