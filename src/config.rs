@@ -26,6 +26,10 @@ pub struct Settings {
     pub outbox_dir: PathBuf,
     /// How often the mail worker looks for due messages.
     pub mail_poll: std::time::Duration,
+    /// How long a request body may send nothing before it is dropped.
+    pub idle_body: std::time::Duration,
+    /// Pooling runs this instance executes at once (0: none, a `groupement worker` does).
+    pub pooling_workers: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +72,26 @@ impl Settings {
                 });
             }
         }
+        let number = |name: &'static str, default: u64, min: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n >= min)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name,
+                        message: format!("« {text} » is not a whole number of at least {min}"),
+                    }),
+            }
+        };
+        let idle_body =
+            std::time::Duration::from_secs(number("GROUPEMENT_IDLE_BODY_SECONDS", 30, 1)?);
+        let pooling_workers = number("GROUPEMENT_POOLING_WORKERS", 1, 0)? as usize;
         Ok(Settings {
+            idle_body,
+            pooling_workers,
             database_url,
             bind,
             smtp_url,

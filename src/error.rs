@@ -24,6 +24,13 @@ pub enum AppError {
     Validation { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts from one address or at one account: wait a minute (429).
+    #[error("{0}")]
+    TooMany(String),
+    /// Too much of one costly kind of work at once (password checks, uploads): try again in a
+    /// moment (503).
+    #[error("Le service est très sollicité : réessayez dans un instant.")]
+    Busy,
     #[error("erreur interne")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -48,6 +55,8 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::Validation { .. } => "validation",
             AppError::Conflict(_) => "conflict",
+            AppError::TooMany(_) => "too_many_requests",
+            AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -104,6 +113,21 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<crate::domain::HashError> for AppError {
+    fn from(e: crate::domain::HashError) -> Self {
+        match e {
+            crate::domain::HashError::Busy(_) => AppError::Busy,
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<crate::domain::Busy> for AppError {
+    fn from(_: crate::domain::Busy) -> Self {
+        AppError::Busy
+    }
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         AppError::internal(e)
@@ -133,15 +157,26 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         self.log();
-        let mut response = HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(self.public_message());
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("text/plain; charset=utf-8");
+        match self {
+            AppError::TooMany(_) => {
+                response.insert_header(("Retry-After", "60"));
+            }
+            AppError::Busy => {
+                response.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
+        }
+        let mut response = response.body(self.public_message());
         response.extensions_mut().insert(ErrorMessage {
             code: self.code(),
             message: self.public_message(),

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod services;
 pub mod startup;
 pub mod web;
+pub mod work;
 
 pub use config::Settings;
 pub use error::AppError;

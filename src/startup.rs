@@ -10,12 +10,9 @@ use actix_web::{web::Data, App, HttpServer};
 use std::net::TcpListener;
 
 /// Sign-in attempts allowed a minute for one account.
-pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = 5;
-/// Sign-in attempts a minute from one client address: more than for one account, since a
-/// whole hospital or university may reach the portal through one address (NAT, proxy).
-pub const SIGN_IN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 30;
+pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = crate::services::limits::SIGN_IN_BY_ACCOUNT.per_minute;
 /// Password-reset requests allowed a minute per client address and per account.
-pub const RESET_REQUESTS_PER_MINUTE: u32 = 3;
+pub const RESET_REQUESTS_PER_MINUTE: u32 = crate::services::limits::RESET_BY_ACCOUNT.per_minute;
 
 pub struct Application {
     port: u16,
@@ -36,13 +33,19 @@ pub enum StartError {
     Mail(String),
 }
 
-/// Every 30 seconds: closes the tenders whose deadline has passed (bids are refused from the
+/// Every 30 seconds: forgets rate-limit counts older than two minutes, closes the tenders whose deadline has passed (bids are refused from the
 /// deadline itself whatever this says), and once a day from 07:00 Paris time writes the daily
 /// digests (once per supplier and day, even across restarts).
 fn spawn_closer(pool: Pool, base_url: String) {
     actix_web::rt::spawn(async move {
         let mut digested: Option<chrono::NaiveDate> = None;
         loop {
+            let p = pool.clone();
+            if let Ok(Err(e)) =
+                actix_web::web::block(move || crate::services::limits::forget_old(&p)).await
+            {
+                tracing::error!(error = %e.detailed(), "forgetting old rate-limit counts failed");
+            }
             let p = pool.clone();
             match actix_web::web::block(move || crate::services::bids::close_due(&p)).await {
                 Ok(Ok(0)) => {}
@@ -94,14 +97,6 @@ impl Application {
         }
         let templates = Data::new(web::templates::registry().map_err(StartError::Templates)?);
         let pool = Data::new(pool);
-        let limits = Data::new(web::limits::SignInLimits::new(
-            SIGN_IN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
-            SIGN_IN_ATTEMPTS_PER_MINUTE,
-        ));
-        let reset_limits = Data::new(web::limits::ResetLimits(web::limits::SignInLimits::new(
-            RESET_REQUESTS_PER_MINUTE,
-            RESET_REQUESTS_PER_MINUTE,
-        )));
         // Runs interrupted by a stop cannot go on: they are marked failed, to be run again.
         if let Ok(n @ 1..) = crate::services::pooling::recover(&pool) {
             tracing::warn!(
@@ -119,14 +114,16 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(web::access::enforce))
+                .wrap(actix_web::middleware::from_fn(web::body::idle_bodies))
                 .wrap(web::page_errors())
                 .wrap(web::security_headers(https))
                 .wrap(tracing_actix_web::TracingLogger::<web::route::RequestSpan>::new())
+                .wrap(actix_web::middleware::from_fn(
+                    web::canonical::canonical_path,
+                ))
                 .app_data(pool.clone())
                 .app_data(route_patterns.clone())
                 .app_data(need_lists.clone())
-                .app_data(limits.clone())
-                .app_data(reset_limits.clone())
                 .app_data(templates.clone())
                 .app_data(settings.clone())
                 // A query string that does not parse (`?year=abc`) is a validation error that

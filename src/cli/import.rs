@@ -3,7 +3,8 @@
 //! nothing.
 
 use super::CliError;
-use crate::files::Table;
+use crate::files::cells::{located, read_file};
+use crate::files::{Limits, Table};
 use crate::services::needs::{self, ImportError, Importer, NEED_COLUMNS};
 use crate::{db, Settings};
 use clap::{Args, Subcommand};
@@ -32,10 +33,11 @@ pub fn required_columns() -> Vec<&'static str> {
 
 pub fn run(command: &ImportCommand) -> Result<(), CliError> {
     let ImportCommand::Needs(args) = command;
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-    let table = Table::read(&bytes, &required_columns())
-        .map_err(|errors| CliError::Input(errors.iter().map(ToString::to_string).collect()))?;
+    let limits = Limits::COMMAND_LINE;
+    let bytes = read_file(&args.file, &limits)
+        .map_err(|e| CliError::Input(vec![format!("{}: {e}", args.file.display())]))?;
+    let table = Table::read_within(&bytes, &required_columns(), &limits)
+        .map_err(|errors| CliError::Input(located(&args.file, &errors)))?;
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let pool = db::open(&settings.database_url).map_err(|e| e.to_string())?;
     let rows = needs::rows_of(&table);
@@ -50,9 +52,7 @@ pub fn run(command: &ImportCommand) -> Result<(), CliError> {
             println!("imported {count} needs");
             Ok(())
         }
-        Err(ImportError::Rows(errors)) => Err(CliError::Input(
-            errors.iter().map(ToString::to_string).collect(),
-        )),
+        Err(ImportError::Rows(errors)) => Err(CliError::Input(located(&args.file, &errors))),
         Err(ImportError::Other(crate::AppError::Validation { field, message })) => {
             Err(CliError::Input(vec![format!("{field}: {message}")]))
         }

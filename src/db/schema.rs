@@ -414,3 +414,12 @@ diesel::joinable!(contracts -> tenders (tender_id));
 diesel::joinable!(contracts -> lots (lot_id));
 diesel::joinable!(contracts -> organisations (organisation_id));
 diesel::joinable!(contracts -> suppliers (supplier_id));
+
+diesel::table! {
+    rate_limits (bucket, key_hash, window_start) {
+        bucket -> Text,
+        key_hash -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
+    }
+}

@@ -65,7 +65,7 @@ impl fmt::Display for DemoSummary {
 /// already has data.
 pub fn seed_if_empty(conn: &mut AnyConnection) -> Result<Option<DemoSummary>, AppError> {
     // Hashed once: every demo account shares the published demo password.
-    let password_hash = hash_password(DEMO_PASSWORD).map_err(AppError::internal)?;
+    let password_hash = hash_password(DEMO_PASSWORD)?;
     write_transaction(conn, |conn| {
         let existing: i64 = organisations::table.count().get_result(conn)?;
         if existing > 0 {

@@ -15,7 +15,7 @@ pub use cpv::{CpvCatalog, CpvCode, CpvEntry};
 pub use locale::Locale;
 pub use money::Cents;
 pub use paris::{from_paris, paris_text, to_paris};
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, hashes_on_this_thread, verify_password, Busy, HashError};
 pub use postcode::{department_of, Postcode};
 pub use siret::Siret;
 pub use window::{parse_date, DeliveryWindow};

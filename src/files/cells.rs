@@ -1,22 +1,47 @@
 //! Reading the cells of a table into typed values, with every bad cell of every row reported
 //! (the command line's input files, the needs import).
 
-use super::{parse_decimal, Row, RowError, Table};
+use super::{parse_decimal, Limits, Row, RowError, Table};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use std::path::Path;
 
 /// Reads a file and its columns, or says why not (`FILE: row N: field: message`).
 pub fn read_table(path: &Path, required: &[&str]) -> Result<Table, Vec<String>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| vec![format!("{}: cannot read the file: {e}", path.display())])?;
-    Table::read(&bytes, required).map_err(|errors| located(path, &errors))
+    let bytes = read_file(path, &Limits::COMMAND_LINE)
+        .map_err(|e| vec![format!("{}: {e}", path.display())])?;
+    Table::read_within(&bytes, required, &Limits::COMMAND_LINE)
+        .map_err(|errors| located(path, &errors))
 }
 
-/// Prefixes errors with the file they are in.
+/// A whole file, refused before reading when it is larger than the limits allow.
+pub fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read the file: {e}"))?
+        .len();
+    if size > limits.file_bytes {
+        return Err(format!(
+            "row 1: file: the file is larger than {} MB, the most accepted",
+            limits.file_bytes >> 20
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?,
+            limits.file_bytes + 1,
+        ),
+        &mut bytes,
+    )
+    .map_err(|e| format!("cannot read the file: {e}"))?;
+    Ok(bytes)
+}
+
+/// Prefixes errors with the file they are in: the first [`super::REPORTED_ERRORS`], then how
+/// many more rows have problems.
 pub fn located(path: &Path, errors: &[RowError]) -> Vec<String> {
-    errors
-        .iter()
-        .map(|e| format!("{}: {e}", path.display()))
+    super::report(errors)
+        .into_iter()
+        .map(|line| format!("{}: {line}", path.display()))
         .collect()
 }
 

@@ -255,7 +255,10 @@ pub fn set_password_by_link(
     let mut problems = Problems::default();
     check_new_password(&mut problems, password, confirmation);
     problems.finish()?;
-    let hash = hash_password(password).map_err(AppError::internal)?;
+    // The link first (a query), the costly hash only for a link that works; no connection is
+    // held while hashing. The link is checked again, and used up, in the transaction.
+    valid_link(&mut *pool.get()?, purpose, token)?;
+    let hash = hash_password(password)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let user = use_link(conn, purpose, token)?;
@@ -295,6 +298,35 @@ pub fn verify_email(pool: &Pool, token: &str) -> Result<User, AppError> {
         )?;
         Ok(user)
     })
+}
+
+/// A SIRET or an address that has an account already: a conflict saying what to do.
+fn already_registered(
+    conn: &mut crate::db::AnyConnection,
+    siret: &Siret,
+    email: &str,
+) -> Result<(), AppError> {
+    let taken: Option<String> = suppliers::table
+        .filter(suppliers::siret.eq(siret.as_str()))
+        .select(suppliers::name)
+        .first(conn)
+        .optional()?;
+    if let Some(name) = taken {
+        return Err(AppError::Conflict(format!(
+            "SIRET : l'établissement {siret} est déjà inscrit ({name}). Demandez à la personne \
+             qui l'a inscrit de vous ouvrir un accès, ou utilisez « mot de passe oublié »."
+        )));
+    }
+    let email_taken: i64 = users::table
+        .filter(users::email.eq(email))
+        .count()
+        .get_result(conn)?;
+    if email_taken > 0 {
+        return Err(AppError::Conflict(format!(
+            "adresse e-mail : un compte existe déjà pour {email} ; connectez-vous ou utilisez « mot de passe oublié »."
+        )));
+    }
+    Ok(())
 }
 
 /// The registration form of a supplier company.
@@ -390,28 +422,14 @@ pub fn register_supplier(pool: &Pool, base_url: &str, form: &Registration) -> Re
     else {
         return Err(AppError::internal("registration checked without values"));
     };
-    let hash = hash_password(&form.password).map_err(AppError::internal)?;
+    // Everything a query can refuse is refused before the costly hash, computed with no
+    // connection held; the transaction checks again.
+    already_registered(&mut conn, &siret, &email)?;
+    drop(conn);
+    let hash = hash_password(&form.password)?;
+    let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let taken: Option<String> = suppliers::table
-            .filter(suppliers::siret.eq(siret.as_str()))
-            .select(suppliers::name)
-            .first(conn)
-            .optional()?;
-        if let Some(name) = taken {
-            return Err(AppError::Conflict(format!(
-                "SIRET : l'établissement {siret} est déjà inscrit ({name}). Demandez à la personne \
-                 qui l'a inscrit de vous ouvrir un accès, ou utilisez « mot de passe oublié »."
-            )));
-        }
-        let email_taken: i64 = users::table
-            .filter(users::email.eq(&email))
-            .count()
-            .get_result(conn)?;
-        if email_taken > 0 {
-            return Err(AppError::Conflict(format!(
-                "adresse e-mail : un compte existe déjà pour {email} ; connectez-vous ou utilisez « mot de passe oublié »."
-            )));
-        }
+        already_registered(conn, &siret, &email)?;
         let supplier_id: i32 = diesel::insert_into(suppliers::table)
             .values(NewSupplier {
                 siret: siret.as_str(),

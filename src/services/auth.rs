@@ -59,21 +59,28 @@ pub fn sign_in(
     ip: Option<&str>,
 ) -> Result<String, AppError> {
     let email = email.trim().to_lowercase();
-    let mut conn = pool.get()?;
     let user: Option<User> = users::table
         .filter(users::email.eq(&email))
         .filter(users::active.eq(true))
         .select(User::as_select())
-        .first(&mut conn)
+        .first(&mut pool.get()?)
         .optional()?;
-    // Verify against a real hash even for unknown accounts, so that timing says nothing either.
+    // Verify against a real hash even for unknown accounts, so that timing says nothing either;
+    // no connection is held while the hash is computed (it may wait for a permit).
     static ABSENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let absent = ABSENT.get_or_init(|| hash_password(&random_token()).unwrap_or_default());
+    let absent = match ABSENT.get() {
+        Some(hash) => hash,
+        None => {
+            let hash = hash_password(&random_token())?;
+            ABSENT.get_or_init(|| hash)
+        }
+    };
     let valid = verify_password(
         password,
         user.as_ref()
             .map_or(absent.as_str(), |u| u.password_hash.as_str()),
-    );
+    )?;
+    let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| match (&user, valid) {
         (Some(user), true) => {
             let token = random_token();

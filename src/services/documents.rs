@@ -45,6 +45,16 @@ pub fn accepted() -> String {
 /// its name says, not empty, within [`MAX_BYTES`], and with a printable name of 200 characters
 /// at most; otherwise a message naming the file.
 pub fn checked<'a>(file_name: &'a str, bytes: &[u8]) -> Result<(&'a str, &'static str), AppError> {
+    checked_parts(file_name, bytes.len(), bytes)
+}
+
+/// [`checked`] from the size and the first bytes alone (at least as many as the longest
+/// signature), before the content is read.
+pub fn checked_parts<'a>(
+    file_name: &'a str,
+    size: usize,
+    head: &[u8],
+) -> Result<(&'a str, &'static str), AppError> {
     let name = file_name.trim();
     let refuse = |message: String| Err(AppError::validation("fichier", message));
     let extension = name
@@ -54,13 +64,13 @@ pub fn checked<'a>(file_name: &'a str, bytes: &[u8]) -> Result<(&'a str, &'stati
     let Some((_, content_type, magic)) = FORMATS.iter().find(|(e, _, _)| *e == extension) else {
         return refuse(format!("« {name} » : formats acceptés {}", accepted()));
     };
-    if bytes.is_empty() {
+    if size == 0 {
         return refuse(format!("« {name} » est vide"));
     }
-    if bytes.len() > MAX_BYTES {
+    if size > MAX_BYTES {
         return refuse(format!("« {name} » dépasse {} Mo", MAX_BYTES >> 20));
     }
-    if !bytes.starts_with(magic) {
+    if !head.starts_with(magic) {
         return refuse(format!("« {name} » n'est pas un vrai fichier {extension}"));
     }
     if name.chars().count() > 200 || name.chars().any(char::is_control) {

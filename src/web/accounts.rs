@@ -2,7 +2,6 @@
 //! single-use links of e-mails (new password, invitation, address verification).
 
 use super::auth::{anonymous_csrf, see_other, MaybeViewer, Posted};
-use super::limits::ResetLimits;
 use super::templates::render_page;
 use crate::db::Pool;
 use crate::error::AppError;
@@ -85,8 +84,15 @@ pub async fn register(
     settings: Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let form = posted.form;
-    let (pool, base_url, submitted) = (pool.into_inner(), settings.base_url.clone(), form.clone());
-    match web::block(move || accounts::register_supplier(&pool, &base_url, &submitted)).await? {
+    let outcome = match super::limits::password_form(&req, &pool).await {
+        Ok(()) => {
+            let (pool, base_url, submitted) =
+                (pool.into_inner(), settings.base_url.clone(), form.clone());
+            web::block(move || accounts::register_supplier(&pool, &base_url, &submitted)).await?
+        }
+        Err(refused) => Err(refused),
+    };
+    match outcome {
         Ok(()) => notice(
             &hb,
             StatusCode::CREATED,
@@ -142,12 +148,15 @@ pub async fn forgot(
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     settings: Data<Settings>,
-    limits: Data<ResetLimits>,
 ) -> Result<HttpResponse, AppError> {
+    use crate::services::limits::{RESET_BY_ACCOUNT, RESET_BY_ADDRESS};
     let email = posted.form.email;
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
-    if !limits.allow(ip.as_deref().unwrap_or("unknown"), &email) {
-        tracing::warn!(ip = ?ip, "password reset rate limit reached");
+    let checks = vec![
+        (RESET_BY_ADDRESS, super::limits::client_address(&req)),
+        (RESET_BY_ACCOUNT, email.clone()),
+    ];
+    if !super::limits::allow(&pool, checks).await? {
+        let email: String = email.chars().take(254).collect();
         return form_page(
             &req,
             &hb,
@@ -262,6 +271,7 @@ pub async fn new_password(
     hb: Data<Handlebars<'static>>,
 ) -> Result<HttpResponse, AppError> {
     let purpose = purpose_of(&req);
+    super::limits::password_form(&req, &pool).await?;
     let form = posted.form;
     let (pool, token) = (pool.into_inner(), form.jeton.clone());
     let outcome = web::block({

@@ -321,7 +321,9 @@ pub async fn needs_import(
                 "code": "validation",
                 "message": format!("{} problème(s) : rien n'a été importé", errors.len()),
                 "field": errors.first().map(|e| e.field.clone()),
-                "rows": errors.iter().map(|e| json!({ "row": e.row, "field": e.field, "message": e.message })).collect::<Vec<_>>(),
+                // The first problems; `more` counts the others.
+                "rows": errors.iter().take(crate::files::REPORTED_ERRORS).map(|e| json!({ "row": e.row, "field": e.field, "message": e.message })).collect::<Vec<_>>(),
+                "more": errors.len().saturating_sub(crate::files::REPORTED_ERRORS),
             }
         }))),
         Err(ImportError::Other(error)) => Err(error),

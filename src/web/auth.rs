@@ -4,7 +4,6 @@ use super::templates::render_page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services;
-use crate::web::limits::SignInLimits;
 use crate::web::nav::Viewer;
 use crate::Settings;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -62,8 +61,14 @@ enum Credential {
 
 /// The JSON API takes API tokens only (`Authorization: Bearer …`), so that a browser's cookie
 /// never acts on it; pages take the session cookie only.
+/// The path is the canonical one (`web::canonical`), the one the router matched; any case of
+/// `/api/` counts as the API.
 fn credential_of(req: &HttpRequest) -> Option<Credential> {
-    if req.path().starts_with("/api/") {
+    let api = req
+        .path()
+        .get(..5)
+        .is_some_and(|start| start.eq_ignore_ascii_case("/api/"));
+    if api {
         req.headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -236,18 +241,23 @@ pub async fn sign_in(
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     settings: Data<Settings>,
-    limits: Data<SignInLimits>,
 ) -> Result<HttpResponse, AppError> {
+    use crate::services::limits::{SIGN_IN_BY_ACCOUNT, SIGN_IN_BY_ADDRESS};
     let form = posted.form;
-    // The peer address: a forwarded header could be forged to dodge the limit.
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
-    if !limits.allow(ip.as_deref().unwrap_or("unknown"), &form.email) {
-        tracing::warn!(ip = ?ip, "sign-in rate limit reached");
+    let address = super::limits::client_address(&req);
+    let ip = Some(address.clone());
+    let checks = vec![
+        (SIGN_IN_BY_ADDRESS, address),
+        (SIGN_IN_BY_ACCOUNT, form.email.clone()),
+    ];
+    if !super::limits::allow(&pool, checks).await? {
+        // (An e-mail field too long to be an address is refused the same way.)
+        let email: String = form.email.chars().take(254).collect();
         return form_again(
             &req,
             &hb,
             Some(TOO_MANY),
-            &form.email,
+            &email,
             StatusCode::TOO_MANY_REQUESTS,
         );
     }

@@ -150,10 +150,10 @@ pub async fn upload_document(
     let outcome = match super::uploads::read_posted(&req, form, &settings, &viewer, max).await {
         Ok(upload) => {
             let (p, who, r) = (pool.clone().into_inner(), viewer.clone(), reference.clone());
-            web::block(move || {
-                bids::add_document(&p, &who, &r, lot, &upload.file_name, &upload.bytes)
+            super::uploads::store_document(upload, move |name, bytes| {
+                bids::add_document(&p, &who, &r, lot, name, bytes)
             })
-            .await?
+            .await
         }
         Err(error) => Err(error),
     };

@@ -1,68 +1,46 @@
-//! Rate limits of sign-in (and of password-reset requests): by client address and by account, so that neither one address
-//! trying many accounts nor many addresses trying one account get far.
+//! The rate limits of the forms anyone can post, checked before any costly work
+//! (`services::limits`: kept in the database, for the whole platform).
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::num::NonZeroU32;
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::services::limits::{self, Limit};
+use actix_web::web::{self, Data};
+use actix_web::HttpRequest;
 
-pub struct SignInLimits {
-    by_address: DefaultKeyedRateLimiter<String>,
-    by_account: DefaultKeyedRateLimiter<String>,
+/// The client's address as the connection shows it: a forwarded header could be forged to
+/// dodge the limit. (Behind a load balancer, it is the balancer's unless it passes the client's
+/// own address through, as the README's haproxy example does with the PROXY protocol.)
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
-impl SignInLimits {
-    /// At most `per_address` attempts a minute from one client address and `per_account` for
-    /// one account, in a burst or spread.
-    pub fn new(per_address: u32, per_account: u32) -> Self {
-        let quota =
-            |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
-        Self {
-            by_address: RateLimiter::keyed(quota(per_address)),
-            by_account: RateLimiter::keyed(quota(per_account)),
-        }
+/// Counts one attempt against each limit; `false` when one is reached (logged).
+pub async fn allow(pool: &Data<Pool>, checks: Vec<(Limit, String)>) -> Result<bool, AppError> {
+    let pool = pool.clone().into_inner();
+    let buckets: Vec<&'static str> = checks.iter().map(|(l, _)| l.bucket).collect();
+    let allowed = web::block(move || {
+        let checks: Vec<(Limit, &str)> = checks.iter().map(|(l, k)| (*l, k.as_str())).collect();
+        limits::allow(&pool, &checks)
+    })
+    .await??;
+    if !allowed {
+        tracing::warn!(limits = ?buckets, "rate limit reached");
     }
-
-    /// Records an attempt; `false` when either limit is reached.
-    pub fn allow(&self, address: &str, account: &str) -> bool {
-        let address_ok = self.by_address.check_key(&address.to_string()).is_ok();
-        let account_ok = self
-            .by_account
-            .check_key(&account.trim().to_lowercase())
-            .is_ok();
-        address_ok && account_ok
-    }
+    Ok(allowed)
 }
 
-/// Rate limits of password-reset requests, kept apart from sign-in's so that one does not use
-/// up the other.
-pub struct ResetLimits(pub SignInLimits);
-
-impl std::ops::Deref for ResetLimits {
-    type Target = SignInLimits;
-
-    fn deref(&self) -> &SignInLimits {
-        &self.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_by_address_and_by_account() {
-        let limits = SignInLimits::new(3, 3);
-        for _ in 0..3 {
-            assert!(limits.allow("10.0.0.1", "a@example.fr"));
-        }
-        assert!(!limits.allow("10.0.0.1", "a@example.fr"));
-        assert!(
-            !limits.allow("10.0.0.2", "A@example.fr "),
-            "same account from elsewhere"
-        );
-        assert!(
-            !limits.allow("10.0.0.1", "b@example.fr"),
-            "same address, other account"
-        );
-        assert!(limits.allow("10.0.0.3", "c@example.fr"));
+/// [`allow`] for a form that hashes a password (new password, invitation, registration):
+/// a refusal is the 429 error page.
+pub async fn password_form(req: &HttpRequest, pool: &Data<Pool>) -> Result<(), AppError> {
+    match allow(
+        pool,
+        vec![(limits::PASSWORD_FORMS_BY_ADDRESS, client_address(req))],
+    )
+    .await?
+    {
+        true => Ok(()),
+        false => Err(AppError::TooMany(limits::TOO_MANY.into())),
     }
 }

@@ -9,6 +9,8 @@ pub mod assets;
 pub mod auth;
 pub mod awards;
 pub mod bids;
+pub mod body;
+pub mod canonical;
 pub mod charts;
 pub mod dashboard;
 pub mod health;
@@ -218,9 +220,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub fn refused(error: AppError) -> Result<(String, actix_web::http::StatusCode), AppError> {
     use actix_web::ResponseError;
     match error {
-        AppError::Validation { .. } | AppError::Conflict(_) => {
-            Ok((error.public_message(), error.status_code()))
-        }
+        AppError::Validation { .. }
+        | AppError::Conflict(_)
+        | AppError::TooMany(_)
+        | AppError::Busy => Ok((error.public_message(), error.status_code())),
         other => Err(other),
     }
 }

@@ -518,11 +518,11 @@ pub async fn import(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     check_origin(&req, &settings)?;
-    let super::uploads::Upload { token, bytes, .. } =
+    let super::uploads::Upload { token, file, .. } =
         super::uploads::read(form, MAX_UPLOAD_BYTES).await?;
     check_csrf(&req, viewer.0.as_ref(), &token)?;
     let viewer = buyer(viewer.0)?;
-    if bytes.is_empty() {
+    let Some(file) = file else {
         return import_page(
             &hb,
             &viewer,
@@ -530,15 +530,19 @@ pub async fn import(
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         );
-    }
-    let table = match Table::read(&bytes, &NEED_COLUMNS) {
-        Ok(table) => table,
+    };
+    // Reading a file is work for a blocking thread, not for the server's event loop.
+    let read = web::block(move || {
+        file.bytes()
+            .map(|bytes| Table::read(&bytes, &NEED_COLUMNS).map(|t| needs::rows_of(&t)))
+    });
+    let rows = match read.await?? {
+        Ok(rows) => rows,
         Err(errors) => {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let lines = crate::files::report(&errors);
             return import_page(&hb, &viewer, &lines, None, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let rows = needs::rows_of(&table);
     let shown: Vec<Value> = rows
         .iter()
         .map(|r| json!({ "row": r.number, "need_id": r.need.need_id, "title": r.need.title, "cpv": r.need.cpv }))
@@ -547,7 +551,7 @@ pub async fn import(
     match web::block(move || needs::import(&p, needs::Importer::Viewer(&who), &rows)).await? {
         Ok(_) => import_page(&hb, &viewer, &[], Some(&shown), StatusCode::CREATED),
         Err(ImportError::Rows(errors)) => {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let lines = crate::files::report(&errors);
             import_page(&hb, &viewer, &lines, None, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(ImportError::Other(AppError::Validation { field, message })) => import_page(

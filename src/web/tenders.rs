@@ -331,10 +331,10 @@ pub async fn upload_document(
         {
             Ok(upload) => {
                 let (p, who) = (pool.clone().into_inner(), viewer.clone());
-                web::block(move || {
-                    tenders::add_document(&p, &who, id, &upload.file_name, &upload.bytes)
+                super::uploads::store_document(upload, move |name, bytes| {
+                    tenders::add_document(&p, &who, id, name, bytes)
                 })
-                .await?
+                .await
             }
             Err(error) => Err(error),
         };

@@ -1,15 +1,49 @@
 //! Files sent by forms (`multipart/form-data`): the anti-forgery token and one file, field
 //! `fichier`, refused past a size limit said on the page before upload.
+//!
+//! A file is never held whole in memory while it arrives: it is written to an anonymous
+//! temporary file (deleted by the system when closed, whatever happens), its size checked and its
+//! SHA-256 computed as it comes, so 64 companies sending 20 MB each at the deadline cost disk,
+//! not memory. A body that sends nothing for a while is dropped (`web::body`). Storing it (read
+//! whole into the database) is bounded separately (`work::uploads_stored`).
 
 use crate::error::AppError;
 use actix_multipart::Multipart;
+use sha2::{Digest, Sha256};
+use std::io::{Read, Seek, Write};
+
+/// The most a form field other than the file may hold.
+const FIELD_BYTES: usize = 4096;
+
+/// A file received, in a temporary file.
+pub struct Spooled {
+    file: std::fs::File,
+    pub size: usize,
+    /// SHA-256 of the content, hexadecimal.
+    pub sha256: String,
+    /// The first bytes (at most 16), to check the format before reading the rest.
+    pub head: Vec<u8>,
+}
+
+impl Spooled {
+    /// The whole content (on a blocking thread).
+    pub fn bytes(mut self) -> Result<Vec<u8>, AppError> {
+        let mut bytes = Vec::with_capacity(self.size);
+        self.file.rewind().map_err(AppError::internal)?;
+        self.file
+            .read_to_end(&mut bytes)
+            .map_err(AppError::internal)?;
+        Ok(bytes)
+    }
+}
 
 pub struct Upload {
     /// The form's anti-forgery token (checked by the caller).
     pub token: String,
     /// The file's name as the browser sent it, without any folder.
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    /// The file, when one was sent (an empty file counts as none).
+    pub file: Option<Spooled>,
 }
 
 /// Reads the form; a file larger than `max_bytes` is refused as soon as it passes the limit.
@@ -18,34 +52,60 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
     let mut upload = Upload {
         token: String::new(),
         file_name: String::new(),
-        bytes: Vec::new(),
+        file: None,
+    };
+    let too_big = || {
+        AppError::validation(
+            "fichier",
+            format!("le fichier dépasse {} Mo", max_bytes >> 20),
+        )
     };
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| AppError::validation("fichier", e.to_string()))?;
         let name = field.name().unwrap_or_default().to_string();
-        let file_name = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string())
-            .unwrap_or_default();
+        if name == "fichier" {
+            let file_name = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string())
+                .unwrap_or_default();
+            let mut file = tempfile::tempfile().map_err(AppError::internal)?;
+            let (mut size, mut hash, mut head) = (0usize, Sha256::new(), Vec::new());
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| AppError::validation("fichier", e.to_string()))?;
+                size += chunk.len();
+                if size > max_bytes {
+                    return Err(too_big());
+                }
+                if head.len() < 16 {
+                    head.extend(chunk.iter().take(16 - head.len()));
+                }
+                hash.update(&chunk);
+                file.write_all(&chunk).map_err(AppError::internal)?;
+            }
+            upload.file_name = file_name;
+            upload.file = (size > 0).then(|| Spooled {
+                file,
+                size,
+                sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+                head,
+            });
+            continue;
+        }
+        // Any other field is small (the token); a large one is refused, an unknown one ignored.
         let mut data = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| AppError::validation("fichier", e.to_string()))?;
-            if data.len() + chunk.len() > max_bytes {
+            let chunk = chunk.map_err(|e| AppError::validation("formulaire", e.to_string()))?;
+            if data.len() + chunk.len() > FIELD_BYTES {
                 return Err(AppError::validation(
-                    "fichier",
-                    format!("le fichier dépasse {} Mo", max_bytes >> 20),
+                    "formulaire",
+                    format!("le champ « {name} » est trop long"),
                 ));
             }
             data.extend_from_slice(&chunk);
         }
-        match name.as_str() {
-            "csrf_token" => upload.token = String::from_utf8_lossy(&data).into_owned(),
-            "fichier" => {
-                upload.bytes = data;
-                upload.file_name = file_name;
-            }
-            _ => {}
+        if name == "csrf_token" {
+            upload.token = String::from_utf8_lossy(&data).into_owned();
         }
     }
     Ok(upload)
@@ -64,6 +124,29 @@ pub async fn read_posted(
     let upload = read(form, max_bytes).await?;
     super::auth::check_csrf(req, Some(viewer), &upload.token)?;
     Ok(upload)
+}
+
+/// A document received: its format checked on its first bytes and its size (no permit needed
+/// to refuse it), then read whole and handed to `store` under an upload permit, on a blocking
+/// thread.
+pub async fn store_document<T: Send + 'static>(
+    upload: Upload,
+    store: impl FnOnce(&str, &[u8]) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let Some(file) = upload.file else {
+        return Err(AppError::validation(
+            "fichier",
+            "choisissez un fichier à envoyer",
+        ));
+    };
+    crate::services::documents::checked_parts(&upload.file_name, file.size, &file.head)?;
+    actix_web::web::block(move || {
+        crate::work::uploads_stored().run(|| {
+            let bytes = file.bytes()?;
+            store(&upload.file_name, &bytes)
+        })?
+    })
+    .await?
 }
 
 /// A stored document sent back as an attachment, its name reduced to ASCII for the header.

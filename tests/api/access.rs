@@ -14,15 +14,15 @@ use groupement::services::auth;
 use groupement::web::access::RULES;
 use groupement::web::nav::Role;
 
-const PASSWORD: &str = "matrix password";
+pub(crate) const PASSWORD: &str = "matrix password";
 
 /// Who walks the routes.
-struct Actor {
-    name: &'static str,
-    role: Option<Role>,
+pub(crate) struct Actor {
+    pub name: &'static str,
+    pub role: Option<Role>,
     /// Session cookie and form token (pages), API token (API).
-    session: Option<(String, String)>,
-    api_token: Option<String>,
+    pub session: Option<(String, String)>,
+    pub api_token: Option<String>,
 }
 
 fn organisation(conn: &mut groupement::db::AnyConnection, code: &str) -> i32 {
@@ -39,7 +39,7 @@ fn organisation(conn: &mut groupement::db::AnyConnection, code: &str) -> i32 {
         .unwrap()
 }
 
-fn add_people(app: &TestApp) {
+pub(crate) fn add_people(app: &TestApp) {
     let mut conn = app.pool.get().unwrap();
     let hash = hash_password(PASSWORD).unwrap();
     let ub = organisation(&mut conn, "UB");
@@ -85,7 +85,7 @@ fn add_people(app: &TestApp) {
 }
 
 /// A need of UB (the buyer's and lead's organisation).
-fn ub_need(conn: &mut groupement::db::AnyConnection, status: &str) -> i32 {
+pub(crate) fn ub_need(conn: &mut groupement::db::AnyConnection, status: &str) -> i32 {
     use groupement::db::models::NewNeed;
     use groupement::db::schema::needs;
     let ub: i32 = organisations::table
@@ -120,7 +120,7 @@ fn ub_need(conn: &mut groupement::db::AnyConnection, status: &str) -> i32 {
 
 /// A tender in approval made by a first accepted run, a second run proposed, and a published
 /// tender, all through the services.
-fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32) -> Fixtures {
+pub(crate) fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32) -> Fixtures {
     use groupement::services::pooling;
     let lead_session = auth::sign_in(&app.pool, "lead@example.fr", PASSWORD, None).unwrap();
     let lead = auth::viewer(&app.pool, &lead_session).unwrap().unwrap();
@@ -196,7 +196,7 @@ fn published_id(app: &TestApp, reference: &str) -> i32 {
 
 /// A fresh session and API token for a person (through the services, not the rate-limited
 /// form: the matrix needs many).
-async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
+pub(crate) async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
     let pool = app.pool.clone();
     let email = format!("{name}@example.fr");
     let (token, api_token) = actix_web::web::block(move || {
@@ -219,7 +219,7 @@ async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
 /// The concrete path the matrix requests for a route pattern; `None` for a pattern it does not
 /// know, which fails the test.
 /// Ids the examples use.
-struct Fixtures {
+pub(crate) struct Fixtures {
     owned_token: i32,
     some_user: i32,
     need: i32,
@@ -229,7 +229,7 @@ struct Fixtures {
     document: i32,
 }
 
-fn example(pattern: &str, f: &Fixtures) -> Option<String> {
+pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
     let (owned_token, some_user, need) = (f.owned_token, f.some_user, f.need);
     Some(match pattern {
         "/mutualisation/{id}" => format!("/mutualisation/{}", f.run),

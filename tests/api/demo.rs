@@ -76,7 +76,10 @@ both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
         .first(&mut conn)
         .unwrap();
     assert_eq!(role, "lead");
-    assert!(verify_password(groupement::demo::DEMO_PASSWORD, &hash));
+    assert_eq!(
+        verify_password(groupement::demo::DEMO_PASSWORD, &hash),
+        Ok(true)
+    );
     assert!(
         users::table
             .filter(users::email.eq("admin@demo.groupement.fr"))

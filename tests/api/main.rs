@@ -16,6 +16,7 @@ mod cli_pool;
 mod demo;
 mod durability;
 mod health;
+mod hostile;
 mod journey;
 mod logs;
 mod migrations;
