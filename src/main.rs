@@ -35,6 +35,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(command) => cli::import::run(&command),
         Command::Export(args) => cli::export::run(&args),
         Command::MailWorker(args) => cli::mail_worker::run(&args),
+        Command::Worker(args) => cli::worker::run(&args),
         Command::Migrate => {
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
             db::open(&settings.database_url).map_err(|e| e.to_string())?;

@@ -14,6 +14,31 @@ pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = crate::services::limits::SIGN_IN_BY
 /// Password-reset requests allowed a minute per client address and per account.
 pub const RESET_REQUESTS_PER_MINUTE: u32 = crate::services::limits::RESET_BY_ACCOUNT.per_minute;
 
+/// `count` pooling workers on the server's event loop, each taking one job at a time
+/// (`services::pooling::work_once`, on a blocking thread) and looking for one every `poll`
+/// when there is none. Runs cut short by a stop are taken again by the next worker.
+pub fn spawn_pooling_workers(pool: Pool, count: usize, poll: std::time::Duration) {
+    for _ in 0..count {
+        let pool = pool.clone();
+        actix_web::rt::spawn(async move {
+            let worker = crate::services::pooling::worker_name();
+            loop {
+                let (p, w) = (pool.clone(), worker.clone());
+                let worked =
+                    actix_web::web::block(move || crate::services::pooling::work_once(&p, &w))
+                        .await;
+                match worked {
+                    Ok(Ok(true)) => continue,
+                    Ok(Ok(false)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e.detailed(), "pooling worker"),
+                    Err(e) => tracing::error!(error = %e, "pooling worker"),
+                }
+                actix_web::rt::time::sleep(poll).await;
+            }
+        });
+    }
+}
+
 pub struct Application {
     port: u16,
     host: String,
@@ -97,13 +122,11 @@ impl Application {
         }
         let templates = Data::new(web::templates::registry().map_err(StartError::Templates)?);
         let pool = Data::new(pool);
-        // Runs interrupted by a stop cannot go on: they are marked failed, to be run again.
-        if let Ok(n @ 1..) = crate::services::pooling::recover(&pool) {
-            tracing::warn!(
-                runs = n,
-                "pooling runs interrupted by the last stop marked failed"
-            );
-        }
+        spawn_pooling_workers(
+            pool.get_ref().clone(),
+            settings.pooling_workers,
+            std::time::Duration::from_secs(1),
+        );
         let worker = mail::worker::Worker::new(&settings).map_err(StartError::Mail)?;
         mail::worker::spawn(worker, pool.get_ref().clone(), settings.mail_poll);
         spawn_closer(pool.get_ref().clone(), settings.base_url.clone());

@@ -5,6 +5,7 @@ pub mod export;
 pub mod import;
 pub mod mail_worker;
 pub mod pool;
+pub mod worker;
 
 pub use award::AwardArgs;
 pub use pool::PoolArgs;
@@ -85,4 +86,6 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Run the outbox worker alone (the portal runs one too): send due e-mails, retry failures.
     MailWorker(mail_worker::MailWorkerArgs),
+    /// Run pooling runs apart from the portal (portals with GROUPEMENT_POOLING_WORKERS=0).
+    Worker(worker::WorkerArgs),
 }

@@ -273,6 +273,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     needs,
     pooling_runs,
+    pooling_jobs,
     tenders,
     tender_approvals,
     lots,
@@ -423,3 +424,16 @@ diesel::table! {
         hits -> Integer,
     }
 }
+
+diesel::table! {
+    pooling_jobs (run_id) {
+        run_id -> Integer,
+        state -> Text,
+        claimed_by -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        queued_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(pooling_jobs -> pooling_runs (run_id));

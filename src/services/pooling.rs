@@ -4,7 +4,9 @@
 //! the proposal (its tenders go to the members for approval) or discards it.
 
 use crate::db::models::NewPoolingRun;
-use crate::db::schema::{needs, organisations, pooling_run_progress, pooling_runs, suppliers};
+use crate::db::schema::{
+    needs, organisations, pooling_jobs, pooling_run_progress, pooling_runs, suppliers,
+};
 use crate::db::{write_transaction, AnyConnection, Pool};
 use crate::error::AppError;
 use crate::services::accounts::Problems;
@@ -268,13 +270,33 @@ struct StoredParameters {
     params: Params,
 }
 
-/// Starts a run: checks the form, records the run (`running`) with its parameters and input,
-/// and returns its id; the caller runs [`execute`] in the background.
+/// The run of `year` in progress (queued or computing), if any.
+fn in_progress(conn: &mut AnyConnection, year: i32) -> QueryResult<Option<i32>> {
+    pooling_runs::table
+        .filter(pooling_runs::budget_year.eq(year))
+        .filter(pooling_runs::status.eq("running"))
+        .select(pooling_runs::id)
+        .first(conn)
+        .optional()
+}
+
+/// Starts a run: checks the form, records the run (`running`) with its parameters and input
+/// and queues its job; a worker ([`work_once`], `groupement worker`) executes it. A second run
+/// of a year whose run is still in progress is refused.
 pub fn start(pool: &Pool, viewer: &Viewer, form: &RunForm) -> Result<i32, AppError> {
     lead(viewer)?;
     let mut conn = pool.get()?;
     let (year, divisions, params) = params_of(&mut conn, form)?;
+    let busy = |id: i32| {
+        AppError::Conflict(format!(
+            "la mutualisation n° {id} de {year} est déjà en attente ou en cours de calcul : \
+             attendez sa fin (ou abandonnez-la) avant d'en lancer une autre"
+        ))
+    };
     write_transaction(&mut conn, |conn| {
+        if let Some(id) = in_progress(conn, year)? {
+            return Err(busy(id));
+        }
         let input = input_needs(conn, year, &divisions)?;
         if input.is_empty() {
             return Err(AppError::validation(
@@ -315,6 +337,9 @@ pub fn start(pool: &Pool, viewer: &Viewer, form: &RunForm) -> Result<i32, AppErr
                 pooling_run_progress::families_done.eq(0),
             ))
             .execute(conn)?;
+        diesel::insert_into(pooling_jobs::table)
+            .values(pooling_jobs::run_id.eq(id))
+            .execute(conn)?;
         audit::record(
             conn,
             viewer.into(),
@@ -325,27 +350,148 @@ pub fn start(pool: &Pool, viewer: &Viewer, form: &RunForm) -> Result<i32, AppErr
     })
 }
 
-/// Runs the engine for a started run, recording progress as families finish, then the plan
-/// (`proposed`) or the error (`failed`). Meant for a background thread.
-pub fn execute(pool: &Pool, run_id: i32) -> Result<(), AppError> {
+/// How long a claimed job stays a worker's without news from it; the worker renews its lease
+/// every third of this while the engine works.
+pub const LEASE_SECONDS: i64 = 30;
+
+/// A run given up after this many workers took it without finishing it (each one stopped, or
+/// the engine took the process down).
+pub const MOST_ATTEMPTS: i32 = 3;
+
+/// A worker's name: host, process and a random part.
+pub fn worker_name() -> String {
+    format!(
+        "{}:{}:{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into()),
+        std::process::id(),
+        &crate::services::auth::random_token()[..8]
+    )
+}
+
+/// Takes a job: `run_id` when given, else the oldest queued one or one whose lease has passed;
+/// one conditional update each, so two workers never take the same job. Returns the run.
+fn claim(pool: &Pool, worker: &str, run_id: Option<i32>) -> Result<Option<i32>, AppError> {
     let mut conn = pool.get()?;
-    let (parameters, ids_text): (String, String) = pooling_runs::table
-        .find(run_id)
+    let now = Utc::now().naive_utc();
+    let claimable = pooling_jobs::state
+        .eq("queued")
+        .or(pooling_jobs::lease_until.lt(now));
+    let mut candidates = pooling_jobs::table
+        .filter(claimable)
+        .select(pooling_jobs::run_id)
+        .order(pooling_jobs::run_id)
+        .limit(8)
+        .into_boxed();
+    if let Some(id) = run_id {
+        candidates = candidates.filter(pooling_jobs::run_id.eq(id));
+    }
+    for id in candidates.load::<i32>(&mut conn)? {
+        let taken = diesel::update(
+            pooling_jobs::table.find(id).filter(
+                pooling_jobs::state
+                    .eq("queued")
+                    .or(pooling_jobs::lease_until.lt(now)),
+            ),
+        )
+        .set((
+            pooling_jobs::state.eq("claimed"),
+            pooling_jobs::claimed_by.eq(worker),
+            pooling_jobs::lease_until.eq(now + chrono::Duration::seconds(LEASE_SECONDS)),
+            pooling_jobs::attempts.eq(pooling_jobs::attempts + 1),
+        ))
+        .execute(&mut conn)?;
+        if taken == 1 {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// Renews the worker's lease on its job; `false` when the job is no longer its own.
+fn renew(pool: &Pool, worker: &str, run_id: i32) -> Result<bool, AppError> {
+    let lease = Utc::now().naive_utc() + chrono::Duration::seconds(LEASE_SECONDS);
+    let renewed = diesel::update(
+        pooling_jobs::table
+            .find(run_id)
+            .filter(pooling_jobs::claimed_by.eq(worker)),
+    )
+    .set(pooling_jobs::lease_until.eq(lease))
+    .execute(&mut pool.get()?)?;
+    Ok(renewed == 1)
+}
+
+/// One turn of a worker: takes a job and executes it; `false` when there was none.
+pub fn work_once(pool: &Pool, worker: &str) -> Result<bool, AppError> {
+    match claim(pool, worker, None)? {
+        Some(run_id) => {
+            execute_claimed(pool, worker, run_id)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Executes run `run_id` now on this thread (the command line and tests): takes its job, or,
+/// when a worker has it already, waits for that worker to finish it (at most ten minutes).
+pub fn execute(pool: &Pool, run_id: i32) -> Result<(), AppError> {
+    let worker = worker_name();
+    if claim(pool, &worker, Some(run_id))?.is_some() {
+        return execute_claimed(pool, &worker, run_id);
+    }
+    for _ in 0..6000 {
+        let status: String = pooling_runs::table
+            .find(run_id)
+            .select(pooling_runs::status)
+            .first(&mut pool.get()?)?;
+        if status != "running" {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(AppError::internal(format!(
+        "run {run_id} still in progress"
+    )))
+}
+
+/// Runs the engine for a claimed run — holding no database connection while it works, its lease
+/// renewed by a thread of its own —, recording progress as families finish, then the plan
+/// (`proposed`) or the error (`failed`), with the job's end, unless another worker has taken
+/// the job meanwhile (its lease passed): then this result is dropped.
+fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<(), AppError> {
+    let mut conn = pool.get()?;
+    let (parameters, ids_text, year, attempts): (String, String, i32, i32) = pooling_runs::table
+        .inner_join(pooling_jobs::table)
+        .filter(pooling_runs::id.eq(run_id))
         .filter(pooling_runs::status.eq("running"))
-        .select((pooling_runs::parameters, pooling_runs::input_need_ids))
+        .select((
+            pooling_runs::parameters,
+            pooling_runs::input_need_ids,
+            pooling_runs::budget_year,
+            pooling_jobs::attempts,
+        ))
         .first(&mut conn)?;
+    if attempts > MOST_ATTEMPTS {
+        return finish(
+            pool,
+            worker,
+            run_id,
+            Err(format!(
+                "abandonné après {MOST_ATTEMPTS} tentatives interrompues : relancez-le"
+            )),
+        );
+    }
     let stored: StoredParameters = serde_json::from_str(&parameters).map_err(AppError::internal)?;
     let ids: Vec<i32> = serde_json::from_str(&ids_text).map_err(AppError::internal)?;
-    let year: i32 = pooling_runs::table
-        .find(run_id)
-        .select(pooling_runs::budget_year)
-        .first(&mut conn)?;
     // The needs as they were when the run started.
     let input: Vec<pooling::Need> = input_needs(&mut conn, year, &stored.divisions)?
         .into_iter()
         .filter(|n| n.need_id.parse().is_ok_and(|id| ids.contains(&id)))
         .collect();
     let suppliers = input_suppliers(&mut conn)?;
+    diesel::update(pooling_run_progress::table.find(run_id))
+        .set(pooling_run_progress::families_done.eq(0))
+        .execute(&mut conn)?;
+    drop(conn);
     let progress_pool = pool.clone();
     let progress = move |done: usize, total: usize| {
         if let Ok(mut conn) = progress_pool.get() {
@@ -358,48 +504,84 @@ pub fn execute(pool: &Pool, run_id: i32) -> Result<(), AppError> {
                 .execute(&mut conn);
         }
     };
-    let outcome = pooling::pool(&input, &suppliers, &stored.params, &progress);
-    let now = Utc::now().naive_utc();
+    let outcome = {
+        let (done, ticks) = std::sync::mpsc::channel::<()>();
+        let (lease_pool, lease_worker) = (pool.clone(), worker.to_string());
+        let lease = std::thread::spawn(move || {
+            let every = std::time::Duration::from_secs((LEASE_SECONDS / 3).max(1) as u64);
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = ticks.recv_timeout(every) {
+                if let Err(e) = renew(&lease_pool, &lease_worker, run_id) {
+                    tracing::warn!(run = run_id, error = %e.detailed(), "pooling lease not renewed");
+                }
+            }
+        });
+        let outcome = pooling::pool(&input, &suppliers, &stored.params, &progress);
+        drop(done);
+        let _ = lease.join();
+        outcome
+    };
     match outcome {
-        Ok(plan) => {
-            let text = serde_json::to_string(&plan).map_err(AppError::internal)?;
-            let report = serde_json::to_string(&plan.solver).map_err(AppError::internal)?;
-            diesel::update(pooling_runs::table.find(run_id))
-                .set((
-                    pooling_runs::status.eq("proposed"),
-                    pooling_runs::plan.eq(Some(text)),
-                    pooling_runs::report.eq(Some(report)),
-                    pooling_runs::finished_at.eq(now),
-                ))
-                .execute(&mut conn)?;
-        }
-        Err(error) => {
-            diesel::update(pooling_runs::table.find(run_id))
-                .set((
-                    pooling_runs::status.eq("failed"),
-                    pooling_runs::error.eq(Some(error.to_string())),
-                    pooling_runs::finished_at.eq(now),
-                ))
-                .execute(&mut conn)?;
-        }
+        Ok(plan) => finish(pool, worker, run_id, Ok(plan)),
+        Err(error) => finish(pool, worker, run_id, Err(error.to_string())),
     }
-    Ok(())
 }
 
-/// Runs left `running` by a stopped server are marked failed at start-up.
-pub fn recover(pool: &Pool) -> Result<usize, AppError> {
+/// Records a run's result and ends its job, if the job is still this worker's.
+fn finish(
+    pool: &Pool,
+    worker: &str,
+    run_id: i32,
+    outcome: Result<Plan, String>,
+) -> Result<(), AppError> {
+    let now = Utc::now().naive_utc();
+    let (plan, report, error) = match &outcome {
+        Ok(plan) => (
+            Some(serde_json::to_string(plan).map_err(AppError::internal)?),
+            Some(serde_json::to_string(&plan.solver).map_err(AppError::internal)?),
+            None,
+        ),
+        Err(error) => (None, None, Some(error.clone())),
+    };
+    let status = match outcome {
+        Ok(_) => "proposed",
+        Err(_) => "failed",
+    };
     let mut conn = pool.get()?;
-    Ok(
-        diesel::update(pooling_runs::table.filter(pooling_runs::status.eq("running")))
+    write_transaction(&mut conn, |conn| {
+        let ended = diesel::delete(
+            pooling_jobs::table
+                .find(run_id)
+                .filter(pooling_jobs::claimed_by.eq(worker)),
+        )
+        .execute(conn)?;
+        if ended != 1 {
+            tracing::warn!(
+                run = run_id,
+                "pooling job taken by another worker: result dropped"
+            );
+            return Ok(());
+        }
+        diesel::update(pooling_runs::table.find(run_id))
             .set((
-                pooling_runs::status.eq("failed"),
-                pooling_runs::error.eq(Some(
-                    "interrompu par un redémarrage du serveur : relancez-le",
-                )),
-                pooling_runs::finished_at.eq(Utc::now().naive_utc()),
+                pooling_runs::status.eq(status),
+                pooling_runs::plan.eq(plan.as_deref()),
+                pooling_runs::report.eq(report.as_deref()),
+                pooling_runs::error.eq(error.as_deref()),
+                pooling_runs::finished_at.eq(now),
             ))
-            .execute(&mut conn)?,
-    )
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Whether a run in progress is still waiting for a worker.
+pub fn queued(pool: &Pool, run_id: i32) -> Result<bool, AppError> {
+    Ok(pooling_jobs::table
+        .find(run_id)
+        .filter(pooling_jobs::state.eq("queued"))
+        .count()
+        .get_result::<i64>(&mut pool.get()?)?
+        > 0)
 }
 
 /// A run as its page shows it.
@@ -623,15 +805,20 @@ pub fn discard(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<(), AppError
         let changed = diesel::update(
             pooling_runs::table
                 .find(run_id)
-                .filter(pooling_runs::status.eq_any(["proposed", "failed"])),
+                .filter(pooling_runs::status.eq_any(["proposed", "failed", "running"])),
         )
-        .set(pooling_runs::status.eq("discarded"))
+        .set((
+            pooling_runs::status.eq("discarded"),
+            pooling_runs::finished_at.eq(Utc::now().naive_utc()),
+        ))
         .execute(conn)?;
         if changed == 0 {
             return Err(AppError::Conflict(
-                "seule une proposition (ou un calcul échoué) s'abandonne".into(),
+                "seule une proposition, un calcul en cours ou un calcul échoué s'abandonne".into(),
             ));
         }
+        // A worker computing it finds its job gone and drops its result.
+        diesel::delete(pooling_jobs::table.find(run_id)).execute(conn)?;
         audit::record(
             conn,
             viewer.into(),

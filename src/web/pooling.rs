@@ -103,16 +103,8 @@ pub async fn start(
         posted.form.clone(),
     );
     match web::block(move || pooling::start(&p, &who, &form)).await? {
-        Ok(id) => {
-            // The engine runs on a thread of its own, not in the request.
-            let background = pool.clone().into_inner();
-            std::thread::spawn(move || {
-                if let Err(error) = pooling::execute(&background, id) {
-                    tracing::error!(run = id, error = %error.detailed(), "pooling run failed");
-                }
-            });
-            Ok(see_other(&format!("/mutualisation/{id}")))
-        }
+        // A worker takes the run (`GROUPEMENT_POOLING_WORKERS`, or `groupement worker`).
+        Ok(id) => Ok(see_other(&format!("/mutualisation/{id}"))),
         Err(error) => {
             let (message, status) = super::refused(error)?;
             runs_page(pool, &hb, viewer, posted.form, Some(message), status).await
@@ -220,7 +212,10 @@ async fn run_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (p, who) = (pool.into_inner(), viewer.clone());
-    let run = web::block(move || pooling::run(&p, &who, id)).await??;
+    let (run, queued) = web::block(move || {
+        pooling::run(&p, &who, id).and_then(|run| Ok((run, pooling::queued(&p, id)?)))
+    })
+    .await??;
     let params = &run.params;
     let mut page = render_page(
         hb,
@@ -230,7 +225,7 @@ async fn run_page(
         Some(&viewer),
         json!({
             "id": run.id, "year": run.budget_year, "status": status_label(&run.status),
-            "running": run.status == "running", "proposed": run.status == "proposed",
+            "running": run.status == "running", "queued": queued, "proposed": run.status == "proposed",
             "failed": run.status == "failed", "error": run.error, "needs": run.needs,
             "done": run.families_done, "total": run.families_total,
             "divisions": if run.divisions.is_empty() { "toutes".to_string() } else { run.divisions.join(", ") },

@@ -86,6 +86,11 @@ pub(crate) fn add_people(app: &TestApp) {
 
 /// A need of UB (the buyer's and lead's organisation).
 pub(crate) fn ub_need(conn: &mut groupement::db::AnyConnection, status: &str) -> i32 {
+    ub_need_in(conn, status, 2027)
+}
+
+/// A need of UB delivered on 1 March of `year`.
+pub(crate) fn ub_need_in(conn: &mut groupement::db::AnyConnection, status: &str, year: i32) -> i32 {
     use groupement::db::models::NewNeed;
     use groupement::db::schema::needs;
     let ub: i32 = organisations::table
@@ -93,7 +98,7 @@ pub(crate) fn ub_need(conn: &mut groupement::db::AnyConnection, status: &str) ->
         .select(organisations::id)
         .first(conn)
         .unwrap();
-    let day = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(year, 3, 1).unwrap();
     diesel::insert_into(needs::table)
         .values(NewNeed {
             organisation_id: ub,
@@ -107,7 +112,7 @@ pub(crate) fn ub_need(conn: &mut groupement::db::AnyConnection, status: &str) ->
             delivery_postcode: "21000",
             window_start: day,
             window_end: day,
-            budget_year: 2027,
+            budget_year: year,
             poolable: true,
             status,
             provenance: None,

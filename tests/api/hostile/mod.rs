@@ -7,5 +7,6 @@
 
 mod limits;
 mod passwords;
+mod runs;
 mod spellings;
 mod uploads;

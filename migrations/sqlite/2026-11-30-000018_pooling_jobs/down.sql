@@ -1,0 +1,2 @@
+DROP INDEX pooling_runs_one_running_a_year;
+DROP TABLE pooling_jobs;
