@@ -30,6 +30,9 @@ pub struct Settings {
     pub idle_body: std::time::Duration,
     /// Pooling runs this instance executes at once (0: none, a `groupement worker` does).
     pub pooling_workers: usize,
+    /// Addresses of the load balancers in front of the portal, whose `X-Forwarded-For` gives
+    /// the client's address (for the rate limits and the journal).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +92,22 @@ impl Settings {
         let idle_body =
             std::time::Duration::from_secs(number("GROUPEMENT_IDLE_BODY_SECONDS", 30, 1)?);
         let pooling_workers = number("GROUPEMENT_POOLING_WORKERS", 1, 0)? as usize;
+        let trusted_proxies = match lookup("GROUPEMENT_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(text) => text
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    t.parse::<std::net::IpAddr>()
+                        .map_err(|_| ConfigError::Invalid {
+                            name: "GROUPEMENT_TRUSTED_PROXIES",
+                            message: format!("« {t} » is not an IP address"),
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
         Ok(Settings {
+            trusted_proxies,
             idle_body,
             pooling_workers,
             database_url,

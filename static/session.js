@@ -5,11 +5,24 @@
 
   // --- Drafts: forms marked data-autosave keep what was typed in this browser until they are
   // sent, so that an expired session or a closed tab loses nothing. Passwords, anti-forgery
-  // tokens and files are never stored.
+  // tokens and files are never stored. Each person's drafts are their own (the key names the
+  // person: another person signing in on the same browser never sees them), and signing out
+  // clears them all.
   var SKIPPED = { password: true, hidden: true, file: true, submit: true, button: true };
+  var PREFIX = "groupement:brouillon:";
 
   function draftKey(form) {
-    return "groupement:brouillon:" + location.pathname + ":" + form.getAttribute("data-autosave");
+    var person = document.body.getAttribute("data-person") || "anonyme";
+    return PREFIX + person + ":" + location.pathname + ":" + form.getAttribute("data-autosave");
+  }
+
+  function clearDrafts() {
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var key = localStorage.key(i);
+        if (key && key.indexOf(PREFIX) === 0) { localStorage.removeItem(key); }
+      }
+    } catch (e) { /* storage unavailable: nothing kept */ }
   }
 
   function fields(form) {
@@ -91,6 +104,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-clear-drafts]"), function (form) {
+      form.addEventListener("submit", clearDrafts);
+    });
     Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), function (form) {
       restore(form);
       form.addEventListener("input", function () { save(form); });

@@ -213,6 +213,12 @@ pub fn open(url: &DatabaseUrl) -> Result<Pool, OpenError> {
     // A first connection outside the pool, so that a bad URL or an unreachable server is
     // reported as itself rather than as a pool time-out.
     let mut first = manager.open()?;
+    // Several instances starting at once on one PostgreSQL database migrate one after the
+    // other (a session-level advisory lock, released with the connection).
+    if let AnyConnection::Postgresql(pg) = &mut first {
+        diesel::RunQueryDsl::execute(diesel::sql_query("SELECT pg_advisory_lock(47210001)"), pg)
+            .map_err(|e| OpenError::Migration(e.to_string()))?;
+    }
     migrate(&mut first)?;
     reference::load_if_empty(&mut first).map_err(|e| OpenError::Migration(e.to_string()))?;
     drop(first);

@@ -255,6 +255,8 @@ pub struct NewBid<'a> {
     pub environment_data: &'a str,
     pub submitted_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The receipt's number (random, [`crate::services::bids::receipt_number`]).
+    pub receipt: &'a str,
 }
 
 #[derive(Debug, Insertable)]

@@ -61,6 +61,7 @@ diesel::table! {
         provenance -> Nullable<Text>,
         created_at -> Timestamp,
         locale -> Text,
+        pending_notification_email -> Nullable<Text>,
     }
 }
 
@@ -202,6 +203,7 @@ diesel::table! {
         submitted_at -> Timestamp,
         updated_at -> Timestamp,
         justification_requested_at -> Nullable<Timestamp>,
+        receipt -> Text,
     }
 }
 
@@ -274,6 +276,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     needs,
     pooling_runs,
     pooling_jobs,
+    address_confirmations,
     tenders,
     tender_approvals,
     lots,
@@ -437,3 +440,17 @@ diesel::table! {
 }
 
 diesel::joinable!(pooling_jobs -> pooling_runs (run_id));
+
+diesel::table! {
+    address_confirmations (id) {
+        id -> Integer,
+        supplier_id -> Integer,
+        email -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(address_confirmations -> suppliers (supplier_id));

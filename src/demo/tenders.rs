@@ -268,6 +268,7 @@ fn insert_bids(
                 environment_data: "Données environnementales de démonstration.",
                 submitted_at: submitted,
                 updated_at: submitted,
+                receipt: &crate::services::bids::receipt_number(),
             })
             .execute(conn)?;
     }

@@ -202,12 +202,13 @@ impl Table {
         Ok(Table { columns, rows })
     }
 
-    /// The trimmed cell of `column` in `row` ("" when the row is short).
+    /// The trimmed cell of `column` in `row` ("" when the row is short), without the `'` an
+    /// export put before a formula-like text (`write::neutralised`).
     pub fn cell<'a>(&self, row: &'a Row, column: &str) -> &'a str {
         self.columns
             .get(column)
             .and_then(|&i| row.cells.get(i))
-            .map(|c| c.trim())
+            .map(|c| write::restored(c.trim()).trim())
             .unwrap_or("")
     }
 }

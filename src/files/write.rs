@@ -13,9 +13,29 @@ pub enum Cell {
 impl Cell {
     fn csv(&self) -> String {
         match self {
-            Cell::Text(t) => t.clone(),
+            Cell::Text(t) => neutralised(t),
             Cell::Number(n) => crate::services::needs::french_number(*n),
         }
+    }
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (CSV injection, OWASP).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell a spreadsheet will not run: one starting like a formula gets a leading `'`, which
+/// spreadsheets show as text ([`restored`] takes it off on import).
+pub fn neutralised(text: &str) -> String {
+    match text.starts_with(FORMULA_STARTS) {
+        true => format!("'{text}"),
+        false => text.to_string(),
+    }
+}
+
+/// A cell as imported: the `'` that [`neutralised`] put before a formula-like text is removed.
+pub fn restored(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => text,
     }
 }
 
@@ -67,6 +87,34 @@ pub fn xlsx(sheet_name: &str, header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_written_as_text_and_read_back_as_typed() {
+        let header = ["title"];
+        let hostile = [
+            "=HYPERLINK(\"http://evil\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+        ];
+        let rows: Vec<Vec<Cell>> = hostile
+            .iter()
+            .map(|t| vec![Cell::Text(t.to_string())])
+            .collect();
+        let bytes = csv(&header, &rows).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        for line in text.lines().skip(1) {
+            let cell = line.trim_matches('"');
+            assert!(cell.starts_with('\''), "{line}");
+        }
+        let table = crate::files::Table::read(&bytes, &header).unwrap();
+        for (row, typed) in table.rows.iter().zip(hostile) {
+            assert_eq!(table.cell(row, "title"), typed.trim());
+        }
+        assert_eq!(neutralised("Gants"), "Gants");
+        assert_eq!(restored("'bonjour"), "'bonjour");
+    }
 
     #[test]
     fn what_is_written_reads_back() {

@@ -78,7 +78,8 @@ mod tests {
     use serde_json::json;
 
     /// Every e-mail, with its three parts, in French and in English.
-    const TEMPLATES: [&str; 9] = [
+    const TEMPLATES: [&str; 10] = [
+        "address_confirmation",
         "approval_request",
         "password_reset",
         "email_verification",

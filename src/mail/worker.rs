@@ -177,6 +177,26 @@ pub struct Worker {
     pub transport: Transport,
 }
 
+/// The data of a sent e-mail without its single-use link: the link (address verification,
+/// password reset, invitation) works once and only from the e-mail, so once the e-mail is
+/// sent, its token is kept nowhere in clear — the `link` becomes the page without its token.
+pub fn without_secrets(data: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(data) else {
+        return data.to_string();
+    };
+    let secret = value
+        .get("link")
+        .and_then(|l| l.as_str())
+        .and_then(|l| l.split_once("jeton=").map(|(page, _)| page.to_string()));
+    match secret {
+        Some(page) => {
+            value["link"] = serde_json::Value::String(format!("{page}jeton=(envoyé)"));
+            value.to_string()
+        }
+        None => data.to_string(),
+    }
+}
+
 impl Worker {
     pub fn new(settings: &crate::Settings) -> Result<Self, String> {
         let from = settings
@@ -231,6 +251,7 @@ impl Worker {
                 Ok(()) => {
                     diesel::update(mine)
                         .set((
+                            notifications::data.eq(without_secrets(&row.data)),
                             notifications::status.eq("sent"),
                             notifications::sent_at.eq(Utc::now().naive_utc()),
                             notifications::locked_by.eq(None::<String>),
@@ -363,6 +384,18 @@ pub fn spawn(worker: Worker, pool: Pool, interval: std::time::Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sent_link_keeps_no_token() {
+        let data =
+            r#"{"link":"https://portail.fr/mot-de-passe/nouveau?jeton=abc123","name":"Camille"}"#;
+        let kept = without_secrets(data);
+        assert!(!kept.contains("abc123"), "{kept}");
+        assert!(kept.contains("/mot-de-passe/nouveau?jeton=(envoyé)"));
+        assert!(kept.contains("Camille"));
+        let plain = r#"{"reference":"GRP-2027-001"}"#;
+        assert_eq!(without_secrets(plain), plain);
+    }
 
     #[test]
     fn smtp_urls_give_host_port_and_decoded_credentials() {

@@ -270,6 +270,7 @@ pub fn set_password_by_link(
             ))
             .execute(conn)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(user.id))).execute(conn)?;
+        crate::services::auth::revoke_api_tokens(conn, user.id)?;
         let action = match purpose {
             Purpose::Invitation => "auth.invitation_accepted",
             _ => "auth.password_reset",
@@ -280,6 +281,37 @@ pub fn set_password_by_link(
             Change::new(action, "user", user.id),
         )?;
         Ok(())
+    })
+}
+
+/// Sends the verification link of one's own address again; refused once it is confirmed.
+/// Returns the address.
+pub fn resend_verification(
+    pool: &Pool,
+    viewer: &crate::web::nav::Viewer,
+    base_url: &str,
+) -> Result<String, AppError> {
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let user: User = users::table
+            .find(viewer.user_id)
+            .select(User::as_select())
+            .first(conn)?;
+        if user.email_verified_at.is_some() {
+            return Err(AppError::Conflict(format!(
+                "l'adresse {} est déjà confirmée",
+                user.email
+            )));
+        }
+        issue_link(
+            conn,
+            base_url,
+            &user,
+            Purpose::EmailVerification,
+            "email_verification",
+            json!({ "days": VERIFICATION_LINK_DAYS }),
+        )?;
+        Ok(user.email)
     })
 }
 

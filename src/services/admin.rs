@@ -402,13 +402,37 @@ pub type StatusCounts = Vec<(String, i64)>;
 pub fn outbox(pool: &Pool) -> Result<(Vec<OutboxRow>, StatusCounts), AppError> {
     use crate::db::models::Notification;
     use crate::db::schema::notifications;
+    use diesel::sql_types::Bool;
     let mut conn = pool.get()?;
+    // The receipts of bids on tenders still sealed are left out, counts included: they would
+    // tell who bid, and how many.
+    let (sealed, _) = crate::services::bids::sealed_tenders(&mut conn)?;
+    let visible = || -> Box<dyn BoxableExpression<notifications::table, _, SqlType = Bool>> {
+        let mut hidden: Box<dyn BoxableExpression<notifications::table, _, SqlType = Bool>> =
+            Box::new(diesel::dsl::sql::<Bool>("1 = 0"));
+        for reference in &sealed {
+            let pattern = format!(
+                "%\"reference\":{}%",
+                crate::services::audit::like_pattern(
+                    &serde_json::Value::String(reference.clone()).to_string(),
+                    false
+                )
+                .trim_matches('%')
+            );
+            hidden = Box::new(hidden.or(notifications::data.like(pattern).escape('\\')));
+        }
+        Box::new(diesel::dsl::not(
+            notifications::template.eq("bid_receipt").and(hidden),
+        ))
+    };
     let counts: Vec<(String, i64)> = notifications::table
+        .filter(visible())
         .group_by(notifications::status)
         .select((notifications::status, diesel::dsl::count_star()))
         .order(notifications::status)
         .load(&mut conn)?;
     let mut rows: Vec<Notification> = notifications::table
+        .filter(visible())
         .filter(notifications::status.ne("sent"))
         .order(notifications::id.desc())
         .limit(100)
@@ -416,6 +440,7 @@ pub fn outbox(pool: &Pool) -> Result<(Vec<OutboxRow>, StatusCounts), AppError> {
         .load(&mut conn)?;
     rows.extend(
         notifications::table
+            .filter(visible())
             .filter(notifications::status.eq("sent"))
             .order(notifications::id.desc())
             .limit(100)

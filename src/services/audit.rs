@@ -151,8 +151,20 @@ fn day(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError> {
 pub fn search(pool: &Pool, filter: &AuditFilter) -> Result<AuditPage, AppError> {
     let from = day("from", &filter.from)?;
     let to = day("to", &filter.to)?;
+    let mut conn = pool.get()?;
+    // Bids on tenders still sealed are nobody's business but their supplier's.
+    let (_, sealed_lots) = crate::services::bids::sealed_tenders(&mut conn)?;
+    let sealed: Vec<String> = sealed_lots.iter().map(ToString::to_string).collect();
     let query = || {
         let mut query = audit_log::table.into_boxed();
+        if !sealed.is_empty() {
+            query = query.filter(diesel::dsl::not(
+                audit_log::action
+                    .like("bid.%")
+                    .and(audit_log::object_type.eq("lot"))
+                    .and(audit_log::object_id.eq_any(sealed.clone())),
+            ));
+        }
         if !filter.action.trim().is_empty() {
             query = query.filter(
                 audit_log::action
@@ -178,7 +190,6 @@ pub fn search(pool: &Pool, filter: &AuditFilter) -> Result<AuditPage, AppError> 
         }
         query
     };
-    let mut conn = pool.get()?;
     let total: i64 = query().count().get_result(&mut conn)?;
     let pages = ((total + AUDIT_PAGE_SIZE - 1) / AUDIT_PAGE_SIZE).max(1);
     let page = filter.page.unwrap_or(1).clamp(1, pages);

@@ -16,6 +16,9 @@ use sha2::{Digest, Sha256};
 /// A session ends after this long without a request.
 pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
 
+/// A session ends this long after its sign-in, however active.
+pub const SESSION_HOURS: i64 = 12;
+
 /// The same answer whether the account exists or not, so that sign-in reveals nothing.
 pub const WRONG_CREDENTIALS: &str = "Adresse e-mail ou mot de passe incorrect.";
 
@@ -152,12 +155,21 @@ pub const TOUCH_SECONDS: i64 = 30;
 pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
     let mut conn = pool.get()?;
     // One query for the session, its person and their organisation's code.
-    let found: Option<(i32, NaiveDateTime, String, User, Option<OrganisationOf>)> = sessions::table
+    type Found = (
+        i32,
+        NaiveDateTime,
+        NaiveDateTime,
+        String,
+        User,
+        Option<OrganisationOf>,
+    );
+    let found: Option<Found> = sessions::table
         .inner_join(users::table.left_join(organisations::table))
         .filter(sessions::token_hash.eq(hash_token(token)))
         .filter(users::active.eq(true))
         .select((
             sessions::id,
+            sessions::created_at,
             sessions::last_seen_at,
             sessions::csrf_token,
             User::as_select(),
@@ -165,11 +177,13 @@ pub fn viewer(pool: &Pool, token: &str) -> Result<Option<Viewer>, AppError> {
         ))
         .first(&mut conn)
         .optional()?;
-    let Some((session_id, last_seen, csrf_token, user, organisation)) = found else {
+    let Some((session_id, created, last_seen, csrf_token, user, organisation)) = found else {
         return Ok(None);
     };
     let now = Utc::now().naive_utc();
-    if now - last_seen > Duration::minutes(IDLE_TIMEOUT_MINUTES) {
+    if now - last_seen > Duration::minutes(IDLE_TIMEOUT_MINUTES)
+        || now - created > Duration::hours(SESSION_HOURS)
+    {
         diesel::delete(sessions::table.find(session_id)).execute(&mut conn)?;
         return Ok(None);
     }
@@ -216,14 +230,27 @@ pub fn sign_out_everywhere(pool: &Pool, viewer: &Viewer) -> Result<usize, AppErr
     write_transaction(&mut conn, |conn| {
         let ended = diesel::delete(sessions::table.filter(sessions::user_id.eq(viewer.user_id)))
             .execute(conn)?;
+        let revoked = revoke_api_tokens(conn, viewer.user_id)?;
         audit::record(
             conn,
             viewer.into(),
             Change::new("auth.sign_out_everywhere", "user", viewer.user_id)
-                .after(format!("{ended} sessions")),
+                .after(format!("{ended} sessions, {revoked} jetons d'API")),
         )?;
         Ok(ended)
     })
+}
+
+/// Revokes every API token of a person still in force (signing out everywhere, a new
+/// password): returns how many.
+pub fn revoke_api_tokens(conn: &mut crate::db::AnyConnection, user_id: i32) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Utc::now().naive_utc()))
+    .execute(conn)
 }
 
 /// The prefix of every API token, so that one found in a log or a repository is recognised.

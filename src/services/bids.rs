@@ -26,6 +26,23 @@ fn supplier_of(viewer: &Viewer) -> Result<i32, AppError> {
     }
 }
 
+/// A company bids through a confirmed address: the receipts, questions and results of a bid
+/// must reach someone.
+fn require_verified(conn: &mut AnyConnection, viewer: &Viewer) -> Result<(), AppError> {
+    let verified: Option<NaiveDateTime> = crate::db::schema::users::table
+        .find(viewer.user_id)
+        .select(crate::db::schema::users::email_verified_at)
+        .first(conn)?;
+    match verified {
+        Some(_) => Ok(()),
+        None => Err(AppError::Conflict(format!(
+            "confirmez d'abord votre adresse e-mail ({}) : ouvrez le lien reçu à l'inscription, \
+             ou demandez-en un nouveau sur « Mon compte »",
+            viewer.email
+        ))),
+    }
+}
+
 /// A published tender open to bids: its id and deadline; "not found" for any other.
 fn open_tender(
     conn: &mut AnyConnection,
@@ -86,6 +103,8 @@ fn lot_open_to_bids(
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnBid {
     pub id: i32,
+    /// The number its receipts show (random: the id is a counter over the whole platform).
+    pub receipt: String,
     pub price_cents: i64,
     pub technical_memo: String,
     pub environment_data: String,
@@ -144,6 +163,8 @@ pub struct BidPage {
     pub title: String,
     pub deadline: NaiveDateTime,
     pub open: bool,
+    /// Whether the person's address is confirmed (needed to bid).
+    pub verified: bool,
     pub lots: Vec<LotForSupplier>,
 }
 
@@ -172,6 +193,7 @@ pub fn page(pool: &Pool, viewer: &Viewer, reference: &str) -> Result<BidPage, Ap
         title,
         deadline,
         open: Utc::now().naive_utc() < deadline,
+        verified: require_verified(&mut conn, viewer).is_ok(),
         lots: out,
     })
 }
@@ -182,23 +204,27 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
         .filter(bids::supplier_id.eq(supplier_id))
         .select((
             bids::id,
+            bids::receipt,
             bids::price_cents,
             bids::technical_memo,
             bids::environment_data,
             bids::status,
             bids::updated_at,
         ))
-        .first::<(i32, i64, String, String, String, NaiveDateTime)>(conn)
+        .first::<(i32, String, i64, String, String, String, NaiveDateTime)>(conn)
         .optional()?
         .map(
-            |(id, price_cents, technical_memo, environment_data, status, updated_at)| OwnBid {
-                id,
-                price_cents,
-                technical_memo,
-                environment_data,
-                status,
-                updated_at,
-                documents: Vec::new(),
+            |(id, receipt, price_cents, technical_memo, environment_data, status, updated_at)| {
+                OwnBid {
+                    id,
+                    receipt,
+                    price_cents,
+                    technical_memo,
+                    environment_data,
+                    status,
+                    updated_at,
+                    documents: Vec::new(),
+                }
             },
         )
     else {
@@ -243,6 +269,7 @@ pub fn add_document(
     let supplier_id = supplier_of(viewer)?;
     let (name, content_type) = documents::checked(file_name, bytes)?;
     let mut conn = pool.get()?;
+    require_verified(&mut conn, viewer)?;
     write_transaction(&mut conn, |conn| {
         let (bid, lot_id) = open_own_bid(conn, supplier_id, reference, lot_number)?;
         if bid.documents.len() >= MAX_DOCUMENTS_PER_BID {
@@ -344,9 +371,34 @@ pub struct BidForm {
 #[derive(Debug, Clone, Serialize)]
 pub struct Receipt {
     pub bid_id: i32,
+    /// The number shown to the supplier ([`receipt_number`]).
+    pub number: String,
     pub lot: i32,
     pub at: NaiveDateTime,
     pub revised: bool,
+}
+
+/// The tenders whose bids are still sealed (published, not yet opened): their references and
+/// the ids of their lots. Until the opening, no page but the supplier's own shows that a bid
+/// exists on them — not the admin's journal, not the outbox.
+pub fn sealed_tenders(conn: &mut AnyConnection) -> QueryResult<(Vec<String>, Vec<i32>)> {
+    let rows: Vec<(String, Option<i32>)> = tenders::table
+        .left_join(lots::table)
+        .filter(tenders::status.eq_any(["published", "closed"]))
+        .filter(tenders::opened_at.is_null())
+        .select((tenders::reference, lots::id.nullable()))
+        .load(conn)?;
+    let mut references: Vec<String> = rows.iter().map(|(r, _)| r.clone()).collect();
+    references.dedup();
+    Ok((
+        references,
+        rows.into_iter().filter_map(|(_, lot)| lot).collect(),
+    ))
+}
+
+/// A receipt's number: ten random hexadecimal digits, kept by the bid through its revisions.
+pub fn receipt_number() -> String {
+    crate::services::auth::random_token()[..10].to_uppercase()
 }
 
 /// Submits or revises the supplier's bid on a lot before the deadline, with a receipt by
@@ -378,6 +430,7 @@ pub fn submit(
     problems.finish()?;
     let price = price.ok_or_else(|| AppError::internal("price checked without value"))?;
     let mut conn = pool.get()?;
+    require_verified(&mut conn, viewer)?;
     write_transaction(&mut conn, |conn| {
         // Concurrent submissions of one supplier queue here on PostgreSQL (SQLite runs write
         // transactions one at a time already): a first bid on a lot is inserted once, and
@@ -396,6 +449,11 @@ pub fn submit(
             now,
         } = lot_open_to_bids(conn, reference, lot_number)?;
         let existing = own_bid(conn, lot_id, supplier_id)?;
+        let number = existing
+            .as_ref()
+            .map(|bid| bid.receipt.clone())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(receipt_number);
         let bid_id = match &existing {
             Some(bid) => {
                 diesel::update(bids::table.find(bid.id))
@@ -405,6 +463,7 @@ pub fn submit(
                         bids::environment_data.eq(form.environment_data.trim()),
                         bids::status.eq("submitted"),
                         bids::updated_at.eq(now),
+                        bids::receipt.eq(&number),
                     ))
                     .execute(conn)?;
                 bid.id
@@ -420,6 +479,7 @@ pub fn submit(
                     environment_data: form.environment_data.trim(),
                     submitted_at: now,
                     updated_at: now,
+                    receipt: &number,
                 })
                 .returning(bids::id)
                 .get_result(conn)?,
@@ -440,7 +500,7 @@ pub fn submit(
             "bid_receipt",
             &json!({
                 "locale": locale.code(), "company": company, "reference": reference,
-                "title": title, "lot": lot_number, "bid": bid_id, "at": locale.moment(now),
+                "title": title, "lot": lot_number, "bid": number, "at": locale.moment(now),
                 "deadline": locale.moment(deadline), "revised": revised,
                 "price": locale.euros(price),
             }),
@@ -462,6 +522,7 @@ pub fn submit(
         )?;
         Ok(Receipt {
             bid_id,
+            number,
             lot: lot_number,
             at: now,
             revised,

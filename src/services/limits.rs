@@ -2,7 +2,8 @@
 //! invitation, registration), kept in the database: they hold for the whole platform however
 //! many portal instances share it, and an attacker's keys cost the process no memory.
 //!
-//! Each limit counts attempts per key and minute (a fixed window: at most twice the limit
+//! Each limit counts attempts per key and minute, and weighs the previous minute's count by the
+//! part of it still within the last sixty seconds (a sliding window: no burst of twice the limit
 //! across a minute's boundary). The key is normalised and only its SHA-256 is stored; keys
 //! longer than [`LONGEST_KEY`] are refused before anything is stored. Rows are deleted two
 //! minutes after their minute ([`forget_old`], called by the portal's ticker).
@@ -70,14 +71,18 @@ pub fn allow(pool: &Pool, checks: &[(Limit, &str)]) -> Result<bool, AppError> {
     if checks.iter().any(|(_, key)| key.trim().len() > LONGEST_KEY) {
         return Ok(false);
     }
-    let window = Utc::now().timestamp().div_euclid(60) * 60;
+    let now = Utc::now().timestamp();
+    let window = now.div_euclid(60) * 60;
+    // The share of the previous minute still within the last sixty seconds.
+    let previous_weight = (60 - (now - window)) as f64 / 60.0;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         for (limit, key) in checks {
+            let key = key_hash(key);
             let hits: i32 = crate::per_backend!(conn, c => diesel::insert_into(rate_limits::table)
                 .values((
                     rate_limits::bucket.eq(limit.bucket),
-                    rate_limits::key_hash.eq(key_hash(key)),
+                    rate_limits::key_hash.eq(&key),
                     rate_limits::window_start.eq(window),
                     rate_limits::hits.eq(1),
                 ))
@@ -86,7 +91,14 @@ pub fn allow(pool: &Pool, checks: &[(Limit, &str)]) -> Result<bool, AppError> {
                 .set(rate_limits::hits.eq(rate_limits::hits + 1))
                 .returning(rate_limits::hits)
                 .get_result(c))?;
-            if hits > i32::try_from(limit.per_minute).unwrap_or(i32::MAX) {
+            let previous: i32 = rate_limits::table
+                .find((limit.bucket, &key, window - 60))
+                .select(rate_limits::hits)
+                .first(conn)
+                .optional()?
+                .unwrap_or(0);
+            let estimate = f64::from(previous) * previous_weight + f64::from(hits);
+            if estimate > f64::from(limit.per_minute) {
                 return Ok(false);
             }
         }

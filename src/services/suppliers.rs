@@ -55,6 +55,8 @@ pub struct Profile {
     pub annual_capacity_eur: String,
     pub sme: bool,
     pub notification_email: String,
+    /// A new address waiting for its confirmation link to be opened.
+    pub pending_notification_email: Option<String>,
     pub opt_in: bool,
     pub digest: String,
     pub locale: String,
@@ -101,6 +103,10 @@ pub fn profile(pool: &Pool, viewer: &Viewer) -> Result<Profile, AppError> {
         ),
         sme: s.sme,
         notification_email: s.notification_email,
+        pending_notification_email: suppliers::table
+            .find(supplier_id)
+            .select(suppliers::pending_notification_email)
+            .first(&mut conn)?,
         opt_in: s.opt_in,
         digest: s.digest,
         locale: s.locale,
@@ -172,7 +178,119 @@ pub fn parse_interests(problems: &mut Problems, text: &str) -> Vec<String> {
     out
 }
 
-pub fn update(pool: &Pool, viewer: &Viewer, form: &ProfileForm) -> Result<(), AppError> {
+/// How long the link confirming a new notification address works.
+pub const ADDRESS_LINK_DAYS: i64 = 7;
+
+/// Asks the new notification address to confirm itself: the address waits in
+/// `pending_notification_email`, a single-use link (its SHA-256 alone stored) goes to it.
+fn ask_confirmation(
+    conn: &mut crate::db::AnyConnection,
+    base_url: &str,
+    supplier_id: i32,
+    email: &str,
+) -> QueryResult<()> {
+    use crate::db::schema::address_confirmations as links;
+    let token = crate::services::auth::random_token();
+    let hash = crate::services::auth::hash_token(&token);
+    let now = chrono::Utc::now().naive_utc();
+    diesel::insert_into(links::table)
+        .values((
+            links::supplier_id.eq(supplier_id),
+            links::email.eq(email),
+            links::token_hash.eq(&hash),
+            links::expires_at.eq(now + chrono::Duration::days(ADDRESS_LINK_DAYS)),
+        ))
+        .execute(conn)?;
+    diesel::update(suppliers::table.find(supplier_id))
+        .set(suppliers::pending_notification_email.eq(Some(email)))
+        .execute(conn)?;
+    let (company, locale): (String, String) = suppliers::table
+        .find(supplier_id)
+        .select((suppliers::name, suppliers::locale))
+        .first(conn)?;
+    crate::mail::enqueue(
+        conn,
+        email,
+        "address_confirmation",
+        &serde_json::json!({
+            "locale": Locale::of(&locale).code(), "company": company,
+            "link": format!("{base_url}/entreprise/adresse?jeton={token}"),
+            "days": ADDRESS_LINK_DAYS,
+        }),
+        &format!("address_confirmation:{}", &hash[..32]),
+    )?;
+    Ok(())
+}
+
+/// Confirms a new notification address through its link: from now on the notices go there.
+/// Returns the company's name and the address.
+pub fn confirm_address(pool: &Pool, token: &str) -> Result<(String, String), AppError> {
+    use crate::db::schema::address_confirmations as links;
+    let mut conn = pool.get()?;
+    let now = chrono::Utc::now().naive_utc();
+    write_transaction(&mut conn, |conn| {
+        let found: Option<(
+            i32,
+            i32,
+            String,
+            chrono::NaiveDateTime,
+            Option<chrono::NaiveDateTime>,
+        )> = links::table
+            .filter(links::token_hash.eq(crate::services::auth::hash_token(token.trim())))
+            .select((
+                links::id,
+                links::supplier_id,
+                links::email,
+                links::expires_at,
+                links::used_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((id, supplier_id, email, expires, used)) = found else {
+            return Err(AppError::validation("lien", "ce lien n'est pas valide"));
+        };
+        if used.is_some() {
+            return Err(AppError::validation("lien", "ce lien a déjà servi"));
+        }
+        if expires < now {
+            return Err(AppError::validation(
+                "lien",
+                "ce lien a expiré : enregistrez l'adresse à nouveau sur la page de votre entreprise",
+            ));
+        }
+        diesel::update(links::table.find(id))
+            .set(links::used_at.eq(now))
+            .execute(conn)?;
+        diesel::update(suppliers::table.find(supplier_id))
+            .set((
+                suppliers::notification_email.eq(&email),
+                suppliers::pending_notification_email.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            audit::Actor {
+                user_id: None,
+                label: "lien de confirmation d'adresse",
+            },
+            Change::new("supplier.address_confirmed", "supplier", supplier_id).after(&email),
+        )?;
+        let name: String = suppliers::table
+            .find(supplier_id)
+            .select(suppliers::name)
+            .first(conn)?;
+        Ok((name, email))
+    })
+}
+
+/// Saves the profile. A new notification address is not used before it is confirmed: a link
+/// goes to it ([`confirm_address`]) and the notices keep going to the confirmed one meanwhile.
+pub fn update(
+    pool: &Pool,
+    viewer: &Viewer,
+    base_url: &str,
+    form: &ProfileForm,
+) -> Result<(), AppError> {
     let supplier_id = supplier_of(viewer)?;
     let mut problems = Problems::default();
     let postcode = problems.check("code postal", Postcode::parse(&form.postcode));
@@ -239,6 +357,20 @@ pub fn update(pool: &Pool, viewer: &Viewer, form: &ProfileForm) -> Result<(), Ap
         return Err(AppError::internal("profile checked without values"));
     };
     write_transaction(&mut conn, |conn| {
+        let (confirmed, pending): (String, Option<String>) = suppliers::table
+            .find(supplier_id)
+            .select((
+                suppliers::notification_email,
+                suppliers::pending_notification_email,
+            ))
+            .first(conn)?;
+        if email == confirmed {
+            diesel::update(suppliers::table.find(supplier_id))
+                .set(suppliers::pending_notification_email.eq(None::<String>))
+                .execute(conn)?;
+        } else if pending.as_deref() != Some(email.as_str()) {
+            ask_confirmation(conn, base_url, supplier_id, &email)?;
+        }
         diesel::update(suppliers::table.find(supplier_id))
             .set((
                 suppliers::postcode.eq(postcode.as_str()),
@@ -248,7 +380,6 @@ pub fn update(pool: &Pool, viewer: &Viewer, form: &ProfileForm) -> Result<(), Ap
                 suppliers::longitude.eq(longitude),
                 suppliers::annual_capacity_cents.eq(capacity.get()),
                 suppliers::sme.eq(form.sme.is_some()),
-                suppliers::notification_email.eq(&email),
                 suppliers::opt_in.eq(form.opt_in.is_some()),
                 suppliers::digest.eq(&form.digest),
                 suppliers::locale.eq(locale.code()),

@@ -10,6 +10,7 @@ use super::route::pattern_of;
 use crate::error::AppError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderValue, CACHE_CONTROL};
 use actix_web::middleware::Next;
 use actix_web::Error;
 
@@ -68,10 +69,12 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/desabonnement", Access::Public),
     rule("GET", "/entreprise", SUPPLIERS),
     rule("POST", "/entreprise", SUPPLIERS),
+    rule("GET", "/entreprise/adresse", Access::Public),
     rule("GET", "/compte", Access::SignedIn),
     rule("GET", "/compte/session", Access::SignedIn),
     rule("POST", "/compte/sessions/fermer", Access::SignedIn),
     rule("POST", "/compte/langue", Access::SignedIn),
+    rule("POST", "/compte/verification", Access::SignedIn),
     rule("POST", "/compte/jetons", Access::SignedIn),
     rule("POST", "/compte/jetons/{id}/revoquer", Access::SignedIn),
     rule("GET", "/admin/organisations", ADMIN),
@@ -224,9 +227,17 @@ pub async fn enforce(
         }
     };
     if allowed {
-        next.call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body)
+        let mut response = next.call(req).await?;
+        // What a signed-in person is shown is theirs alone: no cache keeps it (the back button
+        // after signing out, a shared computer, a proxy).
+        if super::auth::signed_in(response.request())
+            && !response.headers().contains_key(CACHE_CONTROL)
+        {
+            response
+                .headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        Ok(response.map_into_left_body())
     } else {
         tracing::warn!(%pattern, %method, "access denied");
         // The API tells a client without a valid token to authenticate (401); a person or a

@@ -86,6 +86,34 @@ pub struct LocaleForm {
     locale: String,
 }
 
+/// Sends the address verification link again (to one's own, not yet confirmed address).
+pub async fn resend_verification(
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<crate::Settings>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (p, who, base) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        settings.base_url.clone(),
+    );
+    match web::block(move || accounts::resend_verification(&p, &who, &base)).await? {
+        Ok(email) => super::accounts::notice(
+            &hb,
+            StatusCode::OK,
+            "Lien envoyé",
+            &format!("Un nouveau lien de confirmation vient d'être envoyé à {email}."),
+            Some(("/compte", "Mon compte")),
+        ),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            account_page(pool, &hb, viewer, None, Some(message), status).await
+        }
+    }
+}
+
 /// The language of one's e-mails.
 pub async fn set_locale(
     posted: Posted<LocaleForm>,

@@ -54,6 +54,13 @@ impl FromRequest for MaybeViewer {
     }
 }
 
+/// Whether the request was made by someone signed in (its viewer was looked up and found).
+pub fn signed_in(req: &HttpRequest) -> bool {
+    req.extensions()
+        .get::<KnownViewer>()
+        .is_some_and(|known| known.0.is_some())
+}
+
 enum Credential {
     Session(String),
     ApiToken(String),

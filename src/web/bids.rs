@@ -53,10 +53,10 @@ async fn bid_page(
         Some(&viewer),
         json!({
             "reference": page.reference, "title": page.title, "deadline": paris_text(page.deadline),
-            "open": page.open, "lots": lots, "error": error,
+            "open": page.open, "verified": page.verified, "lots": lots, "error": error,
             "max_mb": documents::MAX_BYTES >> 20, "formats": documents::accepted(),
             "max_documents": bids::MAX_DOCUMENTS_PER_BID,
-            "receipt": receipt.map(|r| json!({ "bid": r.bid_id, "lot": r.lot, "at": paris_text(r.at), "revised": r.revised })),
+            "receipt": receipt.map(|r| json!({ "bid": r.number, "lot": r.lot, "at": paris_text(r.at), "revised": r.revised })),
         }),
     )?;
     *response.status_mut() = status;

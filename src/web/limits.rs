@@ -7,13 +7,32 @@ use crate::services::limits::{self, Limit};
 use actix_web::web::{self, Data};
 use actix_web::HttpRequest;
 
-/// The client's address as the connection shows it: a forwarded header could be forged to
-/// dodge the limit. (Behind a load balancer, it is the balancer's unless it passes the client's
-/// own address through, as the README's haproxy example does with the PROXY protocol.)
+/// The client's address: the connection's peer, or — when the peer is one of the trusted load
+/// balancers (`GROUPEMENT_TRUSTED_PROXIES`) — the last address of `X-Forwarded-For` that is not
+/// one of them. A header from anyone else is ignored: it could be forged to dodge the limits.
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let trusted: &[std::net::IpAddr] = req
+        .app_data::<Data<crate::Settings>>()
+        .map_or(&[], |s| s.trusted_proxies.as_slice());
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
+        .to_string()
 }
 
 /// Counts one attempt against each limit; `false` when one is reached (logged).

@@ -61,6 +61,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/desabonnement", web::post().to(suppliers::unsubscribe))
         .route("/entreprise", web::get().to(suppliers::show))
         .route("/entreprise", web::post().to(suppliers::update))
+        .route(
+            "/entreprise/adresse",
+            web::get().to(suppliers::confirm_address),
+        )
         .route("/compte", web::get().to(account::profile))
         .route("/compte/session", web::get().to(account::keep_alive))
         .route(
@@ -68,6 +72,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(account::sign_out_everywhere),
         )
         .route("/compte/langue", web::post().to(account::set_locale))
+        .route(
+            "/compte/verification",
+            web::post().to(account::resend_verification),
+        )
         .route("/compte/jetons", web::post().to(account::create_token))
         .route(
             "/compte/jetons/{id}/revoquer",

@@ -15,7 +15,8 @@ pub enum Role {
 /// The signed-in person, as pages show them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Viewer {
-    #[serde(skip)]
+    /// Shown to pages only as `person`, a key of the person's own browser drafts.
+    #[serde(rename = "person", serialize_with = "draft_key")]
     pub user_id: i32,
     pub email: String,
     pub display_name: String,
@@ -34,6 +35,16 @@ pub struct Viewer {
     pub csrf_token: String,
     /// Minutes of inactivity before the session ends, for the page's warning.
     pub idle_minutes: i64,
+}
+
+/// The key under which a person's drafts are kept in their browser (`static/session.js`):
+/// derived from their id, so that two people of one browser never share drafts, without
+/// writing the id itself into pages.
+fn draft_key<S: serde::Serializer>(user_id: &i32, serializer: S) -> Result<S::Ok, S::Error> {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("groupement-brouillon:{user_id}").as_bytes());
+    let key: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    serializer.serialize_str(&key)
 }
 
 impl Role {

@@ -66,10 +66,12 @@ pub async fn update(
     posted: Posted<ProfileForm>,
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
+    settings: Data<crate::Settings>,
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
-    match web::block(move || suppliers::update(&p, &who, &form)).await? {
+    let base = settings.base_url.clone();
+    match web::block(move || suppliers::update(&p, &who, &base, &form)).await? {
         Ok(()) => Ok(see_other("/entreprise?enregistre=1")),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -128,4 +130,41 @@ pub async fn unsubscribe(
             )
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AddressLink {
+    #[serde(default)]
+    jeton: String,
+}
+
+/// The link that confirms a new notification address (opened from the mailbox, signed in or
+/// not).
+pub async fn confirm_address(
+    query: Query<AddressLink>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let (pool, token) = (pool.into_inner(), query.into_inner().jeton);
+    let (status, heading, message) =
+        match web::block(move || suppliers::confirm_address(&pool, &token)).await? {
+            Ok((company, email)) => (
+                StatusCode::OK,
+                "Adresse confirmée",
+                format!(
+                    "Les avis d'appels d'offres de {company} seront désormais envoyés à {email}."
+                ),
+            ),
+            Err(error) => {
+                let (message, _) = super::refused(error)?;
+                (StatusCode::BAD_REQUEST, "Lien inutilisable", message)
+            }
+        };
+    super::accounts::notice(
+        &hb,
+        status,
+        heading,
+        &message,
+        Some(("/entreprise", "Mon entreprise")),
+    )
 }

@@ -374,6 +374,33 @@ async fn a_lead_reads_the_proposal_and_fills_a_need_in_a_real_browser() {
         .await;
     assert_eq!(notice, json!(true));
     browser.screenshot("need-form.png").await;
+
+    // The draft is this person's (the key names them), and signing out clears every draft.
+    let keys = browser
+        .script(
+            "return Object.keys(localStorage).filter(k => k.startsWith('groupement:brouillon:'))",
+        )
+        .await;
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let key = keys[0].as_str().unwrap();
+    let person = key
+        .trim_start_matches("groupement:brouillon:")
+        .split(':')
+        .next()
+        .unwrap();
+    assert!(
+        person.len() == 16 && person.chars().all(|c| c.is_ascii_hexdigit()),
+        "{key}"
+    );
+    browser.click(".viewer form button[type=submit]").await;
+    browser
+        .wait_for("return document.querySelector('.viewer a[href=\"/connexion\"]') !== null")
+        .await;
+    let left = browser
+        .script("return Object.keys(localStorage).filter(k => k.startsWith('groupement:brouillon:')).length")
+        .await;
+    assert_eq!(left, json!(0), "drafts cleared at sign-out");
 }
 
 #[actix_web::test]

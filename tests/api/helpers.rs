@@ -265,10 +265,19 @@ pub struct Answer {
     pub set_cookies: Vec<String>,
     pub location: String,
     pub content_type: String,
+    pub cache_control: String,
     pub body: String,
 }
 
 impl Answer {
+    /// A header the tests read (only `cache-control` is kept; "" when absent).
+    pub fn header(&self, name: &str) -> String {
+        match name {
+            "cache-control" => self.cache_control.clone(),
+            other => panic!("the header {other} is not kept by Answer"),
+        }
+    }
+
     /// The value the response set for a cookie ("" when none).
     pub fn cookie(&self, name: &str) -> String {
         self.set_cookies
@@ -296,6 +305,7 @@ async fn answer(
             .to_string()
     };
     let (location, content_type) = (header("location"), header("content-type"));
+    let cache_control = header("cache-control");
     let set_cookies = response
         .headers()
         .get_all("set-cookie")
@@ -307,6 +317,7 @@ async fn answer(
         set_cookies,
         location,
         content_type,
+        cache_control,
         body: String::from_utf8_lossy(&body).into_owned(),
     }
 }

@@ -7,7 +7,7 @@
 //! or critical violation. A screenshot of each step is kept in `$CARGO_TARGET_DIR/tmp/artifacts`.
 
 use crate::browser::{browser_or_skip, Browser};
-use crate::helpers::{spawn_app_with, TestApp, TestBackend};
+use crate::helpers::{spawn_app_with, TestBackend};
 use crate::smtp::SmtpServer;
 use diesel::prelude::*;
 use groupement::db::models::{NewSupplier, NewSupplierCpv, NewUser};
@@ -18,9 +18,9 @@ use serde_json::Value;
 use crate::pooling_journey::PASSWORD;
 const AXE: &str = include_str!("../fixtures/axe-core/axe.min.js");
 
-fn people(app: &TestApp) {
-    crate::pooling_journey::members(app);
-    let mut conn = app.pool.get().unwrap();
+pub fn people(pool: &groupement::db::Pool) {
+    crate::pooling_journey::members_in(pool);
+    let mut conn = pool.get().unwrap();
     let hash = hash_password(PASSWORD).unwrap();
     let supplier: i32 = diesel::insert_into(suppliers::table)
         .values(NewSupplier {
@@ -55,7 +55,7 @@ fn people(app: &TestApp) {
             role: "supplier",
             organisation_id: None,
             supplier_id: Some(supplier),
-            email_verified_at: None,
+            email_verified_at: Some(chrono::Utc::now().naive_utc()),
         })
         .execute(&mut conn)
         .unwrap();
@@ -65,6 +65,8 @@ fn people(app: &TestApp) {
 struct Walk {
     browser: Browser,
     base: String,
+    /// The screenshots' prefix (`journey`, `balanced`).
+    name: &'static str,
     step: usize,
 }
 
@@ -77,7 +79,7 @@ impl Walk {
     async fn check(&mut self, name: &str) {
         self.step += 1;
         self.browser
-            .screenshot(&format!("journey-{:02}-{name}.png", self.step))
+            .screenshot(&format!("{}-{:02}-{name}.png", self.name, self.step))
             .await;
         let found = self.violations().await;
         assert!(found.is_empty(), "{name}: accessibility: {found:#?}");
@@ -156,10 +158,23 @@ async fn the_whole_journey_in_a_real_browser() {
     )
     .await
     .unwrap();
-    people(&app);
+    people(&app.pool);
+    journey(&app.address, &app.pool, &server, "journey").await;
+    server.stop();
+}
+
+/// The journey through the portal at `base` (one instance, or a load balancer in front of
+/// several), on the database of `pool`, the e-mails caught by `server`.
+pub async fn journey(
+    base: &str,
+    pool: &groupement::db::Pool,
+    server: &SmtpServer,
+    name: &'static str,
+) {
     let mut walk = Walk {
         browser: Browser::start().await,
-        base: app.address.clone(),
+        base: base.to_string(),
+        name,
         step: 0,
     };
 
@@ -256,7 +271,7 @@ async fn the_whole_journey_in_a_real_browser() {
     walk.check("tenders").await;
     let tender: i32 = tenders::table
         .select(tenders::id)
-        .first(&mut app.pool.get().unwrap())
+        .first(&mut pool.get().unwrap())
         .unwrap();
     let tender_page = format!("/consultations/{tender}");
 
@@ -302,7 +317,7 @@ async fn the_whole_journey_in_a_real_browser() {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let mail = crate::helpers::Mail::parse(notice.expect("the notice").data.as_bytes());
-    let link = mail.link(&format!("{}/appels-d-offres/", app.address));
+    let link = mail.link(&format!("{base}/appels-d-offres/"));
     walk.browser.go(&link).await;
     walk.check("notice").await;
     walk.sign_in("vente@pansements.example.fr").await;
@@ -330,7 +345,7 @@ async fn the_whole_journey_in_a_real_browser() {
     // 7. After the deadline (brought forward here) the lead opens, marks and awards.
     diesel::update(tenders::table.find(tender))
         .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
-        .execute(&mut app.pool.get().unwrap())
+        .execute(&mut pool.get().unwrap())
         .unwrap();
     walk.sign_in("lead.ub@example.fr").await;
     walk.go(&tender_page).await;
@@ -367,13 +382,24 @@ async fn the_whole_journey_in_a_real_browser() {
     walk.check("results").await;
     walk.go("/tableau-de-bord").await; // not for the public: the sign-in page
     walk.check("sign-in").await;
-    let (status, _, body) = app.get("/open-data/ocds.json").await;
-    assert_eq!(status, 200);
-    let ocds: Value = serde_json::from_str(&body).unwrap();
+    let mut response = awc::Client::default()
+        .get(format!("{base}/open-data/ocds.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body = response.body().limit(10 << 20).await.unwrap();
+    let ocds: Value = serde_json::from_slice(&body).unwrap();
     crate::award_journey::assert_ocds_valid(&ocds);
     assert_eq!(
         ocds["releases"][0]["awards"][0]["suppliers"][0]["name"],
         "Pansements de Bourgogne"
     );
-    server.stop();
+    // One notice to the supplier, whichever instance published (the outbox sends a row once).
+    let notices = server
+        .messages()
+        .into_iter()
+        .filter(|m| m.to == "offres@pansements.example.fr" && m.data.contains("/appels-d-offres/"))
+        .count();
+    assert!(notices >= 1);
 }

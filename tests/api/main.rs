@@ -25,6 +25,7 @@ mod needs_pages;
 mod openapi;
 mod pages;
 mod pooling_journey;
+mod scale_out;
 mod sealed;
 mod smtp;
 mod startup;

@@ -18,7 +18,12 @@ pub const PASSWORD: &str = "mot de passe du parcours";
 
 /// UB (central) and CHU (sub-central), each with a buyer and a lead (`buyer.ub@example.fr`, …).
 pub fn members(app: &TestApp) {
-    let mut conn = app.pool.get().unwrap();
+    members_in(&app.pool);
+}
+
+/// [`members`] in the database of `pool`.
+pub fn members_in(pool: &groupement::db::Pool) {
+    let mut conn = pool.get().unwrap();
     let hash = hash_password(PASSWORD).unwrap();
     for (code, class) in [("UB", "central"), ("CHU", "sub_central")] {
         let org: i32 = diesel::insert_into(organisations::table)

@@ -128,14 +128,50 @@ both_backends!(a_supplier_keeps_its_profile, |app| {
         ))
         .first(&mut app.pool.get().unwrap())
         .unwrap();
+    // The new notice address waits for its confirmation: notices still go to the old one.
     assert_eq!(
         (commune.as_str(), capacity, email.as_str(), digest.as_str()),
-        ("BEAUNE", 25_000_000, "offres@example.fr", "daily")
+        ("BEAUNE", 25_000_000, "contact@example.fr", "daily")
     );
     let page = get_with(&app, "/entreprise?enregistre=1", &session.cookie()).await;
     assert!(
         page.body.contains("Profil enregistré") && page.body.contains("Travaux de construction")
     );
+    assert!(page
+        .body
+        .contains("En attente de confirmation : un lien a été envoyé à offres@example.fr"));
+    let mails = crate::helpers::wait_for_mails(&app, 1).await;
+    let mail = mails.iter().find(|m| m.to == "offres@example.fr").unwrap();
+    let link = crate::helpers::path_of(
+        &app,
+        &mail.link(&format!("{}/entreprise/adresse", app.address)),
+    );
+    let confirmed = get_with(&app, &link, "").await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert!(confirmed
+        .body
+        .contains("seront désormais envoyés à offres@example.fr"));
+    assert_eq!(
+        get_with(&app, &link, "").await.status,
+        400,
+        "a link works once"
+    );
+    let (email, pending): (String, Option<String>) = suppliers::table
+        .select((
+            suppliers::notification_email,
+            suppliers::pending_notification_email,
+        ))
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!((email.as_str(), pending), ("offres@example.fr", None));
+    // Once sent, the outbox keeps no usable link.
+    let stored: Vec<String> = groupement::db::schema::notifications::table
+        .filter(groupement::db::schema::notifications::status.eq("sent"))
+        .select(groupement::db::schema::notifications::data)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    let token = link.split("jeton=").nth(1).unwrap();
+    assert!(stored.iter().all(|d| !d.contains(token)), "{stored:?}");
 
     // Moving out of the territory says so.
     let moved = save(vec![

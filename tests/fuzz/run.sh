@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-10}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(needs_import solver_input identifiers)
+[ ${#targets[@]} -gt 0 ] || targets=(needs_import spreadsheet solver_input identifiers)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_FUZZ_TARGET_DIR:-/var/tmp/groupement-fuzz-target}"
@@ -24,8 +24,9 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   echo "fuzz: $target for ${seconds} s"
   cargo fuzz run --fuzz-dir tests/fuzz -O "$target" "$corpus" "tests/fuzz/seeds/$target" -- \
-    -max_total_time="$seconds" -artifact_prefix="$artifacts" -print_final_stats=1 2>&1 \
-    | grep -E "^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR|SUMMARY|Done)" || true
+    -max_total_time="$seconds" -artifact_prefix="$artifacts" -print_final_stats=1 \
+    -malloc_limit_mb=512 2>&1 \
+    | grep -E "^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==( )?ERROR|SUMMARY|Done)" || true
   if ls "$artifacts" | grep -q .; then
     echo "fuzz: $target found a crash: $(ls "$artifacts")" >&2
     exit 1

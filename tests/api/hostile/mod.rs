@@ -8,5 +8,6 @@
 mod limits;
 mod passwords;
 mod runs;
+mod smaller;
 mod spellings;
 mod uploads;

@@ -1,0 +1,2 @@
+DROP TABLE address_confirmations;
+ALTER TABLE suppliers DROP COLUMN pending_notification_email;
