@@ -33,7 +33,7 @@ async fn bid_page(
             json!({
                 "number": l.number, "heading": crate::services::tenders::lot_heading(l.number, &l.title), "value": Cents::new(l.value_cents).to_string(),
                 "bid": l.bid.as_ref().map(|b| json!({
-                    "id": b.id, "price": crate::services::needs::french_number(Cents::new(b.price_cents).to_euros_f64()),
+                    "id": b.id, "receipt": b.receipt, "price": crate::services::needs::french_number(Cents::new(b.price_cents).to_euros_f64()),
                     "price_text": Cents::new(b.price_cents).to_string(),
                     "technical_memo": b.technical_memo, "environment_data": b.environment_data,
                     "withdrawn": b.status == "withdrawn", "at": paris_text(b.updated_at),
@@ -53,7 +53,8 @@ async fn bid_page(
         Some(&viewer),
         json!({
             "reference": page.reference, "title": page.title, "deadline": paris_text(page.deadline),
-            "open": page.open, "verified": page.verified, "lots": lots, "error": error,
+            "open": page.open, "verified": page.verified, "can_bid": page.open && page.verified,
+            "lots": lots, "error": error,
             "max_mb": documents::MAX_BYTES >> 20, "formats": documents::accepted(),
             "max_documents": bids::MAX_DOCUMENTS_PER_BID,
             "receipt": receipt.map(|r| json!({ "bid": r.number, "lot": r.lot, "at": paris_text(r.at), "revised": r.revised })),
