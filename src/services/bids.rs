@@ -271,6 +271,15 @@ pub fn add_document(
     let mut conn = pool.get()?;
     require_verified(&mut conn, viewer)?;
     write_transaction(&mut conn, |conn| {
+        // Documents sent at once queue here on PostgreSQL, so that they are counted one after
+        // the other (SQLite runs write transactions one at a time already).
+        if let AnyConnection::Postgresql(pg) = conn {
+            suppliers::table
+                .find(supplier_id)
+                .select(suppliers::id)
+                .for_update()
+                .first::<i32>(pg)?;
+        }
         let (bid, lot_id) = open_own_bid(conn, supplier_id, reference, lot_number)?;
         if bid.documents.len() >= MAX_DOCUMENTS_PER_BID {
             return Err(AppError::Conflict(format!(

@@ -41,9 +41,12 @@ pub struct ApiErrorBody {
     pub message: String,
     /// The field at fault (`title`, `Idempotency-Key`, `2.cpv` for an item of a list).
     pub field: Option<String>,
-    /// Every bad item of an import, by position.
+    /// The bad items of an import, by position: the first 100.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<Vec<RowProblem>>,
+    /// How many more problems an import has beyond those listed in `rows`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more: Option<usize>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -277,8 +280,8 @@ pub async fn need_withdraw(
     Ok(HttpResponse::Ok().json(need))
 }
 
-/// A list of needs, imported as submitted needs, all or nothing: bad items are all listed in
-/// `error.rows`, by position (1 = the first).
+/// A list of needs, imported as submitted needs, all or nothing: bad items are listed in
+/// `error.rows`, by position (1 = the first) — the first 100, `error.more` counting the others.
 #[utoipa::path(post, path = "/api/v1/needs/import", tag = "needs", request_body = Vec<NeedInput>,
     responses((status = 201, body = Imported), (status = 401, body = ApiError),
               (status = 403, body = ApiError), (status = 422, body = ApiError)),

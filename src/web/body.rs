@@ -20,6 +20,16 @@ pub async fn idle_bodies(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    // A request without a body (most GETs) has nothing to watch.
+    let headers = req.headers();
+    let has_body = headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
+        || headers
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    if !has_body {
+        return next.call(req).await;
+    }
     let limit = req
         .app_data::<actix_web::web::Data<crate::Settings>>()
         .map_or(std::time::Duration::from_secs(30), |s| s.idle_body);

@@ -3,6 +3,7 @@
 
 use crate::both_backends;
 use crate::helpers::{get_with, session_of, spawn_app_with, upload_file, TestBackend};
+use diesel::prelude::*;
 use std::io::{Read, Write};
 
 fn bomb() -> Vec<u8> {
@@ -70,3 +71,35 @@ async fn a_body_that_stops_coming_is_dropped() {
         "{answer}"
     );
 }
+
+both_backends!(documents_sent_at_once_never_pass_the_bids_limit, |app| {
+    use crate::bids::{published, supplier, user};
+    use groupement::services::bids;
+    let (reference, ..) = published(&app);
+    let company = supplier(&app, "24210041000123", "Alpha");
+    let alpha = user(&app, "alpha@example.fr", "supplier", None, Some(company));
+    let form = bids::BidForm {
+        price_eur: "15 000".into(),
+        ..Default::default()
+    };
+    bids::submit(&app.pool, &alpha, &reference, 1, &form).unwrap();
+    let session = session_of(&app, "alpha@example.fr", "mot de passe des offres").await;
+    let path = format!("/appels-d-offres/{reference}/lots/1/documents");
+    let sent = (0..16).map(|i| {
+        let (app, session, path) = (&app, session.clone(), path.clone());
+        async move {
+            let body = format!("%PDF-1.7 document {i}");
+            upload_file(app, &session, &path, &format!("piece-{i}.pdf"), body.as_bytes())
+                .await
+                .status
+        }
+    });
+    let statuses = futures_util::future::join_all(sent).await;
+    let stored: i64 = groupement::db::schema::bid_documents::table
+        .count()
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(stored, bids::MAX_DOCUMENTS_PER_BID as i64, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 303).count(), 10, "{statuses:?}");
+    assert!(statuses.iter().all(|&s| s == 303 || s == 409), "{statuses:?}");
+});
