@@ -89,9 +89,15 @@ both_backends!(documents_sent_at_once_never_pass_the_bids_limit, |app| {
         let (app, session, path) = (&app, session.clone(), path.clone());
         async move {
             let body = format!("%PDF-1.7 document {i}");
-            upload_file(app, &session, &path, &format!("piece-{i}.pdf"), body.as_bytes())
-                .await
-                .status
+            upload_file(
+                app,
+                &session,
+                &path,
+                &format!("piece-{i}.pdf"),
+                body.as_bytes(),
+            )
+            .await
+            .status
         }
     });
     let statuses = futures_util::future::join_all(sent).await;
@@ -100,6 +106,13 @@ both_backends!(documents_sent_at_once_never_pass_the_bids_limit, |app| {
         .get_result(&mut app.pool.get().unwrap())
         .unwrap();
     assert_eq!(stored, bids::MAX_DOCUMENTS_PER_BID as i64, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|&&s| s == 303).count(), 10, "{statuses:?}");
-    assert!(statuses.iter().all(|&s| s == 303 || s == 409), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 303).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&s| s == 303 || s == 409),
+        "{statuses:?}"
+    );
 });
