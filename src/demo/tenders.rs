@@ -103,7 +103,10 @@ pub fn insert(
             started_by: members.lead_users.values().next().copied(),
             budget_year: BUDGET_YEAR,
             status: "accepted",
-            parameters: &json(&params),
+            parameters: &json(&crate::services::pooling::StoredParameters {
+                divisions: Vec::new(),
+                params: params.clone(),
+            }),
             input_need_ids: &json(&rows.iter().map(|r| r.id).collect::<Vec<_>>()),
             report: Some(&json(&plan.solver)),
             plan: Some(&json(&plan)),

@@ -265,9 +265,26 @@ fn input_suppliers(conn: &mut AnyConnection) -> QueryResult<Vec<pooling::Supplie
 
 /// What a run is stored with: the parameters and the divisions asked.
 #[derive(Debug, Serialize, Deserialize)]
-struct StoredParameters {
-    divisions: Vec<String>,
-    params: Params,
+pub struct StoredParameters {
+    pub divisions: Vec<String>,
+    pub params: Params,
+}
+
+/// A run's stored JSON (its parameters, input, plan or report), read back: a failure is logged
+/// with the run and the part, and becomes an error the page shows ("stored run n° N: its plan
+/// could not be read"), never a value silently dropped.
+pub fn read_stored<T: serde::de::DeserializeOwned>(
+    run_id: i32,
+    part: &str,
+    text: &str,
+) -> Result<T, AppError> {
+    serde_json::from_str(text).map_err(|e| {
+        tracing::error!(run = run_id, part, error = %e, "a stored pooling run does not parse");
+        AppError::Conflict(format!(
+            "la mutualisation n° {run_id} est enregistrée sous une forme illisible ({part} : {e}) : \
+             abandonnez-la et relancez un calcul"
+        ))
+    })
 }
 
 /// The run of `year` in progress (queued or computing), if any.
@@ -480,8 +497,8 @@ fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<(), AppErro
             )),
         );
     }
-    let stored: StoredParameters = serde_json::from_str(&parameters).map_err(AppError::internal)?;
-    let ids: Vec<i32> = serde_json::from_str(&ids_text).map_err(AppError::internal)?;
+    let stored: StoredParameters = read_stored(run_id, "paramètres", &parameters)?;
+    let ids: Vec<i32> = read_stored(run_id, "besoins", &ids_text)?;
     // The needs as they were when the run started.
     let input: Vec<pooling::Need> = input_needs(&mut conn, year, &stored.divisions)?
         .into_iter()
@@ -638,8 +655,8 @@ pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppErro
         ))
         .first(&mut conn)
         .optional()?;
-    let stored: StoredParameters = serde_json::from_str(&row.3).map_err(AppError::internal)?;
-    let ids: Vec<i32> = serde_json::from_str(&row.4).map_err(AppError::internal)?;
+    let parameters: StoredParameters = read_stored(run_id, "paramètres", &row.3)?;
+    let ids: Vec<i32> = read_stored(run_id, "besoins", &row.4)?;
     let (done, total) = progress.unwrap_or((0, 0));
     let titles = needs::table
         .filter(needs::id.eq_any(&ids))
@@ -648,7 +665,11 @@ pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppErro
         .into_iter()
         .map(|(id, title)| (id.to_string(), title))
         .collect();
-    let plan: Option<Plan> = row.7.and_then(|t| serde_json::from_str(&t).ok());
+    let plan: Option<Plan> = row
+        .7
+        .as_deref()
+        .map(|t| read_stored(run_id, "plan", t))
+        .transpose()?;
     let eligible: Vec<i32> = plan
         .iter()
         .flat_map(|p| &p.tenders)
@@ -669,8 +690,8 @@ pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppErro
         id: row.0,
         budget_year: row.1,
         status: row.2,
-        divisions: stored.divisions,
-        params: stored.params,
+        divisions: parameters.divisions,
+        params: parameters.params,
         needs: ids.len(),
         families_done: done,
         families_total: total,
@@ -726,17 +747,14 @@ pub fn accept(
         }
         let plan: Plan = plan_text
             .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(AppError::internal)?
+            .map(|t| read_stored(run_id, "plan", t))
+            .transpose()?
             .ok_or_else(|| AppError::internal("proposed run without a plan"))?;
-        let ids: Vec<i32> = pooling_runs::table
+        let ids_text: String = pooling_runs::table
             .find(run_id)
             .select(pooling_runs::input_need_ids)
-            .first::<String>(conn)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
+            .first(conn)?;
+        let ids: Vec<i32> = read_stored(run_id, "besoins", &ids_text)?;
         let input: Vec<pooling::Need> = input_needs_by_id(conn, &ids)?;
         let broken = broken_rules(&plan, &input);
         if !broken.is_empty() {
@@ -911,15 +929,13 @@ pub fn adjust(
                 "ce calcul est « {status} » : seule une proposition s'ajuste"
             )));
         }
-        let stored: StoredParameters =
-            serde_json::from_str(&parameters).map_err(AppError::internal)?;
-        let ids: Vec<i32> = serde_json::from_str(&ids_text).map_err(AppError::internal)?;
-        let plan: Plan = serde_json::from_str(plan_text.as_deref().unwrap_or("null"))
-            .map_err(AppError::internal)?;
+        let parameters: StoredParameters = read_stored(run_id, "paramètres", &parameters)?;
+        let ids: Vec<i32> = read_stored(run_id, "besoins", &ids_text)?;
+        let plan: Plan = read_stored(run_id, "plan", plan_text.as_deref().unwrap_or("null"))?;
         let engine_objective = report_text
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
             .and_then(|r| r["objective"].as_f64());
-        let input: Vec<pooling::Need> = input_needs(conn, year, &stored.divisions)?
+        let input: Vec<pooling::Need> = input_needs(conn, year, &parameters.divisions)?
             .into_iter()
             .filter(|n| n.need_id.parse().is_ok_and(|id| ids.contains(&id)))
             .collect();
@@ -1022,7 +1038,7 @@ pub fn adjust(
         let adjusted = pooling::adjust::evaluate(
             &input,
             &suppliers,
-            &stored.params,
+            &parameters.params,
             &lots,
             &out,
             engine_objective,

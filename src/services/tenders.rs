@@ -254,10 +254,16 @@ pub fn decide(
             )?;
         }
         if new_status == "approved" {
+            // Only the needs still pooled become tendered: one withdrawn meanwhile stays
+            // withdrawn.
             let ids = need_ids(conn, tender_id)?;
-            diesel::update(needs::table.filter(needs::id.eq_any(ids)))
-                .set(needs::status.eq("tendered"))
-                .execute(conn)?;
+            diesel::update(
+                needs::table
+                    .filter(needs::id.eq_any(ids))
+                    .filter(needs::status.eq("pooled")),
+            )
+            .set(needs::status.eq("tendered"))
+            .execute(conn)?;
         }
         Ok(new_status.to_string())
     })

@@ -46,6 +46,26 @@ both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
         .unwrap();
     assert_eq!(runs.len(), 1);
     let plan: serde_json::Value = serde_json::from_str(runs[0].1.as_deref().unwrap()).unwrap();
+    // The stored run reads back as the portal reads it (its page once answered 500: the demo
+    // stored the parameters in another shape).
+    let lead_id: i32 = users::table
+        .filter(users::email.eq("lead.dm@demo.groupement.fr"))
+        .select(users::id)
+        .first(&mut conn)
+        .unwrap();
+    let session = groupement::services::auth::sign_in(
+        &app.pool,
+        "lead.dm@demo.groupement.fr",
+        groupement::demo::DEMO_PASSWORD,
+        None,
+    )
+    .unwrap();
+    let lead = groupement::services::auth::viewer(&app.pool, &session)
+        .unwrap()
+        .unwrap();
+    assert_eq!(lead.user_id, lead_id);
+    let run = groupement::services::pooling::run(&app.pool, &lead, runs[0].0).unwrap();
+    assert!(run.plan.is_some());
     let unlinked: i64 = tenders::table
         .filter(tenders::pooling_run_id.is_null())
         .count()

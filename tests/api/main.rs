@@ -18,6 +18,7 @@ mod durability;
 mod health;
 mod hostile;
 mod journey;
+mod life_cycle;
 mod logs;
 mod migrations;
 mod needs;

@@ -1,0 +1,62 @@
+//! The life cycle of a need (issue #19, first part): what once bent it, tried again.
+
+use crate::bids::user;
+use crate::both_backends;
+use diesel::prelude::*;
+use groupement::db::models::NewOrganisation;
+use groupement::db::schema::{needs, organisations, tenders};
+use groupement::services::{needs as need_service, pooling, tenders as tender_service};
+
+both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
+    let ub: i32 = diesel::insert_into(organisations::table)
+        .values(NewOrganisation {
+            code: "UB",
+            name: "UB",
+            siret: None,
+            kind: "university",
+            buyer_class: "central",
+        })
+        .returning(organisations::id)
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    let lead = user(&app, "lead.ub@example.fr", "lead", Some(ub), None);
+    let raw = |title: &str| need_service::RawNeed {
+        cpv: "30192000".into(),
+        title: title.into(),
+        quantity: "1000".into(),
+        unit: "lot".into(),
+        unit_price_eur: "20".into(),
+        delivery_postcode: "21000".into(),
+        window_start: "01/03/2027".into(),
+        window_end: "30/06/2027".into(),
+        poolable: "oui".into(),
+        ..Default::default()
+    };
+    let kept = need_service::create(&app.pool, &lead, &raw("Papier"), true).unwrap();
+    let dropped = need_service::create(&app.pool, &lead, &raw("Enveloppes"), true).unwrap();
+    let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
+    pooling::execute(&app.pool, run).unwrap();
+    let reference = pooling::accept(&app.pool, &lead, run, &app.address)
+        .unwrap()
+        .remove(0);
+    need_service::withdraw(&app.pool, &lead, dropped.id).unwrap();
+    let tender: i32 = tenders::table
+        .filter(tenders::reference.eq(&reference))
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    tender_service::decide(&app.pool, &lead, tender, true, "").unwrap();
+    let status = |id: i32| -> String {
+        needs::table
+            .find(id)
+            .select(needs::status)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap()
+    };
+    assert_eq!(status(kept.id), "tendered");
+    assert_eq!(
+        status(dropped.id),
+        "withdrawn",
+        "a withdrawn need stays withdrawn"
+    );
+});
