@@ -486,17 +486,11 @@ pub fn publish(
                 "la consultation est « {status} » : seule une consultation approuvée par tous ses membres se publie"
             )));
         }
-        let (reference, title, procedure, run_id): (String, String, String, Option<i32>) =
-            tenders::table
-                .find(tender_id)
-                .select((
-                    tenders::reference,
-                    tenders::title,
-                    tenders::procedure,
-                    tenders::pooling_run_id,
-                ))
-                .first(conn)?;
-        let min_days = minimum_days(conn, run_id, &reference)?;
+        let (reference, title, procedure): (String, String, String) = tenders::table
+            .find(tender_id)
+            .select((tenders::reference, tenders::title, tenders::procedure))
+            .first(conn)?;
+        let min_days = minimum_days(conn, tender_id)?;
         let now = Utc::now().naive_utc();
         let earliest = now + Duration::days(i64::from(min_days));
         if deadline < earliest {
@@ -534,28 +528,41 @@ pub fn publish(
     })
 }
 
-/// The procedure's minimum period in days, from the plan of the run that made the tender
-/// (`min_days`), 0 when it sets none (no-competition and adapted procedures).
-fn minimum_days(
-    conn: &mut AnyConnection,
-    run_id: Option<i32>,
-    reference: &str,
-) -> Result<u32, AppError> {
-    use crate::db::schema::pooling_runs;
-    let Some(run_id) = run_id else { return Ok(0) };
-    let plan_text: Option<String> = pooling_runs::table
-        .find(run_id)
-        .select(pooling_runs::plan)
+/// Days between publication and the deadline of an adapted procedure (MAPA) at least: the law
+/// asks for a "reasonable" period; 15 days lets a small company read the documents, ask its
+/// questions and answer. `GROUPEMENT_ADAPTED_MIN_DAYS` changes it (at least 7).
+pub fn adapted_min_days() -> u32 {
+    std::env::var("GROUPEMENT_ADAPTED_MIN_DAYS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|&d| d >= 7)
+        .unwrap_or(15)
+}
+
+/// The minimum period of a tender in days, from its own procedure, with the thresholds in force
+/// on the day of publication: the formal period (30 days) for a formal procedure, the adapted
+/// floor ([`adapted_min_days`]) for an adapted one, none without competition. (It was read from
+/// the run's plan by CPV family: two tenders of one family could take each other's period, and
+/// an adapted procedure got none at all.)
+fn minimum_days(conn: &mut AnyConnection, tender_id: i32) -> Result<u32, AppError> {
+    let procedure: String = tenders::table
+        .find(tender_id)
+        .select(tenders::procedure)
         .first(conn)?;
-    let family: String = tenders::table
-        .filter(tenders::reference.eq(reference))
-        .select(tenders::cpv_family)
-        .first(conn)?;
-    let plan: Option<plan::Plan> = plan_text.and_then(|t| serde_json::from_str(&t).ok());
-    Ok(plan
-        .and_then(|p| p.tenders.into_iter().find(|t| t.family == family))
-        .and_then(|t| t.min_days)
-        .unwrap_or(0))
+    let today = Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    let table = groupement_solver::procedure::ThresholdTable::default();
+    let formal = table
+        .in_force(&today)
+        .map(|t| t.formal_min_days)
+        .unwrap_or(30);
+    match procedure.as_str() {
+        "formal" => Ok(formal),
+        "adapted" => Ok(adapted_min_days()),
+        "no_competition" => Ok(0),
+        other => Err(AppError::internal(format!(
+            "tender {tender_id}: unknown procedure {other}"
+        ))),
+    }
 }
 
 /// How many days after the territory's suppliers the others hear of a tender (lawful
@@ -997,9 +1004,8 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
         Option<i32>,
         Option<i32>,
         Option<i32>,
-        Option<i32>,
     );
-    let (reference, title, procedure, total, deadline, wp, wq, we, run_id): Row = tenders::table
+    let (reference, title, procedure, total, deadline, wp, wq, we): Row = tenders::table
         .find(tender_id)
         .select((
             tenders::reference,
@@ -1010,7 +1016,6 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
             tenders::weight_price,
             tenders::weight_quality,
             tenders::weight_environment,
-            tenders::pooling_run_id,
         ))
         .first(&mut conn)?;
     let coordinator: String = organisations::table
@@ -1061,7 +1066,7 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
         .find(|(code, _, _)| *code == my_code)
         .map(|(_, s, _)| s.clone())
         .unwrap_or_default();
-    let min_days = minimum_days(&mut conn, run_id, &reference)?;
+    let min_days = minimum_days(&mut conn, tender_id)?;
     let (opened_at, standstill_until): (Option<NaiveDateTime>, Option<NaiveDateTime>) =
         tenders::table
             .find(tender_id)

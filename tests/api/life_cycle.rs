@@ -60,3 +60,73 @@ both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
         "a withdrawn need stays withdrawn"
     );
 });
+
+both_backends!(an_adapted_procedure_gets_its_minimum_period, |app| {
+    let ub: i32 = diesel::insert_into(organisations::table)
+        .values(NewOrganisation {
+            code: "UB",
+            name: "UB",
+            siret: None,
+            kind: "university",
+            buyer_class: "central",
+        })
+        .returning(organisations::id)
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    let lead = user(&app, "lead.ub@example.fr", "lead", Some(ub), None);
+    // 5,000 × 20 € = 100,000 €: above 60,000 €, under the 140,000 € of a central buyer.
+    let raw = need_service::RawNeed {
+        cpv: "30192000".into(),
+        title: "Papier".into(),
+        quantity: "5000".into(),
+        unit: "lot".into(),
+        unit_price_eur: "20".into(),
+        delivery_postcode: "21000".into(),
+        window_start: "01/03/2027".into(),
+        window_end: "30/06/2027".into(),
+        poolable: "oui".into(),
+        ..Default::default()
+    };
+    need_service::create(&app.pool, &lead, &raw, true).unwrap();
+    let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
+    pooling::execute(&app.pool, run).unwrap();
+    let reference = pooling::accept(&app.pool, &lead, run, &app.address)
+        .unwrap()
+        .remove(0);
+    let (tender, procedure): (i32, String) = tenders::table
+        .filter(tenders::reference.eq(&reference))
+        .select((tenders::id, tenders::procedure))
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(procedure, "adapted");
+    tender_service::decide(&app.pool, &lead, tender, true, "").unwrap();
+    let publication = |days: i64| tender_service::Publication {
+        weight_price: "60".into(),
+        weight_quality: "30".into(),
+        weight_environment: "10".into(),
+        deadline: (chrono::Utc::now() + chrono::Duration::days(days))
+            .format("%d/%m/%Y")
+            .to_string(),
+        ..Default::default()
+    };
+    let territory = ["21".to_string()];
+    let early = tender_service::publish(
+        &app.pool,
+        &lead,
+        &app.address,
+        tender,
+        &publication(1),
+        &territory,
+    )
+    .unwrap_err();
+    assert!(early.to_string().contains("au moins 15 jours"), "{early}");
+    tender_service::publish(
+        &app.pool,
+        &lead,
+        &app.address,
+        tender,
+        &publication(17),
+        &territory,
+    )
+    .unwrap();
+});
