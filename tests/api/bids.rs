@@ -287,11 +287,7 @@ both_backends!(a_notice_carries_a_one_click_unsubscription, |app| {
         .execute(&mut app.pool.get().unwrap())
         .unwrap();
     published(&app);
-    let mails = wait_for_mails(&app, 1).await;
-    let notice = mails
-        .iter()
-        .find(|m| m.to == "alpha@example.fr")
-        .expect("the notice");
+    let notice = &crate::helpers::wait_for_mail_to(&app, "alpha@example.fr", "").await;
     assert!(
         notice
             .raw

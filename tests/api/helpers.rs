@@ -476,6 +476,21 @@ impl Mail {
     }
 }
 
+/// Waits (up to 10 s) until the outbox holds an e-mail to `to` whose text contains `text`, and
+/// returns it.
+pub async fn wait_for_mail_to(app: &TestApp, to: &str, text: &str) -> Mail {
+    for _ in 0..200 {
+        if let Some(mail) = outbox(app)
+            .into_iter()
+            .find(|m| m.to == to && m.text.contains(text))
+        {
+            return mail;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no e-mail to {to} with « {text} » in the outbox");
+}
+
 /// Waits (up to 10 s) until the outbox holds `count` e-mails, and returns them.
 pub async fn wait_for_mails(app: &TestApp, count: usize) -> Vec<Mail> {
     for _ in 0..200 {

@@ -140,8 +140,7 @@ both_backends!(a_supplier_keeps_its_profile, |app| {
     assert!(page
         .body
         .contains("En attente de confirmation : un lien a été envoyé à offres@example.fr"));
-    let mails = crate::helpers::wait_for_mails(&app, 1).await;
-    let mail = mails.iter().find(|m| m.to == "offres@example.fr").unwrap();
+    let mail = crate::helpers::wait_for_mail_to(&app, "offres@example.fr", "").await;
     let link = crate::helpers::path_of(
         &app,
         &mail.link(&format!("{}/entreprise/adresse", app.address)),
