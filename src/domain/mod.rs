@@ -5,6 +5,7 @@
 mod cpv;
 mod locale;
 mod money;
+mod need_status;
 mod paris;
 mod password;
 mod postcode;
@@ -14,6 +15,7 @@ mod window;
 pub use cpv::{CpvCatalog, CpvCode, CpvEntry};
 pub use locale::Locale;
 pub use money::Cents;
+pub use need_status::NeedStatus;
 pub use paris::{from_paris, paris_text, to_paris};
 pub use password::{hash_password, hashes_on_this_thread, verify_password, Busy, HashError};
 pub use postcode::{department_of, Postcode};

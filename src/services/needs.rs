@@ -5,7 +5,7 @@
 use crate::db::models::{Need, NewNeed};
 use crate::db::schema::{needs, organisations};
 use crate::db::{write_transaction, AnyConnection, MultiBackend, Pool};
-use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, Postcode};
+use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, NeedStatus, Postcode};
 use crate::error::AppError;
 use crate::files::{parse_decimal, RowError, Table};
 use crate::services::audit::{self, Change};
@@ -32,9 +32,10 @@ pub const NEED_COLUMNS: [&str; 11] = [
     "poolable",
 ];
 
-/// Statuses in which a buyer may still change a need: before its lot is approved, and after
-/// its lot found no winner (the need is back with its buyer, to buy again).
-pub const EDITABLE: [&str; 4] = ["draft", "submitted", "pooled", "unsuccessful"];
+/// Statuses in which a buyer may still change a need (`NeedStatus::editable`): before it is in
+/// an accepted proposal, and after its lot found no winner (the need is back with its buyer, to
+/// buy again). A pooled need is locked: its tender's values and procedure were computed with it.
+pub const EDITABLE: [&str; 3] = ["draft", "submitted", "unsuccessful"];
 
 /// The largest estimated value of one need: 10 billion euros, ten times what the four members
 /// spend in a year. Above it a quantity or a price was mistyped (a price in cents, a quantity in
@@ -474,13 +475,20 @@ fn editable(conn: &mut AnyConnection, organisation_id: i32, id: i32) -> Result<N
         .filter(needs::organisation_id.eq(organisation_id))
         .select(Need::as_select())
         .first(conn)?;
-    if !EDITABLE.contains(&need.status.as_str()) {
-        return Err(AppError::Conflict(format!(
-            "ce besoin est « {} » : il fait partie d'un lot approuvé ou n'est plus actif, il ne peut plus être modifié",
-            need.status
-        )));
+    match NeedStatus::parse(&need.status) {
+        Some(status) if status.editable() => Ok(need),
+        Some(NeedStatus::Pooled) => Err(AppError::Conflict(
+            "ce besoin est « mutualisé » : il fait partie d'une consultation que les membres \
+             approuvent, calculée avec ses quantités et ses prix ; il ne peut plus être modifié — \
+             demandez au responsable achats qui la coordonne de la renvoyer"
+                .into(),
+        )),
+        status => Err(AppError::Conflict(format!(
+            "ce besoin est « {} » : il fait partie d'un lot approuvé ou n'est plus actif, il ne \
+             peut plus être modifié",
+            status.map_or("inconnu", NeedStatus::label_fr)
+        ))),
     }
-    Ok(need)
 }
 
 /// Replaces a need's fields (its status stays).
@@ -548,41 +556,71 @@ fn transition(
     pool: &Pool,
     viewer: &Viewer,
     ids: &[i32],
-    from: &[&str],
-    to: &str,
+    to: NeedStatus,
 ) -> Result<usize, AppError> {
     let organisation_id = organisation_of(viewer)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        for &id in ids {
-            let status: String = needs::table
-                .find(id)
-                .filter(needs::organisation_id.eq(organisation_id))
-                .select(needs::status)
-                .first(conn)?;
-            if !from.contains(&status.as_str()) {
-                return Err(AppError::Conflict(format!(
-                    "le besoin {id} est « {status} » : il ne peut pas passer à « {to} »"
-                )));
-            }
-            diesel::update(needs::table.find(id))
-                .set((
-                    needs::status.eq(to),
-                    needs::updated_at.eq(Utc::now().naive_utc()),
-                ))
-                .execute(conn)?;
-            audit::record(
-                conn,
-                viewer.into(),
-                Change::new("need.status_changed", "need", id).before_after(status, to),
-            )?;
-        }
-        Ok(ids.len())
+        move_needs(conn, viewer.into(), organisation_id, ids, to)
     })
 }
 
+/// Moves needs of an organisation to `to`, each by a conditional update on the statuses the
+/// life cycle allows it from (`NeedStatus::can_move_to`), audited; the first need that may not
+/// move refuses the whole (the caller's transaction is undone), with a message saying why.
+pub fn move_needs(
+    conn: &mut AnyConnection,
+    actor: audit::Actor<'_>,
+    organisation_id: i32,
+    ids: &[i32],
+    to: NeedStatus,
+) -> Result<usize, AppError> {
+    let from: Vec<&str> = NeedStatus::predecessors(to)
+        .into_iter()
+        .map(NeedStatus::code)
+        .collect();
+    for &id in ids {
+        let before: String = needs::table
+            .find(id)
+            .filter(needs::organisation_id.eq(organisation_id))
+            .select(needs::status)
+            .first(conn)?;
+        let moved = diesel::update(
+            needs::table
+                .find(id)
+                .filter(needs::organisation_id.eq(organisation_id))
+                .filter(needs::status.eq_any(&from)),
+        )
+        .set((
+            needs::status.eq(to.code()),
+            needs::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+        if moved != 1 {
+            let label = NeedStatus::parse(&before).map_or("inconnu", NeedStatus::label_fr);
+            let why = match NeedStatus::parse(&before) {
+                Some(NeedStatus::Pooled) => {
+                    " : il fait partie d'une consultation que les membres approuvent ; demandez au \
+                     responsable achats qui la coordonne de la renvoyer"
+                }
+                _ => "",
+            };
+            return Err(AppError::Conflict(format!(
+                "le besoin {id} est « {label} » : il ne peut pas devenir « {} »{why}",
+                to.label_fr()
+            )));
+        }
+        audit::record(
+            conn,
+            actor,
+            Change::new("need.status_changed", "need", id).before_after(before, to.code()),
+        )?;
+    }
+    Ok(ids.len())
+}
+
 pub fn withdraw(pool: &Pool, viewer: &Viewer, id: i32) -> Result<NeedView, AppError> {
-    transition(pool, viewer, &[id], &EDITABLE, "withdrawn")?;
+    transition(pool, viewer, &[id], NeedStatus::Withdrawn)?;
     let organisation_id = organisation_of(viewer)?;
     let mut conn = pool.get()?;
     load(&mut conn, organisation_id, id)
@@ -590,7 +628,7 @@ pub fn withdraw(pool: &Pool, viewer: &Viewer, id: i32) -> Result<NeedView, AppEr
 
 /// Submits drafts for pooling, all or none.
 pub fn submit(pool: &Pool, viewer: &Viewer, ids: &[i32]) -> Result<usize, AppError> {
-    transition(pool, viewer, ids, &["draft", "unsuccessful"], "submitted")
+    transition(pool, viewer, ids, NeedStatus::Submitted)
 }
 
 /// Filters of a list of needs; every field optional.

@@ -34,16 +34,7 @@ fn buyer(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
 }
 
 pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "draft" => "brouillon",
-        "submitted" => "soumis",
-        "pooled" => "mutualisé",
-        "tendered" => "en consultation",
-        "awarded" => "attribué",
-        "withdrawn" => "retiré",
-        "unsuccessful" => "infructueux",
-        _ => "inconnu",
-    }
+    crate::domain::NeedStatus::parse(status).map_or("inconnu", crate::domain::NeedStatus::label_fr)
 }
 
 fn row_of(need: &NeedView) -> Value {

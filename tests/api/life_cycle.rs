@@ -39,7 +39,13 @@ both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
     let reference = pooling::accept(&app.pool, &lead, run, &app.address)
         .unwrap()
         .remove(0);
-    need_service::withdraw(&app.pool, &lead, dropped.id).unwrap();
+    // A pooled need is locked for its buyer; one withdrawn all the same (an older version
+    // allowed it, a tool outside the portal may do it) is not brought back by the approval.
+    assert!(need_service::withdraw(&app.pool, &lead, dropped.id).is_err());
+    diesel::update(needs::table.find(dropped.id))
+        .set(needs::status.eq("withdrawn"))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
     let tender: i32 = tenders::table
         .filter(tenders::reference.eq(&reference))
         .select(tenders::id)
@@ -129,4 +135,80 @@ both_backends!(an_adapted_procedure_gets_its_minimum_period, |app| {
         &territory,
     )
     .unwrap();
+});
+
+both_backends!(only_the_moves_of_the_life_cycle_pass, |app| {
+    use groupement::domain::NeedStatus;
+    let ub: i32 = diesel::insert_into(organisations::table)
+        .values(NewOrganisation {
+            code: "UB",
+            name: "UB",
+            siret: None,
+            kind: "university",
+            buyer_class: "central",
+        })
+        .returning(organisations::id)
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    let lead = user(&app, "lead.ub@example.fr", "lead", Some(ub), None);
+    let raw = need_service::RawNeed {
+        cpv: "30192000".into(),
+        title: "Papier".into(),
+        quantity: "10".into(),
+        unit: "lot".into(),
+        unit_price_eur: "20".into(),
+        delivery_postcode: "21000".into(),
+        window_start: "01/03/2027".into(),
+        window_end: "30/06/2027".into(),
+        poolable: "oui".into(),
+        ..Default::default()
+    };
+    let need = need_service::create(&app.pool, &lead, &raw, false)
+        .unwrap()
+        .id;
+    let mut passed = 0;
+    for from in NeedStatus::ALL {
+        for to in NeedStatus::ALL {
+            let mut conn = app.pool.get().unwrap();
+            diesel::update(needs::table.find(need))
+                .set(needs::status.eq(from.code()))
+                .execute(&mut conn)
+                .unwrap();
+            let moved = groupement::db::write_transaction(&mut conn, |conn| {
+                need_service::move_needs(conn, (&lead).into(), ub, &[need], to)
+            });
+            let now: String = needs::table
+                .find(need)
+                .select(needs::status)
+                .first(&mut conn)
+                .unwrap();
+            match from.can_move_to(to) {
+                true => {
+                    assert!(moved.is_ok(), "{from:?} → {to:?}: {moved:?}");
+                    assert_eq!(now, to.code());
+                    passed += 1;
+                }
+                false => {
+                    let refused = moved.unwrap_err().to_string();
+                    assert!(refused.contains(from.label_fr()), "{refused}");
+                    assert_eq!(now, from.code(), "{from:?} → {to:?} changed nothing");
+                }
+            }
+        }
+    }
+    assert_eq!(passed, 9, "the nine moves of the life cycle");
+    // A pooled need is locked for its buyer, with whom to ask.
+    diesel::update(needs::table.find(need))
+        .set(needs::status.eq("pooled"))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    let locked = need_service::update(&app.pool, &lead, need, &raw).unwrap_err();
+    assert!(
+        locked
+            .to_string()
+            .contains("responsable achats qui la coordonne"),
+        "{locked}"
+    );
+    let locked = need_service::withdraw(&app.pool, &lead, need).unwrap_err();
+    assert!(locked.to_string().contains("mutualisé"), "{locked}");
 });
