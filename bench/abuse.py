@@ -112,18 +112,18 @@ def in_threads(count, each):
         t.join()
 
 
-def sign_ins():
+def posts(path, fields, connections, each_count):
+    """`connections` clients each posting the form `fields` `each_count` times, with the
+    anonymous anti-forgery pair; the answers by status."""
     cookie = anonymous_pair()
-    email = "x" * 15_000 + "@example.fr"
-    body = urllib.parse.urlencode(
-        {"csrf_token": cookie, "email": email, "password": "guess"}).encode()
+    body = urllib.parse.urlencode({"csrf_token": cookie, **fields}).encode()
     statuses = {}
     lock = threading.Lock()
 
     def each(i):
         conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
-        for _ in range(625):
-            conn.request("POST", "/connexion", body=body, headers={
+        for _ in range(each_count):
+            conn.request("POST", path, body=body, headers={
                 "Origin": BASE, "Cookie": f"groupement_csrf={cookie}",
                 "Content-Type": "application/x-www-form-urlencoded"})
             response = conn.getresponse()
@@ -132,7 +132,13 @@ def sign_ins():
                 statuses[response.status] = statuses.get(response.status, 0) + 1
         conn.close()
 
-    in_threads(16, each)
+    in_threads(connections, each)
+    return statuses
+
+
+def sign_ins():
+    email = "x" * 15_000 + "@example.fr"
+    statuses = posts("/connexion", {"email": email, "password": "guess"}, 16, 625)
     return f"{sum(statuses.values())} sign-ins, answers {dict(sorted(statuses.items()))}"
 
 
@@ -171,26 +177,9 @@ def uploads(path, cookie, csrf, content, name, count):
 
 
 def bad_links():
-    cookie = anonymous_pair()
-    body = urllib.parse.urlencode({"csrf_token": cookie, "jeton": "0" * 64,
-                                   "password": "un mot de passe long", 
-                                   "password_confirmation": "un mot de passe long"}).encode()
-    statuses = {}
-    lock = threading.Lock()
-
-    def each(i):
-        conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
-        for _ in range(20):
-            conn.request("POST", "/mot-de-passe/nouveau", body=body, headers={
-                "Origin": BASE, "Cookie": f"groupement_csrf={cookie}",
-                "Content-Type": "application/x-www-form-urlencoded"})
-            response = conn.getresponse()
-            response.read()
-            with lock:
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-        conn.close()
-
-    in_threads(64, each)
+    statuses = posts("/mot-de-passe/nouveau", {
+        "jeton": "0" * 64, "password": "un mot de passe long",
+        "password_confirmation": "un mot de passe long"}, 64, 20)
     return f"{sum(statuses.values())} new passwords with a bad link, answers {dict(sorted(statuses.items()))}"
 
 

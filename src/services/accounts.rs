@@ -284,6 +284,18 @@ pub fn set_password_by_link(
     })
 }
 
+/// The address verification link, by e-mail to the person.
+fn send_verification(conn: &mut AnyConnection, base_url: &str, user: &User) -> QueryResult<String> {
+    issue_link(
+        conn,
+        base_url,
+        user,
+        Purpose::EmailVerification,
+        "email_verification",
+        json!({ "days": VERIFICATION_LINK_DAYS }),
+    )
+}
+
 /// Sends the verification link of one's own address again; refused once it is confirmed.
 /// Returns the address.
 pub fn resend_verification(
@@ -303,14 +315,7 @@ pub fn resend_verification(
                 user.email
             )));
         }
-        issue_link(
-            conn,
-            base_url,
-            &user,
-            Purpose::EmailVerification,
-            "email_verification",
-            json!({ "days": VERIFICATION_LINK_DAYS }),
-        )?;
+        send_verification(conn, base_url, &user)?;
         Ok(user.email)
     })
 }
@@ -501,14 +506,7 @@ pub fn register_supplier(pool: &Pool, base_url: &str, form: &Registration) -> Re
             .find(user)
             .select(User::as_select())
             .first(conn)?;
-        issue_link(
-            conn,
-            base_url,
-            &user,
-            Purpose::EmailVerification,
-            "email_verification",
-            json!({ "days": VERIFICATION_LINK_DAYS }),
-        )?;
+        send_verification(conn, base_url, &user)?;
         audit::record(
             conn,
             Actor::user(&user),

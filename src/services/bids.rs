@@ -26,6 +26,19 @@ fn supplier_of(viewer: &Viewer) -> Result<i32, AppError> {
     }
 }
 
+/// Concurrent writes of one supplier's bids queue on its row on PostgreSQL, inside the caller's
+/// transaction (SQLite runs write transactions one at a time already).
+fn queue_for_supplier(conn: &mut AnyConnection, supplier_id: i32) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        suppliers::table
+            .find(supplier_id)
+            .select(suppliers::id)
+            .for_update()
+            .first::<i32>(pg)?;
+    }
+    Ok(())
+}
+
 /// A company bids through a confirmed address: the receipts, questions and results of a bid
 /// must reach someone.
 fn require_verified(conn: &mut AnyConnection, viewer: &Viewer) -> Result<(), AppError> {
@@ -271,15 +284,8 @@ pub fn add_document(
     let mut conn = pool.get()?;
     require_verified(&mut conn, viewer)?;
     write_transaction(&mut conn, |conn| {
-        // Documents sent at once queue here on PostgreSQL, so that they are counted one after
-        // the other (SQLite runs write transactions one at a time already).
-        if let AnyConnection::Postgresql(pg) = conn {
-            suppliers::table
-                .find(supplier_id)
-                .select(suppliers::id)
-                .for_update()
-                .first::<i32>(pg)?;
-        }
+        // Documents sent at once are counted one after the other.
+        queue_for_supplier(conn, supplier_id)?;
         let (bid, lot_id) = open_own_bid(conn, supplier_id, reference, lot_number)?;
         if bid.documents.len() >= MAX_DOCUMENTS_PER_BID {
             return Err(AppError::Conflict(format!(
@@ -441,16 +447,8 @@ pub fn submit(
     let mut conn = pool.get()?;
     require_verified(&mut conn, viewer)?;
     write_transaction(&mut conn, |conn| {
-        // Concurrent submissions of one supplier queue here on PostgreSQL (SQLite runs write
-        // transactions one at a time already): a first bid on a lot is inserted once, and
-        // the others revise it.
-        if let AnyConnection::Postgresql(pg) = conn {
-            suppliers::table
-                .find(supplier_id)
-                .select(suppliers::id)
-                .for_update()
-                .first::<i32>(pg)?;
-        }
+        // A first bid on a lot is inserted once, and the others revise it.
+        queue_for_supplier(conn, supplier_id)?;
         let OpenLot {
             lot_id,
             title,

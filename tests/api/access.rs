@@ -199,6 +199,22 @@ fn published_id(app: &TestApp, reference: &str) -> i32 {
         .unwrap()
 }
 
+/// Someone of `role`, for asking the access table what it allows.
+pub(crate) fn someone(role: Role) -> groupement::web::nav::Viewer {
+    groupement::web::nav::Viewer {
+        user_id: 0,
+        email: String::new(),
+        display_name: String::new(),
+        role,
+        organisation: None,
+        organisation_id: None,
+        supplier_id: None,
+        needs_version: None,
+        csrf_token: String::new(),
+        idle_minutes: 0,
+    }
+}
+
 /// A fresh session and API token for a person (through the services, not the rate-limited
 /// form: the matrix needs many).
 pub(crate) async fn actor(app: &TestApp, name: &'static str, role: Role) -> Actor {
@@ -437,18 +453,7 @@ both_backends!(every_route_gives_each_role_exactly_its_access, |app| {
             let status = response.status().as_u16();
             let who = format!("{} {path} as {}", rule.method, actor.name);
             assert!(status < 500, "{who}: status {status}");
-            let viewer = actor.role.map(|role| groupement::web::nav::Viewer {
-                user_id: 0,
-                email: String::new(),
-                display_name: String::new(),
-                role,
-                organisation: None,
-                organisation_id: None,
-                supplier_id: None,
-                needs_version: None,
-                csrf_token: String::new(),
-                idle_minutes: 0,
-            });
+            let viewer = actor.role.map(someone);
             if !rule.access.allows(viewer.as_ref()) {
                 let expected = if api && actor.role.is_none() {
                     401

@@ -112,6 +112,9 @@ impl Walk {
     }
 
     async fn sign_out(&self) {
+        self.browser
+            .wait_for("return document.querySelector('.viewer form button') !== null")
+            .await;
         self.browser.click(".viewer form button").await;
         self.browser
             .wait_for("return document.querySelector('.viewer form') === null")
@@ -284,8 +287,14 @@ pub async fn journey(
         walk.go(&tender_page).await;
         walk.check(&format!("approval-{}", &lead[5..7])).await;
         walk.submit("button[value=approve]").await;
+        // (The page before the click may say « approuvée » already, for the other member: wait
+        // for the page after it, where our share has no approval button any more.)
         walk.browser
-            .wait_for("return document.body.innerText.includes('approuvée')")
+            .wait_for(
+                "return document.readyState === 'complete'
+                   && document.querySelector('button[value=approve]') === null
+                   && document.body.innerText.includes('approuvée')",
+            )
             .await;
     }
     walk.sign_out().await;

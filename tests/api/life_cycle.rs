@@ -7,7 +7,8 @@ use groupement::db::models::NewOrganisation;
 use groupement::db::schema::{needs, organisations, tenders};
 use groupement::services::{needs as need_service, pooling, tenders as tender_service};
 
-both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
+/// UB and its lead.
+fn ub_lead(app: &crate::helpers::TestApp) -> (i32, groupement::web::nav::Viewer) {
     let ub: i32 = diesel::insert_into(organisations::table)
         .values(NewOrganisation {
             code: "UB",
@@ -19,11 +20,15 @@ both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
         .returning(organisations::id)
         .get_result(&mut app.pool.get().unwrap())
         .unwrap();
-    let lead = user(&app, "lead.ub@example.fr", "lead", Some(ub), None);
-    let raw = |title: &str| need_service::RawNeed {
+    (ub, user(app, "lead.ub@example.fr", "lead", Some(ub), None))
+}
+
+/// Office paper at 20 € a lot, delivered in Dijon from March to June 2027.
+fn paper(title: &str, quantity: &str) -> need_service::RawNeed {
+    need_service::RawNeed {
         cpv: "30192000".into(),
         title: title.into(),
-        quantity: "1000".into(),
+        quantity: quantity.into(),
         unit: "lot".into(),
         unit_price_eur: "20".into(),
         delivery_postcode: "21000".into(),
@@ -31,7 +36,12 @@ both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
         window_end: "30/06/2027".into(),
         poolable: "oui".into(),
         ..Default::default()
-    };
+    }
+}
+
+both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
+    let (_, lead) = ub_lead(&app);
+    let raw = |title: &str| paper(title, "1000");
     let kept = need_service::create(&app.pool, &lead, &raw("Papier"), true).unwrap();
     let dropped = need_service::create(&app.pool, &lead, &raw("Enveloppes"), true).unwrap();
     let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
@@ -68,31 +78,9 @@ both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
 });
 
 both_backends!(an_adapted_procedure_gets_its_minimum_period, |app| {
-    let ub: i32 = diesel::insert_into(organisations::table)
-        .values(NewOrganisation {
-            code: "UB",
-            name: "UB",
-            siret: None,
-            kind: "university",
-            buyer_class: "central",
-        })
-        .returning(organisations::id)
-        .get_result(&mut app.pool.get().unwrap())
-        .unwrap();
-    let lead = user(&app, "lead.ub@example.fr", "lead", Some(ub), None);
+    let (_, lead) = ub_lead(&app);
     // 5,000 × 20 € = 100,000 €: above 60,000 €, under the 140,000 € of a central buyer.
-    let raw = need_service::RawNeed {
-        cpv: "30192000".into(),
-        title: "Papier".into(),
-        quantity: "5000".into(),
-        unit: "lot".into(),
-        unit_price_eur: "20".into(),
-        delivery_postcode: "21000".into(),
-        window_start: "01/03/2027".into(),
-        window_end: "30/06/2027".into(),
-        poolable: "oui".into(),
-        ..Default::default()
-    };
+    let raw = paper("Papier", "5000");
     need_service::create(&app.pool, &lead, &raw, true).unwrap();
     let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
     pooling::execute(&app.pool, run).unwrap();
@@ -139,30 +127,8 @@ both_backends!(an_adapted_procedure_gets_its_minimum_period, |app| {
 
 both_backends!(only_the_moves_of_the_life_cycle_pass, |app| {
     use groupement::domain::NeedStatus;
-    let ub: i32 = diesel::insert_into(organisations::table)
-        .values(NewOrganisation {
-            code: "UB",
-            name: "UB",
-            siret: None,
-            kind: "university",
-            buyer_class: "central",
-        })
-        .returning(organisations::id)
-        .get_result(&mut app.pool.get().unwrap())
-        .unwrap();
-    let lead = user(&app, "lead.ub@example.fr", "lead", Some(ub), None);
-    let raw = need_service::RawNeed {
-        cpv: "30192000".into(),
-        title: "Papier".into(),
-        quantity: "10".into(),
-        unit: "lot".into(),
-        unit_price_eur: "20".into(),
-        delivery_postcode: "21000".into(),
-        window_start: "01/03/2027".into(),
-        window_end: "30/06/2027".into(),
-        poolable: "oui".into(),
-        ..Default::default()
-    };
+    let (ub, lead) = ub_lead(&app);
+    let raw = paper("Papier", "10");
     let need = need_service::create(&app.pool, &lead, &raw, false)
         .unwrap()
         .id;

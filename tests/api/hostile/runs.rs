@@ -24,6 +24,31 @@ fn status_of(app: &crate::helpers::TestApp, run: i32) -> String {
         .unwrap()
 }
 
+/// As if a worker had claimed the run `attempts` times and then died (a restart, a crash): the
+/// lease passed, nobody renews it.
+fn stopped_worker(pool: &groupement::db::Pool, run: i32, attempts: i32) {
+    diesel::update(pooling_jobs::table.find(run))
+        .set((
+            pooling_jobs::state.eq("claimed"),
+            pooling_jobs::claimed_by.eq("stopped-worker"),
+            pooling_jobs::attempts.eq(attempts),
+            pooling_jobs::lease_until
+                .eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(5)),
+        ))
+        .execute(&mut pool.get().unwrap())
+        .unwrap();
+}
+
+/// Waits (up to a minute) for the run to end.
+async fn until_done(app: &crate::helpers::TestApp, run: i32) {
+    for _ in 0..600 {
+        if status_of(app, run) != "running" {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 both_backends!(runs_queue_as_jobs_and_the_portal_stays_up, |app| {
     add_people(&app);
     let mut conn = app.pool.get().unwrap();
@@ -100,27 +125,13 @@ both_backends!(a_run_whose_worker_stopped_is_taken_again, |app| {
         // As if a worker had claimed the run and then died (a restart, a crash): the lease
         // passed, nobody renews it.
         let run = pooling::start(&pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
-        diesel::update(pooling_jobs::table.find(run))
-            .set((
-                pooling_jobs::state.eq("claimed"),
-                pooling_jobs::claimed_by.eq("stopped-worker"),
-                pooling_jobs::attempts.eq(1),
-                pooling_jobs::lease_until
-                    .eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(5)),
-            ))
-            .execute(&mut pool.get().unwrap())
-            .unwrap();
+        stopped_worker(&pool, run, 1);
         run
     })
     .await
     .unwrap();
     // The portal's own worker takes it up.
-    for _ in 0..600 {
-        if status_of(&app, run) != "running" {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    until_done(&app, run).await;
     assert_eq!(status_of(&app, run), "proposed");
 });
 
@@ -133,26 +144,12 @@ both_backends!(a_run_that_keeps_stopping_its_workers_is_given_up, |app| {
     let pool = app.pool.clone();
     let run = actix_web::web::block(move || {
         let run = pooling::start(&pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
-        diesel::update(pooling_jobs::table.find(run))
-            .set((
-                pooling_jobs::state.eq("claimed"),
-                pooling_jobs::claimed_by.eq("stopped-worker"),
-                pooling_jobs::attempts.eq(pooling::MOST_ATTEMPTS),
-                pooling_jobs::lease_until
-                    .eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(5)),
-            ))
-            .execute(&mut pool.get().unwrap())
-            .unwrap();
+        stopped_worker(&pool, run, pooling::MOST_ATTEMPTS);
         run
     })
     .await
     .unwrap();
-    for _ in 0..600 {
-        if status_of(&app, run) != "running" {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    until_done(&app, run).await;
     assert_eq!(status_of(&app, run), "failed");
     let error: Option<String> = pooling_runs::table
         .find(run)
