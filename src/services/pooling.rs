@@ -756,6 +756,14 @@ pub fn accept(
             .first(conn)?;
         let ids: Vec<i32> = read_stored(run_id, "besoins", &ids_text)?;
         let input: Vec<pooling::Need> = input_needs_by_id(conn, &ids)?;
+        let changed = changed_since_run(&plan, &input);
+        if !changed.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "des besoins ont changé depuis le calcul : {} ; la proposition ne vaut plus, \
+                 relancez la mutualisation",
+                changed.join(" ; ")
+            )));
+        }
         let broken = broken_rules(&plan, &input);
         if !broken.is_empty() {
             return Err(AppError::Conflict(format!(
@@ -1064,6 +1072,51 @@ pub fn adjust(
 }
 
 /// The rules a plan breaks (lots whose windows share no day), checked before acceptance.
+/// What changed in the needs of a plan's lots since the run computed it: a lot whose value the
+/// needs no longer add up to (a quantity or a price changed), a need that left the lot's CPV
+/// family or unit, or one that is gone. The plan's figures and procedures would be false.
+fn changed_since_run(plan: &Plan, input: &[pooling::Need]) -> Vec<String> {
+    let by_id: std::collections::HashMap<&str, &pooling::Need> =
+        input.iter().map(|n| (n.need_id.as_str(), n)).collect();
+    let mut changed = Vec::new();
+    for tender in &plan.tenders {
+        for lot in &tender.lots {
+            let mut value_cents = 0i64;
+            for id in &lot.need_ids {
+                match by_id.get(id.as_str()) {
+                    None => changed.push(format!("le besoin n° {id} n'existe plus")),
+                    Some(need) => {
+                        value_cents += need.value_cents();
+                        if !need.cpv.starts_with(&tender.family) {
+                            changed.push(format!(
+                                "le besoin n° {id} a changé de code CPV ({}) : il n'est plus de la famille {}",
+                                need.cpv, tender.family
+                            ));
+                        }
+                        if !need.unit.trim().eq_ignore_ascii_case(tender.unit.trim()) {
+                            changed.push(format!(
+                                "le besoin n° {id} est en « {} », plus en « {} »",
+                                need.unit, tender.unit
+                            ));
+                        }
+                    }
+                }
+            }
+            let planned_cents = (lot.value_eur * 100.0).round() as i64;
+            if (value_cents - planned_cents).abs() > 1 {
+                changed.push(format!(
+                    "famille {}, lot {} : ses besoins valent {} au lieu de {}",
+                    tender.family,
+                    lot.lot,
+                    crate::domain::Cents::new(value_cents),
+                    crate::domain::Cents::new(planned_cents)
+                ));
+            }
+        }
+    }
+    changed
+}
+
 fn broken_rules(plan: &Plan, input: &[pooling::Need]) -> Vec<String> {
     let by_id: std::collections::HashMap<&str, &pooling::Need> =
         input.iter().map(|n| (n.need_id.as_str(), n)).collect();

@@ -178,3 +178,31 @@ both_backends!(only_the_moves_of_the_life_cycle_pass, |app| {
     let locked = need_service::withdraw(&app.pool, &lead, need).unwrap_err();
     assert!(locked.to_string().contains("mutualisé"), "{locked}");
 });
+
+both_backends!(
+    a_proposal_whose_needs_changed_since_the_run_is_refused,
+    |app| {
+        let (_, lead) = ub_lead(&app);
+        let need = need_service::create(&app.pool, &lead, &paper("Papier", "1000"), true).unwrap();
+        let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
+        pooling::execute(&app.pool, run).unwrap();
+        // The buyer changes the quantity while the lead reads the proposal.
+        need_service::update(&app.pool, &lead, need.id, &paper("Papier", "9000")).unwrap();
+        let refused = pooling::accept(&app.pool, &lead, run, &app.address).unwrap_err();
+        assert!(
+            refused.to_string().contains("ont changé depuis le calcul")
+                && refused.to_string().contains("lot 1 : ses besoins valent"),
+            "{refused}"
+        );
+        let created: i64 = tenders::table
+            .count()
+            .get_result(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(created, 0, "nothing created");
+        // A run on today's needs is accepted.
+        pooling::discard(&app.pool, &lead, run).unwrap();
+        let again = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
+        pooling::execute(&app.pool, again).unwrap();
+        assert!(pooling::accept(&app.pool, &lead, again, &app.address).is_ok());
+    }
+);
