@@ -411,6 +411,9 @@ diesel::table! {
         delivery_postcode -> Text,
         awarded_at -> Timestamp,
         notified_on -> Date,
+        status -> Text,
+        signed_on -> Nullable<Date>,
+        signatory -> Nullable<Text>,
     }
 }
 

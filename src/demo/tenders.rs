@@ -178,9 +178,14 @@ fn insert_tender(
             Some(now - Duration::days(5)),
             Some(now + Duration::days(i64::from(min_days))),
         ),
-        "closed" | "awarded" => (
+        "closed" => (
             Some(now - Duration::days(i64::from(min_days) + 10)),
             Some(now - Duration::days(3)),
+        ),
+        // Awarded long enough ago for the standstill to be over and the contracts signed.
+        "awarded" => (
+            Some(now - Duration::days(i64::from(min_days) + 40)),
+            Some(now - Duration::days(30)),
         ),
         _ => (None, None),
     };
@@ -194,7 +199,7 @@ fn insert_tender(
             tenders::published_at.eq(published_at),
             tenders::deadline.eq(deadline),
             // The awarded tender's bids were opened; the closed one's wait for its lead.
-            tenders::opened_at.eq((stage == "awarded").then_some(now - Duration::days(2))),
+            tenders::opened_at.eq((stage == "awarded").then_some(now - Duration::days(29))),
         ))
         .execute(conn)?;
     // Every member has approved, except, in the tender still being approved, all but the
@@ -231,8 +236,23 @@ fn insert_tender(
     }
     if stage == "awarded" {
         let lead = members.lead_users.get(&coordinator).copied();
-        crate::services::awards::award_now(conn, tender_id, lead, now - Duration::days(1))
+        crate::services::awards::award_now(conn, tender_id, lead, now - Duration::days(28))
             .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+        // Each member signed two days after the standstill's end.
+        use crate::db::schema::contracts;
+        let signable: Vec<(i32, chrono::NaiveDate)> = contracts::table
+            .filter(contracts::tender_id.eq(tender_id))
+            .select((contracts::id, contracts::notified_on))
+            .load(conn)?;
+        for (id, earliest) in signable {
+            diesel::update(contracts::table.find(id))
+                .set((
+                    contracts::status.eq("active"),
+                    contracts::signed_on.eq(Some(earliest + Duration::days(2))),
+                    contracts::signatory.eq(Some("Direction des achats (démonstration)")),
+                ))
+                .execute(conn)?;
+        }
         return Ok(());
     }
     let need_status = if stage == "approving" {

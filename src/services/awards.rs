@@ -958,3 +958,106 @@ mod tests {
         assert_eq!(months_between(day(2027, 1, 1), day(2027, 12, 31)), 12);
     }
 }
+
+/// What the member's lead records when a contract is signed.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct Signature {
+    /// `JJ/MM/AAAA` or `AAAA-MM-JJ`.
+    #[serde(default)]
+    pub signed_on: String,
+    #[serde(default)]
+    pub signatory: String,
+}
+
+/// The member's lead records the signature of one of its organisation's contracts: the day
+/// (not before the standstill's end, not in the future) and who signed. The contract becomes
+/// `active` (a conditional update: a contract is signed once); open data follows.
+pub fn sign_contract(
+    pool: &Pool,
+    viewer: &Viewer,
+    tender_id: i32,
+    uid: &str,
+    form: &Signature,
+) -> Result<(), AppError> {
+    let organisation_id = match (viewer.role, viewer.organisation_id) {
+        (crate::web::nav::Role::Lead, Some(id)) => id,
+        _ => return Err(AppError::Forbidden),
+    };
+    let mut conn = pool.get()?;
+    // Another organisation's contract, or none: "not found", before anything is checked.
+    let owned: i64 = contracts::table
+        .filter(contracts::uid.eq(uid))
+        .filter(contracts::tender_id.eq(tender_id))
+        .filter(contracts::organisation_id.eq(organisation_id))
+        .count()
+        .get_result(&mut conn)?;
+    if owned == 0 {
+        return Err(AppError::NotFound);
+    }
+    let mut problems = crate::services::accounts::Problems::default();
+    let day = problems.check(
+        "date de signature",
+        crate::domain::parse_date(&form.signed_on).map_err(|e| e.0),
+    );
+    let signatory = form.signatory.trim();
+    if signatory.is_empty() || signatory.chars().count() > 200 {
+        problems.add(
+            "signataire",
+            "le nom et la qualité de qui a signé, 200 caractères au plus",
+        );
+    }
+    problems.finish()?;
+    let day = day.ok_or_else(|| AppError::internal("date checked without value"))?;
+    write_transaction(&mut conn, |conn| {
+        let (id, earliest, status): (i32, NaiveDate, String) = contracts::table
+            .filter(contracts::uid.eq(uid))
+            .filter(contracts::tender_id.eq(tender_id))
+            .filter(contracts::organisation_id.eq(organisation_id))
+            .select((contracts::id, contracts::notified_on, contracts::status))
+            .first(conn)?;
+        if status != "pending" {
+            return Err(AppError::Conflict(format!(
+                "le marché {uid} est déjà signé"
+            )));
+        }
+        let today = crate::domain::to_paris(Utc::now().naive_utc()).0.date();
+        if day < earliest {
+            return Err(AppError::validation(
+                "date de signature",
+                format!(
+                    "pas avant le {} : la fin du délai de suspension (R2182-1)",
+                    earliest.format("%d/%m/%Y")
+                ),
+            ));
+        }
+        if day > today {
+            return Err(AppError::validation(
+                "date de signature",
+                "une signature se constate : pas de date à venir",
+            ));
+        }
+        let signed = diesel::update(
+            contracts::table
+                .find(id)
+                .filter(contracts::status.eq("pending")),
+        )
+        .set((
+            contracts::status.eq("active"),
+            contracts::signed_on.eq(Some(day)),
+            contracts::signatory.eq(Some(signatory)),
+        ))
+        .execute(conn)?;
+        if signed != 1 {
+            return Err(AppError::Conflict(format!(
+                "le marché {uid} vient d'être signé par une autre requête"
+            )));
+        }
+        audit::record(
+            conn,
+            viewer.into(),
+            Change::new("contract.signed", "contract", uid)
+                .after(format!("{} par {signatory}", day.format("%d/%m/%Y"))),
+        )?;
+        Ok(())
+    })
+}

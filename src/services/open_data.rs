@@ -350,27 +350,31 @@ fn release(
             }
             awards_json.push(award);
         }
-        let rows: Vec<(String, i32, i64, NaiveDateTime, chrono::NaiveDate)> = contracts::table
+        let rows: Vec<(String, i32, i64, Option<chrono::NaiveDate>)> = contracts::table
             .filter(contracts::tender_id.eq(tender.id))
             .order(contracts::uid)
             .select((
                 contracts::uid,
                 contracts::lot_id,
                 contracts::amount_cents,
-                contracts::awarded_at,
-                contracts::notified_on,
+                contracts::signed_on,
             ))
             .load(conn)?;
-        for (uid, lot_id, amount, awarded_at, notified_on) in rows {
+        // A contract is `pending` until its signature is recorded; only then `active`, with the
+        // day it was signed (never a day to come).
+        for (uid, lot_id, amount, signed_on) in rows {
             let key = lot_key.get(&lot_id).cloned().unwrap_or_default();
-            contracts_json.push(json!({
+            let mut contract = json!({
                 "id": uid,
                 "awardID": format!("{}-{key}", tender.reference),
                 "title": format!("{} — {key}", tender.title),
-                "status": "active",
+                "status": if signed_on.is_some() { "active" } else { "pending" },
                 "value": euros(amount),
-                "dateSigned": iso(notified_on.and_hms_opt(0, 0, 0).unwrap_or(awarded_at)),
-            }));
+            });
+            if let Some(day) = signed_on.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+                contract["dateSigned"] = json!(iso(day));
+            }
+            contracts_json.push(contract);
         }
     }
     let date = match awarded {
@@ -405,7 +409,7 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
         i32,
         String,
         NaiveDateTime,
-        chrono::NaiveDate,
+        Option<chrono::NaiveDate>,
         Option<String>,
         String,
         String,
@@ -422,6 +426,9 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
         .inner_join(lots::table)
         .inner_join(tenders::table)
         .filter(contracts::amount_cents.ge(DECP_THRESHOLD_CENTS))
+        // Only signed contracts: their notification date is the recorded signature's.
+        .filter(contracts::status.eq("active"))
+        .filter(contracts::signed_on.is_not_null())
         .order(contracts::uid)
         .select((
             contracts::uid,
@@ -429,7 +436,7 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
             contracts::months,
             contracts::delivery_postcode,
             contracts::awarded_at,
-            contracts::notified_on,
+            contracts::signed_on,
             organisations::siret,
             suppliers::siret,
             tenders::title,
@@ -495,7 +502,7 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
             "procedure": method_of(&procedure).1,
             "lieuExecution": { "code": postcode, "typeCode": "Code postal" },
             "dureeMois": months,
-            "dateNotification": notified_on.format("%Y-%m-%d").to_string(),
+            "dateNotification": notified_on.map(|d| d.format("%Y-%m-%d").to_string()),
             "datePublicationDonnees": awarded_at.format("%Y-%m-%d").to_string(),
             "montant": Cents::new(amount).to_euros_f64(),
             "typesPrix": { "typePrix": ["Définitif ferme"] },

@@ -988,8 +988,25 @@ pub struct ContractView {
     pub supplier: String,
     pub amount_cents: i64,
     pub estimated_cents: i64,
+    /// The earliest day it may be signed (the end of the standstill, or the award's day).
     pub notified_on: chrono::NaiveDate,
+    /// `pending` until its signature is recorded, then `active`.
+    pub status: String,
+    pub signed_on: Option<chrono::NaiveDate>,
+    pub signatory: Option<String>,
 }
+
+type ContractRow = (
+    String,
+    i32,
+    String,
+    i64,
+    i64,
+    chrono::NaiveDate,
+    String,
+    Option<chrono::NaiveDate>,
+    Option<String>,
+);
 
 pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDetail, AppError> {
     let organisation_id = crate::services::needs::organisation_of(viewer)?;
@@ -1087,17 +1104,33 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
                 contracts::amount_cents,
                 contracts::estimated_cents,
                 contracts::notified_on,
+                contracts::status,
+                contracts::signed_on,
+                contracts::signatory,
             ))
-            .load::<(String, i32, String, i64, i64, chrono::NaiveDate)>(&mut conn)?
+            .load::<ContractRow>(&mut conn)?
             .into_iter()
             .map(
-                |(uid, lot, supplier, amount_cents, estimated_cents, notified_on)| ContractView {
+                |(
                     uid,
                     lot,
                     supplier,
                     amount_cents,
                     estimated_cents,
                     notified_on,
+                    status,
+                    signed_on,
+                    signatory,
+                )| ContractView {
+                    uid,
+                    lot,
+                    supplier,
+                    amount_cents,
+                    estimated_cents,
+                    notified_on,
+                    status,
+                    signed_on,
+                    signatory,
                 },
             )
             .collect()

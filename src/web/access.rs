@@ -120,6 +120,7 @@ pub const RULES: &[Rule] = &[
         LEADS,
     ),
     rule("POST", "/consultations/{id}/attribution", LEADS),
+    rule("POST", "/consultations/{id}/marches/{uid}/signature", LEADS),
     rule(
         "GET",
         "/consultations/{id}/offres/documents/{document}",

@@ -128,6 +128,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(pooling::discard),
         )
         .route("/consultations", web::get().to(tenders::list))
+        .route(
+            "/consultations/{id}/marches/{uid}/signature",
+            web::post().to(tenders::sign_contract),
+        )
         .route("/consultations/{id}", web::get().to(tenders::show))
         .route(
             "/consultations/{id}/ouverture",

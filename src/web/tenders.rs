@@ -139,6 +139,10 @@ fn detail_page(
                 "amount": Cents::new(c.amount_cents).to_string(),
                 "estimated": Cents::new(c.estimated_cents).to_string(),
                 "notified_on": c.notified_on.format("%d/%m/%Y").to_string(),
+                "signed": c.status == "active",
+                "signed_on": c.signed_on.map(|d| d.format("%d/%m/%Y").to_string()),
+                "signatory": c.signatory,
+                "can_sign": lead && c.status == "pending",
             })).collect::<Vec<_>>(),
             "max_mb": documents::MAX_BYTES >> 20,
             "formats": documents::accepted(),
@@ -186,6 +190,35 @@ pub struct DecisionForm {
     decision: String,
     #[serde(default)]
     comment: String,
+}
+
+/// The member's lead records a contract's signature.
+pub async fn sign_contract(
+    path: Path<(i32, String)>,
+    posted: Posted<crate::services::awards::Signature>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (id, uid) = path.into_inner();
+    let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
+    match web::block(move || crate::services::awards::sign_contract(&p, &who, id, &uid, &form))
+        .await?
+    {
+        Ok(()) => Ok(see_other(&format!("/consultations/{id}#marches"))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            let tender = load(&pool, &viewer, id).await?;
+            detail_page(
+                &hb,
+                &viewer,
+                &tender,
+                &default_publication(),
+                Some(message),
+                status,
+            )
+        }
+    }
 }
 
 pub async fn decide(

@@ -269,6 +269,9 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
             format!("/consultations/{}/offres/1/justification", f.tender)
         }
         "/consultations/{id}/attribution" => format!("/consultations/{}/attribution", f.tender),
+        "/consultations/{id}/marches/{uid}/signature" => {
+            format!("/consultations/{}/marches/2027-01-1/signature", f.tender)
+        }
         "/consultations/{id}/offres/documents/{document}" => {
             format!("/consultations/{}/offres/documents/1", f.tender)
         }
@@ -311,6 +314,8 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
 /// Objects that belong to some people (a person, an organisation): anyone else allowed on the
 /// route gets 404.
 const OWNED: &[(&str, &[&str])] = &[
+    // The matrix's tender has no contract yet: "not found" to everyone.
+    ("/consultations/{id}/marches/{uid}/signature", &[]),
     ("/compte/jetons/{id}/revoquer", &["buyer"]),
     ("/api/v1/needs/{id}", &["buyer", "lead"]),
     ("/besoins/{id}", &["buyer", "lead"]),

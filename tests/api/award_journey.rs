@@ -361,6 +361,62 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
         "{row}"
     );
 
+    // The contract is pending until its signature is recorded: OCDS shows it without a
+    // signature date, DECP leaves it out; the lead cannot sign it within the standstill.
+    let ocds: serde_json::Value =
+        serde_json::from_str(&get_with(&app, "/open-data/ocds.json", "").await.body).unwrap();
+    assert_eq!(ocds["releases"][0]["contracts"][0]["status"], "pending");
+    assert!(ocds["releases"][0]["contracts"][0]
+        .get("dateSigned")
+        .is_none());
+    assert_ocds_valid(&ocds);
+    let decp: serde_json::Value =
+        serde_json::from_str(&get_with(&app, "/open-data/decp.json", "").await.body).unwrap();
+    assert_eq!(decp["marches"]["marche"].as_array().unwrap().len(), 0);
+    let sign = |day: String| {
+        let (app, lead) = (&app, lead.clone());
+        async move {
+            crate::helpers::post_form(
+                app,
+                &format!("/consultations/{tender_id}/marches/2027-001-01-1/signature"),
+                &lead.cookie(),
+                None,
+                &[
+                    ("csrf_token", lead.csrf.as_str()),
+                    ("signed_on", day.as_str()),
+                    ("signatory", "Camille Martin, directrice des achats"),
+                ],
+            )
+            .await
+        }
+    };
+    let today = chrono::Utc::now().date_naive();
+    let early = sign(today.format("%d/%m/%Y").to_string()).await;
+    assert_eq!(early.status, 422, "{}", early.body);
+    assert!(early.body.contains("la fin du délai de suspension"));
+    // The standstill over (brought back here), the signature is recorded.
+    diesel::update(groupement::db::schema::contracts::table)
+        .set(groupement::db::schema::contracts::notified_on.eq(today - chrono::Duration::days(3)))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    let future = sign(
+        (today + chrono::Duration::days(2))
+            .format("%d/%m/%Y")
+            .to_string(),
+    )
+    .await;
+    assert_eq!(future.status, 422, "a day to come");
+    let signed_day = today - chrono::Duration::days(1);
+    let signed = sign(signed_day.format("%d/%m/%Y").to_string()).await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    assert_eq!(
+        sign(signed_day.format("%d/%m/%Y").to_string()).await.status,
+        409,
+        "signed once"
+    );
+    let tender_page = get_with(&app, &format!("/consultations/{tender_id}"), &lead.cookie()).await;
+    assert!(tender_page.body.contains("signé le") && tender_page.body.contains("Camille Martin"));
+
     // Open data: valid OCDS with the award and the contract; valid DECP with the contract.
     let ocds: serde_json::Value =
         serde_json::from_str(&get_with(&app, "/open-data/ocds.json", "").await.body).unwrap();
@@ -407,6 +463,15 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     assert_eq!(marche["montant"], 50_000.0);
     assert_eq!(marche["offresRecues"], 3);
     assert_eq!(marche["procedure"], "Appel d'offres ouvert");
+    assert_eq!(
+        marche["dateNotification"],
+        signed_day.format("%Y-%m-%d").to_string()
+    );
+    assert_eq!(release["contracts"][0]["status"], "active");
+    assert_eq!(
+        release["contracts"][0]["dateSigned"],
+        format!("{}T00:00:00Z", signed_day.format("%Y-%m-%d"))
+    );
 
     // The dashboard: the awarded spend, all of it won by a territorial SME, three bids on the
     // lot, the saving expected and obtained; filters and exports.

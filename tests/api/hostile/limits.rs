@@ -53,11 +53,16 @@ both_backends!(huge_and_many_e_mails_keep_the_limits_small, |app| {
         .unwrap();
     assert!(kept.len() <= 2 + 30 + 1, "{} counts kept", kept.len());
     assert!(kept.iter().all(|(_, key, _)| key.len() == 64));
-    let (_, _, address_hits) = kept
+    // (The attempts may straddle two minutes: the address's counts are added up.)
+    let address_hits: i32 = kept
         .iter()
-        .find(|(bucket, _, _)| bucket == "sign_in.address")
-        .unwrap();
-    assert!(*address_hits >= 30);
+        .filter(|(bucket, _, _)| bucket == "sign_in.address")
+        .map(|(_, _, hits)| hits)
+        .sum();
+    assert_eq!(
+        address_hits, 30,
+        "only the attempts with a plausible e-mail were counted"
+    );
 });
 
 both_backends!(old_counts_are_forgotten, |app| {
