@@ -39,6 +39,10 @@ pub struct RunForm {
     /// EUR; empty: no cap.
     #[serde(default)]
     pub max_lot_value: String,
+    /// The planned launch (publication) day, `JJ/MM/AAAA`: the procurement thresholds are
+    /// those in force that day. Empty: today.
+    #[serde(default)]
+    pub launch_date: String,
 }
 
 impl RunForm {
@@ -53,6 +57,11 @@ impl RunForm {
             lot_cost: crate::services::needs::french_number(p.lot_cost),
             local_weight: crate::services::needs::french_number(p.local_weight),
             max_lot_value: String::new(),
+            launch_date: crate::domain::to_paris(Utc::now().naive_utc())
+                .0
+                .date()
+                .format("%d/%m/%Y")
+                .to_string(),
         }
     }
 }
@@ -125,6 +134,25 @@ fn params_of(
         "" => None,
         text => number(&mut problems, "valeur maximale d'un lot", text),
     };
+    // The thresholds are those in force on the day the tenders will be launched, not on a
+    // delivery day.
+    let today = crate::domain::to_paris(Utc::now().naive_utc()).0.date();
+    let launch = match form.launch_date.trim() {
+        "" => Some(today),
+        text => problems.check(
+            "date de lancement prévue",
+            crate::domain::parse_date(text)
+                .map_err(|e| e.0)
+                .and_then(|day| match day >= today {
+                    true => Ok(day),
+                    false => Err(format!(
+                        "le {} est passé : une date de lancement à venir",
+                        day.format("%d/%m/%Y")
+                    )),
+                }),
+        ),
+    };
+    params.reference_date = launch.map(|day| day.format("%Y-%m-%d").to_string());
     for error in params.validate() {
         problems.add("paramètres", error);
     }

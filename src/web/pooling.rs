@@ -234,6 +234,7 @@ async fn run_page(
                 "lot_cost": euros(params.lot_cost), "local_weight": params.local_weight,
                 "max_lot_value": params.max_lot_value.map(euros),
                 "local_min_bidders": params.local_min_bidders,
+                "launch": params.reference_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| d.format("%d/%m/%Y").to_string()),
             },
             "proposal": proposal(&run),
             "warnings": warnings, "refusal": error,

@@ -206,3 +206,57 @@ both_backends!(
         assert!(pooling::accept(&app.pool, &lead, again, &app.address).is_ok());
     }
 );
+
+both_backends!(thresholds_are_those_of_the_planned_launch_day, |app| {
+    use groupement::db::models::NewNeed;
+    let (ub, lead) = ub_lead(&app);
+    // 50,000 € of paper delivered in February 2026: above the 40,000 € threshold of that day,
+    // under the 60,000 € in force from April 2026.
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 2, d).unwrap();
+    diesel::insert_into(needs::table)
+        .values(NewNeed {
+            organisation_id: ub,
+            external_ref: None,
+            cpv_code: "30192000",
+            title: "Papier",
+            description: "",
+            quantity_milli: 2_500_000,
+            unit: "lot",
+            unit_price_cents: 2_000,
+            delivery_postcode: "21000",
+            window_start: day(1),
+            window_end: day(28),
+            budget_year: 2026,
+            poolable: true,
+            status: "submitted",
+            provenance: None,
+            created_by: None,
+        })
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    let procedure = |form: pooling::RunForm| {
+        let run = pooling::start(&app.pool, &lead, &form).unwrap();
+        pooling::execute(&app.pool, run).unwrap();
+        let plan = pooling::run(&app.pool, &lead, run).unwrap().plan.unwrap();
+        pooling::discard(&app.pool, &lead, run).unwrap();
+        plan.tenders
+            .iter()
+            .map(|t| t.procedure.clone())
+            .collect::<Vec<_>>()
+    };
+    // Launched today (the form's default): the thresholds of today.
+    assert_eq!(
+        procedure(pooling::RunForm::defaults(2026)),
+        ["no_competition"]
+    );
+    // A launch day in the past is refused with the field named.
+    let past = pooling::RunForm {
+        launch_date: "01/02/2026".into(),
+        ..pooling::RunForm::defaults(2026)
+    };
+    let refused = pooling::start(&app.pool, &lead, &past).unwrap_err();
+    assert!(
+        refused.to_string().contains("date de lancement prévue"),
+        "{refused}"
+    );
+});
