@@ -647,6 +647,8 @@ pub struct RunView {
     pub titles: std::collections::BTreeMap<String, String>,
     /// Name of each supplier the plan names as eligible, by id.
     pub supplier_names: std::collections::BTreeMap<String, String>,
+    /// The rules the proposal breaks ([`rule_breaks`]): while any, it cannot be accepted.
+    pub rule_breaks: Vec<String>,
 }
 
 pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppError> {
@@ -712,9 +714,22 @@ pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppErro
         .into_iter()
         .map(|(id, name)| (id.to_string(), name))
         .collect();
+    let rule_breaks = match (&plan, row.2.as_str()) {
+        (Some(plan), "proposed") => {
+            let input = input_needs_by_id(&mut conn, &ids)?;
+            rule_breaks(
+                plan,
+                &input,
+                &input_suppliers(&mut conn)?,
+                &parameters.params,
+            )
+        }
+        _ => Vec::new(),
+    };
     Ok(RunView {
         titles,
         supplier_names,
+        rule_breaks,
         id: row.0,
         budget_year: row.1,
         status: row.2,
@@ -792,7 +807,18 @@ pub fn accept(
                 changed.join(" ; ")
             )));
         }
-        let broken = broken_rules(&plan, &input);
+        let parameters_text: String = pooling_runs::table
+            .find(run_id)
+            .select(pooling_runs::parameters)
+            .first(conn)?;
+        let parameters: StoredParameters = read_stored(run_id, "paramètres", &parameters_text)?;
+        let mut broken = broken_rules(&plan, &input);
+        broken.extend(rule_breaks(
+            &plan,
+            &input,
+            &input_suppliers(conn)?,
+            &parameters.params,
+        ));
         if !broken.is_empty() {
             return Err(AppError::Conflict(format!(
                 "la proposition ajustée enfreint les règles : {} ; corrigez-la avant de l'accepter",
@@ -906,6 +932,28 @@ pub struct Adjustment {
 type TenderLots = Vec<(String, Vec<Vec<String>>)>;
 
 /// The lots of a plan by family (in plan order) and the needs taken out of tenders.
+/// The rules a proposal breaks as it stands, re-evaluated by the engine from the plan itself
+/// (so they stay after a reload, whoever looks): lots whose needs share no delivery day, and
+/// needs taken out of their joint tender to be bought alone below a threshold the family
+/// reaches together (R2121-1). They are shown on the run's page and block its acceptance.
+pub fn rule_breaks(
+    plan: &Plan,
+    input: &[pooling::Need],
+    suppliers: &[pooling::Supplier],
+    params: &Params,
+) -> Vec<String> {
+    let (tenders, out) = lots_of(plan, input);
+    let lots: Vec<Vec<String>> = tenders.into_iter().flat_map(|(_, lots)| lots).collect();
+    match pooling::adjust::evaluate(input, suppliers, params, &lots, &out, None) {
+        Ok(adjusted) => adjusted
+            .warnings
+            .into_iter()
+            .filter(|w| w.contains("R2121-1") || w.contains("sans jour commun"))
+            .collect(),
+        Err(errors) => errors,
+    }
+}
+
 fn lots_of(plan: &Plan, input: &[pooling::Need]) -> (TenderLots, Vec<String>) {
     let tenders = plan
         .tenders

@@ -237,6 +237,7 @@ async fn run_page(
                 "launch": params.reference_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| d.format("%d/%m/%Y").to_string()),
             },
             "proposal": proposal(&run),
+            "rule_breaks": run.rule_breaks,
             "warnings": warnings, "refusal": error,
         }),
     )?;

@@ -691,6 +691,19 @@ both_backends!(
         .await;
         assert_eq!(out.status, 200);
         assert!(out.body.contains("R2121-1"), "{}", out.body);
+        // The rule stays said after a reload, and blocks the acceptance.
+        let reloaded = get_with(&app, &path, &ub_lead.cookie()).await;
+        assert!(
+            reloaded
+                .body
+                .contains("ne peut pas être acceptée telle quelle")
+                && reloaded.body.contains("R2121-1"),
+            "{}",
+            reloaded.body
+        );
+        let accept = post(&app, &ub_lead, &format!("{path}/accepter"), &[]).await;
+        assert_eq!(accept.status, 409);
+        assert!(accept.body.contains("R2121-1"), "{}", accept.body);
         let back = adjust(vec![
             ("action", "move".into()),
             ("need", ids["Compresses"].clone()),
