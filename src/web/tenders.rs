@@ -192,6 +192,27 @@ pub struct DecisionForm {
     comment: String,
 }
 
+/// The tender's page again, with what was refused (a validation error or a conflict); any other
+/// error goes on as an error.
+async fn refused_page(
+    pool: &Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: &Viewer,
+    id: i32,
+    error: AppError,
+) -> Result<HttpResponse, AppError> {
+    let (message, status) = super::refused(error)?;
+    let tender = load(pool, viewer, id).await?;
+    detail_page(
+        hb,
+        viewer,
+        &tender,
+        &default_publication(),
+        Some(message),
+        status,
+    )
+}
+
 /// The member's lead records a contract's signature.
 pub async fn sign_contract(
     path: Path<(i32, String)>,
@@ -206,18 +227,7 @@ pub async fn sign_contract(
         .await?
     {
         Ok(()) => Ok(see_other(&format!("/consultations/{id}#marches"))),
-        Err(error) => {
-            let (message, status) = super::refused(error)?;
-            let tender = load(&pool, &viewer, id).await?;
-            detail_page(
-                &hb,
-                &viewer,
-                &tender,
-                &default_publication(),
-                Some(message),
-                status,
-            )
-        }
+        Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
     }
 }
 
@@ -241,18 +251,7 @@ pub async fn decide(
     );
     match web::block(move || tenders::decide(&p, &who, id, approve, &comment)).await? {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
-        Err(error) => {
-            let (message, status) = super::refused(error)?;
-            let tender = load(&pool, &viewer, id).await?;
-            detail_page(
-                &hb,
-                &viewer,
-                &tender,
-                &default_publication(),
-                Some(message),
-                status,
-            )
-        }
+        Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
     }
 }
 
@@ -373,18 +372,7 @@ pub async fn upload_document(
         };
     match outcome {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
-        Err(error) => {
-            let (message, status) = super::refused(error)?;
-            let tender = load(&pool, &viewer, id).await?;
-            detail_page(
-                &hb,
-                &viewer,
-                &tender,
-                &default_publication(),
-                Some(message),
-                status,
-            )
-        }
+        Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
     }
 }
 
