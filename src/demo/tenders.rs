@@ -192,7 +192,8 @@ fn insert_tender(
     let weighted = stage != "approving";
     diesel::update(tenders::table.find(tender_id))
         .set((
-            tenders::status.eq(stage),
+            // The awarded tender is closed here, and awarded below by the award engine.
+            tenders::status.eq(if stage == "awarded" { "closed" } else { stage }),
             tenders::weight_price.eq(weighted.then_some(60)),
             tenders::weight_quality.eq(weighted.then_some(30)),
             tenders::weight_environment.eq(weighted.then_some(10)),

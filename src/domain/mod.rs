@@ -3,6 +3,7 @@
 //! for the person who typed it.
 
 mod cpv;
+mod life_cycles;
 mod locale;
 mod money;
 mod need_status;
@@ -13,6 +14,7 @@ mod siret;
 mod window;
 
 pub use cpv::{CpvCatalog, CpvCode, CpvEntry};
+pub use life_cycles::{RunStatus, TenderStatus};
 pub use locale::Locale;
 pub use money::Cents;
 pub use need_status::NeedStatus;

@@ -80,9 +80,16 @@ pub fn open(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<(), AppError
             .filter(bids::status.eq("submitted"))
             .count()
             .get_result(conn)?;
+        // Opened before the ticker closed it: closed now (its deadline has passed).
+        if tender.status == "published" {
+            crate::services::tenders::move_tender(
+                conn,
+                tender_id,
+                crate::domain::TenderStatus::Closed,
+            )?;
+        }
         diesel::update(tenders::table.find(tender_id))
             .set((
-                tenders::status.eq("closed"),
                 tenders::opened_at.eq(Utc::now().naive_utc()),
                 tenders::opened_by.eq(viewer.user_id),
             ))
@@ -794,9 +801,9 @@ fn record(
                 .execute(conn)?;
         }
     }
+    crate::services::tenders::move_tender(conn, tender.id, crate::domain::TenderStatus::Awarded)?;
     diesel::update(tenders::table.find(tender.id))
         .set((
-            tenders::status.eq("awarded"),
             tenders::awarded_at.eq(now),
             tenders::standstill_until.eq(standstill),
         ))

@@ -724,9 +724,7 @@ pub fn close_due(pool: &Pool) -> Result<usize, AppError> {
             .select(tenders::id)
             .load(conn)?;
         for &id in &due {
-            diesel::update(tenders::table.find(id))
-                .set(tenders::status.eq("closed"))
-                .execute(conn)?;
+            crate::services::tenders::move_tender(conn, id, crate::domain::TenderStatus::Closed)?;
             audit::record(
                 conn,
                 audit::Actor {

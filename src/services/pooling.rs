@@ -588,8 +588,8 @@ fn finish(
         Err(error) => (None, None, Some(error.clone())),
     };
     let status = match outcome {
-        Ok(_) => "proposed",
-        Err(_) => "failed",
+        Ok(_) => crate::domain::RunStatus::Proposed,
+        Err(_) => crate::domain::RunStatus::Failed,
     };
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
@@ -606,9 +606,9 @@ fn finish(
             );
             return Ok(());
         }
+        move_run(conn, run_id, status)?;
         diesel::update(pooling_runs::table.find(run_id))
             .set((
-                pooling_runs::status.eq(status),
                 pooling_runs::plan.eq(plan.as_deref()),
                 pooling_runs::report.eq(report.as_deref()),
                 pooling_runs::error.eq(error.as_deref()),
@@ -617,6 +617,39 @@ fn finish(
             .execute(conn)?;
         Ok(())
     })
+}
+
+/// Moves a run to `to` by a conditional update on the statuses its life cycle allows it from
+/// (`domain::RunStatus`); refused, with its present status, otherwise.
+pub fn move_run(
+    conn: &mut AnyConnection,
+    run_id: i32,
+    to: crate::domain::RunStatus,
+) -> Result<(), AppError> {
+    use crate::domain::RunStatus;
+    let from: Vec<&str> = RunStatus::predecessors(to)
+        .into_iter()
+        .map(RunStatus::code)
+        .collect();
+    let moved = diesel::update(
+        pooling_runs::table
+            .find(run_id)
+            .filter(pooling_runs::status.eq_any(&from)),
+    )
+    .set(pooling_runs::status.eq(to.code()))
+    .execute(conn)?;
+    if moved == 1 {
+        return Ok(());
+    }
+    let now: String = pooling_runs::table
+        .find(run_id)
+        .select(pooling_runs::status)
+        .first(conn)?;
+    Err(AppError::Conflict(format!(
+        "la mutualisation n° {run_id} est « {} » : elle ne peut pas devenir « {} »",
+        RunStatus::parse(&now).map_or("inconnu", RunStatus::label_fr),
+        to.label_fr()
+    )))
 }
 
 /// Whether a run in progress is still waiting for a worker.
@@ -866,9 +899,7 @@ pub fn accept(
             tenders::request_approvals(conn, tender_id, base_url)?;
             references.push(reference);
         }
-        diesel::update(pooling_runs::table.find(run_id))
-            .set(pooling_runs::status.eq("accepted"))
-            .execute(conn)?;
+        move_run(conn, run_id, crate::domain::RunStatus::Accepted)?;
         audit::record(
             conn,
             viewer.into(),
@@ -882,21 +913,10 @@ pub fn discard(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<(), AppError
     lead(viewer)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let changed = diesel::update(
-            pooling_runs::table
-                .find(run_id)
-                .filter(pooling_runs::status.eq_any(["proposed", "failed", "running"])),
-        )
-        .set((
-            pooling_runs::status.eq("discarded"),
-            pooling_runs::finished_at.eq(Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-        if changed == 0 {
-            return Err(AppError::Conflict(
-                "seule une proposition, un calcul en cours ou un calcul échoué s'abandonne".into(),
-            ));
-        }
+        move_run(conn, run_id, crate::domain::RunStatus::Discarded)?;
+        diesel::update(pooling_runs::table.find(run_id))
+            .set(pooling_runs::finished_at.eq(Utc::now().naive_utc()))
+            .execute(conn)?;
         // A worker computing it finds its job gone and drops its result.
         diesel::delete(pooling_jobs::table.find(run_id)).execute(conn)?;
         audit::record(
@@ -931,7 +951,6 @@ pub struct Adjustment {
 /// The lots of each tender by family: need ids, lot by lot.
 type TenderLots = Vec<(String, Vec<Vec<String>>)>;
 
-/// The lots of a plan by family (in plan order) and the needs taken out of tenders.
 /// The rules a proposal breaks as it stands, re-evaluated by the engine from the plan itself
 /// (so they stay after a reload, whoever looks): lots whose needs share no delivery day, and
 /// needs taken out of their joint tender to be bought alone below a threshold the family
@@ -954,6 +973,7 @@ pub fn rule_breaks(
     }
 }
 
+/// The lots of a plan by family (in plan order) and the needs taken out of tenders.
 fn lots_of(plan: &Plan, input: &[pooling::Need]) -> (TenderLots, Vec<String>) {
     let tenders = plan
         .tenders

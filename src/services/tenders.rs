@@ -243,9 +243,9 @@ pub fn decide(
             (true, _) => "approving",
         };
         if new_status != "approving" {
-            diesel::update(tenders::table.find(tender_id))
-                .set(tenders::status.eq(new_status))
-                .execute(conn)?;
+            let to = crate::domain::TenderStatus::parse(new_status)
+                .ok_or_else(|| AppError::internal(format!("unknown status {new_status}")))?;
+            move_tender(conn, tender_id, to)?;
             audit::record(
                 conn,
                 viewer.into(),
@@ -267,6 +267,39 @@ pub fn decide(
         }
         Ok(new_status.to_string())
     })
+}
+
+/// Moves a tender to `to` by a conditional update on the statuses its life cycle allows it from
+/// (`domain::TenderStatus`); refused, with its present status, otherwise.
+pub fn move_tender(
+    conn: &mut AnyConnection,
+    tender_id: i32,
+    to: crate::domain::TenderStatus,
+) -> Result<(), AppError> {
+    use crate::domain::TenderStatus;
+    let from: Vec<&str> = TenderStatus::predecessors(to)
+        .into_iter()
+        .map(TenderStatus::code)
+        .collect();
+    let moved = diesel::update(
+        tenders::table
+            .find(tender_id)
+            .filter(tenders::status.eq_any(&from)),
+    )
+    .set(tenders::status.eq(to.code()))
+    .execute(conn)?;
+    if moved == 1 {
+        return Ok(());
+    }
+    let now: String = tenders::table
+        .find(tender_id)
+        .select(tenders::status)
+        .first(conn)?;
+    Err(AppError::Conflict(format!(
+        "la consultation est « {} » : elle ne peut pas devenir « {} »",
+        TenderStatus::parse(&now).map_or("inconnu", TenderStatus::label_fr),
+        to.label_fr()
+    )))
 }
 
 fn need_ids(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<i32>> {
@@ -301,9 +334,7 @@ pub fn resubmit(
                 tender_approvals::decided_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)?;
-        diesel::update(tenders::table.find(tender_id))
-            .set(tenders::status.eq("approving"))
-            .execute(conn)?;
+        move_tender(conn, tender_id, crate::domain::TenderStatus::Approving)?;
         audit::record(
             conn,
             viewer.into(),
@@ -502,9 +533,9 @@ pub fn publish(
                 ),
             ));
         }
+        move_tender(conn, tender_id, crate::domain::TenderStatus::Published)?;
         diesel::update(tenders::table.find(tender_id))
             .set((
-                tenders::status.eq("published"),
                 tenders::weight_price.eq(price),
                 tenders::weight_quality.eq(quality),
                 tenders::weight_environment.eq(environment),

@@ -34,14 +34,7 @@ fn publication_label(code: &str) -> &'static str {
 }
 
 fn status_label(status: &str) -> &'static str {
-    match status {
-        "running" => "en cours de calcul",
-        "proposed" => "proposition à examiner",
-        "accepted" => "acceptée",
-        "discarded" => "abandonnée",
-        "failed" => "échec",
-        _ => "inconnu",
-    }
+    crate::domain::RunStatus::parse(status).map_or("inconnu", crate::domain::RunStatus::label_fr)
 }
 
 async fn runs_page(

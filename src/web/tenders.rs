@@ -20,16 +20,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "draft" => "renvoyée au coordinateur",
-        "approving" => "en approbation par les membres",
-        "approved" => "approuvée, à publier",
-        "published" => "publiée",
-        "closed" => "close, offres à ouvrir",
-        "awarded" => "attribuée",
-        "cancelled" => "annulée",
-        _ => "inconnu",
-    }
+    crate::domain::TenderStatus::parse(status)
+        .map_or("inconnu", crate::domain::TenderStatus::label_fr)
 }
 
 fn decision_label(decision: &str) -> &'static str {

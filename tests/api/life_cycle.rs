@@ -260,3 +260,82 @@ both_backends!(thresholds_are_those_of_the_planned_launch_day, |app| {
         "{refused}"
     );
 });
+
+both_backends!(
+    only_the_moves_of_the_tender_and_run_life_cycles_pass,
+    |app| {
+        use groupement::db::schema::pooling_runs;
+        use groupement::domain::{RunStatus, TenderStatus};
+        let (_, lead) = ub_lead(&app);
+        need_service::create(&app.pool, &lead, &paper("Papier", "1000"), true).unwrap();
+        let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
+        pooling::execute(&app.pool, run).unwrap();
+        let reference = pooling::accept(&app.pool, &lead, run, &app.address)
+            .unwrap()
+            .remove(0);
+        let tender: i32 = tenders::table
+            .filter(tenders::reference.eq(&reference))
+            .select(tenders::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        let mut passed = 0;
+        for from in TenderStatus::ALL {
+            for to in TenderStatus::ALL {
+                let mut conn = app.pool.get().unwrap();
+                diesel::update(tenders::table.find(tender))
+                    .set(tenders::status.eq(from.code()))
+                    .execute(&mut conn)
+                    .unwrap();
+                let moved = groupement::db::write_transaction(&mut conn, |conn| {
+                    tender_service::move_tender(conn, tender, to)
+                });
+                let now: String = tenders::table
+                    .find(tender)
+                    .select(tenders::status)
+                    .first(&mut conn)
+                    .unwrap();
+                assert_eq!(moved.is_ok(), from.can_move_to(to), "{from:?} → {to:?}");
+                match moved {
+                    Ok(()) => {
+                        assert_eq!(now, to.code());
+                        passed += 1;
+                    }
+                    Err(refused) => {
+                        assert_eq!(now, from.code());
+                        assert!(refused.to_string().contains(from.label_fr()), "{refused}");
+                    }
+                }
+            }
+        }
+        assert_eq!(passed, 6, "the six moves of a tender");
+        let mut passed = 0;
+        for from in RunStatus::ALL {
+            for to in RunStatus::ALL {
+                let mut conn = app.pool.get().unwrap();
+                diesel::update(pooling_runs::table.find(run))
+                    .set(pooling_runs::status.eq(from.code()))
+                    .execute(&mut conn)
+                    .unwrap();
+                let moved = groupement::db::write_transaction(&mut conn, |conn| {
+                    pooling::move_run(conn, run, to)
+                });
+                let now: String = pooling_runs::table
+                    .find(run)
+                    .select(pooling_runs::status)
+                    .first(&mut conn)
+                    .unwrap();
+                assert_eq!(moved.is_ok(), from.can_move_to(to), "{from:?} → {to:?}");
+                assert_eq!(
+                    now,
+                    if moved.is_ok() {
+                        to.code()
+                    } else {
+                        from.code()
+                    }
+                );
+                passed += usize::from(moved.is_ok());
+            }
+        }
+        assert_eq!(passed, 6, "the six moves of a run");
+    }
+);

@@ -1,0 +1,197 @@
+//! The life cycles of a tender and of a pooling run, each in one place: statuses, labels, the
+//! moves allowed between them. Every change of status goes through a conditional update on the
+//! statuses a move may start from (`services::tenders::move_tender`,
+//! `services::pooling::move_run`), so that a race loses cleanly and nothing bends the path.
+//!
+//! A tender: `approving ⇄ draft` (refused by a member, resubmitted by the coordinator),
+//! `approving → approved → published → closed → awarded`. (`cancelled` is in the data model;
+//! nothing leads there yet.)
+//!
+//! A run: `running → proposed | failed`, `proposed → accepted | discarded`,
+//! `running | failed → discarded`.
+
+/// A tender's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TenderStatus {
+    Draft,
+    Approving,
+    Approved,
+    Published,
+    Closed,
+    Awarded,
+    Cancelled,
+}
+
+impl TenderStatus {
+    pub const ALL: [TenderStatus; 7] = [
+        TenderStatus::Draft,
+        TenderStatus::Approving,
+        TenderStatus::Approved,
+        TenderStatus::Published,
+        TenderStatus::Closed,
+        TenderStatus::Awarded,
+        TenderStatus::Cancelled,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TenderStatus::Draft => "draft",
+            TenderStatus::Approving => "approving",
+            TenderStatus::Approved => "approved",
+            TenderStatus::Published => "published",
+            TenderStatus::Closed => "closed",
+            TenderStatus::Awarded => "awarded",
+            TenderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<TenderStatus> {
+        TenderStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            TenderStatus::Draft => "renvoyée au coordinateur",
+            TenderStatus::Approving => "en approbation par les membres",
+            TenderStatus::Approved => "approuvée, à publier",
+            TenderStatus::Published => "publiée",
+            TenderStatus::Closed => "close, offres à ouvrir",
+            TenderStatus::Awarded => "attribuée",
+            TenderStatus::Cancelled => "annulée",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            TenderStatus::Draft => "sent back to the coordinator",
+            TenderStatus::Approving => "being approved by the members",
+            TenderStatus::Approved => "approved, to publish",
+            TenderStatus::Published => "published",
+            TenderStatus::Closed => "closed, bids to open",
+            TenderStatus::Awarded => "awarded",
+            TenderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn can_move_to(self, next: TenderStatus) -> bool {
+        use TenderStatus::*;
+        matches!(
+            (self, next),
+            (Draft, Approving)
+                | (Approving, Draft)
+                | (Approving, Approved)
+                | (Approved, Published)
+                | (Published, Closed)
+                | (Closed, Awarded)
+        )
+    }
+
+    pub fn predecessors(next: TenderStatus) -> Vec<TenderStatus> {
+        TenderStatus::ALL
+            .into_iter()
+            .filter(|s| s.can_move_to(next))
+            .collect()
+    }
+}
+
+/// A pooling run's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunStatus {
+    Running,
+    Proposed,
+    Accepted,
+    Discarded,
+    Failed,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 5] = [
+        RunStatus::Running,
+        RunStatus::Proposed,
+        RunStatus::Accepted,
+        RunStatus::Discarded,
+        RunStatus::Failed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Proposed => "proposed",
+            RunStatus::Accepted => "accepted",
+            RunStatus::Discarded => "discarded",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            RunStatus::Running => "en cours de calcul",
+            RunStatus::Proposed => "proposition à examiner",
+            RunStatus::Accepted => "acceptée",
+            RunStatus::Discarded => "abandonnée",
+            RunStatus::Failed => "échec",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            RunStatus::Running => "computing",
+            RunStatus::Proposed => "proposal to review",
+            RunStatus::Accepted => "accepted",
+            RunStatus::Discarded => "discarded",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn can_move_to(self, next: RunStatus) -> bool {
+        use RunStatus::*;
+        matches!(
+            (self, next),
+            (Running, Proposed)
+                | (Running, Failed)
+                | (Running, Discarded)
+                | (Proposed, Accepted)
+                | (Proposed, Discarded)
+                | (Failed, Discarded)
+        )
+    }
+
+    pub fn predecessors(next: RunStatus) -> Vec<RunStatus> {
+        RunStatus::ALL
+            .into_iter()
+            .filter(|s| s.can_move_to(next))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_back_and_each_path_only_goes_forward() {
+        for status in TenderStatus::ALL {
+            assert_eq!(TenderStatus::parse(status.code()), Some(status));
+            assert!(!status.can_move_to(status));
+            assert!(!TenderStatus::Awarded.can_move_to(status));
+        }
+        for status in RunStatus::ALL {
+            assert_eq!(RunStatus::parse(status.code()), Some(status));
+            assert!(!status.can_move_to(status));
+            assert!(!RunStatus::Accepted.can_move_to(status));
+            assert!(!RunStatus::Discarded.can_move_to(status));
+        }
+        assert_eq!(
+            TenderStatus::predecessors(TenderStatus::Approving),
+            [TenderStatus::Draft]
+        );
+        assert_eq!(
+            RunStatus::predecessors(RunStatus::Discarded),
+            [RunStatus::Running, RunStatus::Proposed, RunStatus::Failed]
+        );
+    }
+}
