@@ -31,7 +31,11 @@ esac
 export GROUPEMENT_LOG=error GROUPEMENT_OUTBOX_DIR="$work/outbox"
 port=18943
 "$bin" serve --demo --bind 127.0.0.1:$port >serve.log 2>&1 &
-server=$!
-until grep -q "serving at" serve.log; do sleep 0.5; done
+server_pid=$!
+until grep -q "serving at" serve.log; do
+  # A server that died (a failed start) is said, not waited for.
+  kill -0 "$server_pid" 2>/dev/null || { echo "the server did not start:" >&2; cat serve.log >&2; exit 1; }
+  sleep 0.5
+done
 echo "backend $backend, $(nproc) cores, binary $bin"
-python3 "$here/abuse.py" "http://127.0.0.1:$port" "$server" "$work"
+python3 "$here/abuse.py" "http://127.0.0.1:$port" "$server_pid" "$work"

@@ -33,7 +33,12 @@ export GROUPEMENT_LOG=warn GROUPEMENT_OUTBOX_DIR="$work/outbox"
 port=18942
 base="http://127.0.0.1:$port"
 "$bin" serve --demo --bind 127.0.0.1:$port >serve.log 2>&1 &
-until grep -q "serving at" serve.log; do sleep 0.5; done
+server_pid=$!
+until grep -q "serving at" serve.log; do
+  # A server that died (a failed start) is said, not waited for.
+  kill -0 "$server_pid" 2>/dev/null || { echo "the server did not start:" >&2; cat serve.log >&2; exit 1; }
+  sleep 0.5
+done
 
 sql() {
   case "$backend" in
