@@ -15,9 +15,63 @@ use std::io::{Read, Seek, Write};
 /// The most a form field other than the file may hold.
 const FIELD_BYTES: usize = 4096;
 
+/// Places for uploads being received or waiting to be stored: each holds a temporary file of
+/// up to 20 MB, so their number bounds the disk they take. Past it an upload is refused at once
+/// (503, `Retry-After`), before its body is read.
+pub struct Slots {
+    used: std::sync::atomic::AtomicUsize,
+    limit: usize,
+}
+
+impl Slots {
+    pub const fn new(limit: usize) -> Slots {
+        Slots {
+            used: std::sync::atomic::AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// The instance's places: `GROUPEMENT_UPLOADS_RECEIVING` (default 64).
+    fn global() -> &'static Slots {
+        static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
+        SLOTS.get_or_init(|| {
+            Slots::new(
+                std::env::var("GROUPEMENT_UPLOADS_RECEIVING")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&n: &usize| n > 0)
+                    .unwrap_or(64),
+            )
+        })
+    }
+
+    /// A place, when one is free.
+    pub fn take(&'static self) -> Option<Slot> {
+        use std::sync::atomic::Ordering;
+        self.used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(self))
+    }
+}
+
+/// One place among the uploads in flight, given back when dropped.
+pub struct Slot(&'static Slots);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0
+            .used
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// A file received, in a temporary file.
 pub struct Spooled {
     file: std::fs::File,
+    _slot: Slot,
     pub size: usize,
     /// SHA-256 of the content, hexadecimal.
     pub sha256: String,
@@ -49,6 +103,8 @@ pub struct Upload {
 /// Reads the form; a file larger than `max_bytes` is refused as soon as it passes the limit.
 pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppError> {
     use futures_util::StreamExt as _;
+    let slot = Slots::global().take().ok_or(AppError::Busy)?;
+    let mut slot = Some(slot);
     let mut upload = Upload {
         token: String::new(),
         file_name: String::new(),
@@ -84,8 +140,12 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
                 file.write_all(&chunk).map_err(AppError::internal)?;
             }
             upload.file_name = file_name;
+            let Some(slot) = slot.take() else {
+                return Err(AppError::validation("fichier", "un seul fichier par envoi"));
+            };
             upload.file = (size > 0).then(|| Spooled {
                 file,
+                _slot: slot,
                 size,
                 sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
                 head,
@@ -166,4 +226,22 @@ pub fn download(name: &str, content_type: &str, bytes: Vec<u8>) -> actix_web::Ht
         ))
         .insert_header(("Cache-Control", "private, no-store"))
         .body(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Slots;
+
+    #[test]
+    fn no_more_uploads_in_flight_than_places() {
+        static SLOTS: Slots = Slots::new(2);
+        let first = SLOTS.take().unwrap();
+        let second = SLOTS.take().unwrap();
+        assert!(SLOTS.take().is_none(), "a third is refused");
+        drop(first);
+        let third = SLOTS.take();
+        assert!(third.is_some(), "a place given back is taken again");
+        drop((second, third));
+        assert_eq!(SLOTS.used.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 }
