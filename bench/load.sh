@@ -12,33 +12,11 @@ bin="$(realpath "${1:-${CARGO_TARGET_DIR:-target}/release/groupement}")"
 backend="${2:-sqlite}"
 seconds="${3:-10}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-work="$(mktemp -d)"
-pgdb="groupement_load_$$"
-cleanup() {
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  [ "$backend" = postgres ] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $pgdb" postgres >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-case "$backend" in
-  sqlite) export GROUPEMENT_DATABASE_URL=sqlite://load.db ;;
-  postgres)
-    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $pgdb" postgres
-    export GROUPEMENT_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pgdb" ;;
-  *) echo "backend: sqlite or postgres" >&2; exit 2 ;;
-esac
-export GROUPEMENT_LOG=warn GROUPEMENT_OUTBOX_DIR="$work/outbox"
-port=18942
+name=load log=warn port=18942
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=bench/demo-server.sh
+. "$here/demo-server.sh"
 base="http://127.0.0.1:$port"
-"$bin" serve --demo --bind 127.0.0.1:$port >serve.log 2>&1 &
-server_pid=$!
-until grep -q "serving at" serve.log; do
-  # A server that died (a failed start) is said, not waited for.
-  kill -0 "$server_pid" 2>/dev/null || { echo "the server did not start:" >&2; cat serve.log >&2; exit 1; }
-  sleep 0.5
-done
 
 sql() {
   case "$backend" in
