@@ -1011,8 +1011,9 @@ pub struct TenderDetail {
     pub contracts: Vec<ContractView>,
 }
 
-/// One of an organisation's contracts: the lot, the holder, the amount.
-#[derive(Debug, Serialize)]
+/// One of an organisation's contracts: the lot, the holder, the amount (read as the query of
+/// `detail` selects it, field by field).
+#[derive(Debug, Serialize, Queryable)]
 pub struct ContractView {
     pub uid: String,
     pub lot: i32,
@@ -1026,18 +1027,6 @@ pub struct ContractView {
     pub signed_on: Option<chrono::NaiveDate>,
     pub signatory: Option<String>,
 }
-
-type ContractRow = (
-    String,
-    i32,
-    String,
-    i64,
-    i64,
-    chrono::NaiveDate,
-    String,
-    Option<chrono::NaiveDate>,
-    Option<String>,
-);
 
 pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDetail, AppError> {
     let organisation_id = crate::services::needs::organisation_of(viewer)?;
@@ -1139,32 +1128,7 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
                 contracts::signed_on,
                 contracts::signatory,
             ))
-            .load::<ContractRow>(&mut conn)?
-            .into_iter()
-            .map(
-                |(
-                    uid,
-                    lot,
-                    supplier,
-                    amount_cents,
-                    estimated_cents,
-                    notified_on,
-                    status,
-                    signed_on,
-                    signatory,
-                )| ContractView {
-                    uid,
-                    lot,
-                    supplier,
-                    amount_cents,
-                    estimated_cents,
-                    notified_on,
-                    status,
-                    signed_on,
-                    signatory,
-                },
-            )
-            .collect()
+            .load::<ContractView>(&mut conn)?
     };
     Ok(TenderDetail {
         id: tender_id,
