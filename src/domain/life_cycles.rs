@@ -9,6 +9,9 @@
 //!
 //! A run: `running → proposed | failed`, `proposed → accepted | discarded`,
 //! `running | failed → discarded`.
+//!
+//! A member's share of a tender: `pending → approved | refused`, decided once; the
+//! coordinator's resubmission asks every member again (`→ pending`).
 
 /// A tender's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -168,6 +171,51 @@ impl RunStatus {
     }
 }
 
+/// A member's decision on its share of a tender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Refused,
+}
+
+impl ApprovalStatus {
+    pub const ALL: [ApprovalStatus; 3] = [
+        ApprovalStatus::Pending,
+        ApprovalStatus::Approved,
+        ApprovalStatus::Refused,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Approved => "approved",
+            ApprovalStatus::Refused => "refused",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ApprovalStatus> {
+        ApprovalStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "en attente",
+            ApprovalStatus::Approved => "approuvée",
+            ApprovalStatus::Refused => "refusée",
+        }
+    }
+
+    /// A share is decided once; a resubmission by the coordinator asks every member again.
+    pub fn can_move_to(self, next: ApprovalStatus) -> bool {
+        use ApprovalStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Approved) | (Pending, Refused) | (Approved, Pending) | (Refused, Pending)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +241,10 @@ mod tests {
             RunStatus::predecessors(RunStatus::Discarded),
             [RunStatus::Running, RunStatus::Proposed, RunStatus::Failed]
         );
+        for status in ApprovalStatus::ALL {
+            assert_eq!(ApprovalStatus::parse(status.code()), Some(status));
+        }
+        assert!(!ApprovalStatus::Approved.can_move_to(ApprovalStatus::Refused));
+        assert!(!ApprovalStatus::Refused.can_move_to(ApprovalStatus::Approved));
     }
 }

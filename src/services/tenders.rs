@@ -213,19 +213,48 @@ pub fn decide(
             )));
         }
         let now = Utc::now().naive_utc();
-        let decision = if approve { "approved" } else { "refused" };
-        diesel::update(
+        use crate::domain::ApprovalStatus;
+        let decision = match approve {
+            true => ApprovalStatus::Approved,
+            false => ApprovalStatus::Refused,
+        };
+        // A share is decided once (a conditional update on `pending`): a second decision, or
+        // two at once, is refused with the first one.
+        let from: Vec<&str> = ApprovalStatus::ALL
+            .into_iter()
+            .filter(|s| s.can_move_to(decision))
+            .map(ApprovalStatus::code)
+            .collect();
+        let decided = diesel::update(
             tender_approvals::table
                 .filter(tender_approvals::tender_id.eq(tender_id))
-                .filter(tender_approvals::organisation_id.eq(organisation_id)),
+                .filter(tender_approvals::organisation_id.eq(organisation_id))
+                .filter(tender_approvals::status.eq_any(&from)),
         )
         .set((
-            tender_approvals::status.eq(decision),
+            tender_approvals::status.eq(decision.code()),
             tender_approvals::comment.eq(Some(comment).filter(|c| !c.is_empty())),
             tender_approvals::decided_by.eq(viewer.user_id),
             tender_approvals::decided_at.eq(now),
         ))
         .execute(conn)?;
+        if decided != 1 {
+            let before: Option<String> = tender_approvals::table
+                .filter(tender_approvals::tender_id.eq(tender_id))
+                .filter(tender_approvals::organisation_id.eq(organisation_id))
+                .select(tender_approvals::status)
+                .first(conn)
+                .optional()?;
+            return Err(match before.as_deref().and_then(ApprovalStatus::parse) {
+                Some(status) => AppError::Conflict(format!(
+                    "votre part est déjà « {} » : elle ne se décide qu'une fois (le \
+                     coordinateur peut la redemander en renvoyant la consultation)",
+                    status.label_fr()
+                )),
+                None => AppError::NotFound,
+            });
+        }
+        let decision = decision.code();
         audit::record(
             conn,
             viewer.into(),

@@ -339,3 +339,43 @@ both_backends!(
         assert_eq!(passed, 6, "the six moves of a run");
     }
 );
+
+both_backends!(a_member_decides_its_share_once, |app| {
+    let (_, ub_lead) = ub_lead(&app);
+    let chu: i32 = diesel::insert_into(organisations::table)
+        .values(NewOrganisation {
+            code: "CHU",
+            name: "CHU",
+            siret: None,
+            kind: "hospital",
+            buyer_class: "sub_central",
+        })
+        .returning(organisations::id)
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    let chu_lead = user(&app, "lead.chu@example.fr", "lead", Some(chu), None);
+    need_service::create(&app.pool, &ub_lead, &paper("Papier UB", "1000"), true).unwrap();
+    need_service::create(&app.pool, &chu_lead, &paper("Papier CHU", "1000"), true).unwrap();
+    let run = pooling::start(&app.pool, &ub_lead, &pooling::RunForm::defaults(2027)).unwrap();
+    pooling::execute(&app.pool, run).unwrap();
+    let reference = pooling::accept(&app.pool, &ub_lead, run, &app.address)
+        .unwrap()
+        .remove(0);
+    let tender: i32 = tenders::table
+        .filter(tenders::reference.eq(&reference))
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(
+        tender_service::decide(&app.pool, &ub_lead, tender, true, "").unwrap(),
+        "approving"
+    );
+    // Approved once, UB cannot turn its decision into a refusal behind CHU's back.
+    let again =
+        tender_service::decide(&app.pool, &ub_lead, tender, false, "finalement non").unwrap_err();
+    assert!(again.to_string().contains("déjà « approuvée »"), "{again}");
+    assert_eq!(
+        tender_service::decide(&app.pool, &chu_lead, tender, true, "").unwrap(),
+        "approved"
+    );
+});
