@@ -206,7 +206,11 @@ pub fn page(pool: &Pool, viewer: &Viewer, reference: &str) -> Result<BidPage, Ap
         title,
         deadline,
         open: Utc::now().naive_utc() < deadline,
-        verified: require_verified(&mut conn, viewer).is_ok(),
+        verified: match require_verified(&mut conn, viewer) {
+            Ok(()) => true,
+            Err(AppError::Conflict(_)) => false,
+            Err(other) => return Err(other),
+        },
         lots: out,
     })
 }

@@ -13,7 +13,6 @@ use crate::db::{write_transaction, Pool};
 use crate::error::AppError;
 use chrono::Utc;
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
 /// One limit: its name and the attempts a minute it allows per key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,12 +55,9 @@ pub const LONGEST_KEY: usize = 254;
 /// The message of a refusal.
 pub const TOO_MANY: &str = "Trop de tentatives : réessayez dans une minute.";
 
-/// A key as counted: trimmed, in lower case, hashed.
+/// A key as counted: trimmed, in lower case, hashed as tokens are.
 fn key_hash(key: &str) -> String {
-    Sha256::digest(key.trim().to_lowercase().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::services::auth::hash_token(&key.trim().to_lowercase())
 }
 
 /// Counts one attempt against each `(limit, key)` in turn, in one transaction; `false` (and

@@ -418,6 +418,7 @@ pub fn worker_name() -> String {
 fn claim(pool: &Pool, worker: &str, run_id: Option<i32>) -> Result<Option<i32>, AppError> {
     let mut conn = pool.get()?;
     let now = Utc::now().naive_utc();
+    // Queued, or claimed by a worker whose lease has passed.
     let claimable = pooling_jobs::state
         .eq("queued")
         .or(pooling_jobs::lease_until.lt(now));
@@ -431,20 +432,14 @@ fn claim(pool: &Pool, worker: &str, run_id: Option<i32>) -> Result<Option<i32>, 
         candidates = candidates.filter(pooling_jobs::run_id.eq(id));
     }
     for id in candidates.load::<i32>(&mut conn)? {
-        let taken = diesel::update(
-            pooling_jobs::table.find(id).filter(
-                pooling_jobs::state
-                    .eq("queued")
-                    .or(pooling_jobs::lease_until.lt(now)),
-            ),
-        )
-        .set((
-            pooling_jobs::state.eq("claimed"),
-            pooling_jobs::claimed_by.eq(worker),
-            pooling_jobs::lease_until.eq(now + chrono::Duration::seconds(LEASE_SECONDS)),
-            pooling_jobs::attempts.eq(pooling_jobs::attempts + 1),
-        ))
-        .execute(&mut conn)?;
+        let taken = diesel::update(pooling_jobs::table.find(id).filter(claimable))
+            .set((
+                pooling_jobs::state.eq("claimed"),
+                pooling_jobs::claimed_by.eq(worker),
+                pooling_jobs::lease_until.eq(now + chrono::Duration::seconds(LEASE_SECONDS)),
+                pooling_jobs::attempts.eq(pooling_jobs::attempts + 1),
+            ))
+            .execute(&mut conn)?;
         if taken == 1 {
             return Ok(Some(id));
         }
@@ -565,10 +560,7 @@ fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<(), AppErro
         let _ = lease.join();
         outcome
     };
-    match outcome {
-        Ok(plan) => finish(pool, worker, run_id, Ok(plan)),
-        Err(error) => finish(pool, worker, run_id, Err(error.to_string())),
-    }
+    finish(pool, worker, run_id, outcome.map_err(|e| e.to_string()))
 }
 
 /// Records a run's result and ends its job, if the job is still this worker's.

@@ -39,6 +39,43 @@ fn paper(title: &str, quantity: &str) -> need_service::RawNeed {
     }
 }
 
+/// A life cycle's code, label and allowed moves.
+type LifeCycle<S> = (
+    fn(S) -> &'static str,
+    fn(S) -> &'static str,
+    fn(S, S) -> bool,
+);
+
+/// Every pair of statuses of one life cycle: the status set to `from` directly, then the move to
+/// `to` asked; exactly the allowed moves pass, and a refused one changes nothing and names the
+/// status it found. Returns how many moves passed.
+fn walk_pairs<S: Copy + std::fmt::Debug>(
+    all: &[S],
+    (code, label, allowed): LifeCycle<S>,
+    set: impl Fn(&str),
+    status: impl Fn() -> String,
+    move_to: impl Fn(S) -> Result<(), groupement::AppError>,
+) -> usize {
+    let mut passed = 0;
+    for &from in all {
+        for &to in all {
+            set(code(from));
+            let moved = move_to(to);
+            let now = status();
+            if allowed(from, to) {
+                assert!(moved.is_ok(), "{from:?} → {to:?}: {moved:?}");
+                assert_eq!(now, code(to));
+                passed += 1;
+            } else {
+                let refused = moved.unwrap_err().to_string();
+                assert!(refused.contains(label(from)), "{refused}");
+                assert_eq!(now, code(from), "{from:?} → {to:?} changed nothing");
+            }
+        }
+    }
+    passed
+}
+
 both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
     let (_, lead) = ub_lead(&app);
     let raw = |title: &str| paper(title, "1000");
@@ -132,36 +169,32 @@ both_backends!(only_the_moves_of_the_life_cycle_pass, |app| {
     let need = need_service::create(&app.pool, &lead, &raw, false)
         .unwrap()
         .id;
-    let mut passed = 0;
-    for from in NeedStatus::ALL {
-        for to in NeedStatus::ALL {
-            let mut conn = app.pool.get().unwrap();
+    let passed = walk_pairs(
+        &NeedStatus::ALL,
+        (
+            NeedStatus::code,
+            NeedStatus::label_fr,
+            NeedStatus::can_move_to,
+        ),
+        |code| {
             diesel::update(needs::table.find(need))
-                .set(needs::status.eq(from.code()))
-                .execute(&mut conn)
+                .set(needs::status.eq(code))
+                .execute(&mut app.pool.get().unwrap())
                 .unwrap();
-            let moved = groupement::db::write_transaction(&mut conn, |conn| {
-                need_service::move_needs(conn, (&lead).into(), ub, &[need], to)
-            });
-            let now: String = needs::table
+        },
+        || {
+            needs::table
                 .find(need)
                 .select(needs::status)
-                .first(&mut conn)
-                .unwrap();
-            match from.can_move_to(to) {
-                true => {
-                    assert!(moved.is_ok(), "{from:?} → {to:?}: {moved:?}");
-                    assert_eq!(now, to.code());
-                    passed += 1;
-                }
-                false => {
-                    let refused = moved.unwrap_err().to_string();
-                    assert!(refused.contains(from.label_fr()), "{refused}");
-                    assert_eq!(now, from.code(), "{from:?} → {to:?} changed nothing");
-                }
-            }
-        }
-    }
+                .first(&mut app.pool.get().unwrap())
+                .unwrap()
+        },
+        |to| {
+            groupement::db::write_transaction(&mut app.pool.get().unwrap(), |conn| {
+                need_service::move_needs(conn, (&lead).into(), ub, &[need], to).map(|_| ())
+            })
+        },
+    );
     assert_eq!(passed, 9, "the nine moves of the life cycle");
     // A pooled need is locked for its buyer, with whom to ask.
     diesel::update(needs::table.find(need))
@@ -278,64 +311,55 @@ both_backends!(
             .select(tenders::id)
             .first(&mut app.pool.get().unwrap())
             .unwrap();
-        let mut passed = 0;
-        for from in TenderStatus::ALL {
-            for to in TenderStatus::ALL {
-                let mut conn = app.pool.get().unwrap();
+        let passed = walk_pairs(
+            &TenderStatus::ALL,
+            (
+                TenderStatus::code,
+                TenderStatus::label_fr,
+                TenderStatus::can_move_to,
+            ),
+            |code| {
                 diesel::update(tenders::table.find(tender))
-                    .set(tenders::status.eq(from.code()))
-                    .execute(&mut conn)
+                    .set(tenders::status.eq(code))
+                    .execute(&mut app.pool.get().unwrap())
                     .unwrap();
-                let moved = groupement::db::write_transaction(&mut conn, |conn| {
-                    tender_service::move_tender(conn, tender, to)
-                });
-                let now: String = tenders::table
+            },
+            || {
+                tenders::table
                     .find(tender)
                     .select(tenders::status)
-                    .first(&mut conn)
-                    .unwrap();
-                assert_eq!(moved.is_ok(), from.can_move_to(to), "{from:?} → {to:?}");
-                match moved {
-                    Ok(()) => {
-                        assert_eq!(now, to.code());
-                        passed += 1;
-                    }
-                    Err(refused) => {
-                        assert_eq!(now, from.code());
-                        assert!(refused.to_string().contains(from.label_fr()), "{refused}");
-                    }
-                }
-            }
-        }
+                    .first(&mut app.pool.get().unwrap())
+                    .unwrap()
+            },
+            |to| {
+                groupement::db::write_transaction(&mut app.pool.get().unwrap(), |conn| {
+                    tender_service::move_tender(conn, tender, to)
+                })
+            },
+        );
         assert_eq!(passed, 6, "the six moves of a tender");
-        let mut passed = 0;
-        for from in RunStatus::ALL {
-            for to in RunStatus::ALL {
-                let mut conn = app.pool.get().unwrap();
+        let passed = walk_pairs(
+            &RunStatus::ALL,
+            (RunStatus::code, RunStatus::label_fr, RunStatus::can_move_to),
+            |code| {
                 diesel::update(pooling_runs::table.find(run))
-                    .set(pooling_runs::status.eq(from.code()))
-                    .execute(&mut conn)
+                    .set(pooling_runs::status.eq(code))
+                    .execute(&mut app.pool.get().unwrap())
                     .unwrap();
-                let moved = groupement::db::write_transaction(&mut conn, |conn| {
-                    pooling::move_run(conn, run, to)
-                });
-                let now: String = pooling_runs::table
+            },
+            || {
+                pooling_runs::table
                     .find(run)
                     .select(pooling_runs::status)
-                    .first(&mut conn)
-                    .unwrap();
-                assert_eq!(moved.is_ok(), from.can_move_to(to), "{from:?} → {to:?}");
-                assert_eq!(
-                    now,
-                    if moved.is_ok() {
-                        to.code()
-                    } else {
-                        from.code()
-                    }
-                );
-                passed += usize::from(moved.is_ok());
-            }
-        }
+                    .first(&mut app.pool.get().unwrap())
+                    .unwrap()
+            },
+            |to| {
+                groupement::db::write_transaction(&mut app.pool.get().unwrap(), |conn| {
+                    pooling::move_run(conn, run, to)
+                })
+            },
+        );
         assert_eq!(passed, 6, "the six moves of a run");
     }
 );
