@@ -155,10 +155,11 @@ pub async fn confirm_address(
                     "Les avis d'appels d'offres de {company} seront désormais envoyés à {email}."
                 ),
             ),
-            Err(error) => {
-                let (message, _) = super::refused(error)?;
+            // The link's own words, without the field's name before them.
+            Err(AppError::Validation { message, .. }) => {
                 (StatusCode::BAD_REQUEST, "Lien inutilisable", message)
             }
+            Err(other) => return Err(other),
         };
     super::accounts::notice(
         &hb,
