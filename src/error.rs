@@ -2,11 +2,14 @@
 //!
 //! - Every handler and service returns [`AppError`]. Its five variants are all a person or a
 //!   client system can act on; the HTTP status of each is decided here and nowhere else.
-//! - `Validation` names the field (or `row N: field`) and says in French what is wrong.
+//! - `Validation` carries [`Problems`]: every field at fault (or `ligne N : champ`), each with
+//!   what is wrong, in French. Services gather them all before refusing (`Problems::finish`),
+//!   so a person or a client fixes everything at once.
 //! - `Internal` keeps its cause for the log; the response says only that something failed and
 //!   gives the request's time, never the cause, a query or a path.
 //! - Pages render errors through `templates/pages/error.hbs`; the JSON API answers
-//!   `{"error": {"code", "message", "field"}}` (see `web::api_error`).
+//!   `{"error": {"code", "message", "field", "problems": [{"field", "message"}]}}` (see
+//!   `web::api_error`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -20,8 +23,8 @@ pub enum AppError {
     NotFound,
     #[error("Vous n'avez pas accès à cette page.")]
     Forbidden,
-    #[error("{field} : {message}")]
-    Validation { field: String, message: String },
+    #[error("{0}")]
+    Validation(Problems),
     #[error("{0}")]
     Conflict(String),
     /// Too many attempts from one address or at one account: wait a minute (429).
@@ -37,10 +40,9 @@ pub enum AppError {
 
 impl AppError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Validation {
-            field: field.into(),
-            message: message.into(),
-        }
+        let mut problems = Problems::default();
+        problems.add(field, message);
+        AppError::Validation(problems)
     }
 
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
@@ -53,7 +55,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::NotFound => "not_found",
             AppError::Forbidden => "forbidden",
-            AppError::Validation { .. } => "validation",
+            AppError::Validation(_) => "validation",
             AppError::Conflict(_) => "conflict",
             AppError::TooMany(_) => "too_many_requests",
             AppError::Busy => "busy",
@@ -68,8 +70,16 @@ impl AppError {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            AppError::Validation { field, .. } => Some(field),
+            AppError::Validation(problems) => problems.0.first().map(|p| p.field.as_str()),
             _ => None,
+        }
+    }
+
+    /// The problems of a validation error (none for the others).
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            AppError::Validation(problems) => &problems.0,
+            _ => &[],
         }
     }
 
@@ -140,6 +150,89 @@ impl From<actix_web::error::BlockingError> for AppError {
     }
 }
 
+/// One thing wrong with what was sent: the field (`cpv`, `ligne 3 : quantité`, `2.cpv` for an
+/// item of an API list) and what is wrong with it, in words its reader can act on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every problem of a form or a request, gathered before anything is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems(Vec<Problem>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Keeps the value, or records the problem and returns `None`.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: impl Into<String>,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        result.map_err(|e| self.add(field, e.to_string())).ok()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
+        self.0.iter()
+    }
+
+    /// `Ok` when there is nothing to say; otherwise one validation error with every problem.
+    pub fn finish(self) -> Result<(), AppError> {
+        match self.0.is_empty() {
+            true => Ok(()),
+            false => Err(AppError::Validation(self)),
+        }
+    }
+
+    /// The same problems with each field placed within `prefix` (`2.cpv` for item 2's `cpv`).
+    pub fn within(self, prefix: &str) -> Problems {
+        Problems(
+            self.0
+                .into_iter()
+                .map(|p| Problem {
+                    field: format!("{prefix}.{}", p.field),
+                    message: p.message,
+                })
+                .collect(),
+        )
+    }
+
+    /// What is wrong, without the fields' names: for a form of one field.
+    pub fn messages(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ; ")
+    }
+
+    /// One line a problem: `champ : ce qui ne va pas`.
+    pub fn lines(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|p| format!("{} : {}", p.field, p.message))
+            .collect()
+    }
+}
+
+/// `champ : message ; autre champ : message`: each field named once.
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.lines().join(" ; "))
+    }
+}
+
 /// What an error response carries to the error renderer, which turns it into a page or, under
 /// `/api/`, into `{"error": {"code", "message", "field"}}`.
 #[derive(Debug, Clone)]
@@ -147,6 +240,7 @@ pub struct ErrorMessage {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    pub problems: Vec<Problem>,
 }
 
 impl ResponseError for AppError {
@@ -155,7 +249,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -181,6 +275,7 @@ impl ResponseError for AppError {
             code: self.code(),
             message: self.public_message(),
             field: self.field().map(str::to_string),
+            problems: self.problems().to_vec(),
         });
         response
     }
@@ -198,5 +293,37 @@ mod tests {
         let validation = AppError::validation("cpv", "le code CPV est vide");
         assert_eq!(validation.public_message(), "cpv : le code CPV est vide");
         assert_eq!(validation.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn every_problem_is_kept_and_each_field_named_once() {
+        let mut problems = Problems::default();
+        assert!(problems.clone().finish().is_ok());
+        problems.add("cpv", "le code CPV 9999 n'existe pas");
+        let quantity = problems.check(
+            "quantité",
+            "abc"
+                .parse::<u32>()
+                .map_err(|_| "« abc » n'est pas un nombre"),
+        );
+        assert_eq!(quantity, None);
+        let error = problems.finish().unwrap_err();
+        assert_eq!(
+            error.public_message(),
+            "cpv : le code CPV 9999 n'existe pas ; quantité : « abc » n'est pas un nombre"
+        );
+        assert_eq!(error.field(), Some("cpv"));
+        assert_eq!(error.problems().len(), 2);
+        let AppError::Validation(problems) = error else {
+            unreachable!()
+        };
+        assert_eq!(
+            problems.clone().within("2").lines()[1],
+            "2.quantité : « abc » n'est pas un nombre"
+        );
+        assert_eq!(
+            problems.messages(),
+            "le code CPV 9999 n'existe pas ; « abc » n'est pas un nombre"
+        );
     }
 }

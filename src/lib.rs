@@ -1,6 +1,7 @@
 //! Groupement: a shared procurement marketplace and pooling engine for a *groupement de
 //! commandes* of public buyers. Data flows one way: web → services → db / domain / solver.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

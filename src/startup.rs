@@ -85,12 +85,8 @@ fn spawn_closer(pool: Pool, base_url: String) {
                     .unwrap_or_default();
             if due && digested != Some(today) {
                 let (p, base) = (pool.clone(), base_url.clone());
-                let territory: Vec<String> = crate::services::suppliers::TERRITORY
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect();
                 let outcome = actix_web::web::block(move || {
-                    crate::services::tenders::enqueue_digests(&p, &base, &territory, today)
+                    crate::services::tenders::enqueue_digests(&p, &base, today)
                 })
                 .await;
                 match outcome {

@@ -53,8 +53,8 @@ pub fn run(command: &ImportCommand) -> Result<(), CliError> {
             Ok(())
         }
         Err(ImportError::Rows(errors)) => Err(CliError::Input(located(&args.file, &errors))),
-        Err(ImportError::Other(crate::AppError::Validation { field, message })) => {
-            Err(CliError::Input(vec![format!("{field}: {message}")]))
+        Err(ImportError::Other(crate::AppError::Validation(problems))) => {
+            Err(CliError::Input(problems.lines()))
         }
         Err(ImportError::Other(other)) => Err(CliError::Fatal(other.detailed())),
     }

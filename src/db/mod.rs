@@ -7,6 +7,7 @@ pub mod models;
 pub mod queries;
 pub mod reference;
 pub mod schema;
+pub mod status;
 
 mod url;
 

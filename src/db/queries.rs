@@ -36,7 +36,7 @@ pub fn published_tenders(
     use diesel::dsl::exists;
     let mut query = tenders::table
         .inner_join(organisations::table)
-        .filter(tenders::status.eq("published"))
+        .filter(tenders::status.eq(crate::domain::TenderStatus::Published))
         .into_boxed();
     if let Some(procedure) = filter.procedure {
         query = query.filter(tenders::procedure.eq(procedure));

@@ -457,3 +457,14 @@ diesel::table! {
 }
 
 diesel::joinable!(address_confirmations -> suppliers (supplier_id));
+
+diesel::table! {
+    procurement_settings (effective_from) {
+        effective_from -> Date,
+        territory -> Text,
+        adapted_min_days -> Integer,
+        thresholds -> Text,
+        recorded_by -> Nullable<Integer>,
+        recorded_at -> Timestamp,
+    }
+}

@@ -12,9 +12,26 @@
 //!
 //! A member's share of a tender: `pending → approved | refused`, decided once; the
 //! coordinator's resubmission asks every member again (`→ pending`).
+//!
+//! A bid: `submitted ⇄ withdrawn` until the deadline (a revision keeps it `submitted`); after
+//! the deadline it is read as it stands, never moved again.
+//!
+//! A contract: `pending → active` when its member's lead records the signature.
 
 /// A tender's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum TenderStatus {
     Draft,
     Approving,
@@ -76,6 +93,13 @@ impl TenderStatus {
         }
     }
 
+    /// The statuses of a tender that the public sees (its notice and, later, its results).
+    pub const PUBLIC: [TenderStatus; 3] = [
+        TenderStatus::Published,
+        TenderStatus::Closed,
+        TenderStatus::Awarded,
+    ];
+
     pub fn can_move_to(self, next: TenderStatus) -> bool {
         use TenderStatus::*;
         matches!(
@@ -98,7 +122,19 @@ impl TenderStatus {
 }
 
 /// A pooling run's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum RunStatus {
     Running,
     Proposed,
@@ -172,7 +208,19 @@ impl RunStatus {
 }
 
 /// A member's decision on its share of a tender.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ApprovalStatus {
     Pending,
     Approved,
@@ -206,6 +254,14 @@ impl ApprovalStatus {
         }
     }
 
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Approved => "approved",
+            ApprovalStatus::Refused => "refused",
+        }
+    }
+
     /// A share is decided once; a resubmission by the coordinator asks every member again.
     pub fn can_move_to(self, next: ApprovalStatus) -> bool {
         use ApprovalStatus::*;
@@ -213,6 +269,134 @@ impl ApprovalStatus {
             (self, next),
             (Pending, Approved) | (Pending, Refused) | (Approved, Pending) | (Refused, Pending)
         )
+    }
+}
+
+/// A supplier's bid on a lot.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum BidStatus {
+    Submitted,
+    Withdrawn,
+}
+
+impl BidStatus {
+    pub const ALL: [BidStatus; 2] = [BidStatus::Submitted, BidStatus::Withdrawn];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            BidStatus::Submitted => "submitted",
+            BidStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<BidStatus> {
+        BidStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            BidStatus::Submitted => "déposée",
+            BidStatus::Withdrawn => "retirée",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            BidStatus::Submitted => "submitted",
+            BidStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Before the deadline a bid may be withdrawn and submitted again (the service checks the
+    /// deadline in the same transaction).
+    pub fn can_move_to(self, next: BidStatus) -> bool {
+        use BidStatus::*;
+        matches!(
+            (self, next),
+            (Submitted, Withdrawn) | (Withdrawn, Submitted)
+        )
+    }
+
+    pub fn predecessors(next: BidStatus) -> Vec<BidStatus> {
+        BidStatus::ALL
+            .into_iter()
+            .filter(|s| s.can_move_to(next))
+            .collect()
+    }
+}
+
+/// A contract awarded to a supplier for a member's share of a lot.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum ContractStatus {
+    Pending,
+    Active,
+}
+
+impl ContractStatus {
+    pub const ALL: [ContractStatus; 2] = [ContractStatus::Pending, ContractStatus::Active];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ContractStatus::Pending => "pending",
+            ContractStatus::Active => "active",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ContractStatus> {
+        ContractStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            ContractStatus::Pending => "à signer",
+            ContractStatus::Active => "signé",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ContractStatus::Pending => "to sign",
+            ContractStatus::Active => "signed",
+        }
+    }
+
+    /// Signed once: nothing leads back to `pending`.
+    pub fn can_move_to(self, next: ContractStatus) -> bool {
+        matches!(
+            (self, next),
+            (ContractStatus::Pending, ContractStatus::Active)
+        )
+    }
+
+    pub fn predecessors(next: ContractStatus) -> Vec<ContractStatus> {
+        ContractStatus::ALL
+            .into_iter()
+            .filter(|s| s.can_move_to(next))
+            .collect()
     }
 }
 
@@ -246,5 +430,13 @@ mod tests {
         }
         assert!(!ApprovalStatus::Approved.can_move_to(ApprovalStatus::Refused));
         assert!(!ApprovalStatus::Refused.can_move_to(ApprovalStatus::Approved));
+        for status in BidStatus::ALL {
+            assert_eq!(BidStatus::parse(status.code()), Some(status));
+            assert!(!status.can_move_to(status));
+        }
+        for status in ContractStatus::ALL {
+            assert_eq!(ContractStatus::parse(status.code()), Some(status));
+            assert!(!ContractStatus::Active.can_move_to(status));
+        }
     }
 }

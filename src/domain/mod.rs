@@ -14,7 +14,7 @@ mod siret;
 mod window;
 
 pub use cpv::{CpvCatalog, CpvCode, CpvEntry};
-pub use life_cycles::{ApprovalStatus, RunStatus, TenderStatus};
+pub use life_cycles::{ApprovalStatus, BidStatus, ContractStatus, RunStatus, TenderStatus};
 pub use locale::Locale;
 pub use money::Cents;
 pub use need_status::NeedStatus;

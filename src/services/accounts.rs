@@ -11,7 +11,7 @@ use crate::db::{write_transaction, AnyConnection, Pool};
 use crate::domain::{hash_password, Locale, Postcode, Siret};
 use crate::error::AppError;
 use crate::mail;
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use crate::services::auth::{hash_token, random_token};
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -58,39 +58,7 @@ impl Purpose {
     }
 }
 
-/// Every problem of a form, each with its field, said at once.
-#[derive(Debug, Default)]
-pub struct Problems(Vec<(&'static str, String)>);
-
-impl Problems {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push((field, message.into()));
-    }
-
-    /// Keeps the value, or records the problem and returns `None`.
-    pub fn check<T, E: std::fmt::Display>(
-        &mut self,
-        field: &'static str,
-        result: Result<T, E>,
-    ) -> Option<T> {
-        result.map_err(|e| self.add(field, e.to_string())).ok()
-    }
-
-    /// `Ok` when there is nothing to say; otherwise one validation error naming the first
-    /// field and listing every problem.
-    pub fn finish(self) -> Result<(), AppError> {
-        let Some((field, _)) = self.0.first() else {
-            return Ok(());
-        };
-        let message = self
-            .0
-            .iter()
-            .map(|(f, m)| format!("{f} : {m}"))
-            .collect::<Vec<_>>()
-            .join(" ; ");
-        Err(AppError::validation(*field, message))
-    }
-}
+use crate::error::Problems;
 
 /// A new password: long enough, typed twice the same.
 pub fn check_new_password(problems: &mut Problems, password: &str, confirmation: &str) {
@@ -234,7 +202,7 @@ pub fn request_password_reset(pool: &Pool, base_url: &str, email: &str) -> Resul
             )?;
             audit::record(
                 conn,
-                Actor::user(&user),
+                Author::user(&user),
                 Change::new("auth.reset_requested", "user", user.id),
             )?;
         }
@@ -277,7 +245,7 @@ pub fn set_password_by_link(
         };
         audit::record(
             conn,
-            Actor::user(&user),
+            Author::user(&user),
             Change::new(action, "user", user.id),
         )?;
         Ok(())
@@ -300,13 +268,13 @@ fn send_verification(conn: &mut AnyConnection, base_url: &str, user: &User) -> Q
 /// Returns the address.
 pub fn resend_verification(
     pool: &Pool,
-    viewer: &crate::web::nav::Viewer,
+    actor: &crate::auth::Actor,
     base_url: &str,
 ) -> Result<String, AppError> {
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let user: User = users::table
-            .find(viewer.user_id)
+            .find(actor.user_id)
             .select(User::as_select())
             .first(conn)?;
         if user.email_verified_at.is_some() {
@@ -330,7 +298,7 @@ pub fn verify_email(pool: &Pool, token: &str) -> Result<User, AppError> {
             .execute(conn)?;
         audit::record(
             conn,
-            Actor::user(&user),
+            Author::user(&user),
             Change::new("auth.email_verified", "user", user.id),
         )?;
         Ok(user)
@@ -509,7 +477,7 @@ pub fn register_supplier(pool: &Pool, base_url: &str, form: &Registration) -> Re
         send_verification(conn, base_url, &user)?;
         audit::record(
             conn,
-            Actor::user(&user),
+            Author::user(&user),
             Change::new("supplier.registered", "supplier", supplier_id)
                 .after(format!("{siret} {company}")),
         )?;
@@ -547,13 +515,13 @@ pub struct CompanyCard {
 
 pub fn account_summary(
     pool: &Pool,
-    viewer: &crate::web::nav::Viewer,
+    actor: &crate::auth::Actor,
 ) -> Result<AccountSummary, AppError> {
     use crate::db::models::Supplier;
     use crate::db::schema::organisations;
     let mut conn = pool.get()?;
     let user: User = users::table
-        .find(viewer.user_id)
+        .find(actor.user_id)
         .select(User::as_select())
         .first(&mut conn)?;
     let organisation = match user.organisation_id {
@@ -589,7 +557,7 @@ pub fn account_summary(
     Ok(AccountSummary {
         email: user.email,
         display_name: user.display_name,
-        role: viewer.role.label_fr(),
+        role: actor.role.label_fr(),
         verified: user.email_verified_at.is_some(),
         organisation,
         company,
@@ -599,23 +567,19 @@ pub fn account_summary(
 }
 
 /// Sets the language of the signed-in person's e-mails (`fr` or `en`).
-pub fn set_locale(
-    pool: &Pool,
-    viewer: &crate::web::nav::Viewer,
-    code: &str,
-) -> Result<(), AppError> {
+pub fn set_locale(pool: &Pool, actor: &crate::auth::Actor, code: &str) -> Result<(), AppError> {
     let locale = Locale::parse(code).ok_or_else(|| {
         AppError::validation("langue", format!("« {code} » : choisissez fr ou en"))
     })?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        diesel::update(users::table.find(viewer.user_id))
+        diesel::update(users::table.find(actor.user_id))
             .set(users::locale.eq(locale.code()))
             .execute(conn)?;
         audit::record(
             conn,
-            viewer.into(),
-            Change::new("user.locale_changed", "user", viewer.user_id).after(locale.code()),
+            actor.into(),
+            Change::new("user.locale_changed", "user", actor.user_id).after(locale.code()),
         )?;
         Ok(())
     })

@@ -1,14 +1,15 @@
 //! The platform operator's work: buyer organisations, users and their roles, invitations.
 //! Every change is audited in its own transaction, with what it was before.
 
+use crate::auth::{Actor, Role};
 use crate::db::models::{NewOrganisation, NewUser, Organisation, User};
 use crate::db::schema::{organisations, sessions, suppliers, users};
 use crate::db::{write_transaction, Pool};
 use crate::domain::Siret;
 use crate::error::AppError;
-use crate::services::accounts::{issue_link, Problems, Purpose, INVITATION_LINK_DAYS};
+use crate::error::Problems;
+use crate::services::accounts::{issue_link, Purpose, INVITATION_LINK_DAYS};
 use crate::services::audit::{self, Change};
-use crate::web::nav::{Role, Viewer};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -79,7 +80,7 @@ pub struct OrganisationForm {
 
 pub fn create_organisation(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     form: &OrganisationForm,
 ) -> Result<String, AppError> {
     let mut problems = Problems::default();
@@ -139,7 +140,7 @@ pub fn create_organisation(
             .get_result(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("admin.organisation_created", "organisation", id)
                 .after(format!("{code} {name} ({})", form.buyer_class)),
         )?;
@@ -236,7 +237,7 @@ fn organisation_id(
 /// sessions end, so the change applies at once.
 pub fn change_user(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     user_id: i32,
     change: &UserChange,
 ) -> Result<(), AppError> {
@@ -291,7 +292,7 @@ pub fn change_user(
         diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("admin.user_changed", "user", user_id).before_after(before, after),
         )?;
         Ok(())
@@ -313,7 +314,7 @@ pub struct Invitation {
 /// Creates the account of a buyer, lead or admin and e-mails the link to activate it.
 pub fn invite(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     base_url: &str,
     form: &Invitation,
 ) -> Result<String, AppError> {
@@ -372,7 +373,7 @@ pub fn invite(
         )?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("admin.user_invited", "user", user.id).after(format!(
                 "{email} role={} organisation={organisation}",
                 role.code()
@@ -466,7 +467,7 @@ pub fn outbox(pool: &Pool) -> Result<(Vec<OutboxRow>, StatusCounts), AppError> {
 }
 
 /// Sends a failed message again: pending, due now, its attempts counted afresh.
-pub fn retry(pool: &Pool, viewer: &Viewer, id: i32) -> Result<(), AppError> {
+pub fn retry(pool: &Pool, actor: &Actor, id: i32) -> Result<(), AppError> {
     use crate::db::schema::notifications;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
@@ -488,7 +489,7 @@ pub fn retry(pool: &Pool, viewer: &Viewer, id: i32) -> Result<(), AppError> {
         }
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("mail.retried", "notification", id),
         )?;
         Ok(())

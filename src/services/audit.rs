@@ -5,31 +5,36 @@ use crate::db::models::NewAuditEntry;
 use crate::db::schema::audit_log;
 use crate::db::{AnyConnection, Pool};
 use crate::error::AppError;
-use crate::web::nav::Viewer;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Who acts: a signed-in person, or the system / an anonymous visitor named by a label.
 #[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
+pub struct Author<'a> {
     pub user_id: Option<i32>,
     pub label: &'a str,
 }
 
-impl<'a> From<&'a Viewer> for Actor<'a> {
-    fn from(viewer: &'a Viewer) -> Self {
-        Actor {
-            user_id: Some(viewer.user_id),
-            label: &viewer.email,
+impl<'a> From<&'a crate::auth::Actor> for Author<'a> {
+    fn from(actor: &'a crate::auth::Actor) -> Self {
+        Author {
+            user_id: Some(actor.user_id),
+            label: &actor.email,
         }
     }
 }
 
-impl<'a> Actor<'a> {
+impl<'a> From<&'a crate::auth::Viewer> for Author<'a> {
+    fn from(viewer: &'a crate::auth::Viewer) -> Self {
+        Author::from(&viewer.actor)
+    }
+}
+
+impl<'a> Author<'a> {
     /// A user acting on their own account (signing in, using a link of theirs).
     pub fn user(user: &'a crate::db::models::User) -> Self {
-        Actor {
+        Author {
             user_id: Some(user.id),
             label: &user.email,
         }
@@ -70,7 +75,7 @@ impl<'a> Change<'a> {
 }
 
 /// Appends an entry; call it inside the transaction of the change.
-pub fn record(conn: &mut AnyConnection, actor: Actor<'_>, change: Change<'_>) -> QueryResult<()> {
+pub fn record(conn: &mut AnyConnection, actor: Author<'_>, change: Change<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)
         .values(NewAuditEntry {
             actor_user_id: actor.user_id,

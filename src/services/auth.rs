@@ -1,13 +1,13 @@
 //! Signing in and out, and who is behind a session cookie. Sessions live on the server; the
 //! cookie carries a random token whose SHA-256 alone is stored.
 
+use crate::auth::{Actor, Role, Viewer};
 use crate::db::models::{ApiToken, NewApiToken, NewSession, User};
 use crate::db::schema::{api_tokens, organisations, sessions, users};
 use crate::db::{write_transaction, Pool};
 use crate::domain::{hash_password, verify_password};
 use crate::error::AppError;
-use crate::services::audit::{self, Actor, Change};
-use crate::web::nav::{Role, Viewer};
+use crate::services::audit::{self, Author, Change};
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use rand_core::{OsRng, RngCore};
@@ -45,7 +45,7 @@ fn audit(
     let object = user.map(|u| u.id.to_string()).unwrap_or_default();
     audit::record(
         conn,
-        Actor {
+        Author {
             user_id: user.map(|u| u.id),
             label,
         },
@@ -211,30 +211,32 @@ fn viewer_of(
         AppError::internal(format!("user {}: unknown role {}", user.id, user.role))
     })?;
     Ok(Viewer {
-        user_id: user.id,
-        email: user.email,
+        actor: Actor {
+            user_id: user.id,
+            email: user.email,
+            role,
+            organisation,
+            organisation_id: user.organisation_id,
+            supplier_id: user.supplier_id,
+            needs_version,
+        },
         display_name: user.display_name,
-        role,
-        organisation,
-        organisation_id: user.organisation_id,
-        supplier_id: user.supplier_id,
-        needs_version,
         csrf_token,
         idle_minutes: IDLE_TIMEOUT_MINUTES,
     })
 }
 
 /// Ends every session of the user (on every device), the current one included.
-pub fn sign_out_everywhere(pool: &Pool, viewer: &Viewer) -> Result<usize, AppError> {
+pub fn sign_out_everywhere(pool: &Pool, actor: &Actor) -> Result<usize, AppError> {
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let ended = diesel::delete(sessions::table.filter(sessions::user_id.eq(viewer.user_id)))
+        let ended = diesel::delete(sessions::table.filter(sessions::user_id.eq(actor.user_id)))
             .execute(conn)?;
-        let revoked = revoke_api_tokens(conn, viewer.user_id)?;
+        let revoked = revoke_api_tokens(conn, actor.user_id)?;
         audit::record(
             conn,
-            viewer.into(),
-            Change::new("auth.sign_out_everywhere", "user", viewer.user_id)
+            actor.into(),
+            Change::new("auth.sign_out_everywhere", "user", actor.user_id)
                 .after(format!("{ended} sessions, {revoked} jetons d'API")),
         )?;
         Ok(ended)
@@ -267,10 +269,10 @@ pub struct TokenCard {
     pub revoked: bool,
 }
 
-pub fn api_tokens_of(pool: &Pool, viewer: &Viewer) -> Result<Vec<TokenCard>, AppError> {
+pub fn api_tokens_of(pool: &Pool, actor: &Actor) -> Result<Vec<TokenCard>, AppError> {
     let mut conn = pool.get()?;
     let tokens: Vec<ApiToken> = api_tokens::table
-        .filter(api_tokens::user_id.eq(viewer.user_id))
+        .filter(api_tokens::user_id.eq(actor.user_id))
         .order(api_tokens::id.desc())
         .select(ApiToken::as_select())
         .load(&mut conn)?;
@@ -288,8 +290,8 @@ pub fn api_tokens_of(pool: &Pool, viewer: &Viewer) -> Result<Vec<TokenCard>, App
         .collect())
 }
 
-/// Creates an API token acting as `viewer`; returns it (shown once, stored hashed).
-pub fn create_api_token(pool: &Pool, viewer: &Viewer, name: &str) -> Result<String, AppError> {
+/// Creates an API token acting as `actor`; returns it (shown once, stored hashed).
+pub fn create_api_token(pool: &Pool, actor: &Actor, name: &str) -> Result<String, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(AppError::validation(
@@ -302,7 +304,7 @@ pub fn create_api_token(pool: &Pool, viewer: &Viewer, name: &str) -> Result<Stri
     write_transaction(&mut conn, |conn| {
         let id: i32 = diesel::insert_into(api_tokens::table)
             .values(NewApiToken {
-                user_id: viewer.user_id,
+                user_id: actor.user_id,
                 name,
                 token_hash: &hash_token(&token),
                 prefix: &token[..API_TOKEN_PREFIX.len() + 6],
@@ -311,7 +313,7 @@ pub fn create_api_token(pool: &Pool, viewer: &Viewer, name: &str) -> Result<Stri
             .get_result(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("api_token.created", "api_token", id).after(name),
         )?;
         Ok::<_, AppError>(())
@@ -319,14 +321,14 @@ pub fn create_api_token(pool: &Pool, viewer: &Viewer, name: &str) -> Result<Stri
     Ok(token)
 }
 
-/// Revokes one of the viewer's own tokens; another person's token is "not found".
-pub fn revoke_api_token(pool: &Pool, viewer: &Viewer, id: i32) -> Result<(), AppError> {
+/// Revokes one of the actor's own tokens; another person's token is "not found".
+pub fn revoke_api_token(pool: &Pool, actor: &Actor, id: i32) -> Result<(), AppError> {
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let changed = diesel::update(
             api_tokens::table
                 .find(id)
-                .filter(api_tokens::user_id.eq(viewer.user_id))
+                .filter(api_tokens::user_id.eq(actor.user_id))
                 .filter(api_tokens::revoked_at.is_null()),
         )
         .set(api_tokens::revoked_at.eq(Utc::now().naive_utc()))
@@ -336,7 +338,7 @@ pub fn revoke_api_token(pool: &Pool, viewer: &Viewer, id: i32) -> Result<(), App
         }
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("api_token.revoked", "api_token", id),
         )?;
         Ok(())

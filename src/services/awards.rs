@@ -7,16 +7,16 @@
 //! procedures, sends every bidder its result, and gives the needs of lots without a winner
 //! back to their buyers — all in one transaction.
 
+use crate::auth::Actor;
 use crate::db::models::{NewAward, Tender};
 use crate::db::schema::{awards, bids, contracts, lot_needs, lots, needs, suppliers, tenders};
 use crate::db::{write_transaction, AnyConnection, Pool};
-use crate::domain::{Cents, Locale};
+use crate::domain::{BidStatus, Cents, ContractStatus, Locale, NeedStatus};
 use crate::error::AppError;
 use crate::mail;
 use crate::services::audit::{self, Change};
 use crate::services::bids::{self as sealed, BidDocument};
-use crate::services::tenders::{coordinated_status, lead_of};
-use crate::web::nav::Viewer;
+use crate::services::tenders::coordinated_status;
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use groupement_solver::award::{self as engine, AwardRules, CapRule, LotStatus, Weights};
@@ -27,14 +27,14 @@ use std::collections::{BTreeMap, HashMap};
 /// Days between the award decision and the signature in a formal procedure (R2182-1).
 pub const STANDSTILL_DAYS: i64 = 11;
 
-/// The tender, when the viewer is the lead of its coordinator (403 for another member's lead,
+/// The tender, when the actor is the lead of its coordinator (403 for another member's lead,
 /// 404 for anyone else).
 fn coordinated(
     conn: &mut AnyConnection,
-    viewer: &Viewer,
+    actor: &Actor,
     tender_id: i32,
 ) -> Result<Tender, AppError> {
-    let organisation_id = lead_of(viewer)?;
+    let organisation_id = actor.require_lead()?;
     coordinated_status(conn, organisation_id, tender_id)?;
     Ok(tenders::table
         .find(tender_id)
@@ -57,10 +57,10 @@ fn past_deadline(tender: &Tender) -> Result<(), AppError> {
 
 /// Opens the bids of a tender whose deadline has passed (the coordinator's lead); the tender
 /// is closed if the ticker has not done it yet. Opening twice does nothing more.
-pub fn open(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<(), AppError> {
+pub fn open(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<(), AppError> {
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let tender = coordinated(conn, viewer, tender_id)?;
+        let tender = coordinated(conn, actor, tender_id)?;
         if !["published", "closed"].contains(&tender.status.as_str()) {
             if tender.opened_at.is_some() {
                 return Ok(());
@@ -77,7 +77,7 @@ pub fn open(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<(), AppError
         let count: i64 = bids::table
             .inner_join(lots::table)
             .filter(lots::tender_id.eq(tender_id))
-            .filter(bids::status.eq("submitted"))
+            .filter(bids::status.eq(BidStatus::Submitted))
             .count()
             .get_result(conn)?;
         // Opened before the ticker closed it: closed now (its deadline has passed).
@@ -91,12 +91,12 @@ pub fn open(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<(), AppError
         diesel::update(tenders::table.find(tender_id))
             .set((
                 tenders::opened_at.eq(Utc::now().naive_utc()),
-                tenders::opened_by.eq(viewer.user_id),
+                tenders::opened_by.eq(actor.user_id),
             ))
             .execute(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("tender.opened", "tender", tender_id).after(format!("{count} offre(s)")),
         )?;
         Ok(())
@@ -156,7 +156,7 @@ fn lots_and_bids(
     let ids: Vec<i32> = lot_rows.iter().map(|l| l.0).collect();
     let bid_rows: Vec<BidRow> = bids::table
         .filter(bids::lot_id.eq_any(&ids))
-        .filter(bids::status.eq("submitted"))
+        .filter(bids::status.eq(BidStatus::Submitted))
         .order(bids::id)
         .select((
             bids::id,
@@ -298,9 +298,9 @@ pub struct Comparison {
 
 /// The opened bids of a tender side by side, lot by lot, with the engine's outcome once every
 /// bid has its marks (the coordinator's lead, after opening).
-pub fn comparison(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<Comparison, AppError> {
+pub fn comparison(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<Comparison, AppError> {
     let mut conn = pool.get()?;
-    let tender = coordinated(&mut conn, viewer, tender_id)?;
+    let tender = coordinated(&mut conn, actor, tender_id)?;
     if tender.opened_at.is_none() {
         past_deadline(&tender)?;
         return Err(AppError::Conflict(
@@ -308,7 +308,7 @@ pub fn comparison(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<Compar
         ));
     }
     // Amounts and contents come through the one sealed query.
-    let opened = sealed::sealed_bids_on(&mut conn, viewer, &tender.reference)?;
+    let opened = sealed::sealed_bids_on(&mut conn, actor, &tender.reference)?;
     let (lot_rows, bid_rows) = lots_and_bids(&mut conn, tender_id)?;
     let marks: HashMap<i32, &BidRow> = bid_rows.iter().map(|b| (b.id, b)).collect();
     let requested: HashMap<i32, Option<NaiveDateTime>> = bids::table
@@ -423,13 +423,13 @@ pub fn comparison(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<Compar
 /// Marks entered by the lead: `quality-<bid>` and `environment-<bid>`, whole numbers 0 to 100.
 pub fn evaluate(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     tender_id: i32,
     form: &HashMap<String, String>,
 ) -> Result<usize, AppError> {
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let tender = coordinated(conn, viewer, tender_id)?;
+        let tender = coordinated(conn, actor, tender_id)?;
         if tender.opened_at.is_none() || tender.status != "closed" {
             return Err(AppError::Conflict(format!(
                 "la consultation est « {} »{} : les notes ne se saisissent qu'entre l'ouverture et l'attribution",
@@ -439,7 +439,7 @@ pub fn evaluate(
         }
         let (lot_rows, bid_rows) = lots_and_bids(conn, tender_id)?;
         let number_of: HashMap<i32, i32> = lot_rows.iter().map(|l| (l.0, l.1)).collect();
-        let mut problems = crate::services::accounts::Problems::default();
+        let mut problems = crate::error::Problems::default();
         let mut changes: Vec<(i32, Option<i32>, Option<i32>)> = Vec::new();
         for bid in &bid_rows {
             let mut mark = |criterion: &str, label: &'static str| -> Option<i32> {
@@ -483,7 +483,7 @@ pub fn evaluate(
         }
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("tender.bids_marked", "tender", tender_id)
                 .after(format!("{} offre(s) notée(s)", changes.len())),
         )?;
@@ -494,12 +494,12 @@ pub fn evaluate(
 /// Asks the bidder of an abnormally low bid to justify its price (R2152-3), by e-mail.
 pub fn request_justification(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     tender_id: i32,
     bid_id: i32,
     base_url: &str,
 ) -> Result<(), AppError> {
-    let shown = comparison(pool, viewer, tender_id)?;
+    let shown = comparison(pool, actor, tender_id)?;
     let Some((lot, bid)) = shown
         .lots
         .iter()
@@ -538,7 +538,7 @@ pub fn request_justification(
         )?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("bid.justification_requested", "lot", lot.id)
                 .after(format!("offre n° {bid_id}")),
         )?;
@@ -549,14 +549,14 @@ pub fn request_justification(
 /// Approves the outcome the lead read (`fingerprint`), in one transaction: see the module.
 pub fn approve(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     tender_id: i32,
     shown_fingerprint: &str,
     base_url: &str,
 ) -> Result<(), AppError> {
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let tender = coordinated(conn, viewer, tender_id)?;
+        let tender = coordinated(conn, actor, tender_id)?;
         if tender.status != "closed" || tender.opened_at.is_none() {
             return Err(AppError::Conflict(format!(
                 "la consultation est « {} » : seule une consultation close, aux offres ouvertes, s'attribue",
@@ -582,13 +582,13 @@ pub fn approve(
             &tender,
             &lot_rows,
             &outcome,
-            Some(viewer.user_id),
+            Some(actor.user_id),
             Utc::now().naive_utc(),
             Some(base_url),
         )?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("tender.awarded", "tender", tender_id).after(format!(
                 "{} lot(s) attribué(s) sur {}, règle {}",
                 outcome
@@ -753,12 +753,18 @@ fn record(
         diesel::update(lots::table.find(lot_id))
             .set(lots::status.eq(status))
             .execute(conn)?;
-        let need_ids = lot_needs::table
+        let need_ids: Vec<i32> = lot_needs::table
             .filter(lot_needs::lot_id.eq(lot_id))
-            .select(lot_needs::need_id);
-        diesel::update(needs::table.filter(needs::id.eq_any(need_ids)))
-            .set(needs::status.eq(status))
-            .execute(conn)?;
+            .select(lot_needs::need_id)
+            .load(conn)?;
+        super::needs::move_needs_together(
+            conn,
+            &need_ids,
+            match lot.status {
+                LotStatus::Awarded => NeedStatus::Awarded,
+                LotStatus::Unsuccessful => NeedStatus::Unsuccessful,
+            },
+        )?;
         let Some(bid_id) = winner else {
             continue;
         };
@@ -935,10 +941,38 @@ impl PublicResult {
     }
 }
 
-/// The reference of a tender the viewer's organisation coordinates (its lead).
-pub fn reference_of(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<String, AppError> {
+/// The reference of a tender the actor's organisation coordinates (its lead).
+pub fn reference_of(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<String, AppError> {
     let mut conn = pool.get()?;
-    Ok(coordinated(&mut conn, viewer, tender_id)?.reference)
+    Ok(coordinated(&mut conn, actor, tender_id)?.reference)
+}
+
+/// The one way a contract's status changes: a conditional update on the statuses that may
+/// move to `to`, so that two signatures at once leave one, and the other is told.
+pub fn move_contract(
+    conn: &mut AnyConnection,
+    contract_id: i32,
+    to: ContractStatus,
+) -> Result<(), AppError> {
+    let moved = diesel::update(
+        contracts::table
+            .find(contract_id)
+            .filter(contracts::status.eq_any(ContractStatus::predecessors(to))),
+    )
+    .set(contracts::status.eq(to))
+    .execute(conn)?;
+    if moved == 1 {
+        return Ok(());
+    }
+    let (uid, now): (String, ContractStatus) = contracts::table
+        .find(contract_id)
+        .select((contracts::uid, contracts::status))
+        .first(conn)?;
+    Err(AppError::Conflict(format!(
+        "le marché {uid} est « {} » : il ne peut pas devenir « {} »",
+        now.label_fr(),
+        to.label_fr()
+    )))
 }
 
 #[cfg(test)]
@@ -981,15 +1015,12 @@ pub struct Signature {
 /// `active` (a conditional update: a contract is signed once); open data follows.
 pub fn sign_contract(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     tender_id: i32,
     uid: &str,
     form: &Signature,
 ) -> Result<(), AppError> {
-    let organisation_id = match (viewer.role, viewer.organisation_id) {
-        (crate::web::nav::Role::Lead, Some(id)) => id,
-        _ => return Err(AppError::Forbidden),
-    };
+    let organisation_id = actor.require_lead()?;
     let mut conn = pool.get()?;
     // Another organisation's contract, or none: "not found", before anything is checked.
     let owned: i64 = contracts::table
@@ -1001,7 +1032,7 @@ pub fn sign_contract(
     if owned == 0 {
         return Err(AppError::NotFound);
     }
-    let mut problems = crate::services::accounts::Problems::default();
+    let mut problems = crate::error::Problems::default();
     let day = problems.check(
         "date de signature",
         crate::domain::parse_date(&form.signed_on).map_err(|e| e.0),
@@ -1016,13 +1047,13 @@ pub fn sign_contract(
     problems.finish()?;
     let day = day.ok_or_else(|| AppError::internal("date checked without value"))?;
     write_transaction(&mut conn, |conn| {
-        let (id, earliest, status): (i32, NaiveDate, String) = contracts::table
+        let (id, earliest, status): (i32, NaiveDate, ContractStatus) = contracts::table
             .filter(contracts::uid.eq(uid))
             .filter(contracts::tender_id.eq(tender_id))
             .filter(contracts::organisation_id.eq(organisation_id))
             .select((contracts::id, contracts::notified_on, contracts::status))
             .first(conn)?;
-        if status != "pending" {
+        if status != ContractStatus::Pending {
             return Err(AppError::Conflict(format!(
                 "le marché {uid} est déjà signé"
             )));
@@ -1043,25 +1074,17 @@ pub fn sign_contract(
                 "une signature se constate : pas de date à venir",
             ));
         }
-        let signed = diesel::update(
-            contracts::table
-                .find(id)
-                .filter(contracts::status.eq("pending")),
-        )
-        .set((
-            contracts::status.eq("active"),
-            contracts::signed_on.eq(Some(day)),
-            contracts::signatory.eq(Some(signatory)),
-        ))
-        .execute(conn)?;
-        if signed != 1 {
-            return Err(AppError::Conflict(format!(
-                "le marché {uid} vient d'être signé par une autre requête"
-            )));
-        }
+        // The signature first: a contract is active only with it (the migrations' checks).
+        diesel::update(contracts::table.find(id))
+            .set((
+                contracts::signed_on.eq(Some(day)),
+                contracts::signatory.eq(Some(signatory)),
+            ))
+            .execute(conn)?;
+        move_contract(conn, id, ContractStatus::Active)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("contract.signed", "contract", uid)
                 .after(format!("{} par {signatory}", day.format("%d/%m/%Y"))),
         )?;

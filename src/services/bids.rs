@@ -5,26 +5,19 @@
 //! until the deadline has passed, whoever asks. At the deadline the tender closes and bids
 //! freeze.
 
+use crate::auth::Actor;
 use crate::db::models::NewBid;
 use crate::db::schema::{bid_documents, bids, lots, suppliers, tenders};
 use crate::db::{write_transaction, AnyConnection, Pool};
-use crate::domain::{paris_text, Cents, Locale};
+use crate::domain::{paris_text, BidStatus, Cents, Locale, TenderStatus};
 use crate::error::AppError;
 use crate::mail;
 use crate::services::audit::{self, Change};
 use crate::services::documents;
-use crate::web::nav::{Role, Viewer};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-fn supplier_of(viewer: &Viewer) -> Result<i32, AppError> {
-    match (viewer.role, viewer.supplier_id) {
-        (Role::Supplier, Some(id)) => Ok(id),
-        _ => Err(AppError::Forbidden),
-    }
-}
 
 /// Concurrent writes of one supplier's bids queue on its row on PostgreSQL, inside the caller's
 /// transaction (SQLite runs write transactions one at a time already).
@@ -41,9 +34,9 @@ fn queue_for_supplier(conn: &mut AnyConnection, supplier_id: i32) -> QueryResult
 
 /// A company bids through a confirmed address: the receipts, questions and results of a bid
 /// must reach someone.
-fn require_verified(conn: &mut AnyConnection, viewer: &Viewer) -> Result<(), AppError> {
+fn require_verified(conn: &mut AnyConnection, actor: &Actor) -> Result<(), AppError> {
     let verified: Option<NaiveDateTime> = crate::db::schema::users::table
-        .find(viewer.user_id)
+        .find(actor.user_id)
         .select(crate::db::schema::users::email_verified_at)
         .first(conn)?;
     match verified {
@@ -51,7 +44,7 @@ fn require_verified(conn: &mut AnyConnection, viewer: &Viewer) -> Result<(), App
         None => Err(AppError::Conflict(format!(
             "confirmez d'abord votre adresse e-mail ({}) : ouvrez le lien reçu à l'inscription, \
              ou demandez-en un nouveau sur « Mon compte »",
-            viewer.email
+            actor.email
         ))),
     }
 }
@@ -63,7 +56,7 @@ fn open_tender(
 ) -> Result<(i32, String, NaiveDateTime), AppError> {
     let (id, title, deadline): (i32, String, Option<NaiveDateTime>) = tenders::table
         .filter(tenders::reference.eq(reference))
-        .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+        .filter(tenders::status.eq_any(TenderStatus::PUBLIC))
         .select((tenders::id, tenders::title, tenders::deadline))
         .first(conn)?;
     let deadline =
@@ -121,7 +114,7 @@ pub struct OwnBid {
     pub price_cents: i64,
     pub technical_memo: String,
     pub environment_data: String,
-    pub status: String,
+    pub status: BidStatus,
     pub updated_at: NaiveDateTime,
     pub documents: Vec<BidDocument>,
 }
@@ -182,8 +175,8 @@ pub struct BidPage {
 }
 
 /// The lots of a published tender with the supplier's own bids (never anyone else's).
-pub fn page(pool: &Pool, viewer: &Viewer, reference: &str) -> Result<BidPage, AppError> {
-    let supplier_id = supplier_of(viewer)?;
+pub fn page(pool: &Pool, actor: &Actor, reference: &str) -> Result<BidPage, AppError> {
+    let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
     let (tender_id, title, deadline) = open_tender(&mut conn, reference)?;
     let rows: Vec<(i32, i32, String, i64)> = lots::table
@@ -206,7 +199,7 @@ pub fn page(pool: &Pool, viewer: &Viewer, reference: &str) -> Result<BidPage, Ap
         title,
         deadline,
         open: Utc::now().naive_utc() < deadline,
-        verified: match require_verified(&mut conn, viewer) {
+        verified: match require_verified(&mut conn, actor) {
             Ok(()) => true,
             Err(AppError::Conflict(_)) => false,
             Err(other) => return Err(other),
@@ -228,7 +221,7 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
             bids::status,
             bids::updated_at,
         ))
-        .first::<(i32, String, i64, String, String, String, NaiveDateTime)>(conn)
+        .first::<(i32, String, i64, String, String, BidStatus, NaiveDateTime)>(conn)
         .optional()?
         .map(
             |(id, receipt, price_cents, technical_memo, environment_data, status, updated_at)| {
@@ -265,7 +258,7 @@ fn open_own_bid(
     let lot = lot_open_to_bids(conn, reference, lot_number)?;
     let lot_id = lot.lot_id;
     match own_bid(conn, lot_id, supplier_id)? {
-        Some(bid) if bid.status == "submitted" => Ok((bid, lot_id)),
+        Some(bid) if bid.status == BidStatus::Submitted => Ok((bid, lot_id)),
         _ => Err(AppError::Conflict(format!(
             "remettez d'abord une offre sur le lot {lot_number} : les documents s'y rattachent"
         ))),
@@ -277,16 +270,16 @@ fn open_own_bid(
 /// document was added, never its name.
 pub fn add_document(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
     lot_number: i32,
     file_name: &str,
     bytes: &[u8],
 ) -> Result<i32, AppError> {
-    let supplier_id = supplier_of(viewer)?;
+    let supplier_id = actor.require_supplier()?;
     let (name, content_type) = documents::checked(file_name, bytes)?;
     let mut conn = pool.get()?;
-    require_verified(&mut conn, viewer)?;
+    require_verified(&mut conn, actor)?;
     write_transaction(&mut conn, |conn| {
         // Documents sent at once are counted one after the other.
         queue_for_supplier(conn, supplier_id)?;
@@ -309,7 +302,7 @@ pub fn add_document(
             .get_result(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("bid.document_added", "lot", lot_id)
                 .after(format!("offre n° {}, document n° {id}", bid.id)),
         )?;
@@ -320,12 +313,12 @@ pub fn add_document(
 /// Removes a document from the supplier's bid before the deadline.
 pub fn remove_document(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
     lot_number: i32,
     document_id: i32,
 ) -> Result<(), AppError> {
-    let supplier_id = supplier_of(viewer)?;
+    let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let (bid, lot_id) = open_own_bid(conn, supplier_id, reference, lot_number)?;
@@ -340,7 +333,7 @@ pub fn remove_document(
         }
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("bid.document_removed", "lot", lot_id).after(format!(
                 "offre n° {}, document n° {document_id} retiré",
                 bid.id
@@ -356,11 +349,11 @@ pub type DocumentContent = (String, String, Vec<u8>);
 /// One of the supplier's own bid documents, whenever it asks: nobody else's.
 pub fn own_document(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
     document_id: i32,
 ) -> Result<DocumentContent, AppError> {
-    let supplier_id = supplier_of(viewer)?;
+    let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
     Ok(bid_documents::table
         .inner_join(bids::table.inner_join(lots::table.inner_join(tenders::table)))
@@ -403,7 +396,7 @@ pub struct Receipt {
 pub fn sealed_tenders(conn: &mut AnyConnection) -> QueryResult<(Vec<String>, Vec<i32>)> {
     let rows: Vec<(String, Option<i32>)> = tenders::table
         .left_join(lots::table)
-        .filter(tenders::status.eq_any(["published", "closed"]))
+        .filter(tenders::status.eq_any([TenderStatus::Published, TenderStatus::Closed]))
         .filter(tenders::opened_at.is_null())
         .select((tenders::reference, lots::id.nullable()))
         .load(conn)?;
@@ -424,13 +417,13 @@ pub fn receipt_number() -> String {
 /// e-mail. The audit log records that a bid was made, never its amount.
 pub fn submit(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
     lot_number: i32,
     form: &BidForm,
 ) -> Result<Receipt, AppError> {
-    let supplier_id = supplier_of(viewer)?;
-    let mut problems = crate::services::accounts::Problems::default();
+    let supplier_id = actor.require_supplier()?;
+    let mut problems = crate::error::Problems::default();
     let price = problems.check(
         "prix",
         Cents::parse_euros(&form.price_eur)
@@ -449,7 +442,7 @@ pub fn submit(
     problems.finish()?;
     let price = price.ok_or_else(|| AppError::internal("price checked without value"))?;
     let mut conn = pool.get()?;
-    require_verified(&mut conn, viewer)?;
+    require_verified(&mut conn, actor)?;
     write_transaction(&mut conn, |conn| {
         // A first bid on a lot is inserted once, and the others revise it.
         queue_for_supplier(conn, supplier_id)?;
@@ -467,12 +460,14 @@ pub fn submit(
             .unwrap_or_else(receipt_number);
         let bid_id = match &existing {
             Some(bid) => {
+                if bid.status == BidStatus::Withdrawn {
+                    move_bid(conn, bid.id, BidStatus::Submitted)?;
+                }
                 diesel::update(bids::table.find(bid.id))
                     .set((
                         bids::price_cents.eq(price.get()),
                         bids::technical_memo.eq(form.technical_memo.trim()),
                         bids::environment_data.eq(form.environment_data.trim()),
-                        bids::status.eq("submitted"),
                         bids::updated_at.eq(now),
                         bids::receipt.eq(&number),
                     ))
@@ -519,7 +514,7 @@ pub fn submit(
         )?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new(
                 if revised {
                     "bid.revised"
@@ -541,30 +536,50 @@ pub fn submit(
     })
 }
 
+/// The one way a bid's status changes (withdrawn, submitted again): a conditional update on
+/// the statuses that may move to `to`; the caller has checked the deadline in the same
+/// transaction.
+pub fn move_bid(conn: &mut AnyConnection, bid_id: i32, to: BidStatus) -> Result<(), AppError> {
+    let moved = diesel::update(
+        bids::table
+            .find(bid_id)
+            .filter(bids::status.eq_any(BidStatus::predecessors(to))),
+    )
+    .set(bids::status.eq(to))
+    .execute(conn)?;
+    if moved == 1 {
+        return Ok(());
+    }
+    let now: BidStatus = bids::table.find(bid_id).select(bids::status).first(conn)?;
+    Err(AppError::Conflict(format!(
+        "l'offre est « {} » : elle ne peut pas devenir « {} »",
+        now.label_fr(),
+        to.label_fr()
+    )))
+}
+
 /// Withdraws the supplier's bid on a lot before the deadline.
 pub fn withdraw(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
     lot_number: i32,
 ) -> Result<(), AppError> {
-    let supplier_id = supplier_of(viewer)?;
+    let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let OpenLot { lot_id, now, .. } = lot_open_to_bids(conn, reference, lot_number)?;
-        let changed = diesel::update(
-            bids::table
-                .filter(bids::lot_id.eq(lot_id))
-                .filter(bids::supplier_id.eq(supplier_id))
-                .filter(bids::status.eq("submitted")),
-        )
-        .set((bids::status.eq("withdrawn"), bids::updated_at.eq(now)))
-        .execute(conn)?;
-        if changed == 0 {
+        let Some(bid) =
+            own_bid(conn, lot_id, supplier_id)?.filter(|bid| bid.status == BidStatus::Submitted)
+        else {
             return Err(AppError::Conflict(format!(
                 "vous n'avez pas d'offre en cours sur le lot {lot_number} : rien à retirer"
             )));
-        }
+        };
+        move_bid(conn, bid.id, BidStatus::Withdrawn)?;
+        diesel::update(bids::table.find(bid.id))
+            .set(bids::updated_at.eq(now))
+            .execute(conn)?;
         // A withdrawn bid is never opened: its documents go with it.
         let bid_ids = bids::table
             .filter(bids::lot_id.eq(lot_id))
@@ -574,7 +589,7 @@ pub fn withdraw(
             .execute(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("bid.withdrawn", "lot", lot_id),
         )?;
         Ok(())
@@ -594,12 +609,12 @@ pub struct SealedBid {
     pub documents: Vec<BidDocument>,
 }
 
-/// The tender whose bids `viewer` may read: only once its deadline has passed — before it
+/// The tender whose bids `actor` may read: only once its deadline has passed — before it
 /// this refuses everyone, whatever their role — then only its coordinator's lead, and only
 /// after the (audited) opening.
 fn opened_tender(
     conn: &mut AnyConnection,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
 ) -> Result<i32, AppError> {
     let (tender_id, coordinator, deadline, opened_at): (
@@ -618,15 +633,13 @@ fn opened_tender(
         .first(conn)?;
     let open = deadline.is_some_and(|d| Utc::now().naive_utc() >= d);
     if !open {
-        tracing::warn!(%reference, user = viewer.user_id, "sealed bids requested before the deadline");
+        tracing::warn!(%reference, user = actor.user_id, "sealed bids requested before the deadline");
         return Err(AppError::Conflict(
             "les offres sont scellées jusqu'à la date limite : personne ne peut les lire avant"
                 .into(),
         ));
     }
-    if viewer.role != Role::Lead || viewer.organisation_id != Some(coordinator) {
-        return Err(AppError::Forbidden);
-    }
+    actor.require_lead_of(coordinator)?;
     // Read only through the opening, which the journal records.
     if opened_at.is_none() {
         return Err(AppError::Conflict(
@@ -641,25 +654,25 @@ fn opened_tender(
 /// suppliers' bids goes through here.
 pub fn sealed_bids(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
 ) -> Result<Vec<SealedBid>, AppError> {
     let mut conn = pool.get()?;
-    sealed_bids_on(&mut conn, viewer, reference)
+    sealed_bids_on(&mut conn, actor, reference)
 }
 
 /// [`sealed_bids`] on a connection the caller holds.
 pub fn sealed_bids_on(
     conn: &mut AnyConnection,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
 ) -> Result<Vec<SealedBid>, AppError> {
-    let tender_id = opened_tender(conn, viewer, reference)?;
+    let tender_id = opened_tender(conn, actor, reference)?;
     let rows: Vec<(i32, i32, String, i64, String, String, NaiveDateTime)> = bids::table
         .inner_join(lots::table)
         .inner_join(suppliers::table)
         .filter(lots::tender_id.eq(tender_id))
-        .filter(bids::status.eq("submitted"))
+        .filter(bids::status.eq(BidStatus::Submitted))
         .order((lots::number, bids::id))
         .select((
             bids::id,
@@ -698,17 +711,17 @@ pub fn sealed_bids_on(
 /// A document of a submitted bid, under the same seal as [`sealed_bids`].
 pub fn sealed_document(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     reference: &str,
     document_id: i32,
 ) -> Result<DocumentContent, AppError> {
     let mut conn = pool.get()?;
-    let tender_id = opened_tender(&mut conn, viewer, reference)?;
+    let tender_id = opened_tender(&mut conn, actor, reference)?;
     Ok(bid_documents::table
         .inner_join(bids::table.inner_join(lots::table))
         .filter(bid_documents::id.eq(document_id))
         .filter(lots::tender_id.eq(tender_id))
-        .filter(bids::status.eq("submitted"))
+        .filter(bids::status.eq(BidStatus::Submitted))
         .select((
             bid_documents::name,
             bid_documents::content_type,
@@ -723,7 +736,7 @@ pub fn close_due(pool: &Pool) -> Result<usize, AppError> {
     let now = Utc::now().naive_utc();
     write_transaction(&mut conn, |conn| {
         let due: Vec<i32> = tenders::table
-            .filter(tenders::status.eq("published"))
+            .filter(tenders::status.eq(TenderStatus::Published))
             .filter(tenders::deadline.le(now))
             .select(tenders::id)
             .load(conn)?;
@@ -731,7 +744,7 @@ pub fn close_due(pool: &Pool) -> Result<usize, AppError> {
             crate::services::tenders::move_tender(conn, id, crate::domain::TenderStatus::Closed)?;
             audit::record(
                 conn,
-                audit::Actor {
+                audit::Author {
                     user_id: None,
                     label: "système",
                 },

@@ -9,10 +9,9 @@ use crate::db::schema::{
     awards, bids, contracts, lot_needs, lots, needs, organisations, suppliers, tenders,
 };
 use crate::db::{AnyConnection, Pool};
-use crate::domain::CpvCatalog;
+use crate::domain::{BidStatus, CpvCatalog, NeedStatus};
 use crate::error::AppError;
 use crate::services::public::procedure_label;
-use crate::services::suppliers::TERRITORY;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -93,6 +92,8 @@ pub fn dashboard(pool: &Pool, filter: &DashboardFilter) -> Result<Dashboard, App
         .filter(|c| keep_reference(&c.reference) && keep_organisation(&c.organisation))
         .collect::<Vec<_>>();
     let catalog = CpvCatalog::embedded();
+    // The territory in force today: the share its companies won, as the groupement reads it now.
+    let in_force = crate::services::settings::today(&mut conn)?;
     let mut by_organisation: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut by_division: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_procedure: BTreeMap<String, i64> = BTreeMap::new();
@@ -111,7 +112,7 @@ pub fn dashboard(pool: &Pool, filter: &DashboardFilter) -> Result<Dashboard, App
             .entry(procedure_label(&c.procedure).to_string())
             .or_default() += c.amount;
         awarded += c.amount;
-        if TERRITORY.contains(&c.department.as_str()) {
+        if in_force.is_local(&c.department) {
             territorial += c.amount;
         }
         if c.sme {
@@ -213,7 +214,7 @@ fn pooled_or_alone(
 ) -> QueryResult<Section> {
     let mut query = needs::table
         .inner_join(organisations::table)
-        .filter(needs::status.ne_all(["draft", "withdrawn"]))
+        .filter(needs::status.ne_all([NeedStatus::Draft, NeedStatus::Withdrawn]))
         .select((
             needs::id,
             organisations::code,
@@ -341,7 +342,7 @@ fn bids_per_lot(
     let mut counts: HashMap<i32, i64> = HashMap::new();
     for lot in bids::table
         .filter(bids::lot_id.eq_any(opened.iter().map(|l| l.0).collect::<Vec<_>>()))
-        .filter(bids::status.eq("submitted"))
+        .filter(bids::status.eq(BidStatus::Submitted))
         .select(bids::lot_id)
         .load::<i32>(conn)?
     {

@@ -15,5 +15,6 @@ pub mod needs;
 pub mod open_data;
 pub mod pooling;
 pub mod public;
+pub mod settings;
 pub mod suppliers;
 pub mod tenders;

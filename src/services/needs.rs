@@ -2,14 +2,14 @@
 //! the rule that matters most here — a buyer or lead reads and changes only the needs of its own
 //! organisation (anyone else's answer 404, as if they did not exist).
 
+use crate::auth::Actor;
 use crate::db::models::{Need, NewNeed};
 use crate::db::schema::{needs, organisations};
 use crate::db::{write_transaction, AnyConnection, MultiBackend, Pool};
 use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, NeedStatus, Postcode};
-use crate::error::AppError;
+use crate::error::{AppError, Problems};
 use crate::files::{parse_decimal, RowError, Table};
 use crate::services::audit::{self, Change};
-use crate::web::nav::{Role, Viewer};
 use chrono::{Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
@@ -222,22 +222,15 @@ pub fn validate(raw: &RawNeed) -> Result<ValidNeed, Vec<(&'static str, String)>>
     }
 }
 
-/// Problems of a form or an API body as one validation error naming the first field.
-fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
-    let field = problems.first().map(|p| p.0).unwrap_or("need");
-    let message = problems
-        .iter()
-        .map(|(f, m)| format!("{f} : {m}"))
-        .collect::<Vec<_>>()
-        .join(" ; ");
-    AppError::validation(field, message)
-}
-
-/// The organisation whose needs the viewer works on: buyers and leads only.
-pub fn organisation_of(viewer: &Viewer) -> Result<i32, AppError> {
-    match (viewer.role, viewer.organisation_id) {
-        (Role::Buyer | Role::Lead, Some(id)) => Ok(id),
-        _ => Err(AppError::Forbidden),
+/// Problems of a form or an API body as one validation error, every field kept.
+fn invalid(found: Vec<(&'static str, String)>) -> AppError {
+    let mut problems = Problems::default();
+    for (field, message) in found {
+        problems.add(field, message);
+    }
+    match problems.is_empty() {
+        true => AppError::validation("need", "invalid"),
+        false => AppError::Validation(problems),
     }
 }
 
@@ -353,27 +346,27 @@ pub struct Idempotency<'a> {
     pub request_hash: &'a str,
 }
 
-/// Creates a need of the viewer's organisation, as a draft or submitted at once.
+/// Creates a need of the actor's organisation, as a draft or submitted at once.
 pub fn create(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     raw: &RawNeed,
     submit: bool,
 ) -> Result<NeedView, AppError> {
-    create_once(pool, viewer, raw, submit, None).map(|(need, _)| need)
+    create_once(pool, actor, raw, submit, None).map(|(need, _)| need)
 }
 
 /// Creates a need, once per idempotency key: a retry with the same key and body returns the
 /// need the first call made (`true`: replayed), with another body it is refused.
 pub fn create_once(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     raw: &RawNeed,
     submit: bool,
     idempotency: Option<Idempotency<'_>>,
 ) -> Result<(NeedView, bool), AppError> {
     use crate::db::schema::idempotency_keys as keys;
-    let organisation_id = organisation_of(viewer)?;
+    let organisation_id = actor.require_member()?;
     if let Some(i) = &idempotency {
         if i.key.is_empty() || i.key.len() > 200 {
             return Err(AppError::validation(
@@ -383,7 +376,7 @@ pub fn create_once(
         }
         let mut conn = pool.get()?;
         let earlier: Option<(String, i32)> = keys::table
-            .find((viewer.user_id, i.key))
+            .find((actor.user_id, i.key))
             .select((keys::request_hash, keys::object_id))
             .first(&mut conn)
             .optional()?;
@@ -413,13 +406,13 @@ pub fn create_once(
                 organisation_id,
                 status,
                 None,
-                Some(viewer.user_id),
+                Some(actor.user_id),
             ))
             .returning(needs::id)
             .get_result(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("need.created", "need", id).after(format!("{status} {}", need.title)),
         )?;
         if let Some(i) = &idempotency {
@@ -427,7 +420,7 @@ pub fn create_once(
             // the primary key and creates nothing.
             diesel::insert_into(keys::table)
                 .values((
-                    keys::user_id.eq(viewer.user_id),
+                    keys::user_id.eq(actor.user_id),
                     keys::key.eq(i.key),
                     keys::request_hash.eq(i.request_hash),
                     keys::object_type.eq("need"),
@@ -460,14 +453,14 @@ fn load(conn: &mut AnyConnection, organisation_id: i32, id: i32) -> Result<NeedV
     Ok(view(need, &code))
 }
 
-/// One need of the viewer's organisation (404 for any other).
-pub fn get(pool: &Pool, viewer: &Viewer, id: i32) -> Result<NeedView, AppError> {
-    let organisation_id = organisation_of(viewer)?;
+/// One need of the actor's organisation (404 for any other).
+pub fn get(pool: &Pool, actor: &Actor, id: i32) -> Result<NeedView, AppError> {
+    let organisation_id = actor.require_member()?;
     let mut conn = pool.get()?;
     load(&mut conn, organisation_id, id)
 }
 
-/// The need, locked for a change, when the viewer's organisation owns it and it can still be
+/// The need, locked for a change, when the actor's organisation owns it and it can still be
 /// changed.
 fn editable(conn: &mut AnyConnection, organisation_id: i32, id: i32) -> Result<Need, AppError> {
     let need: Need = needs::table
@@ -492,8 +485,8 @@ fn editable(conn: &mut AnyConnection, organisation_id: i32, id: i32) -> Result<N
 }
 
 /// Replaces a need's fields (its status stays).
-pub fn update(pool: &Pool, viewer: &Viewer, id: i32, raw: &RawNeed) -> Result<NeedView, AppError> {
-    let organisation_id = organisation_of(viewer)?;
+pub fn update(pool: &Pool, actor: &Actor, id: i32, raw: &RawNeed) -> Result<NeedView, AppError> {
+    let organisation_id = actor.require_member()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         // Someone else's need is "not found" whatever the body says.
@@ -532,7 +525,7 @@ pub fn update(pool: &Pool, viewer: &Viewer, id: i32, raw: &RawNeed) -> Result<Ne
             .execute(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("need.updated", "need", id).before_after(
                 format!(
                     "{} {} × {}",
@@ -550,18 +543,13 @@ pub fn update(pool: &Pool, viewer: &Viewer, id: i32, raw: &RawNeed) -> Result<Ne
     })
 }
 
-/// Moves needs of the viewer's organisation from `from` to `to` (withdraw, submit); every one
+/// Moves needs of the actor's organisation from `from` to `to` (withdraw, submit); every one
 /// must be movable, or nothing moves.
-fn transition(
-    pool: &Pool,
-    viewer: &Viewer,
-    ids: &[i32],
-    to: NeedStatus,
-) -> Result<usize, AppError> {
-    let organisation_id = organisation_of(viewer)?;
+fn transition(pool: &Pool, actor: &Actor, ids: &[i32], to: NeedStatus) -> Result<usize, AppError> {
+    let organisation_id = actor.require_member()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        move_needs(conn, viewer.into(), organisation_id, ids, to)
+        move_needs(conn, actor.into(), organisation_id, ids, to)
     })
 }
 
@@ -570,15 +558,12 @@ fn transition(
 /// move refuses the whole (the caller's transaction is undone), with a message saying why.
 pub fn move_needs(
     conn: &mut AnyConnection,
-    actor: audit::Actor<'_>,
+    actor: audit::Author<'_>,
     organisation_id: i32,
     ids: &[i32],
     to: NeedStatus,
 ) -> Result<usize, AppError> {
-    let from: Vec<&str> = NeedStatus::predecessors(to)
-        .into_iter()
-        .map(NeedStatus::code)
-        .collect();
+    let from = NeedStatus::predecessors(to);
     for &id in ids {
         let before: String = needs::table
             .find(id)
@@ -592,7 +577,7 @@ pub fn move_needs(
                 .filter(needs::status.eq_any(&from)),
         )
         .set((
-            needs::status.eq(to.code()),
+            needs::status.eq(to),
             needs::updated_at.eq(Utc::now().naive_utc()),
         ))
         .execute(conn)?;
@@ -619,16 +604,33 @@ pub fn move_needs(
     Ok(ids.len())
 }
 
-pub fn withdraw(pool: &Pool, viewer: &Viewer, id: i32) -> Result<NeedView, AppError> {
-    transition(pool, viewer, &[id], NeedStatus::Withdrawn)?;
-    let organisation_id = organisation_of(viewer)?;
+/// Moves the needs of a tender or a lot together (pooling, approval, award), whatever their
+/// organisations: only those whose status may move to `to` move, in one conditional update;
+/// the caller says what a shorter count means. Returns how many moved.
+pub fn move_needs_together(
+    conn: &mut AnyConnection,
+    ids: &[i32],
+    to: NeedStatus,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        needs::table
+            .filter(needs::id.eq_any(ids))
+            .filter(needs::status.eq_any(NeedStatus::predecessors(to))),
+    )
+    .set(needs::status.eq(to))
+    .execute(conn)?)
+}
+
+pub fn withdraw(pool: &Pool, actor: &Actor, id: i32) -> Result<NeedView, AppError> {
+    transition(pool, actor, &[id], NeedStatus::Withdrawn)?;
+    let organisation_id = actor.require_member()?;
     let mut conn = pool.get()?;
     load(&mut conn, organisation_id, id)
 }
 
 /// Submits drafts for pooling, all or none.
-pub fn submit(pool: &Pool, viewer: &Viewer, ids: &[i32]) -> Result<usize, AppError> {
-    transition(pool, viewer, ids, NeedStatus::Submitted)
+pub fn submit(pool: &Pool, actor: &Actor, ids: &[i32]) -> Result<usize, AppError> {
+    transition(pool, actor, ids, NeedStatus::Submitted)
 }
 
 /// Filters of a list of needs; every field optional.
@@ -693,24 +695,24 @@ pub const STATUSES: [&str; 7] = [
     "unsuccessful",
 ];
 
-/// One page of the viewer's organisation's needs, newest first, with the count and value of
+/// One page of the actor's organisation's needs, newest first, with the count and value of
 /// every matching need by status; served again from `cache` while the organisation's needs
 /// are unchanged.
 pub fn list(
     pool: &Pool,
     cache: &ListCache,
-    viewer: &Viewer,
+    actor: &Actor,
     filter: &NeedFilter,
 ) -> Result<Arc<NeedList>, AppError> {
-    let organisation = organisation_of(viewer)?;
-    let Some(version) = viewer.needs_version else {
-        return list_at_most(pool, viewer, filter, 500).map(Arc::new);
+    let organisation = actor.require_member()?;
+    let Some(version) = actor.needs_version else {
+        return list_at_most(pool, actor, filter, 500).map(Arc::new);
     };
     let key = (organisation, filter.clone());
     if let Some(list) = cache.get(&key, version) {
         return Ok(list);
     }
-    let list = Arc::new(list_at_most(pool, viewer, filter, 500)?);
+    let list = Arc::new(list_at_most(pool, actor, filter, 500)?);
     if list.needs.len() <= ListCache::MOST_ROWS {
         cache.put(key, version, list.clone());
     }
@@ -721,9 +723,9 @@ pub fn list(
 /// organisation's needs it was computed at. That version (`organisations.needs_version`) is
 /// raised by the database itself whenever one of the organisation's needs changes, in the
 /// transaction that changes it, and is read with the credential of each request
-/// ([`Viewer::needs_version`]): a list is served again only if the version is still the same,
+/// ([`Actor::needs_version`]): a list is served again only if the version is still the same,
 /// so every instance of the portal, each with its own cache, shows every committed change at
-/// once. A list is computed after its viewer's version was read: it is at least that recent.
+/// once. A list is computed after its actor's version was read: it is at least that recent.
 #[derive(Debug, Default)]
 pub struct ListCache {
     lists: Mutex<HashMap<ListKey, (i64, Arc<NeedList>)>>,
@@ -761,11 +763,11 @@ impl ListCache {
 /// [`list`], with pages of up to `most` needs.
 fn list_at_most(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     filter: &NeedFilter,
     most: i64,
 ) -> Result<NeedList, AppError> {
-    let organisation_id = organisation_of(viewer)?;
+    let organisation_id = actor.require_member()?;
     let status = filter.status.trim();
     if !status.is_empty() && !STATUSES.contains(&status) {
         return Err(AppError::validation(
@@ -874,8 +876,8 @@ fn list_at_most(
         .limit(per_page)
         .select(Need::as_select())
         .load(&mut conn)?;
-    // (The viewer carries its organisation's code: no query for it.)
-    let code = match &viewer.organisation {
+    // (The actor carries its organisation's code: no query for it.)
+    let code = match &actor.organisation {
         Some(code) => code.clone(),
         None => code_of(&mut conn, organisation_id)?,
     };
@@ -922,20 +924,20 @@ impl<GroupBy> diesel::expression::ValidGrouping<GroupBy> for SumOfValues {
 /// Every need matching the filter (for exports), newest first.
 pub fn all_matching(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     filter: &NeedFilter,
 ) -> Result<Vec<NeedView>, AppError> {
     // (Every one: `list` pages by 500 at most, and an export is not a page.)
     let mut everything = filter.clone();
     everything.page = Some(1);
     everything.per_page = Some(i64::MAX);
-    list_at_most(pool, viewer, &everything, i64::MAX).map(|l| l.needs)
+    list_at_most(pool, actor, &everything, i64::MAX).map(|l| l.needs)
 }
 
 /// A new need's fields copied from one of the organisation's needs, a year later (the same
 /// purchase for next year): no reference, delivery window moved by a year.
-pub fn copy_for_next_year(pool: &Pool, viewer: &Viewer, id: i32) -> Result<RawNeed, AppError> {
-    let need = get(pool, viewer, id)?;
+pub fn copy_for_next_year(pool: &Pool, actor: &Actor, id: i32) -> Result<RawNeed, AppError> {
+    let need = get(pool, actor, id)?;
     let next = |d: NaiveDate| {
         d.with_year(d.year() + 1)
             .or_else(|| d.pred_opt().and_then(|p| p.with_year(p.year() + 1)))
@@ -1003,7 +1005,7 @@ impl From<diesel::result::Error> for ImportError {
 /// Who imports: a signed-in buyer or lead (page, API), or the command line for an
 /// organisation named by its code.
 pub enum Importer<'a> {
-    Viewer(&'a Viewer),
+    Actor(&'a Actor),
     CommandLine { organisation: &'a str },
 }
 
@@ -1051,10 +1053,10 @@ pub fn import(
 ) -> Result<usize, ImportError> {
     let mut conn = pool.get().map_err(AppError::from)?;
     let (organisation_id, actor_id, label) = match importer {
-        Importer::Viewer(viewer) => (
-            organisation_of(viewer)?,
-            Some(viewer.user_id),
-            viewer.email.clone(),
+        Importer::Actor(actor) => (
+            actor.require_member()?,
+            Some(actor.user_id),
+            actor.email.clone(),
         ),
         Importer::CommandLine { organisation } => {
             let code = organisation.trim().to_uppercase();
@@ -1138,7 +1140,7 @@ pub fn import(
         }
         audit::record(
             conn,
-            audit::Actor {
+            audit::Author {
                 user_id: actor_id,
                 label: &label,
             },

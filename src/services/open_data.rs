@@ -10,7 +10,7 @@ use crate::db::schema::{
     tenders,
 };
 use crate::db::AnyConnection;
-use crate::domain::Cents;
+use crate::domain::{BidStatus, Cents, ContractStatus, TenderStatus};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{json, Value};
@@ -110,7 +110,7 @@ pub fn ocds_package(conn: &mut AnyConnection, base_url: &str) -> QueryResult<Val
         .map(|(id, code, name, siret)| (id, Organisation { code, name, siret }))
         .collect();
     let published: Vec<Tender> = tenders::table
-        .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+        .filter(tenders::status.eq_any(TenderStatus::PUBLIC))
         .order(tenders::reference)
         .select(Tender::as_select())
         .load(conn)?;
@@ -268,7 +268,7 @@ fn release(
         let bidders: Vec<(i32, i32, Supplier)> = bids::table
             .inner_join(suppliers::table)
             .filter(bids::lot_id.eq_any(lot_key.keys().copied().collect::<Vec<_>>()))
-            .filter(bids::status.eq("submitted"))
+            .filter(bids::status.eq(BidStatus::Submitted))
             .order(bids::id)
             .select((
                 bids::id,
@@ -427,7 +427,7 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
         .inner_join(tenders::table)
         .filter(contracts::amount_cents.ge(DECP_THRESHOLD_CENTS))
         // Only signed contracts: their notification date is the recorded signature's.
-        .filter(contracts::status.eq("active"))
+        .filter(contracts::status.eq(ContractStatus::Active))
         .filter(contracts::signed_on.is_not_null())
         .order(contracts::uid)
         .select((
@@ -452,7 +452,7 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
     let mut offers: HashMap<i32, i64> = HashMap::new();
     for lot_id in bids::table
         .filter(bids::lot_id.eq_any(&lot_ids))
-        .filter(bids::status.eq("submitted"))
+        .filter(bids::status.eq(BidStatus::Submitted))
         .select(bids::lot_id)
         .load::<i32>(conn)?
     {

@@ -3,16 +3,17 @@
 //! background and the run keeps its parameters, input, report and plan; the lead then accepts
 //! the proposal (its tenders go to the members for approval) or discards it.
 
+use crate::auth::Actor;
 use crate::db::models::NewPoolingRun;
 use crate::db::schema::{
     needs, organisations, pooling_jobs, pooling_run_progress, pooling_runs, suppliers,
 };
 use crate::db::{write_transaction, AnyConnection, Pool};
+use crate::domain::{NeedStatus, RunStatus};
 use crate::error::AppError;
-use crate::services::accounts::Problems;
+use crate::error::Problems;
 use crate::services::audit::{self, Change};
 use crate::services::tenders;
-use crate::web::nav::{Role, Viewer};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use groupement_solver::pooling::{self, plan::Plan, Params};
@@ -52,7 +53,8 @@ impl RunForm {
         RunForm {
             budget_year: year.to_string(),
             divisions: String::new(),
-            territory: p.territory.join(" "),
+            // Empty: the territory of the settings in force on the launch day.
+            territory: String::new(),
             family_digits: p.family_digits.to_string(),
             lot_cost: crate::services::needs::french_number(p.lot_cost),
             local_weight: crate::services::needs::french_number(p.local_weight),
@@ -63,13 +65,6 @@ impl RunForm {
                 .format("%d/%m/%Y")
                 .to_string(),
         }
-    }
-}
-
-fn lead(viewer: &Viewer) -> Result<i32, AppError> {
-    match (viewer.role, viewer.organisation_id) {
-        (Role::Lead, Some(id)) => Ok(id),
-        _ => Err(AppError::Forbidden),
     }
 }
 
@@ -105,11 +100,6 @@ fn params_of(
         );
     }
     let mut params = Params::default();
-    let territory = split(&form.territory);
-    if territory.is_empty() || territory.iter().any(|d| d.len() < 2 || d.len() > 3) {
-        problems.add("territoire", "des numéros de département (ex. 21 71)");
-    }
-    params.territory = territory;
     if let Some(digits) = problems.check(
         "chiffres de famille",
         form.family_digits
@@ -153,6 +143,19 @@ fn params_of(
         ),
     };
     params.reference_date = launch.map(|day| day.format("%Y-%m-%d").to_string());
+    // The settings of the launch day: their territory unless the lead names another, and
+    // every set of thresholds (the engine takes the launch day's).
+    let in_force = super::settings::in_force(conn, launch.unwrap_or(today))?;
+    params.thresholds = super::settings::threshold_table(conn)?;
+    params.territory = match split(&form.territory) {
+        territory if territory.is_empty() => in_force.territory,
+        territory => {
+            if territory.iter().any(|d| d.len() < 2 || d.len() > 3) {
+                problems.add("territoire", "des numéros de département (ex. 21 71)");
+            }
+            territory
+        }
+    };
     for error in params.validate() {
         problems.add("paramètres", error);
     }
@@ -178,7 +181,7 @@ fn input_needs(
 ) -> QueryResult<Vec<pooling::Need>> {
     let rows: Vec<SolverNeedRow> = needs::table
         .inner_join(organisations::table)
-        .filter(needs::status.eq("submitted"))
+        .filter(needs::status.eq(NeedStatus::Submitted))
         .filter(needs::budget_year.eq(year))
         .order(needs::id)
         .select(SOLVER_NEED_COLUMNS)
@@ -319,7 +322,7 @@ pub fn read_stored<T: serde::de::DeserializeOwned>(
 fn in_progress(conn: &mut AnyConnection, year: i32) -> QueryResult<Option<i32>> {
     pooling_runs::table
         .filter(pooling_runs::budget_year.eq(year))
-        .filter(pooling_runs::status.eq("running"))
+        .filter(pooling_runs::status.eq(RunStatus::Running))
         .select(pooling_runs::id)
         .first(conn)
         .optional()
@@ -328,8 +331,8 @@ fn in_progress(conn: &mut AnyConnection, year: i32) -> QueryResult<Option<i32>> 
 /// Starts a run: checks the form, records the run (`running`) with its parameters and input
 /// and queues its job; a worker ([`work_once`], `groupement worker`) executes it. A second run
 /// of a year whose run is still in progress is refused.
-pub fn start(pool: &Pool, viewer: &Viewer, form: &RunForm) -> Result<i32, AppError> {
-    lead(viewer)?;
+pub fn start(pool: &Pool, actor: &Actor, form: &RunForm) -> Result<i32, AppError> {
+    actor.require_lead()?;
     let mut conn = pool.get()?;
     let (year, divisions, params) = params_of(&mut conn, form)?;
     let busy = |id: i32| {
@@ -365,7 +368,7 @@ pub fn start(pool: &Pool, viewer: &Viewer, form: &RunForm) -> Result<i32, AppErr
         };
         let id: i32 = diesel::insert_into(pooling_runs::table)
             .values(NewPoolingRun {
-                started_by: Some(viewer.user_id),
+                started_by: Some(actor.user_id),
                 budget_year: year,
                 status: "running",
                 parameters: &serde_json::to_string(&stored).map_err(AppError::internal)?,
@@ -387,7 +390,7 @@ pub fn start(pool: &Pool, viewer: &Viewer, form: &RunForm) -> Result<i32, AppErr
             .execute(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("pooling.started", "pooling_run", id)
                 .after(format!("{year}, {} besoins", ids.len())),
         )?;
@@ -502,7 +505,7 @@ fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<(), AppErro
     let (parameters, ids_text, year, attempts): (String, String, i32, i32) = pooling_runs::table
         .inner_join(pooling_jobs::table)
         .filter(pooling_runs::id.eq(run_id))
-        .filter(pooling_runs::status.eq("running"))
+        .filter(pooling_runs::status.eq(RunStatus::Running))
         .select((
             pooling_runs::parameters,
             pooling_runs::input_need_ids,
@@ -618,17 +621,13 @@ pub fn move_run(
     run_id: i32,
     to: crate::domain::RunStatus,
 ) -> Result<(), AppError> {
-    use crate::domain::RunStatus;
-    let from: Vec<&str> = RunStatus::predecessors(to)
-        .into_iter()
-        .map(RunStatus::code)
-        .collect();
+    let from = RunStatus::predecessors(to);
     let moved = diesel::update(
         pooling_runs::table
             .find(run_id)
             .filter(pooling_runs::status.eq_any(&from)),
     )
-    .set(pooling_runs::status.eq(to.code()))
+    .set(pooling_runs::status.eq(to))
     .execute(conn)?;
     if moved == 1 {
         return Ok(());
@@ -676,8 +675,8 @@ pub struct RunView {
     pub rule_breaks: Vec<String>,
 }
 
-pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppError> {
-    lead(viewer)?;
+pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError> {
+    actor.require_lead()?;
     let mut conn = pool.get()?;
     type Row = (
         i32,
@@ -772,9 +771,9 @@ pub fn run(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<RunView, AppErro
 /// The runs, newest first: id, year, status, start.
 pub fn runs(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
 ) -> Result<Vec<(i32, i32, String, NaiveDateTime)>, AppError> {
-    lead(viewer)?;
+    actor.require_lead()?;
     let mut conn = pool.get()?;
     Ok(pooling_runs::table
         .order(pooling_runs::id.desc())
@@ -793,11 +792,11 @@ pub fn runs(
 /// no longer submitted (changed since the run): run again.
 pub fn accept(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     run_id: i32,
     base_url: &str,
 ) -> Result<Vec<String>, AppError> {
-    lead(viewer)?;
+    actor.require_lead()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let (status, year, plan_text): (String, i32, Option<String>) = pooling_runs::table
@@ -861,7 +860,7 @@ pub fn accept(
                 .collect();
             let still: i64 = needs::table
                 .filter(needs::id.eq_any(&ids))
-                .filter(needs::status.eq("submitted"))
+                .filter(needs::status.eq(NeedStatus::Submitted))
                 .count()
                 .get_result(conn)?;
             if still != ids.len() as i64 {
@@ -879,12 +878,16 @@ pub fn accept(
                 tender,
                 &organisation_ids,
             )?;
-            diesel::update(needs::table.filter(needs::id.eq_any(&need_ids)))
-                .set(needs::status.eq("pooled"))
-                .execute(conn)?;
+            let moved = super::needs::move_needs_together(conn, &need_ids, NeedStatus::Pooled)?;
+            if moved != need_ids.len() {
+                return Err(AppError::Conflict(format!(
+                    "des besoins de la famille {} ne sont plus soumis : relancez la mutualisation",
+                    tender.family
+                )));
+            }
             audit::record(
                 conn,
-                viewer.into(),
+                actor.into(),
                 Change::new("tender.created", "tender", tender_id)
                     .after(format!("{reference} ({} lots)", tender.lots.len())),
             )?;
@@ -894,15 +897,15 @@ pub fn accept(
         move_run(conn, run_id, crate::domain::RunStatus::Accepted)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("pooling.accepted", "pooling_run", run_id).after(references.join(" ")),
         )?;
         Ok(references)
     })
 }
 
-pub fn discard(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<(), AppError> {
-    lead(viewer)?;
+pub fn discard(pool: &Pool, actor: &Actor, run_id: i32) -> Result<(), AppError> {
+    actor.require_lead()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         move_run(conn, run_id, crate::domain::RunStatus::Discarded)?;
@@ -913,7 +916,7 @@ pub fn discard(pool: &Pool, viewer: &Viewer, run_id: i32) -> Result<(), AppError
         diesel::delete(pooling_jobs::table.find(run_id)).execute(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("pooling.discarded", "pooling_run", run_id),
         )?;
         Ok(())
@@ -995,11 +998,11 @@ fn lots_of(plan: &Plan, input: &[pooling::Need]) -> (TenderLots, Vec<String>) {
 /// the warnings (rules broken, objective lost). Refused changes say why and change nothing.
 pub fn adjust(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     run_id: i32,
     change: &Adjustment,
 ) -> Result<Vec<String>, AppError> {
-    lead(viewer)?;
+    actor.require_lead()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let (status, year, parameters, ids_text, plan_text, report_text): (
@@ -1146,7 +1149,7 @@ pub fn adjust(
             .execute(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("pooling.adjusted", "pooling_run", run_id).before_after(
                 format!("objectif {:.2}", plan.kpis.pooled_objective),
                 format!(

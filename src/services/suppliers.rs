@@ -2,14 +2,15 @@
 //! level), where (postcode → commune → department → territorial or not), how much (annual
 //! capacity), whether it is an SME, and how it wants to hear of tenders.
 
+use crate::auth::Actor;
 use crate::db::models::{NewSupplierCpv, Supplier};
 use crate::db::schema::{communes, supplier_cpv, suppliers};
 use crate::db::{write_transaction, Pool};
 use crate::domain::{Cents, CpvCatalog, Locale, Postcode};
 use crate::error::AppError;
-use crate::services::accounts::{normalised_email, Problems};
+use crate::error::Problems;
+use crate::services::accounts::normalised_email;
 use crate::services::audit::{self, Change};
-use crate::web::nav::{Role, Viewer};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -28,16 +29,6 @@ pub fn interests_by_supplier(
     Ok(by_supplier)
 }
 
-/// Departments whose suppliers are territorial (DESIGN §4's default territory).
-pub const TERRITORY: &[&str] = &["21"];
-
-fn supplier_of(viewer: &Viewer) -> Result<i32, AppError> {
-    match (viewer.role, viewer.supplier_id) {
-        (Role::Supplier, Some(id)) => Ok(id),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 #[derive(Debug, Serialize)]
 pub struct Interest {
     pub prefix: String,
@@ -46,6 +37,8 @@ pub struct Interest {
 
 #[derive(Debug, Serialize)]
 pub struct Profile {
+    /// The departments of the groupement's territory (settings in force today).
+    pub territory: String,
     pub siret: String,
     pub name: String,
     pub postcode: String,
@@ -79,8 +72,8 @@ pub fn prefix_label(prefix: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn profile(pool: &Pool, viewer: &Viewer) -> Result<Profile, AppError> {
-    let supplier_id = supplier_of(viewer)?;
+pub fn profile(pool: &Pool, actor: &Actor) -> Result<Profile, AppError> {
+    let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
     let s: Supplier = suppliers::table
         .find(supplier_id)
@@ -91,8 +84,10 @@ pub fn profile(pool: &Pool, viewer: &Viewer) -> Result<Profile, AppError> {
         .order(supplier_cpv::cpv_prefix)
         .select(supplier_cpv::cpv_prefix)
         .load(&mut conn)?;
+    let in_force = crate::services::settings::today(&mut conn)?;
     Ok(Profile {
-        territorial: TERRITORY.contains(&s.department_code.as_str()),
+        territorial: in_force.is_local(&s.department_code),
+        territory: in_force.territory.join(", "),
         siret: s.siret,
         name: s.name,
         postcode: s.postcode,
@@ -269,7 +264,7 @@ pub fn confirm_address(pool: &Pool, token: &str) -> Result<(String, String), App
             .execute(conn)?;
         audit::record(
             conn,
-            audit::Actor {
+            audit::Author {
                 user_id: None,
                 label: "lien de confirmation d'adresse",
             },
@@ -287,11 +282,11 @@ pub fn confirm_address(pool: &Pool, token: &str) -> Result<(String, String), App
 /// goes to it ([`confirm_address`]) and the notices keep going to the confirmed one meanwhile.
 pub fn update(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     base_url: &str,
     form: &ProfileForm,
 ) -> Result<(), AppError> {
-    let supplier_id = supplier_of(viewer)?;
+    let supplier_id = actor.require_supplier()?;
     let mut problems = Problems::default();
     let postcode = problems.check("code postal", Postcode::parse(&form.postcode));
     let capacity = problems.check(
@@ -397,7 +392,7 @@ pub fn update(
         }
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("supplier.profile_changed", "supplier", supplier_id).after(format!(
                 "{} {commune} ; intérêts {} ; avis {}",
                 postcode.as_str(),
@@ -436,7 +431,7 @@ pub fn unsubscribe(pool: &Pool, token: &str) -> Result<String, AppError> {
             .execute(conn)?;
         audit::record(
             conn,
-            audit::Actor {
+            audit::Author {
                 user_id: None,
                 label: "lien de désabonnement",
             },

@@ -2,17 +2,17 @@
 //! in them, and published by the coordinator's lead with the award criteria (an environmental
 //! criterion is required), which writes the e-mails to the territorial suppliers concerned.
 
+use crate::auth::Actor;
 use crate::db::models::{NewLot, NewLotNeed, NewTender, NewTenderApproval};
 use crate::db::schema::{
     lot_needs, lots, needs, organisations, suppliers, tender_approvals, tenders,
 };
 use crate::db::{write_transaction, AnyConnection, Pool};
-use crate::domain::{Cents, CpvCatalog, Locale};
+use crate::domain::{ApprovalStatus, Cents, CpvCatalog, Locale, TenderStatus};
 use crate::error::AppError;
 use crate::mail;
 use crate::services::audit::{self, Change};
 use crate::services::documents;
-use crate::web::nav::{Role, Viewer};
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use groupement_solver::pooling::plan;
@@ -144,14 +144,7 @@ pub fn create_from_plan(
     Ok((tender_id, all_needs))
 }
 
-pub(crate) fn lead_of(viewer: &Viewer) -> Result<i32, AppError> {
-    match (viewer.role, viewer.organisation_id) {
-        (Role::Lead, Some(id)) => Ok(id),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
-/// The tender's status and coordinator, when the viewer's organisation takes part in it (any
+/// The tender's status and coordinator, when the actor's organisation takes part in it (any
 /// other is "not found").
 pub(crate) fn tender_of_member(
     conn: &mut AnyConnection,
@@ -172,7 +165,7 @@ pub(crate) fn tender_of_member(
         .first(conn)?)
 }
 
-/// The status of a tender the viewer's organisation coordinates; 403 for a member that does
+/// The status of a tender the actor's organisation coordinates; 403 for a member that does
 /// not coordinate it, 404 for anyone else.
 pub(crate) fn coordinated_status(
     conn: &mut AnyConnection,
@@ -191,12 +184,12 @@ pub(crate) fn coordinated_status(
 /// tender is `approved` and its needs `tendered` (read-only to their buyers).
 pub fn decide(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     tender_id: i32,
     approve: bool,
     comment: &str,
 ) -> Result<String, AppError> {
-    let organisation_id = lead_of(viewer)?;
+    let organisation_id = actor.require_lead()?;
     let comment = comment.trim();
     if !approve && comment.is_empty() {
         return Err(AppError::validation(
@@ -213,17 +206,15 @@ pub fn decide(
             )));
         }
         let now = Utc::now().naive_utc();
-        use crate::domain::ApprovalStatus;
         let decision = match approve {
             true => ApprovalStatus::Approved,
             false => ApprovalStatus::Refused,
         };
         // A share is decided once (a conditional update on `pending`): a second decision, or
         // two at once, is refused with the first one.
-        let from: Vec<&str> = ApprovalStatus::ALL
+        let from: Vec<ApprovalStatus> = ApprovalStatus::ALL
             .into_iter()
             .filter(|s| s.can_move_to(decision))
-            .map(ApprovalStatus::code)
             .collect();
         let decided = diesel::update(
             tender_approvals::table
@@ -232,9 +223,9 @@ pub fn decide(
                 .filter(tender_approvals::status.eq_any(&from)),
         )
         .set((
-            tender_approvals::status.eq(decision.code()),
+            tender_approvals::status.eq(decision),
             tender_approvals::comment.eq(Some(comment).filter(|c| !c.is_empty())),
-            tender_approvals::decided_by.eq(viewer.user_id),
+            tender_approvals::decided_by.eq(actor.user_id),
             tender_approvals::decided_at.eq(now),
         ))
         .execute(conn)?;
@@ -257,13 +248,13 @@ pub fn decide(
         let decision = decision.code();
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("tender.share_decided", "tender", tender_id)
                 .after(format!("{decision} {comment}")),
         )?;
         let pending: i64 = tender_approvals::table
             .filter(tender_approvals::tender_id.eq(tender_id))
-            .filter(tender_approvals::status.ne("approved"))
+            .filter(tender_approvals::status.ne(ApprovalStatus::Approved))
             .count()
             .get_result(conn)?;
         let new_status = match (approve, pending) {
@@ -277,7 +268,7 @@ pub fn decide(
             move_tender(conn, tender_id, to)?;
             audit::record(
                 conn,
-                viewer.into(),
+                actor.into(),
                 Change::new("tender.status_changed", "tender", tender_id)
                     .before_after("approving", new_status),
             )?;
@@ -286,13 +277,7 @@ pub fn decide(
             // Only the needs still pooled become tendered: one withdrawn meanwhile stays
             // withdrawn.
             let ids = need_ids(conn, tender_id)?;
-            diesel::update(
-                needs::table
-                    .filter(needs::id.eq_any(ids))
-                    .filter(needs::status.eq("pooled")),
-            )
-            .set(needs::status.eq("tendered"))
-            .execute(conn)?;
+            super::needs::move_needs_together(conn, &ids, crate::domain::NeedStatus::Tendered)?;
         }
         Ok(new_status.to_string())
     })
@@ -305,17 +290,13 @@ pub fn move_tender(
     tender_id: i32,
     to: crate::domain::TenderStatus,
 ) -> Result<(), AppError> {
-    use crate::domain::TenderStatus;
-    let from: Vec<&str> = TenderStatus::predecessors(to)
-        .into_iter()
-        .map(TenderStatus::code)
-        .collect();
+    let from = TenderStatus::predecessors(to);
     let moved = diesel::update(
         tenders::table
             .find(tender_id)
             .filter(tenders::status.eq_any(&from)),
     )
-    .set(tenders::status.eq(to.code()))
+    .set(tenders::status.eq(to))
     .execute(conn)?;
     if moved == 1 {
         return Ok(());
@@ -343,11 +324,11 @@ fn need_ids(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<i32>> {
 /// again).
 pub fn resubmit(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     tender_id: i32,
     base_url: &str,
 ) -> Result<(), AppError> {
-    let organisation_id = lead_of(viewer)?;
+    let organisation_id = actor.require_lead()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let status = coordinated_status(conn, organisation_id, tender_id)?;
@@ -358,7 +339,7 @@ pub fn resubmit(
         }
         diesel::update(tender_approvals::table.filter(tender_approvals::tender_id.eq(tender_id)))
             .set((
-                tender_approvals::status.eq("pending"),
+                tender_approvals::status.eq(ApprovalStatus::Pending),
                 tender_approvals::decided_by.eq(None::<i32>),
                 tender_approvals::decided_at.eq(None::<NaiveDateTime>),
             ))
@@ -366,7 +347,7 @@ pub fn resubmit(
         move_tender(conn, tender_id, crate::domain::TenderStatus::Approving)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("tender.status_changed", "tender", tender_id)
                 .before_after("draft", "approving"),
         )?;
@@ -402,7 +383,7 @@ pub fn request_approvals(
             organisations::table.on(organisations::id.eq(tender_approvals::organisation_id)),
         )
         .filter(tender_approvals::tender_id.eq(tender_id))
-        .filter(tender_approvals::status.eq("pending"))
+        .filter(tender_approvals::status.eq(ApprovalStatus::Pending))
         .filter(users::role.eq("lead"))
         .filter(users::active.eq(true))
         .order(users::id)
@@ -466,15 +447,14 @@ pub struct Publication {
 /// interests match a lot, in the same transaction. Returns how many were notified.
 pub fn publish(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     base_url: &str,
     tender_id: i32,
     form: &Publication,
-    territory: &[String],
 ) -> Result<usize, AppError> {
-    let organisation_id = lead_of(viewer)?;
-    let mut problems = crate::services::accounts::Problems::default();
-    let weight = |p: &mut crate::services::accounts::Problems, field: &'static str, text: &str| {
+    let organisation_id = actor.require_lead()?;
+    let mut problems = crate::error::Problems::default();
+    let weight = |p: &mut crate::error::Problems, field: &'static str, text: &str| {
         p.check(
             field,
             text.trim()
@@ -550,14 +530,16 @@ pub fn publish(
             .find(tender_id)
             .select((tenders::reference, tenders::title, tenders::procedure))
             .first(conn)?;
-        let min_days = minimum_days(conn, tender_id)?;
+        let in_force = super::settings::today(conn)?;
+        let min_days = minimum_days(conn, tender_id, &in_force)?;
         let now = Utc::now().naive_utc();
         let earliest = now + Duration::days(i64::from(min_days));
         if deadline < earliest {
             return Err(AppError::validation(
                 "date limite",
                 format!(
-                    "la procédure ({procedure}) impose au moins {min_days} jours après la publication : pas avant le {}",
+                    "la procédure ({}) impose au moins {min_days} jours après la publication : pas avant le {}",
+                    super::public::procedure_label(&procedure),
                     (earliest + Duration::days(1)).format("%d/%m/%Y")
                 ),
             ));
@@ -575,11 +557,17 @@ pub fn publish(
             ))
             .execute(conn)?;
         let notified = notify_suppliers(
-            conn, base_url, tender_id, &reference, &title, deadline, territory,
+            conn,
+            base_url,
+            tender_id,
+            &reference,
+            &title,
+            deadline,
+            &in_force.territory,
         )?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("tender.published", "tender", tender_id).after(format!(
                 "{reference} prix {price:?} qualité {quality:?} environnement {environment:?} plafond {cap:?} date limite {deadline} ; {notified} fournisseurs prévenus"
             )),
@@ -588,36 +576,25 @@ pub fn publish(
     })
 }
 
-/// Days between publication and the deadline of an adapted procedure (MAPA) at least: the law
-/// asks for a "reasonable" period; 15 days lets a small company read the documents, ask its
-/// questions and answer. `GROUPEMENT_ADAPTED_MIN_DAYS` changes it (at least 7).
-pub fn adapted_min_days() -> u32 {
-    std::env::var("GROUPEMENT_ADAPTED_MIN_DAYS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .filter(|&d| d >= 7)
-        .unwrap_or(15)
-}
-
-/// The minimum period of a tender in days, from its own procedure, with the thresholds in force
+/// The minimum period of a tender in days, from its own procedure, with the settings in force
 /// on the day of publication: the formal period (30 days) for a formal procedure, the adapted
-/// floor ([`adapted_min_days`]) for an adapted one, none without competition. (It was read from
-/// the run's plan by CPV family: two tenders of one family could take each other's period, and
-/// an adapted procedure got none at all.)
-fn minimum_days(conn: &mut AnyConnection, tender_id: i32) -> Result<u32, AppError> {
+/// floor for an adapted one (15 days by default: the law asks for a "reasonable" period, long
+/// enough for a small company to read the documents, ask its questions and answer; the admin
+/// sets it, never under 7), none without competition. (It was read from the run's plan by CPV
+/// family: two tenders of one family could take each other's period, and an adapted procedure
+/// got none at all.)
+fn minimum_days(
+    conn: &mut AnyConnection,
+    tender_id: i32,
+    in_force: &super::settings::ProcurementSettings,
+) -> Result<u32, AppError> {
     let procedure: String = tenders::table
         .find(tender_id)
         .select(tenders::procedure)
         .first(conn)?;
-    let today = Utc::now().date_naive().format("%Y-%m-%d").to_string();
-    let table = groupement_solver::procedure::ThresholdTable::default();
-    let formal = table
-        .in_force(&today)
-        .map(|t| t.formal_min_days)
-        .unwrap_or(30);
     match procedure.as_str() {
-        "formal" => Ok(formal),
-        "adapted" => Ok(adapted_min_days()),
+        "formal" => Ok(in_force.thresholds.formal_min_days),
+        "adapted" => Ok(in_force.adapted_min_days),
         "no_competition" => Ok(0),
         other => Err(AppError::internal(format!(
             "tender {tender_id}: unknown procedure {other}"
@@ -740,7 +717,6 @@ pub const DIGEST_HOUR: u32 = 7;
 pub fn enqueue_digests(
     pool: &Pool,
     base_url: &str,
-    territory: &[String],
     day: chrono::NaiveDate,
 ) -> Result<usize, AppError> {
     let at_seven = |d: chrono::NaiveDate| {
@@ -748,6 +724,8 @@ pub fn enqueue_digests(
     };
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
+        let territory = super::settings::in_force(conn, day)?.territory;
+        let territory = territory.as_slice();
         let readers: Vec<(i32, String, String, String, String)> = suppliers::table
             .filter(suppliers::opt_in.eq(true))
             .filter(suppliers::digest.eq("daily"))
@@ -767,7 +745,7 @@ pub fn enqueue_digests(
         for shift in [0, EARLY_NOTICE_DAYS] {
             let end = day - Duration::days(shift);
             let published: Vec<(i32, String, String, Option<NaiveDateTime>)> = tenders::table
-                .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+                .filter(tenders::status.eq_any(TenderStatus::PUBLIC))
                 .filter(tenders::published_at.ge(at_seven(end - Duration::days(1))))
                 .filter(tenders::published_at.lt(at_seven(end)))
                 .order(tenders::published_at)
@@ -872,15 +850,15 @@ pub struct TenderRow {
     pub coordinator: String,
     pub procedure: String,
     pub total_value_cents: i64,
-    /// The viewer's organisation's part of the tender's value.
+    /// The actor's organisation's part of the tender's value.
     pub share_cents: i64,
-    /// The viewer's organisation's decision: `pending`, `approved`, `refused`.
+    /// The actor's organisation's decision: `pending`, `approved`, `refused`.
     pub decision: String,
 }
 
-/// The tenders the viewer's organisation takes part in, newest first.
-pub fn of_organisation(pool: &Pool, viewer: &Viewer) -> Result<Vec<TenderRow>, AppError> {
-    let organisation_id = crate::services::needs::organisation_of(viewer)?;
+/// The tenders the actor's organisation takes part in, newest first.
+pub fn of_organisation(pool: &Pool, actor: &Actor) -> Result<Vec<TenderRow>, AppError> {
+    let organisation_id = actor.require_member()?;
     let mut conn = pool.get()?;
     type Row = (i32, String, String, String, String, String, i64, String);
     let rows: Vec<Row> = tenders::table
@@ -1027,16 +1005,16 @@ pub struct TenderDetail {
     pub min_days: u32,
     pub lots: Vec<LotView>,
     pub approvals: Vec<ApprovalView>,
-    /// The viewer's organisation's needs in the tender.
+    /// The actor's organisation's needs in the tender.
     pub share: Vec<ShareNeed>,
-    /// The viewer's organisation's expected saving: its share of each lot's savings, in
+    /// The actor's organisation's expected saving: its share of each lot's savings, in
     /// proportion to its value in the lot.
     pub share_savings_cents: i64,
     pub my_decision: String,
     pub documents: Vec<DocumentRow>,
     pub opened_at: Option<NaiveDateTime>,
     pub standstill_until: Option<NaiveDateTime>,
-    /// The viewer's organisation's contracts, once the tender is awarded.
+    /// The actor's organisation's contracts, once the tender is awarded.
     pub contracts: Vec<ContractView>,
 }
 
@@ -1057,8 +1035,8 @@ pub struct ContractView {
     pub signatory: Option<String>,
 }
 
-pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDetail, AppError> {
-    let organisation_id = crate::services::needs::organisation_of(viewer)?;
+pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail, AppError> {
+    let organisation_id = actor.require_member()?;
     let mut conn = pool.get()?;
     let (status, coordinator_id) = tender_of_member(&mut conn, organisation_id, tender_id)?;
     type Row = (
@@ -1132,7 +1110,8 @@ pub fn detail(pool: &Pool, viewer: &Viewer, tender_id: i32) -> Result<TenderDeta
         .find(|(code, _, _)| *code == my_code)
         .map(|(_, s, _)| s.clone())
         .unwrap_or_default();
-    let min_days = minimum_days(&mut conn, tender_id)?;
+    let in_force = super::settings::today(&mut conn)?;
+    let min_days = minimum_days(&mut conn, tender_id, &in_force)?;
     let (opened_at, standstill_until): (Option<NaiveDateTime>, Option<NaiveDateTime>) =
         tenders::table
             .find(tender_id)
@@ -1239,7 +1218,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         .left_join(bids::table.on(awards::winning_bid_id.eq(bids::id.nullable())))
         .left_join(suppliers::table.on(suppliers::id.eq(bids::supplier_id)))
         .filter(tenders::reference.eq(reference))
-        .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+        .filter(tenders::status.eq_any(TenderStatus::PUBLIC))
         .order(lots::number)
         .select((
             (
@@ -1327,13 +1306,13 @@ pub fn documents_of(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec
 /// [`documents::checked`].
 pub fn add_document(
     pool: &Pool,
-    viewer: &Viewer,
+    actor: &Actor,
     tender_id: i32,
     file_name: &str,
     bytes: &[u8],
 ) -> Result<i32, AppError> {
     use crate::db::schema::tender_documents as docs;
-    let organisation_id = lead_of(viewer)?;
+    let organisation_id = actor.require_lead()?;
     let (name, content_type) = documents::checked(file_name, bytes)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
@@ -1350,13 +1329,13 @@ pub fn add_document(
                 docs::content_type.eq(content_type),
                 docs::size_bytes.eq(bytes.len() as i64),
                 docs::content.eq(bytes),
-                docs::uploaded_by.eq(viewer.user_id),
+                docs::uploaded_by.eq(actor.user_id),
             ))
             .returning(docs::id)
             .get_result(conn)?;
         audit::record(
             conn,
-            viewer.into(),
+            actor.into(),
             Change::new("tender.document_added", "tender", tender_id)
                 .after(format!("{name} ({} octets)", bytes.len())),
         )?;
@@ -1376,7 +1355,7 @@ pub fn public_document(
         .inner_join(tenders::table)
         .filter(docs::id.eq(id))
         .filter(tenders::reference.eq(reference))
-        .filter(tenders::status.eq_any(["published", "closed", "awarded"]))
+        .filter(tenders::status.eq_any(TenderStatus::PUBLIC))
         .select((docs::name, docs::content_type, docs::content))
         .first(&mut conn)?)
 }

@@ -83,6 +83,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/admin/utilisateurs/{id}", ADMIN),
     rule("POST", "/admin/invitations", ADMIN),
     rule("GET", "/admin/journal", ADMIN),
+    rule("GET", "/admin/parametres", ADMIN),
+    rule("POST", "/admin/parametres", ADMIN),
     rule("GET", "/admin/courriels", ADMIN),
     rule("POST", "/admin/courriels/{id}/renvoyer", ADMIN),
     rule("GET", "/besoins", BUYERS),

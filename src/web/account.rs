@@ -150,8 +150,8 @@ pub async fn create_token(
     let (p, who, name) = (pool.clone().into_inner(), viewer.clone(), posted.form.name);
     match web::block(move || auth::create_api_token(&p, &who, &name)).await? {
         Ok(token) => account_page(pool, &hb, viewer, Some(token), None, StatusCode::CREATED).await,
-        Err(AppError::Validation { field, message }) => {
-            let error = Some(format!("{field} : {message}"));
+        Err(AppError::Validation(problems)) => {
+            let error = Some(problems.to_string());
             account_page(
                 pool,
                 &hb,

@@ -296,7 +296,9 @@ pub async fn new_password(
              Connectez-vous avec le nouveau mot de passe.",
             Some(("/connexion", "Se connecter")),
         ),
-        Err(AppError::Validation { field, message }) if field != "lien" => {
+        Err(AppError::Validation(problems))
+            if problems.iter().all(|problem| problem.field != "lien") =>
+        {
             let token = form.jeton.clone();
             let checked = token.clone();
             let user = web::block(move || accounts::check_link(&pool, purpose, &checked)).await??;
@@ -306,7 +308,7 @@ pub async fn new_password(
                 purpose,
                 &token,
                 &user.email,
-                Some(format!("{field} : {message}")),
+                Some(problems.to_string()),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
         }

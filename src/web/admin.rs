@@ -1,4 +1,5 @@
-//! Admin pages: organisations, users and roles, invitations, the audit log.
+//! Admin pages: organisations, users and roles, invitations, the audit log, the procurement
+//! settings (territory, thresholds, periods) with their dates of effect.
 
 use super::auth::{see_other, MaybeViewer, Posted};
 use super::templates::render_page;
@@ -6,6 +7,7 @@ use crate::db::Pool;
 use crate::error::AppError;
 use crate::services::admin::{self, Invitation, OrganisationForm, UserChange, ORGANISATION_KINDS};
 use crate::services::audit::{self, AuditFilter};
+use crate::services::settings::{self, SettingsForm};
 use crate::web::nav::Viewer;
 use crate::Settings;
 use actix_web::http::StatusCode;
@@ -319,4 +321,205 @@ pub async fn retry(
     let (pool, id) = (pool.into_inner(), id.into_inner());
     web::block(move || admin::retry(&pool, &viewer, id)).await??;
     Ok(see_other("/admin/courriels"))
+}
+
+/// The fields of the settings form: input name, label (as the service names its problems),
+/// hint.
+const SETTINGS_FIELDS: &[(&str, &str, &str)] = &[
+    (
+        "effective_from",
+        "date d'effet",
+        "JJ/MM/AAAA, demain ou plus tard",
+    ),
+    (
+        "territory",
+        "territoire",
+        "départements dont les entreprises sont locales, séparés par des espaces (ex. 21 71 89)",
+    ),
+    (
+        "adapted_min_days",
+        "délai minimal en procédure adaptée",
+        "jours entre la publication et la date limite, 7 au moins",
+    ),
+    (
+        "formal_min_days",
+        "délai minimal en procédure formalisée",
+        "jours (30 pour un appel d'offres ouvert)",
+    ),
+    (
+        "standstill_days",
+        "délai de suspension",
+        "jours entre l'avis d'attribution et la signature (11 au moins)",
+    ),
+    (
+        "no_competition_supplies",
+        "dispense de publicité (fournitures et services)",
+        "€ HT : en dessous, ni publicité ni mise en concurrence",
+    ),
+    (
+        "no_competition_works",
+        "dispense de publicité (travaux)",
+        "€ HT",
+    ),
+    (
+        "boamp",
+        "publicité au BOAMP",
+        "€ HT : au-delà, BOAMP ou journal d'annonces légales",
+    ),
+    (
+        "formal_central",
+        "procédure formalisée (acheteurs centraux)",
+        "€ HT : État et ses établissements, universités",
+    ),
+    (
+        "formal_sub_central",
+        "procédure formalisée (autres acheteurs)",
+        "€ HT : collectivités, hôpitaux, offices HLM",
+    ),
+    ("formal_works", "procédure formalisée (travaux)", "€ HT"),
+    (
+        "small_lot_supplies",
+        "petit lot (fournitures et services)",
+        "€ HT : un lot sous ce montant peut suivre une procédure adaptée",
+    ),
+    ("small_lot_works", "petit lot (travaux)", "€ HT"),
+    (
+        "small_lots_max_share",
+        "part des petits lots",
+        "% de la valeur totale que ces petits lots peuvent prendre",
+    ),
+];
+
+async fn settings_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: &Viewer,
+    form: Option<SettingsForm>,
+    problems: crate::error::Problems,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let pool = pool.into_inner();
+    let (sets, in_force) = web::block(move || {
+        let mut conn = pool.get()?;
+        Ok::<_, AppError>((settings::all(&mut conn)?, settings::today(&mut conn)?))
+    })
+    .await??;
+    let form = form.unwrap_or_else(|| SettingsForm::from_settings(&in_force));
+    let values = serde_json::to_value(&form).map_err(AppError::internal)?;
+    let euros = |v: f64| crate::domain::Locale::Fr.euros(crate::domain::Cents::from_euros_f64(v));
+    let rows: Vec<Value> = sets
+        .iter()
+        .map(|s| {
+            let t = &s.thresholds;
+            json!({
+                "from": s.effective_from.format("%d/%m/%Y").to_string(),
+                "current": s.effective_from == in_force.effective_from,
+                "future": s.effective_from > in_force.effective_from,
+                "territory": s.territory.join(" "),
+                "adapted_min_days": s.adapted_min_days,
+                "formal_min_days": t.formal_min_days,
+                "no_competition": euros(t.no_competition_supplies),
+                "boamp": euros(t.boamp),
+                "formal_central": euros(t.formal_central),
+                "formal_sub_central": euros(t.formal_sub_central),
+                "formal_works": euros(t.formal_works),
+            })
+        })
+        .collect();
+    let fields: Vec<Value> = SETTINGS_FIELDS
+        .iter()
+        .map(|&(name, label, hint)| {
+            let error: Vec<&str> = problems
+                .iter()
+                .filter(|p| p.field == label)
+                .map(|p| p.message.as_str())
+                .collect();
+            json!({ "name": name, "label": label, "hint": hint,
+                    "value": values[name], "error": (!error.is_empty()).then(|| error.join(" ; ")) })
+        })
+        .collect();
+    // The summary links each problem to its field (a problem of several fields to the first).
+    let summary: Vec<Value> = problems
+        .iter()
+        .map(|p| {
+            let name = SETTINGS_FIELDS
+                .iter()
+                .find(|(_, label, _)| *label == p.field)
+                .map_or("no_competition_supplies", |(name, _, _)| *name);
+            json!({ "href": format!("#{name}"), "field": p.field, "message": p.message })
+        })
+        .collect();
+    page(
+        hb,
+        "pages/admin/settings",
+        "Paramètres des achats — Groupement",
+        "/admin/parametres",
+        viewer,
+        json!({ "sets": rows, "fields": fields, "count": summary.len(), "summary": summary,
+                "notice": notice }),
+        status,
+    )
+}
+
+pub async fn procurement_settings(
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(viewer.0)?;
+    settings_page(
+        pool,
+        &hb,
+        &viewer,
+        None,
+        crate::error::Problems::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn record_settings(
+    posted: Posted<SettingsForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(posted.viewer)?;
+    let (p, who, form) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.clone(),
+    );
+    match web::block(move || settings::record(&p, &who, &form)).await? {
+        Ok(day) => {
+            let notice = format!(
+                "Paramètres enregistrés : ils prendront effet le {}.",
+                day.format("%d/%m/%Y")
+            );
+            settings_page(
+                pool,
+                &hb,
+                &viewer,
+                None,
+                crate::error::Problems::default(),
+                Some(notice),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(AppError::Validation(problems)) => {
+            settings_page(
+                pool,
+                &hb,
+                &viewer,
+                Some(posted.form),
+                problems,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
 }

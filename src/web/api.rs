@@ -39,14 +39,23 @@ pub struct ApiErrorBody {
     pub code: String,
     /// In French, for people.
     pub message: String,
-    /// The field at fault (`title`, `Idempotency-Key`, `2.cpv` for an item of a list).
+    /// The (first) field at fault (`title`, `Idempotency-Key`, `2.cpv` for an item of a list).
     pub field: Option<String>,
+    /// Every field at fault, each with what is wrong (validation errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<FieldProblem>>,
     /// The bad items of an import, by position: the first 100.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<Vec<RowProblem>>,
     /// How many more problems an import has beyond those listed in `rows`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub more: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,10 +103,10 @@ pub struct Imported {
 pub async fn me(viewer: MaybeViewer) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Unauthorized)?;
     Ok(HttpResponse::Ok().json(Me {
-        email: viewer.email,
-        display_name: viewer.display_name,
         role: viewer.role.code().to_string(),
-        organisation: viewer.organisation,
+        email: viewer.actor.email,
+        display_name: viewer.display_name,
+        organisation: viewer.actor.organisation,
     }))
 }
 
@@ -112,7 +121,7 @@ fn raw_need(body: &Value) -> Result<(RawNeed, bool), AppError> {
     };
     // Each field takes the JSON types the document announces, and nothing else: text as a
     // string; a number as a number or as (French) text; a yes/no as a boolean or as text.
-    let problems = std::cell::RefCell::new(crate::services::accounts::Problems::default());
+    let problems = std::cell::RefCell::new(crate::error::Problems::default());
     let field = |name: &'static str, numbers: bool, booleans: bool| match object.get(name) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -301,8 +310,8 @@ pub async fn needs_import(
     let mut rows = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let (need, _) = raw_need(item).map_err(|e| match e {
-            AppError::Validation { field, message } => {
-                AppError::validation(format!("{}.{field}", i + 1), message)
+            AppError::Validation(problems) => {
+                AppError::Validation(problems.within(&(i + 1).to_string()))
             }
             other => other,
         })?;
@@ -317,7 +326,7 @@ pub async fn needs_import(
         });
     }
     let pool = pool.into_inner();
-    match web::block(move || needs::import(&pool, needs::Importer::Viewer(&viewer), &rows)).await? {
+    match web::block(move || needs::import(&pool, needs::Importer::Actor(&viewer), &rows)).await? {
         Ok(count) => Ok(HttpResponse::Created().json(Imported { imported: count })),
         Err(ImportError::Rows(errors)) => Ok(HttpResponse::UnprocessableEntity().json(json!({
             "error": {

@@ -287,9 +287,13 @@ pub async fn sign_in(
                 .cookie(cookie)
                 .finish())
         }
-        Err(AppError::Validation { message, .. }) => {
-            form_again(&req, &hb, Some(&message), &email, StatusCode::UNAUTHORIZED)
-        }
+        Err(AppError::Validation(problems)) => form_again(
+            &req,
+            &hb,
+            Some(&problems.messages()),
+            &email,
+            StatusCode::UNAUTHORIZED,
+        ),
         Err(other) => Err(other),
     }
 }

@@ -36,7 +36,7 @@ async fn bid_page(
                     "id": b.id, "receipt": b.receipt, "price": crate::services::needs::french_number(Cents::new(b.price_cents).to_euros_f64()),
                     "price_text": Cents::new(b.price_cents).to_string(),
                     "technical_memo": b.technical_memo, "environment_data": b.environment_data,
-                    "withdrawn": b.status == "withdrawn", "at": paris_text(b.updated_at),
+                    "withdrawn": b.status == crate::domain::BidStatus::Withdrawn, "at": paris_text(b.updated_at),
                     "documents": b.documents.iter().map(|d| json!({
                         "id": d.id, "name": d.name,
                         "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),

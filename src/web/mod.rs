@@ -98,6 +98,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::retry),
         )
         .route("/admin/journal", web::get().to(admin::audit_log))
+        .route(
+            "/admin/parametres",
+            web::get().to(admin::procurement_settings),
+        )
+        .route("/admin/parametres", web::post().to(admin::record_settings))
         .route("/besoins", web::get().to(needs::list))
         .route("/besoins/nouveau", web::get().to(needs::new_form))
         .route("/besoins/nouveau", web::post().to(needs::create))
@@ -232,10 +237,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub fn refused(error: AppError) -> Result<(String, actix_web::http::StatusCode), AppError> {
     use actix_web::ResponseError;
     match error {
-        AppError::Validation { .. }
-        | AppError::Conflict(_)
-        | AppError::TooMany(_)
-        | AppError::Busy => Ok((error.public_message(), error.status_code())),
+        AppError::Validation(_) | AppError::Conflict(_) | AppError::TooMany(_) | AppError::Busy => {
+            Ok((error.public_message(), error.status_code()))
+        }
         other => Err(other),
     }
 }
@@ -318,8 +322,8 @@ fn api_error<B>(
     if is_json {
         return res.map_into_left_body();
     }
-    let (code, message, field) = match carried {
-        Some(m) => (m.code, m.message, m.field),
+    let (code, message, field, problems) = match carried {
+        Some(m) => (m.code, m.message, m.field, m.problems),
         None => (
             match status.as_u16() {
                 400 => "bad_request",
@@ -332,9 +336,14 @@ fn api_error<B>(
             },
             status.canonical_reason().unwrap_or("error").to_string(),
             None,
+            Vec::new(),
         ),
     };
-    let body = serde_json::json!({ "error": { "code": code, "message": message, "field": field } });
+    let mut body =
+        serde_json::json!({ "error": { "code": code, "message": message, "field": field } });
+    if !problems.is_empty() {
+        body["error"]["problems"] = serde_json::json!(problems);
+    }
     let (req, _) = res.into_parts();
     let response: HttpResponse<BoxBody> = HttpResponse::build(status)
         .content_type("application/json")

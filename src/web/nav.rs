@@ -3,79 +3,7 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Buyer,
-    Lead,
-    Supplier,
-    Admin,
-}
-
-/// The signed-in person, as pages show them.
-#[derive(Debug, Clone, Serialize)]
-pub struct Viewer {
-    /// Shown to pages only as `person`, a key of the person's own browser drafts.
-    #[serde(rename = "person", serialize_with = "draft_key")]
-    pub user_id: i32,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub organisation: Option<String>,
-    #[serde(skip)]
-    pub organisation_id: Option<i32>,
-    #[serde(skip)]
-    pub supplier_id: Option<i32>,
-    /// The version of the organisation's needs when the credential was looked up (in the same
-    /// query): what a needs list served again must have been computed at.
-    #[serde(skip)]
-    pub needs_version: Option<i64>,
-    /// The session's anti-forgery token, written into every form the viewer may post (empty
-    /// for a request authenticated by an API token, which posts no form).
-    pub csrf_token: String,
-    /// Minutes of inactivity before the session ends, for the page's warning.
-    pub idle_minutes: i64,
-}
-
-/// The key under which a person's drafts are kept in their browser (`static/session.js`):
-/// derived from their id, so that two people of one browser never share drafts, without
-/// writing the id itself into pages.
-fn draft_key<S: serde::Serializer>(user_id: &i32, serializer: S) -> Result<S::Ok, S::Error> {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(format!("groupement-brouillon:{user_id}").as_bytes());
-    let key: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    serializer.serialize_str(&key)
-}
-
-impl Role {
-    pub fn parse(code: &str) -> Option<Role> {
-        match code {
-            "buyer" => Some(Role::Buyer),
-            "lead" => Some(Role::Lead),
-            "supplier" => Some(Role::Supplier),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Buyer => "buyer",
-            Role::Lead => "lead",
-            Role::Supplier => "supplier",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            Role::Buyer => "acheteur",
-            Role::Lead => "responsable achats",
-            Role::Supplier => "entreprise",
-            Role::Admin => "administrateur",
-        }
-    }
-}
+pub use crate::auth::{Role, Viewer};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NavItem {
@@ -108,6 +36,7 @@ const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
     ),
     ("/admin/utilisateurs", "Utilisateurs", Some(&[Role::Admin])),
     ("/admin/journal", "Journal d'audit", Some(&[Role::Admin])),
+    ("/admin/parametres", "Paramètres", Some(&[Role::Admin])),
     ("/admin/courriels", "Courriels", Some(&[Role::Admin])),
     (
         "/compte",

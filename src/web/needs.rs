@@ -29,7 +29,7 @@ pub const MAX_UPLOAD_BYTES: usize = 10 << 20;
 
 fn buyer(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
     let viewer = viewer.ok_or(AppError::Forbidden)?;
-    needs::organisation_of(&viewer)?;
+    viewer.require_member()?;
     Ok(viewer)
 }
 
@@ -123,14 +123,14 @@ async fn list_page(
         Err(e) => Err(AppError::validation(
             e.field().unwrap_or("filtre"),
             match e {
-                AppError::Validation { message, .. } => message.clone(),
+                AppError::Validation(problems) => problems.messages(),
                 other => other.public_message(),
             },
         )),
     };
     let (list, error, status) = match found {
         Ok(list) => (Some(list), error, status),
-        Err(e @ AppError::Validation { .. }) => (None, Some(e.public_message()), e.status_code()),
+        Err(e @ AppError::Validation(_)) => (None, Some(e.public_message()), e.status_code()),
         Err(other) => return Err(other),
     };
     let filter = filter.unwrap_or_default();
@@ -438,7 +438,7 @@ pub async fn submit(
     let submitted = web::block(move || needs::submit(&p, &who, &ids)).await?;
     // The version of the needs read with the session is from before this change: the list
     // shown next is read afresh.
-    viewer.needs_version = None;
+    viewer.actor.needs_version = None;
     match submitted {
         Ok(count) => {
             list_page(
@@ -539,16 +539,16 @@ pub async fn import(
         .map(|r| json!({ "row": r.number, "need_id": r.need.need_id, "title": r.need.title, "cpv": r.need.cpv }))
         .collect();
     let (p, who) = (pool.into_inner(), viewer.clone());
-    match web::block(move || needs::import(&p, needs::Importer::Viewer(&who), &rows)).await? {
+    match web::block(move || needs::import(&p, needs::Importer::Actor(&who), &rows)).await? {
         Ok(_) => import_page(&hb, &viewer, &[], Some(&shown), StatusCode::CREATED),
         Err(ImportError::Rows(errors)) => {
             let lines = crate::files::report(&errors);
             import_page(&hb, &viewer, &lines, None, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(ImportError::Other(AppError::Validation { field, message })) => import_page(
+        Err(ImportError::Other(AppError::Validation(problems))) => import_page(
             &hb,
             &viewer,
-            &[format!("{field} : {message}")],
+            &problems.lines(),
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),

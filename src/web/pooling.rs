@@ -46,7 +46,13 @@ async fn runs_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (pool, who) = (pool.into_inner(), viewer.clone());
-    let runs = web::block(move || pooling::runs(&pool, &who)).await??;
+    let (runs, in_force) = web::block(move || {
+        let runs = pooling::runs(&pool, &who)?;
+        let mut conn = pool.get()?;
+        let in_force = crate::services::settings::today(&mut conn)?;
+        Ok::<_, AppError>((runs, in_force))
+    })
+    .await??;
     let runs: Vec<Value> = runs
         .into_iter()
         .map(|(id, year, status, started)| {
@@ -60,7 +66,8 @@ async fn runs_page(
         "Mutualisation — Groupement",
         "/mutualisation",
         Some(&viewer),
-        json!({ "runs": runs, "form": form, "error": error }),
+        json!({ "runs": runs, "form": form, "error": error,
+                "territory": in_force.territory.join(" ") }),
     )?;
     *page.status_mut() = status;
     Ok(page)

@@ -38,7 +38,7 @@ async fn profile_page(
         json!({
             "profile": profile, "interests_text": interests, "daily": profile.digest == "daily",
             "english": profile.locale == "en",
-            "notice": notice, "error": error, "territory": suppliers::TERRITORY.join(", "),
+            "notice": notice, "error": error, "territory": profile.territory,
         }),
     )?;
     *page.status_mut() = status;
@@ -156,9 +156,11 @@ pub async fn confirm_address(
                 ),
             ),
             // The link's own words, without the field's name before them.
-            Err(AppError::Validation { message, .. }) => {
-                (StatusCode::BAD_REQUEST, "Lien inutilisable", message)
-            }
+            Err(AppError::Validation(problems)) => (
+                StatusCode::BAD_REQUEST,
+                "Lien inutilisable",
+                problems.messages(),
+            ),
             Err(other) => return Err(other),
         };
     super::accounts::notice(

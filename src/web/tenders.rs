@@ -278,11 +278,7 @@ pub async fn publish(
         posted.form.clone(),
         settings.base_url.clone(),
     );
-    let territory: Vec<String> = crate::services::suppliers::TERRITORY
-        .iter()
-        .map(|d| d.to_string())
-        .collect();
-    match web::block(move || tenders::publish(&p, &who, &base, id, &form, &territory)).await? {
+    match web::block(move || tenders::publish(&p, &who, &base, id, &form)).await? {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
         Err(error) => {
             let (message, status) = super::refused(error)?;

@@ -202,14 +202,16 @@ fn published_id(app: &TestApp, reference: &str) -> i32 {
 /// Someone of `role`, for asking the access table what it allows.
 pub(crate) fn someone(role: Role) -> groupement::web::nav::Viewer {
     groupement::web::nav::Viewer {
-        user_id: 0,
-        email: String::new(),
+        actor: groupement::auth::Actor {
+            user_id: 0,
+            email: String::new(),
+            role,
+            organisation: None,
+            organisation_id: None,
+            supplier_id: None,
+            needs_version: None,
+        },
         display_name: String::new(),
-        role,
-        organisation: None,
-        organisation_id: None,
-        supplier_id: None,
-        needs_version: None,
         csrf_token: String::new(),
         idle_minutes: 0,
     }

@@ -12,7 +12,7 @@ use groupement::domain::hash_password;
 use groupement::services::{auth, bids, needs, pooling, tenders as tender_service};
 use groupement::web::nav::Viewer;
 
-const PASSWORD: &str = "mot de passe des offres";
+pub(crate) const PASSWORD: &str = "mot de passe des offres";
 
 pub fn user(
     app: &TestApp,
@@ -123,15 +123,7 @@ pub fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
             .to_string(),
         ..Default::default()
     };
-    tender_service::publish(
-        &app.pool,
-        &lead,
-        &app.address,
-        id,
-        &publication,
-        &["21".to_string()],
-    )
-    .unwrap();
+    tender_service::publish(&app.pool, &lead, &app.address, id, &publication).unwrap();
     (reference, lead, other_lead, admin)
 }
 
@@ -378,9 +370,8 @@ both_backends!(suppliers_who_chose_it_get_a_daily_digest_once, |app| {
         true => paris_now.date() + chrono::Duration::days(1),
         false => paris_now.date(),
     };
-    let territory = vec!["21".to_string()];
     let write = |day: chrono::NaiveDate| {
-        tender_service::enqueue_digests(&app.pool, &app.address, &territory, day).unwrap()
+        tender_service::enqueue_digests(&app.pool, &app.address, day).unwrap()
     };
     assert_eq!(
         write(day - chrono::Duration::days(1)),

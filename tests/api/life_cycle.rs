@@ -8,7 +8,7 @@ use groupement::db::schema::{needs, organisations, tenders};
 use groupement::services::{needs as need_service, pooling, tenders as tender_service};
 
 /// UB and its lead.
-fn ub_lead(app: &crate::helpers::TestApp) -> (i32, groupement::web::nav::Viewer) {
+pub(crate) fn ub_lead(app: &crate::helpers::TestApp) -> (i32, groupement::web::nav::Viewer) {
     let ub: i32 = diesel::insert_into(organisations::table)
         .values(NewOrganisation {
             code: "UB",
@@ -24,7 +24,7 @@ fn ub_lead(app: &crate::helpers::TestApp) -> (i32, groupement::web::nav::Viewer)
 }
 
 /// Office paper at 20 € a lot, delivered in Dijon from March to June 2027.
-fn paper(title: &str, quantity: &str) -> need_service::RawNeed {
+pub(crate) fn paper(title: &str, quantity: &str) -> need_service::RawNeed {
     need_service::RawNeed {
         cpv: "30192000".into(),
         title: title.into(),
@@ -140,26 +140,10 @@ both_backends!(an_adapted_procedure_gets_its_minimum_period, |app| {
             .to_string(),
         ..Default::default()
     };
-    let territory = ["21".to_string()];
-    let early = tender_service::publish(
-        &app.pool,
-        &lead,
-        &app.address,
-        tender,
-        &publication(1),
-        &territory,
-    )
-    .unwrap_err();
+    let early = tender_service::publish(&app.pool, &lead, &app.address, tender, &publication(1))
+        .unwrap_err();
     assert!(early.to_string().contains("au moins 15 jours"), "{early}");
-    tender_service::publish(
-        &app.pool,
-        &lead,
-        &app.address,
-        tender,
-        &publication(17),
-        &territory,
-    )
-    .unwrap();
+    tender_service::publish(&app.pool, &lead, &app.address, tender, &publication(17)).unwrap();
 });
 
 both_backends!(only_the_moves_of_the_life_cycle_pass, |app| {
@@ -403,3 +387,93 @@ both_backends!(a_member_decides_its_share_once, |app| {
         "approved"
     );
 });
+
+both_backends!(
+    only_the_moves_of_the_bid_and_contract_life_cycles_pass,
+    |app| {
+        use groupement::db::schema::{bids, contracts};
+        use groupement::domain::{BidStatus, ContractStatus};
+        use groupement::services::{awards, bids as bid_service};
+        groupement::demo::seed_if_empty(&mut app.pool.get().unwrap()).unwrap();
+        let bid: i32 = bids::table
+            .select(bids::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        let passed = walk_pairs(
+            &BidStatus::ALL,
+            (BidStatus::code, BidStatus::label_fr, BidStatus::can_move_to),
+            |code| {
+                diesel::update(bids::table.find(bid))
+                    .set(bids::status.eq(code))
+                    .execute(&mut app.pool.get().unwrap())
+                    .unwrap();
+            },
+            || {
+                bids::table
+                    .find(bid)
+                    .select(bids::status)
+                    .first(&mut app.pool.get().unwrap())
+                    .unwrap()
+            },
+            |to| {
+                groupement::db::write_transaction(&mut app.pool.get().unwrap(), |conn| {
+                    bid_service::move_bid(conn, bid, to)
+                })
+            },
+        );
+        assert_eq!(passed, 2, "withdrawn, submitted again");
+
+        // A contract of the demo's awarded tender, its signature recorded: only
+        // `pending → active` passes.
+        let contract: i32 = contracts::table
+            .filter(contracts::signed_on.is_not_null())
+            .select(contracts::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        let passed = walk_pairs(
+            &ContractStatus::ALL,
+            (
+                ContractStatus::code,
+                ContractStatus::label_fr,
+                ContractStatus::can_move_to,
+            ),
+            |code| {
+                diesel::update(contracts::table.find(contract))
+                    .set(contracts::status.eq(code))
+                    .execute(&mut app.pool.get().unwrap())
+                    .unwrap();
+            },
+            || {
+                contracts::table
+                    .find(contract)
+                    .select(contracts::status)
+                    .first(&mut app.pool.get().unwrap())
+                    .unwrap()
+            },
+            |to| {
+                groupement::db::write_transaction(&mut app.pool.get().unwrap(), |conn| {
+                    awards::move_contract(conn, contract, to)
+                })
+            },
+        );
+        assert_eq!(passed, 1, "signed once");
+
+        // The database itself refuses an unknown status, and an active contract without its
+        // signature (CHECK constraints on both backends).
+        let odd = diesel::update(bids::table.find(bid))
+            .set(bids::status.eq("opened"))
+            .execute(&mut app.pool.get().unwrap());
+        assert!(odd.is_err(), "{odd:?}");
+        let unsigned = diesel::update(contracts::table.find(contract))
+            .set((
+                contracts::status.eq("active"),
+                contracts::signed_on.eq(None::<chrono::NaiveDate>),
+            ))
+            .execute(&mut app.pool.get().unwrap());
+        assert!(unsigned.is_err(), "{unsigned:?}");
+        let odd = diesel::update(contracts::table.find(contract))
+            .set(contracts::status.eq("terminated"))
+            .execute(&mut app.pool.get().unwrap());
+        assert!(odd.is_err(), "{odd:?}");
+    }
+);

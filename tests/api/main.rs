@@ -28,6 +28,7 @@ mod pages;
 mod pooling_journey;
 mod scale_out;
 mod sealed;
+mod settings;
 mod smtp;
 mod startup;
 mod suppliers;

@@ -1,0 +1,1 @@
+DROP TABLE procurement_settings;

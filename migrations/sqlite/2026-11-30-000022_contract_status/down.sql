@@ -1,0 +1,2 @@
+DROP TRIGGER contracts_status_update;
+DROP TRIGGER contracts_status_insert;
