@@ -1,8 +1,15 @@
-//! What anyone may read without signing in.
+//! What anyone may read without signing in: the list of published tenders, and a tender's
+//! notice with, once awarded, each lot's result.
 
+use crate::db::schema::{lots, organisations, tenders};
 use crate::db::{queries, Pool};
 use crate::domain::Cents;
+use crate::domain::TenderStatus;
 use crate::error::AppError;
+use crate::services::tenders::{documents_of, weights_of, DocumentRow, LotView};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use groupement_solver::award as engine;
 use serde::Serialize;
 
 /// A published tender as the public lists it.
@@ -106,4 +113,150 @@ pub fn procedure_label(code: &str) -> &str {
     .find(|p| p.code() == code)
     .map(|p| p.label_fr())
     .unwrap_or(code)
+}
+
+/// What anyone may read of a published tender (its notice): lots, criteria, deadline.
+#[derive(Debug, Serialize)]
+pub struct Notice {
+    pub reference: String,
+    pub title: String,
+    pub status: String,
+    pub coordinator: String,
+    pub procedure: String,
+    pub deadline: Option<NaiveDateTime>,
+    pub weights: Option<(i32, i32, i32)>,
+    pub max_lots_per_supplier: Option<i32>,
+    pub cap_rule: Option<String>,
+    pub lots: Vec<LotView>,
+    pub documents: Vec<DocumentRow>,
+    /// Lot by lot, once the award is approved.
+    pub results: Vec<PublicResult>,
+}
+
+/// Two queries whatever the number of lots: the tender with each lot and its approved award
+/// (winner and price), then the documents.
+pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
+    use crate::db::models::Lot;
+    use crate::db::schema::{awards, bids, suppliers};
+    let mut conn = pool.get()?;
+    type Head = (
+        i32,
+        String,
+        String,
+        String,
+        String,
+        Option<NaiveDateTime>,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<String>,
+    );
+    type Award = (Option<String>, Option<String>, Option<i64>, Option<String>);
+    let rows: Vec<(Head, Lot, Award)> = tenders::table
+        .inner_join(organisations::table.on(organisations::id.eq(tenders::coordinator_id)))
+        .inner_join(lots::table.on(lots::tender_id.eq(tenders::id)))
+        .left_join(
+            awards::table.on(awards::lot_id
+                .eq(lots::id)
+                .and(awards::approved_at.is_not_null())),
+        )
+        .left_join(bids::table.on(awards::winning_bid_id.eq(bids::id.nullable())))
+        .left_join(suppliers::table.on(suppliers::id.eq(bids::supplier_id)))
+        .filter(tenders::reference.eq(reference))
+        .filter(tenders::status.eq_any(TenderStatus::PUBLIC))
+        .order(lots::number)
+        .select((
+            (
+                tenders::id,
+                tenders::title,
+                tenders::status,
+                organisations::name,
+                tenders::procedure,
+                tenders::deadline,
+                tenders::weight_price,
+                tenders::weight_quality,
+                tenders::weight_environment,
+                tenders::max_lots_per_supplier,
+                tenders::cap_rule,
+            ),
+            Lot::as_select(),
+            (
+                awards::status.nullable(),
+                suppliers::name.nullable(),
+                bids::price_cents.nullable(),
+                awards::scores.nullable(),
+            ),
+        ))
+        .load(&mut conn)?;
+    let mut rows = rows.into_iter();
+    let Some((head, first_lot, first_award)) = rows.next() else {
+        return Err(AppError::NotFound);
+    };
+    let mut lots = Vec::with_capacity(rows.len() + 1);
+    let mut results = Vec::new();
+    let each_lot = std::iter::once((first_lot, first_award)).chain(rows.map(|(_, l, a)| (l, a)));
+    for (lot, (status, winner, amount_cents, scores)) in each_lot {
+        if let (Some(status), Some(scores)) = (status, scores) {
+            results.push(PublicResult::new(
+                lot.number,
+                lot.title.clone(),
+                status,
+                winner,
+                amount_cents,
+                &scores,
+            ));
+        }
+        lots.push(LotView::from(lot));
+    }
+    Ok(Notice {
+        reference: reference.to_string(),
+        title: head.1,
+        status: head.2,
+        coordinator: head.3,
+        procedure: head.4,
+        deadline: head.5,
+        weights: weights_of(head.6, head.7, head.8),
+        max_lots_per_supplier: head.9,
+        cap_rule: head.10,
+        documents: documents_of(&mut conn, head.0)?,
+        results,
+        lots,
+    })
+}
+
+/// A lot's result as the public notice shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicResult {
+    pub number: i32,
+    pub title: String,
+    pub status: String,
+    pub winner: Option<String>,
+    pub amount_cents: Option<i64>,
+    pub bidders: usize,
+}
+
+impl PublicResult {
+    /// The public result of a lot from its approved award: its status, the winner and its
+    /// price, and the outcome's scores (where the bidders are counted).
+    pub fn new(
+        number: i32,
+        title: String,
+        status: String,
+        winner: Option<String>,
+        amount_cents: Option<i64>,
+        scores: &str,
+    ) -> Self {
+        let bidders = serde_json::from_str::<engine::LotOutcome>(scores)
+            .map(|o| o.bids.len())
+            .unwrap_or_default();
+        PublicResult {
+            number,
+            title,
+            status,
+            amount_cents: amount_cents.filter(|_| winner.is_some()),
+            winner,
+            bidders,
+        }
+    }
 }

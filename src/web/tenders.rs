@@ -296,7 +296,7 @@ pub async fn notice(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let (p, reference) = (pool.into_inner(), reference.into_inner());
-    let notice = web::block(move || tenders::notice(&p, &reference)).await??;
+    let notice = web::block(move || crate::services::public::notice(&p, &reference)).await??;
     let lots: Vec<Value> = notice
         .lots
         .iter()
