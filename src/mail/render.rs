@@ -146,4 +146,50 @@ mod tests {
         );
         assert!(german.unwrap().subject.contains("réinitialisation"));
     }
+
+    /// Each e-mail as its reader gets it, with realistic values, in both languages: a change of
+    /// wording or layout shows as a snapshot diff in review (`src/mail/snapshots/`).
+    #[test]
+    fn every_email_as_its_reader_sees_it() {
+        let templates = MailTemplates::load().unwrap();
+        let data = |locale: &str, won: bool| {
+            json!({ "locale": locale, "name": "Camille Martin", "company": "Imprimerie Darantière",
+                    "supplier": "Imprimerie Darantière",
+                    "link": "https://groupement.example/lien?jeton=JETON", "hours": 1, "days": 7,
+                    "organisation": "CHU Dijon Bourgogne", "role": "acheteur", "coordinator": "UB",
+                    "reference": "GRP-2027-004", "title": "Papier de reprographie",
+                    "deadline": "15/01/2027 12:00", "at": "02/12/2026 10:41",
+                    "unsubscribe": "https://groupement.example/desabonnement?jeton=JETON",
+                    "lot": 2, "bid": "K7Q-42D", "revised": false, "price": "12 480,00 €",
+                    "day": "03/12/2026", "count": 2, "standstill": "14/02/2027",
+                    "tenders": [
+                        { "reference": "GRP-2027-004", "title": "Papier de reprographie",
+                          "deadline": "15/01/2027 12:00", "link": "https://groupement.example/appels-d-offres/GRP-2027-004" },
+                        { "reference": "GRP-2027-007", "title": "Enveloppes", "deadline": "20/01/2027 12:00",
+                          "link": "https://groupement.example/appels-d-offres/GRP-2027-007" }],
+                    "lots": [
+                        { "number": 1, "value": "38 400,00 €", "within": true,
+                          "heading": "Lot 1 — Papier A4", "won": won, "score": "82.50", "rank": 1,
+                          "bidders": 3, "winner": "Imprimerie Darantière", "winner_score": "82.50",
+                          "lost_to_cap": false },
+                        { "number": 2, "value": "212 000,00 €", "within": false,
+                          "heading": "Lot 2 — Papier A3", "won": false, "score": "61.00", "rank": 2,
+                          "bidders": 4, "winner": "Papeteries de Bourgogne", "winner_score": "74.25",
+                          "lost_to_cap": true }] })
+        };
+        for name in TEMPLATES {
+            for locale in ["fr", "en"] {
+                let mail = templates.render(name, &data(locale, true)).unwrap();
+                insta::assert_snapshot!(
+                    format!("{name}.{locale}"),
+                    format!(
+                        "Subject: {}\n\n--- text/plain\n{}\n--- text/html\n{}",
+                        mail.subject,
+                        mail.text.trim_end(),
+                        mail.html.trim_end()
+                    )
+                );
+            }
+        }
+    }
 }

@@ -24,6 +24,7 @@ mod migrations;
 mod needs;
 mod needs_pages;
 mod openapi;
+mod page_snapshots;
 mod pages;
 mod pooling_journey;
 mod scale_out;
