@@ -1,14 +1,15 @@
 //! The signed-in person's own page: who they are, their sessions and their API tokens.
 
 use super::auth::{see_other, MaybeViewer, Posted, SESSION_COOKIE};
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services::{accounts, auth};
 use crate::web::nav::Viewer;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie};
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path};
+use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde::Deserialize;
@@ -27,23 +28,24 @@ async fn account_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (pool, who) = (pool.into_inner(), viewer.clone());
-    let (summary, tokens) = web::block(move || {
+    let (summary, tokens) = blocking(&pool, move |pool| {
         Ok::<_, AppError>((
-            accounts::account_summary(&pool, &who)?,
-            auth::api_tokens_of(&pool, &who)?,
+            accounts::account_summary(pool, &who)?,
+            auth::api_tokens_of(pool, &who)?,
         ))
     })
-    .await??;
-    let mut page = render_page(
-        hb,
+    .await?;
+    Page::new(
         "pages/account/profile",
         "Mon compte — Groupement",
         "/compte",
+    )
+    .status(status)
+    .render(
+        hb,
         Some(&viewer),
         json!({ "account": summary, "tokens": tokens, "new_token": new_token, "error": error }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    )
 }
 
 pub async fn profile(
@@ -69,7 +71,7 @@ pub async fn sign_out_everywhere(
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let pool = pool.into_inner();
-    web::block(move || auth::sign_out_everywhere(&pool, &viewer)).await??;
+    blocking(&pool, move |pool| auth::sign_out_everywhere(pool, &viewer)).await?;
     let mut gone = Cookie::build(SESSION_COOKIE, "")
         .path("/")
         .http_only(true)
@@ -99,7 +101,7 @@ pub async fn resend_verification(
         viewer.clone(),
         settings.base_url.clone(),
     );
-    match web::block(move || accounts::resend_verification(&p, &who, &base)).await? {
+    match blocking(&p, move |p| accounts::resend_verification(p, &who, &base)).await {
         Ok(email) => super::accounts::notice(
             &hb,
             StatusCode::OK,
@@ -126,7 +128,7 @@ pub async fn set_locale(
         viewer.clone(),
         posted.form.locale,
     );
-    match web::block(move || accounts::set_locale(&p, &who, &code)).await? {
+    match blocking(&p, move |p| accounts::set_locale(p, &who, &code)).await {
         Ok(()) => Ok(see_other("/compte")),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -148,7 +150,7 @@ pub async fn create_token(
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (p, who, name) = (pool.clone().into_inner(), viewer.clone(), posted.form.name);
-    match web::block(move || auth::create_api_token(&p, &who, &name)).await? {
+    match blocking(&p, move |p| auth::create_api_token(p, &who, &name)).await {
         Ok(token) => account_page(pool, &hb, viewer, Some(token), None, StatusCode::CREATED).await,
         Err(AppError::Validation(problems)) => {
             let error = Some(problems.to_string());
@@ -173,6 +175,6 @@ pub async fn revoke_token(
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (pool, id) = (pool.into_inner(), id.into_inner());
-    web::block(move || auth::revoke_api_token(&pool, &viewer, id)).await??;
+    blocking(&pool, move |pool| auth::revoke_api_token(pool, &viewer, id)).await?;
     Ok(see_other("/compte"))
 }

@@ -2,13 +2,14 @@
 //! single-use links of e-mails (new password, invitation, address verification).
 
 use super::auth::{anonymous_csrf, see_other, MaybeViewer, Posted};
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services::accounts::{self, Purpose, Registration, MIN_PASSWORD_CHARS};
 use crate::Settings;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Query};
+use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use handlebars::Handlebars;
 use serde::Deserialize;
@@ -25,8 +26,9 @@ fn form_page(
 ) -> Result<HttpResponse, AppError> {
     let (csrf_token, cookie) = anonymous_csrf(req);
     data["csrf_token"] = json!(csrf_token);
-    let mut page = render_page(hb, template, title, req.path(), None, data)?;
-    *page.status_mut() = status;
+    let mut page = Page::new(template, title, req.path())
+        .status(status)
+        .render(hb, None, data)?;
     if let Some(cookie) = cookie {
         page.add_cookie(&cookie).map_err(AppError::internal)?;
     }
@@ -41,21 +43,18 @@ pub fn notice(
     message: &str,
     link: Option<(&str, &str)>,
 ) -> Result<HttpResponse, AppError> {
-    let mut page = render_page(
-        hb,
-        "pages/auth/notice",
-        &format!("{heading} — Groupement"),
-        "",
-        None,
-        json!({
-            "heading": heading,
-            "message": message,
-            "alert": !status.is_success(),
-            "link": link.map(|(href, label)| json!({ "href": href, "label": label })),
-        }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    Page::new("pages/auth/notice", format!("{heading} — Groupement"), "")
+        .status(status)
+        .render(
+            hb,
+            None,
+            json!({
+                "heading": heading,
+                "message": message,
+                "alert": !status.is_success(),
+                "link": link.map(|(href, label)| json!({ "href": href, "label": label })),
+            }),
+        )
 }
 
 pub async fn register_page(
@@ -88,7 +87,10 @@ pub async fn register(
         Ok(()) => {
             let (pool, base_url, submitted) =
                 (pool.into_inner(), settings.base_url.clone(), form.clone());
-            web::block(move || accounts::register_supplier(&pool, &base_url, &submitted)).await?
+            blocking(&pool, move |pool| {
+                accounts::register_supplier(pool, &base_url, &submitted)
+            })
+            .await
         }
         Err(refused) => Err(refused),
     };
@@ -167,7 +169,10 @@ pub async fn forgot(
         );
     }
     let (pool, base_url) = (pool.into_inner(), settings.base_url.clone());
-    web::block(move || accounts::request_password_reset(&pool, &base_url, &email)).await??;
+    blocking(&pool, move |pool| {
+        accounts::request_password_reset(pool, &base_url, &email)
+    })
+    .await?;
     notice(
         &hb,
         StatusCode::OK,
@@ -240,7 +245,11 @@ pub async fn new_password_page(
     let purpose = purpose_of(&req);
     let token = query.into_inner().jeton;
     let (pool, checked) = (pool.into_inner(), token.clone());
-    match web::block(move || accounts::check_link(&pool, purpose, &checked)).await? {
+    match blocking(&pool, move |pool| {
+        accounts::check_link(pool, purpose, &checked)
+    })
+    .await
+    {
         Ok(user) => new_password_form(
             &req,
             &hb,
@@ -274,19 +283,16 @@ pub async fn new_password(
     super::limits::password_form(&req, &pool).await?;
     let form = posted.form;
     let (pool, token) = (pool.into_inner(), form.jeton.clone());
-    let outcome = web::block({
-        let pool = pool.clone();
-        move || {
-            accounts::set_password_by_link(
-                &pool,
-                purpose,
-                &token,
-                &form.password,
-                &form.password_confirmation,
-            )
-        }
+    let outcome = blocking(&pool, move |pool| {
+        accounts::set_password_by_link(
+            pool,
+            purpose,
+            &token,
+            &form.password,
+            &form.password_confirmation,
+        )
     })
-    .await?;
+    .await;
     match outcome {
         Ok(()) => notice(
             &hb,
@@ -301,7 +307,10 @@ pub async fn new_password(
         {
             let token = form.jeton.clone();
             let checked = token.clone();
-            let user = web::block(move || accounts::check_link(&pool, purpose, &checked)).await??;
+            let user = blocking(&pool, move |pool| {
+                accounts::check_link(pool, purpose, &checked)
+            })
+            .await?;
             new_password_form(
                 &req,
                 &hb,
@@ -322,7 +331,7 @@ pub async fn verify(
     hb: Data<Handlebars<'static>>,
 ) -> Result<HttpResponse, AppError> {
     let (pool, token) = (pool.into_inner(), query.into_inner().jeton);
-    match web::block(move || accounts::verify_email(&pool, &token)).await? {
+    match blocking(&pool, move |pool| accounts::verify_email(pool, &token)).await {
         Ok(user) => notice(
             &hb,
             StatusCode::OK,

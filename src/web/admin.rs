@@ -2,7 +2,8 @@
 //! settings (territory, thresholds, periods) with their dates of effect.
 
 use super::auth::{see_other, MaybeViewer, Posted};
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services::admin::{self, Invitation, OrganisationForm, UserChange, ORGANISATION_KINDS};
@@ -11,7 +12,7 @@ use crate::services::settings::{self, SettingsForm};
 use crate::web::nav::Viewer;
 use crate::Settings;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path, Query};
+use actix_web::web::{Data, Path, Query};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde_json::{json, Value};
@@ -20,20 +21,6 @@ fn admin_of(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
     viewer
         .filter(|v| v.role == crate::web::nav::Role::Admin)
         .ok_or(AppError::Forbidden)
-}
-
-fn page(
-    hb: &Handlebars<'static>,
-    template: &str,
-    title: &str,
-    path: &str,
-    viewer: &Viewer,
-    data: Value,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut response = render_page(hb, template, title, path, Some(viewer), data)?;
-    *response.status_mut() = status;
-    Ok(response)
 }
 
 async fn organisations_page(
@@ -45,22 +32,24 @@ async fn organisations_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
-    let rows = web::block(move || admin::organisations(&pool)).await??;
+    let rows = blocking(&pool, admin::organisations).await?;
     let kinds: Vec<Value> = ORGANISATION_KINDS
         .iter()
         .map(
             |(code, label)| json!({ "code": code, "label": label, "selected": *code == form.kind }),
         )
         .collect();
-    page(
-        hb,
+    Page::new(
         "pages/admin/organisations",
         "Organisations — Groupement",
         "/admin/organisations",
-        viewer,
+    )
+    .status(status)
+    .render(
+        hb,
+        Some(viewer),
         json!({ "organisations": rows, "kinds": kinds, "form": form, "error": error,
                 "central": form.buyer_class == "central" }),
-        status,
     )
 }
 
@@ -92,7 +81,7 @@ pub async fn create_organisation(
         viewer.clone(),
         posted.form.clone(),
     );
-    match web::block(move || admin::create_organisation(&p, &who, &form)).await? {
+    match blocking(&p, move |p| admin::create_organisation(p, &who, &form)).await {
         Ok(_) => Ok(see_other("/admin/organisations")),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -110,9 +99,10 @@ async fn users_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
-    let (rows, organisations) =
-        web::block(move || Ok::<_, AppError>((admin::users(&pool)?, admin::organisations(&pool)?)))
-            .await??;
+    let (rows, organisations) = blocking(&pool, move |pool| {
+        Ok::<_, AppError>((admin::users(pool)?, admin::organisations(pool)?))
+    })
+    .await?;
     let codes: Vec<String> = organisations.into_iter().map(|o| o.code).collect();
     let roles: Vec<Value> = [
         ("buyer", "acheteur"),
@@ -128,15 +118,17 @@ async fn users_page(
         Some((text, false)) => (Some(text), None),
         None => (None, None),
     };
-    page(
-        hb,
+    Page::new(
         "pages/admin/users",
         "Utilisateurs — Groupement",
         "/admin/utilisateurs",
-        viewer,
+    )
+    .status(status)
+    .render(
+        hb,
+        Some(viewer),
         json!({ "users": rows, "organisations": codes, "roles": roles,
                 "invitation": invitation, "error": error, "done": done }),
-        status,
     )
 }
 
@@ -170,7 +162,7 @@ pub async fn change_user(
         posted.form,
         id.into_inner(),
     );
-    match web::block(move || admin::change_user(&p, &who, id, &change)).await? {
+    match blocking(&p, move |p| admin::change_user(p, &who, id, &change)).await {
         Ok(()) => Ok(see_other("/admin/utilisateurs")),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -200,7 +192,7 @@ pub async fn invite(
         posted.form.clone(),
         settings.base_url.clone(),
     );
-    match web::block(move || admin::invite(&p, &who, &base, &form)).await? {
+    match blocking(&p, move |p| admin::invite(p, &who, &base, &form)).await {
         Ok(email) => {
             let done = format!("Invitation envoyée à {email}.");
             users_page(
@@ -237,13 +229,14 @@ pub async fn audit_log(
     let viewer = admin_of(viewer.0)?;
     let filter = query.into_inner();
     let (pool, wanted) = (pool.into_inner(), filter.clone());
-    let (found, error, status) = match web::block(move || audit::search(&pool, &wanted)).await? {
-        Ok(found) => (Some(found), None, StatusCode::OK),
-        Err(error) => {
-            let (message, status) = super::refused(error)?;
-            (None, Some(message), status)
-        }
-    };
+    let (found, error, status) =
+        match blocking(&pool, move |pool| audit::search(pool, &wanted)).await {
+            Ok(found) => (Some(found), None, StatusCode::OK),
+            Err(error) => {
+                let (message, status) = super::refused(error)?;
+                (None, Some(message), status)
+            }
+        };
     // Links to the neighbouring pages keep the filters.
     let link = |page: i64| {
         let mut url = url::form_urlencoded::Serializer::new(String::new());
@@ -262,15 +255,7 @@ pub async fn audit_log(
         ),
         None => (None, None),
     };
-    page(
-        &hb,
-        "pages/admin/audit",
-        "Journal d'audit — Groupement",
-        "/admin/journal",
-        &viewer,
-        json!({ "log": found, "filter": filter, "error": error, "previous": previous, "next": next }),
-        status,
-    )
+    Page::new("pages/admin/audit", "Journal d'audit — Groupement", "/admin/journal").status(status).render(&hb, Some(&viewer), json!({ "log": found, "filter": filter, "error": error, "previous": previous, "next": next }))
 }
 
 pub async fn outbox(
@@ -280,7 +265,7 @@ pub async fn outbox(
 ) -> Result<HttpResponse, AppError> {
     let viewer = admin_of(viewer.0)?;
     let pool = pool.into_inner();
-    let (rows, counts) = web::block(move || admin::outbox(&pool)).await??;
+    let (rows, counts) = blocking(&pool, admin::outbox).await?;
     let label = |status: &str| match status {
         "pending" => "en attente",
         "sending" => "en cours d'envoi",
@@ -301,14 +286,16 @@ pub async fn outbox(
         .iter()
         .map(|(status, n)| json!({ "status": label(status), "count": n }))
         .collect();
-    page(
-        &hb,
+    Page::new(
         "pages/admin/outbox",
         "Courriels — Groupement",
         "/admin/courriels",
-        &viewer,
+    )
+    .status(StatusCode::OK)
+    .render(
+        &hb,
+        Some(&viewer),
         json!({ "rows": rows, "counts": counts }),
-        StatusCode::OK,
     )
 }
 
@@ -319,7 +306,7 @@ pub async fn retry(
 ) -> Result<HttpResponse, AppError> {
     let viewer = admin_of(posted.viewer)?;
     let (pool, id) = (pool.into_inner(), id.into_inner());
-    web::block(move || admin::retry(&pool, &viewer, id)).await??;
+    blocking(&pool, move |pool| admin::retry(pool, &viewer, id)).await?;
     Ok(see_other("/admin/courriels"))
 }
 
@@ -400,11 +387,11 @@ async fn settings_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
-    let (sets, in_force) = web::block(move || {
+    let (sets, in_force) = blocking(&pool, move |pool| {
         let mut conn = pool.get()?;
         Ok::<_, AppError>((settings::all(&mut conn)?, settings::today(&mut conn)?))
     })
-    .await??;
+    .await?;
     let form = form.unwrap_or_else(|| SettingsForm::from_settings(&in_force));
     let values = serde_json::to_value(&form).map_err(AppError::internal)?;
     let euros = |v: f64| crate::domain::Locale::Fr.euros(crate::domain::Cents::from_euros_f64(v));
@@ -450,15 +437,17 @@ async fn settings_page(
             json!({ "href": format!("#{name}"), "field": p.field, "message": p.message })
         })
         .collect();
-    page(
-        hb,
+    Page::new(
         "pages/admin/settings",
         "Paramètres des achats — Groupement",
         "/admin/parametres",
-        viewer,
+    )
+    .status(status)
+    .render(
+        hb,
+        Some(viewer),
         json!({ "sets": rows, "fields": fields, "count": summary.len(), "summary": summary,
                 "notice": notice }),
-        status,
     )
 }
 
@@ -491,7 +480,7 @@ pub async fn record_settings(
         viewer.clone(),
         posted.form.clone(),
     );
-    match web::block(move || settings::record(&p, &who, &form)).await? {
+    match blocking(&p, move |p| settings::record(p, &who, &form)).await {
         Ok(day) => {
             let notice = format!(
                 "Paramètres enregistrés : ils prendront effet le {}.",

@@ -3,13 +3,14 @@
 //! "field"}}`.
 
 use super::auth::MaybeViewer;
+use super::blocking;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services::needs::{
     self, ImportError, ImportRow, ListCache, NeedFilter, NeedList, NeedView, RawNeed,
 };
 use crate::web::nav::Viewer;
-use actix_web::web::{self, Bytes, Data, Path, Query};
+use actix_web::web::{Bytes, Data, Path, Query};
 use actix_web::HttpRequest;
 use actix_web::HttpResponse;
 use serde::Serialize;
@@ -184,7 +185,10 @@ pub async fn needs_list(
 ) -> Result<HttpResponse, AppError> {
     let viewer = caller(viewer)?;
     let pool = pool.into_inner();
-    let list = web::block(move || needs::list(&pool, &cache, &viewer, &query)).await??;
+    let list = blocking(&pool, move |pool| {
+        needs::list(pool, &cache, &viewer, &query)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(&*list))
 }
 
@@ -216,14 +220,14 @@ pub async fn need_create(
         .map(|b| format!("{b:02x}"))
         .collect();
     let pool = pool.into_inner();
-    let (need, replayed) = web::block(move || {
+    let (need, replayed) = blocking(&pool, move |pool| {
         let idempotency = key.as_deref().map(|key| needs::Idempotency {
             key,
             request_hash: &hash,
         });
-        needs::create_once(&pool, &viewer, &raw, submit, idempotency)
+        needs::create_once(pool, &viewer, &raw, submit, idempotency)
     })
-    .await??;
+    .await?;
     let mut response = match replayed {
         true => HttpResponse::Ok(),
         false => HttpResponse::Created(),
@@ -247,7 +251,7 @@ pub async fn need_get(
 ) -> Result<HttpResponse, AppError> {
     let viewer = caller(viewer)?;
     let (pool, id) = (pool.into_inner(), id.into_inner());
-    let need = web::block(move || needs::get(&pool, &viewer, id)).await??;
+    let need = blocking(&pool, move |pool| needs::get(pool, &viewer, id)).await?;
     Ok(HttpResponse::Ok().json(need))
 }
 
@@ -267,7 +271,7 @@ pub async fn need_update(
     let viewer = caller(viewer)?;
     let (raw, _) = raw_need(&json_body(&body)?)?;
     let (pool, id) = (pool.into_inner(), id.into_inner());
-    let need = web::block(move || needs::update(&pool, &viewer, id, &raw)).await??;
+    let need = blocking(&pool, move |pool| needs::update(pool, &viewer, id, &raw)).await?;
     Ok(HttpResponse::Ok().json(need))
 }
 
@@ -285,7 +289,7 @@ pub async fn need_withdraw(
 ) -> Result<HttpResponse, AppError> {
     let viewer = caller(viewer)?;
     let (pool, id) = (pool.into_inner(), id.into_inner());
-    let need = web::block(move || needs::withdraw(&pool, &viewer, id)).await??;
+    let need = blocking(&pool, move |pool| needs::withdraw(pool, &viewer, id)).await?;
     Ok(HttpResponse::Ok().json(need))
 }
 
@@ -326,7 +330,7 @@ pub async fn needs_import(
         });
     }
     let pool = pool.into_inner();
-    match web::block(move || needs::import(&pool, needs::Importer::Actor(&viewer), &rows)).await? {
+    match blocking(&pool, move |pool| needs::import(pool, needs::Importer::Actor(&viewer), &rows)).await {
         Ok(count) => Ok(HttpResponse::Created().json(Imported { imported: count })),
         Err(ImportError::Rows(errors)) => Ok(HttpResponse::UnprocessableEntity().json(json!({
             "error": {

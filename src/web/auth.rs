@@ -1,6 +1,7 @@
 //! Sign-in and sign-out pages, and the extractor that tells handlers who is signed in.
 
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services;
@@ -9,7 +10,7 @@ use crate::Settings;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
-use actix_web::web::{self, Data, Form};
+use actix_web::web::{Data, Form};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use handlebars::Handlebars;
 use serde::Deserialize;
@@ -43,11 +44,11 @@ impl FromRequest for MaybeViewer {
             let (Some(credential), Some(pool)) = (credential, pool) else {
                 return Ok(MaybeViewer(None));
             };
-            let viewer = web::block(move || match credential {
-                Credential::Session(token) => services::auth::viewer(&pool, &token),
-                Credential::ApiToken(token) => services::auth::api_viewer(&pool, &token),
+            let viewer = blocking(&pool, move |pool| match credential {
+                Credential::Session(token) => services::auth::viewer(pool, &token),
+                Credential::ApiToken(token) => services::auth::api_viewer(pool, &token),
             })
-            .await??;
+            .await?;
             request.extensions_mut().insert(KnownViewer(viewer.clone()));
             Ok(MaybeViewer(viewer))
         })
@@ -221,15 +222,13 @@ fn form_again(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (csrf_token, cookie) = anonymous_csrf(req);
-    let mut page = render_page(
-        hb,
-        "pages/auth/sign_in",
-        "Connexion — Groupement",
-        "/connexion",
-        None,
-        serde_json::json!({ "error": error, "email": email, "csrf_token": csrf_token }),
-    )?;
-    *page.status_mut() = status;
+    let mut page = Page::new("pages/auth/sign_in", "Connexion — Groupement", "/connexion")
+        .status(status)
+        .render(
+            hb,
+            None,
+            serde_json::json!({ "error": error, "email": email, "csrf_token": csrf_token }),
+        )?;
     if let Some(cookie) = cookie {
         page.add_cookie(&cookie).map_err(AppError::internal)?;
     }
@@ -270,10 +269,10 @@ pub async fn sign_in(
     }
     let email = form.email.clone();
     let pool = pool.into_inner();
-    let outcome = web::block(move || {
-        services::auth::sign_in(&pool, &form.email, &form.password, ip.as_deref())
+    let outcome = blocking(&pool, move |pool| {
+        services::auth::sign_in(pool, &form.email, &form.password, ip.as_deref())
     })
-    .await?;
+    .await;
     match outcome {
         Ok(token) => {
             let cookie = Cookie::build(SESSION_COOKIE, token)
@@ -313,7 +312,10 @@ pub async fn sign_out(
     ) {
         let pool = pool.into_inner();
         let csrf = viewer.csrf_token;
-        web::block(move || services::auth::sign_out(&pool, &token, &csrf)).await??;
+        blocking(&pool, move |pool| {
+            services::auth::sign_out(pool, &token, &csrf)
+        })
+        .await?;
     }
     let mut gone = Cookie::build(SESSION_COOKIE, "")
         .path("/")

@@ -3,7 +3,8 @@
 //! an abnormally low bid, the approval; and the bids' documents, under the seal.
 
 use super::auth::{see_other, MaybeViewer, Posted};
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::domain::{paris_text, Cents};
 use crate::error::AppError;
@@ -11,7 +12,7 @@ use crate::services::awards::{self, Comparison};
 use crate::web::nav::Viewer;
 use crate::Settings;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path};
+use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde::Deserialize;
@@ -39,7 +40,7 @@ async fn comparison_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (p, who) = (pool.into_inner(), viewer.clone());
-    let shown: Comparison = web::block(move || awards::comparison(&p, &who, tender_id)).await??;
+    let shown: Comparison = blocking(&p, move |p| awards::comparison(p, &who, tender_id)).await?;
     let (wp, wq, we) = shown.weights;
     let lots: Vec<Value> = shown
         .lots
@@ -68,11 +69,14 @@ async fn comparison_page(
         })
         .collect();
     let awarded = shown.status == "awarded";
-    let mut page = render_page(
-        hb,
+    Page::new(
         "pages/tenders/bids",
-        &format!("Offres de {} — Groupement", shown.reference),
+        format!("Offres de {} — Groupement", shown.reference),
         "/consultations",
+    )
+    .status(status)
+    .render(
+        hb,
         Some(&viewer),
         json!({
             "id": tender_id, "reference": shown.reference, "title": shown.title,
@@ -91,9 +95,7 @@ async fn comparison_page(
             "standstill": shown.standstill_until.map(paris_text),
             "lots": lots, "notice": notice, "error": error,
         }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    )
 }
 
 /// The lead opens the bids after the deadline.
@@ -104,7 +106,7 @@ pub async fn open(
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (id, p) = (id.into_inner(), pool.into_inner());
-    web::block(move || awards::open(&p, &viewer, id)).await??;
+    blocking(&p, move |p| awards::open(p, &viewer, id)).await?;
     Ok(see_other(&format!("/consultations/{id}/offres")))
 }
 
@@ -137,7 +139,7 @@ pub async fn mark(
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let id = id.into_inner();
     let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
-    match web::block(move || awards::evaluate(&p, &who, id, &form)).await? {
+    match blocking(&p, move |p| awards::evaluate(p, &who, id, &form)).await {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}/offres"))),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -160,8 +162,10 @@ pub async fn justification(
         viewer.clone(),
         settings.base_url.clone(),
     );
-    let outcome =
-        web::block(move || awards::request_justification(&p, &who, id, bid, &base)).await?;
+    let outcome = blocking(&p, move |p| {
+        awards::request_justification(p, &who, id, bid, &base)
+    })
+    .await;
     let (notice, error, status) = match outcome {
         Ok(()) => (
             Some("Justification demandée : le fournisseur est prévenu par e-mail."),
@@ -197,7 +201,7 @@ pub async fn approve(
         settings.base_url.clone(),
         posted.form.fingerprint,
     );
-    match web::block(move || awards::approve(&p, &who, id, &shown, &base)).await? {
+    match blocking(&p, move |p| awards::approve(p, &who, id, &shown, &base)).await {
         Ok(()) => Ok(see_other(&format!("/consultations/{id}"))),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -215,10 +219,10 @@ pub async fn document(
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
     let (tender_id, document_id) = path.into_inner();
     let pool = pool.into_inner();
-    let (name, content_type, bytes) = web::block(move || {
-        let reference = awards::reference_of(&pool, &viewer, tender_id)?;
-        crate::services::bids::sealed_document(&pool, &viewer, &reference, document_id)
+    let (name, content_type, bytes) = blocking(&pool, move |pool| {
+        let reference = awards::reference_of(pool, &viewer, tender_id)?;
+        crate::services::bids::sealed_document(pool, &viewer, &reference, document_id)
     })
-    .await??;
+    .await?;
     Ok(super::uploads::download(&name, &content_type, bytes))
 }

@@ -2,7 +2,8 @@
 //! the deadline) and the receipt.
 
 use super::auth::{MaybeViewer, Posted};
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::domain::{paris_text, Cents};
 use crate::error::AppError;
@@ -10,7 +11,7 @@ use crate::services::bids::{self, BidForm, Receipt};
 use crate::services::documents;
 use crate::web::nav::Viewer;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path};
+use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde_json::json;
@@ -25,7 +26,7 @@ async fn bid_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (p, who) = (pool.into_inner(), viewer.clone());
-    let page = web::block(move || bids::page(&p, &who, &reference)).await??;
+    let page = blocking(&p, move |p| bids::page(p, &who, &reference)).await?;
     let lots: Vec<serde_json::Value> = page
         .lots
         .iter()
@@ -45,23 +46,16 @@ async fn bid_page(
             })
         })
         .collect();
-    let mut response = render_page(
-        hb,
-        "pages/bids/tender",
-        &format!("Répondre à {} — Groupement", page.reference),
-        "",
-        Some(&viewer),
-        json!({
+    Page::new("pages/bids/tender", format!("Répondre à {} — Groupement", page.reference), "")
+        .status(status)
+        .render(hb, Some(&viewer), json!({
             "reference": page.reference, "title": page.title, "deadline": paris_text(page.deadline),
             "open": page.open, "verified": page.verified, "can_bid": page.open && page.verified,
             "lots": lots, "error": error,
             "max_mb": documents::MAX_BYTES >> 20, "formats": documents::accepted(),
             "max_documents": bids::MAX_DOCUMENTS_PER_BID,
             "receipt": receipt.map(|r| json!({ "bid": r.number, "lot": r.lot, "at": paris_text(r.at), "revised": r.revised })),
-        }),
-    )?;
-    *response.status_mut() = status;
-    Ok(response)
+        }))
 }
 
 pub async fn show(
@@ -97,7 +91,7 @@ pub async fn submit(
         reference.clone(),
         posted.form,
     );
-    match web::block(move || bids::submit(&p, &who, &r, lot, &form)).await? {
+    match blocking(&p, move |p| bids::submit(p, &who, &r, lot, &form)).await {
         Ok(receipt) => {
             bid_page(
                 pool,
@@ -126,7 +120,7 @@ pub async fn withdraw(
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (reference, lot) = path.into_inner();
     let (p, who, r) = (pool.clone().into_inner(), viewer.clone(), reference.clone());
-    match web::block(move || bids::withdraw(&p, &who, &r, lot)).await? {
+    match blocking(&p, move |p| bids::withdraw(p, &who, &r, lot)).await {
         Ok(()) => bid_page(pool, &hb, viewer, reference, None, None, StatusCode::OK).await,
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -179,7 +173,7 @@ pub async fn remove_document(
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (reference, lot, id) = path.into_inner();
     let (p, who, r) = (pool.clone().into_inner(), viewer.clone(), reference.clone());
-    match web::block(move || bids::remove_document(&p, &who, &r, lot, id)).await? {
+    match blocking(&p, move |p| bids::remove_document(p, &who, &r, lot, id)).await {
         Ok(()) => Ok(super::auth::see_other(&format!(
             "/appels-d-offres/{reference}/offre#lot-{lot}"
         ))),
@@ -199,7 +193,9 @@ pub async fn own_document(
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
     let (reference, id) = path.into_inner();
     let pool = pool.into_inner();
-    let (name, content_type, bytes) =
-        web::block(move || bids::own_document(&pool, &viewer, &reference, id)).await??;
+    let (name, content_type, bytes) = blocking(&pool, move |pool| {
+        bids::own_document(pool, &viewer, &reference, id)
+    })
+    .await?;
     Ok(super::uploads::download(&name, &content_type, bytes))
 }

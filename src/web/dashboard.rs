@@ -2,15 +2,16 @@
 //! filters by year and organisation — and its export as CSV or `.xlsx`.
 
 use super::auth::MaybeViewer;
+use super::blocking;
 use super::charts;
-use super::templates::render_page;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::domain::Cents;
 use crate::error::AppError;
 use crate::files::write::{self, Cell};
 use crate::services::dashboard::{self, Dashboard, DashboardFilter};
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Query};
+use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use handlebars::Handlebars;
 use serde::Deserialize;
@@ -72,7 +73,7 @@ pub async fn show(
     };
     let p = pool.into_inner();
     let (board, error): (Option<Dashboard>, _) =
-        match web::block(move || dashboard::dashboard(&p, &filter)).await? {
+        match blocking(&p, move |p| dashboard::dashboard(p, &filter)).await {
             Ok(board) => (Some(board), error),
             Err(e) => (None, Some(super::refused(e)?)),
         };
@@ -110,13 +111,9 @@ pub async fn show(
         })
         .collect();
     let status = error.as_ref().map_or(StatusCode::OK, |(_, s)| *s);
-    let mut page = render_page(
-        &hb,
-        "pages/dashboard",
-        "Tableau de bord — Groupement",
-        "/tableau-de-bord",
-        Some(&viewer),
-        json!({
+    Page::new("pages/dashboard", "Tableau de bord — Groupement", "/tableau-de-bord")
+        .status(status)
+        .render(&hb, Some(&viewer), json!({
             "error": error.map(|(m, _)| m),
             "years": board.as_ref().map(|b| b.years.clone()).unwrap_or_default(),
             "organisations": board.as_ref().map(|b| b.organisations.clone()).unwrap_or_default(),
@@ -128,10 +125,7 @@ pub async fn show(
             "average_bids": board.as_ref().and_then(|b| b.average_bids_per_lot).map(|a| format!("{a:.1}").replace('.', ",")),
             "query": format!("annee={}&organisation={}", query.annee.trim(), query.organisation.trim()),
             "sections": sections,
-        }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+        }))
 }
 
 /// `/tableau-de-bord/export.csv` and `.xlsx`: every table of the dashboard, one line per label
@@ -145,7 +139,7 @@ pub async fn export(
     viewer.0.ok_or(AppError::Forbidden)?;
     let filter = query.filter()?;
     let p = pool.into_inner();
-    let board = web::block(move || dashboard::dashboard(&p, &filter)).await??;
+    let board = blocking(&p, move |p| dashboard::dashboard(p, &filter)).await?;
     let mut rows: Vec<Vec<Cell>> = vec![
         vec![
             Cell::Text("valeur attribuée".into()),

@@ -232,6 +232,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(pages::not_found));
 }
 
+/// Runs a service call on the blocking pool (diesel and argon2 block the thread): the one way
+/// handlers call services. `pool` is the handler's `Data<Pool>` (or the `Arc` inside it); the
+/// closure gets the pool, and what it needs besides is moved in.
+pub async fn blocking<T, E>(
+    pool: &impl PoolHandle,
+    call: impl FnOnce(&crate::db::Pool) -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<AppError> + Send + 'static,
+{
+    let pool = pool.handle();
+    match actix_web::web::block(move || call(&pool)).await {
+        Ok(outcome) => outcome,
+        Err(stopped) => Err(E::from(AppError::from(stopped))),
+    }
+}
+
+/// What [`blocking`] takes the pool from.
+pub trait PoolHandle {
+    fn handle(&self) -> std::sync::Arc<crate::db::Pool>;
+}
+
+impl PoolHandle for actix_web::web::Data<crate::db::Pool> {
+    fn handle(&self) -> std::sync::Arc<crate::db::Pool> {
+        self.clone().into_inner()
+    }
+}
+
+impl PoolHandle for std::sync::Arc<crate::db::Pool> {
+    fn handle(&self) -> std::sync::Arc<crate::db::Pool> {
+        self.clone()
+    }
+}
+
 /// The message and status of a refused form (a validation error or a conflict), to show the
 /// form again with it; any other error goes on as an error.
 pub fn refused(error: AppError) -> Result<(String, actix_web::http::StatusCode), AppError> {

@@ -3,8 +3,9 @@
 //! template, export; and the CPV search the form's picker calls.
 
 use super::auth::{check_csrf, check_origin, see_other, MaybeViewer, Posted};
+use super::blocking;
 use super::pooling::euros;
-use super::templates::render_page;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::domain::CpvCatalog;
 use crate::error::AppError;
@@ -118,7 +119,7 @@ async fn list_page(
     let found = match &filter {
         Ok(wanted) => {
             let wanted = wanted.clone();
-            web::block(move || needs::list(&pool, &cache, &who, &wanted)).await?
+            blocking(&pool, move |pool| needs::list(pool, &cache, &who, &wanted)).await
         }
         Err(e) => Err(AppError::validation(
             e.field().unwrap_or("filtre"),
@@ -158,20 +159,13 @@ async fn list_page(
         .iter()
         .map(|s| json!({ "code": s, "label": status_label(s), "selected": filter.status == *s }))
         .collect();
-    let mut page = render_page(
-        hb,
-        "pages/needs/list",
-        "Besoins — Groupement",
-        "/besoins",
-        Some(&viewer),
-        json!({
+    Page::new("pages/needs/list", "Besoins — Groupement", "/besoins")
+        .status(status)
+        .render(hb, Some(&viewer), json!({
             "list": data, "filter": { "cpv": query.cpv, "year": query.year, "from": query.from, "to": query.to },
             "statuses": statuses, "export": query_of(&filter, None),
             "notice": notice, "error": error,
-        }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+        }))
 }
 
 pub async fn list(
@@ -237,13 +231,9 @@ fn form_page(
                 .collect()
         })
         .unwrap_or_default();
-    let mut page = render_page(
-        hb,
-        "pages/needs/form",
-        &format!("{title} — Groupement"),
-        "/besoins",
-        Some(viewer),
-        json!({
+    Page::new("pages/needs/form", format!("{title} — Groupement"), "/besoins")
+        .status(status)
+        .render(hb, Some(viewer), json!({
             "heading": title, "action": action, "need": need, "error": error, "notice": notice,
             "poolable": need.poolable.is_empty() || crate::files::cells::parse_flag(&need.poolable).unwrap_or(true) || need.poolable == "on",
             "existing": existing.map(|n| json!({
@@ -252,10 +242,7 @@ fn form_page(
             })),
             "readonly": existing.is_some_and(|n| !n.editable),
             "hierarchy": hierarchy,
-        }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+        }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,7 +262,7 @@ pub async fn new_form(
     let need = match query.copie {
         Some(id) => {
             let (pool, who) = (pool.into_inner(), viewer.clone());
-            web::block(move || needs::copy_for_next_year(&pool, &who, id)).await??
+            blocking(&pool, move |pool| needs::copy_for_next_year(pool, &who, id)).await?
         }
         None => RawNeed::default(),
     };
@@ -307,7 +294,7 @@ pub async fn create(
     }
     let (p, who, raw) = (pool.into_inner(), viewer.clone(), need.clone());
     let submit = action == "submit";
-    match web::block(move || needs::create(&p, &who, &raw, submit)).await? {
+    match blocking(&p, move |p| needs::create(p, &who, &raw, submit)).await {
         Ok(created) => Ok(see_other(&format!("/besoins/{}?enregistre=1", created.id))),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -335,7 +322,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let viewer = buyer(viewer.0)?;
     let (p, who, id) = (pool.into_inner(), viewer.clone(), id.into_inner());
-    let need = web::block(move || needs::get(&p, &who, id)).await??;
+    let need = blocking(&p, move |p| needs::get(p, &who, id)).await?;
     let title = format!("Besoin n° {}", need.id);
     form_page(
         &hb,
@@ -365,20 +352,20 @@ pub async fn update(
     }
     let id = id.into_inner();
     let (p, who, raw) = (pool.clone().into_inner(), viewer.clone(), need.clone());
-    let outcome = web::block(move || {
-        let updated = needs::update(&p, &who, id, &raw)?;
+    let outcome = blocking(&p, move |p| {
+        let updated = needs::update(p, &who, id, &raw)?;
         if action == "submit" && updated.status == "draft" {
-            needs::submit(&p, &who, &[id])?;
+            needs::submit(p, &who, &[id])?;
         }
         Ok::<_, AppError>(())
     })
-    .await?;
+    .await;
     match outcome {
         Ok(()) => Ok(see_other(&format!("/besoins/{id}?enregistre=1"))),
         Err(error) => {
             let (message, status) = super::refused(error)?;
             let (p, who) = (pool.into_inner(), viewer.clone());
-            let existing = web::block(move || needs::get(&p, &who, id)).await??;
+            let existing = blocking(&p, move |p| needs::get(p, &who, id)).await?;
             form_page(
                 &hb,
                 &viewer,
@@ -403,7 +390,7 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, AppError> {
     let viewer = buyer(posted.viewer)?;
     let (pool, id) = (pool.into_inner(), id.into_inner());
-    web::block(move || needs::withdraw(&pool, &viewer, id)).await??;
+    blocking(&pool, move |pool| needs::withdraw(pool, &viewer, id)).await?;
     Ok(see_other(&format!("/besoins/{id}")))
 }
 
@@ -435,7 +422,7 @@ pub async fn submit(
         .await;
     }
     let (p, who) = (pool.clone().into_inner(), viewer.clone());
-    let submitted = web::block(move || needs::submit(&p, &who, &ids)).await?;
+    let submitted = blocking(&p, move |p| needs::submit(p, &who, &ids)).await;
     // The version of the needs read with the session is from before this change: the list
     // shown next is read afresh.
     viewer.actor.needs_version = None;
@@ -477,19 +464,20 @@ fn import_page(
     imported: Option<&[Value]>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let mut page = render_page(
-        hb,
+    Page::new(
         "pages/needs/import",
         "Importer des besoins — Groupement",
         "/besoins",
+    )
+    .status(status)
+    .render(
+        hb,
         Some(viewer),
         json!({
             "errors": errors, "imported": imported, "count": imported.map(<[Value]>::len),
             "max_mb": MAX_UPLOAD_BYTES >> 20, "columns": NEED_COLUMNS.join(", "),
         }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    )
 }
 
 pub async fn import_form(
@@ -539,7 +527,11 @@ pub async fn import(
         .map(|r| json!({ "row": r.number, "need_id": r.need.need_id, "title": r.need.title, "cpv": r.need.cpv }))
         .collect();
     let (p, who) = (pool.into_inner(), viewer.clone());
-    match web::block(move || needs::import(&p, needs::Importer::Actor(&who), &rows)).await? {
+    match blocking(&p, move |p| {
+        needs::import(p, needs::Importer::Actor(&who), &rows)
+    })
+    .await
+    {
         Ok(_) => import_page(&hb, &viewer, &[], Some(&shown), StatusCode::CREATED),
         Err(ImportError::Rows(errors)) => {
             let lines = crate::files::report(&errors);
@@ -641,7 +633,10 @@ pub async fn export(
     let filter = query.filter()?;
     let code = viewer.organisation.clone().unwrap_or_default();
     let pool = pool.into_inner();
-    let found = web::block(move || needs::all_matching(&pool, &viewer, &filter)).await??;
+    let found = blocking(&pool, move |pool| {
+        needs::all_matching(pool, &viewer, &filter)
+    })
+    .await?;
     let rows: Vec<Vec<Cell>> = found.iter().map(cells_of).collect();
     let columns = file_columns();
     let xlsx = req.path().ends_with(".xlsx");

@@ -5,7 +5,7 @@
 
 use super::api;
 use super::auth::MaybeViewer;
-use super::templates::render_page;
+use super::templates::Page;
 use crate::error::AppError;
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
@@ -140,13 +140,6 @@ pub async fn docs(
             json!({ "name": name, "description": schema["description"].as_str().unwrap_or(""), "fields": fields })
         })
         .collect();
-    render_page(
-        &hb,
-        "pages/api_docs",
-        "API — Groupement",
-        "/documentation/api",
-        viewer.0.as_ref(),
-        json!({ "title": doc["info"]["title"], "version": doc["info"]["version"],
-                "description": doc["info"]["description"], "operations": operations, "schemas": schemas }),
-    )
+    Page::new("pages/api_docs", "API — Groupement", "/documentation/api").render(&hb, viewer.0.as_ref(), json!({ "title": doc["info"]["title"], "version": doc["info"]["version"],
+                "description": doc["info"]["description"], "operations": operations, "schemas": schemas }))
 }

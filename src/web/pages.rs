@@ -1,9 +1,10 @@
 use super::auth::MaybeViewer;
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services;
-use actix_web::web::{self, Data};
+use actix_web::web::Data;
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
 
@@ -14,12 +15,9 @@ pub async fn home(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
-    let tenders = web::block(move || services::public::published_tenders(&pool)).await??;
-    render_page(
+    let tenders = blocking(&pool, services::public::published_tenders).await?;
+    Page::new("pages/home", "Groupement — achats publics mutualisés", "/").render(
         &hb,
-        "pages/home",
-        "Groupement — achats publics mutualisés",
-        "/",
         viewer.0.as_ref(),
         serde_json::json!({ "tenders": tenders }),
     )

@@ -2,8 +2,9 @@
 //! against buying alone, as charts with their tables), accept or discard it.
 
 use super::auth::{see_other, MaybeViewer, Posted};
+use super::blocking;
 use super::charts::before_after;
-use super::templates::render_page;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::domain::Cents;
 use crate::error::AppError;
@@ -12,7 +13,7 @@ use crate::services::public::procedure_label;
 use crate::services::tenders::family_label;
 use crate::web::nav::Viewer;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path};
+use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use chrono::Datelike;
 use handlebars::Handlebars;
@@ -46,13 +47,13 @@ async fn runs_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (pool, who) = (pool.into_inner(), viewer.clone());
-    let (runs, in_force) = web::block(move || {
-        let runs = pooling::runs(&pool, &who)?;
+    let (runs, in_force) = blocking(&pool, move |pool| {
+        let runs = pooling::runs(pool, &who)?;
         let mut conn = pool.get()?;
         let in_force = crate::services::settings::today(&mut conn)?;
         Ok::<_, AppError>((runs, in_force))
     })
-    .await??;
+    .await?;
     let runs: Vec<Value> = runs
         .into_iter()
         .map(|(id, year, status, started)| {
@@ -60,17 +61,18 @@ async fn runs_page(
                     "started": crate::domain::paris_text(started) })
         })
         .collect();
-    let mut page = render_page(
-        hb,
+    Page::new(
         "pages/pooling/runs",
         "Mutualisation — Groupement",
         "/mutualisation",
+    )
+    .status(status)
+    .render(
+        hb,
         Some(&viewer),
         json!({ "runs": runs, "form": form, "error": error,
                 "territory": in_force.territory.join(" ") }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    )
 }
 
 pub async fn runs(
@@ -102,7 +104,7 @@ pub async fn start(
         viewer.clone(),
         posted.form.clone(),
     );
-    match web::block(move || pooling::start(&p, &who, &form)).await? {
+    match blocking(&p, move |p| pooling::start(p, &who, &form)).await {
         // A worker takes the run (`GROUPEMENT_POOLING_WORKERS`, or `groupement worker`).
         Ok(id) => Ok(see_other(&format!("/mutualisation/{id}"))),
         Err(error) => {
@@ -212,18 +214,14 @@ async fn run_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (p, who) = (pool.into_inner(), viewer.clone());
-    let (run, queued) = web::block(move || {
-        pooling::run(&p, &who, id).and_then(|run| Ok((run, pooling::queued(&p, id)?)))
+    let (run, queued) = blocking(&p, move |p| {
+        pooling::run(p, &who, id).and_then(|run| Ok((run, pooling::queued(p, id)?)))
     })
-    .await??;
+    .await?;
     let params = &run.params;
-    let mut page = render_page(
-        hb,
-        "pages/pooling/run",
-        &format!("Mutualisation n° {} — Groupement", run.id),
-        "/mutualisation",
-        Some(&viewer),
-        json!({
+    Page::new("pages/pooling/run", format!("Mutualisation n° {} — Groupement", run.id), "/mutualisation")
+        .status(status)
+        .render(hb, Some(&viewer), json!({
             "id": run.id, "year": run.budget_year, "status": status_label(&run.status),
             "running": run.status == "running", "queued": queued, "proposed": run.status == "proposed",
             "failed": run.status == "failed", "error": run.error, "needs": run.needs,
@@ -239,10 +237,7 @@ async fn run_page(
             "proposal": proposal(&run),
             "rule_breaks": run.rule_breaks,
             "warnings": warnings, "refusal": error,
-        }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+        }))
 }
 
 pub async fn show(
@@ -275,7 +270,7 @@ pub async fn adjust(
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let id = id.into_inner();
     let (p, who, change) = (pool.clone().into_inner(), viewer.clone(), posted.form);
-    match web::block(move || pooling::adjust(&p, &who, id, &change)).await? {
+    match blocking(&p, move |p| pooling::adjust(p, &who, id, &change)).await {
         Ok(warnings) => run_page(pool, &hb, viewer, id, warnings, None, StatusCode::OK).await,
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -296,7 +291,7 @@ pub async fn accept(
         id.into_inner(),
         settings.base_url.clone(),
     );
-    web::block(move || pooling::accept(&pool, &viewer, id, &base)).await??;
+    blocking(&pool, move |pool| pooling::accept(pool, &viewer, id, &base)).await?;
     Ok(see_other("/consultations"))
 }
 
@@ -307,6 +302,6 @@ pub async fn discard(
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (pool, id) = (pool.into_inner(), id.into_inner());
-    web::block(move || pooling::discard(&pool, &viewer, id)).await??;
+    blocking(&pool, move |pool| pooling::discard(pool, &viewer, id)).await?;
     Ok(see_other("/mutualisation"))
 }

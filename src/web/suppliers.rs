@@ -1,13 +1,14 @@
 //! The supplier's own company page (`/entreprise`): its profile, reused everywhere.
 
 use super::auth::{see_other, MaybeViewer, Posted};
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services::suppliers::{self, ProfileForm};
 use crate::web::nav::Viewer;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Query};
+use actix_web::web::{Data, Query};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde::Deserialize;
@@ -22,27 +23,28 @@ async fn profile_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (p, who) = (pool.into_inner(), viewer.clone());
-    let profile = web::block(move || suppliers::profile(&p, &who)).await??;
+    let profile = blocking(&p, move |p| suppliers::profile(p, &who)).await?;
     let interests = profile
         .interests
         .iter()
         .map(|i| i.prefix.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    let mut page = render_page(
-        hb,
+    Page::new(
         "pages/suppliers/profile",
         "Mon entreprise — Groupement",
         "/entreprise",
+    )
+    .status(status)
+    .render(
+        hb,
         Some(&viewer),
         json!({
             "profile": profile, "interests_text": interests, "daily": profile.digest == "daily",
             "english": profile.locale == "en",
             "notice": notice, "error": error, "territory": profile.territory,
         }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +73,7 @@ pub async fn update(
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
     let base = settings.base_url.clone();
-    match web::block(move || suppliers::update(&p, &who, &base, &form)).await? {
+    match blocking(&p, move |p| suppliers::update(p, &who, &base, &form)).await {
         Ok(()) => Ok(see_other("/entreprise?enregistre=1")),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -92,14 +94,12 @@ pub async fn unsubscribe_page(
     query: Query<TokenQuery>,
     hb: Data<Handlebars<'static>>,
 ) -> Result<HttpResponse, AppError> {
-    render_page(
-        &hb,
+    Page::new(
         "pages/suppliers/unsubscribe",
         "Ne plus recevoir les avis — Groupement",
         "",
-        None,
-        json!({ "token": query.jeton, "done": null }),
     )
+    .render(&hb, None, json!({ "token": query.jeton, "done": null }))
 }
 
 /// The one-click unsubscription (RFC 8058): the mail client posts `List-Unsubscribe=One-Click`
@@ -110,15 +110,13 @@ pub async fn unsubscribe(
     hb: Data<Handlebars<'static>>,
 ) -> Result<HttpResponse, AppError> {
     let (p, token) = (pool.into_inner(), query.into_inner().jeton);
-    match web::block(move || suppliers::unsubscribe(&p, &token)).await? {
-        Ok(name) => render_page(
-            &hb,
+    match blocking(&p, move |p| suppliers::unsubscribe(p, &token)).await {
+        Ok(name) => Page::new(
             "pages/suppliers/unsubscribe",
             "Désabonnement — Groupement",
             "",
-            None,
-            json!({ "token": "", "done": name }),
-        ),
+        )
+        .render(&hb, None, json!({ "token": "", "done": name })),
         Err(error) => {
             let (message, _) = super::refused(error)?;
             super::accounts::notice(
@@ -147,7 +145,7 @@ pub async fn confirm_address(
 ) -> Result<HttpResponse, AppError> {
     let (pool, token) = (pool.into_inner(), query.into_inner().jeton);
     let (status, heading, message) =
-        match web::block(move || suppliers::confirm_address(&pool, &token)).await? {
+        match blocking(&pool, move |pool| suppliers::confirm_address(pool, &token)).await {
             Ok((company, email)) => (
                 StatusCode::OK,
                 "Adresse confirmée",

@@ -41,25 +41,50 @@ struct PageContext<'a, T: Serialize> {
     data: T,
 }
 
-/// Renders a page inside the layout.
-pub fn render_page<T: Serialize>(
-    hb: &Handlebars<'static>,
-    template: &str,
-    title: &str,
-    current_path: &str,
-    viewer: Option<&Viewer>,
-    data: T,
-) -> Result<HttpResponse, AppError> {
-    let context = PageContext {
-        title,
-        nav: nav_for(viewer.map(|v| v.role), current_path),
-        viewer,
-        data,
-    };
-    let html = hb.render(template, &context).map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+/// A page to render inside the layout: its template, title, the navigation's current path and
+/// its HTTP status (200 unless said). Every page of the portal goes through [`Page::render`].
+pub struct Page<'a> {
+    template: &'a str,
+    title: String,
+    path: &'a str,
+    status: StatusCode,
+}
+
+impl<'a> Page<'a> {
+    pub fn new(template: &'a str, title: impl Into<String>, path: &'a str) -> Self {
+        Page {
+            template,
+            title: title.into(),
+            path,
+            status: StatusCode::OK,
+        }
+    }
+
+    pub fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The page with its view (a typed view struct, serialised for the template).
+    pub fn render<T: Serialize>(
+        self,
+        hb: &Handlebars<'static>,
+        viewer: Option<&Viewer>,
+        data: T,
+    ) -> Result<HttpResponse, AppError> {
+        let context = PageContext {
+            title: &self.title,
+            nav: nav_for(viewer.map(|v| v.role), self.path),
+            viewer,
+            data,
+        };
+        let html = hb
+            .render(self.template, &context)
+            .map_err(AppError::internal)?;
+        Ok(HttpResponse::build(self.status)
+            .content_type("text/html; charset=utf-8")
+            .body(html))
+    }
 }
 
 /// The error page: status, a title for people, and the public message only.

@@ -3,7 +3,8 @@
 //! coordinator's resubmission and publication; and the public notice of a published tender.
 
 use super::auth::{see_other, MaybeViewer, Posted};
-use super::templates::render_page;
+use super::blocking;
+use super::templates::Page;
 use crate::db::Pool;
 use crate::domain::{paris_text, Cents};
 use crate::error::AppError;
@@ -13,7 +14,7 @@ use crate::services::tenders::{self, Publication, TenderDetail};
 use crate::web::nav::{Role, Viewer};
 use crate::Settings;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path};
+use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde::Deserialize;
@@ -40,7 +41,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
     let (p, who) = (pool.into_inner(), viewer.clone());
-    let rows = web::block(move || tenders::of_organisation(&p, &who)).await??;
+    let rows = blocking(&p, move |p| tenders::of_organisation(p, &who)).await?;
     let rows: Vec<Value> = rows
         .into_iter()
         .map(|t| {
@@ -55,14 +56,12 @@ pub async fn list(
             })
         })
         .collect();
-    render_page(
-        &hb,
+    Page::new(
         "pages/tenders/list",
         "Consultations — Groupement",
         "/consultations",
-        Some(&viewer),
-        json!({ "tenders": rows }),
     )
+    .render(&hb, Some(&viewer), json!({ "tenders": rows }))
 }
 
 fn detail_page(
@@ -91,13 +90,9 @@ fn detail_page(
         .iter()
         .map(|n| json!({ "lot": n.lot, "id": n.need_id, "title": n.title, "value": Cents::new(n.value_cents).to_string() }))
         .collect();
-    let mut page = render_page(
-        hb,
-        "pages/tenders/show",
-        &format!("{} — Groupement", tender.reference),
-        "/consultations",
-        Some(viewer),
-        json!({
+    Page::new("pages/tenders/show", format!("{} — Groupement", tender.reference), "/consultations")
+        .status(status)
+        .render(hb, Some(viewer), json!({
             "tender": {
                 "id": tender.id, "reference": tender.reference, "title": tender.title,
                 "status": status_label(&tender.status), "coordinator": tender.coordinator,
@@ -138,15 +133,12 @@ fn detail_page(
             })).collect::<Vec<_>>(),
             "max_mb": documents::MAX_BYTES >> 20,
             "formats": documents::accepted(),
-        }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+        }))
 }
 
 async fn load(pool: &Data<Pool>, viewer: &Viewer, id: i32) -> Result<TenderDetail, AppError> {
     let (p, who) = (pool.clone().into_inner(), viewer.clone());
-    web::block(move || tenders::detail(&p, &who, id)).await?
+    blocking(&p, move |p| tenders::detail(p, &who, id)).await
 }
 
 fn default_publication() -> Publication {
@@ -215,8 +207,10 @@ pub async fn sign_contract(
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (id, uid) = path.into_inner();
     let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
-    match web::block(move || crate::services::awards::sign_contract(&p, &who, id, &uid, &form))
-        .await?
+    match blocking(&p, move |p| {
+        crate::services::awards::sign_contract(p, &who, id, &uid, &form)
+    })
+    .await
     {
         Ok(()) => Ok(see_other(&format!("/consultations/{id}#marches"))),
         Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
@@ -241,7 +235,7 @@ pub async fn decide(
         viewer.clone(),
         posted.form.comment,
     );
-    match web::block(move || tenders::decide(&p, &who, id, approve, &comment)).await? {
+    match blocking(&p, move |p| tenders::decide(p, &who, id, approve, &comment)).await {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
         Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
     }
@@ -259,7 +253,7 @@ pub async fn resubmit(
         id.into_inner(),
         settings.base_url.clone(),
     );
-    web::block(move || tenders::resubmit(&p, &viewer, id, &base)).await??;
+    blocking(&p, move |p| tenders::resubmit(p, &viewer, id, &base)).await?;
     Ok(see_other(&format!("/consultations/{id}")))
 }
 
@@ -278,7 +272,7 @@ pub async fn publish(
         posted.form.clone(),
         settings.base_url.clone(),
     );
-    match web::block(move || tenders::publish(&p, &who, &base, id, &form)).await? {
+    match blocking(&p, move |p| tenders::publish(p, &who, &base, id, &form)).await {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
         Err(error) => {
             let (message, status) = super::refused(error)?;
@@ -296,19 +290,13 @@ pub async fn notice(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let (p, reference) = (pool.into_inner(), reference.into_inner());
-    let notice = web::block(move || crate::services::public::notice(&p, &reference)).await??;
+    let notice = blocking(&p, move |p| crate::services::public::notice(p, &reference)).await?;
     let lots: Vec<Value> = notice
         .lots
         .iter()
         .map(|l| json!({ "number": l.number, "title": l.title, "cpv": l.cpv, "value": Cents::new(l.value_cents).to_string() }))
         .collect();
-    render_page(
-        &hb,
-        "pages/tenders/notice",
-        &format!("{} — Groupement", notice.reference),
-        "/",
-        viewer.0.as_ref(),
-        json!({
+    Page::new("pages/tenders/notice", format!("{} — Groupement", notice.reference), "/").render(&hb, viewer.0.as_ref(), json!({
             "reference": notice.reference, "title": notice.title, "status": status_label(&notice.status),
             "coordinator": notice.coordinator, "procedure": procedure_label(&notice.procedure),
             "deadline": notice.deadline.map(paris_text),
@@ -328,8 +316,7 @@ pub async fn notice(
                 "href": format!("/appels-d-offres/{}/documents/{}", notice.reference, d.id),
                 "name": d.name, "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
             })).collect::<Vec<_>>(),
-        }),
-    )
+        }))
 }
 
 /// The coordinator's lead adds a document (multipart upload, limits shown on the page).
@@ -371,8 +358,10 @@ pub async fn document(
 ) -> Result<HttpResponse, AppError> {
     let (reference, id) = path.into_inner();
     let pool = pool.into_inner();
-    let (name, content_type, bytes) =
-        web::block(move || tenders::public_document(&pool, &reference, id)).await??;
+    let (name, content_type, bytes) = blocking(&pool, move |pool| {
+        tenders::public_document(pool, &reference, id)
+    })
+    .await?;
     Ok(super::uploads::download(&name, &content_type, bytes))
 }
 
@@ -386,7 +375,7 @@ pub async fn public_list(
     let filter = query.into_inner();
     let (p, wanted) = (pool.into_inner(), filter.clone());
     let (found, error, status) =
-        match web::block(move || crate::services::public::search(&p, &wanted)).await? {
+        match blocking(&p, move |p| crate::services::public::search(p, &wanted)).await {
             Ok(found) => (found, None, StatusCode::OK),
             Err(e) => {
                 let (message, status) = super::refused(e)?;
@@ -397,22 +386,15 @@ pub async fn public_list(
         .iter()
         .map(|code| json!({ "code": code, "label": procedure_label(code), "selected": filter.procedure == *code }))
         .collect();
-    let mut page = render_page(
-        &hb,
-        "pages/tenders/public_list",
-        "Appels d'offres — Groupement",
-        "/appels-d-offres",
-        viewer.0.as_ref(),
-        json!({ "count": found.len(), "tenders": found, "filter": filter, "procedures": procedures, "error": error }),
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    Page::new("pages/tenders/public_list", "Appels d'offres — Groupement", "/appels-d-offres")
+        .status(status)
+        .render(&hb, viewer.0.as_ref(), json!({ "count": found.len(), "tenders": found, "filter": filter, "procedures": procedures, "error": error }))
 }
 
 /// An Atom feed (RFC 4287) of the published tenders.
 pub async fn atom(pool: Data<Pool>, settings: Data<Settings>) -> Result<HttpResponse, AppError> {
     let p = pool.into_inner();
-    let tenders = web::block(move || crate::services::public::published_tenders(&p)).await??;
+    let tenders = blocking(&p, crate::services::public::published_tenders).await?;
     let base = &settings.base_url;
     let stamp = |t: Option<chrono::NaiveDateTime>| {
         t.unwrap_or_default()
