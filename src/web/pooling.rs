@@ -17,7 +17,7 @@ use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use chrono::Datelike;
 use handlebars::Handlebars;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// An amount in euros as pages write it (`1 234,50 €`).
 pub fn euros(value: f64) -> String {
@@ -54,11 +54,13 @@ async fn runs_page(
         Ok::<_, AppError>((runs, in_force))
     })
     .await?;
-    let runs: Vec<Value> = runs
+    let runs = runs
         .into_iter()
-        .map(|(id, year, status, started)| {
-            json!({ "id": id, "year": year, "status": status_label(&status),
-                    "started": crate::domain::paris_text(started) })
+        .map(|(id, year, status, started)| RunRow {
+            id,
+            year,
+            status: status_label(&status),
+            started: crate::domain::paris_text(started),
         })
         .collect();
     Page::new(
@@ -70,9 +72,31 @@ async fn runs_page(
     .render(
         hb,
         Some(&viewer),
-        json!({ "runs": runs, "form": form, "error": error,
-                "territory": in_force.territory.join(" ") }),
+        RunsPage {
+            runs,
+            form,
+            error,
+            territory: in_force.territory.join(" "),
+        },
     )
+}
+
+/// The runs page: past runs, and the form of a new one.
+#[derive(Serialize)]
+struct RunsPage {
+    runs: Vec<RunRow>,
+    form: RunForm,
+    error: Option<String>,
+    /// The territory in force, said beside the field (empty field: this one).
+    territory: String,
+}
+
+#[derive(Serialize)]
+struct RunRow {
+    id: i32,
+    year: i32,
+    status: &'static str,
+    started: String,
 }
 
 pub async fn runs(
@@ -115,53 +139,168 @@ pub async fn start(
 }
 
 /// The proposal as the page shows it: tenders with their lots, KPIs as numbers and charts.
-fn proposal(run: &RunView) -> Value {
-    let Some(plan) = &run.plan else {
-        return Value::Null;
-    };
-    let k = &plan.kpis;
-    let tenders: Vec<Value> = plan
-        .tenders
+#[derive(Serialize)]
+struct ProposalView {
+    kpis: KpisView,
+    charts: Vec<ChartView>,
+    tenders: Vec<TenderView>,
+    /// Needs left to be bought alone.
+    solo: usize,
+    solver: SolverView,
+}
+
+#[derive(Serialize)]
+struct KpisView {
+    savings: String,
+    savings_pct: String,
+    baseline: String,
+    pooled: String,
+    total: String,
+    lots_before: usize,
+    lots_after: usize,
+    local_before: String,
+    local_after: String,
+}
+
+/// A chart before/after, with its table for those who do not see it.
+#[derive(Serialize)]
+struct ChartView {
+    title: &'static str,
+    svg: String,
+    rows: Vec<ChartRow>,
+}
+
+#[derive(Serialize)]
+struct ChartRow {
+    label: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Serialize)]
+struct SolverView {
+    status: String,
+    gap: String,
+    seconds: String,
+}
+
+#[derive(Serialize)]
+struct TenderView {
+    family: String,
+    label: String,
+    unit: String,
+    coordinator: String,
+    procedure: String,
+    lot_numbers: Vec<u32>,
+    publication: &'static str,
+    min_days: Option<u32>,
+    standstill: Option<u32>,
+    value: String,
+    lots: Vec<LotView>,
+}
+
+#[derive(Serialize)]
+struct LotView {
+    number: u32,
+    buyers: String,
+    needs: Vec<NeedMove>,
+    value: String,
+    savings: String,
+    local: bool,
+    eligible: usize,
+    eligible_names: String,
+    small: bool,
+    explanation: String,
+}
+
+/// A need of a lot and where the lead may move it.
+#[derive(Serialize)]
+struct NeedMove {
+    id: String,
+    title: String,
+    targets: Vec<MoveTarget>,
+}
+
+#[derive(Serialize, Clone)]
+struct MoveTarget {
+    value: String,
+    label: String,
+}
+
+fn move_targets(t: &groupement_solver::pooling::plan::Tender, lot: u32) -> Vec<MoveTarget> {
+    let mut targets: Vec<MoveTarget> = t
+        .lots
         .iter()
-        .map(|t| {
-            let lots: Vec<Value> = t
-                .lots
-                .iter()
-                .map(|l| {
-                    let mut targets: Vec<Value> = t
-                        .lots
-                        .iter()
-                        .filter(|other| other.lot != l.lot)
-                        .map(|other| json!({ "value": format!("lot:{}:{}", t.family, other.lot), "label": format!("vers le lot {}", other.lot) }))
-                        .collect();
-                    targets.push(json!({ "value": format!("new:{}", t.family), "label": "dans un nouveau lot" }));
-                    targets.push(json!({ "value": "out", "label": "hors de la consultation (acheté seul)" }));
-                    let needs: Vec<Value> = l
-                        .need_ids
-                        .iter()
-                        .map(|id| json!({ "id": id, "title": run.titles.get(id).cloned().unwrap_or_default(), "targets": targets }))
-                        .collect();
-                    json!({
-                        "number": l.lot, "buyers": l.buyers.join(", "), "needs": needs,
-                        "value": euros(l.value_eur), "savings": euros(l.savings_eur),
-                        "local": l.local_accessible, "eligible": l.eligible_local_suppliers,
-                        "eligible_names": l.eligible_local_supplier_ids.iter().filter_map(|id| run.supplier_names.get(id)).cloned().collect::<Vec<_>>().join(", "),
-                        "small": l.small_lot, "explanation": l.explanation,
-                    })
-                })
-                .collect();
-            json!({
-                "family": t.family, "label": family_label(&t.family), "unit": t.unit,
-                "coordinator": t.coordinator, "procedure": procedure_label(&t.procedure),
-                "lot_numbers": t.lots.iter().map(|l| l.lot).collect::<Vec<_>>(),
-                "publication": publication_label(&t.publication),
-                "min_days": t.min_days, "standstill": t.standstill_days,
-                "value": euros(t.total_value_eur), "lots": lots,
-            })
+        .filter(|other| other.lot != lot)
+        .map(|other| MoveTarget {
+            value: format!("lot:{}:{}", t.family, other.lot),
+            label: format!("vers le lot {}", other.lot),
         })
         .collect();
-    let procedures = ["no_competition", "adapted", "formal"];
-    let procedure_rows: Vec<(String, f64, f64)> = procedures
+    targets.push(MoveTarget {
+        value: format!("new:{}", t.family),
+        label: "dans un nouveau lot".into(),
+    });
+    targets.push(MoveTarget {
+        value: "out".into(),
+        label: "hors de la consultation (acheté seul)".into(),
+    });
+    targets
+}
+
+fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> TenderView {
+    let lots = t
+        .lots
+        .iter()
+        .map(|l| {
+            let targets = move_targets(t, l.lot);
+            LotView {
+                number: l.lot,
+                buyers: l.buyers.join(", "),
+                needs: l
+                    .need_ids
+                    .iter()
+                    .map(|id| NeedMove {
+                        id: id.clone(),
+                        title: run.titles.get(id).cloned().unwrap_or_default(),
+                        targets: targets.clone(),
+                    })
+                    .collect(),
+                value: euros(l.value_eur),
+                savings: euros(l.savings_eur),
+                local: l.local_accessible,
+                eligible: l.eligible_local_suppliers,
+                eligible_names: l
+                    .eligible_local_supplier_ids
+                    .iter()
+                    .filter_map(|id| run.supplier_names.get(id))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                small: l.small_lot,
+                explanation: l.explanation.clone(),
+            }
+        })
+        .collect();
+    TenderView {
+        family: t.family.clone(),
+        label: family_label(&t.family),
+        unit: t.unit.clone(),
+        coordinator: t.coordinator.clone(),
+        procedure: procedure_label(&t.procedure).to_string(),
+        lot_numbers: t.lots.iter().map(|l| l.lot).collect(),
+        publication: publication_label(&t.publication),
+        min_days: t.min_days,
+        standstill: t.standstill_days,
+        value: euros(t.total_value_eur),
+        lots,
+    }
+}
+
+fn proposal(run: &RunView) -> Option<ProposalView> {
+    let plan = run.plan.as_ref()?;
+    let k = &plan.kpis;
+    let procedure_rows: Vec<(String, f64, f64)> = ["no_competition", "adapted", "formal"]
         .iter()
         .map(|p| {
             (
@@ -178,30 +317,123 @@ fn proposal(run: &RunView) -> Value {
         .collect();
     let count = |v: f64| format!("{v:.0}");
     let percent = |v: f64| format!("{:.1} %", v * 100.0);
+    let row = |label: &str, before: String, after: String| ChartRow {
+        label: label.to_string(),
+        before,
+        after,
+    };
     let charts = vec![
-        json!({ "title": "Économies attendues (rabais estimés, EUR HT)",
-                "svg": before_after("Économies attendues", &[("Rabais attendus".into(), k.expected_discount_before, k.expected_discount_after)], &|v| euros(v)),
-                "rows": [{ "label": "Rabais attendus", "before": euros(k.expected_discount_before), "after": euros(k.expected_discount_after) }] }),
-        json!({ "title": "Nombre de lots",
-                "svg": before_after("Nombre de lots", &[("Lots".into(), k.lots_before as f64, k.lots_after as f64)], &count),
-                "rows": [{ "label": "Lots", "before": k.lots_before, "after": k.lots_after }] }),
-        json!({ "title": "Procédures par type",
-                "svg": before_after("Procédures par type", &procedure_rows, &count),
-                "rows": procedure_rows.iter().map(|(l, b, a)| json!({ "label": l, "before": count(*b), "after": count(*a) })).collect::<Vec<_>>() }),
-        json!({ "title": "Part de la valeur dans des lots accessibles aux PME locales",
-                "svg": before_after("Part accessible localement", &[("Part locale".into(), k.local_share_before, k.local_share_after)], &percent),
-                "rows": [{ "label": "Part locale", "before": percent(k.local_share_before), "after": percent(k.local_share_after) }] }),
-    ];
-    json!({
-        "kpis": {
-            "savings": euros(k.savings_eur), "savings_pct": format!("{:.2} %", k.savings_pct),
-            "baseline": euros(k.baseline_objective), "pooled": euros(k.pooled_objective),
-            "total": euros(k.total_value_eur), "lots_before": k.lots_before, "lots_after": k.lots_after,
-            "local_before": percent(k.local_share_before), "local_after": percent(k.local_share_after),
+        ChartView {
+            title: "Économies attendues (rabais estimés, EUR HT)",
+            svg: before_after(
+                "Économies attendues",
+                &[(
+                    "Rabais attendus".into(),
+                    k.expected_discount_before,
+                    k.expected_discount_after,
+                )],
+                &|v| euros(v),
+            ),
+            rows: vec![row(
+                "Rabais attendus",
+                euros(k.expected_discount_before),
+                euros(k.expected_discount_after),
+            )],
         },
-        "charts": charts, "tenders": tenders, "solo": plan.solo.len(),
-        "solver": { "status": format!("{:?}", plan.solver.status), "gap": format!("{:.4} %", plan.solver.gap * 100.0), "seconds": format!("{:.2}", plan.solver.seconds) },
+        ChartView {
+            title: "Nombre de lots",
+            svg: before_after(
+                "Nombre de lots",
+                &[("Lots".into(), k.lots_before as f64, k.lots_after as f64)],
+                &count,
+            ),
+            rows: vec![row(
+                "Lots",
+                k.lots_before.to_string(),
+                k.lots_after.to_string(),
+            )],
+        },
+        ChartView {
+            title: "Procédures par type",
+            svg: before_after("Procédures par type", &procedure_rows, &count),
+            rows: procedure_rows
+                .iter()
+                .map(|(l, b, a)| row(l, count(*b), count(*a)))
+                .collect(),
+        },
+        ChartView {
+            title: "Part de la valeur dans des lots accessibles aux PME locales",
+            svg: before_after(
+                "Part accessible localement",
+                &[(
+                    "Part locale".into(),
+                    k.local_share_before,
+                    k.local_share_after,
+                )],
+                &percent,
+            ),
+            rows: vec![row(
+                "Part locale",
+                percent(k.local_share_before),
+                percent(k.local_share_after),
+            )],
+        },
+    ];
+    Some(ProposalView {
+        kpis: KpisView {
+            savings: euros(k.savings_eur),
+            savings_pct: format!("{:.2} %", k.savings_pct),
+            baseline: euros(k.baseline_objective),
+            pooled: euros(k.pooled_objective),
+            total: euros(k.total_value_eur),
+            lots_before: k.lots_before,
+            lots_after: k.lots_after,
+            local_before: percent(k.local_share_before),
+            local_after: percent(k.local_share_after),
+        },
+        charts,
+        tenders: plan.tenders.iter().map(|t| tender_view(run, t)).collect(),
+        solo: plan.solo.len(),
+        solver: SolverView {
+            status: format!("{:?}", plan.solver.status),
+            gap: format!("{:.4} %", plan.solver.gap * 100.0),
+            seconds: format!("{:.2}", plan.solver.seconds),
+        },
     })
+}
+
+/// A run: its state and parameters, and its proposal once computed.
+#[derive(Serialize)]
+struct RunPage {
+    id: i32,
+    year: i32,
+    status: &'static str,
+    running: bool,
+    queued: bool,
+    proposed: bool,
+    failed: bool,
+    error: Option<String>,
+    needs: usize,
+    done: i32,
+    total: i32,
+    divisions: String,
+    params: ParamsView,
+    proposal: Option<ProposalView>,
+    rule_breaks: Vec<String>,
+    warnings: Vec<String>,
+    refusal: Option<String>,
+}
+
+/// A run's parameters as the lead set them.
+#[derive(Serialize)]
+struct ParamsView {
+    territory: String,
+    family_digits: usize,
+    lot_cost: String,
+    local_weight: String,
+    max_lot_value: Option<String>,
+    local_min_bidders: usize,
+    launch: Option<String>,
 }
 
 async fn run_page(
@@ -219,25 +451,50 @@ async fn run_page(
     })
     .await?;
     let params = &run.params;
-    Page::new("pages/pooling/run", format!("Mutualisation n° {} — Groupement", run.id), "/mutualisation")
-        .status(status)
-        .render(hb, Some(&viewer), json!({
-            "id": run.id, "year": run.budget_year, "status": status_label(&run.status),
-            "running": run.status == "running", "queued": queued, "proposed": run.status == "proposed",
-            "failed": run.status == "failed", "error": run.error, "needs": run.needs,
-            "done": run.families_done, "total": run.families_total,
-            "divisions": if run.divisions.is_empty() { "toutes".to_string() } else { run.divisions.join(", ") },
-            "params": {
-                "territory": params.territory.join(", "), "family_digits": params.family_digits,
-                "lot_cost": euros(params.lot_cost), "local_weight": params.local_weight,
-                "max_lot_value": params.max_lot_value.map(euros),
-                "local_min_bidders": params.local_min_bidders,
-                "launch": params.reference_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| d.format("%d/%m/%Y").to_string()),
+    Page::new(
+        "pages/pooling/run",
+        format!("Mutualisation n° {} — Groupement", run.id),
+        "/mutualisation",
+    )
+    .status(status)
+    .render(
+        hb,
+        Some(&viewer),
+        RunPage {
+            id: run.id,
+            year: run.budget_year,
+            status: status_label(&run.status),
+            running: run.status == "running",
+            queued,
+            proposed: run.status == "proposed",
+            failed: run.status == "failed",
+            error: run.error.clone(),
+            needs: run.needs,
+            done: run.families_done,
+            total: run.families_total,
+            divisions: match run.divisions.is_empty() {
+                true => "toutes".to_string(),
+                false => run.divisions.join(", "),
             },
-            "proposal": proposal(&run),
-            "rule_breaks": run.rule_breaks,
-            "warnings": warnings, "refusal": error,
-        }))
+            params: ParamsView {
+                territory: params.territory.join(", "),
+                family_digits: params.family_digits,
+                lot_cost: euros(params.lot_cost),
+                local_weight: crate::services::needs::french_number(params.local_weight),
+                max_lot_value: params.max_lot_value.map(euros),
+                local_min_bidders: params.local_min_bidders,
+                launch: params
+                    .reference_date
+                    .as_deref()
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .map(|d| d.format("%d/%m/%Y").to_string()),
+            },
+            proposal: proposal(&run),
+            rule_breaks: run.rule_breaks.clone(),
+            warnings,
+            refusal: error,
+        },
+    )
 }
 
 pub async fn show(
