@@ -6,7 +6,7 @@ use super::auth::{see_other, MaybeViewer, Posted};
 use super::blocking;
 use super::templates::Page;
 use crate::db::Pool;
-use crate::domain::{paris_text, Cents};
+use crate::domain::{paris_text, Cents, ContractStatus};
 use crate::error::AppError;
 use crate::services::documents;
 use crate::services::public::procedure_label;
@@ -17,8 +17,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 pub fn status_label(status: &str) -> &'static str {
     crate::domain::TenderStatus::parse(status)
@@ -26,12 +25,36 @@ pub fn status_label(status: &str) -> &'static str {
 }
 
 fn decision_label(decision: &str) -> &'static str {
-    match decision {
-        "pending" => "en attente",
-        "approved" => "approuvée",
-        "refused" => "refusée",
-        _ => "",
-    }
+    crate::domain::ApprovalStatus::parse(decision)
+        .map_or("", crate::domain::ApprovalStatus::label_fr)
+}
+
+fn euros(cents: i64) -> String {
+    Cents::new(cents).to_string()
+}
+
+fn day(date: chrono::NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
+/// The tenders of the member's organisation.
+#[derive(Serialize)]
+struct ListPage {
+    tenders: Vec<TenderLine>,
+}
+
+#[derive(Serialize)]
+struct TenderLine {
+    id: i32,
+    reference: String,
+    title: String,
+    status: &'static str,
+    coordinator: String,
+    procedure: String,
+    total: String,
+    share: String,
+    decision: &'static str,
+    to_decide: bool,
 }
 
 pub async fn list(
@@ -40,20 +63,21 @@ pub async fn list(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
-    let (p, who) = (pool.into_inner(), viewer.clone());
-    let rows = blocking(&p, move |p| tenders::of_organisation(p, &who)).await?;
-    let rows: Vec<Value> = rows
+    let who = viewer.clone();
+    let rows = blocking(&pool, move |p| tenders::of_organisation(p, &who)).await?;
+    let tenders = rows
         .into_iter()
-        .map(|t| {
-            json!({
-                "id": t.id, "reference": t.reference, "title": t.title,
-                "status": status_label(&t.status), "coordinator": t.coordinator,
-                "procedure": procedure_label(&t.procedure),
-                "total": Cents::new(t.total_value_cents).to_string(),
-                "share": Cents::new(t.share_cents).to_string(),
-                "decision": decision_label(&t.decision),
-                "to_decide": t.decision == "pending" && t.status == "approving",
-            })
+        .map(|t| TenderLine {
+            to_decide: t.decision == "pending" && t.status == "approving",
+            status: status_label(&t.status),
+            procedure: procedure_label(&t.procedure).to_string(),
+            total: euros(t.total_value_cents),
+            share: euros(t.share_cents),
+            decision: decision_label(&t.decision),
+            id: t.id,
+            reference: t.reference,
+            title: t.title,
+            coordinator: t.coordinator,
         })
         .collect();
     Page::new(
@@ -61,7 +85,94 @@ pub async fn list(
         "Consultations — Groupement",
         "/consultations",
     )
-    .render(&hb, Some(&viewer), json!({ "tenders": rows }))
+    .render(&hb, Some(&viewer), ListPage { tenders })
+}
+
+/// A tender as its members see it: the whole, their share, the approvals, and what the lead
+/// may do now.
+#[derive(Serialize)]
+struct DetailPage<'a> {
+    tender: TenderHead,
+    lots: Vec<LotLine>,
+    approvals: Vec<ApprovalLine>,
+    share: Vec<ShareLine>,
+    share_total: String,
+    share_savings: String,
+    can_decide: bool,
+    can_resubmit: bool,
+    can_publish: bool,
+    publication: &'a Publication,
+    error: Option<String>,
+    documents: Vec<DocumentLine>,
+    can_upload: bool,
+    can_open: bool,
+    opened: Option<String>,
+    can_compare: bool,
+    standstill: Option<String>,
+    contracts: Vec<ContractLine>,
+    max_mb: usize,
+    formats: String,
+}
+
+#[derive(Serialize)]
+struct TenderHead {
+    id: i32,
+    reference: String,
+    title: String,
+    status: &'static str,
+    coordinator: String,
+    procedure: String,
+    total: String,
+    deadline: Option<String>,
+    weights: Option<String>,
+    min_days: u32,
+}
+
+#[derive(Serialize)]
+struct LotLine {
+    number: i32,
+    title: String,
+    cpv: String,
+    value: String,
+    savings: String,
+    local: bool,
+    eligible: i32,
+    small: bool,
+}
+
+#[derive(Serialize)]
+struct ApprovalLine {
+    organisation: String,
+    status: &'static str,
+    comment: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ShareLine {
+    lot: i32,
+    id: i32,
+    title: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct DocumentLine {
+    name: String,
+    size: String,
+}
+
+#[derive(Serialize)]
+struct ContractLine {
+    uid: String,
+    lot: i32,
+    supplier: String,
+    amount: String,
+    estimated: String,
+    notified_on: String,
+    signed: bool,
+    signed_on: Option<String>,
+    signatory: Option<String>,
+    can_sign: bool,
 }
 
 fn detail_page(
@@ -73,67 +184,107 @@ fn detail_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let lead = viewer.role == Role::Lead;
-    let lots: Vec<Value> = tender
-        .lots
-        .iter()
-        .map(|l| {
-            json!({
-                "number": l.number, "title": l.title, "cpv": l.cpv,
-                "value": Cents::new(l.value_cents).to_string(),
-                "savings": Cents::new(l.expected_savings_cents).to_string(),
-                "local": l.local_accessible, "eligible": l.eligible_local_suppliers, "small": l.small_lot,
+    let coordinator = lead && tender.is_coordinator;
+    let is = |statuses: &[&str]| statuses.contains(&tender.status.as_str());
+    let page = DetailPage {
+        tender: TenderHead {
+            id: tender.id,
+            reference: tender.reference.clone(),
+            title: tender.title.clone(),
+            status: status_label(&tender.status),
+            coordinator: tender.coordinator.clone(),
+            procedure: procedure_label(&tender.procedure).to_string(),
+            total: euros(tender.total_value_cents),
+            deadline: tender.deadline.map(paris_text),
+            weights: tender
+                .weights
+                .map(|(p, q, e)| format!("prix {p} %, qualité {q} %, environnement {e} %")),
+            min_days: tender.min_days,
+        },
+        lots: tender
+            .lots
+            .iter()
+            .map(|l| LotLine {
+                number: l.number,
+                title: l.title.clone(),
+                cpv: l.cpv.clone(),
+                value: euros(l.value_cents),
+                savings: euros(l.expected_savings_cents),
+                local: l.local_accessible,
+                eligible: l.eligible_local_suppliers,
+                small: l.small_lot,
             })
-        })
-        .collect();
-    let share: Vec<Value> = tender
-        .share
-        .iter()
-        .map(|n| json!({ "lot": n.lot, "id": n.need_id, "title": n.title, "value": Cents::new(n.value_cents).to_string() }))
-        .collect();
-    Page::new("pages/tenders/show", format!("{} — Groupement", tender.reference), "/consultations")
-        .status(status)
-        .render(hb, Some(viewer), json!({
-            "tender": {
-                "id": tender.id, "reference": tender.reference, "title": tender.title,
-                "status": status_label(&tender.status), "coordinator": tender.coordinator,
-                "procedure": procedure_label(&tender.procedure),
-                "total": Cents::new(tender.total_value_cents).to_string(),
-                "deadline": tender.deadline.map(paris_text),
-                "weights": tender.weights.map(|(p, q, e)| format!("prix {p} %, qualité {q} %, environnement {e} %")),
-                "min_days": tender.min_days,
-            },
-            "lots": lots,
-            "approvals": tender.approvals.iter().map(|a| json!({
-                "organisation": a.organisation, "status": decision_label(&a.status), "comment": a.comment,
-            })).collect::<Vec<_>>(),
-            "share": share,
-            "share_total": Cents::new(tender.share.iter().map(|n| n.value_cents).sum()).to_string(),
-            "share_savings": Cents::new(tender.share_savings_cents).to_string(),
-            "can_decide": lead && tender.status == "approving" && tender.my_decision == "pending",
-            "can_resubmit": lead && tender.is_coordinator && tender.status == "draft",
-            "can_publish": lead && tender.is_coordinator && tender.status == "approved",
-            "publication": publication, "error": error,
-            "documents": tender.documents.iter().map(|d| json!({ "name": d.name, "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0) })).collect::<Vec<_>>(),
-            "can_upload": lead && tender.is_coordinator && ["draft", "approving", "approved"].contains(&tender.status.as_str()),
-            "can_open": lead && tender.is_coordinator && tender.opened_at.is_none()
-                && ["published", "closed"].contains(&tender.status.as_str())
-                && tender.deadline.is_some_and(|d| chrono::Utc::now().naive_utc() >= d),
-            "opened": tender.opened_at.map(paris_text),
-            "can_compare": lead && tender.is_coordinator && tender.opened_at.is_some(),
-            "standstill": tender.standstill_until.map(paris_text),
-            "contracts": tender.contracts.iter().map(|c| json!({
-                "uid": c.uid, "lot": c.lot, "supplier": c.supplier,
-                "amount": Cents::new(c.amount_cents).to_string(),
-                "estimated": Cents::new(c.estimated_cents).to_string(),
-                "notified_on": c.notified_on.format("%d/%m/%Y").to_string(),
-                "signed": c.status == "active",
-                "signed_on": c.signed_on.map(|d| d.format("%d/%m/%Y").to_string()),
-                "signatory": c.signatory,
-                "can_sign": lead && c.status == "pending",
-            })).collect::<Vec<_>>(),
-            "max_mb": documents::MAX_BYTES >> 20,
-            "formats": documents::accepted(),
-        }))
+            .collect(),
+        approvals: tender
+            .approvals
+            .iter()
+            .map(|a| ApprovalLine {
+                organisation: a.organisation.clone(),
+                status: decision_label(&a.status),
+                comment: a.comment.clone(),
+            })
+            .collect(),
+        share: tender
+            .share
+            .iter()
+            .map(|n| ShareLine {
+                lot: n.lot,
+                id: n.need_id,
+                title: n.title.clone(),
+                value: euros(n.value_cents),
+            })
+            .collect(),
+        share_total: euros(tender.share.iter().map(|n| n.value_cents).sum()),
+        share_savings: euros(tender.share_savings_cents),
+        can_decide: lead && tender.status == "approving" && tender.my_decision == "pending",
+        can_resubmit: coordinator && tender.status == "draft",
+        can_publish: coordinator && tender.status == "approved",
+        publication,
+        error,
+        documents: tender
+            .documents
+            .iter()
+            .map(|d| DocumentLine {
+                name: d.name.clone(),
+                size: format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
+            })
+            .collect(),
+        can_upload: coordinator && is(&["draft", "approving", "approved"]),
+        can_open: coordinator
+            && tender.opened_at.is_none()
+            && is(&["published", "closed"])
+            && tender
+                .deadline
+                .is_some_and(|d| chrono::Utc::now().naive_utc() >= d),
+        opened: tender.opened_at.map(paris_text),
+        can_compare: coordinator && tender.opened_at.is_some(),
+        standstill: tender.standstill_until.map(paris_text),
+        contracts: tender
+            .contracts
+            .iter()
+            .map(|c| ContractLine {
+                uid: c.uid.clone(),
+                lot: c.lot,
+                supplier: c.supplier.clone(),
+                amount: euros(c.amount_cents),
+                estimated: euros(c.estimated_cents),
+                notified_on: day(c.notified_on),
+                signed: c.status == ContractStatus::Active,
+                signed_on: c.signed_on.map(day),
+                signatory: c.signatory.clone(),
+                can_sign: lead && c.status == ContractStatus::Pending,
+            })
+            .collect(),
+        max_mb: documents::MAX_BYTES >> 20,
+        formats: documents::accepted(),
+    };
+    Page::new(
+        "pages/tenders/show",
+        format!("{} — Groupement", tender.reference),
+        "/consultations",
+    )
+    .status(status)
+    .render(hb, Some(viewer), page)
 }
 
 async fn load(pool: &Data<Pool>, viewer: &Viewer, id: i32) -> Result<TenderDetail, AppError> {
@@ -283,40 +434,121 @@ pub async fn publish(
 }
 
 /// The public notice of a published tender.
+/// A published tender's notice, as anyone reads it.
+#[derive(Serialize)]
+struct NoticePage {
+    reference: String,
+    title: String,
+    status: &'static str,
+    coordinator: String,
+    procedure: String,
+    deadline: Option<String>,
+    weights: Option<Weights>,
+    cap: Option<i32>,
+    cap_rule: Option<&'static str>,
+    lots: Vec<NoticeLot>,
+    results: Vec<ResultLine>,
+    documents: Vec<NoticeDocument>,
+}
+
+#[derive(Serialize)]
+struct Weights {
+    price: i32,
+    quality: i32,
+    environment: i32,
+}
+
+#[derive(Serialize)]
+struct NoticeLot {
+    number: i32,
+    title: String,
+    cpv: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct ResultLine {
+    number: i32,
+    title: String,
+    awarded: bool,
+    winner: Option<String>,
+    amount: Option<String>,
+    bidders: usize,
+}
+
+#[derive(Serialize)]
+struct NoticeDocument {
+    href: String,
+    name: String,
+    size: String,
+}
+
 pub async fn notice(
     reference: Path<String>,
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
-    let (p, reference) = (pool.into_inner(), reference.into_inner());
-    let notice = blocking(&p, move |p| crate::services::public::notice(p, &reference)).await?;
-    let lots: Vec<Value> = notice
-        .lots
-        .iter()
-        .map(|l| json!({ "number": l.number, "title": l.title, "cpv": l.cpv, "value": Cents::new(l.value_cents).to_string() }))
-        .collect();
-    Page::new("pages/tenders/notice", format!("{} — Groupement", notice.reference), "/").render(&hb, viewer.0.as_ref(), json!({
-            "reference": notice.reference, "title": notice.title, "status": status_label(&notice.status),
-            "coordinator": notice.coordinator, "procedure": procedure_label(&notice.procedure),
-            "deadline": notice.deadline.map(paris_text),
-            "weights": notice.weights.map(|(p, q, e)| json!({ "price": p, "quality": q, "environment": e })),
-            "cap": notice.max_lots_per_supplier,
-            "cap_rule": notice.cap_rule.map(|r| match r.as_str() {
-                "best-total" => "meilleur score total",
-                _ => "ordre d'importance décroissant des lots",
-            }),
-            "lots": lots,
-            "results": notice.results.iter().map(|r| json!({
-                "number": r.number, "title": r.title, "awarded": r.status == "awarded",
-                "winner": r.winner, "amount": r.amount_cents.map(|c| Cents::new(c).to_string()),
-                "bidders": r.bidders,
-            })).collect::<Vec<_>>(),
-            "documents": notice.documents.iter().map(|d| json!({
-                "href": format!("/appels-d-offres/{}/documents/{}", notice.reference, d.id),
-                "name": d.name, "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
-            })).collect::<Vec<_>>(),
-        }))
+    let reference = reference.into_inner();
+    let notice = blocking(&pool, move |p| {
+        crate::services::public::notice(p, &reference)
+    })
+    .await?;
+    let page = NoticePage {
+        status: status_label(&notice.status),
+        procedure: procedure_label(&notice.procedure).to_string(),
+        deadline: notice.deadline.map(paris_text),
+        weights: notice.weights.map(|(price, quality, environment)| Weights {
+            price,
+            quality,
+            environment,
+        }),
+        cap: notice.max_lots_per_supplier,
+        cap_rule: notice.cap_rule.as_deref().map(|r| match r {
+            "best-total" => "meilleur score total",
+            _ => "ordre d'importance décroissant des lots",
+        }),
+        lots: notice
+            .lots
+            .iter()
+            .map(|l| NoticeLot {
+                number: l.number,
+                title: l.title.clone(),
+                cpv: l.cpv.clone(),
+                value: euros(l.value_cents),
+            })
+            .collect(),
+        results: notice
+            .results
+            .iter()
+            .map(|r| ResultLine {
+                number: r.number,
+                title: r.title.clone(),
+                awarded: r.status == "awarded",
+                winner: r.winner.clone(),
+                amount: r.amount_cents.map(euros),
+                bidders: r.bidders,
+            })
+            .collect(),
+        documents: notice
+            .documents
+            .iter()
+            .map(|d| NoticeDocument {
+                href: format!("/appels-d-offres/{}/documents/{}", notice.reference, d.id),
+                name: d.name.clone(),
+                size: format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
+            })
+            .collect(),
+        reference: notice.reference,
+        title: notice.title,
+        coordinator: notice.coordinator,
+    };
+    Page::new(
+        "pages/tenders/notice",
+        format!("{} — Groupement", page.reference),
+        "/",
+    )
+    .render(&hb, viewer.0.as_ref(), page)
 }
 
 /// The coordinator's lead adds a document (multipart upload, limits shown on the page).
@@ -366,6 +598,23 @@ pub async fn document(
 }
 
 /// The public list of published tenders, with filters.
+/// The public list of published tenders, with its filters.
+#[derive(Serialize)]
+struct PublicListPage {
+    count: usize,
+    tenders: Vec<crate::services::public::TenderCard>,
+    filter: crate::services::public::TenderFilter,
+    procedures: Vec<ProcedureChoice>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ProcedureChoice {
+    code: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
 pub async fn public_list(
     query: actix_web::web::Query<crate::services::public::TenderFilter>,
     pool: Data<Pool>,
@@ -373,22 +622,40 @@ pub async fn public_list(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let filter = query.into_inner();
-    let (p, wanted) = (pool.into_inner(), filter.clone());
+    let wanted = filter.clone();
     let (found, error, status) =
-        match blocking(&p, move |p| crate::services::public::search(p, &wanted)).await {
+        match blocking(&pool, move |p| crate::services::public::search(p, &wanted)).await {
             Ok(found) => (found, None, StatusCode::OK),
             Err(e) => {
                 let (message, status) = super::refused(e)?;
                 (Vec::new(), Some(message), status)
             }
         };
-    let procedures: Vec<Value> = ["no_competition", "adapted", "formal"]
-        .iter()
-        .map(|code| json!({ "code": code, "label": procedure_label(code), "selected": filter.procedure == *code }))
+    let procedures = ["no_competition", "adapted", "formal"]
+        .into_iter()
+        .map(|code| ProcedureChoice {
+            code,
+            label: procedure_label(code),
+            selected: filter.procedure == code,
+        })
         .collect();
-    Page::new("pages/tenders/public_list", "Appels d'offres — Groupement", "/appels-d-offres")
-        .status(status)
-        .render(&hb, viewer.0.as_ref(), json!({ "count": found.len(), "tenders": found, "filter": filter, "procedures": procedures, "error": error }))
+    Page::new(
+        "pages/tenders/public_list",
+        "Appels d'offres — Groupement",
+        "/appels-d-offres",
+    )
+    .status(status)
+    .render(
+        &hb,
+        viewer.0.as_ref(),
+        PublicListPage {
+            count: found.len(),
+            tenders: found,
+            filter,
+            procedures,
+            error,
+        },
+    )
 }
 
 /// An Atom feed (RFC 4287) of the published tenders.

@@ -197,7 +197,7 @@ pub struct ContractView {
     /// The earliest day it may be signed (the end of the standstill, or the award's day).
     pub notified_on: chrono::NaiveDate,
     /// `pending` until its signature is recorded, then `active`.
-    pub status: String,
+    pub status: crate::domain::ContractStatus,
     pub signed_on: Option<chrono::NaiveDate>,
     pub signatory: Option<String>,
 }
