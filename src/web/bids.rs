@@ -14,7 +14,71 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
-use serde_json::json;
+use serde::Serialize;
+
+/// A supplier's page of a tender: a form per lot, its bid if any, the receipt of the last one.
+#[derive(Serialize)]
+struct BidPage {
+    reference: String,
+    title: String,
+    deadline: String,
+    open: bool,
+    verified: bool,
+    can_bid: bool,
+    lots: Vec<LotForm>,
+    error: Option<String>,
+    max_mb: usize,
+    formats: String,
+    max_documents: usize,
+    receipt: Option<ReceiptView>,
+}
+
+#[derive(Serialize)]
+struct LotForm {
+    number: i32,
+    heading: String,
+    value: String,
+    bid: Option<BidView>,
+    /// What the form shows: what was just typed when it was refused (nothing typed is lost),
+    /// else the bid as stored.
+    form: BidForm,
+    /// Why the lot's form was refused, beside it.
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct BidView {
+    id: i32,
+    receipt: String,
+    price_text: String,
+    withdrawn: bool,
+    at: String,
+    documents: Vec<DocumentLine>,
+}
+
+#[derive(Serialize)]
+struct DocumentLine {
+    id: i32,
+    name: String,
+    size: String,
+}
+
+#[derive(Serialize)]
+struct ReceiptView {
+    bid: String,
+    lot: i32,
+    at: String,
+    revised: bool,
+}
+
+/// What was refused on one lot's form: the lot, what was typed, why.
+struct Refused {
+    lot: i32,
+    /// What was typed, when the form itself was sent (a refused document leaves the form as
+    /// stored).
+    typed: Option<BidForm>,
+    message: String,
+}
 
 async fn bid_page(
     pool: Data<Pool>,
@@ -22,40 +86,93 @@ async fn bid_page(
     viewer: Viewer,
     reference: String,
     receipt: Option<Receipt>,
-    error: Option<String>,
+    refused: Option<Refused>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (p, who) = (pool.into_inner(), viewer.clone());
-    let page = blocking(&p, move |p| bids::page(p, &who, &reference)).await?;
-    let lots: Vec<serde_json::Value> = page
+    let who = viewer.clone();
+    let page = blocking(&pool, move |p| bids::page(p, &who, &reference)).await?;
+    let lots = page
         .lots
         .iter()
         .map(|l| {
-            json!({
-                "number": l.number, "heading": crate::services::tenders::lot_heading(l.number, &l.title), "value": Cents::new(l.value_cents).to_string(),
-                "bid": l.bid.as_ref().map(|b| json!({
-                    "id": b.id, "receipt": b.receipt, "price": crate::services::needs::french_number(Cents::new(b.price_cents).to_euros_f64()),
-                    "price_text": Cents::new(b.price_cents).to_string(),
-                    "technical_memo": b.technical_memo, "environment_data": b.environment_data,
-                    "withdrawn": b.status == crate::domain::BidStatus::Withdrawn, "at": paris_text(b.updated_at),
-                    "documents": b.documents.iter().map(|d| json!({
-                        "id": d.id, "name": d.name,
-                        "size": format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
-                    })).collect::<Vec<_>>(),
-                })),
-            })
+            let stored = BidForm {
+                price_eur: l
+                    .bid
+                    .as_ref()
+                    .map(|b| {
+                        crate::services::needs::french_number(
+                            Cents::new(b.price_cents).to_euros_f64(),
+                        )
+                    })
+                    .unwrap_or_default(),
+                technical_memo: l
+                    .bid
+                    .as_ref()
+                    .map(|b| b.technical_memo.clone())
+                    .unwrap_or_default(),
+                environment_data: l
+                    .bid
+                    .as_ref()
+                    .map(|b| b.environment_data.clone())
+                    .unwrap_or_default(),
+            };
+            let (form, error) = match &refused {
+                Some(r) if r.lot == l.number => {
+                    (r.typed.clone().unwrap_or(stored), Some(r.message.clone()))
+                }
+                _ => (stored, None),
+            };
+            LotForm {
+                number: l.number,
+                heading: crate::services::tenders::lot_heading(l.number, &l.title),
+                value: Cents::new(l.value_cents).to_string(),
+                bid: l.bid.as_ref().map(|b| BidView {
+                    id: b.id,
+                    receipt: b.receipt.clone(),
+                    price_text: Cents::new(b.price_cents).to_string(),
+                    withdrawn: b.status == crate::domain::BidStatus::Withdrawn,
+                    at: paris_text(b.updated_at),
+                    documents: b
+                        .documents
+                        .iter()
+                        .map(|d| DocumentLine {
+                            id: d.id,
+                            name: d.name.clone(),
+                            size: format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
+                        })
+                        .collect(),
+                }),
+                form,
+                error,
+            }
         })
         .collect();
-    Page::new("pages/bids/tender", format!("Répondre à {} — Groupement", page.reference), "")
-        .status(status)
-        .render(hb, Some(&viewer), json!({
-            "reference": page.reference, "title": page.title, "deadline": paris_text(page.deadline),
-            "open": page.open, "verified": page.verified, "can_bid": page.open && page.verified,
-            "lots": lots, "error": error,
-            "max_mb": documents::MAX_BYTES >> 20, "formats": documents::accepted(),
-            "max_documents": bids::MAX_DOCUMENTS_PER_BID,
-            "receipt": receipt.map(|r| json!({ "bid": r.number, "lot": r.lot, "at": paris_text(r.at), "revised": r.revised })),
-        }))
+    let view = BidPage {
+        deadline: paris_text(page.deadline),
+        open: page.open,
+        verified: page.verified,
+        can_bid: page.open && page.verified,
+        lots,
+        error: refused.map(|r| format!("Lot {} : {}", r.lot, r.message)),
+        max_mb: documents::MAX_BYTES >> 20,
+        formats: documents::accepted(),
+        max_documents: bids::MAX_DOCUMENTS_PER_BID,
+        receipt: receipt.map(|r| ReceiptView {
+            bid: r.number,
+            lot: r.lot,
+            at: paris_text(r.at),
+            revised: r.revised,
+        }),
+        reference: page.reference,
+        title: page.title,
+    };
+    Page::new(
+        "pages/bids/tender",
+        format!("Répondre à {} — Groupement", view.reference),
+        "",
+    )
+    .status(status)
+    .render(hb, Some(&viewer), view)
 }
 
 pub async fn show(
@@ -85,13 +202,8 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (reference, lot) = path.into_inner();
-    let (p, who, r, form) = (
-        pool.clone().into_inner(),
-        viewer.clone(),
-        reference.clone(),
-        posted.form,
-    );
-    match blocking(&p, move |p| bids::submit(p, &who, &r, lot, &form)).await {
+    let (who, r, form) = (viewer.clone(), reference.clone(), posted.form.clone());
+    match blocking(&pool, move |p| bids::submit(p, &who, &r, lot, &form)).await {
         Ok(receipt) => {
             bid_page(
                 pool,
@@ -106,7 +218,12 @@ pub async fn submit(
         }
         Err(error) => {
             let (message, status) = super::refused(error)?;
-            bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
+            let refused = Refused {
+                lot,
+                typed: Some(posted.form),
+                message,
+            };
+            bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
     }
 }
@@ -124,7 +241,12 @@ pub async fn withdraw(
         Ok(()) => bid_page(pool, &hb, viewer, reference, None, None, StatusCode::OK).await,
         Err(error) => {
             let (message, status) = super::refused(error)?;
-            bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
+            let refused = Refused {
+                lot,
+                typed: None,
+                message,
+            };
+            bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
     }
 }
@@ -158,7 +280,12 @@ pub async fn upload_document(
         ))),
         Err(error) => {
             let (message, status) = super::refused(error)?;
-            bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
+            let refused = Refused {
+                lot,
+                typed: None,
+                message,
+            };
+            bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
     }
 }
@@ -179,7 +306,12 @@ pub async fn remove_document(
         ))),
         Err(error) => {
             let (message, status) = super::refused(error)?;
-            bid_page(pool, &hb, viewer, reference, None, Some(message), status).await
+            let refused = Refused {
+                lot,
+                typed: None,
+                message,
+            };
+            bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
     }
 }

@@ -168,6 +168,22 @@ both_backends!(
         );
         let bad = bid(&alpha, "gratuit").await;
         assert_eq!(bad.status, 422);
+        // Nothing typed is lost: the refused price, the memo and the environmental data come
+        // back in the lot's form, the price marked invalid with the reason beside it.
+        assert!(
+            bad.body
+                .contains("value=\"gratuit\" aria-invalid=\"true\" aria-describedby=\"erreur-1\""),
+            "{}",
+            bad.body
+        );
+        assert!(
+            bad.body
+                .contains("Mémoire de l&#x27;offre à gratuit euros</textarea>"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.body.contains(">Véhicules électriques</textarea>"));
+        assert!(bad.body.contains("id=\"erreur-1\""));
         let first = bid(&alpha, "18 750,50").await;
         assert_eq!(first.status, 201, "{}", first.body);
         assert!(first.body.contains("reçue pour le lot 1"));
