@@ -9,13 +9,13 @@ use crate::error::AppError;
 use crate::services::admin::{self, Invitation, OrganisationForm, UserChange, ORGANISATION_KINDS};
 use crate::services::audit::{self, AuditFilter};
 use crate::services::settings::{self, SettingsForm};
-use crate::web::nav::Viewer;
+use crate::web::nav::{Role, Viewer};
 use crate::Settings;
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 fn admin_of(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
     viewer
@@ -33,11 +33,13 @@ async fn organisations_page(
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
     let rows = blocking(&pool, admin::organisations).await?;
-    let kinds: Vec<Value> = ORGANISATION_KINDS
+    let kinds = ORGANISATION_KINDS
         .iter()
-        .map(
-            |(code, label)| json!({ "code": code, "label": label, "selected": *code == form.kind }),
-        )
+        .map(|&(code, label)| Choice {
+            code,
+            label,
+            selected: code == form.kind,
+        })
         .collect();
     Page::new(
         "pages/admin/organisations",
@@ -48,8 +50,13 @@ async fn organisations_page(
     .render(
         hb,
         Some(viewer),
-        json!({ "organisations": rows, "kinds": kinds, "form": form, "error": error,
-                "central": form.buyer_class == "central" }),
+        OrganisationsPage {
+            organisations: rows,
+            kinds,
+            central: form.buyer_class == "central",
+            form,
+            error,
+        },
     )
 }
 
@@ -104,15 +111,14 @@ async fn users_page(
     })
     .await?;
     let codes: Vec<String> = organisations.into_iter().map(|o| o.code).collect();
-    let roles: Vec<Value> = [
-        ("buyer", "acheteur"),
-        ("lead", "responsable achats"),
-        ("admin", "administrateur"),
-        ("supplier", "entreprise"),
-    ]
-    .iter()
-    .map(|(code, label)| json!({ "code": code, "label": label }))
-    .collect();
+    let roles = [Role::Buyer, Role::Lead, Role::Admin, Role::Supplier]
+        .into_iter()
+        .map(|role| Choice {
+            code: role.code(),
+            label: role.label_fr(),
+            selected: false,
+        })
+        .collect();
     let (error, done) = match message {
         Some((text, true)) => (None, Some(text)),
         Some((text, false)) => (Some(text), None),
@@ -127,8 +133,14 @@ async fn users_page(
     .render(
         hb,
         Some(viewer),
-        json!({ "users": rows, "organisations": codes, "roles": roles,
-                "invitation": invitation, "error": error, "done": done }),
+        UsersPage {
+            users: rows,
+            organisations: codes,
+            roles,
+            invitation,
+            error,
+            done,
+        },
     )
 }
 
@@ -255,7 +267,23 @@ pub async fn audit_log(
         ),
         None => (None, None),
     };
-    Page::new("pages/admin/audit", "Journal d'audit — Groupement", "/admin/journal").status(status).render(&hb, Some(&viewer), json!({ "log": found, "filter": filter, "error": error, "previous": previous, "next": next }))
+    Page::new(
+        "pages/admin/audit",
+        "Journal d'audit — Groupement",
+        "/admin/journal",
+    )
+    .status(status)
+    .render(
+        &hb,
+        Some(&viewer),
+        AuditLogPage {
+            log: found,
+            filter,
+            error,
+            previous,
+            next,
+        },
+    )
 }
 
 pub async fn outbox(
@@ -273,30 +301,33 @@ pub async fn outbox(
         "failed" => "en échec",
         _ => "inconnu",
     };
-    let rows: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({ "id": r.id, "recipient": r.recipient, "template": r.template,
-                    "status": label(&r.status), "failed": r.status == "failed",
-                    "attempts": r.attempts, "next": r.next_attempt_at, "error": r.last_error,
-                    "created": r.created_at })
+    let rows = rows
+        .into_iter()
+        .map(|r| OutboxLine {
+            status: label(&r.status),
+            failed: r.status == "failed",
+            id: r.id,
+            recipient: r.recipient,
+            template: r.template,
+            attempts: r.attempts,
+            next: r.next_attempt_at,
+            error: r.last_error,
+            created: r.created_at,
         })
         .collect();
-    let counts: Vec<Value> = counts
+    let counts = counts
         .iter()
-        .map(|(status, n)| json!({ "status": label(status), "count": n }))
+        .map(|(status, count)| StatusCount {
+            status: label(status),
+            count: *count,
+        })
         .collect();
     Page::new(
         "pages/admin/outbox",
         "Courriels — Groupement",
         "/admin/courriels",
     )
-    .status(StatusCode::OK)
-    .render(
-        &hb,
-        Some(&viewer),
-        json!({ "rows": rows, "counts": counts }),
-    )
+    .render(&hb, Some(&viewer), OutboxPage { rows, counts })
 }
 
 pub async fn retry(
@@ -395,26 +426,26 @@ async fn settings_page(
     let form = form.unwrap_or_else(|| SettingsForm::from_settings(&in_force));
     let values = serde_json::to_value(&form).map_err(AppError::internal)?;
     let euros = |v: f64| crate::domain::Locale::Fr.euros(crate::domain::Cents::from_euros_f64(v));
-    let rows: Vec<Value> = sets
+    let rows = sets
         .iter()
         .map(|s| {
             let t = &s.thresholds;
-            json!({
-                "from": s.effective_from.format("%d/%m/%Y").to_string(),
-                "current": s.effective_from == in_force.effective_from,
-                "future": s.effective_from > in_force.effective_from,
-                "territory": s.territory.join(" "),
-                "adapted_min_days": s.adapted_min_days,
-                "formal_min_days": t.formal_min_days,
-                "no_competition": euros(t.no_competition_supplies),
-                "boamp": euros(t.boamp),
-                "formal_central": euros(t.formal_central),
-                "formal_sub_central": euros(t.formal_sub_central),
-                "formal_works": euros(t.formal_works),
-            })
+            SettingsLine {
+                from: s.effective_from.format("%d/%m/%Y").to_string(),
+                current: s.effective_from == in_force.effective_from,
+                future: s.effective_from > in_force.effective_from,
+                territory: s.territory.join(" "),
+                adapted_min_days: s.adapted_min_days,
+                formal_min_days: t.formal_min_days,
+                no_competition: euros(t.no_competition_supplies),
+                boamp: euros(t.boamp),
+                formal_central: euros(t.formal_central),
+                formal_sub_central: euros(t.formal_sub_central),
+                formal_works: euros(t.formal_works),
+            }
         })
         .collect();
-    let fields: Vec<Value> = SETTINGS_FIELDS
+    let fields = SETTINGS_FIELDS
         .iter()
         .map(|&(name, label, hint)| {
             let error: Vec<&str> = problems
@@ -422,19 +453,28 @@ async fn settings_page(
                 .filter(|p| p.field == label)
                 .map(|p| p.message.as_str())
                 .collect();
-            json!({ "name": name, "label": label, "hint": hint,
-                    "value": values[name], "error": (!error.is_empty()).then(|| error.join(" ; ")) })
+            FieldView {
+                name,
+                label,
+                hint,
+                value: values[name].as_str().unwrap_or_default().to_string(),
+                error: (!error.is_empty()).then(|| error.join(" ; ")),
+            }
         })
         .collect();
     // The summary links each problem to its field (a problem of several fields to the first).
-    let summary: Vec<Value> = problems
+    let summary: Vec<SummaryLine> = problems
         .iter()
         .map(|p| {
             let name = SETTINGS_FIELDS
                 .iter()
                 .find(|(_, label, _)| *label == p.field)
                 .map_or("no_competition_supplies", |(name, _, _)| *name);
-            json!({ "href": format!("#{name}"), "field": p.field, "message": p.message })
+            SummaryLine {
+                href: format!("#{name}"),
+                field: p.field.clone(),
+                message: p.message.clone(),
+            }
         })
         .collect();
     Page::new(
@@ -446,8 +486,13 @@ async fn settings_page(
     .render(
         hb,
         Some(viewer),
-        json!({ "sets": rows, "fields": fields, "count": summary.len(), "summary": summary,
-                "notice": notice }),
+        SettingsPage {
+            sets: rows,
+            fields,
+            count: summary.len(),
+            summary,
+            notice,
+        },
     )
 }
 
@@ -511,4 +556,109 @@ pub async fn record_settings(
         }
         Err(other) => Err(other),
     }
+}
+
+/// A choice of a select (a kind of organisation, a role).
+#[derive(Serialize)]
+struct Choice {
+    code: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct OrganisationsPage {
+    organisations: Vec<admin::OrganisationRow>,
+    kinds: Vec<Choice>,
+    form: OrganisationForm,
+    error: Option<String>,
+    central: bool,
+}
+
+#[derive(Serialize)]
+struct UsersPage {
+    users: Vec<admin::UserRow>,
+    organisations: Vec<String>,
+    roles: Vec<Choice>,
+    invitation: Invitation,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AuditLogPage {
+    log: Option<audit::AuditPage>,
+    filter: AuditFilter,
+    error: Option<String>,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OutboxPage {
+    rows: Vec<OutboxLine>,
+    counts: Vec<StatusCount>,
+}
+
+#[derive(Serialize)]
+struct OutboxLine {
+    id: i32,
+    recipient: String,
+    template: String,
+    status: &'static str,
+    failed: bool,
+    attempts: i32,
+    next: String,
+    error: String,
+    created: String,
+}
+
+#[derive(Serialize)]
+struct StatusCount {
+    status: &'static str,
+    count: i64,
+}
+
+/// The procurement settings: every set, and the form of a new one with its problems beside
+/// each field and in a summary at the top.
+#[derive(Serialize)]
+struct SettingsPage {
+    sets: Vec<SettingsLine>,
+    fields: Vec<FieldView>,
+    count: usize,
+    summary: Vec<SummaryLine>,
+    notice: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SettingsLine {
+    from: String,
+    current: bool,
+    future: bool,
+    territory: String,
+    adapted_min_days: u32,
+    formal_min_days: u32,
+    no_competition: String,
+    boamp: String,
+    formal_central: String,
+    formal_sub_central: String,
+    formal_works: String,
+}
+
+/// A field of a form: its label, hint, value, and what is wrong with it.
+#[derive(Serialize)]
+struct FieldView {
+    name: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: String,
+    error: Option<String>,
+}
+
+/// A line of the error summary, linking to its field.
+#[derive(Serialize)]
+struct SummaryLine {
+    href: String,
+    field: String,
+    message: String,
 }

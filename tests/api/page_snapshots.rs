@@ -2,7 +2,7 @@
 //! `tests/api/snapshots/`): a change of wording or layout shows in review as a diff of the
 //! page's HTML. What changes from run to run is masked first: days and times (the demo is
 //! seeded relative to today, and next year is the form's default year), anti-forgery tokens, the drafts key of the person, random bid
-//! receipt numbers. Review a change with `cargo insta review`, or run with
+//! receipt numbers, the engine's time. Review a change with `cargo insta review`, or run with
 //! `INSTA_UPDATE=always` and read `git diff`.
 
 use crate::helpers::{get_with, session_of, spawn_app, TestBackend};
@@ -63,6 +63,9 @@ fn masked(page: &str, address: &str) -> String {
         ("99/99/9999", "JJ/MM/AAAA"),
         ("99:99", "HH:MM"),
         ("99 h 99", "HH h MM"),
+        // (How long the engine took.)
+        ("9.99 s</dd>", "S s</dd>"),
+        ("99.99 s</dd>", "S s</dd>"),
     ] {
         page = mask_shape(&page, shape, mask);
     }
