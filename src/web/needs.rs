@@ -21,8 +21,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use handlebars::Handlebars;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Largest spreadsheet accepted by the import page (said on the page before upload).
@@ -38,15 +37,100 @@ pub fn status_label(status: &str) -> &'static str {
     crate::domain::NeedStatus::parse(status).map_or("inconnu", crate::domain::NeedStatus::label_fr)
 }
 
-fn row_of(need: &NeedView) -> Value {
-    json!({
-        "id": need.id, "need_id": need.need_id, "cpv": need.cpv, "cpv_label": need.cpv_label,
-        "title": need.title, "quantity": needs::french_number(need.quantity), "unit": need.unit,
-        "value": euros(need.value_eur),
-        "window": format!("{} → {}", need.window_start.format("%d/%m/%Y"), need.window_end.format("%d/%m/%Y")),
-        "status": status_label(&need.status), "draft": need.status == "draft",
-        "editable": need.editable, "poolable": need.poolable,
-    })
+/// A need as a line of the list.
+#[derive(Serialize)]
+struct NeedLine {
+    id: i32,
+    need_id: Option<String>,
+    cpv: String,
+    cpv_label: String,
+    title: String,
+    quantity: String,
+    unit: String,
+    value: String,
+    window: String,
+    status: &'static str,
+    draft: bool,
+    editable: bool,
+    poolable: bool,
+}
+
+fn row_of(need: &NeedView) -> NeedLine {
+    NeedLine {
+        id: need.id,
+        need_id: need.need_id.clone(),
+        cpv: need.cpv.clone(),
+        cpv_label: need.cpv_label.clone(),
+        title: need.title.clone(),
+        quantity: needs::french_number(need.quantity),
+        unit: need.unit.clone(),
+        value: euros(need.value_eur),
+        window: format!(
+            "{} → {}",
+            need.window_start.format("%d/%m/%Y"),
+            need.window_end.format("%d/%m/%Y")
+        ),
+        status: status_label(&need.status),
+        draft: need.status == "draft",
+        editable: need.editable,
+        poolable: need.poolable,
+    }
+}
+
+/// The needs list: a page of needs, totals by status and division, the filters.
+#[derive(Serialize)]
+struct ListPage<'a> {
+    list: ListView,
+    filter: FilterView<'a>,
+    statuses: Vec<StatusChoice>,
+    export: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Serialize, Default)]
+struct ListView {
+    needs: Vec<NeedLine>,
+    total: i64,
+    total_value: String,
+    by_status: Vec<StatusLine>,
+    by_division: Vec<DivisionLine>,
+    page: i64,
+    pages: i64,
+    previous: Option<String>,
+    next: Option<String>,
+    any_draft: bool,
+}
+
+#[derive(Serialize)]
+struct StatusLine {
+    status: &'static str,
+    count: i64,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct DivisionLine {
+    division: String,
+    label: String,
+    count: i64,
+    value: String,
+}
+
+/// The filters as typed, shown again in their fields.
+#[derive(Serialize)]
+struct FilterView<'a> {
+    cpv: &'a str,
+    year: &'a str,
+    from: &'a str,
+    to: &'a str,
+}
+
+#[derive(Serialize)]
+struct StatusChoice {
+    code: &'static str,
+    label: &'static str,
+    selected: bool,
 }
 
 /// The filter as a query string (for pagination and export links).
@@ -135,37 +219,69 @@ async fn list_page(
         Err(other) => return Err(other),
     };
     let filter = filter.unwrap_or_default();
+    let page_link = |page: i64| format!("/besoins?{}", query_of(&filter, Some(page)));
     let data = match &list {
-        Some(list) => json!({
-            "needs": list.needs.iter().map(row_of).collect::<Vec<_>>(),
-            "total": list.total, "total_value": euros(list.total_value_eur),
-            "by_status": list.by_status.iter().map(|s| json!({
-                "status": status_label(&s.status), "count": s.count, "value": euros(s.value_eur)
-            })).collect::<Vec<_>>(),
-            "by_division": list.by_division.iter().take(8).map(|d| json!({
-                "division": d.division, "label": d.label, "count": d.count, "value": euros(d.value_eur)
-            })).collect::<Vec<_>>(),
-            "page": list.page, "pages": list.pages,
-            "previous": (list.page > 1).then(|| format!("/besoins?{}", query_of(&filter, Some(list.page - 1)))),
-            "next": (list.page < list.pages).then(|| format!("/besoins?{}", query_of(&filter, Some(list.page + 1)))),
-            "any_draft": list.needs.iter().any(|n| n.status == "draft"),
-        }),
-        None => json!({
-            "needs": [], "by_status": [], "by_division": [], "total": 0, "total_value": euros(0.0),
-            "page": 1, "pages": 1, "previous": null, "next": null, "any_draft": false,
-        }),
+        Some(list) => ListView {
+            needs: list.needs.iter().map(row_of).collect(),
+            total: list.total,
+            total_value: euros(list.total_value_eur),
+            by_status: list
+                .by_status
+                .iter()
+                .map(|s| StatusLine {
+                    status: status_label(&s.status),
+                    count: s.count,
+                    value: euros(s.value_eur),
+                })
+                .collect(),
+            by_division: list
+                .by_division
+                .iter()
+                .take(8)
+                .map(|d| DivisionLine {
+                    division: d.division.clone(),
+                    label: d.label.clone(),
+                    count: d.count,
+                    value: euros(d.value_eur),
+                })
+                .collect(),
+            page: list.page,
+            pages: list.pages,
+            previous: (list.page > 1).then(|| page_link(list.page - 1)),
+            next: (list.page < list.pages).then(|| page_link(list.page + 1)),
+            any_draft: list.needs.iter().any(|n| n.status == "draft"),
+        },
+        None => ListView {
+            total_value: euros(0.0),
+            page: 1,
+            pages: 1,
+            ..ListView::default()
+        },
     };
-    let statuses: Vec<Value> = STATUSES
+    let statuses = STATUSES
         .iter()
-        .map(|s| json!({ "code": s, "label": status_label(s), "selected": filter.status == *s }))
+        .map(|&code| StatusChoice {
+            code,
+            label: status_label(code),
+            selected: filter.status == code,
+        })
         .collect();
+    let view = ListPage {
+        list: data,
+        filter: FilterView {
+            cpv: &query.cpv,
+            year: &query.year,
+            from: &query.from,
+            to: &query.to,
+        },
+        statuses,
+        export: query_of(&filter, None),
+        notice,
+        error,
+    };
     Page::new("pages/needs/list", "Besoins — Groupement", "/besoins")
         .status(status)
-        .render(hb, Some(&viewer), json!({
-            "list": data, "filter": { "cpv": query.cpv, "year": query.year, "from": query.from, "to": query.to },
-            "statuses": statuses, "export": query_of(&filter, None),
-            "notice": notice, "error": error,
-        }))
+        .render(hb, Some(&viewer), view)
 }
 
 pub async fn list(
@@ -221,28 +337,75 @@ fn form_page(
     } = form;
     let catalog = CpvCatalog::embedded();
     let cpv_code = need.cpv.split('-').next().unwrap_or("").trim().to_string();
-    let hierarchy: Vec<Value> = catalog
+    let hierarchy = catalog
         .get(&cpv_code)
         .map(|entry| {
             let mut path = catalog.ancestors(&entry.code8);
             path.push(entry);
             path.iter()
-                .map(|e| json!({ "code": e.code8, "label": e.label_fr }))
+                .map(|e| CpvStep {
+                    code: e.code8.clone(),
+                    label: e.label_fr.clone(),
+                })
                 .collect()
         })
         .unwrap_or_default();
-    Page::new("pages/needs/form", format!("{title} — Groupement"), "/besoins")
-        .status(status)
-        .render(hb, Some(viewer), json!({
-            "heading": title, "action": action, "need": need, "error": error, "notice": notice,
-            "poolable": need.poolable.is_empty() || crate::files::cells::parse_flag(&need.poolable).unwrap_or(true) || need.poolable == "on",
-            "existing": existing.map(|n| json!({
-                "id": n.id, "status": status_label(&n.status), "editable": n.editable,
-                "value": euros(n.value_eur), "draft": n.status == "draft",
-            })),
-            "readonly": existing.is_some_and(|n| !n.editable),
-            "hierarchy": hierarchy,
-        }))
+    let view = NeedFormPage {
+        heading: title,
+        action,
+        need,
+        error,
+        notice,
+        poolable: need.poolable.is_empty()
+            || crate::files::cells::parse_flag(&need.poolable).unwrap_or(true)
+            || need.poolable == "on",
+        existing: existing.map(|n| ExistingNeed {
+            id: n.id,
+            status: status_label(&n.status),
+            editable: n.editable,
+            value: euros(n.value_eur),
+            draft: n.status == "draft",
+        }),
+        readonly: existing.is_some_and(|n| !n.editable),
+        hierarchy,
+    };
+    Page::new(
+        "pages/needs/form",
+        format!("{title} — Groupement"),
+        "/besoins",
+    )
+    .status(status)
+    .render(hb, Some(viewer), view)
+}
+
+/// The need form: what was typed (or stored), the need's life, the CPV code's place.
+#[derive(Serialize)]
+struct NeedFormPage<'a> {
+    heading: &'a str,
+    action: &'a str,
+    need: &'a RawNeed,
+    error: Option<String>,
+    notice: Option<&'a str>,
+    poolable: bool,
+    existing: Option<ExistingNeed>,
+    readonly: bool,
+    hierarchy: Vec<CpvStep>,
+}
+
+#[derive(Serialize)]
+struct ExistingNeed {
+    id: i32,
+    status: &'static str,
+    editable: bool,
+    value: String,
+    draft: bool,
+}
+
+/// A level of the CPV code's hierarchy (division, group, class, category).
+#[derive(Serialize)]
+struct CpvStep {
+    code: String,
+    label: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -461,7 +624,7 @@ fn import_page(
     hb: &Handlebars<'static>,
     viewer: &Viewer,
     errors: &[String],
-    imported: Option<&[Value]>,
+    imported: Option<&[ImportedLine]>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     Page::new(
@@ -473,11 +636,33 @@ fn import_page(
     .render(
         hb,
         Some(viewer),
-        json!({
-            "errors": errors, "imported": imported, "count": imported.map(<[Value]>::len),
-            "max_mb": MAX_UPLOAD_BYTES >> 20, "columns": NEED_COLUMNS.join(", "),
-        }),
+        ImportPage {
+            errors,
+            imported,
+            count: imported.map(<[ImportedLine]>::len),
+            max_mb: MAX_UPLOAD_BYTES >> 20,
+            columns: NEED_COLUMNS.join(", "),
+        },
     )
+}
+
+/// The import page: the problems of a refused file, or what was imported.
+#[derive(Serialize)]
+struct ImportPage<'a> {
+    errors: &'a [String],
+    imported: Option<&'a [ImportedLine]>,
+    count: Option<usize>,
+    max_mb: usize,
+    columns: String,
+}
+
+/// A need imported, by its row.
+#[derive(Serialize)]
+struct ImportedLine {
+    row: usize,
+    need_id: String,
+    title: String,
+    cpv: String,
 }
 
 pub async fn import_form(
@@ -522,9 +707,14 @@ pub async fn import(
             return import_page(&hb, &viewer, &lines, None, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let shown: Vec<Value> = rows
+    let shown: Vec<ImportedLine> = rows
         .iter()
-        .map(|r| json!({ "row": r.number, "need_id": r.need.need_id, "title": r.need.title, "cpv": r.need.cpv }))
+        .map(|r| ImportedLine {
+            row: r.number,
+            need_id: r.need.need_id.clone(),
+            title: r.need.title.clone(),
+            cpv: r.need.cpv.clone(),
+        })
         .collect();
     let (p, who) = (pool.into_inner(), viewer.clone());
     match blocking(&p, move |p| {
@@ -663,15 +853,28 @@ pub struct CpvQuery {
 /// code with its hierarchy. Public: the vocabulary is.
 pub async fn cpv_search(query: Query<CpvQuery>) -> HttpResponse {
     let catalog = CpvCatalog::embedded();
-    let hits: Vec<Value> = catalog
+    let hits: Vec<CpvHit> = catalog
         .search(&query.q, 30)
         .into_iter()
-        .map(|e| {
-            json!({
-                "code": e.code8, "label": e.label_fr, "label_en": e.label_en,
-                "path": catalog.ancestors(&e.code8).iter().map(|a| a.label_fr.as_str()).collect::<Vec<_>>(),
-            })
+        .map(|e| CpvHit {
+            code: &e.code8,
+            label: &e.label_fr,
+            label_en: &e.label_en,
+            path: catalog
+                .ancestors(&e.code8)
+                .iter()
+                .map(|a| a.label_fr.as_str())
+                .collect(),
         })
         .collect();
     HttpResponse::Ok().json(hits)
+}
+
+/// A code the CPV picker found, with its hierarchy.
+#[derive(Serialize)]
+struct CpvHit<'a> {
+    code: &'a str,
+    label: &'a str,
+    label_en: &'a str,
+    path: Vec<&'a str>,
 }
