@@ -140,6 +140,11 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
             format!("/consultations/{published}"),
         ),
         (
+            "lead-bids",
+            Some(awarding_lead.clone()),
+            format!("/consultations/{awarded}/offres"),
+        ),
+        (
             "lead-awarded",
             Some(awarding_lead),
             format!("/consultations/{awarded}"),
