@@ -15,8 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 fn rule_label(rule: &str) -> &'static str {
@@ -42,60 +41,153 @@ async fn comparison_page(
     let (p, who) = (pool.into_inner(), viewer.clone());
     let shown: Comparison = blocking(&p, move |p| awards::comparison(p, &who, tender_id)).await?;
     let (wp, wq, we) = shown.weights;
-    let lots: Vec<Value> = shown
+    let lots = shown
         .lots
         .iter()
-        .map(|lot| {
-            json!({
-                "number": lot.number, "heading": crate::services::tenders::lot_heading(lot.number, &lot.title), "cpv": lot.cpv,
-                "value": Cents::new(lot.value_cents).to_string(),
-                "unsuccessful": lot.status == Some(groupement_solver::award::LotStatus::Unsuccessful),
-                "bids": lot.bids.iter().map(|b| json!({
-                    "id": b.id, "supplier": b.supplier,
-                    "price": Cents::new(b.price_cents).to_string(),
-                    "memo": b.technical_memo, "environment_data": b.environment_data,
-                    "documents": b.documents.iter().map(|d| json!({
-                        "href": format!("/consultations/{tender_id}/offres/documents/{}", d.id),
-                        "name": d.name,
-                    })).collect::<Vec<_>>(),
-                    "quality": b.quality, "environment": b.environment,
-                    "submitted_at": paris_text(b.submitted_at),
-                    "price_score": score(b.price_score), "score": score(b.score), "rank": b.rank,
-                    "abnormally_low": b.abnormally_low, "lost_to_cap": b.lost_to_cap,
-                    "winner": b.winner, "winner_other_rule": b.winner_other_rule,
-                    "justification": b.justification_requested_at.map(paris_text),
-                })).collect::<Vec<_>>(),
-            })
+        .map(|lot| LotBids {
+            number: lot.number,
+            heading: crate::services::tenders::lot_heading(lot.number, &lot.title),
+            cpv: lot.cpv.clone(),
+            value: Cents::new(lot.value_cents).to_string(),
+            unsuccessful: lot.status == Some(groupement_solver::award::LotStatus::Unsuccessful),
+            bids: lot
+                .bids
+                .iter()
+                .map(|b| BidLine {
+                    id: b.id,
+                    supplier: b.supplier.clone(),
+                    price: Cents::new(b.price_cents).to_string(),
+                    memo: b.technical_memo.clone(),
+                    environment_data: b.environment_data.clone(),
+                    documents: b
+                        .documents
+                        .iter()
+                        .map(|d| DocumentLink {
+                            href: format!("/consultations/{tender_id}/offres/documents/{}", d.id),
+                            name: d.name.clone(),
+                        })
+                        .collect(),
+                    quality: b.quality,
+                    environment: b.environment,
+                    submitted_at: paris_text(b.submitted_at),
+                    price_score: score(b.price_score),
+                    score: score(b.score),
+                    rank: b.rank,
+                    abnormally_low: b.abnormally_low,
+                    lost_to_cap: b.lost_to_cap,
+                    winner: b.winner,
+                    winner_other_rule: b.winner_other_rule,
+                    justification: b.justification_requested_at.map(paris_text),
+                })
+                .collect(),
         })
         .collect();
     let awarded = shown.status == "awarded";
+    let view = ComparisonPage {
+        id: tender_id,
+        criteria: format!("prix {wp} %, qualité {wq} %, environnement {we} %"),
+        needs_quality: wq > 0,
+        needs_environment: we > 0,
+        cap: shown.cap,
+        rule: rule_label(shown.rule),
+        opened: shown.opened_at.map(paris_text),
+        unmarked: shown.unmarked,
+        ready: shown.unmarked == 0,
+        total_score: score(shown.total_score),
+        other_rule: shown.other_rule.as_ref().map(|o| OtherRule {
+            rule: rule_label(o.rule),
+            total_score: format!("{:.2}", o.total_score),
+            changed_lots: o.changed_lots.clone(),
+        }),
+        awarded,
+        can_mark: !awarded,
+        can_approve: !awarded && shown.unmarked == 0,
+        standstill: shown.standstill_until.map(paris_text),
+        lots,
+        notice,
+        error,
+        reference: shown.reference,
+        title: shown.title,
+        fingerprint: shown.fingerprint,
+    };
     Page::new(
         "pages/tenders/bids",
-        format!("Offres de {} — Groupement", shown.reference),
+        format!("Offres de {} — Groupement", view.reference),
         "/consultations",
     )
     .status(status)
-    .render(
-        hb,
-        Some(&viewer),
-        json!({
-            "id": tender_id, "reference": shown.reference, "title": shown.title,
-            "criteria": format!("prix {wp} %, qualité {wq} %, environnement {we} %"),
-            "needs_quality": wq > 0, "needs_environment": we > 0,
-            "cap": shown.cap, "rule": rule_label(shown.rule),
-            "opened": shown.opened_at.map(paris_text),
-            "unmarked": shown.unmarked, "ready": shown.unmarked == 0,
-            "total_score": score(shown.total_score),
-            "other_rule": shown.other_rule.as_ref().map(|o| json!({
-                "rule": rule_label(o.rule), "total_score": format!("{:.2}", o.total_score),
-                "changed_lots": o.changed_lots,
-            })),
-            "fingerprint": shown.fingerprint, "awarded": awarded,
-            "can_mark": !awarded, "can_approve": !awarded && shown.unmarked == 0,
-            "standstill": shown.standstill_until.map(paris_text),
-            "lots": lots, "notice": notice, "error": error,
-        }),
-    )
+    .render(hb, Some(&viewer), view)
+}
+
+/// The opened bids side by side, lot by lot, with the engine's outcome.
+#[derive(Serialize)]
+struct ComparisonPage<'a> {
+    id: i32,
+    reference: String,
+    title: String,
+    criteria: String,
+    needs_quality: bool,
+    needs_environment: bool,
+    cap: Option<u32>,
+    rule: &'static str,
+    opened: Option<String>,
+    unmarked: usize,
+    ready: bool,
+    total_score: Option<String>,
+    other_rule: Option<OtherRule>,
+    fingerprint: String,
+    awarded: bool,
+    can_mark: bool,
+    can_approve: bool,
+    standstill: Option<String>,
+    lots: Vec<LotBids>,
+    notice: Option<&'a str>,
+    error: Option<String>,
+}
+
+/// What the rule not announced would have given.
+#[derive(Serialize)]
+struct OtherRule {
+    rule: &'static str,
+    total_score: String,
+    changed_lots: Vec<i32>,
+}
+
+#[derive(Serialize)]
+struct LotBids {
+    number: i32,
+    heading: String,
+    cpv: String,
+    value: String,
+    unsuccessful: bool,
+    bids: Vec<BidLine>,
+}
+
+#[derive(Serialize)]
+struct BidLine {
+    id: i32,
+    supplier: String,
+    price: String,
+    memo: String,
+    environment_data: String,
+    documents: Vec<DocumentLink>,
+    quality: Option<i32>,
+    environment: Option<i32>,
+    submitted_at: String,
+    price_score: Option<String>,
+    score: Option<String>,
+    rank: Option<u32>,
+    abnormally_low: bool,
+    lost_to_cap: bool,
+    winner: bool,
+    winner_other_rule: bool,
+    justification: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DocumentLink {
+    href: String,
+    name: String,
 }
 
 /// The lead opens the bids after the deadline.
