@@ -14,8 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use handlebars::Handlebars;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// The filters as the form sends them (an empty year is "every year").
 #[derive(Debug, Default, Deserialize)]
@@ -77,7 +76,7 @@ pub async fn show(
             Ok(board) => (Some(board), error),
             Err(e) => (None, Some(super::refused(e)?)),
         };
-    let sections: Vec<serde_json::Value> = board
+    let sections: Vec<SectionView> = board
         .iter()
         .flat_map(|b| &b.sections)
         .map(|s| {
@@ -100,32 +99,63 @@ pub async fn show(
                 true => super::pooling::euros(v),
                 false => format!("{v:.0}"),
             };
-            json!({
-                "key": s.key, "title": s.title, "series": s.series,
-                "svg": (!rows.is_empty()).then(|| charts::bars(s.title, &s.series, &rows, &format)),
-                "rows": s.rows.iter().map(|(label, values)| json!({
-                    "label": label,
-                    "values": values.iter().map(|v| value_text(s.money, *v)).collect::<Vec<_>>(),
-                })).collect::<Vec<_>>(),
-            })
+            SectionView {
+                key: s.key,
+                title: s.title,
+                series: s.series.clone(),
+                svg: (!rows.is_empty()).then(|| charts::bars(s.title, &s.series, &rows, &format)),
+                rows: s
+                    .rows
+                    .iter()
+                    .map(|(label, values)| SectionRow {
+                        label: label.clone(),
+                        values: values.iter().map(|v| value_text(s.money, *v)).collect(),
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let status = error.as_ref().map_or(StatusCode::OK, |(_, s)| *s);
-    Page::new("pages/dashboard", "Tableau de bord — Groupement", "/tableau-de-bord")
-        .status(status)
-        .render(&hb, Some(&viewer), json!({
-            "error": error.map(|(m, _)| m),
-            "years": board.as_ref().map(|b| b.years.clone()).unwrap_or_default(),
-            "organisations": board.as_ref().map(|b| b.organisations.clone()).unwrap_or_default(),
-            "year": board.as_ref().and_then(|b| b.filter.year),
-            "organisation": board.as_ref().map(|b| b.filter.organisation.clone()).unwrap_or_default(),
-            "awarded": board.as_ref().map(|b| Cents::new(b.awarded_cents).to_string()),
-            "territorial": board.as_ref().map(|b| share(b.territorial_cents, b.awarded_cents)),
-            "sme": board.as_ref().map(|b| share(b.sme_cents, b.awarded_cents)),
-            "average_bids": board.as_ref().and_then(|b| b.average_bids_per_lot).map(|a| format!("{a:.1}").replace('.', ",")),
-            "query": format!("annee={}&organisation={}", query.annee.trim(), query.organisation.trim()),
-            "sections": sections,
-        }))
+    Page::new(
+        "pages/dashboard",
+        "Tableau de bord — Groupement",
+        "/tableau-de-bord",
+    )
+    .status(status)
+    .render(
+        &hb,
+        Some(&viewer),
+        DashboardPage {
+            error: error.map(|(m, _)| m),
+            years: board.as_ref().map(|b| b.years.clone()).unwrap_or_default(),
+            organisations: board
+                .as_ref()
+                .map(|b| b.organisations.clone())
+                .unwrap_or_default(),
+            year: board.as_ref().and_then(|b| b.filter.year),
+            organisation: board
+                .as_ref()
+                .map(|b| b.filter.organisation.clone())
+                .unwrap_or_default(),
+            awarded: board
+                .as_ref()
+                .map(|b| Cents::new(b.awarded_cents).to_string()),
+            territorial: board
+                .as_ref()
+                .map(|b| share(b.territorial_cents, b.awarded_cents)),
+            sme: board.as_ref().map(|b| share(b.sme_cents, b.awarded_cents)),
+            average_bids: board
+                .as_ref()
+                .and_then(|b| b.average_bids_per_lot)
+                .map(|a| format!("{a:.1}").replace('.', ",")),
+            query: format!(
+                "annee={}&organisation={}",
+                query.annee.trim(),
+                query.organisation.trim()
+            ),
+            sections,
+        },
+    )
 }
 
 /// `/tableau-de-bord/export.csv` and `.xlsx`: every table of the dashboard, one line per label
@@ -192,4 +222,36 @@ pub async fn export(
         if xlsx { "xlsx" } else { "csv" }
     );
     Ok(super::needs::download(bytes, &name))
+}
+
+/// The spend dashboard: headline figures, then each section as a chart and its table.
+#[derive(Serialize)]
+struct DashboardPage {
+    error: Option<String>,
+    years: Vec<i32>,
+    organisations: Vec<String>,
+    year: Option<i32>,
+    organisation: String,
+    awarded: Option<String>,
+    territorial: Option<String>,
+    sme: Option<String>,
+    average_bids: Option<String>,
+    /// The filters as a query string, for the CSV links.
+    query: String,
+    sections: Vec<SectionView>,
+}
+
+#[derive(Serialize)]
+struct SectionView {
+    key: &'static str,
+    title: &'static str,
+    series: Vec<&'static str>,
+    svg: Option<String>,
+    rows: Vec<SectionRow>,
+}
+
+#[derive(Serialize)]
+struct SectionRow {
+    label: String,
+    values: Vec<String>,
 }

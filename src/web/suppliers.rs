@@ -11,8 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Query};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 async fn profile_page(
     pool: Data<Pool>,
@@ -39,11 +38,15 @@ async fn profile_page(
     .render(
         hb,
         Some(&viewer),
-        json!({
-            "profile": profile, "interests_text": interests, "daily": profile.digest == "daily",
-            "english": profile.locale == "en",
-            "notice": notice, "error": error, "territory": profile.territory,
-        }),
+        ProfilePage {
+            daily: profile.digest == "daily",
+            english: profile.locale == "en",
+            territory: profile.territory.clone(),
+            interests_text: interests,
+            profile,
+            notice,
+            error,
+        },
     )
 }
 
@@ -99,7 +102,14 @@ pub async fn unsubscribe_page(
         "Ne plus recevoir les avis — Groupement",
         "",
     )
-    .render(&hb, None, json!({ "token": query.jeton, "done": null }))
+    .render(
+        &hb,
+        None,
+        UnsubscribePage {
+            token: &query.jeton,
+            done: None,
+        },
+    )
 }
 
 /// The one-click unsubscription (RFC 8058): the mail client posts `List-Unsubscribe=One-Click`
@@ -116,7 +126,14 @@ pub async fn unsubscribe(
             "Désabonnement — Groupement",
             "",
         )
-        .render(&hb, None, json!({ "token": "", "done": name })),
+        .render(
+            &hb,
+            None,
+            UnsubscribePage {
+                token: "",
+                done: Some(name),
+            },
+        ),
         Err(error) => {
             let (message, _) = super::refused(error)?;
             super::accounts::notice(
@@ -168,4 +185,24 @@ pub async fn confirm_address(
         &message,
         Some(("/entreprise", "Mon entreprise")),
     )
+}
+
+/// A company's profile and its form.
+#[derive(Serialize)]
+struct ProfilePage<'a> {
+    profile: suppliers::Profile,
+    /// The interests as typed in their field.
+    interests_text: String,
+    daily: bool,
+    english: bool,
+    notice: Option<&'a str>,
+    error: Option<String>,
+    territory: String,
+}
+
+/// The unsubscription: the confirmation asked, or done for the company named.
+#[derive(Serialize)]
+struct UnsubscribePage<'a> {
+    token: &'a str,
+    done: Option<String>,
 }
