@@ -111,6 +111,9 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
     let pages: Vec<(&str, Option<String>, String)> = vec![
         ("public-home", None, "/".into()),
         ("public-tenders", None, "/appels-d-offres".into()),
+        ("public-sign-in", None, "/connexion".into()),
+        ("public-register", None, "/inscription".into()),
+        ("public-forgot", None, "/mot-de-passe-oublie".into()),
         (
             "public-notice",
             None,
@@ -159,6 +162,7 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
             Some(supplier.clone()),
             "/entreprise".into(),
         ),
+        ("supplier-account", Some(supplier.clone()), "/compte".into()),
         (
             "supplier-bid",
             Some(supplier.clone()),
