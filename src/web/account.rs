@@ -12,8 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 fn signed_in(viewer: MaybeViewer) -> Result<Viewer, AppError> {
     viewer.0.ok_or(AppError::Forbidden)
@@ -44,7 +43,12 @@ async fn account_page(
     .render(
         hb,
         Some(&viewer),
-        json!({ "account": summary, "tokens": tokens, "new_token": new_token, "error": error }),
+        AccountPage {
+            account: summary,
+            tokens,
+            new_token,
+            error,
+        },
     )
 }
 
@@ -62,7 +66,9 @@ pub async fn keep_alive(viewer: MaybeViewer) -> Result<HttpResponse, AppError> {
     let viewer = signed_in(viewer)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({ "idle_seconds": viewer.idle_minutes * 60 })))
+        .json(KeepAlive {
+            idle_seconds: viewer.idle_minutes * 60,
+        }))
 }
 
 pub async fn sign_out_everywhere(
@@ -177,4 +183,19 @@ pub async fn revoke_token(
     let (pool, id) = (pool.into_inner(), id.into_inner());
     blocking(&pool, move |pool| auth::revoke_api_token(pool, &viewer, id)).await?;
     Ok(see_other("/compte"))
+}
+
+/// A person's account: who they are, their API tokens (a new one shown once).
+#[derive(Serialize)]
+struct AccountPage {
+    account: accounts::AccountSummary,
+    tokens: Vec<auth::TokenCard>,
+    new_token: Option<String>,
+    error: Option<String>,
+}
+
+/// How long the session has left, for the inactivity warning.
+#[derive(Serialize)]
+struct KeepAlive {
+    idle_seconds: i64,
 }

@@ -12,23 +12,21 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use handlebars::Handlebars;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 /// Renders an anonymous form page with its anti-forgery token (and cookie when new).
-fn form_page(
+fn form_page<T: Serialize>(
     req: &HttpRequest,
     hb: &Handlebars<'static>,
     template: &str,
     title: &str,
-    mut data: Value,
+    form: T,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (csrf_token, cookie) = anonymous_csrf(req);
-    data["csrf_token"] = json!(csrf_token);
     let mut page = Page::new(template, title, req.path())
         .status(status)
-        .render(hb, None, data)?;
+        .render(hb, None, AnonymousForm { csrf_token, form })?;
     if let Some(cookie) = cookie {
         page.add_cookie(&cookie).map_err(AppError::internal)?;
     }
@@ -48,12 +46,12 @@ pub fn notice(
         .render(
             hb,
             None,
-            json!({
-                "heading": heading,
-                "message": message,
-                "alert": !status.is_success(),
-                "link": link.map(|(href, label)| json!({ "href": href, "label": label })),
-            }),
+            NoticePage {
+                heading,
+                message,
+                alert: !status.is_success(),
+                link: link.map(|(href, label)| Link { href, label }),
+            },
         )
 }
 
@@ -70,7 +68,11 @@ pub async fn register_page(
         &hb,
         "pages/auth/register",
         "Inscrire votre entreprise — Groupement",
-        json!({ "error": null, "form": Registration::default(), "min_chars": MIN_PASSWORD_CHARS }),
+        RegisterPage {
+            error: None,
+            form: &Registration::default(),
+            min_chars: MIN_PASSWORD_CHARS,
+        },
         StatusCode::OK,
     )
 }
@@ -113,7 +115,11 @@ pub async fn register(
                 &hb,
                 "pages/auth/register",
                 "Inscrire votre entreprise — Groupement",
-                json!({ "error": message, "form": form, "min_chars": MIN_PASSWORD_CHARS }),
+                RegisterPage {
+                    error: Some(message),
+                    form: &form,
+                    min_chars: MIN_PASSWORD_CHARS,
+                },
                 status,
             )
         }
@@ -129,7 +135,10 @@ pub async fn forgot_page(
         &hb,
         "pages/auth/forgot",
         "Mot de passe oublié — Groupement",
-        json!({ "error": null, "email": "" }),
+        ForgotPage {
+            error: None,
+            email: "",
+        },
         StatusCode::OK,
     )
 }
@@ -164,7 +173,10 @@ pub async fn forgot(
             &hb,
             "pages/auth/forgot",
             "Mot de passe oublié — Groupement",
-            json!({ "error": "Trop de demandes : réessayez dans une minute.", "email": email }),
+            ForgotPage {
+                error: Some("Trop de demandes : réessayez dans une minute."),
+                email: &email,
+            },
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
@@ -227,10 +239,14 @@ fn new_password_form(
         hb,
         "pages/auth/new_password",
         &format!("{} — Groupement", heading_of(purpose)),
-        json!({
-            "heading": heading_of(purpose), "action": purpose.path(), "token": token,
-            "email": email, "error": error, "min_chars": MIN_PASSWORD_CHARS,
-        }),
+        NewPasswordPage {
+            heading: heading_of(purpose),
+            action: purpose.path(),
+            token,
+            email,
+            error,
+            min_chars: MIN_PASSWORD_CHARS,
+        },
         status,
     )
 }
@@ -341,4 +357,50 @@ pub async fn verify(
         ),
         Err(error) => bad_link(&hb, error),
     }
+}
+
+/// An anonymous form and the anti-forgery token it posts back.
+#[derive(Serialize)]
+struct AnonymousForm<T: Serialize> {
+    csrf_token: String,
+    #[serde(flatten)]
+    form: T,
+}
+
+/// A page with one message and, maybe, where to go next.
+#[derive(Serialize)]
+struct NoticePage<'a> {
+    heading: &'a str,
+    message: &'a str,
+    alert: bool,
+    link: Option<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct Link<'a> {
+    href: &'a str,
+    label: &'a str,
+}
+
+#[derive(Serialize)]
+struct RegisterPage<'a> {
+    error: Option<String>,
+    form: &'a Registration,
+    min_chars: usize,
+}
+
+#[derive(Serialize)]
+struct ForgotPage<'a> {
+    error: Option<&'a str>,
+    email: &'a str,
+}
+
+#[derive(Serialize)]
+struct NewPasswordPage<'a> {
+    heading: &'a str,
+    action: &'a str,
+    token: &'a str,
+    email: &'a str,
+    error: Option<String>,
+    min_chars: usize,
 }

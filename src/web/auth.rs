@@ -227,7 +227,11 @@ fn form_again(
         .render(
             hb,
             None,
-            serde_json::json!({ "error": error, "email": email, "csrf_token": csrf_token }),
+            SignInPage {
+                error,
+                email,
+                csrf_token,
+            },
         )?;
     if let Some(cookie) = cookie {
         page.add_cookie(&cookie).map_err(AppError::internal)?;
@@ -326,4 +330,12 @@ pub async fn sign_out(
         .insert_header((header::LOCATION, "/"))
         .cookie(gone)
         .finish())
+}
+
+/// The sign-in form: what went wrong and the address typed, never the password.
+#[derive(serde::Serialize)]
+struct SignInPage<'a> {
+    error: Option<&'a str>,
+    email: &'a str,
+    csrf_token: String,
 }

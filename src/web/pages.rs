@@ -19,8 +19,14 @@ pub async fn home(
     Page::new("pages/home", "Groupement — achats publics mutualisés", "/").render(
         &hb,
         viewer.0.as_ref(),
-        serde_json::json!({ "tenders": tenders }),
+        HomePage { tenders },
     )
+}
+
+/// The home page: the tenders open to bids.
+#[derive(serde::Serialize)]
+struct HomePage {
+    tenders: Vec<services::public::TenderCard>,
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {
