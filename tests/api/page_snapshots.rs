@@ -114,6 +114,8 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
         ("public-sign-in", None, "/connexion".into()),
         ("public-register", None, "/inscription".into()),
         ("public-forgot", None, "/mot-de-passe-oublie".into()),
+        ("public-api-docs", None, "/documentation/api".into()),
+        ("public-not-found", None, "/appels-d-offres/GRP-1999-999".into()),
         (
             "public-notice",
             None,
@@ -192,7 +194,11 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
             }
         };
         let page = get_with(&app, &path, &cookie).await;
-        assert_eq!(page.status, 200, "{name} {path}: {}", page.body);
+        let expected = match name.ends_with("not-found") {
+            true => 404,
+            false => 200,
+        };
+        assert_eq!(page.status, expected, "{name} {path}: {}", page.body);
         insta::assert_snapshot!(name, masked(&page.body, &app.address));
     }
 }
