@@ -9,7 +9,8 @@ use super::templates::Page;
 use crate::error::AppError;
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -87,37 +88,46 @@ pub async fn docs(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let doc = document();
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
     let mut operations = Vec::new();
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
-            let parameters: Vec<Value> = op["parameters"]
+            let parameters = op["parameters"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|p| {
-                    json!({ "name": p["name"], "in": p["in"], "required": p["required"].as_bool().unwrap_or(false),
-                            "description": p["description"].as_str().unwrap_or(""),
-                            "schema": schema_name(&p["schema"]) })
+                .map(|p| ParameterDoc {
+                    name: text(&p["name"]),
+                    place: text(&p["in"]),
+                    required: p["required"].as_bool().unwrap_or(false),
+                    description: text(&p["description"]),
+                    schema: schema_name(&p["schema"]),
                 })
                 .collect();
-            let body = op["requestBody"]["content"]["application/json"]["schema"].clone();
-            let responses: Vec<Value> = op["responses"]
+            let body = &op["requestBody"]["content"]["application/json"]["schema"];
+            let responses = op["responses"]
                 .as_object()
                 .into_iter()
                 .flatten()
-                .map(|(status, r)| {
-                    json!({ "status": status, "description": r["description"].as_str().unwrap_or(""),
-                            "schema": schema_name(&r["content"]["application/json"]["schema"]) })
+                .map(|(status, r)| ResponseDoc {
+                    status: status.clone(),
+                    description: text(&r["description"]),
+                    schema: schema_name(&r["content"]["application/json"]["schema"]),
                 })
                 .collect();
-            operations.push(json!({
-                "method": method.to_uppercase(), "path": path, "anchor": format!("{method}-{path}").replace(['/', '{', '}'], "-"),
-                "summary": op["summary"].as_str().unwrap_or(""), "description": op["description"].as_str().unwrap_or(""),
-                "parameters": parameters, "body": (!body.is_null()).then(|| schema_name(&body)), "responses": responses,
-            }));
+            operations.push(OperationDoc {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                anchor: format!("{method}-{path}").replace(['/', '{', '}'], "-"),
+                summary: text(&op["summary"]),
+                description: text(&op["description"]),
+                parameters,
+                body: (!body.is_null()).then(|| schema_name(body)),
+                responses,
+            });
         }
     }
-    let schemas: Vec<Value> = doc["components"]["schemas"]
+    let schemas = doc["components"]["schemas"]
         .as_object()
         .into_iter()
         .flatten()
@@ -128,18 +138,90 @@ pub async fn docs(
                 .flatten()
                 .filter_map(Value::as_str)
                 .collect();
-            let fields: Vec<Value> = schema["properties"]
+            let fields = schema["properties"]
                 .as_object()
                 .into_iter()
                 .flatten()
-                .map(|(field, s)| {
-                    json!({ "name": field, "type": schema_name(s), "required": required.contains(&field.as_str()),
-                            "description": s["description"].as_str().unwrap_or("") })
+                .map(|(field, s)| FieldDoc {
+                    name: field.clone(),
+                    kind: schema_name(s),
+                    required: required.contains(&field.as_str()),
+                    description: text(&s["description"]),
                 })
                 .collect();
-            json!({ "name": name, "description": schema["description"].as_str().unwrap_or(""), "fields": fields })
+            SchemaDoc {
+                name: name.clone(),
+                description: text(&schema["description"]),
+                fields,
+            }
         })
         .collect();
-    Page::new("pages/api_docs", "API — Groupement", "/documentation/api").render(&hb, viewer.0.as_ref(), json!({ "title": doc["info"]["title"], "version": doc["info"]["version"],
-                "description": doc["info"]["description"], "operations": operations, "schemas": schemas }))
+    let page = DocsPage {
+        title: text(&doc["info"]["title"]),
+        version: text(&doc["info"]["version"]),
+        description: text(&doc["info"]["description"]),
+        operations,
+        schemas,
+    };
+    Page::new("pages/api_docs", "API — Groupement", "/documentation/api").render(
+        &hb,
+        viewer.0.as_ref(),
+        page,
+    )
+}
+
+/// The API's documentation page, read from its OpenAPI document.
+#[derive(Serialize)]
+struct DocsPage {
+    title: String,
+    version: String,
+    description: String,
+    operations: Vec<OperationDoc>,
+    schemas: Vec<SchemaDoc>,
+}
+
+#[derive(Serialize)]
+struct OperationDoc {
+    method: String,
+    path: String,
+    anchor: String,
+    summary: String,
+    description: String,
+    parameters: Vec<ParameterDoc>,
+    body: Option<String>,
+    responses: Vec<ResponseDoc>,
+}
+
+#[derive(Serialize)]
+struct ParameterDoc {
+    name: String,
+    /// Where it goes: `path`, `query`, `header`.
+    #[serde(rename = "in")]
+    place: String,
+    required: bool,
+    description: String,
+    schema: String,
+}
+
+#[derive(Serialize)]
+struct ResponseDoc {
+    status: String,
+    description: String,
+    schema: String,
+}
+
+#[derive(Serialize)]
+struct SchemaDoc {
+    name: String,
+    description: String,
+    fields: Vec<FieldDoc>,
+}
+
+#[derive(Serialize)]
+struct FieldDoc {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    required: bool,
+    description: String,
 }

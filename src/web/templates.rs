@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde::Serialize;
-use serde_json::json;
 
 use super::nav::{nav_for, NavItem, Viewer};
 
@@ -87,6 +86,13 @@ impl<'a> Page<'a> {
     }
 }
 
+/// What the error page shows.
+#[derive(Serialize)]
+struct ErrorView {
+    status: u16,
+    message: String,
+}
+
 /// The error page: status, a title for people, and the public message only.
 pub fn render_error(
     hb: &Handlebars<'static>,
@@ -114,7 +120,10 @@ pub fn render_error(
         title,
         nav: nav_for(None, ""),
         viewer: None,
-        data: json!({ "status": status.as_u16(), "message": message }),
+        data: ErrorView {
+            status: status.as_u16(),
+            message,
+        },
     };
     hb.render("pages/error", &context)
 }

@@ -115,7 +115,11 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
         ("public-register", None, "/inscription".into()),
         ("public-forgot", None, "/mot-de-passe-oublie".into()),
         ("public-api-docs", None, "/documentation/api".into()),
-        ("public-not-found", None, "/appels-d-offres/GRP-1999-999".into()),
+        (
+            "public-not-found",
+            None,
+            "/appels-d-offres/GRP-1999-999".into(),
+        ),
         (
             "public-notice",
             None,
