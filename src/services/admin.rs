@@ -83,6 +83,7 @@ pub fn create_organisation(
     actor: &Actor,
     form: &OrganisationForm,
 ) -> Result<String, AppError> {
+    actor.require_admin()?;
     let mut problems = Problems::default();
     let code = form.code.trim().to_uppercase();
     if !(2..=12).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -241,6 +242,7 @@ pub fn change_user(
     user_id: i32,
     change: &UserChange,
 ) -> Result<(), AppError> {
+    actor.require_admin()?;
     let role = Role::parse(&change.role)
         .ok_or_else(|| AppError::validation("rôle", "choisissez un rôle dans la liste"))?;
     let active = change.active.is_some();
@@ -318,6 +320,7 @@ pub fn invite(
     base_url: &str,
     form: &Invitation,
 ) -> Result<String, AppError> {
+    actor.require_admin()?;
     let mut problems = Problems::default();
     let email =
         crate::services::accounts::normalised_email(&mut problems, "adresse e-mail", &form.email);
@@ -468,6 +471,7 @@ pub fn outbox(pool: &Pool) -> Result<(Vec<OutboxRow>, StatusCounts), AppError> {
 
 /// Sends a failed message again: pending, due now, its attempts counted afresh.
 pub fn retry(pool: &Pool, actor: &Actor, id: i32) -> Result<(), AppError> {
+    actor.require_admin()?;
     use crate::db::schema::notifications;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {

@@ -18,9 +18,9 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 fn admin_of(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
-    viewer
-        .filter(|v| v.role == crate::web::nav::Role::Admin)
-        .ok_or(AppError::Forbidden)
+    let viewer = viewer.ok_or(AppError::Forbidden)?;
+    viewer.require_admin()?;
+    Ok(viewer)
 }
 
 async fn organisations_page(
