@@ -270,6 +270,13 @@ impl ApprovalStatus {
             (Pending, Approved) | (Pending, Refused) | (Approved, Pending) | (Refused, Pending)
         )
     }
+
+    pub fn predecessors(next: ApprovalStatus) -> Vec<ApprovalStatus> {
+        ApprovalStatus::ALL
+            .into_iter()
+            .filter(|s| s.can_move_to(next))
+            .collect()
+    }
 }
 
 /// A supplier's bid on a lot.

@@ -477,3 +477,51 @@ both_backends!(
         assert!(odd.is_err(), "{odd:?}");
     }
 );
+
+both_backends!(only_the_moves_of_a_members_share_pass, |app| {
+    use groupement::db::schema::tender_approvals;
+    use groupement::domain::ApprovalStatus;
+    let (ub, lead) = ub_lead(&app);
+    need_service::create(&app.pool, &lead, &paper("Papier", "1000"), true).unwrap();
+    let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
+    pooling::execute(&app.pool, run).unwrap();
+    let reference = pooling::accept(&app.pool, &lead, run, &app.address)
+        .unwrap()
+        .remove(0);
+    let tender: i32 = tenders::table
+        .filter(tenders::reference.eq(&reference))
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let share = || {
+        tender_approvals::table
+            .filter(tender_approvals::tender_id.eq(tender))
+            .filter(tender_approvals::organisation_id.eq(ub))
+    };
+    let passed = walk_pairs(
+        &ApprovalStatus::ALL,
+        (
+            ApprovalStatus::code,
+            ApprovalStatus::label_fr,
+            ApprovalStatus::can_move_to,
+        ),
+        |code| {
+            diesel::update(share())
+                .set(tender_approvals::status.eq(code))
+                .execute(&mut app.pool.get().unwrap())
+                .unwrap();
+        },
+        || {
+            share()
+                .select(tender_approvals::status)
+                .first(&mut app.pool.get().unwrap())
+                .unwrap()
+        },
+        |to| {
+            groupement::db::write_transaction(&mut app.pool.get().unwrap(), |conn| {
+                tender_service::move_approval(conn, tender, ub, to)
+            })
+        },
+    );
+    assert_eq!(passed, 4, "decided once, asked again on resubmission");
+});

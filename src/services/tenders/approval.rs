@@ -197,39 +197,18 @@ pub fn decide(
         };
         // A share is decided once (a conditional update on `pending`): a second decision, or
         // two at once, is refused with the first one.
-        let from: Vec<ApprovalStatus> = ApprovalStatus::ALL
-            .into_iter()
-            .filter(|s| s.can_move_to(decision))
-            .collect();
-        let decided = diesel::update(
+        move_approval(conn, tender_id, organisation_id, decision)?;
+        diesel::update(
             tender_approvals::table
                 .filter(tender_approvals::tender_id.eq(tender_id))
-                .filter(tender_approvals::organisation_id.eq(organisation_id))
-                .filter(tender_approvals::status.eq_any(&from)),
+                .filter(tender_approvals::organisation_id.eq(organisation_id)),
         )
         .set((
-            tender_approvals::status.eq(decision),
             tender_approvals::comment.eq(Some(comment).filter(|c| !c.is_empty())),
             tender_approvals::decided_by.eq(actor.user_id),
             tender_approvals::decided_at.eq(now),
         ))
         .execute(conn)?;
-        if decided != 1 {
-            let before: Option<String> = tender_approvals::table
-                .filter(tender_approvals::tender_id.eq(tender_id))
-                .filter(tender_approvals::organisation_id.eq(organisation_id))
-                .select(tender_approvals::status)
-                .first(conn)
-                .optional()?;
-            return Err(match before.as_deref().and_then(ApprovalStatus::parse) {
-                Some(status) => AppError::Conflict(format!(
-                    "votre part est déjà « {} » : elle ne se décide qu'une fois (le \
-                     coordinateur peut la redemander en renvoyant la consultation)",
-                    status.label_fr()
-                )),
-                None => AppError::NotFound,
-            });
-        }
         let decision = decision.code();
         audit::record(
             conn,
@@ -270,6 +249,49 @@ pub fn decide(
         }
         Ok(new_status.to_string())
     })
+}
+
+/// The one way a member's share of a tender changes status (`domain::ApprovalStatus`): a
+/// conditional update on the statuses that may move to `to`, so that a share is decided once
+/// and two decisions at once leave one; the other is told what the share already is.
+pub fn move_approval(
+    conn: &mut AnyConnection,
+    tender_id: i32,
+    organisation_id: i32,
+    to: ApprovalStatus,
+) -> Result<(), AppError> {
+    let moved = diesel::update(
+        tender_approvals::table
+            .filter(tender_approvals::tender_id.eq(tender_id))
+            .filter(tender_approvals::organisation_id.eq(organisation_id))
+            .filter(tender_approvals::status.eq_any(ApprovalStatus::predecessors(to))),
+    )
+    .set(tender_approvals::status.eq(to))
+    .execute(conn)?;
+    if moved == 1 {
+        return Ok(());
+    }
+    let before: Option<ApprovalStatus> = tender_approvals::table
+        .filter(tender_approvals::tender_id.eq(tender_id))
+        .filter(tender_approvals::organisation_id.eq(organisation_id))
+        .select(tender_approvals::status)
+        .first(conn)
+        .optional()?;
+    let Some(before) = before else {
+        return Err(AppError::NotFound);
+    };
+    Err(AppError::Conflict(match to {
+        ApprovalStatus::Pending => format!(
+            "la part est « {} » : elle ne peut pas devenir « {} »",
+            before.label_fr(),
+            to.label_fr()
+        ),
+        _ => format!(
+            "votre part est déjà « {} » : elle ne se décide qu'une fois (le coordinateur peut \
+             la redemander en renvoyant la consultation)",
+            before.label_fr()
+        ),
+    }))
 }
 
 /// Moves a tender to `to` by a conditional update on the statuses its life cycle allows it from
@@ -326,13 +348,21 @@ pub fn resubmit(
                 "la consultation est « {status} » : seule une consultation refusée se soumet à nouveau"
             )));
         }
-        diesel::update(tender_approvals::table.filter(tender_approvals::tender_id.eq(tender_id)))
-            .set((
-                tender_approvals::status.eq(ApprovalStatus::Pending),
-                tender_approvals::decided_by.eq(None::<i32>),
-                tender_approvals::decided_at.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?;
+        // Every decided share is asked again (one still pending stays so).
+        diesel::update(
+            tender_approvals::table
+                .filter(tender_approvals::tender_id.eq(tender_id))
+                .filter(
+                    tender_approvals::status
+                        .eq_any(ApprovalStatus::predecessors(ApprovalStatus::Pending)),
+                ),
+        )
+        .set((
+            tender_approvals::status.eq(ApprovalStatus::Pending),
+            tender_approvals::decided_by.eq(None::<i32>),
+            tender_approvals::decided_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
         move_tender(conn, tender_id, crate::domain::TenderStatus::Approving)?;
         audit::record(
             conn,
