@@ -295,7 +295,7 @@ pub fn parse_decimal(text: &str) -> Result<f64, String> {
         .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '\u{a0}')
         .collect();
     if compact.is_empty() {
-        return Err("empty".into());
+        return Err("vide : un nombre est attendu".into());
     }
     let normalised = match (compact.rfind('.'), compact.rfind(',')) {
         (Some(dot), Some(comma)) if comma > dot => compact.replace('.', "").replace(',', "."),
@@ -305,7 +305,7 @@ pub fn parse_decimal(text: &str) -> Result<f64, String> {
     };
     match normalised.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!("« {} » is not a number", text.trim())),
+        _ => Err(format!("« {} » n'est pas un nombre", text.trim())),
     }
 }
 
