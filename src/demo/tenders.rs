@@ -189,20 +189,28 @@ fn insert_tender(
         ),
         _ => (None, None),
     };
-    let weighted = stage != "approving";
-    diesel::update(tenders::table.find(tender_id))
-        .set((
-            // The awarded tender is closed here, and awarded below by the award engine.
-            tenders::status.eq(if stage == "awarded" { "closed" } else { stage }),
-            tenders::weight_price.eq(weighted.then_some(60)),
-            tenders::weight_quality.eq(weighted.then_some(30)),
-            tenders::weight_environment.eq(weighted.then_some(10)),
-            tenders::published_at.eq(published_at),
-            tenders::deadline.eq(deadline),
-            // The awarded tender's bids were opened; the closed one's wait for its lead.
-            tenders::opened_at.eq((stage == "awarded").then_some(now - Duration::days(29))),
-        ))
-        .execute(conn)?;
+    // The tender walks its life cycle as in the portal, through the same moves: its needs
+    // pooled, the members' shares approved, then published, closed and awarded.
+    use crate::domain::{ApprovalStatus, ContractStatus, NeedStatus, TenderStatus};
+    use crate::services::{
+        awards as award_service, needs as need_service, tenders as tenders_service,
+    };
+    let moved = |outcome: Result<(), crate::error::AppError>| {
+        outcome.map_err(|e| diesel::result::Error::QueryBuilderError(e.detailed().into()))
+    };
+    let all = |moved: Result<usize, crate::error::AppError>, wanted: usize| match moved {
+        Ok(n) if n == wanted => Ok(()),
+        Ok(n) => Err(diesel::result::Error::QueryBuilderError(
+            format!("{n} of {wanted} needs moved").into(),
+        )),
+        Err(e) => Err(diesel::result::Error::QueryBuilderError(
+            e.detailed().into(),
+        )),
+    };
+    all(
+        need_service::move_needs_together(conn, &need_ids, NeedStatus::Pooled),
+        need_ids.len(),
+    )?;
     // Every member has approved, except, in the tender still being approved, all but the
     // coordinator.
     let approvals: Vec<i32> = tender_approvals::table
@@ -213,57 +221,94 @@ fn insert_tender(
         if stage == "approving" && organisation_id != coordinator {
             continue;
         }
+        moved(tenders_service::move_approval(
+            conn,
+            tender_id,
+            organisation_id,
+            ApprovalStatus::Approved,
+        ))?;
         diesel::update(
             tender_approvals::table
                 .filter(tender_approvals::tender_id.eq(tender_id))
                 .filter(tender_approvals::organisation_id.eq(organisation_id)),
         )
         .set((
-            tender_approvals::status.eq("approved"),
             tender_approvals::decided_by.eq(members.lead_users.get(&organisation_id).copied()),
             tender_approvals::decided_at.eq(Some(now - Duration::days(7))),
         ))
         .execute(conn)?;
     }
-    if stage == "closed" || stage == "awarded" {
-        let tender_lots: Vec<(i32, i64)> = lots::table
-            .filter(lots::tender_id.eq(tender_id))
-            .order(lots::number)
-            .select((lots::id, lots::value_cents))
-            .load(conn)?;
-        for (lot_id, value) in tender_lots {
-            insert_bids(conn, suppliers, &tender.family, lot_id, value, now)?;
-        }
-    }
-    if stage == "awarded" {
-        let lead = members.lead_users.get(&coordinator).copied();
-        crate::services::awards::award_now(conn, tender_id, lead, now - Duration::days(28))
-            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
-        // Each member signed two days after the standstill's end.
-        use crate::db::schema::contracts;
-        let signable: Vec<(i32, chrono::NaiveDate)> = contracts::table
-            .filter(contracts::tender_id.eq(tender_id))
-            .select((contracts::id, contracts::notified_on))
-            .load(conn)?;
-        for (id, earliest) in signable {
-            diesel::update(contracts::table.find(id))
-                .set((
-                    contracts::status.eq("active"),
-                    contracts::signed_on.eq(Some(earliest + Duration::days(2))),
-                    contracts::signatory.eq(Some("Direction des achats (démonstration)")),
-                ))
-                .execute(conn)?;
-        }
+    if stage == "approving" {
         return Ok(());
     }
-    let need_status = if stage == "approving" {
-        "pooled"
-    } else {
-        "tendered"
-    };
-    diesel::update(needs::table.filter(needs::id.eq_any(need_ids)))
-        .set(needs::status.eq(need_status))
+    moved(tenders_service::move_tender(
+        conn,
+        tender_id,
+        TenderStatus::Approved,
+    ))?;
+    all(
+        need_service::move_needs_together(conn, &need_ids, NeedStatus::Tendered),
+        need_ids.len(),
+    )?;
+    moved(tenders_service::move_tender(
+        conn,
+        tender_id,
+        TenderStatus::Published,
+    ))?;
+    diesel::update(tenders::table.find(tender_id))
+        .set((
+            tenders::weight_price.eq(Some(60)),
+            tenders::weight_quality.eq(Some(30)),
+            tenders::weight_environment.eq(Some(10)),
+            tenders::published_at.eq(published_at),
+            tenders::deadline.eq(deadline),
+        ))
         .execute(conn)?;
+    if stage == "published" {
+        return Ok(());
+    }
+    moved(tenders_service::move_tender(
+        conn,
+        tender_id,
+        TenderStatus::Closed,
+    ))?;
+    let tender_lots: Vec<(i32, i64)> = lots::table
+        .filter(lots::tender_id.eq(tender_id))
+        .order(lots::number)
+        .select((lots::id, lots::value_cents))
+        .load(conn)?;
+    for (lot_id, value) in tender_lots {
+        insert_bids(conn, suppliers, &tender.family, lot_id, value, now)?;
+    }
+    if stage == "closed" {
+        return Ok(());
+    }
+    // The awarded tender's bids were opened, then the award engine ran.
+    diesel::update(tenders::table.find(tender_id))
+        .set(tenders::opened_at.eq(Some(now - Duration::days(29))))
+        .execute(conn)?;
+    let lead = members.lead_users.get(&coordinator).copied();
+    award_service::award_now(conn, tender_id, lead, now - Duration::days(28))
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+    // Each member signed two days after the standstill's end.
+    use crate::db::schema::contracts;
+    let signable: Vec<(i32, chrono::NaiveDate)> = contracts::table
+        .filter(contracts::tender_id.eq(tender_id))
+        .select((contracts::id, contracts::notified_on))
+        .load(conn)?;
+    for (id, earliest) in signable {
+        diesel::update(contracts::table.find(id))
+            .set((
+                contracts::signed_on.eq(Some(earliest + Duration::days(2))),
+                contracts::signatory.eq(Some("Direction des achats (démonstration)")),
+            ))
+            .execute(conn)?;
+        moved(award_service::move_contract(
+            conn,
+            id,
+            ContractStatus::Active,
+        ))?;
+    }
     Ok(())
 }
 

@@ -37,6 +37,27 @@ both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
             "no {stage} tender: {statuses:?}"
         );
     }
+    // Each tender's needs are where its life cycle puts them (the demo walks it through the
+    // portal's own moves): a need of an awarded tender is never left `submitted`, to be pooled
+    // again by the next run.
+    let need_statuses: Vec<(String, String)> = groupement::db::schema::needs::table
+        .inner_join(
+            groupement::db::schema::lot_needs::table
+                .inner_join(groupement::db::schema::lots::table.inner_join(tenders::table)),
+        )
+        .select((tenders::status, groupement::db::schema::needs::status))
+        .distinct()
+        .load(&mut conn)
+        .unwrap();
+    for (tender, need) in &need_statuses {
+        let expected: &[&str] = match tender.as_str() {
+            "approving" => &["pooled"],
+            "published" | "closed" => &["tendered"],
+            "awarded" => &["awarded", "unsuccessful"],
+            other => panic!("a demo tender {other}"),
+        };
+        assert!(expected.contains(&need.as_str()), "{need_statuses:?}");
+    }
 
     // The tenders are the pooling engine's: each points at the stored run, whose plan lists
     // every need of its lots.
