@@ -128,6 +128,19 @@ both_backends!(
         ] {
             assert!(message.contains(field), "{field} missing in {message}");
         }
+        // Each field at fault, on its own, for clients to show beside their own fields.
+        let problems: Vec<&str> = body["error"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["field"].as_str().unwrap())
+            .collect();
+        for field in ["title", "cpv", "quantity", "unit_price_eur", "window_end"] {
+            assert!(problems.contains(&field), "{field} not in {problems:?}");
+        }
+        assert!(body["error"]["problems"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty() && !m.starts_with("title")));
 
         let (status, created) = call(
             &app,
