@@ -13,6 +13,7 @@ pub mod body;
 pub mod canonical;
 pub mod charts;
 pub mod dashboard;
+pub mod form_errors;
 pub mod health;
 pub mod limits;
 pub mod nav;

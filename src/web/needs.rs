@@ -4,11 +4,12 @@
 
 use super::auth::{check_csrf, check_origin, see_other, MaybeViewer, Posted};
 use super::blocking;
+use super::form_errors::{self, Field, FormErrors};
 use super::pooling::euros;
 use super::templates::Page;
 use crate::db::Pool;
 use crate::domain::CpvCatalog;
-use crate::error::AppError;
+use crate::error::{AppError, Problems};
 use crate::files::write::{self, Cell};
 use crate::files::Table;
 use crate::services::needs::{
@@ -295,28 +296,91 @@ pub async fn list(
     list_page(pool, cache, &hb, viewer, &query, None, None, StatusCode::OK).await
 }
 
+/// The fields of the need form: the service's name of each (the API's), its input, its label.
+const NEED_FIELDS: &[Field] = &[
+    Field {
+        problem: "cpv",
+        input: "cpv",
+        label: "Code CPV",
+    },
+    Field {
+        problem: "title",
+        input: "title",
+        label: "Intitulé",
+    },
+    Field {
+        problem: "description",
+        input: "description",
+        label: "Description",
+    },
+    Field {
+        problem: "need_id",
+        input: "need_id",
+        label: "Votre référence",
+    },
+    Field {
+        problem: "quantity",
+        input: "quantity",
+        label: "Quantité",
+    },
+    Field {
+        problem: "unit",
+        input: "unit",
+        label: "Unité",
+    },
+    Field {
+        problem: "unit_price_eur",
+        input: "unit_price_eur",
+        label: "Prix unitaire estimé",
+    },
+    Field {
+        problem: "delivery_postcode",
+        input: "delivery_postcode",
+        label: "Code postal de livraison",
+    },
+    Field {
+        problem: "window_start",
+        input: "window_start",
+        label: "Livraison à partir du",
+    },
+    Field {
+        problem: "window_end",
+        input: "window_end",
+        label: "Livraison au plus tard le",
+    },
+    Field {
+        problem: "poolable",
+        input: "poolable",
+        label: "Mutualisable",
+    },
+];
+
 /// What the need form shows.
 struct FormPage<'a> {
     title: &'a str,
     action: &'a str,
     need: &'a RawNeed,
     existing: Option<&'a NeedView>,
+    /// A refusal of no field (a conflict).
     error: Option<String>,
+    /// The problems of the fields, each shown beside its field.
+    problems: Problems,
     notice: Option<&'a str>,
     status: StatusCode,
 }
 
 impl<'a> FormPage<'a> {
     /// The form of a new need.
-    fn new_need(need: &'a RawNeed, error: Option<String>, status: StatusCode) -> Self {
+    fn new_need(need: &'a RawNeed) -> Self {
         FormPage {
             title: "Nouveau besoin",
             action: "/besoins/nouveau",
             need,
             existing: None,
-            error,
+            error: None,
+            problems: Problems::default(),
             notice: None,
-            status,
+            status: StatusCode::OK,
         }
     }
 }
@@ -332,6 +396,7 @@ fn form_page(
         need,
         existing,
         error,
+        problems,
         notice,
         status,
     } = form;
@@ -355,6 +420,7 @@ fn form_page(
         action,
         need,
         error,
+        errors: FormErrors::of(&problems, NEED_FIELDS),
         notice,
         poolable: need.poolable.is_empty()
             || crate::files::cells::parse_flag(&need.poolable).unwrap_or(true)
@@ -385,6 +451,7 @@ struct NeedFormPage<'a> {
     action: &'a str,
     need: &'a RawNeed,
     error: Option<String>,
+    errors: FormErrors,
     notice: Option<&'a str>,
     poolable: bool,
     existing: Option<ExistingNeed>,
@@ -429,11 +496,7 @@ pub async fn new_form(
         }
         None => RawNeed::default(),
     };
-    form_page(
-        &hb,
-        &viewer,
-        FormPage::new_need(&need, None, StatusCode::OK),
-    )
+    form_page(&hb, &viewer, FormPage::new_need(&need))
 }
 
 /// The form's fields and the button pressed (`draft` or `submit`).
@@ -460,11 +523,16 @@ pub async fn create(
     match blocking(&p, move |p| needs::create(p, &who, &raw, submit)).await {
         Ok(created) => Ok(see_other(&format!("/besoins/{}?enregistre=1", created.id))),
         Err(error) => {
-            let (message, status) = super::refused(error)?;
+            let (message, problems, status) = form_errors::refused(error)?;
             form_page(
                 &hb,
                 &viewer,
-                FormPage::new_need(&need, Some(message), status),
+                FormPage {
+                    error: message,
+                    problems,
+                    status,
+                    ..FormPage::new_need(&need)
+                },
             )
         }
     }
@@ -496,6 +564,7 @@ pub async fn show(
             need: &needs::raw_of(&need),
             existing: Some(&need),
             error: None,
+            problems: Problems::default(),
             notice: query.enregistre.as_ref().map(|_| "Besoin enregistré."),
             status: StatusCode::OK,
         },
@@ -526,7 +595,7 @@ pub async fn update(
     match outcome {
         Ok(()) => Ok(see_other(&format!("/besoins/{id}?enregistre=1"))),
         Err(error) => {
-            let (message, status) = super::refused(error)?;
+            let (message, problems, status) = form_errors::refused(error)?;
             let (p, who) = (pool.into_inner(), viewer.clone());
             let existing = blocking(&p, move |p| needs::get(p, &who, id)).await?;
             form_page(
@@ -537,7 +606,8 @@ pub async fn update(
                     action: &format!("/besoins/{id}"),
                     need: &need,
                     existing: Some(&existing),
-                    error: Some(message),
+                    error: message,
+                    problems,
                     notice: None,
                     status,
                 },

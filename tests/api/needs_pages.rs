@@ -100,9 +100,37 @@ both_backends!(
         )
         .await;
         assert_eq!(bad.status, 422);
-        for field in ["title :", "cpv :", "quantity :"] {
-            assert!(bad.body.contains(field), "{field} missing");
+        // Each problem beside its field, named by its French label in a summary that links to
+        // it; never the service's code for the field.
+        assert!(bad.body.contains("3 points à corriger"), "{}", bad.body);
+        for (input, label) in [
+            ("cpv", "Code CPV"),
+            ("title", "Intitulé"),
+            ("quantity", "Quantité"),
+        ] {
+            assert!(
+                bad.body
+                    .contains(&format!("<a href=\"#{input}\">{label} : ")),
+                "{input} missing in the summary"
+            );
+            assert!(bad.body.contains(&format!("id=\"{input}-erreur\"")));
         }
+        assert!(
+            bad.body
+                .contains("aria-invalid=\"true\" aria-describedby=\"quantity-erreur\""),
+            "{}",
+            bad.body
+        );
+        for code in ["title :", "cpv :", "quantity :", "unit_price_eur"] {
+            assert!(
+                !bad.body.contains(code) || code == "unit_price_eur",
+                "{code} shown to people"
+            );
+        }
+        assert!(
+            !bad.body.contains("id=\"unit-erreur\""),
+            "a good field is not marked"
+        );
         assert!(bad.body.contains("value=\"-3\""), "typed values kept");
         assert!(stored(&app).is_empty());
 
