@@ -202,6 +202,39 @@ pub async fn open(
     Ok(see_other(&format!("/consultations/{id}/offres")))
 }
 
+/// `GET /consultations/{id}/ouverture`: what opening the bids does, before it is done.
+pub async fn confirm_open(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (who, id) = (viewer.clone(), id.into_inner());
+    let tender = blocking(&pool, move |p| {
+        crate::services::tenders::detail(p, &who, id)
+    })
+    .await?;
+    super::confirm::Confirmation {
+        heading: format!("Ouvrir les offres de {} ?", tender.reference),
+        consequences: vec![
+            format!(
+                "Les offres remises pour « {} » seront ouvertes : vous les lirez, lot par lot.",
+                tender.title
+            ),
+            "L'ouverture est consignée au journal, à votre nom et à l'heure près ; elle ne se \
+             défait pas."
+                .into(),
+        ],
+        action: format!("/consultations/{id}/ouverture"),
+        fields: Vec::new(),
+        button: "Ouvrir les offres".into(),
+        danger: false,
+        back: format!("/consultations/{id}"),
+    }
+    .render(&hb, &viewer, "/consultations")
+}
+
 pub async fn show(
     id: Path<i32>,
     pool: Data<Pool>,

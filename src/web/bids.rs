@@ -251,6 +251,56 @@ pub async fn withdraw(
     }
 }
 
+/// `GET …/lots/{lot}/retrait`: what withdrawing the bid does, before it is done.
+pub async fn confirm_withdraw(
+    path: Path<(String, i32)>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (reference, lot) = path.into_inner();
+    let (who, r) = (viewer.clone(), reference.clone());
+    let page = blocking(&pool, move |p| bids::page(p, &who, &r)).await?;
+    let bid = page
+        .lots
+        .iter()
+        .find(|l| l.number == lot)
+        .and_then(|l| l.bid.as_ref())
+        .filter(|b| b.status == crate::domain::BidStatus::Submitted)
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "vous n'avez pas d'offre en cours sur le lot {lot} : rien à retirer"
+            ))
+        })?;
+    let documents = match bid.documents.len() {
+        0 => "Elle n'a pas de document joint.".to_string(),
+        1 => "Son document joint sera supprimé.".to_string(),
+        n => format!("Ses {n} documents joints seront supprimés."),
+    };
+    super::confirm::Confirmation {
+        heading: format!("Retirer votre offre sur le lot {lot} ?"),
+        consequences: vec![
+            format!(
+                "Votre offre n° {} ({} HT) sera retirée : l'acheteur ne la lira pas.",
+                bid.receipt,
+                Cents::new(bid.price_cents)
+            ),
+            documents,
+            format!(
+                "Vous pourrez remettre une nouvelle offre jusqu'à la date limite, le {}.",
+                paris_text(page.deadline)
+            ),
+        ],
+        action: format!("/appels-d-offres/{reference}/lots/{lot}/retrait"),
+        fields: Vec::new(),
+        button: "Retirer mon offre".into(),
+        danger: true,
+        back: format!("/appels-d-offres/{reference}/offre#lot-{lot}"),
+    }
+    .render(&hb, &viewer, "")
+}
+
 /// Attaches a document to the supplier's bid on a lot (multipart upload).
 pub async fn upload_document(
     req: actix_web::HttpRequest,

@@ -12,6 +12,7 @@ pub mod bids;
 pub mod body;
 pub mod canonical;
 pub mod charts;
+pub mod confirm;
 pub mod dashboard;
 pub mod form_errors;
 pub mod health;
@@ -116,6 +117,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/besoins/export.xlsx", web::get().to(needs::export))
         .route("/besoins/{id}", web::get().to(needs::show))
         .route("/besoins/{id}", web::post().to(needs::update))
+        .route(
+            "/besoins/{id}/retirer",
+            web::get().to(needs::confirm_withdraw),
+        )
         .route("/besoins/{id}/retirer", web::post().to(needs::withdraw))
         .route("/cpv/recherche", web::get().to(needs::cpv_search))
         .route("/mutualisation", web::get().to(pooling::runs))
@@ -124,6 +129,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/mutualisation/{id}/ajuster",
             web::post().to(pooling::adjust),
+        )
+        .route(
+            "/mutualisation/{id}/accepter",
+            web::get().to(pooling::confirm_accept),
         )
         .route(
             "/mutualisation/{id}/accepter",
@@ -139,6 +148,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(tenders::sign_contract),
         )
         .route("/consultations/{id}", web::get().to(tenders::show))
+        .route(
+            "/consultations/{id}/ouverture",
+            web::get().to(awards::confirm_open),
+        )
         .route(
             "/consultations/{id}/ouverture",
             web::post().to(awards::open),
@@ -197,6 +210,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/appels-d-offres/{reference}/lots/{lot}/offre",
             web::post().to(bids::submit),
+        )
+        .route(
+            "/appels-d-offres/{reference}/lots/{lot}/retrait",
+            web::get().to(bids::confirm_withdraw),
         )
         .route(
             "/appels-d-offres/{reference}/lots/{lot}/retrait",

@@ -627,6 +627,39 @@ pub async fn withdraw(
     Ok(see_other(&format!("/besoins/{id}")))
 }
 
+/// `GET /besoins/{id}/retirer`: what withdrawing the need does, before it is done.
+pub async fn confirm_withdraw(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(viewer.0)?;
+    let (who, id) = (viewer.clone(), id.into_inner());
+    let need = blocking(&pool, move |p| needs::get(p, &who, id)).await?;
+    super::confirm::Confirmation {
+        heading: format!("Retirer le besoin n° {} ?", need.id),
+        consequences: vec![
+            format!(
+                "« {} » ({} {}, {} HT) ne sera plus proposé à la mutualisation ni acheté.",
+                need.title,
+                needs::french_number(need.quantity),
+                need.unit,
+                euros(need.value_eur)
+            ),
+            "Un besoin retiré ne revient pas : pour l'acheter plus tard, il faudra le saisir \
+             à nouveau (« Reprendre pour l'année suivante » en garde les valeurs)."
+                .into(),
+        ],
+        action: format!("/besoins/{}/retirer", need.id),
+        fields: Vec::new(),
+        button: "Retirer ce besoin".into(),
+        danger: true,
+        back: format!("/besoins/{}", need.id),
+    }
+    .render(&hb, &viewer, "/besoins")
+}
+
 /// Bulk submission: the list's checkboxes are named `besoin_<id>`.
 pub async fn submit(
     posted: Posted<HashMap<String, String>>,

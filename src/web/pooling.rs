@@ -552,6 +552,72 @@ pub async fn accept(
     Ok(see_other("/consultations"))
 }
 
+/// `GET /mutualisation/{id}/accepter`: what accepting the proposal does, before it is done.
+pub async fn confirm_accept(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (who, id) = (viewer.clone(), id.into_inner());
+    let run = blocking(&pool, move |p| pooling::run(p, &who, id)).await?;
+    let plan = run
+        .plan
+        .as_ref()
+        .ok_or_else(|| AppError::Conflict("ce calcul n'a pas de proposition à accepter".into()))?;
+    let lots: usize = plan.tenders.iter().map(|t| t.lots.len()).sum();
+    let members: std::collections::BTreeSet<&String> = plan
+        .tenders
+        .iter()
+        .flat_map(|t| t.lots.iter().flat_map(|l| &l.buyers))
+        .collect();
+    let joint = plan
+        .tenders
+        .iter()
+        .filter(|t| {
+            t.lots
+                .iter()
+                .flat_map(|l| &l.buyers)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                > 1
+        })
+        .count();
+    super::confirm::Confirmation {
+        heading: format!("Accepter la proposition n° {} ?", run.id),
+        consequences: vec![
+            format!(
+                "{} consultation(s) seront créées ({} lot(s), {} HT), dont {} conjointe(s) à \
+                 plusieurs membres.",
+                plan.tenders.len(),
+                lots,
+                euros(plan.kpis.total_value_eur),
+                joint
+            ),
+            format!(
+                "Les responsables achats de {} membre(s) ({}) recevront chacun par e-mail la \
+                 demande d'approuver leur part.",
+                members.len(),
+                members
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "Les besoins mutualisés seront verrouillés : leurs acheteurs ne pourront plus les \
+             modifier ni les retirer ; la proposition ne pourra plus être ajustée."
+                .into(),
+        ],
+        action: format!("/mutualisation/{}/accepter", run.id),
+        fields: Vec::new(),
+        button: "Accepter et créer les consultations".into(),
+        danger: false,
+        back: format!("/mutualisation/{}", run.id),
+    }
+    .render(&hb, &viewer, "/mutualisation")
+}
+
 pub async fn discard(
     id: Path<i32>,
     posted: Posted<super::auth::NoFields>,

@@ -233,7 +233,27 @@ both_backends!(
             403
         );
 
-        // Beta withdraws; then the deadline passes (one second ago): nothing more is accepted.
+        // Beta withdraws, told first what it does; then the deadline passes (one second ago):
+        // nothing more is accepted.
+        let confirmation = get_with(
+            &app,
+            &format!("/appels-d-offres/{reference}/lots/1/retrait"),
+            &beta.cookie(),
+        )
+        .await;
+        assert_eq!(confirmation.status, 200, "{}", confirmation.body);
+        assert!(confirmation
+            .body
+            .contains("Retirer votre offre sur le lot 1 ?"));
+        assert!(
+            confirmation.body.contains("999,00"),
+            "the price: {}",
+            confirmation.body
+        );
+        assert!(
+            confirmation.body.contains("l'acheteur ne la lira pas")
+                || confirmation.body.contains("l&#x27;acheteur ne la lira pas")
+        );
         let withdrawn = post_form(
             &app,
             &format!("/appels-d-offres/{reference}/lots/1/retrait"),

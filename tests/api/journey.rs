@@ -267,6 +267,13 @@ pub async fn journey(
         .wait_for("return document.body.innerText.includes('Accepter')")
         .await;
     walk.check("adjusted").await;
+    // Accepting creates tenders and e-mails: a confirmation says so first.
+    walk.submit("a[href$='/accepter']").await;
+    walk.browser
+        .wait_for("return document.querySelector(\"form[action$='/accepter'] button\") !== null")
+        .await;
+    assert!(walk.text().await.contains("recevront chacun par e-mail"));
+    walk.check("accept-confirmation").await;
     walk.submit("form[action$='/accepter'] button").await;
     walk.browser
         .wait_for("return location.pathname === '/consultations'")
@@ -358,6 +365,11 @@ pub async fn journey(
         .unwrap();
     walk.sign_in("lead.ub@example.fr").await;
     walk.go(&tender_page).await;
+    walk.submit("a[href$='/ouverture']").await;
+    walk.browser
+        .wait_for("return document.querySelector(\"form[action$='/ouverture'] button\") !== null")
+        .await;
+    walk.check("opening-confirmation").await;
     walk.submit("form[action$='/ouverture'] button").await;
     walk.browser
         .wait_for("return document.querySelector('input[name^=quality-]') !== null")

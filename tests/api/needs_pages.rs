@@ -214,6 +214,28 @@ both_backends!(
             ("Pansements stériles".into(), "submitted".into())
         );
 
+        // The need's page links to a confirmation that says what withdrawing does; nothing
+        // changes until its button is pressed.
+        let need_page = get_with(&app, &format!("/besoins/{id}"), &chu.cookie()).await;
+        assert!(need_page
+            .body
+            .contains(&format!("href=\"/besoins/{id}/retirer\"")));
+        let confirmation = get_with(&app, &format!("/besoins/{id}/retirer"), &chu.cookie()).await;
+        assert_eq!(confirmation.status, 200);
+        assert!(confirmation
+            .body
+            .contains(&format!("Retirer le besoin n° {id} ?")));
+        assert!(confirmation
+            .body
+            .contains("Un besoin retiré ne revient pas"));
+        assert!(confirmation.body.contains(&format!(
+            "<form method=\"post\" action=\"/besoins/{id}/retirer\""
+        )));
+        assert_eq!(
+            stored(&app)[0].1,
+            "submitted",
+            "a confirmation changes nothing"
+        );
         let withdrawn = post(&app, &chu, &format!("/besoins/{id}/retirer"), &[]).await;
         assert_eq!(withdrawn.status, 303);
         assert_eq!(stored(&app)[0].1, "withdrawn");
