@@ -55,6 +55,15 @@ impl Locale {
         day.format("%d/%m/%Y").to_string()
     }
 
+    /// A decimal number with `places` decimals: `92,42` in French, `92.42` in English.
+    pub fn decimal(self, value: f64, places: usize) -> String {
+        let text = format!("{value:.places$}");
+        match self {
+            Locale::Fr => text.replace('.', ","),
+            Locale::En => text,
+        }
+    }
+
     /// An amount: `1 234,50 €` in French, `€1,234.50` in English.
     pub fn euros(self, amount: Cents) -> String {
         match self {
@@ -70,6 +79,13 @@ impl Locale {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_in_each_language() {
+        assert_eq!(Locale::Fr.decimal(92.4249, 2), "92,42");
+        assert_eq!(Locale::En.decimal(92.4249, 2), "92.42");
+        assert_eq!(Locale::Fr.decimal(0.7, 1), "0,7");
+    }
 
     #[test]
     fn moments_and_amounts_in_each_language() {

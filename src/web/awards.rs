@@ -26,7 +26,7 @@ fn rule_label(rule: &str) -> &'static str {
 }
 
 fn score(value: Option<f64>) -> Option<String> {
-    value.map(|v| format!("{v:.2}"))
+    value.map(|v| crate::domain::Locale::Fr.decimal(v, 2))
 }
 
 async fn comparison_page(
@@ -96,7 +96,7 @@ async fn comparison_page(
         total_score: score(shown.total_score),
         other_rule: shown.other_rule.as_ref().map(|o| OtherRule {
             rule: rule_label(o.rule),
-            total_score: format!("{:.2}", o.total_score),
+            total_score: crate::domain::Locale::Fr.decimal(o.total_score, 2),
             changed_lots: o.changed_lots.clone(),
         }),
         awarded,

@@ -138,7 +138,11 @@ async fn bid_page(
                         .map(|d| DocumentLine {
                             id: d.id,
                             name: d.name.clone(),
-                            size: format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
+                            size: format!(
+                                "{} Mo",
+                                crate::domain::Locale::Fr
+                                    .decimal(d.size_bytes as f64 / 1_048_576.0, 1)
+                            ),
                         })
                         .collect(),
                 }),

@@ -6,7 +6,7 @@ use super::blocking;
 use super::charts::before_after;
 use super::templates::Page;
 use crate::db::Pool;
-use crate::domain::Cents;
+use crate::domain::{Cents, Locale};
 use crate::error::AppError;
 use crate::services::pooling::{self, RunForm, RunView};
 use crate::services::public::procedure_label;
@@ -316,7 +316,7 @@ fn proposal(run: &RunView) -> Option<ProposalView> {
         })
         .collect();
     let count = |v: f64| format!("{v:.0}");
-    let percent = |v: f64| format!("{:.1} %", v * 100.0);
+    let percent = |v: f64| format!("{} %", Locale::Fr.decimal(v * 100.0, 1));
     let row = |label: &str, before: String, after: String| ChartRow {
         label: label.to_string(),
         before,
@@ -382,7 +382,7 @@ fn proposal(run: &RunView) -> Option<ProposalView> {
     Some(ProposalView {
         kpis: KpisView {
             savings: euros(k.savings_eur),
-            savings_pct: format!("{:.2} %", k.savings_pct),
+            savings_pct: format!("{} %", Locale::Fr.decimal(k.savings_pct, 2)),
             baseline: euros(k.baseline_objective),
             pooled: euros(k.pooled_objective),
             total: euros(k.total_value_eur),
@@ -396,8 +396,8 @@ fn proposal(run: &RunView) -> Option<ProposalView> {
         solo: plan.solo.len(),
         solver: SolverView {
             status: format!("{:?}", plan.solver.status),
-            gap: format!("{:.4} %", plan.solver.gap * 100.0),
-            seconds: format!("{:.2}", plan.solver.seconds),
+            gap: format!("{} %", Locale::Fr.decimal(plan.solver.gap * 100.0, 4)),
+            seconds: Locale::Fr.decimal(plan.solver.seconds, 2),
         },
     })
 }

@@ -33,6 +33,14 @@ fn euros(cents: i64) -> String {
     Cents::new(cents).to_string()
 }
 
+/// A document's size, in French: `1,2 Mo`.
+fn megabytes(bytes: i64) -> String {
+    format!(
+        "{} Mo",
+        crate::domain::Locale::Fr.decimal(bytes as f64 / 1_048_576.0, 1)
+    )
+}
+
 fn day(date: chrono::NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
 }
@@ -246,7 +254,7 @@ fn detail_page(
             .iter()
             .map(|d| DocumentLine {
                 name: d.name.clone(),
-                size: format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
+                size: megabytes(d.size_bytes),
             })
             .collect(),
         can_upload: coordinator && is(&["draft", "approving", "approved"]),
@@ -536,7 +544,7 @@ pub async fn notice(
             .map(|d| NoticeDocument {
                 href: format!("/appels-d-offres/{}/documents/{}", notice.reference, d.id),
                 name: d.name.clone(),
-                size: format!("{:.1} Mo", d.size_bytes as f64 / 1_048_576.0),
+                size: megabytes(d.size_bytes),
             })
             .collect(),
         reference: notice.reference,

@@ -232,7 +232,7 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     // The outcome: Beta 64.80 (winner), Gamma 63.00 flagged abnormally low, Alpha 61.00.
     let page = get_with(&app, &comparison, &lead.cookie()).await;
     assert!(
-        page.body.contains("64.80") && page.body.contains("63.00") && page.body.contains("61.00")
+        page.body.contains("64,80") && page.body.contains("63,00") && page.body.contains("61,00")
     );
     assert!(page.body.contains("anormalement basse"));
     let justification = post(
@@ -331,10 +331,10 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     let to = |email: &str| results.iter().find(|m| m.to == email).unwrap();
     assert!(to("beta@example.fr")
         .text
-        .contains("Votre offre est retenue (note 64.80"));
+        .contains("Votre offre est retenue (note 64,80"));
     let alpha = &to("alpha@example.fr").text;
-    assert!(alpha.contains("note 61.00 / 100, rang 3 sur 3"), "{alpha}");
-    assert!(alpha.contains("Offre retenue : Beta, note 64.80 / 100"));
+    assert!(alpha.contains("note 61,00 / 100, rang 3 sur 3"), "{alpha}");
+    assert!(alpha.contains("Offre retenue : Beta, note 64,80 / 100"));
     assert!(
         alpha.contains("pas signés avant le"),
         "the standstill is said"

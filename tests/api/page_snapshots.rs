@@ -64,8 +64,8 @@ fn masked(page: &str, address: &str) -> String {
         ("99:99", "HH:MM"),
         ("99 h 99", "HH h MM"),
         // (How long the engine took.)
-        ("9.99 s</dd>", "S s</dd>"),
-        ("99.99 s</dd>", "S s</dd>"),
+        ("9,99 s</dd>", "S s</dd>"),
+        ("99,99 s</dd>", "S s</dd>"),
     ] {
         page = mask_shape(&page, shape, mask);
     }

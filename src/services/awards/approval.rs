@@ -334,13 +334,17 @@ pub(super) fn notify_bidders(
                 continue;
             };
             let won = winner.is_some_and(|w| w.bid_id == bid.bid_id);
+            // Marks as the bidder reads numbers (`92,42` in French).
+            let locale = people
+                .get(&supplier)
+                .map_or(Locale::Fr, |p| Locale::of(&p.2));
             by_supplier.entry(supplier).or_default().push(json!({
                 "number": number, "heading": crate::services::tenders::lot_heading(number, &title),
                 "won": won,
-                "score": format!("{:.2}", bid.score), "rank": bid.rank,
+                "score": locale.decimal(bid.score, 2), "rank": bid.rank,
                 "bidders": lot.bids.len(),
                 "winner": winner.map(|w| name_of(&w.supplier_id)),
-                "winner_score": winner.map(|w| format!("{:.2}", w.score)),
+                "winner_score": winner.map(|w| locale.decimal(w.score, 2)),
                 "lost_to_cap": bid.lost_to_cap,
             }));
         }
