@@ -207,6 +207,49 @@ impl Browser {
         .await
     }
 
+    /// Renders the page as a 390 px wide phone (Chrome's device emulation), or as the desk
+    /// again with `None`.
+    pub async fn phone(&self, width: Option<u32>) {
+        match width {
+            Some(width) => {
+                self.command(
+                    "POST",
+                    "/goog/cdp/execute",
+                    json!({ "cmd": "Emulation.setDeviceMetricsOverride",
+                            "params": { "width": width, "height": 844, "deviceScaleFactor": 1, "mobile": true } }),
+                )
+                .await
+            }
+            None => {
+                self.command(
+                    "POST",
+                    "/goog/cdp/execute",
+                    json!({ "cmd": "Emulation.clearDeviceMetricsOverride", "params": {} }),
+                )
+                .await
+            }
+        };
+    }
+
+    /// How much wider than `width` the page is (0 when nothing runs off the screen), with
+    /// the first elements that do.
+    pub async fn overflow(&self, width: u32) -> (i64, Vec<String>) {
+        let found = self
+            .script(&format!(
+                "const w = {width};
+                 const over = document.documentElement.scrollWidth - w;
+                 const who = [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('table'))
+                   .slice(0, 3).map(e => e.tagName.toLowerCase() + '.' + e.className);
+                 return [over, who];"
+            ))
+            .await;
+        (
+            found[0].as_i64().unwrap_or_default().max(0),
+            serde_json::from_value(found[1].clone()).unwrap_or_default(),
+        )
+    }
+
     pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
         let data = self.command("GET", "/screenshot", Value::Null).await;
         let png = base64_decode(data.as_str().unwrap());

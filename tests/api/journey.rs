@@ -75,7 +75,9 @@ impl Walk {
         self.browser.go(&format!("{}{path}", self.base)).await;
     }
 
-    /// Screenshot `name` and axe-core on the page shown: no serious or critical violation.
+    /// Screenshot `name` and axe-core on the page shown: no serious or critical violation;
+    /// then the same page on a 390 px phone, photographed too, where nothing may run off the
+    /// screen (a wide table scrolls within itself).
     async fn check(&mut self, name: &str) {
         self.step += 1;
         self.browser
@@ -83,6 +85,13 @@ impl Walk {
             .await;
         let found = self.violations().await;
         assert!(found.is_empty(), "{name}: accessibility: {found:#?}");
+        self.browser.phone(Some(390)).await;
+        self.browser
+            .screenshot(&format!("{}-{:02}-{name}-390.png", self.name, self.step))
+            .await;
+        let (over, who) = self.browser.overflow(390).await;
+        self.browser.phone(None).await;
+        assert_eq!(over, 0, "{name}: {over} px off a 390 px screen: {who:?}");
     }
 
     /// axe-core's serious and critical violations on the page shown.
