@@ -114,6 +114,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/consultations/{id}/decision", LEADS),
     rule("POST", "/consultations/{id}/resoumettre", LEADS),
     rule("POST", "/consultations/{id}/publier", LEADS),
+    rule("POST", "/consultations/{id}/publier/verifier", LEADS),
     rule("POST", "/consultations/{id}/documents", LEADS),
     rule("GET", "/consultations/{id}/ouverture", LEADS),
     rule("POST", "/consultations/{id}/ouverture", LEADS),
@@ -124,6 +125,7 @@ pub const RULES: &[Rule] = &[
         "/consultations/{id}/offres/{bid}/justification",
         LEADS,
     ),
+    rule("GET", "/consultations/{id}/attribution", LEADS),
     rule("POST", "/consultations/{id}/attribution", LEADS),
     rule("POST", "/consultations/{id}/marches/{uid}/signature", LEADS),
     rule(

@@ -335,6 +335,58 @@ pub async fn approve(
     }
 }
 
+/// `GET /consultations/{id}/attribution`: what approving the award does, before it is done.
+pub async fn confirm_approve(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (who, id) = (viewer.clone(), id.into_inner());
+    let shown = blocking(&pool, move |p| awards::comparison(p, &who, id)).await?;
+    let unsuccessful = shown
+        .lots
+        .iter()
+        .filter(|l| l.status == Some(groupement_solver::award::LotStatus::Unsuccessful))
+        .count();
+    let bidders: std::collections::BTreeSet<&str> = shown
+        .lots
+        .iter()
+        .flat_map(|l| l.bids.iter().map(|b| b.supplier.as_str()))
+        .collect();
+    super::confirm::Confirmation {
+        heading: format!("Approuver l'attribution de {} ?", shown.reference),
+        consequences: vec![
+            format!(
+                "{} lot(s) attribué(s) selon le classement affiché, {} infructueux : les besoins \
+                 des lots infructueux reviennent à leurs acheteurs.",
+                shown.lots.len() - unsuccessful,
+                unsuccessful
+            ),
+            "Un marché est enregistré par membre et par lot attribué, à signer par le \
+             responsable achats de chaque membre."
+                .into(),
+            format!(
+                "Les {} entreprise(s) qui ont remis une offre sont informées par e-mail de leur \
+                 résultat (attributaire, note et rang) ; en procédure formalisée, le délai de \
+                 suspension de 11 jours commence.",
+                bidders.len()
+            ),
+            "L'attribution approuvée ne se défait pas.".into(),
+        ],
+        action: format!("/consultations/{id}/attribution"),
+        fields: vec![super::confirm::HiddenField {
+            name: "fingerprint".into(),
+            value: shown.fingerprint,
+        }],
+        button: "Approuver l'attribution".into(),
+        danger: false,
+        back: format!("/consultations/{id}/offres"),
+    }
+    .render(&hb, &viewer, "/consultations")
+}
+
 /// A bid's document, under the seal: the coordinator's lead, after the deadline.
 pub async fn document(
     path: Path<(i32, i32)>,

@@ -164,6 +164,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/consultations/{id}/attribution",
+            web::get().to(awards::confirm_approve),
+        )
+        .route(
+            "/consultations/{id}/attribution",
             web::post().to(awards::approve),
         )
         .route(
@@ -185,6 +189,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/consultations/{id}/publier",
             web::post().to(tenders::publish),
+        )
+        .route(
+            "/consultations/{id}/publier/verifier",
+            web::post().to(tenders::confirm_publish),
         )
         .route(
             "/appels-d-offres/{reference}/documents/{id}",

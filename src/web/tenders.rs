@@ -441,6 +441,67 @@ pub async fn publish(
     }
 }
 
+/// `POST /consultations/{id}/publier/verifier`: what publishing with these criteria does,
+/// before it is done; the confirmation posts the same fields to `/publier`.
+pub async fn confirm_publish(
+    id: Path<i32>,
+    posted: Posted<Publication>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let tender = load(&pool, &viewer, id).await?;
+    let form = posted.form;
+    let cap = match form.max_lots_per_supplier.trim() {
+        "" => "sans limite de lots par entreprise".to_string(),
+        n => format!("{n} lot(s) au plus par entreprise"),
+    };
+    let fields = [
+        ("weight_price", &form.weight_price),
+        ("weight_quality", &form.weight_quality),
+        ("weight_environment", &form.weight_environment),
+        ("max_lots_per_supplier", &form.max_lots_per_supplier),
+        ("cap_rule", &form.cap_rule),
+        ("deadline", &form.deadline),
+    ]
+    .into_iter()
+    .map(|(name, value)| super::confirm::HiddenField {
+        name: name.into(),
+        value: value.clone(),
+    })
+    .collect();
+    super::confirm::Confirmation {
+        heading: format!("Publier {} ?", tender.reference),
+        consequences: vec![
+            format!(
+                "L'avis de « {} » ({} lot(s), {} HT) devient public, avec ses documents.",
+                tender.title,
+                tender.lots.len(),
+                euros(tender.total_value_cents)
+            ),
+            format!(
+                "Critères annoncés : prix {} %, valeur technique {} %, performance \
+                 environnementale {} % ; {cap} ; offres jusqu'au {} à 12:00 (heure de Paris).",
+                form.weight_price.trim(),
+                form.weight_quality.trim(),
+                form.weight_environment.trim(),
+                form.deadline.trim()
+            ),
+            "Les entreprises intéressées du territoire sont prévenues par e-mail aujourd'hui, \
+             les autres deux jours plus tard."
+                .into(),
+            "Une consultation publiée ne se retire pas ; ses critères ne changent plus.".into(),
+        ],
+        action: format!("/consultations/{id}/publier"),
+        fields,
+        button: "Publier la consultation".into(),
+        danger: false,
+        back: format!("/consultations/{id}"),
+    }
+    .render(&hb, &viewer, "/consultations")
+}
+
 /// The public notice of a published tender.
 /// A published tender's notice, as anyone reads it.
 #[derive(Serialize)]

@@ -263,6 +263,9 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/consultations/{id}/decision" => format!("/consultations/{}/decision", f.tender),
         "/consultations/{id}/resoumettre" => format!("/consultations/{}/resoumettre", f.tender),
         "/consultations/{id}/publier" => format!("/consultations/{}/publier", f.tender),
+        "/consultations/{id}/publier/verifier" => {
+            format!("/consultations/{}/publier/verifier", f.tender)
+        }
         "/consultations/{id}/documents" => format!("/consultations/{}/documents", f.tender),
         "/consultations/{id}/ouverture" => format!("/consultations/{}/ouverture", f.tender),
         "/consultations/{id}/offres" => format!("/consultations/{}/offres", f.tender),

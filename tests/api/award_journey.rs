@@ -266,7 +266,23 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     .await;
     assert_eq!(stale.status, 409);
     assert!(stale.body.contains("les notes ont changé"));
-    let fingerprint = page
+    // The comparison links to a confirmation that says what approving does; its button
+    // carries the fingerprint of the outcome shown.
+    assert!(page
+        .body
+        .contains(&format!("href=\"/consultations/{tender_id}/attribution\"")));
+    let confirmation = get_with(
+        &app,
+        &format!("/consultations/{tender_id}/attribution"),
+        &lead.cookie(),
+    )
+    .await;
+    assert_eq!(confirmation.status, 200, "{}", confirmation.body);
+    assert!(confirmation
+        .body
+        .contains("Approuver l&#x27;attribution de"));
+    assert!(confirmation.body.contains("ne se défait pas"));
+    let fingerprint = confirmation
         .body
         .split("name=\"fingerprint\" value=\"")
         .nth(1)

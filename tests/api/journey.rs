@@ -323,6 +323,16 @@ pub async fn journey(
         .to_string();
     walk.set("#deadline", &deadline).await;
     walk.check("publication-form").await;
+    walk.submit("form[action$='/publier/verifier'] button")
+        .await;
+    walk.browser
+        .wait_for("return document.querySelector(\"form[action$='/publier'] button\") !== null")
+        .await;
+    assert!(walk
+        .text()
+        .await
+        .contains(&format!("offres jusqu'au {deadline}")));
+    walk.check("publication-confirmation").await;
     walk.submit("form[action$='/publier'] button").await;
     walk.browser
         .wait_for("return document.body.innerText.includes('publiée')")
@@ -395,6 +405,11 @@ pub async fn journey(
         .wait_for("return document.body.innerText.includes('Approuver l')")
         .await;
     walk.check("outcome").await;
+    walk.submit("a[href$='/attribution']").await;
+    walk.browser
+        .wait_for("return document.querySelector(\"form[action$='/attribution'] button\") !== null")
+        .await;
+    walk.check("award-confirmation").await;
     walk.submit("form[action$='/attribution'] button").await;
     walk.browser
         .wait_for("return document.body.innerText.includes('Nos marchés')")
