@@ -141,6 +141,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/tableau-de-bord", BUYERS),
     rule("GET", "/tableau-de-bord/export.csv", BUYERS),
     rule("GET", "/tableau-de-bord/export.xlsx", BUYERS),
+    rule("GET", "/open-data", Access::Public),
     rule("GET", "/open-data/ocds.json", Access::Public),
     rule("GET", "/open-data/decp.json", Access::Public),
     rule("GET", "/appels-d-offres", Access::Public),

@@ -5,7 +5,7 @@ use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::services;
-use crate::web::nav::Viewer;
+use crate::web::nav::{Role, Viewer};
 use crate::Settings;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::dev::Payload;
@@ -274,11 +274,13 @@ pub async fn sign_in(
     let email = form.email.clone();
     let pool = pool.into_inner();
     let outcome = blocking(&pool, move |pool| {
-        services::auth::sign_in(pool, &form.email, &form.password, ip.as_deref())
+        let token = services::auth::sign_in(pool, &form.email, &form.password, ip.as_deref())?;
+        let role = services::auth::viewer(pool, &token)?.map(|v| v.role);
+        Ok::<_, AppError>((token, role))
     })
     .await;
     match outcome {
-        Ok(token) => {
+        Ok((token, role)) => {
             let cookie = Cookie::build(SESSION_COOKIE, token)
                 .path("/")
                 .http_only(true)
@@ -286,7 +288,7 @@ pub async fn sign_in(
                 .secure(settings.is_https())
                 .finish();
             Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/"))
+                .insert_header((header::LOCATION, landing(role)))
                 .cookie(cookie)
                 .finish())
         }
@@ -298,6 +300,17 @@ pub async fn sign_in(
             StatusCode::UNAUTHORIZED,
         ),
         Err(other) => Err(other),
+    }
+}
+
+/// Where a person lands after signing in: where their work is, not the public home page.
+fn landing(role: Option<Role>) -> &'static str {
+    match role {
+        Some(Role::Buyer) => "/besoins",
+        Some(Role::Lead) => "/consultations",
+        Some(Role::Supplier) => "/entreprise",
+        Some(Role::Admin) => "/admin/courriels",
+        None => "/",
     }
 }
 

@@ -207,6 +207,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/tableau-de-bord/export.xlsx",
             web::get().to(dashboard::export),
         )
+        .route("/open-data", web::get().to(open_data::page))
         .route("/open-data/ocds.json", web::get().to(open_data::ocds))
         .route("/open-data/decp.json", web::get().to(open_data::decp))
         .route("/appels-d-offres", web::get().to(tenders::public_list))

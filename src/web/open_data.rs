@@ -36,3 +36,45 @@ pub async fn decp(pool: Data<Pool>) -> Result<HttpResponse, AppError> {
     .await?;
     Ok(document(value))
 }
+
+/// `/open-data`: what the groupement publishes, in which formats, under which licence, how
+/// fresh, with the links — for a journalist, a researcher or a company's tool.
+pub async fn page(
+    pool: Data<Pool>,
+    settings: Data<Settings>,
+    hb: Data<handlebars::Handlebars<'static>>,
+    viewer: super::auth::MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let base = settings.base_url.clone();
+    let (releases, contracts) = blocking(&pool, move |pool| {
+        let mut conn = pool.get()?;
+        let ocds = open_data::ocds_package(&mut conn, &base)?;
+        let decp = open_data::decp(&mut conn)?;
+        let count = |v: &serde_json::Value| v.as_array().map_or(0, Vec::len);
+        Ok::<_, AppError>((count(&ocds["releases"]), count(&decp["marches"]["marche"])))
+    })
+    .await?;
+    super::templates::Page::new(
+        "pages/open_data",
+        "Données ouvertes — Groupement",
+        "/open-data",
+    )
+    .render(
+        &hb,
+        viewer.0.as_ref(),
+        OpenDataPage {
+            releases,
+            contracts,
+            at: crate::domain::paris_text(chrono::Utc::now().naive_utc()),
+            decp_threshold: crate::domain::Cents::new(open_data::DECP_THRESHOLD_CENTS).to_string(),
+        },
+    )
+}
+
+#[derive(serde::Serialize)]
+struct OpenDataPage {
+    releases: usize,
+    contracts: usize,
+    at: String,
+    decp_threshold: String,
+}

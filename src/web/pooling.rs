@@ -451,7 +451,8 @@ async fn run_page(
     })
     .await?;
     let params = &run.params;
-    Page::new(
+    let running = run.status == "running";
+    let mut page = Page::new(
         "pages/pooling/run",
         format!("Mutualisation n° {} — Groupement", run.id),
         "/mutualisation",
@@ -494,7 +495,16 @@ async fn run_page(
             warnings,
             refusal: error,
         },
-    )
+    )?;
+    // While the engine works the page comes back by itself every 5 seconds (an HTTP header:
+    // no script).
+    if running {
+        page.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("refresh"),
+            actix_web::http::header::HeaderValue::from_static("5"),
+        );
+    }
+    Ok(page)
 }
 
 pub async fn show(

@@ -433,6 +433,18 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     let tender_page = get_with(&app, &format!("/consultations/{tender_id}"), &lead.cookie()).await;
     assert!(tender_page.body.contains("signé le") && tender_page.body.contains("Camille Martin"));
 
+    // The public page of the open data says what is published, and links to it.
+    let open_data = get_with(&app, "/open-data", "").await;
+    assert_eq!(open_data.status, 200);
+    for said in [
+        "href=\"/open-data/ocds.json\"",
+        "href=\"/open-data/decp.json\"",
+        "Licence Ouverte 2.0",
+        "1 consultation(s)",
+        "1 marché(s)",
+    ] {
+        assert!(open_data.body.contains(said), "{said}: {}", open_data.body);
+    }
     // Open data: valid OCDS with the award and the contract; valid DECP with the contract.
     let ocds: serde_json::Value =
         serde_json::from_str(&get_with(&app, "/open-data/ocds.json", "").await.body).unwrap();

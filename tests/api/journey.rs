@@ -334,8 +334,13 @@ pub async fn journey(
         .contains(&format!("offres jusqu'au {deadline}")));
     walk.check("publication-confirmation").await;
     walk.submit("form[action$='/publier'] button").await;
+    // (The confirmation says « publiée » too: wait for the tender's page.)
     walk.browser
-        .wait_for("return document.body.innerText.includes('publiée')")
+        .wait_for(
+            "return document.readyState === 'complete'
+               && document.querySelector(\"form[action$='/publier']\") === null
+               && document.body.innerText.includes('publiée')",
+        )
         .await;
     walk.sign_out().await;
 

@@ -74,6 +74,8 @@ fn masked(page: &str, address: &str) -> String {
         ("name=\"csrf-token\" content=\"", '"'),
         ("data-person=\"", '"'),
         ("reçu n° ", ' '),
+        // (The open-data page says when its files were made.)
+        ("ici au ", ')'),
         (
             "name=\"budget_year\" inputmode=\"numeric\" required value=\"",
             '"',
@@ -115,6 +117,7 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
         ("public-register", None, "/inscription".into()),
         ("public-forgot", None, "/mot-de-passe-oublie".into()),
         ("public-api-docs", None, "/documentation/api".into()),
+        ("public-open-data", None, "/open-data".into()),
         (
             "public-not-found",
             None,

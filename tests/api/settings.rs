@@ -127,6 +127,17 @@ both_backends!(
     |app| {
         user(&app, "admin@example.fr", "admin", None, None);
         ub_lead(&app);
+        // Each person lands where their work is.
+        for (email, landing) in [
+            ("admin@example.fr", "/admin/courriels"),
+            ("lead.ub@example.fr", "/consultations"),
+        ] {
+            let signed_in = crate::helpers::sign_in(&app, email, PASSWORD).await;
+            assert_eq!(
+                (signed_in.status, signed_in.location.as_str()),
+                (303, landing)
+            );
+        }
         let admin = session_of(&app, "admin@example.fr", PASSWORD).await;
         let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
         assert_eq!(
