@@ -18,393 +18,197 @@
 //!
 //! A contract: `pending → active` when its member's lead records the signature.
 
-/// A tender's status.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum TenderStatus {
-    Draft,
-    Approving,
-    Approved,
-    Published,
-    Closed,
-    Awarded,
-    Cancelled,
+/// Declares a life cycle in one table: the enum, each status's code (the text stored in the
+/// database, which the migrations' `CHECK` lists too), its French and English labels, and the
+/// moves allowed between statuses — everything else (`ALL`, `parse`, `predecessors`) follows.
+macro_rules! life_cycle {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $($variant:ident = $code:literal, $fr:literal, $en:literal;)+
+        }
+        moves: [$(($from:ident, $to:ident)),+ $(,)?]
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            serde::Serialize,
+            serde::Deserialize,
+            diesel::expression::AsExpression,
+            diesel::deserialize::FromSqlRow,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
+
+            /// The code stored in the status column.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code),+
+                }
+            }
+
+            pub fn parse(code: &str) -> Option<$name> {
+                $name::ALL.into_iter().find(|s| s.code() == code)
+            }
+
+            pub fn label_fr(self) -> &'static str {
+                match self {
+                    $($name::$variant => $fr),+
+                }
+            }
+
+            pub fn label_en(self) -> &'static str {
+                match self {
+                    $($name::$variant => $en),+
+                }
+            }
+
+            /// Whether the life cycle allows the move from `self` to `next`.
+            pub fn can_move_to(self, next: $name) -> bool {
+                matches!((self, next), $(($name::$from, $name::$to))|+)
+            }
+
+            /// The statuses `next` may be reached from: the condition of the one update
+            /// that moves to it.
+            pub fn predecessors(next: $name) -> Vec<$name> {
+                $name::ALL
+                    .into_iter()
+                    .filter(|s| s.can_move_to(next))
+                    .collect()
+            }
+        }
+    };
+}
+
+life_cycle! {
+    /// A need's status (see `need_status`).
+    NeedStatus {
+        Draft = "draft", "brouillon", "draft";
+        Submitted = "submitted", "soumis", "submitted";
+        Pooled = "pooled", "mutualisé", "pooled";
+        Tendered = "tendered", "en consultation", "in a tender";
+        Awarded = "awarded", "attribué", "awarded";
+        Withdrawn = "withdrawn", "retiré", "withdrawn";
+        Unsuccessful = "unsuccessful", "infructueux", "unsuccessful";
+    }
+    moves: [
+        (Draft, Submitted),
+        (Draft, Withdrawn),
+        (Submitted, Pooled),
+        (Submitted, Withdrawn),
+        (Pooled, Tendered),
+        (Tendered, Awarded),
+        (Tendered, Unsuccessful),
+        (Unsuccessful, Submitted),
+        (Unsuccessful, Withdrawn),
+    ]
+}
+
+impl NeedStatus {
+    /// Whether its buyer may still change the need's content (draft, submitted and not yet in
+    /// an accepted proposal, or back from an unsuccessful lot).
+    pub fn editable(self) -> bool {
+        matches!(
+            self,
+            NeedStatus::Draft | NeedStatus::Submitted | NeedStatus::Unsuccessful
+        )
+    }
+}
+
+life_cycle! {
+    /// A tender's status. (`cancelled` is in the data model; nothing leads there yet.)
+    TenderStatus {
+        Draft = "draft", "renvoyée au coordinateur", "sent back to the coordinator";
+        Approving = "approving", "en approbation par les membres", "being approved by the members";
+        Approved = "approved", "approuvée, à publier", "approved, to publish";
+        Published = "published", "publiée", "published";
+        Closed = "closed", "close, offres à ouvrir", "closed, bids to open";
+        Awarded = "awarded", "attribuée", "awarded";
+        Cancelled = "cancelled", "annulée", "cancelled";
+    }
+    moves: [
+        (Draft, Approving),
+        (Approving, Draft),
+        (Approving, Approved),
+        (Approved, Published),
+        (Published, Closed),
+        (Closed, Awarded),
+    ]
 }
 
 impl TenderStatus {
-    pub const ALL: [TenderStatus; 7] = [
-        TenderStatus::Draft,
-        TenderStatus::Approving,
-        TenderStatus::Approved,
-        TenderStatus::Published,
-        TenderStatus::Closed,
-        TenderStatus::Awarded,
-        TenderStatus::Cancelled,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            TenderStatus::Draft => "draft",
-            TenderStatus::Approving => "approving",
-            TenderStatus::Approved => "approved",
-            TenderStatus::Published => "published",
-            TenderStatus::Closed => "closed",
-            TenderStatus::Awarded => "awarded",
-            TenderStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<TenderStatus> {
-        TenderStatus::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            TenderStatus::Draft => "renvoyée au coordinateur",
-            TenderStatus::Approving => "en approbation par les membres",
-            TenderStatus::Approved => "approuvée, à publier",
-            TenderStatus::Published => "publiée",
-            TenderStatus::Closed => "close, offres à ouvrir",
-            TenderStatus::Awarded => "attribuée",
-            TenderStatus::Cancelled => "annulée",
-        }
-    }
-
-    pub fn label_en(self) -> &'static str {
-        match self {
-            TenderStatus::Draft => "sent back to the coordinator",
-            TenderStatus::Approving => "being approved by the members",
-            TenderStatus::Approved => "approved, to publish",
-            TenderStatus::Published => "published",
-            TenderStatus::Closed => "closed, bids to open",
-            TenderStatus::Awarded => "awarded",
-            TenderStatus::Cancelled => "cancelled",
-        }
-    }
-
     /// The statuses of a tender that the public sees (its notice and, later, its results).
     pub const PUBLIC: [TenderStatus; 3] = [
         TenderStatus::Published,
         TenderStatus::Closed,
         TenderStatus::Awarded,
     ];
-
-    pub fn can_move_to(self, next: TenderStatus) -> bool {
-        use TenderStatus::*;
-        matches!(
-            (self, next),
-            (Draft, Approving)
-                | (Approving, Draft)
-                | (Approving, Approved)
-                | (Approved, Published)
-                | (Published, Closed)
-                | (Closed, Awarded)
-        )
-    }
-
-    pub fn predecessors(next: TenderStatus) -> Vec<TenderStatus> {
-        TenderStatus::ALL
-            .into_iter()
-            .filter(|s| s.can_move_to(next))
-            .collect()
-    }
 }
 
-/// A pooling run's status.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum RunStatus {
-    Running,
-    Proposed,
-    Accepted,
-    Discarded,
-    Failed,
+life_cycle! {
+    /// A pooling run's status.
+    RunStatus {
+        Running = "running", "en cours de calcul", "computing";
+        Proposed = "proposed", "proposition à examiner", "proposal to review";
+        Accepted = "accepted", "acceptée", "accepted";
+        Discarded = "discarded", "abandonnée", "discarded";
+        Failed = "failed", "échec", "failed";
+    }
+    moves: [
+        (Running, Proposed),
+        (Running, Failed),
+        (Running, Discarded),
+        (Proposed, Accepted),
+        (Proposed, Discarded),
+        (Failed, Discarded),
+    ]
 }
 
-impl RunStatus {
-    pub const ALL: [RunStatus; 5] = [
-        RunStatus::Running,
-        RunStatus::Proposed,
-        RunStatus::Accepted,
-        RunStatus::Discarded,
-        RunStatus::Failed,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Proposed => "proposed",
-            RunStatus::Accepted => "accepted",
-            RunStatus::Discarded => "discarded",
-            RunStatus::Failed => "failed",
-        }
+life_cycle! {
+    /// A member's decision on its share of a tender: decided once; the coordinator's
+    /// resubmission asks every member again.
+    ApprovalStatus {
+        Pending = "pending", "en attente", "pending";
+        Approved = "approved", "approuvée", "approved";
+        Refused = "refused", "refusée", "refused";
     }
-
-    pub fn parse(code: &str) -> Option<RunStatus> {
-        RunStatus::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            RunStatus::Running => "en cours de calcul",
-            RunStatus::Proposed => "proposition à examiner",
-            RunStatus::Accepted => "acceptée",
-            RunStatus::Discarded => "abandonnée",
-            RunStatus::Failed => "échec",
-        }
-    }
-
-    pub fn label_en(self) -> &'static str {
-        match self {
-            RunStatus::Running => "computing",
-            RunStatus::Proposed => "proposal to review",
-            RunStatus::Accepted => "accepted",
-            RunStatus::Discarded => "discarded",
-            RunStatus::Failed => "failed",
-        }
-    }
-
-    pub fn can_move_to(self, next: RunStatus) -> bool {
-        use RunStatus::*;
-        matches!(
-            (self, next),
-            (Running, Proposed)
-                | (Running, Failed)
-                | (Running, Discarded)
-                | (Proposed, Accepted)
-                | (Proposed, Discarded)
-                | (Failed, Discarded)
-        )
-    }
-
-    pub fn predecessors(next: RunStatus) -> Vec<RunStatus> {
-        RunStatus::ALL
-            .into_iter()
-            .filter(|s| s.can_move_to(next))
-            .collect()
-    }
+    moves: [
+        (Pending, Approved),
+        (Pending, Refused),
+        (Approved, Pending),
+        (Refused, Pending),
+    ]
 }
 
-/// A member's decision on its share of a tender.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum ApprovalStatus {
-    Pending,
-    Approved,
-    Refused,
+life_cycle! {
+    /// A supplier's bid on a lot: before the deadline it may be withdrawn and submitted again
+    /// (the service checks the deadline in the same transaction).
+    BidStatus {
+        Submitted = "submitted", "déposée", "submitted";
+        Withdrawn = "withdrawn", "retirée", "withdrawn";
+    }
+    moves: [(Submitted, Withdrawn), (Withdrawn, Submitted)]
 }
 
-impl ApprovalStatus {
-    pub const ALL: [ApprovalStatus; 3] = [
-        ApprovalStatus::Pending,
-        ApprovalStatus::Approved,
-        ApprovalStatus::Refused,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            ApprovalStatus::Pending => "pending",
-            ApprovalStatus::Approved => "approved",
-            ApprovalStatus::Refused => "refused",
-        }
+life_cycle! {
+    /// A contract awarded to a supplier for a member's share of a lot: signed once, nothing
+    /// leads back to `pending`.
+    ContractStatus {
+        Pending = "pending", "à signer", "to sign";
+        Active = "active", "signé", "signed";
     }
-
-    pub fn parse(code: &str) -> Option<ApprovalStatus> {
-        ApprovalStatus::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            ApprovalStatus::Pending => "en attente",
-            ApprovalStatus::Approved => "approuvée",
-            ApprovalStatus::Refused => "refusée",
-        }
-    }
-
-    pub fn label_en(self) -> &'static str {
-        match self {
-            ApprovalStatus::Pending => "pending",
-            ApprovalStatus::Approved => "approved",
-            ApprovalStatus::Refused => "refused",
-        }
-    }
-
-    /// A share is decided once; a resubmission by the coordinator asks every member again.
-    pub fn can_move_to(self, next: ApprovalStatus) -> bool {
-        use ApprovalStatus::*;
-        matches!(
-            (self, next),
-            (Pending, Approved) | (Pending, Refused) | (Approved, Pending) | (Refused, Pending)
-        )
-    }
-
-    pub fn predecessors(next: ApprovalStatus) -> Vec<ApprovalStatus> {
-        ApprovalStatus::ALL
-            .into_iter()
-            .filter(|s| s.can_move_to(next))
-            .collect()
-    }
-}
-
-/// A supplier's bid on a lot.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum BidStatus {
-    Submitted,
-    Withdrawn,
-}
-
-impl BidStatus {
-    pub const ALL: [BidStatus; 2] = [BidStatus::Submitted, BidStatus::Withdrawn];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            BidStatus::Submitted => "submitted",
-            BidStatus::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<BidStatus> {
-        BidStatus::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            BidStatus::Submitted => "déposée",
-            BidStatus::Withdrawn => "retirée",
-        }
-    }
-
-    pub fn label_en(self) -> &'static str {
-        match self {
-            BidStatus::Submitted => "submitted",
-            BidStatus::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// Before the deadline a bid may be withdrawn and submitted again (the service checks the
-    /// deadline in the same transaction).
-    pub fn can_move_to(self, next: BidStatus) -> bool {
-        use BidStatus::*;
-        matches!(
-            (self, next),
-            (Submitted, Withdrawn) | (Withdrawn, Submitted)
-        )
-    }
-
-    pub fn predecessors(next: BidStatus) -> Vec<BidStatus> {
-        BidStatus::ALL
-            .into_iter()
-            .filter(|s| s.can_move_to(next))
-            .collect()
-    }
-}
-
-/// A contract awarded to a supplier for a member's share of a lot.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum ContractStatus {
-    Pending,
-    Active,
-}
-
-impl ContractStatus {
-    pub const ALL: [ContractStatus; 2] = [ContractStatus::Pending, ContractStatus::Active];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            ContractStatus::Pending => "pending",
-            ContractStatus::Active => "active",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<ContractStatus> {
-        ContractStatus::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            ContractStatus::Pending => "à signer",
-            ContractStatus::Active => "signé",
-        }
-    }
-
-    pub fn label_en(self) -> &'static str {
-        match self {
-            ContractStatus::Pending => "to sign",
-            ContractStatus::Active => "signed",
-        }
-    }
-
-    /// Signed once: nothing leads back to `pending`.
-    pub fn can_move_to(self, next: ContractStatus) -> bool {
-        matches!(
-            (self, next),
-            (ContractStatus::Pending, ContractStatus::Active)
-        )
-    }
-
-    pub fn predecessors(next: ContractStatus) -> Vec<ContractStatus> {
-        ContractStatus::ALL
-            .into_iter()
-            .filter(|s| s.can_move_to(next))
-            .collect()
-    }
+    moves: [(Pending, Active)]
 }
 
 #[cfg(test)]
