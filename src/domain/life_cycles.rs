@@ -1,7 +1,10 @@
-//! The life cycles of a tender and of a pooling run, each in one place: statuses, labels, the
-//! moves allowed between them. Every change of status goes through a conditional update on the
-//! statuses a move may start from (`services::tenders::move_tender`,
-//! `services::pooling::move_run`), so that a race loses cleanly and nothing bends the path.
+//! The six life cycles — need, pooling run, tender, a member's share, bid, contract — each in
+//! one table: statuses, labels, the moves allowed between them. Every change of status goes
+//! through one function per life cycle, a conditional update on the statuses a move may start
+//! from (`move_needs` and `move_needs_together`, `move_run`, `move_tender`, `move_approval`,
+//! `move_bid`, `move_contract`), so that a race loses cleanly and nothing bends the path.
+//!
+//! A need: see `need_status`.
 //!
 //! A tender: `approving ⇄ draft` (refused by a member, resubmitted by the coordinator),
 //! `approving → approved → published → closed → awarded`. (`cancelled` is in the data model;
