@@ -132,7 +132,7 @@ impl NeedStatus {
 life_cycle! {
     /// A tender's status. (`cancelled` is in the data model; nothing leads there yet.)
     TenderStatus {
-        Draft = "draft", "renvoyée au coordinateur", "sent back to the coordinator";
+        Draft = "draft", "renvoyée au coordonnateur", "sent back to the coordinator";
         Approving = "approving", "en approbation par les membres", "being approved by the members";
         Approved = "approved", "approuvée, à publier", "approved, to publish";
         Published = "published", "publiée", "published";

@@ -375,7 +375,7 @@ async fn a_lead_reads_the_proposal_and_fills_a_need_in_a_real_browser() {
         "Gain de la mutualisation",
         "Compresses stériles",
         "Pansements",
-        "Coordinateur",
+        "Coordonnateur",
     ] {
         assert!(text.contains(expected), "{expected} missing from the page");
     }

@@ -61,6 +61,14 @@ pub fn people(pool: &groupement::db::Pool) {
         .unwrap();
 }
 
+/// The checked list of what no French page may show (JavaScript regular expressions).
+const RAW_WORDS: &str = r#"["\\bno_competition\\b", "\\badapted\\b", "\\bformal\\b", "\\bsub_central\\b",
+  "\\bapproving\\b", "\\bsubmitted\\b", "\\bpending\\b", "\\btendered\\b", "\\bpooled\\b",
+  "\\bunsuccessful\\b", "\\bwithdrawn\\b", "unit_price_eur", "delivery_postcode", "window_start",
+  "window_end", "need_id", "Some\\(", "\\bNone\\b", "\\bnull\\b", "\\bundefined\\b", "NaN",
+  "is not a number", "missing column", "\\bexpected\\b", "\\brow \\d", "header:",
+  "\\bauth\\.[a-z]", "\\btender\\.[a-z]", "\\bneed\\.[a-z]", "\\bbid\\.[a-z]"]"#;
+
 /// The journey's browser: each page is photographed and checked for accessibility.
 struct Walk {
     browser: Browser,
@@ -85,6 +93,8 @@ impl Walk {
             .await;
         let found = self.violations().await;
         assert!(found.is_empty(), "{name}: accessibility: {found:#?}");
+        let raw = self.raw_words().await;
+        assert!(raw.is_empty(), "{name}: not for people: {raw:?}");
         self.browser.phone(Some(390)).await;
         self.browser
             .screenshot(&format!("{}-{:02}-{name}-390.png", self.name, self.step))
@@ -92,6 +102,23 @@ impl Walk {
         let (over, who) = self.browser.overflow(390).await;
         self.browser.phone(None).await;
         assert_eq!(over, 0, "{name}: {over} px off a 390 px screen: {who:?}");
+    }
+
+    /// What a French page must not show people: the codes of the code (statuses, procedures,
+    /// field names, journal actions), Rust's and JavaScript's words, English messages. (What a
+    /// page shows as code on purpose — a file's column names in `<code>` — is not read.)
+    async fn raw_words(&self) -> Vec<String> {
+        let found = self
+            .browser
+            .script(&format!(
+                "const shown = document.body.cloneNode(true);
+                 shown.querySelectorAll('code, pre, textarea, input, script').forEach(e => e.remove());
+                 const text = shown.textContent;
+                 return {RAW_WORDS}.filter(w => new RegExp(w).test(text))
+                   .map(w => w + ' in « ' + (text.match(new RegExp('.{{0,40}}' + w + '.{{0,40}}')) || [''])[0] + ' »');"
+            ))
+            .await;
+        serde_json::from_value(found).unwrap_or_default()
     }
 
     /// axe-core's serious and critical violations on the page shown.

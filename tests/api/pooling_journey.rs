@@ -237,7 +237,7 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
         "Procédures par type",
         "Compresses",
         "Pansements",
-        "Coordinateur : <strong>UB</strong>",
+        "Coordonnateur : <strong>UB</strong>",
     ] {
         assert!(
             page.body.contains(expected),
@@ -311,7 +311,7 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     assert_eq!(refused.status, 303);
     let back = get_with(&app, &path, &ub_lead.cookie()).await;
     assert!(
-        back.body.contains("renvoyée au coordinateur")
+        back.body.contains("renvoyée au coordonnateur")
             && back.body.contains("Livraison trop tardive")
     );
     assert_eq!(

@@ -179,7 +179,7 @@ pub fn decide(
     if !approve && comment.is_empty() {
         return Err(AppError::validation(
             "commentaire",
-            "dites pourquoi vous refusez : le coordinateur en a besoin pour revoir les lots",
+            "dites pourquoi vous refusez : le coordonnateur en a besoin pour revoir les lots",
         ));
     }
     let mut conn = pool.get()?;
@@ -287,7 +287,7 @@ pub fn move_approval(
             to.label_fr()
         ),
         _ => format!(
-            "votre part est déjà « {} » : elle ne se décide qu'une fois (le coordinateur peut \
+            "votre part est déjà « {} » : elle ne se décide qu'une fois (le coordonnateur peut \
              la redemander en renvoyant la consultation)",
             before.label_fr()
         ),
