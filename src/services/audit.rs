@@ -112,12 +112,85 @@ pub struct AuditFilter {
 
 #[derive(Debug, Serialize)]
 pub struct AuditRow {
+    /// Paris time.
     pub at: String,
     pub actor: String,
+    /// The action's code (what the filter takes), and what it means in French.
     pub action: String,
+    pub label: String,
     pub object: String,
     pub before: String,
     pub after: String,
+}
+
+/// What an action of the journal means, in French (its code for an action not listed here).
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "admin.organisation_created" => "organisation ajoutée",
+        "admin.user_changed" => "compte modifié (rôle, rattachement, accès)",
+        "admin.user_invited" => "personne invitée",
+        "api_token.created" => "jeton d'API créé",
+        "api_token.revoked" => "jeton d'API révoqué",
+        "auth.email_verified" => "adresse e-mail confirmée",
+        "auth.invitation_accepted" => "invitation acceptée",
+        "auth.password_reset" => "mot de passe changé par lien",
+        "auth.reset_requested" => "lien de nouveau mot de passe demandé",
+        "auth.sign_in" => "connexion",
+        "auth.sign_in_failed" => "connexion refusée",
+        "auth.sign_out" => "déconnexion",
+        "auth.sign_out_everywhere" => "déconnexion de tous les appareils",
+        "bid.document_added" => "document joint à une offre",
+        "bid.document_removed" => "document retiré d'une offre",
+        "bid.justification_requested" => "justification d'une offre anormalement basse demandée",
+        "bid.revised" => "offre modifiée",
+        "bid.submitted" => "offre remise",
+        "bid.withdrawn" => "offre retirée",
+        "contract.signed" => "marché signé",
+        "mail.retried" => "courriel renvoyé",
+        "need.created" => "besoin créé",
+        "need.imported" => "besoins importés",
+        "need.status_changed" => "besoin changé d'état",
+        "need.updated" => "besoin modifié",
+        "pooling.accepted" => "proposition de mutualisation acceptée",
+        "pooling.adjusted" => "proposition ajustée",
+        "pooling.discarded" => "proposition abandonnée",
+        "pooling.started" => "mutualisation lancée",
+        "settings.recorded" => "paramètres des achats enregistrés",
+        "settings.replaced" => "paramètres à venir remplacés",
+        "supplier.address_confirmed" => "adresse des avis confirmée",
+        "supplier.profile_changed" => "profil d'entreprise modifié",
+        "supplier.registered" => "entreprise inscrite",
+        "supplier.unsubscribed" => "entreprise désabonnée des avis",
+        "tender.awarded" => "attribution approuvée",
+        "tender.bids_marked" => "offres notées",
+        "tender.created" => "consultation créée",
+        "tender.document_added" => "document ajouté à une consultation",
+        "tender.opened" => "offres ouvertes",
+        "tender.published" => "consultation publiée",
+        "tender.share_decided" => "part d'un membre décidée",
+        "tender.status_changed" => "consultation changée d'état",
+        "user.locale_changed" => "langue changée",
+        other => other,
+    }
+}
+
+/// What kind of object an entry is about, in French.
+fn object_label(object_type: &str) -> &str {
+    match object_type {
+        "user" => "compte",
+        "need" => "besoin",
+        "tender" => "consultation",
+        "lot" => "lot",
+        "pooling_run" => "calcul",
+        "contract" => "marché",
+        "supplier" => "entreprise",
+        "organisation" => "organisation",
+        "procurement_settings" => "paramètres du",
+        "notification" => "courriel",
+        "api_token" => "jeton",
+        "bid" => "offre",
+        other => other,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -226,10 +299,11 @@ pub fn search(pool: &Pool, filter: &AuditFilter) -> Result<AuditPage, AppError> 
             .into_iter()
             .map(
                 |(at, actor, action, object_type, object_id, before, after)| AuditRow {
-                    at: at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    at: crate::domain::paris_text(at),
                     actor,
+                    label: action_label(&action).to_string(),
                     action,
-                    object: format!("{object_type} {object_id}"),
+                    object: format!("{} {object_id}", object_label(&object_type)),
                     before: before.unwrap_or_default(),
                     after: after.unwrap_or_default(),
                 },

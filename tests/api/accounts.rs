@@ -589,6 +589,15 @@ both_backends!(
             "filtered on the action prefix"
         );
         assert!(log.body.contains("3 entrée(s)"), "{}", log.body);
+        // Each action said in French beside its code; times in Paris time.
+        for said in [
+            "organisation ajoutée",
+            "personne invitée",
+            "compte modifié",
+            "(heure de Paris)",
+        ] {
+            assert!(log.body.contains(said), "{said} missing");
+        }
         let bad_date = get_with(&app, "/admin/journal?from=hier", &admin.cookie()).await;
         assert_eq!(bad_date.status, 422);
         assert!(bad_date.body.contains("from :"));

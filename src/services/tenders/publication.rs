@@ -25,6 +25,11 @@ pub struct Publication {
     pub deadline: String,
 }
 
+/// A weight as the journal writes it (`—` when absent).
+fn shown<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or("—".to_string(), |v| v.to_string())
+}
+
 /// Publishes an approved tender: announced weights (an environmental criterion is required:
 /// L2152-7 from 21 August 2026), optional cap and its rule, a deadline no earlier than the
 /// procedure's minimum period; writes the e-mails to the opted-in territorial suppliers whose
@@ -153,7 +158,12 @@ pub fn publish(
             conn,
             actor.into(),
             Change::new("tender.published", "tender", tender_id).after(format!(
-                "{reference} prix {price:?} qualité {quality:?} environnement {environment:?} plafond {cap:?} date limite {deadline} ; {notified} fournisseurs prévenus"
+                "{reference} : prix {} %, qualité {} %, environnement {} %, {} ; date limite {} ; {notified} entreprise(s) prévenue(s)",
+                shown(price),
+                shown(quality),
+                shown(environment),
+                cap.map_or("sans plafond de lots".to_string(), |c| format!("{c} lot(s) au plus par entreprise")),
+                crate::domain::paris_text(deadline)
             )),
         )?;
         Ok(notified)
