@@ -15,7 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
 use actix_web::HttpResponse;
 use handlebars::Handlebars;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 fn admin_of(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
     let viewer = viewer.ok_or(AppError::Forbidden)?;
@@ -97,19 +97,61 @@ pub async fn create_organisation(
     }
 }
 
+/// The search of the accounts list and its page.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct UserQuery {
+    /// Words of the name, the address or the organisation / company.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+/// Accounts a page of the list shows.
+const USERS_PER_PAGE: usize = 50;
+
+#[allow(clippy::too_many_arguments)]
 async fn users_page(
     pool: Data<Pool>,
     hb: &Handlebars<'static>,
     viewer: &Viewer,
+    query: UserQuery,
     invitation: Invitation,
     message: Option<(String, bool)>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
-    let (rows, organisations) = blocking(&pool, move |pool| {
+    let (all, organisations) = blocking(&pool, move |pool| {
         Ok::<_, AppError>((admin::users(pool)?, admin::organisations(pool)?))
     })
     .await?;
+    // Every word of the search in the name, the address or the attachment.
+    let words: Vec<String> = query.q.split_whitespace().map(str::to_lowercase).collect();
+    let found: Vec<admin::UserRow> = all
+        .into_iter()
+        .filter(|u| {
+            let text = format!("{} {} {}", u.display_name, u.email, u.attached_to).to_lowercase();
+            words.iter().all(|w| text.contains(w.as_str()))
+        })
+        .collect();
+    let total = found.len();
+    let pages = total.div_ceil(USERS_PER_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let rows: Vec<admin::UserRow> = found
+        .into_iter()
+        .skip((page - 1) * USERS_PER_PAGE)
+        .take(USERS_PER_PAGE)
+        .collect();
+    let link = |page: usize| {
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        url.append_pair("q", &query.q)
+            .append_pair("page", &page.to_string());
+        format!("/admin/utilisateurs?{}", url.finish())
+    };
+    let (previous, next) = (
+        (page > 1).then(|| link(page - 1)),
+        (page < pages).then(|| link(page + 1)),
+    );
     let codes: Vec<String> = organisations.into_iter().map(|o| o.code).collect();
     let roles = [Role::Buyer, Role::Lead, Role::Admin, Role::Supplier]
         .into_iter()
@@ -140,11 +182,18 @@ async fn users_page(
             invitation,
             error,
             done,
+            total,
+            page,
+            pages,
+            previous,
+            next,
+            q: query.q.clone(),
         },
     )
 }
 
 pub async fn users(
+    query: Query<UserQuery>,
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
@@ -154,6 +203,7 @@ pub async fn users(
         pool,
         &hb,
         &viewer,
+        query.into_inner(),
         Invitation::default(),
         None,
         StatusCode::OK,
@@ -182,6 +232,7 @@ pub async fn change_user(
                 pool,
                 &hb,
                 &viewer,
+                UserQuery::default(),
                 Invitation::default(),
                 Some((message, false)),
                 status,
@@ -211,6 +262,7 @@ pub async fn invite(
                 pool,
                 &hb,
                 &viewer,
+                UserQuery::default(),
                 Invitation::default(),
                 Some((done, true)),
                 StatusCode::CREATED,
@@ -223,6 +275,7 @@ pub async fn invite(
                 pool,
                 &hb,
                 &viewer,
+                UserQuery::default(),
                 posted.form,
                 Some((message, false)),
                 status,
@@ -583,6 +636,13 @@ struct UsersPage {
     invitation: Invitation,
     error: Option<String>,
     done: Option<String>,
+    /// Accounts found, the page shown and how many pages.
+    total: usize,
+    page: usize,
+    pages: usize,
+    previous: Option<String>,
+    next: Option<String>,
+    q: String,
 }
 
 #[derive(Serialize)]

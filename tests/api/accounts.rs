@@ -598,6 +598,21 @@ both_backends!(
         ] {
             assert!(log.body.contains(said), "{said} missing");
         }
+        // The accounts list is searched by words of the name, address or attachment.
+        let found = get_with(&app, "/admin/utilisateurs?q=ADMIN%40", &admin.cookie()).await;
+        assert_eq!(found.status, 200);
+        assert!(
+            found.body.contains("1 compte(s) trouvé(s) — page 1 sur 1"),
+            "{}",
+            found.body
+        );
+        let none = get_with(
+            &app,
+            "/admin/utilisateurs?q=personne+inconnue",
+            &admin.cookie(),
+        )
+        .await;
+        assert!(none.body.contains("0 compte(s) trouvé(s)"));
         let bad_date = get_with(&app, "/admin/journal?from=hier", &admin.cookie()).await;
         assert_eq!(bad_date.status, 422);
         assert!(bad_date.body.contains("from :"));
