@@ -170,6 +170,7 @@ pub fn action_label(action: &str) -> &str {
         "tender.share_decided" => "part d'un membre décidée",
         "tender.status_changed" => "consultation changée d'état",
         "user.locale_changed" => "langue changée",
+        "demo.seeded" => "démonstration chargée",
         other => other,
     }
 }
@@ -189,6 +190,7 @@ fn object_label(object_type: &str) -> &str {
         "notification" => "courriel",
         "api_token" => "jeton",
         "bid" => "offre",
+        "database" => "base de données",
         other => other,
     }
 }
@@ -300,7 +302,10 @@ pub fn search(pool: &Pool, filter: &AuditFilter) -> Result<AuditPage, AppError> 
             .map(
                 |(at, actor, action, object_type, object_id, before, after)| AuditRow {
                     at: crate::domain::paris_text(at),
-                    actor,
+                    actor: match actor.as_str() {
+                        "system" => "le système".to_string(),
+                        _ => actor,
+                    },
                     label: action_label(&action).to_string(),
                     action,
                     object: format!("{} {object_id}", object_label(&object_type)),
