@@ -24,6 +24,9 @@ pub struct PublishedFilter<'a> {
     pub cpv_prefix: Option<&'a str>,
     /// Code of a member organisation taking part (upper case).
     pub buyer: Option<&'a str>,
+    /// Which of the public tenders: open to bids only (the default), or those closed and
+    /// awarded too.
+    pub with_ended: bool,
 }
 
 /// Tenders open to bids, the nearest deadline first: one query, whatever the filter, and one
@@ -34,10 +37,11 @@ pub fn published_tenders(
 ) -> QueryResult<Vec<PublishedTender>> {
     use super::schema::tender_approvals;
     use diesel::dsl::exists;
-    let mut query = tenders::table
-        .inner_join(organisations::table)
-        .filter(tenders::status.eq(crate::domain::TenderStatus::Published))
-        .into_boxed();
+    let mut query = tenders::table.inner_join(organisations::table).into_boxed();
+    query = match filter.with_ended {
+        true => query.filter(tenders::status.eq_any(crate::domain::TenderStatus::PUBLIC)),
+        false => query.filter(tenders::status.eq(crate::domain::TenderStatus::Published)),
+    };
     if let Some(procedure) = filter.procedure {
         query = query.filter(tenders::procedure.eq(procedure));
     }

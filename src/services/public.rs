@@ -25,6 +25,10 @@ pub struct TenderCard {
     pub lots: i64,
     pub value: String,
     pub deadline: String,
+    /// Open to bids, closed, or awarded (in words).
+    pub status: String,
+    /// Whether it still takes bids.
+    pub open: bool,
 }
 
 pub fn published_tenders(pool: &Pool) -> Result<Vec<TenderCard>, AppError> {
@@ -46,6 +50,18 @@ pub struct TenderFilter {
     /// Deadline on or before this day (`AAAA-MM-JJ` or `JJ/MM/AAAA`).
     #[serde(default)]
     pub before: String,
+    /// `tous`: the tenders closed and awarded too; otherwise those open to bids.
+    #[serde(default)]
+    pub etat: String,
+}
+
+/// The members of the groupement, code and name, for the public list's buyer filter.
+pub fn members(pool: &Pool) -> Result<Vec<(String, String)>, AppError> {
+    let mut conn = pool.get()?;
+    Ok(organisations::table
+        .order(organisations::code)
+        .select((organisations::code, organisations::name))
+        .load(&mut conn)?)
 }
 
 /// Published tenders matching the filter, the nearest deadline first.
@@ -80,11 +96,19 @@ pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, App
             deadline_by: before,
             cpv_prefix: nonempty(cpv),
             buyer: nonempty(&buyer),
+            with_ended: filter.etat == "tous",
         },
     )?;
     Ok(kept
         .into_iter()
         .map(|row| TenderCard {
+            status: match TenderStatus::parse(&row.tender.status) {
+                Some(TenderStatus::Published) => "ouvert aux offres".to_string(),
+                Some(TenderStatus::Closed) => "clos, offres en examen".to_string(),
+                Some(TenderStatus::Awarded) => "attribué".to_string(),
+                _ => row.tender.status.clone(),
+            },
+            open: row.tender.status == TenderStatus::Published.code(),
             procedure: procedure_label(&row.tender.procedure).to_string(),
             value: Cents::new(row.tender.total_value_cents).to_string(),
             deadline: row

@@ -674,8 +674,32 @@ struct PublicListPage {
     tenders: Vec<crate::services::public::TenderCard>,
     filter: crate::services::public::TenderFilter,
     procedures: Vec<ProcedureChoice>,
+    buyers: Vec<BuyerChoice>,
+    all: bool,
+    errors: super::form_errors::FormErrors,
     error: Option<String>,
 }
+
+#[derive(Serialize)]
+struct BuyerChoice {
+    code: String,
+    name: String,
+    selected: bool,
+}
+
+/// The filters of the public list, by their French labels.
+const LIST_FIELDS: &[super::form_errors::Field] = &[
+    super::form_errors::Field {
+        problem: "cpv",
+        input: "cpv",
+        label: "Code CPV",
+    },
+    super::form_errors::Field {
+        problem: "before",
+        input: "before",
+        label: "Date limite au plus tard le",
+    },
+];
 
 #[derive(Serialize)]
 struct ProcedureChoice {
@@ -692,14 +716,28 @@ pub async fn public_list(
 ) -> Result<HttpResponse, AppError> {
     let filter = query.into_inner();
     let wanted = filter.clone();
-    let (found, error, status) =
+    let (found, error, problems, status) =
         match blocking(&pool, move |p| crate::services::public::search(p, &wanted)).await {
-            Ok(found) => (found, None, StatusCode::OK),
+            Ok(found) => (
+                found,
+                None,
+                crate::error::Problems::default(),
+                StatusCode::OK,
+            ),
             Err(e) => {
-                let (message, status) = super::refused(e)?;
-                (Vec::new(), Some(message), status)
+                let (message, problems, status) = super::form_errors::refused(e)?;
+                (Vec::new(), message, problems, status)
             }
         };
+    let members = blocking(&pool, crate::services::public::members).await?;
+    let buyers = members
+        .into_iter()
+        .map(|(code, name)| BuyerChoice {
+            selected: filter.buyer.trim().eq_ignore_ascii_case(&code),
+            code,
+            name,
+        })
+        .collect();
     let procedures = ["no_competition", "adapted", "formal"]
         .into_iter()
         .map(|code| ProcedureChoice {
@@ -720,8 +758,11 @@ pub async fn public_list(
         PublicListPage {
             count: found.len(),
             tenders: found,
+            all: filter.etat == "tous",
             filter,
             procedures,
+            buyers,
+            errors: super::form_errors::FormErrors::of(&problems, LIST_FIELDS),
             error,
         },
     )

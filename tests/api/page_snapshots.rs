@@ -113,6 +113,11 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
     let pages: Vec<(&str, Option<String>, String)> = vec![
         ("public-home", None, "/".into()),
         ("public-tenders", None, "/appels-d-offres".into()),
+        (
+            "public-all-tenders",
+            None,
+            "/appels-d-offres?etat=tous".into(),
+        ),
         ("public-sign-in", None, "/connexion".into()),
         ("public-register", None, "/inscription".into()),
         ("public-forgot", None, "/mot-de-passe-oublie".into()),

@@ -530,12 +530,16 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
             "before {before}"
         );
     }
-    assert_eq!(
-        get_with(&app, "/appels-d-offres?before=hier", "")
-            .await
-            .status,
-        422
+    let refused = get_with(&app, "/appels-d-offres?before=hier", "").await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("<a href=\"#before\">Date limite au plus tard le : "),
+        "the filter named by its label: {}",
+        refused.body
     );
+    assert!(refused.body.contains("aria-invalid=\"true\""));
     let feed = get_with(&app, "/appels-d-offres.atom", "").await;
     assert!(feed.content_type.starts_with("application/atom+xml"));
     assert!(
