@@ -402,6 +402,17 @@ pub async fn journey(
     walk.browser
         .type_into("#environnement-1", "Tournées électriques depuis Dijon.")
         .await;
+    // The bid form keeps a draft in the browser: a reload (or an expired session) loses
+    // nothing of what was typed.
+    walk.go(&format!("/appels-d-offres/{reference}/offre"))
+        .await;
+    walk.browser
+        .wait_for(
+            "return document.querySelector('#prix-1').value === '180 000'
+               && document.querySelector('#memoire-1').value.startsWith('Compresses')
+               && document.body.innerText.includes('Brouillon restauré')",
+        )
+        .await;
     walk.submit("form[action$='/lots/1/offre'] button").await;
     walk.browser
         .wait_for("return document.body.innerText.includes('Un accusé de réception')")
