@@ -22,7 +22,8 @@ use utoipa::{Modify, OpenApi};
         description = "The JSON API of Groupement, the joint procurement platform of the Dijon \
             area's public buyers. Authenticate with an API token created on *Mon compte* \
             (`Authorization: Bearer gpt_…`); a token acts with its owner's role and organisation. \
-            Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."
+            Errors are `{\"error\": {\"code\", \"message\", \"field\", \"problems\"}}`: \
+            a validation error lists every field at fault in `problems`."
     ),
     paths(
         api::me,
@@ -81,6 +82,54 @@ fn schema_name(schema: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// The little Markdown the API's descriptions use, as HTML: the text escaped, then `code`,
+/// *emphasis* and **strong** marked up (the descriptions are the code's own, not input).
+fn light_markdown(text: &str) -> String {
+    let escaped = handlebars::html_escape(text);
+    let mut out = String::with_capacity(escaped.len());
+    let mut code = false;
+    // (The escape writes a backtick `&#x60;`.)
+    for (i, part) in escaped.split("&#x60;").enumerate() {
+        if i > 0 {
+            out.push_str(if code { "</code>" } else { "<code>" });
+            code = !code;
+        }
+        if code {
+            out.push_str(part);
+        } else {
+            out.push_str(&emphasis(part));
+        }
+    }
+    if code {
+        out.push_str("</code>");
+    }
+    out
+}
+
+/// `**strong**` then `*emphasis*`, outside code.
+fn emphasis(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split("**").enumerate() {
+        if i % 2 == 1 {
+            out.push_str("<strong>");
+            out.push_str(part);
+            out.push_str("</strong>");
+        } else {
+            for (j, piece) in part.split('*').enumerate() {
+                match j % 2 {
+                    1 => {
+                        out.push_str("<em>");
+                        out.push_str(piece);
+                        out.push_str("</em>");
+                    }
+                    _ => out.push_str(piece),
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The documentation page: every operation with its parameters, body and answers, then every
 /// schema with its fields.
 pub async fn docs(
@@ -89,6 +138,8 @@ pub async fn docs(
 ) -> Result<HttpResponse, AppError> {
     let doc = document();
     let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    // Descriptions are the code's Markdown, shown as HTML.
+    let rich = |v: &Value| light_markdown(v.as_str().unwrap_or(""));
     let mut operations = Vec::new();
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
@@ -100,7 +151,7 @@ pub async fn docs(
                     name: text(&p["name"]),
                     place: text(&p["in"]),
                     required: p["required"].as_bool().unwrap_or(false),
-                    description: text(&p["description"]),
+                    description: rich(&p["description"]),
                     schema: schema_name(&p["schema"]),
                 })
                 .collect();
@@ -111,7 +162,7 @@ pub async fn docs(
                 .flatten()
                 .map(|(status, r)| ResponseDoc {
                     status: status.clone(),
-                    description: text(&r["description"]),
+                    description: rich(&r["description"]),
                     schema: schema_name(&r["content"]["application/json"]["schema"]),
                 })
                 .collect();
@@ -120,7 +171,7 @@ pub async fn docs(
                 path: path.clone(),
                 anchor: format!("{method}-{path}").replace(['/', '{', '}'], "-"),
                 summary: text(&op["summary"]),
-                description: text(&op["description"]),
+                description: rich(&op["description"]),
                 parameters,
                 body: (!body.is_null()).then(|| schema_name(body)),
                 responses,
@@ -146,12 +197,12 @@ pub async fn docs(
                     name: field.clone(),
                     kind: schema_name(s),
                     required: required.contains(&field.as_str()),
-                    description: text(&s["description"]),
+                    description: rich(&s["description"]),
                 })
                 .collect();
             SchemaDoc {
                 name: name.clone(),
-                description: text(&schema["description"]),
+                description: rich(&schema["description"]),
                 fields,
             }
         })
@@ -159,7 +210,7 @@ pub async fn docs(
     let page = DocsPage {
         title: text(&doc["info"]["title"]),
         version: text(&doc["info"]["version"]),
-        description: text(&doc["info"]["description"]),
+        description: rich(&doc["info"]["description"]),
         operations,
         schemas,
     };
@@ -224,4 +275,18 @@ struct FieldDoc {
     kind: String,
     required: bool,
     description: String,
+}
+
+#[cfg(test)]
+mod markdown_tests {
+    use super::light_markdown;
+
+    #[test]
+    fn code_and_emphasis_are_marked_up_and_the_rest_escaped() {
+        assert_eq!(
+            light_markdown("on *Mon compte* (`Authorization: Bearer <t>`) & **once**"),
+            "on <em>Mon compte</em> (<code>Authorization: Bearer &lt;t&gt;</code>) &amp; <strong>once</strong>"
+        );
+        assert_eq!(light_markdown("`a*b`"), "<code>a*b</code>");
+    }
 }
