@@ -55,6 +55,14 @@ impl FromRequest for MaybeViewer {
     }
 }
 
+/// The signed-in person of a request, when it was looked up already (by the access check or a
+/// handler): for pages rendered outside a handler, as the error page.
+pub fn known_viewer(req: &HttpRequest) -> Option<Viewer> {
+    req.extensions()
+        .get::<KnownViewer>()
+        .and_then(|known| known.0.clone())
+}
+
 /// Whether the request was made by someone signed in (its viewer was looked up and found).
 pub fn signed_in(req: &HttpRequest) -> bool {
     req.extensions()

@@ -355,10 +355,11 @@ fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandl
     }
     let status = res.status();
     let message = carried.map(|m| m.message);
+    let viewer = auth::known_viewer(res.request());
     let body = res
         .request()
         .app_data::<Data<Handlebars<'static>>>()
-        .and_then(|hb| templates::render_error(hb, status, message).ok())
+        .and_then(|hb| templates::render_error(hb, status, message, viewer.as_ref()).ok())
         .unwrap_or_else(|| format!("Erreur {}", status.as_u16()));
     let (req, _) = res.into_parts();
     let response: HttpResponse<BoxBody> = HttpResponse::build(status)

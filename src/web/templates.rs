@@ -98,6 +98,7 @@ pub fn render_error(
     hb: &Handlebars<'static>,
     status: StatusCode,
     message: Option<String>,
+    viewer: Option<&Viewer>,
 ) -> Result<String, handlebars::RenderError> {
     let (title, default_message) = match status.as_u16() {
         404 => (
@@ -116,10 +117,11 @@ pub fn render_error(
         true => default_message.to_string(),
         false => message.unwrap_or_else(|| default_message.to_string()),
     };
+    // A signed-in person keeps their header and navigation on an error page.
     let context = PageContext {
         title,
-        nav: nav_for(None, ""),
-        viewer: None,
+        nav: nav_for(viewer.map(|v| v.role), ""),
+        viewer,
         data: ErrorView {
             status: status.as_u16(),
             message,
@@ -140,11 +142,12 @@ mod tests {
             &hb,
             StatusCode::INTERNAL_SERVER_ERROR,
             Some("SQL: relation needs".into()),
+            None,
         )
         .unwrap();
         assert!(html.contains("Erreur du serveur"));
         assert!(!html.contains("relation needs"));
-        let html = render_error(&hb, StatusCode::NOT_FOUND, None).unwrap();
+        let html = render_error(&hb, StatusCode::NOT_FOUND, None, None).unwrap();
         assert!(html.contains("Page introuvable"));
     }
 }

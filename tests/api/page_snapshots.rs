@@ -144,6 +144,12 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
             Some(demo("buyer.chu")),
             "/besoins/nouveau".into(),
         ),
+        // An error page keeps the signed-in header.
+        (
+            "buyer-not-found",
+            Some(demo("buyer.chu")),
+            "/besoins/999999".into(),
+        ),
         (
             "buyer-tenders",
             Some(demo("buyer.chu")),
