@@ -117,14 +117,7 @@ pub fn insert(
     let mut shared: Vec<&plan::Tender> = plan
         .tenders
         .iter()
-        .filter(|t| {
-            t.lots
-                .iter()
-                .flat_map(|l| &l.buyers)
-                .collect::<std::collections::BTreeSet<_>>()
-                .len()
-                > 1
-        })
+        .filter(|t| t.buyers().len() > 1)
         .collect();
     shared.sort_by(|a, b| {
         b.total_value_eur

@@ -577,23 +577,9 @@ pub async fn confirm_accept(
         .as_ref()
         .ok_or_else(|| AppError::Conflict("ce calcul n'a pas de proposition à accepter".into()))?;
     let lots: usize = plan.tenders.iter().map(|t| t.lots.len()).sum();
-    let members: std::collections::BTreeSet<&String> = plan
-        .tenders
-        .iter()
-        .flat_map(|t| t.lots.iter().flat_map(|l| &l.buyers))
-        .collect();
-    let joint = plan
-        .tenders
-        .iter()
-        .filter(|t| {
-            t.lots
-                .iter()
-                .flat_map(|l| &l.buyers)
-                .collect::<std::collections::BTreeSet<_>>()
-                .len()
-                > 1
-        })
-        .count();
+    let members: std::collections::BTreeSet<&str> =
+        plan.tenders.iter().flat_map(|t| t.buyers()).collect();
+    let joint = plan.tenders.iter().filter(|t| t.buyers().len() > 1).count();
     super::confirm::Confirmation {
         heading: format!("Accepter la proposition n° {} ?", run.id),
         consequences: vec![
@@ -609,11 +595,7 @@ pub async fn confirm_accept(
                 "Les responsables achats de {} membre(s) ({}) recevront chacun par e-mail la \
                  demande d'approuver leur part.",
                 members.len(),
-                members
-                    .iter()
-                    .map(|m| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                members.into_iter().collect::<Vec<_>>().join(", ")
             ),
             "Les besoins mutualisés seront verrouillés : leurs acheteurs ne pourront plus les \
              modifier ni les retirer ; la proposition ne pourra plus être ajustée."

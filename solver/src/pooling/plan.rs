@@ -53,6 +53,16 @@ pub struct Tender {
     pub lots: Vec<Lot>,
 }
 
+impl Tender {
+    /// The members with needs in the tender; more than one makes it a joint tender.
+    pub fn buyers(&self) -> std::collections::BTreeSet<&str> {
+        self.lots
+            .iter()
+            .flat_map(|l| l.buyers.iter().map(String::as_str))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lot {
     /// Number of the lot in its tender, from 1.
