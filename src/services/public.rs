@@ -155,6 +155,60 @@ pub struct Notice {
     pub documents: Vec<DocumentRow>,
     /// Lot by lot, once the award is approved.
     pub results: Vec<PublicResult>,
+    /// Where and when each lot is delivered, by lot number.
+    pub deliveries: std::collections::BTreeMap<i32, Delivery>,
+}
+
+/// Where and when a lot is delivered: the communes of its needs, and the span of their windows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Delivery {
+    /// `21000 Dijon`, one a place.
+    pub places: Vec<String>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The deliveries of a tender's lots, in one query (with each postcode's commune, when known).
+fn deliveries_of(
+    conn: &mut crate::db::AnyConnection,
+    tender_id: i32,
+) -> QueryResult<std::collections::BTreeMap<i32, Delivery>> {
+    use crate::db::schema::{communes, lot_needs, needs};
+    let rows: Vec<(i32, String, chrono::NaiveDate, chrono::NaiveDate)> = lot_needs::table
+        .inner_join(lots::table)
+        .inner_join(needs::table)
+        .filter(lots::tender_id.eq(tender_id))
+        .select((
+            lots::number,
+            needs::delivery_postcode,
+            needs::window_start,
+            needs::window_end,
+        ))
+        .load(conn)?;
+    let postcodes: Vec<&String> = rows.iter().map(|r| &r.1).collect();
+    let names: std::collections::HashMap<String, String> = communes::table
+        .filter(communes::postcode.eq_any(postcodes))
+        .select((communes::postcode, communes::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut out: std::collections::BTreeMap<i32, Delivery> = Default::default();
+    for (lot, postcode, start, end) in rows {
+        let d = out.entry(lot).or_default();
+        let place = match names.get(&postcode) {
+            Some(name) => format!("{postcode} {name}"),
+            None => postcode,
+        };
+        if !d.places.contains(&place) {
+            d.places.push(place);
+        }
+        d.from = Some(d.from.map_or(start, |f| f.min(start)));
+        d.to = Some(d.to.map_or(end, |t| t.max(end)));
+    }
+    for d in out.values_mut() {
+        d.places.sort();
+    }
+    Ok(out)
 }
 
 /// Two queries whatever the number of lots: the tender with each lot and its approved award
@@ -244,6 +298,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         max_lots_per_supplier: head.9,
         cap_rule: head.10,
         documents: documents_of(&mut conn, head.0)?,
+        deliveries: deliveries_of(&mut conn, head.0)?,
         results,
         lots,
     })

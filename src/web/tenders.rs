@@ -532,7 +532,13 @@ struct NoticeLot {
     number: i32,
     title: String,
     cpv: String,
+    /// The CPV code's French label.
+    cpv_label: String,
     value: String,
+    /// Where it is delivered (`21000 Dijon, 21800 Quetigny`).
+    places: String,
+    /// When: `du 01/03/2027 au 30/06/2027`.
+    window: String,
 }
 
 #[derive(Serialize)]
@@ -580,11 +586,27 @@ pub async fn notice(
         lots: notice
             .lots
             .iter()
-            .map(|l| NoticeLot {
-                number: l.number,
-                title: l.title.clone(),
-                cpv: l.cpv.clone(),
-                value: euros(l.value_cents),
+            .map(|l| {
+                let delivery = notice
+                    .deliveries
+                    .get(&l.number)
+                    .cloned()
+                    .unwrap_or_default();
+                NoticeLot {
+                    number: l.number,
+                    title: l.title.clone(),
+                    cpv_label: crate::domain::CpvCatalog::embedded()
+                        .get(&l.cpv)
+                        .map(|e| e.label_fr.clone())
+                        .unwrap_or_default(),
+                    cpv: l.cpv.clone(),
+                    value: euros(l.value_cents),
+                    places: delivery.places.join(", "),
+                    window: match (delivery.from, delivery.to) {
+                        (Some(from), Some(to)) => format!("du {} au {}", day(from), day(to)),
+                        _ => String::new(),
+                    },
+                }
             })
             .collect(),
         results: notice
