@@ -96,6 +96,29 @@ fn category_of(cpv: &str) -> &'static str {
     }
 }
 
+/// How many releases the OCDS package and how many contracts the DECP file hold, counted by
+/// the database with the documents' own conditions (for the open-data page, which needs no
+/// document built).
+pub fn counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
+    let releases = tenders::table
+        .filter(tenders::status.eq_any(TenderStatus::PUBLIC))
+        .count()
+        .get_result(conn)?;
+    let contracts = contracts::table
+        .inner_join(organisations::table)
+        .inner_join(suppliers::table)
+        .inner_join(lots::table)
+        .inner_join(tenders::table)
+        .filter(contracts::amount_cents.ge(DECP_THRESHOLD_CENTS))
+        .filter(contracts::status.eq(ContractStatus::Active))
+        .filter(contracts::signed_on.is_not_null())
+        // (`decp` leaves out, and counts aside, a buyer without a SIRET.)
+        .filter(organisations::siret.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok((releases, contracts))
+}
+
 /// The OCDS release package of every published tender.
 pub fn ocds_package(conn: &mut AnyConnection, base_url: &str) -> QueryResult<Value> {
     let organisations: HashMap<i32, Organisation> = organisations::table

@@ -41,17 +41,12 @@ pub async fn decp(pool: Data<Pool>) -> Result<HttpResponse, AppError> {
 /// fresh, with the links — for a journalist, a researcher or a company's tool.
 pub async fn page(
     pool: Data<Pool>,
-    settings: Data<Settings>,
     hb: Data<handlebars::Handlebars<'static>>,
     viewer: super::auth::MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
-    let base = settings.base_url.clone();
     let (releases, contracts) = blocking(&pool, move |pool| {
         let mut conn = pool.get()?;
-        let ocds = open_data::ocds_package(&mut conn, &base)?;
-        let decp = open_data::decp(&mut conn)?;
-        let count = |v: &serde_json::Value| v.as_array().map_or(0, Vec::len);
-        Ok::<_, AppError>((count(&ocds["releases"]), count(&decp["marches"]["marche"])))
+        Ok::<_, AppError>(open_data::counts(&mut conn)?)
     })
     .await?;
     super::templates::Page::new(
@@ -73,8 +68,8 @@ pub async fn page(
 
 #[derive(serde::Serialize)]
 struct OpenDataPage {
-    releases: usize,
-    contracts: usize,
+    releases: i64,
+    contracts: i64,
     at: String,
     decp_threshold: String,
 }
