@@ -39,6 +39,21 @@ pub(crate) fn paper(title: &str, quantity: &str) -> need_service::RawNeed {
     }
 }
 
+/// Pools the submitted needs of 2027 and accepts the proposal: the run and its first tender.
+fn pooled_tender(app: &crate::helpers::TestApp, lead: &groupement::web::nav::Viewer) -> (i32, i32) {
+    let run = pooling::start(&app.pool, lead, &pooling::RunForm::defaults(2027)).unwrap();
+    pooling::execute(&app.pool, run).unwrap();
+    let reference = pooling::accept(&app.pool, lead, run, &app.address)
+        .unwrap()
+        .remove(0);
+    let tender = tenders::table
+        .filter(tenders::reference.eq(&reference))
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    (run, tender)
+}
+
 /// A life cycle's code, label and allowed moves.
 type LifeCycle<S> = (
     fn(S) -> &'static str,
@@ -81,22 +96,13 @@ both_backends!(a_need_withdrawn_after_pooling_never_comes_back, |app| {
     let raw = |title: &str| paper(title, "1000");
     let kept = need_service::create(&app.pool, &lead, &raw("Papier"), true).unwrap();
     let dropped = need_service::create(&app.pool, &lead, &raw("Enveloppes"), true).unwrap();
-    let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
-    pooling::execute(&app.pool, run).unwrap();
-    let reference = pooling::accept(&app.pool, &lead, run, &app.address)
-        .unwrap()
-        .remove(0);
+    let (_, tender) = pooled_tender(&app, &lead);
     // A pooled need is locked for its buyer; one withdrawn all the same (an older version
     // allowed it, a tool outside the portal may do it) is not brought back by the approval.
     assert!(need_service::withdraw(&app.pool, &lead, dropped.id).is_err());
     diesel::update(needs::table.find(dropped.id))
         .set(needs::status.eq("withdrawn"))
         .execute(&mut app.pool.get().unwrap())
-        .unwrap();
-    let tender: i32 = tenders::table
-        .filter(tenders::reference.eq(&reference))
-        .select(tenders::id)
-        .first(&mut app.pool.get().unwrap())
         .unwrap();
     tender_service::decide(&app.pool, &lead, tender, true, "").unwrap();
     let status = |id: i32| -> String {
@@ -119,14 +125,10 @@ both_backends!(an_adapted_procedure_gets_its_minimum_period, |app| {
     // 5,000 × 20 € = 100,000 €: above 60,000 €, under the 140,000 € of a central buyer.
     let raw = paper("Papier", "5000");
     need_service::create(&app.pool, &lead, &raw, true).unwrap();
-    let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
-    pooling::execute(&app.pool, run).unwrap();
-    let reference = pooling::accept(&app.pool, &lead, run, &app.address)
-        .unwrap()
-        .remove(0);
-    let (tender, procedure): (i32, String) = tenders::table
-        .filter(tenders::reference.eq(&reference))
-        .select((tenders::id, tenders::procedure))
+    let (_, tender) = pooled_tender(&app, &lead);
+    let procedure: String = tenders::table
+        .find(tender)
+        .select(tenders::procedure)
         .first(&mut app.pool.get().unwrap())
         .unwrap();
     assert_eq!(procedure, "adapted");
@@ -285,16 +287,7 @@ both_backends!(
         use groupement::domain::{RunStatus, TenderStatus};
         let (_, lead) = ub_lead(&app);
         need_service::create(&app.pool, &lead, &paper("Papier", "1000"), true).unwrap();
-        let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
-        pooling::execute(&app.pool, run).unwrap();
-        let reference = pooling::accept(&app.pool, &lead, run, &app.address)
-            .unwrap()
-            .remove(0);
-        let tender: i32 = tenders::table
-            .filter(tenders::reference.eq(&reference))
-            .select(tenders::id)
-            .first(&mut app.pool.get().unwrap())
-            .unwrap();
+        let (run, tender) = pooled_tender(&app, &lead);
         let passed = walk_pairs(
             &TenderStatus::ALL,
             (
@@ -483,16 +476,7 @@ both_backends!(only_the_moves_of_a_members_share_pass, |app| {
     use groupement::domain::ApprovalStatus;
     let (ub, lead) = ub_lead(&app);
     need_service::create(&app.pool, &lead, &paper("Papier", "1000"), true).unwrap();
-    let run = pooling::start(&app.pool, &lead, &pooling::RunForm::defaults(2027)).unwrap();
-    pooling::execute(&app.pool, run).unwrap();
-    let reference = pooling::accept(&app.pool, &lead, run, &app.address)
-        .unwrap()
-        .remove(0);
-    let tender: i32 = tenders::table
-        .filter(tenders::reference.eq(&reference))
-        .select(tenders::id)
-        .first(&mut app.pool.get().unwrap())
-        .unwrap();
+    let (_, tender) = pooled_tender(&app, &lead);
     let share = || {
         tender_approvals::table
             .filter(tender_approvals::tender_id.eq(tender))
