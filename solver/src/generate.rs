@@ -236,6 +236,133 @@ pub fn pooling_instance(seed: u64, needs: usize, suppliers: usize) -> (Vec<Need>
     (need_list, supplier_list)
 }
 
+/// How a year of needs spreads over families (CPV prefix × unit).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// A few large families: [`pooling_instance`]'s 56 real classes with a skewed popularity.
+    FewLarge,
+    /// Many small families, as a year of the four members' spend looks: families of 5 to 25
+    /// needs (about 12 on average), so 20,000 needs make about 1,666 families.
+    ManySmall,
+    /// Family sizes drawn from a given list (for instance the sizes of the families of the
+    /// DECP records, counted by the benchmark from `shared/data`).
+    Sizes(Vec<usize>),
+}
+
+/// A year of needs in the given shape and a market of suppliers serving those families. Values,
+/// windows (60 % yearly, 40 % one quarter), buyers and suppliers as in [`pooling_instance`]; 10 %
+/// of the needs are not poolable and stand alone.
+pub fn shaped_instance(
+    seed: u64,
+    needs: usize,
+    suppliers: usize,
+    shape: &Shape,
+) -> (Vec<Need>, Vec<Supplier>) {
+    if *shape == Shape::FewLarge {
+        return pooling_instance(seed, needs, suppliers);
+    }
+    let mut rng = SplitMix64::new(seed);
+    let poolable = needs - needs / 10;
+    // Family sizes until the poolable needs are used up.
+    let mut sizes = Vec::new();
+    let mut left = poolable;
+    while left > 0 {
+        let size = match shape {
+            Shape::Sizes(list) if !list.is_empty() => list[rng.below(list.len())].max(1),
+            _ => 5 + (20.0 * rng.unit() * rng.unit()).round() as usize,
+        };
+        let size = size.min(left);
+        sizes.push(size);
+        left -= size;
+    }
+    // One (prefix, unit) per family: a real class's division, two more digits, one of its units.
+    let mut keys = std::collections::BTreeSet::new();
+    let mut families: Vec<(String, &str)> = Vec::new();
+    let mut k = 0usize;
+    while families.len() < sizes.len() {
+        let (cpv, units) = CLASSES[k % CLASSES.len()];
+        let prefix = format!("{}{:02}", &cpv[..2], (k / CLASSES.len() * 37 + k) % 100);
+        let unit = units[(k / CLASSES.len()) % units.len()];
+        if keys.insert((prefix.clone(), unit)) {
+            families.push((format!("{prefix}0000"), unit));
+        }
+        k += 1;
+    }
+    let mut need_list = Vec::with_capacity(needs);
+    let make = |rng: &mut SplitMix64, cpv: &str, unit: &str, poolable: bool, k: usize| {
+        let r = rng.unit();
+        let mut cumulative = 0.0;
+        let buyer = BUYERS
+            .iter()
+            .find(|(_, share)| {
+                cumulative += share;
+                r < cumulative
+            })
+            .map_or("DM", |b| b.0);
+        let value = log_uniform(rng, 2_000.0, 1_500_000.0);
+        let quantity = (1 + rng.below(500)) as f64;
+        let (start, end) = if rng.unit() < 0.6 {
+            ("2027-01-01", "2027-12-31")
+        } else {
+            QUARTERS[rng.below(4)]
+        };
+        Need {
+            need_id: format!("N{k:06}"),
+            buyer: buyer.into(),
+            cpv: cpv.into(),
+            title: format!("Besoin {k}"),
+            quantity,
+            unit: unit.into(),
+            unit_price_eur: (value / quantity * 100.0).round() / 100.0,
+            delivery_postcode: "21000".into(),
+            window_start: start.into(),
+            window_end: end.into(),
+            poolable,
+        }
+    };
+    for (f, &size) in sizes.iter().enumerate() {
+        let (cpv, unit) = &families[f];
+        for _ in 0..size {
+            let k = need_list.len();
+            need_list.push(make(&mut rng, cpv, unit, true, k));
+        }
+    }
+    while need_list.len() < needs {
+        let (cpv, unit) = &families[rng.below(families.len())];
+        let k = need_list.len();
+        need_list.push(make(&mut rng, cpv, unit, false, k));
+    }
+    let supplier_list = (0..suppliers)
+        .map(|k| {
+            let territorial = rng.unit() < 0.5;
+            let postcode = if territorial {
+                TERRITORY_POSTCODES[rng.below(TERRITORY_POSTCODES.len())]
+            } else {
+                ELSEWHERE_POSTCODES[rng.below(ELSEWHERE_POSTCODES.len())]
+            };
+            let interests = (0..1 + rng.below(3))
+                .map(|_| {
+                    let cpv = &families[rng.below(families.len())].0;
+                    let digits = if rng.unit() < 0.1 { 2 } else { 4 };
+                    cpv[..digits].to_string()
+                })
+                .collect();
+            Supplier {
+                supplier_id: format!("S{k:05}"),
+                siret: String::new(),
+                name: format!("Fournisseur {k}"),
+                postcode: postcode.into(),
+                cpv_prefixes: interests,
+                annual_capacity_eur: (log_uniform(&mut rng, 50_000.0, 5_000_000.0) / 1000.0)
+                    .round()
+                    * 1000.0,
+                sme: rng.unit() < 0.7,
+            }
+        })
+        .collect();
+    (need_list, supplier_list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +373,25 @@ mod tests {
         assert_ne!(award_instance(7, 20, 5, 30), award_instance(8, 20, 5, 30));
         let (lots, bids) = award_instance(1, 10, 4, 6);
         assert_eq!((lots.len(), bids.len()), (10, 40));
+    }
+
+    #[test]
+    fn many_small_families_are_small_and_many() {
+        let (needs, suppliers) = shaped_instance(3, 20_000, 2_000, &Shape::ManySmall);
+        assert_eq!((needs.len(), suppliers.len()), (20_000, 2_000));
+        let mut sizes = std::collections::BTreeMap::new();
+        for n in needs.iter().filter(|n| n.poolable) {
+            *sizes.entry((&n.cpv[..4], &n.unit)).or_insert(0usize) += 1;
+        }
+        assert!(
+            (1_400..=1_900).contains(&sizes.len()),
+            "{} families",
+            sizes.len()
+        );
+        assert!(sizes.values().all(|&s| s <= 25));
+        assert_eq!(
+            shaped_instance(3, 500, 50, &Shape::ManySmall),
+            shaped_instance(3, 500, 50, &Shape::ManySmall)
+        );
     }
 }

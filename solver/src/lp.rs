@@ -27,12 +27,17 @@ pub struct LpSolution {
     pub objective: f64,
     /// The best bound on the objective the solver proved (equal to it when optimal).
     pub bound: f64,
+    /// Simplex iterations the solve took (counted work; 0 where the back end does not say).
+    pub iterations: u64,
 }
 
 /// Options of one solve.
 #[derive(Debug, Clone)]
 pub struct LpOptions {
+    /// A wall-clock limit, infinite for solves whose result must not depend on the machine.
     pub time_limit_seconds: f64,
+    /// A limit on branch-and-bound nodes: counted work, the same on every machine.
+    pub max_nodes: Option<u64>,
     pub relative_gap: f64,
     /// A starting point: values of the variables in order, when known feasible.
     pub start: Option<Vec<f64>>,
@@ -42,6 +47,7 @@ impl Default for LpOptions {
     fn default() -> Self {
         Self {
             time_limit_seconds: 30.0,
+            max_nodes: None,
             relative_gap: 1e-6,
             start: None,
         }
@@ -79,12 +85,18 @@ fn solve(
         .map_err(|e| LpError::Other(e.to_string()))?;
     highs_model.make_quiet();
     // One thread and a fixed seed: the same model gives the same answer every time.
-    let settings = [
+    let mut settings = vec![
         highs_model.try_set_option("threads", 1),
         highs_model.try_set_option("random_seed", 0),
-        highs_model.try_set_option("time_limit", options.time_limit_seconds),
         highs_model.try_set_option("mip_rel_gap", options.relative_gap),
     ];
+    if options.time_limit_seconds.is_finite() {
+        settings.push(highs_model.try_set_option("time_limit", options.time_limit_seconds));
+    }
+    if let Some(nodes) = options.max_nodes {
+        let nodes = i32::try_from(nodes).unwrap_or(i32::MAX);
+        settings.push(highs_model.try_set_option("mip_max_nodes", nodes));
+    }
     if settings.iter().any(Result::is_err) {
         return Err(LpError::Other("HiGHS refused an option".into()));
     }
@@ -117,6 +129,9 @@ fn solve(
         .filter(|b| b.is_finite())
         .unwrap_or(objective);
     // HiGHS columns are good_lp's variables in creation order, which `variables` lists.
+    let iterations = solved
+        .int_info_value(c"simplex_iteration_count")
+        .map_or(0, |n| n.max(0) as u64);
     let mut values = solved.get_solution().columns().to_vec();
     values.truncate(variables.len());
     Ok(LpSolution {
@@ -125,6 +140,7 @@ fn solve(
         objective,
         // A pure LP (no integer column) reports no MIP bound: its optimum is its bound.
         bound: if optimal { bound.max(objective) } else { bound },
+        iterations,
     })
 }
 
@@ -153,5 +169,6 @@ fn solve(
         optimal: true,
         objective: value,
         bound: value,
+        iterations: 0,
     })
 }

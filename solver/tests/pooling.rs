@@ -194,13 +194,35 @@ fn a_bad_input_is_refused_with_every_problem() {
     }
 }
 
+/// `C_f` of the tiny families' class from the rule itself (DESIGN §4): the
+/// `local_min_bidders`-th largest capacity among territorial suppliers serving `3314`.
+fn local_capacity(suppliers: &[Supplier], params: &Params) -> f64 {
+    let mut capacities: Vec<f64> = suppliers
+        .iter()
+        .filter(|s| {
+            params
+                .territory
+                .iter()
+                .any(|d| s.postcode.starts_with(d.as_str()))
+        })
+        .filter(|s| {
+            s.cpv_prefixes.iter().any(|p| {
+                let p = p.trim_end_matches('0');
+                "3314".starts_with(p) || p.starts_with("3314")
+            })
+        })
+        .map(|s| s.annual_capacity_eur)
+        .collect();
+    capacities.sort_by(|a, b| b.total_cmp(a));
+    capacities
+        .get(params.local_min_bidders - 1)
+        .copied()
+        .unwrap_or(0.0)
+}
+
 /// The best objective by enumerating every partition of a tiny family.
 fn brute_force(needs: &[Need], suppliers: &[Supplier], params: &Params) -> f64 {
-    let probe = pool(needs, suppliers, params, &|_, _| {}).unwrap();
-    let c = probe
-        .tenders
-        .first()
-        .map_or(0.0, |t| t.lots[0].local_capacity_eur);
+    let c = local_capacity(suppliers, params);
     let curve = params.curve_for(&needs[0].cpv);
     let score = |lot: &[usize]| {
         let v: f64 = lot
@@ -285,9 +307,14 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn tiny_families_are_solved_to_the_enumerated_optimum((needs, suppliers) in tiny_family(), variant in 0usize..3) {
+    fn tiny_families_are_solved_to_the_enumerated_optimum((needs, suppliers) in tiny_family(), variant in 0usize..6) {
         let mut params = Params::default();
-        match variant {
+        // Variants 3 to 5: the same without the exact enumeration, so that the heuristic, its
+        // bounds and the MILP are held to the optimum too.
+        if variant >= 3 {
+            params.enumeration_budget = 0;
+        }
+        match variant % 3 {
             // A cap on lot value: merging no longer always pays.
             1 => params.max_lot_value = Some(450_000.0),
             // A division curve whose rate falls: not superadditive, every need may need a slot.
@@ -316,6 +343,157 @@ proptest! {
         let again = pool(&needs, &suppliers, &params, &|_, _| {}).unwrap();
         prop_assert_eq!(strip_seconds(&plan), strip_seconds(&again));
     }
+}
+
+/// A family of `n` needs of one class with windows over the year and its quarters, values
+/// from €5k to €600k, and local suppliers: what the enumeration and the MILP both solve.
+fn medium_family(seed: u64, n: usize) -> (Vec<Need>, Vec<Supplier>) {
+    let mut rng = groupement_solver::generate::SplitMix64::new(seed);
+    let windows = [
+        ("2027-01-01", "2027-12-31"),
+        ("2027-01-01", "2027-03-31"),
+        ("2027-04-01", "2027-06-30"),
+        ("2027-07-01", "2027-09-30"),
+        ("2027-10-01", "2027-12-31"),
+    ];
+    let buyers = ["CHU", "UB", "GDH", "DM"];
+    let needs = (0..n)
+        .map(|k| {
+            let (start, end) = if rng.unit() < 0.6 {
+                windows[0]
+            } else {
+                windows[1 + rng.below(4)]
+            };
+            let value = (rng.range(5_000.0, 600_000.0) / 100.0).round() * 100.0;
+            need(
+                &format!("m{k}"),
+                buyers[rng.below(4)],
+                "33141000",
+                value,
+                start,
+                end,
+            )
+        })
+        .collect();
+    let suppliers = (0..3)
+        .map(|k| local(&format!("s{k}"), rng.range(100_000.0, 900_000.0).round()))
+        .collect();
+    (needs, suppliers)
+}
+
+#[test]
+fn the_checker_recomputes_the_baseline_the_procedures_and_the_small_lots() {
+    let (needs, suppliers) = pooling_instance(5, 120, 40);
+    let params = Params::default();
+    let plan = run(&needs, &suppliers, &params);
+    let errors_of = |bend: &dyn Fn(&mut Plan)| {
+        let mut bent = plan.clone();
+        bend(&mut bent);
+        check_plan(&needs, &suppliers, &params, &bent)
+            .unwrap_err()
+            .join("\n")
+    };
+    let baseline = errors_of(&|p| {
+        p.kpis.baseline_objective -= 5_000.0;
+        p.kpis.savings_eur += 5_000.0;
+    });
+    assert!(baseline.contains("baseline_objective"), "{baseline}");
+    let formal = plan
+        .tenders
+        .iter()
+        .position(|t| t.procedure == "formal")
+        .expect("a formal tender");
+    let procedure = errors_of(&|p| p.tenders[formal].procedure = "adapted".into());
+    assert!(procedure.contains("instead of formal"), "{procedure}");
+    let period = errors_of(&|p| p.tenders[formal].min_days = Some(15));
+    assert!(period.contains("instead of formal"), "{period}");
+    let channel = errors_of(&|p| p.tenders[formal].publication = "free".into());
+    assert!(channel.contains("boamp_and_joue"), "{channel}");
+    let flags = errors_of(&|p| {
+        for lot in &mut p.tenders[formal].lots {
+            lot.small_lot = !lot.small_lot;
+        }
+    });
+    assert!(flags.contains("small lot"), "{flags}");
+}
+
+#[test]
+fn the_enumeration_finds_the_optimum_of_families_too_large_for_the_tiny_cases() {
+    for seed in 0..8u64 {
+        for variant in 0..2 {
+            let (needs, suppliers) = medium_family(seed, 7 + (seed as usize % 4));
+            let mut params = Params::default();
+            if variant == 1 {
+                params.max_lot_value = Some(700_000.0);
+            }
+            let plan = run(&needs, &suppliers, &params);
+            let family = &plan.solver.families[0];
+            assert!(
+                family.method == groupement_solver::pooling::solve::Method::Enumeration
+                    || family.method == groupement_solver::pooling::solve::Method::ClosedForm,
+                "seed {seed}: {:?}",
+                family.method
+            );
+            let best = brute_force(&needs, &suppliers, &params);
+            let found = plan.kpis.pooled_objective;
+            assert!(
+                (found - best).abs() <= 1e-6 * best.abs().max(1.0),
+                "seed {seed} variant {variant}: enumeration {found}, every partition {best}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_plan_is_the_same_with_one_or_two_threads_and_under_load() {
+    let (needs, suppliers) = groupement_solver::generate::shaped_instance(
+        11,
+        400,
+        40,
+        &groupement_solver::generate::Shape::ManySmall,
+    );
+    // Small budgets, so that the other methods and their limits decide some families too.
+    let params = Params {
+        milp_max_nodes: 100,
+        enumeration_budget: 200_000,
+        search_budget: 20_000,
+        ..Params::default()
+    };
+    let plan_with = |threads: usize| {
+        let pool_of_threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let plan =
+            pool_of_threads.install(|| pool(&needs, &suppliers, &params, &|_, _| {}).unwrap());
+        serde_json::to_string(&strip_seconds(&plan)).unwrap()
+    };
+    let one = plan_with(1);
+    let two = plan_with(2);
+    assert_eq!(one, two);
+    // A hog on every core while planning: a clock would cut families short, a count does not.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hogs: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    let loaded = plan_with(2);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for hog in hogs {
+        hog.join().unwrap();
+    }
+    assert_eq!(one, loaded);
+    let families: Vec<_> = serde_json::from_str::<Plan>(&one).unwrap().solver.families;
+    let methods: std::collections::BTreeSet<String> =
+        families.iter().map(|f| format!("{:?}", f.method)).collect();
+    assert!(methods.len() >= 3, "methods used: {methods:?}");
 }
 
 fn strip_seconds(plan: &Plan) -> Plan {

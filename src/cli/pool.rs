@@ -28,7 +28,7 @@ pub struct PoolArgs {
     #[arg(long)]
     suppliers: PathBuf,
     /// Parameters (TOML): family_digits, territory, local_min_bidders, lot_cost, local_weight,
-    /// max_lot_value, curve, division_curves, [buyers], family_time_limit_seconds, …
+    /// max_lot_value, curve, division_curves, [buyers], enumeration_budget, milp_max_nodes, …
     #[arg(long)]
     params: Option<PathBuf>,
     /// Where to write plan.json (nothing is written when the input is refused).

@@ -128,6 +128,7 @@ pub fn evaluate(
                 status: Status::Optimal,
                 method: Method::Manual,
                 seconds: 0.0,
+                work: 0,
             }
         })
         .collect();

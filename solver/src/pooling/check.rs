@@ -1,6 +1,8 @@
 //! An independent checker of plans, in the spirit of vrp's: from the instance, the parameters
-//! and a plan, it re-derives with its own code the territory, `C_f`, the curve and the
-//! objective, and lists every rule the plan breaks. Every test plan goes through it.
+//! and a plan, it re-derives with its own code the territory, `C_f`, the curve, the objective,
+//! the baseline of buying alone (the savings every screen shows), and each tender's procedure,
+//! publication, minimum period, standstill and small lots from the threshold table, and lists
+//! every rule the plan breaks. Every test plan goes through it.
 
 use super::instance::{Need, Params, Supplier};
 use super::plan::Plan;
@@ -63,6 +65,114 @@ fn local_capacities(prefix: &str, suppliers: &[Supplier], params: &Params) -> Ve
         .collect();
     caps.sort_unstable_by(|a, b| b.cmp(a));
     caps
+}
+
+/// Buying alone (DESIGN §4): the fewest lots whose windows share a day, by the earliest end
+/// still open; returns the groups as lists of needs.
+fn fewest_day_groups<'a>(list: &[&'a Need]) -> Vec<Vec<&'a Need>> {
+    let mut open: Vec<&Need> = list.to_vec();
+    open.sort_by(|a, b| {
+        (
+            a.window_end.as_str(),
+            a.window_start.as_str(),
+            a.need_id.as_str(),
+        )
+            .cmp(&(
+                b.window_end.as_str(),
+                b.window_start.as_str(),
+                b.need_id.as_str(),
+            ))
+    });
+    let mut groups = Vec::new();
+    while let Some(first) = open.first() {
+        let day = first.window_end.clone();
+        let (group, rest): (Vec<&Need>, Vec<&Need>) =
+            open.into_iter().partition(|n| n.window_start <= day);
+        groups.push(group);
+        open = rest;
+    }
+    groups
+}
+
+/// What a tender's total calls for (procedure, publication, minimum days, standstill days),
+/// with the small-lot limit and share of its nature.
+struct Expected {
+    procedure: &'static str,
+    publication: &'static str,
+    min_days: Option<u32>,
+    standstill: Option<u32>,
+    small: f64,
+    share: f64,
+}
+
+/// What the threshold table calls for, re-derived from DESIGN §3 for a tender of `total` EUR.
+fn expected_procedure(
+    params: &Params,
+    day: &str,
+    total: f64,
+    works: bool,
+    central: bool,
+) -> Option<Expected> {
+    let table = &params.thresholds.0;
+    let t = table
+        .iter()
+        .filter(|t| t.effective_from.as_str() <= day)
+        .max_by(|a, b| a.effective_from.cmp(&b.effective_from))
+        .or_else(|| {
+            table
+                .iter()
+                .min_by(|a, b| a.effective_from.cmp(&b.effective_from))
+        })?;
+    let formal = if works {
+        t.formal_works
+    } else if central {
+        t.formal_central
+    } else {
+        t.formal_sub_central
+    };
+    let free = if works {
+        t.no_competition_works
+    } else {
+        t.no_competition_supplies
+    };
+    let small = if works {
+        t.small_lot_works
+    } else {
+        t.small_lot_supplies
+    };
+    Some(if total >= formal {
+        Expected {
+            procedure: "formal",
+            publication: "boamp_and_joue",
+            min_days: Some(t.formal_min_days),
+            standstill: Some(t.standstill_days),
+            small,
+            share: t.small_lots_max_share,
+        }
+    } else if total >= free {
+        let publication = if total >= t.boamp {
+            "boamp_or_legal_journal"
+        } else {
+            "free"
+        };
+        Expected {
+            procedure: "adapted",
+            publication,
+            min_days: None,
+            standstill: None,
+            small,
+            share: 0.0,
+        }
+    } else {
+        Expected {
+            procedure: "no_competition",
+            publication: "none",
+            min_days: None,
+            standstill: None,
+            small,
+            share: 0.0,
+        }
+    })
 }
 
 /// `Ok` when the plan follows DESIGN §4; otherwise every violation found.
@@ -233,6 +343,102 @@ pub fn check_plan(
                 tender.family, tender.coordinator
             ));
         }
+        let tender_needs: Vec<&Need> = tender
+            .lots
+            .iter()
+            .flat_map(|l| l.need_ids.iter())
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
+        let central = tender_needs
+            .iter()
+            .any(|n| match params.buyers.get(&n.buyer) {
+                Some(class) => *class == crate::procedure::BuyerClass::Central,
+                None => n.buyer == "UB",
+            });
+        let day = params
+            .reference_date
+            .clone()
+            .or_else(|| tender_needs.iter().map(|n| n.window_start.clone()).min());
+        let lot_values: Vec<f64> = tender
+            .lots
+            .iter()
+            .map(|l| {
+                l.need_ids
+                    .iter()
+                    .filter_map(|id| by_id.get(id.as_str()))
+                    .map(|n| cents(n))
+                    .sum::<i64>() as f64
+                    / 100.0
+            })
+            .collect();
+        let total: f64 = lot_values.iter().sum();
+        if (tender.total_value_eur - total).abs() > 0.005 * tender.lots.len().max(1) as f64 {
+            errors.push(format!(
+                "tender {}: total value {} instead of {total}",
+                tender.family, tender.total_value_eur
+            ));
+        }
+        let expected = day.as_deref().and_then(|day| {
+            expected_procedure(params, day, total, tender.family.starts_with("45"), central)
+        });
+        if let Some(Expected {
+            procedure,
+            publication,
+            min_days,
+            standstill,
+            small,
+            share,
+        }) = expected
+        {
+            if tender.procedure != procedure
+                || tender.publication != publication
+                || tender.min_days != min_days
+                || tender.standstill_days != standstill
+            {
+                errors.push(format!(
+                    "tender {} ({total} EUR): {} / {} / {:?} / {:?} instead of {procedure} / {publication} / {min_days:?} / {standstill:?}",
+                    tender.family, tender.procedure, tender.publication, tender.min_days, tender.standstill_days
+                ));
+            }
+            let expected_class = if central { "central" } else { "sub_central" };
+            if tender.buyer_class != expected_class {
+                errors.push(format!(
+                    "tender {}: buyer class {} instead of {expected_class}",
+                    tender.family, tender.buyer_class
+                ));
+            }
+            // Small lots (R2123-1 2°): only in a formal tender, each under the limit, together
+            // within the share, and as many as the share allows (smallest first is the most).
+            let flagged: Vec<usize> = (0..tender.lots.len())
+                .filter(|&k| tender.lots[k].small_lot)
+                .collect();
+            let flagged_value: f64 = flagged.iter().map(|&k| lot_values[k]).sum();
+            if flagged.iter().any(|&k| lot_values[k] >= small)
+                || flagged_value > share * total + 1e-6
+            {
+                errors.push(format!(
+                    "tender {}: small lots flagged beyond the rule (each under {small} EUR, together at most {share} of {total})",
+                    tender.family
+                ));
+            }
+            let mut under: Vec<f64> = lot_values.iter().copied().filter(|&v| v < small).collect();
+            under.sort_by(f64::total_cmp);
+            let mut room = share * total + 1e-6;
+            let most = under
+                .iter()
+                .take_while(|&&v| {
+                    room -= v;
+                    room >= 0.0
+                })
+                .count();
+            if flagged.len() != most {
+                errors.push(format!(
+                    "tender {}: {} small lot(s) flagged, the rule allows {most}",
+                    tender.family,
+                    flagged.len()
+                ));
+            }
+        }
     }
     for id in &plan.solo {
         *seen.entry(id.as_str()).or_default() += 1;
@@ -255,7 +461,43 @@ pub fn check_plan(
             None => errors.push(format!("need {} is missing from the plan", need.need_id)),
         }
     }
-    let tolerance = 1e-6 * objective.abs().max(1.0);
+    // The baseline: each buyer's poolable needs of a family, as few lots as windows allow;
+    // needs that cannot be pooled alone.
+    let mut alone_by: BTreeMap<(String, String, &str), Vec<&Need>> = BTreeMap::new();
+    let mut baseline = 0.0;
+    for need in needs {
+        let prefix: String = need.cpv.chars().take(params.family_digits).collect();
+        if need.poolable {
+            alone_by
+                .entry((prefix, need.unit.trim().to_lowercase(), need.buyer.as_str()))
+                .or_default()
+                .push(need);
+        } else {
+            let c = c_f(&capacities(&prefix));
+            baseline += lot_score(cents(need), c, &prefix);
+        }
+    }
+    let mut lots_before = plan.solo.len();
+    for ((prefix, _, _), list) in &alone_by {
+        let c = c_f(&capacities(prefix));
+        for group in fewest_day_groups(list) {
+            lots_before += 1;
+            baseline += lot_score(group.iter().map(|n| cents(n)).sum(), c, prefix);
+        }
+    }
+    let tolerance = 1e-6 * objective.abs().max(baseline.abs()).max(1.0);
+    if (plan.kpis.baseline_objective - baseline).abs() > tolerance {
+        errors.push(format!(
+            "kpis.baseline_objective is {}, buying alone gives {baseline}",
+            plan.kpis.baseline_objective
+        ));
+    }
+    if plan.kpis.lots_before != lots_before {
+        errors.push(format!(
+            "kpis.lots_before is {}, buying alone makes {lots_before} lots",
+            plan.kpis.lots_before
+        ));
+    }
     for (name, reported) in [
         ("solver.objective", plan.solver.objective),
         ("kpis.pooled_objective", plan.kpis.pooled_objective),

@@ -37,7 +37,7 @@ pub fn improve(
     scorer: &LotScorer,
     max_lot: Option<i64>,
     budget: u64,
-) -> Vec<Vec<usize>> {
+) -> (Vec<Vec<usize>>, u64) {
     let mut work: u64 = 0;
     let cap_ok = |value: i64, members: usize| members <= 1 || max_lot.is_none_or(|m| value <= m);
     let mut lots: Vec<Lot> = plan
@@ -176,5 +176,5 @@ pub fn improve(
         })
         .collect();
     plan.sort();
-    plan
+    (plan, work)
 }

@@ -76,10 +76,16 @@ pub struct Params {
     /// Buyer classes by code; a code not listed is sub-central, except `UB` (a university,
     /// central) unless listed otherwise.
     pub buyers: BTreeMap<String, BuyerClass>,
-    /// Time limit of each family's MILP.
-    pub family_time_limit_seconds: f64,
-    /// Relative gap at which a family's MILP may stop.
+    /// The most lots the exact enumeration of one family may try (counted work).
+    pub enumeration_budget: u64,
+    /// The most branch-and-bound nodes of one family's MILP (counted work: no wall-clock limit
+    /// decides a plan).
+    pub milp_max_nodes: u64,
+    /// Relative gap under which a family counts as optimal.
     pub relative_gap: f64,
+    /// Relative gap a family's plan may keep when proved by a bound (DESIGN §8: 0.5 %): the
+    /// heuristic's plan proved within it needs no MILP, and the MILP stops there.
+    pub accepted_gap: f64,
     /// Families whose model would have more assignment variables than this are planned by the
     /// heuristic alone, with a relaxation bound.
     pub milp_max_assignments: usize,
@@ -104,8 +110,10 @@ impl Default for Params {
             curve: SavingsCurve::default(),
             division_curves: BTreeMap::new(),
             buyers: BTreeMap::new(),
-            family_time_limit_seconds: 2.0,
+            enumeration_budget: 60_000_000,
+            milp_max_nodes: 2_000,
             relative_gap: 1e-4,
+            accepted_gap: 0.005,
             milp_max_assignments: 2_000,
             search_budget: 20_000_000,
             reference_date: None,
@@ -155,6 +163,12 @@ impl Params {
                 errors.push(format!("max_lot_value: {max} must be above 0"));
             }
         }
+        if !(self.accepted_gap.is_finite() && (0.0..1.0).contains(&self.accepted_gap)) {
+            errors.push(format!(
+                "accepted_gap: {} must be at least 0 and below 1",
+                self.accepted_gap
+            ));
+        }
         if let Err(e) = self.curve.validate() {
             errors.push(format!("curve: {e}"));
         }
@@ -162,9 +176,6 @@ impl Params {
             if let Err(e) = curve.validate() {
                 errors.push(format!("division_curves.{division}: {e}"));
             }
-        }
-        if !(self.family_time_limit_seconds.is_finite() && self.family_time_limit_seconds > 0.0) {
-            errors.push("family_time_limit_seconds: must be above 0".into());
         }
         errors
     }

@@ -18,6 +18,7 @@ pub struct MilpPlan {
     pub lots: Vec<Vec<usize>>,
     /// The solver's bound on the model's objective (its optimum when proved optimal).
     pub bound: f64,
+    pub iterations: u64,
 }
 
 struct Slot {
@@ -139,7 +140,7 @@ fn place(plan: &[Vec<usize>], needs: &[Need], slots: &[Slot]) -> Option<Vec<Opti
 pub fn solve(
     family: &FamilyModel,
     start: &[Vec<usize>],
-    time_limit_seconds: f64,
+    max_nodes: u64,
     relative_gap: f64,
 ) -> Result<MilpPlan, LpError> {
     let FamilyModel {
@@ -242,7 +243,8 @@ pub fn solve(
         }
     }
     let options = LpOptions {
-        time_limit_seconds,
+        time_limit_seconds: f64::INFINITY,
+        max_nodes: Some(max_nodes),
         relative_gap,
         start: placement.map(|_| start_values),
     };
@@ -265,5 +267,6 @@ pub fn solve(
     Ok(MilpPlan {
         lots,
         bound: solution.bound,
+        iterations: solution.iterations,
     })
 }

@@ -5,6 +5,7 @@ pub mod adjust;
 mod bound;
 pub mod check;
 pub mod curve;
+mod enumerate;
 pub mod family;
 mod heuristic;
 mod improve;

@@ -110,4 +110,8 @@ pub struct FamilyReport {
     pub bound: f64,
     pub gap: f64,
     pub seconds: f64,
+    /// Counted work (lots tried, changes evaluated, simplex iterations): the same on every
+    /// machine, unlike `seconds`.
+    #[serde(default)]
+    pub work: u64,
 }

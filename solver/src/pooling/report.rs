@@ -265,6 +265,7 @@ pub fn assemble<'c>(
             bound: solution.bound,
             gap: relative_gap(solution.objective, solution.bound),
             seconds: solution.seconds,
+            work: solution.work,
         });
     }
     for &i in solo {

@@ -1,7 +1,10 @@
-//! Solving one family: the cases the structure settles at once, the MILP when the family is
-//! small enough for the time limit, and the heuristic with a true bound otherwise.
+//! Solving one family: the cases the structure settles at once; the exact enumeration when its
+//! counted work fits the budget; otherwise the heuristic, proved by a bound when it can be, and
+//! the MILP started from the heuristic's plan when it cannot. Every limit is counted work, so
+//! the plan depends on the input alone.
 
 use super::bound;
+use super::enumerate;
 use super::heuristic;
 use super::improve;
 use super::instance::{Need, Params};
@@ -17,6 +20,7 @@ const DAY_BOUND_EVALUATIONS: usize = 5_000_000;
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Optimal,
+    /// Stopped by its work limit before the gap closed (the name is kept for plan.json).
     TimeLimited,
 }
 
@@ -25,6 +29,8 @@ pub enum Status {
 pub enum Method {
     /// One lot, proved optimal by the structure (superadditive curve, no cap).
     ClosedForm,
+    /// Every partition weighed by dynamic programming over the subsets of needs: exact.
+    Enumeration,
     Milp,
     Heuristic,
     /// Lots set by a person (an adjusted proposal), evaluated with the same scoring.
@@ -39,6 +45,9 @@ pub struct FamilySolution {
     pub status: Status,
     pub method: Method,
     pub seconds: f64,
+    /// Counted work: lots tried by the enumeration, changes evaluated by the local search and
+    /// simplex iterations of the MILP.
+    pub work: u64,
 }
 
 pub fn objective(lots: &[Vec<usize>], needs: &[Need], scorer: &LotScorer) -> f64 {
@@ -64,7 +73,8 @@ pub fn solve_family(
     let superadditive = scorer.curve.is_superadditive();
     let values: Vec<i64> = members.iter().map(|&i| needs[i].value_cents()).collect();
     let total: i64 = values.iter().sum();
-    let finish = |lots: Vec<Vec<usize>>, bound: f64, method: Method| {
+    let mut work = 0u64;
+    let finish = |lots: Vec<Vec<usize>>, bound: f64, method: Method, work: u64| {
         let objective = objective(&lots, needs, scorer);
         let bound = bound.max(objective);
         let gap = relative_gap(objective, bound);
@@ -79,6 +89,7 @@ pub fn solve_family(
             },
             method,
             seconds: started.elapsed().as_secs_f64(),
+            work,
         }
     };
     // Merging lots never hurts a superadditive curve without a cap: when no two needs can be
@@ -93,7 +104,13 @@ pub fn solve_family(
     {
         let lots = vec![members.to_vec()];
         let value = objective(&lots, needs, scorer);
-        return finish(lots, value, Method::ClosedForm);
+        return finish(lots, value, Method::ClosedForm, 0);
+    }
+    if let Some((lots, _, tried)) =
+        enumerate::solve(needs, members, scorer, max_lot, params.enumeration_budget)
+    {
+        let value = objective(&lots, needs, scorer);
+        return finish(canonical(lots), value, Method::Enumeration, tried);
     }
     // The two best constructions, each improved by local search; the better one stands.
     let mut built: Vec<(f64, Vec<Vec<usize>>)> =
@@ -105,8 +122,12 @@ pub fn solve_family(
     let start = built
         .into_iter()
         .take(2)
-        .map(|(_, plan)| improve::improve(needs, plan, scorer, max_lot, params.search_budget))
-        .map(|plan| (objective(&plan, needs, scorer), plan))
+        .map(|(_, plan)| {
+            let (plan, evaluated) =
+                improve::improve(needs, plan, scorer, max_lot, params.search_budget);
+            work += evaluated;
+            (objective(&plan, needs, scorer), plan)
+        })
         .fold(
             None::<(f64, Vec<Vec<usize>>)>,
             |best, (value, plan)| match best {
@@ -124,7 +145,7 @@ pub fn solve_family(
     } else {
         bound::ratio_bound(scorer, total)
     };
-    let proved = relative_gap(objective(&start, needs, scorer), relaxation) <= params.relative_gap;
+    let proved = relative_gap(objective(&start, needs, scorer), relaxation) <= params.accepted_gap;
     let model = milp::FamilyModel {
         needs,
         members,
@@ -141,27 +162,27 @@ pub fn solve_family(
         let solved = milp::solve(
             &model,
             &start,
-            params.family_time_limit_seconds,
-            params.relative_gap,
+            params.milp_max_nodes,
+            params.accepted_gap.max(params.relative_gap),
         );
-        // The MILP's plan is taken only when proved optimal: a plan cut short by the clock
-        // would depend on the machine's speed. Its bound is kept either way.
+        // The better of the MILP's plan and the start stands: the MILP stops at a count of
+        // nodes, never at a clock, so either is the same on every machine.
         if let Ok(milp_plan) = solved {
+            work += milp_plan.iterations;
             if is_partition(&milp_plan.lots, members, needs) {
                 let milp_objective = objective(&milp_plan.lots, needs, scorer);
                 let bound = (milp_plan.bound + oversized).min(relaxation.max(milp_objective));
                 let start_objective = objective(&start, needs, scorer);
-                let proved_optimal = relative_gap(milp_objective, bound) <= params.relative_gap;
-                let best = if proved_optimal && milp_objective > start_objective + 1e-9 {
+                let best = if milp_objective > start_objective + 1e-9 {
                     milp_plan.lots
                 } else {
                     start
                 };
-                return finish(canonical(best), bound, Method::Milp);
+                return finish(canonical(best), bound, Method::Milp, work);
             }
         }
     }
-    finish(canonical(start), relaxation, Method::Heuristic)
+    finish(canonical(start), relaxation, Method::Heuristic, work)
 }
 
 pub fn relative_gap(objective: f64, bound: f64) -> f64 {
