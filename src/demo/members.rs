@@ -55,6 +55,12 @@ const MEMBERS: [Member; 4] = [
     },
 ];
 
+/// Each member's code and the real buyers whose contracts its demo needs come from (the home
+/// page says them).
+pub fn sources() -> impl Iterator<Item = (&'static str, &'static str)> {
+    MEMBERS.iter().map(|m| (m.code, m.derived_from))
+}
+
 /// Where every member takes delivery in the demo: Dijon.
 const DELIVERY_POSTCODE: &str = "21000";
 pub const BUDGET_YEAR: i32 = 2027;

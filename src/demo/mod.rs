@@ -4,6 +4,7 @@
 
 mod decp;
 mod members;
+pub use members::sources;
 mod suppliers;
 mod tenders;
 

@@ -31,6 +31,19 @@ pub struct TenderCard {
     pub open: bool,
 }
 
+/// Whether the portal holds needs derived from other buyers' contracts (the demo's), which the
+/// home page must then say.
+pub fn holds_derived_needs(pool: &Pool) -> Result<bool, AppError> {
+    use crate::db::schema::needs;
+    use diesel::prelude::*;
+    let mut conn = pool.get()?;
+    let derived: i64 = needs::table
+        .filter(needs::provenance.is_not_null())
+        .count()
+        .get_result(&mut conn)?;
+    Ok(derived > 0)
+}
+
 pub fn published_tenders(pool: &Pool) -> Result<Vec<TenderCard>, AppError> {
     search(pool, &TenderFilter::default())
 }

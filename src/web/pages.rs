@@ -16,10 +16,11 @@ pub async fn home(
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
     let tenders = blocking(&pool, services::public::published_tenders).await?;
+    let derived = blocking(&pool, services::public::holds_derived_needs).await?;
     Page::new("pages/home", "Groupement — achats publics mutualisés", "/").render(
         &hb,
         viewer.0.as_ref(),
-        HomePage { tenders },
+        HomePage { tenders, derived },
     )
 }
 
@@ -27,6 +28,8 @@ pub async fn home(
 #[derive(serde::Serialize)]
 struct HomePage {
     tenders: Vec<services::public::TenderCard>,
+    /// Demonstration data: the page says where the members' needs come from.
+    derived: bool,
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

@@ -188,6 +188,12 @@ both_backends!(demo_seeds_every_stage_once_from_real_data, |app| {
         !body.contains("GRP-2027-002"),
         "a tender being approved is not public"
     );
+    for (member, source) in groupement::demo::sources() {
+        assert!(
+            body.contains(&format!("<strong>{member}</strong> — {source}")),
+            "the home page says where {member}'s demo needs come from ({source})"
+        );
+    }
 
     // The demo's open data validates: every published tender, the awarded one's contracts.
     let (status, _, body) = app.get("/open-data/ocds.json").await;
