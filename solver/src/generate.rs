@@ -204,35 +204,9 @@ pub fn pooling_instance(seed: u64, needs: usize, suppliers: usize) -> (Vec<Need>
             }
         })
         .collect();
-    let supplier_list = (0..suppliers)
-        .map(|k| {
-            let territorial = rng.unit() < 0.5;
-            let postcode = if territorial {
-                TERRITORY_POSTCODES[rng.below(TERRITORY_POSTCODES.len())]
-            } else {
-                ELSEWHERE_POSTCODES[rng.below(ELSEWHERE_POSTCODES.len())]
-            };
-            let interests = (0..1 + rng.below(3))
-                .map(|_| {
-                    let cpv = CLASSES[class_index(&mut rng)].0;
-                    // One interest in ten is a whole division.
-                    let digits = if rng.unit() < 0.1 { 2 } else { 4 };
-                    cpv[..digits].to_string()
-                })
-                .collect();
-            Supplier {
-                supplier_id: format!("S{k:05}"),
-                siret: String::new(),
-                name: format!("Fournisseur {k}"),
-                postcode: postcode.into(),
-                cpv_prefixes: interests,
-                annual_capacity_eur: (log_uniform(&mut rng, 50_000.0, 5_000_000.0) / 1000.0)
-                    .round()
-                    * 1000.0,
-                sme: rng.unit() < 0.7,
-            }
-        })
-        .collect();
+    let supplier_list = market(&mut rng, suppliers, |rng| {
+        CLASSES[class_index(rng)].0.to_string()
+    });
     (need_list, supplier_list)
 }
 
@@ -332,7 +306,20 @@ pub fn shaped_instance(
         let k = need_list.len();
         need_list.push(make(&mut rng, cpv, unit, false, k));
     }
-    let supplier_list = (0..suppliers)
+    let supplier_list = market(&mut rng, suppliers, |rng| {
+        families[rng.below(families.len())].0.clone()
+    });
+    (need_list, supplier_list)
+}
+
+/// A market of suppliers, half of them territorial, each interested in one to three CPV codes
+/// drawn by `interest` (one interest in ten cut to its division), capacities from €50k to €5M.
+fn market(
+    rng: &mut SplitMix64,
+    suppliers: usize,
+    mut interest: impl FnMut(&mut SplitMix64) -> String,
+) -> Vec<Supplier> {
+    (0..suppliers)
         .map(|k| {
             let territorial = rng.unit() < 0.5;
             let postcode = if territorial {
@@ -342,7 +329,7 @@ pub fn shaped_instance(
             };
             let interests = (0..1 + rng.below(3))
                 .map(|_| {
-                    let cpv = &families[rng.below(families.len())].0;
+                    let cpv = interest(rng);
                     let digits = if rng.unit() < 0.1 { 2 } else { 4 };
                     cpv[..digits].to_string()
                 })
@@ -353,14 +340,12 @@ pub fn shaped_instance(
                 name: format!("Fournisseur {k}"),
                 postcode: postcode.into(),
                 cpv_prefixes: interests,
-                annual_capacity_eur: (log_uniform(&mut rng, 50_000.0, 5_000_000.0) / 1000.0)
-                    .round()
+                annual_capacity_eur: (log_uniform(rng, 50_000.0, 5_000_000.0) / 1000.0).round()
                     * 1000.0,
                 sme: rng.unit() < 0.7,
             }
         })
-        .collect();
-    (need_list, supplier_list)
+        .collect()
 }
 
 #[cfg(test)]
