@@ -44,8 +44,8 @@ fn decp_family_sizes() -> Option<Vec<usize>> {
     let holder = header.iter().position(|h| *h == "titulaire_idx")?;
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for line in lines {
-        // Objects may hold commas inside quotes: count fields from the end, where the numeric
-        // columns are, only when the row splits cleanly.
+        // Objects may hold commas inside quotes: such rows do not split into the header's
+        // number of fields and are left out.
         let fields: Vec<&str> = line.split(',').collect();
         if fields.len() != header.len() || fields[holder] != "0" {
             continue;
