@@ -140,7 +140,7 @@ fn run(shape_name: &str, shape: &Shape, needs: usize, suppliers: usize, set: &st
         params.milp_max_assignments = limit.parse().expect("a number");
     }
     let start = Instant::now();
-    let plan = pool(&need_list, &supplier_list, &params, &|_, _| {}).expect("plan");
+    let plan = pool(&need_list, &supplier_list, &params, &|_| {}).expect("plan");
     let seconds = start.elapsed().as_secs_f64();
     check_plan(&need_list, &supplier_list, &params, &plan).expect("the plan passes the checker");
     let families = &plan.solver.families;
@@ -151,6 +151,7 @@ fn run(shape_name: &str, shape: &Shape, needs: usize, suppliers: usize, set: &st
         Method::ClosedForm,
         Method::Enumeration,
         Method::Heuristic,
+        Method::Columns,
         Method::Milp,
     ]
     .iter()

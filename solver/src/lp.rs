@@ -172,3 +172,110 @@ fn solve(
         iterations: 0,
     })
 }
+
+/// A linear program `min Σ c_j·y_j` over free variables `y` under rows `Σ_{j∈J} y_j ≥ b`,
+/// grown a row at a time and solved again from the previous basis (with HiGHS; the fallback
+/// solves it anew): the dual of a set partitioning relaxation whose lots are generated.
+pub struct CuttingPlanes {
+    costs: Vec<f64>,
+    #[cfg(feature = "highs")]
+    model: Option<(highs::Model, Vec<highs::Col>)>,
+    #[cfg(not(feature = "highs"))]
+    rows: Vec<(Vec<usize>, f64)>,
+}
+
+impl CuttingPlanes {
+    pub fn new(costs: Vec<f64>) -> Self {
+        Self {
+            #[cfg(feature = "highs")]
+            model: None,
+            #[cfg(not(feature = "highs"))]
+            rows: Vec::new(),
+            costs,
+        }
+    }
+
+    /// Adds the row `Σ_{j ∈ columns} y_j ≥ lower`.
+    #[cfg(feature = "highs")]
+    pub fn add_row(&mut self, columns: &[usize], lower: f64) -> Result<(), LpError> {
+        if self.model.is_none() {
+            let mut model = highs::Model::new(highs::RowProblem::default());
+            model.make_quiet();
+            let settings = [
+                model.try_set_option("threads", 1),
+                model.try_set_option("random_seed", 0),
+            ];
+            if settings.iter().any(Result::is_err) {
+                return Err(LpError::Other("HiGHS refused an option".into()));
+            }
+            model.set_sense(highs::Sense::Minimise);
+            let mut cols = Vec::with_capacity(self.costs.len());
+            for &cost in &self.costs {
+                let col = model
+                    .try_add_column(cost, ..f64::INFINITY, [])
+                    .map_err(|e| LpError::Other(format!("{e:?}")))?;
+                cols.push(col);
+            }
+            self.model = Some((model, cols));
+        }
+        let Some((model, cols)) = self.model.as_mut() else {
+            return Err(LpError::Other("no model".into()));
+        };
+        let factors: Vec<(highs::Col, f64)> = columns.iter().map(|&j| (cols[j], 1.0)).collect();
+        model
+            .try_add_row(lower.., factors)
+            .map_err(|e| LpError::Other(format!("{e:?}")))?;
+        Ok(())
+    }
+
+    /// The values of `y` at the optimum and the simplex iterations it took.
+    #[cfg(feature = "highs")]
+    pub fn solve(&mut self) -> Result<(Vec<f64>, u64), LpError> {
+        use highs::HighsModelStatus as S;
+        let Some((model, cols)) = self.model.take() else {
+            return Err(LpError::Unbounded);
+        };
+        let solved = model
+            .try_solve()
+            .map_err(|e| LpError::Other(format!("{e:?}")))?;
+        let status = solved.status();
+        let iterations = solved
+            .int_info_value(c"simplex_iteration_count")
+            .map_or(0, |n| n.max(0) as u64);
+        let values = solved.get_solution().columns().to_vec();
+        self.model = Some((highs::Model::from(solved), cols));
+        match status {
+            S::Optimal => Ok((values, iterations)),
+            S::Infeasible | S::UnboundedOrInfeasible => Err(LpError::Infeasible),
+            S::Unbounded => Err(LpError::Unbounded),
+            other => Err(LpError::Other(format!("{other:?}"))),
+        }
+    }
+
+    #[cfg(not(feature = "highs"))]
+    pub fn add_row(&mut self, columns: &[usize], lower: f64) -> Result<(), LpError> {
+        self.rows.push((columns.to_vec(), lower));
+        Ok(())
+    }
+
+    #[cfg(not(feature = "highs"))]
+    pub fn solve(&mut self) -> Result<(Vec<f64>, u64), LpError> {
+        let mut vars = ProblemVariables::new();
+        let y: Vec<Variable> = self
+            .costs
+            .iter()
+            .map(|_| vars.add(good_lp::variable()))
+            .collect();
+        let objective: Expression = y.iter().zip(&self.costs).map(|(&v, &c)| -c * v).sum();
+        let constraints = self
+            .rows
+            .iter()
+            .map(|(columns, lower)| {
+                let sum: Expression = columns.iter().map(|&j| y[j]).sum();
+                sum.geq(*lower)
+            })
+            .collect();
+        let solution = maximise(vars, &y, objective, constraints, LpOptions::default())?;
+        Ok((solution.values, solution.iterations))
+    }
+}

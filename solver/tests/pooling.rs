@@ -39,7 +39,7 @@ fn local(id: &str, capacity: f64) -> Supplier {
 }
 
 fn run(needs: &[Need], suppliers: &[Supplier], params: &Params) -> Plan {
-    let plan = pool(needs, suppliers, params, &|_, _| {}).unwrap();
+    let plan = pool(needs, suppliers, params, &|_| {}).unwrap();
     check_plan(needs, suppliers, params, &plan).unwrap();
     plan
 }
@@ -179,7 +179,7 @@ fn a_bad_input_is_refused_with_every_problem() {
         &[bad, year("a", "DM", 1.0)],
         &[],
         &Params::default(),
-        &|_, _| {},
+        &|_| {},
     )
     .unwrap_err();
     let text = err.to_string();
@@ -324,7 +324,7 @@ proptest! {
             }
             _ => {}
         }
-        let plan = pool(&needs, &suppliers, &params, &|_, _| {}).unwrap();
+        let plan = pool(&needs, &suppliers, &params, &|_| {}).unwrap();
         prop_assert_eq!(check_plan(&needs, &suppliers, &params, &plan), Ok(()));
         let best = brute_force(&needs, &suppliers, &params);
         prop_assert!((plan.kpis.pooled_objective - best).abs() < 1e-6 * best.abs().max(1.0), "plan {} vs enumeration {}", plan.kpis.pooled_objective, best);
@@ -337,10 +337,10 @@ proptest! {
     fn generated_instances_pass_the_checker(seed in 0u64..1000) {
         let (needs, suppliers) = pooling_instance(seed, 60, 30);
         let params = Params::default();
-        let plan = pool(&needs, &suppliers, &params, &|_, _| {}).unwrap();
+        let plan = pool(&needs, &suppliers, &params, &|_| {}).unwrap();
         prop_assert_eq!(check_plan(&needs, &suppliers, &params, &plan), Ok(()));
         prop_assert!(plan.kpis.pooled_objective + 1e-6 >= plan.kpis.baseline_objective);
-        let again = pool(&needs, &suppliers, &params, &|_, _| {}).unwrap();
+        let again = pool(&needs, &suppliers, &params, &|_| {}).unwrap();
         prop_assert_eq!(strip_seconds(&plan), strip_seconds(&again));
     }
 }
@@ -464,8 +464,7 @@ fn the_plan_is_the_same_with_one_or_two_threads_and_under_load() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let plan =
-            pool_of_threads.install(|| pool(&needs, &suppliers, &params, &|_, _| {}).unwrap());
+        let plan = pool_of_threads.install(|| pool(&needs, &suppliers, &params, &|_| {}).unwrap());
         serde_json::to_string(&strip_seconds(&plan)).unwrap()
     };
     let one = plan_with(1);
@@ -503,4 +502,33 @@ fn strip_seconds(plan: &Plan) -> Plan {
         f.seconds = 0.0;
     }
     plan
+}
+
+#[test]
+fn progress_is_reported_by_families_and_needs_up_to_the_end() {
+    let (needs, suppliers) = groupement_solver::generate::shaped_instance(
+        9,
+        400,
+        40,
+        &groupement_solver::generate::Shape::ManySmall,
+    );
+    let reports = std::sync::Mutex::new(Vec::new());
+    let plan = pool(&needs, &suppliers, &Params::default(), &|p| {
+        reports.lock().unwrap().push(p)
+    })
+    .unwrap();
+    let reports = reports.into_inner().unwrap();
+    let families = plan.solver.families.len();
+    let poolable = needs.iter().filter(|n| n.poolable).count();
+    assert_eq!(reports.len(), families);
+    for pair in reports.windows(2) {
+        assert!(pair[1].families_done == pair[0].families_done + 1);
+        assert!(pair[1].needs_done > pair[0].needs_done);
+    }
+    let last = reports.last().unwrap();
+    assert_eq!((last.families_done, last.families), (families, families));
+    assert_eq!((last.needs_done, last.needs), (poolable, poolable));
+    assert_eq!(last.seconds_left(), Some(0.0));
+    let first = reports[0];
+    assert!(first.needs_done > 0 && first.seconds_left().is_some_and(|s| s >= 0.0));
 }

@@ -155,14 +155,17 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
         return Err(CliError::Input(problems));
     }
     let interactive = std::io::stderr().is_terminal();
-    let progress = |done: usize, total: usize| {
+    let progress = |p: groupement_solver::pooling::Progress| {
+        let line = progress_line(&p);
+        let finished = p.families_done == p.families;
         if interactive {
-            eprint!("\rpooling: {done}/{total} families");
-            if done == total {
+            // Padded: a shorter line must cover the previous one.
+            eprint!("\r{line:<78}");
+            if finished {
                 eprintln!();
             }
-        } else if done == total || done.is_multiple_of(50) {
-            eprintln!("pooling: {done}/{total} families");
+        } else if finished || p.families_done.is_multiple_of(50) {
+            eprintln!("{line}");
         }
         let _ = std::io::stderr().flush();
     };
@@ -231,4 +234,18 @@ fn print_summary(plan: &Plan) {
         100.0 * plan.solver.gap,
         plan.solver.seconds
     );
+}
+
+/// `pooling: 120/1,821 families, 1,402/18,000 needs, about 12 s left`.
+fn progress_line(p: &groupement_solver::pooling::Progress) -> String {
+    let left = match p.seconds_left() {
+        _ if p.families_done == p.families => "done".to_string(),
+        None => "estimating the time left".to_string(),
+        Some(s) if s < 60.0 => format!("about {} s left", s.ceil() as u64),
+        Some(s) => format!("about {} min left", (s / 60.0).ceil() as u64),
+    };
+    format!(
+        "pooling: {}/{} families, {}/{} needs, {left}",
+        p.families_done, p.families, p.needs_done, p.needs
+    )
 }

@@ -356,6 +356,9 @@ diesel::table! {
         families_done -> Integer,
         families_total -> Integer,
         updated_at -> Timestamp,
+        needs_done -> Integer,
+        needs_total -> Integer,
+        seconds_left -> Nullable<Integer>,
     }
 }
 

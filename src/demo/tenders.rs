@@ -95,7 +95,7 @@ pub fn insert(
         params.buyers.insert(code.clone(), class);
     }
     let input = solver_needs(&rows);
-    let plan = pooling::pool(&input, &solver_suppliers(suppliers), &params, &|_, _| {})
+    let plan = pooling::pool(&input, &solver_suppliers(suppliers), &params, &|_| {})
         .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
     let now = chrono::Utc::now().naive_utc();
     let run_id: i32 = diesel::insert_into(pooling_runs::table)

@@ -24,6 +24,30 @@ pub fn euros(value: f64) -> String {
     Cents::from_euros_f64(value).to_string()
 }
 
+/// A count as French pages write it (`18 000`, narrow no-break space between thousands).
+fn count(n: i32) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// The engine's estimate of the time left, in French (`environ 12 s`, `environ 3 min`).
+fn time_left(seconds: i32) -> String {
+    match seconds {
+        s if s < 60 => format!("environ {} s", s.max(1)),
+        s => format!("environ {} min", (s + 59) / 60),
+    }
+}
+
 fn publication_label(code: &str) -> &'static str {
     match code {
         "none" => "aucune publicité obligatoire",
@@ -414,8 +438,12 @@ struct RunPage {
     failed: bool,
     error: Option<String>,
     needs: usize,
-    done: i32,
+    done: String,
     total: i32,
+    total_text: String,
+    needs_done: String,
+    needs_total: String,
+    time_left: Option<String>,
     divisions: String,
     params: ParamsView,
     proposal: Option<ProposalView>,
@@ -471,8 +499,12 @@ async fn run_page(
             failed: run.status == "failed",
             error: run.error.clone(),
             needs: run.needs,
-            done: run.families_done,
+            done: count(run.families_done),
             total: run.families_total,
+            total_text: count(run.families_total),
+            needs_done: count(run.needs_done),
+            needs_total: count(run.needs_total),
+            time_left: run.seconds_left.map(time_left),
             divisions: match run.divisions.is_empty() {
                 true => "toutes".to_string(),
                 false => run.divisions.join(", "),

@@ -78,6 +78,16 @@ fn pool_reads_french_spreadsheets_and_writes_a_checked_plan() {
     );
     assert!(stdout.contains("objective: alone"), "{stdout}");
     assert!(stdout.contains("procedures: alone"), "{stdout}");
+    // Progress by families and needs; the last line says it is done.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr
+        .lines()
+        .rfind(|l| l.starts_with("pooling: "))
+        .unwrap_or_default();
+    assert!(
+        last.contains(" families, ") && last.ends_with(" needs, done"),
+        "{stderr}"
+    );
     let plan: Plan =
         serde_json::from_slice(&std::fs::read(dir.path().join("plan.json")).unwrap()).unwrap();
     let needs = vec![

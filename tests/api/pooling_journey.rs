@@ -9,7 +9,8 @@ use crate::helpers::{get_with, post_form, session_of, wait_for_mails, Session, T
 use diesel::prelude::*;
 use groupement::db::models::{NewOrganisation, NewSupplier, NewSupplierCpv, NewUser};
 use groupement::db::schema::{
-    needs, notifications, organisations, pooling_runs, supplier_cpv, suppliers, tenders, users,
+    needs, notifications, organisations, pooling_run_progress, pooling_runs, supplier_cpv,
+    suppliers, tenders, users,
 };
 use groupement::domain::hash_password;
 use serde_json::json;
@@ -180,6 +181,40 @@ async fn pool_needs(app: &TestApp, lead: &Session) -> String {
     for _ in 0..200 {
         let page = get_with(app, &started.location, &lead.cookie()).await;
         if page.body.contains("proposition à examiner") {
+            // Progress was recorded by families and by needs, to the end.
+            let id: i32 = started
+                .location
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let (families_done, families, needs_done, needs, left): (
+                i32,
+                i32,
+                i32,
+                i32,
+                Option<i32>,
+            ) = pooling_run_progress::table
+                .find(id)
+                .select((
+                    pooling_run_progress::families_done,
+                    pooling_run_progress::families_total,
+                    pooling_run_progress::needs_done,
+                    pooling_run_progress::needs_total,
+                    pooling_run_progress::seconds_left,
+                ))
+                .first(&mut app.pool.get().unwrap())
+                .unwrap();
+            assert!(
+                families > 0 && families_done == families,
+                "{families_done}/{families}"
+            );
+            assert!(
+                needs >= families && needs_done == needs,
+                "{needs_done}/{needs}"
+            );
+            assert_eq!(left, Some(0));
             return started.location;
         }
         assert!(!page.body.contains("a échoué"), "{}", page.body);
@@ -759,5 +794,48 @@ both_backends!(
             .get_result(&mut app.pool.get().unwrap())
             .unwrap();
         assert_eq!(adjusted, 6);
+    }
+);
+
+// While the engine works, the run page says how far it is, by families and needs, and how long
+// it expects to take still.
+both_backends!(
+    a_run_in_progress_shows_families_needs_and_time_left,
+    |app| {
+        members(&app);
+        suppliers(&app);
+        let ub_buyer = session_of(&app, "buyer.ub@example.fr", PASSWORD).await;
+        submit_needs(&app, &ub_buyer, &[("Compresses", "40000")]).await;
+        let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        let path = pool_needs(&app, &lead).await;
+        let id: i32 = path.rsplit('/').next().unwrap().parse().unwrap();
+        // The same run, as it was half-way through a large year.
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(pooling_runs::table.find(id))
+            .set((
+                pooling_runs::status.eq("running"),
+                pooling_runs::plan.eq(None::<String>),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::update(pooling_run_progress::table.find(id))
+            .set((
+                pooling_run_progress::families_done.eq(120),
+                pooling_run_progress::families_total.eq(1821),
+                pooling_run_progress::needs_done.eq(1402),
+                pooling_run_progress::needs_total.eq(18000),
+                pooling_run_progress::seconds_left.eq(Some(95)),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        let page = get_with(&app, &path, &lead.cookie()).await;
+        assert!(
+            page.body.contains(
+                "Calcul en cours : 120 famille(s) sur 1\u{202f}821, 1\u{202f}402 besoin(s) sur \
+             18\u{202f}000 ; temps restant estimé : environ 2 min."
+            ),
+            "{}",
+            page.body
+        );
     }
 );

@@ -209,7 +209,7 @@ mod tests {
             need("c", "DM", 500.0, "2027-09-01", "2027-09-30"),
         ];
         let params = Params::default();
-        let plan = pool(&needs, &[], &params, &|_, _| {}).unwrap();
+        let plan = pool(&needs, &[], &params, &|_| {}).unwrap();
         let lots: Vec<Vec<String>> = plan
             .tenders
             .iter()

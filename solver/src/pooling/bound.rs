@@ -28,6 +28,22 @@ pub fn ratio_bound(scorer: &LotScorer, total: i64) -> f64 {
     best_ratio(scorer, total, false) * euros(total)
 }
 
+/// The ratio bound under a cap on lot value: a need above the cap is a lot of its own and
+/// scores exactly; every other lot is worth at most the cap, so scores at most the best ratio
+/// of a lot up to the cap times its value.
+pub fn capped_ratio_bound(scorer: &LotScorer, values: &[i64], cap: i64) -> f64 {
+    let alone: f64 = values
+        .iter()
+        .filter(|&&v| v > cap)
+        .map(|&v| scorer.score(v))
+        .sum();
+    let rest: i64 = values.iter().filter(|&&v| v <= cap).sum();
+    if rest == 0 {
+        return alone;
+    }
+    alone + best_ratio(scorer, cap.min(rest), false) * euros(rest)
+}
+
 /// What the large lots can score together when their values add up to `value`: by
 /// superadditivity, at most one merged lot.
 fn large_part(scorer: &LotScorer, value: i64) -> f64 {
@@ -260,27 +276,41 @@ mod tests {
 
     /// The best objective over every partition whose lots share a day, by enumeration.
     fn optimum(needs: &[Need], scorer: &LotScorer) -> f64 {
-        fn go(i: usize, lots: &mut Vec<Vec<usize>>, needs: &[Need], scorer: &LotScorer) -> f64 {
+        optimum_capped(needs, scorer, i64::MAX)
+    }
+
+    /// The same, lots of several needs at most `cap`.
+    fn optimum_capped(needs: &[Need], scorer: &LotScorer, cap: i64) -> f64 {
+        fn go(
+            i: usize,
+            lots: &mut Vec<Vec<usize>>,
+            needs: &[Need],
+            scorer: &LotScorer,
+            cap: i64,
+        ) -> f64 {
             if i == needs.len() {
-                return lots
+                let values = lots
                     .iter()
-                    .map(|l| scorer.score(l.iter().map(|&j| needs[j].value_cents()).sum()))
-                    .sum();
+                    .map(|l| (l.len(), l.iter().map(|&j| needs[j].value_cents()).sum()));
+                if values.clone().any(|(n, v): (usize, i64)| n > 1 && v > cap) {
+                    return f64::NEG_INFINITY;
+                }
+                return values.map(|(_, v)| scorer.score(v)).sum();
             }
             let mut best = f64::NEG_INFINITY;
             for k in 0..lots.len() {
                 if lots[k].iter().all(|&j| needs[j].overlaps(&needs[i])) {
                     lots[k].push(i);
-                    best = best.max(go(i + 1, lots, needs, scorer));
+                    best = best.max(go(i + 1, lots, needs, scorer, cap));
                     lots[k].pop();
                 }
             }
             lots.push(vec![i]);
-            best = best.max(go(i + 1, lots, needs, scorer));
+            best = best.max(go(i + 1, lots, needs, scorer, cap));
             lots.pop();
             best
         }
-        go(0, &mut Vec::new(), needs, scorer)
+        go(0, &mut Vec::new(), needs, scorer, cap)
     }
 
     #[test]
@@ -323,6 +353,14 @@ mod tests {
             let best = optimum(&needs, &scorer);
             let split = split_bound(&scorer, total, local);
             let ratio = ratio_bound(&scorer, total);
+            let values: Vec<i64> = needs.iter().map(Need::value_cents).collect();
+            let cap = (rng.range(10_000.0, 1_000_000.0) * 100.0).round() as i64;
+            let capped = capped_ratio_bound(&scorer, &values, cap);
+            let best_capped = optimum_capped(&needs, &scorer, cap);
+            assert!(
+                capped + 1e-6 >= best_capped,
+                "case {case}: capped ratio bound {capped} below optimum {best_capped}"
+            );
             let members: Vec<usize> = (0..needs.len()).collect();
             if let Some(days) = day_bound(&needs, &members, &scorer, 10_000_000) {
                 assert!(

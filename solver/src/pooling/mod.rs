@@ -4,8 +4,9 @@
 pub mod adjust;
 mod bound;
 pub mod check;
+pub(crate) mod columns;
 pub mod curve;
-mod enumerate;
+pub(crate) mod enumerate;
 pub mod family;
 mod heuristic;
 mod improve;
@@ -25,7 +26,6 @@ use family::{families, LocalCapacity};
 use rayon::prelude::*;
 use score::LotScorer;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,13 +57,37 @@ pub fn local_capacities(
         .collect()
 }
 
-/// Plans the pooling of `needs`. `progress` is called with (families done, families) as
-/// families finish, from any thread.
+/// How far a plan is, as families finish.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub families_done: usize,
+    pub families: usize,
+    /// The needs of the families done, and of all families.
+    pub needs_done: usize,
+    pub needs: usize,
+    pub elapsed_seconds: f64,
+}
+
+impl Progress {
+    /// The seconds left, estimated from the needs done so far at the pace so far; `None`
+    /// before any need is done. The largest families go first and cost the most per need, so
+    /// the estimate errs on the long side.
+    pub fn seconds_left(&self) -> Option<f64> {
+        if self.needs_done == 0 {
+            return None;
+        }
+        let left = self.needs.saturating_sub(self.needs_done) as f64;
+        Some(self.elapsed_seconds * left / self.needs_done as f64)
+    }
+}
+
+/// Plans the pooling of `needs`. `progress` is called as each family finishes, from any
+/// thread.
 pub fn pool(
     needs: &[Need],
     suppliers: &[Supplier],
     params: &Params,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Plan, PoolError> {
     let started = Instant::now();
     let errors = params.validate();
@@ -81,7 +105,8 @@ pub fn pool(
         suppliers: Vec::new(),
     };
     let capacity_of = |prefix: &str| capacities.get(prefix).unwrap_or(&empty);
-    let done = AtomicUsize::new(0);
+    let done = std::sync::Mutex::new((0usize, 0usize));
+    let needs_total: usize = families.iter().map(|f| f.needs.len()).sum();
     // Largest families first, so that the long solves do not start last.
     let mut order: Vec<usize> = (0..families.len()).collect();
     order.sort_by_key(|&f| std::cmp::Reverse(families[f].needs.len()));
@@ -92,7 +117,18 @@ pub fn pool(
             let scorer =
                 LotScorer::new(params, &family.prefix, capacity_of(&family.prefix).c_cents);
             let solution = solve::solve_family(needs, &family.needs, &scorer, params);
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1, families.len());
+            // Reported under the lock: the reports come in order, each a consistent count.
+            if let Ok(mut counts) = done.lock() {
+                counts.0 += 1;
+                counts.1 += family.needs.len();
+                progress(Progress {
+                    families_done: counts.0,
+                    families: families.len(),
+                    needs_done: counts.1,
+                    needs: needs_total,
+                    elapsed_seconds: started.elapsed().as_secs_f64(),
+                });
+            }
             (f, solution)
         })
         .collect();

@@ -1,9 +1,18 @@
-//! Solving one family: the cases the structure settles at once; the exact enumeration when its
-//! counted work fits the budget; otherwise the heuristic, proved by a bound when it can be, and
-//! the MILP started from the heuristic's plan when it cannot. Every limit is counted work, so
-//! the plan depends on the input alone.
+//! Solving one family, every limit counted work so that the plan depends on the input alone:
+//! 1. the cases the structure settles at once (one lot);
+//! 2. the exact enumeration when the lots it would try, known beforehand, are few;
+//! 3. otherwise the heuristic and its local search, proved by the relaxation bounds when they
+//!    can;
+//! 4. otherwise the set partitioning relaxation by generated lots (`columns.rs`): a bound that
+//!    knows needs are indivisible, and the best plan made of the lots generated;
+//! 5. otherwise the exact enumeration again, its sets cut by the relaxation's prices, with the
+//!    whole budget;
+//! 6. otherwise the MILP, started from the best plan in hand.
+//!
+//! The better plan found stands, with the tightest bound proved.
 
 use super::bound;
+use super::columns;
 use super::enumerate;
 use super::heuristic;
 use super::improve;
@@ -15,6 +24,13 @@ use std::time::Instant;
 
 /// The most vertices the day-by-day bound may evaluate for one family.
 const DAY_BOUND_EVALUATIONS: usize = 5_000_000;
+
+/// The most branch-and-bound nodes for the best plan over the generated lots (a heuristic:
+/// the whole MILP comes after when needed).
+const RESTRICTED_NODES: u64 = 100;
+
+/// The most rounds of lot generation for the set partitioning bound of one family.
+const COLUMN_ROUNDS: u64 = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -33,6 +49,9 @@ pub enum Method {
     Enumeration,
     Milp,
     Heuristic,
+    /// The best plan over the lots generated for the set partitioning relaxation (or the
+    /// heuristic's, when no better), proved by that relaxation's bound.
+    Columns,
     /// Lots set by a person (an adjusted proposal), evaluated with the same scoring.
     Manual,
 }
@@ -106,8 +125,11 @@ pub fn solve_family(
         let value = objective(&lots, needs, scorer);
         return finish(lots, value, Method::ClosedForm, 0);
     }
-    if let Some((lots, _, tried)) =
-        enumerate::solve(needs, members, scorer, max_lot, params.enumeration_budget)
+    // Small families first go to the exact enumeration when its counted work is small.
+    let cheap = params.enumeration_budget / 20;
+    if let Some((lots, _, tried)) = enumerate::estimate(needs, members)
+        .filter(|&lots| lots <= cheap)
+        .and_then(|_| enumerate::solve(needs, members, scorer, max_lot, cheap))
     {
         let value = objective(&lots, needs, scorer);
         return finish(canonical(lots), value, Method::Enumeration, tried);
@@ -142,10 +164,77 @@ pub fn solve_family(
         let pooled = bound::split_bound(scorer, total, local_eligible);
         bound::day_bound(needs, members, scorer, DAY_BOUND_EVALUATIONS)
             .map_or(pooled, |by_day| by_day.min(pooled))
+    } else if let Some(cap) = max_lot {
+        bound::capped_ratio_bound(scorer, &values, cap)
     } else {
         bound::ratio_bound(scorer, total)
     };
-    let proved = relative_gap(objective(&start, needs, scorer), relaxation) <= params.accepted_gap;
+    let mut relaxation = relaxation;
+    let mut start = start;
+    let mut proved =
+        relative_gap(objective(&start, needs, scorer), relaxation) <= params.accepted_gap;
+    let mut method = Method::Heuristic;
+    // The set partitioning relaxation knows that needs are indivisible; the lots it generates
+    // make a plan of their own.
+    if !proved {
+        if let Some(relaxed) =
+            columns::relax(needs, members, scorer, max_lot, &start, COLUMN_ROUNDS)
+        {
+            work += relaxed.work;
+            relaxation = relaxation.min(relaxed.bound);
+            method = Method::Columns;
+            if relative_gap(objective(&start, needs, scorer), relaxation) > params.accepted_gap {
+                if let Some((plan, milp_work)) = columns::best_plan(
+                    needs,
+                    members,
+                    scorer,
+                    &relaxed.lots,
+                    RESTRICTED_NODES.min(params.milp_max_nodes),
+                ) {
+                    work += milp_work;
+                    if is_partition(&plan, members, needs)
+                        && objective(&plan, needs, scorer) > objective(&start, needs, scorer) + 1e-9
+                    {
+                        start = plan;
+                    }
+                }
+            }
+            proved =
+                relative_gap(objective(&start, needs, scorer), relaxation) <= params.accepted_gap;
+            // The relaxation's prices bound every set of needs: the exact enumeration need
+            // not weigh the sets that cannot beat the plan in hand.
+            if let (false, Some(prices)) = (proved, &relaxed.prices) {
+                let priced: Vec<f64> = prices.iter().map(|p| p + relaxed.slack).collect();
+                let floor = objective(&start, needs, scorer);
+                if let Some((better, _, tried)) = enumerate::solve_priced(
+                    needs,
+                    members,
+                    scorer,
+                    max_lot,
+                    Some(&priced),
+                    floor - 1e-9 * floor.abs().max(1.0),
+                    params.enumeration_budget,
+                ) {
+                    work += tried;
+                    let lots = better.unwrap_or(start);
+                    let value = objective(&lots, needs, scorer);
+                    return finish(canonical(lots), value, Method::Enumeration, work);
+                }
+            }
+        }
+    }
+    // Then the exact enumeration with its whole budget.
+    if !proved {
+        if let Some((lots, _, tried)) = enumerate::estimate(needs, members)
+            .filter(|&lots| lots <= params.enumeration_budget)
+            .and_then(|_| {
+                enumerate::solve(needs, members, scorer, max_lot, params.enumeration_budget)
+            })
+        {
+            let value = objective(&lots, needs, scorer);
+            return finish(canonical(lots), value, Method::Enumeration, work + tried);
+        }
+    }
     let model = milp::FamilyModel {
         needs,
         members,
@@ -182,7 +271,7 @@ pub fn solve_family(
             }
         }
     }
-    finish(canonical(start), relaxation, Method::Heuristic, work)
+    finish(canonical(start), relaxation, method, work)
 }
 
 pub fn relative_gap(objective: f64, bound: f64) -> f64 {

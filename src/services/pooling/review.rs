@@ -15,6 +15,11 @@ pub struct RunView {
     pub needs: usize,
     pub families_done: i32,
     pub families_total: i32,
+    /// The needs of the families done, and of all families (the poolable needs).
+    pub needs_done: i32,
+    pub needs_total: i32,
+    /// The engine's estimate of the seconds left, once it can make one.
+    pub seconds_left: Option<i32>,
     pub started_at: NaiveDateTime,
     pub error: Option<String>,
     pub plan: Option<Plan>,
@@ -52,17 +57,21 @@ pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError>
             pooling_runs::plan,
         ))
         .first(&mut conn)?;
-    let progress: Option<(i32, i32)> = pooling_run_progress::table
+    let progress: Option<(i32, i32, i32, i32, Option<i32>)> = pooling_run_progress::table
         .find(run_id)
         .select((
             pooling_run_progress::families_done,
             pooling_run_progress::families_total,
+            pooling_run_progress::needs_done,
+            pooling_run_progress::needs_total,
+            pooling_run_progress::seconds_left,
         ))
         .first(&mut conn)
         .optional()?;
     let parameters: StoredParameters = read_stored(run_id, "paramètres", &row.3)?;
     let ids: Vec<i32> = read_stored(run_id, "besoins", &row.4)?;
-    let (done, total) = progress.unwrap_or((0, 0));
+    let (done, total, needs_done, needs_total, seconds_left) =
+        progress.unwrap_or((0, 0, 0, 0, None));
     let titles = needs::table
         .filter(needs::id.eq_any(&ids))
         .select((needs::id, needs::title))
@@ -113,6 +122,9 @@ pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError>
         needs: ids.len(),
         families_done: done,
         families_total: total,
+        needs_done,
+        needs_total,
+        seconds_left,
         started_at: row.5,
         error: row.6,
         plan,

@@ -524,16 +524,38 @@ pub(super) fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<
         .collect();
     let suppliers = input_suppliers(&mut conn)?;
     diesel::update(pooling_run_progress::table.find(run_id))
-        .set(pooling_run_progress::families_done.eq(0))
+        .set((
+            pooling_run_progress::families_done.eq(0),
+            pooling_run_progress::needs_done.eq(0),
+            pooling_run_progress::seconds_left.eq(None::<i32>),
+        ))
         .execute(&mut conn)?;
     drop(conn);
     let progress_pool = pool.clone();
-    let progress = move |done: usize, total: usize| {
+    // Written at most twice a second (and at the end): a year has thousands of families.
+    let last_written = std::sync::Mutex::new(None::<std::time::Instant>);
+    let progress = move |p: pooling::Progress| {
+        let finished = p.families_done == p.families;
+        let due = last_written.lock().is_ok_and(|mut last| {
+            let due = finished || last.is_none_or(|t| t.elapsed().as_millis() >= 500);
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        });
+        if !due {
+            return;
+        }
         if let Ok(mut conn) = progress_pool.get() {
             let _ = diesel::update(pooling_run_progress::table.find(run_id))
                 .set((
-                    pooling_run_progress::families_done.eq(done as i32),
-                    pooling_run_progress::families_total.eq(total as i32),
+                    pooling_run_progress::families_done.eq(p.families_done as i32),
+                    pooling_run_progress::families_total.eq(p.families as i32),
+                    pooling_run_progress::needs_done.eq(p.needs_done as i32),
+                    pooling_run_progress::needs_total.eq(p.needs as i32),
+                    pooling_run_progress::seconds_left.eq(p
+                        .seconds_left()
+                        .map(|s| s.ceil().min(f64::from(i32::MAX)) as i32)),
                     pooling_run_progress::updated_at.eq(Utc::now().naive_utc()),
                 ))
                 .execute(&mut conn);
