@@ -84,6 +84,11 @@ pub fn award_instance(
 
 /// Real CPV classes (CPV 2008, `data/cpv_2008_fr_en.csv`) bought by hospitals, universities,
 /// housing offices and local authorities, with the units their needs are counted in.
+/// Units that any class may also be bought in.
+const MORE_UNITS: [&str; 10] = [
+    "lot", "forfait", "kg", "litre", "heure", "jour", "m²", "carton", "palette", "licence",
+];
+
 const CLASSES: [(&str, &[&str]); 56] = [
     ("33140000", &["unité", "boîte"]),
     ("33190000", &["unité"]),
@@ -256,7 +261,14 @@ pub fn shaped_instance(
     while families.len() < sizes.len() {
         let (cpv, units) = CLASSES[k % CLASSES.len()];
         let prefix = format!("{}{:02}", &cpv[..2], (k / CLASSES.len() * 37 + k) % 100);
-        let unit = units[(k / CLASSES.len()) % units.len()];
+        // Past ten rounds of every class and two digits the classes' own units are used up
+        // (a year of 100,000 needs has some 9,000 families): other units of the same prefixes.
+        let rounds = CLASSES.len() * 100;
+        let unit = if k < 10 * rounds {
+            units[(k / CLASSES.len()) % units.len()]
+        } else {
+            MORE_UNITS[(k / rounds) % MORE_UNITS.len()]
+        };
         if keys.insert((prefix.clone(), unit)) {
             families.push((format!("{prefix}0000"), unit));
         }

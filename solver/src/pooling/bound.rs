@@ -272,7 +272,7 @@ pub fn day_bound(
 mod tests {
     use super::*;
     use crate::generate::SplitMix64;
-    use crate::pooling::instance::Params;
+    use crate::pooling::instance::{test_need, Params};
 
     /// The best objective over every partition whose lots share a day, by enumeration.
     fn optimum(needs: &[Need], scorer: &LotScorer) -> f64 {
@@ -327,19 +327,12 @@ mod tests {
             let needs: Vec<Need> = (0..n)
                 .map(|k| {
                     let (start, end) = windows[rng.below(windows.len())];
-                    Need {
-                        need_id: format!("{case}-{k}"),
-                        buyer: "CHU".into(),
-                        cpv: "33141000".into(),
-                        title: String::new(),
-                        quantity: 1.0,
-                        unit: "u".into(),
-                        unit_price_eur: (rng.range(5_000.0, 900_000.0)).round(),
-                        delivery_postcode: "21000".into(),
-                        window_start: start.into(),
-                        window_end: end.into(),
-                        poolable: true,
-                    }
+                    test_need(
+                        format!("{case}-{k}"),
+                        rng.range(5_000.0, 900_000.0).round(),
+                        start,
+                        end,
+                    )
                 })
                 .collect();
             let c_cents = (rng.range(0.0, 2_000_000.0) * 100.0).round() as i64;

@@ -43,7 +43,7 @@ pub struct Relaxation {
 }
 
 /// The most nodes of one pricing knapsack.
-const KNAPSACK_NODES: u64 = 300_000;
+const KNAPSACK_NODES: u64 = 1_000_000;
 
 /// A piece of the lot score: values in `[from, to]` cents score `alpha + beta · v`.
 #[derive(Debug, Clone, Copy)]
@@ -272,9 +272,15 @@ pub fn relax(
             .into_iter()
             .filter(|(lot, _)| !lots.iter().any(|(l, _)| l == lot))
             .collect();
+        if cut {
+            // The pricing got too hard to finish: the bound of this round stands, and the
+            // lots found still serve the plan over generated lots.
+            lots.extend(new);
+            break;
+        }
         if new.is_empty() {
             // No lot left with a positive reduced score: the bound is the relaxation's optimum.
-            if !cut && best_reduced <= threshold {
+            if best_reduced <= threshold {
                 prices = Some(pi);
                 slack = threshold;
             }

@@ -49,6 +49,20 @@ fn ordered(needs: &[Need], members: &[usize]) -> Vec<usize> {
     keyed.into_iter().map(|k| k.4).collect()
 }
 
+/// For each position of `order`, the mask of the positions whose windows meet its window.
+fn meeting_masks(needs: &[Need], order: &[usize]) -> Vec<u64> {
+    order
+        .iter()
+        .map(|&a| {
+            order
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| needs[a].overlaps(&needs[b]))
+                .fold(0u64, |bits, (k, _)| bits | (1u64 << k))
+        })
+        .collect()
+}
+
 /// The lots the enumeration would try at most, from the windows alone, before anything is
 /// built. With `f` the first need of a set reached, the needs after it that meet an earlier
 /// need (`R`) may be gone or not; the others are all still there. A set of `R` present leaves
@@ -60,16 +74,7 @@ pub fn estimate(needs: &[Need], members: &[usize]) -> Option<u64> {
         return None;
     }
     let order = ordered(needs, members);
-    let meets: Vec<u64> = order
-        .iter()
-        .map(|&a| {
-            order
-                .iter()
-                .enumerate()
-                .filter(|(_, &b)| needs[a].overlaps(&needs[b]))
-                .fold(0u64, |bits, (k, _)| bits | (1u64 << k))
-        })
-        .collect();
+    let meets = meeting_masks(needs, &order);
     let mut total: u64 = 0;
     let mut earlier: u64 = 0;
     for (f, &m) in meets.iter().enumerate() {
@@ -109,6 +114,18 @@ struct Search<'a> {
 /// Marks a memo entry that holds only a bound: the set's plans were not all weighed, since
 /// none could matter.
 const BOUNDED: u32 = 1 << 31;
+
+/// What is done with each lot of a set.
+enum Visit<'w> {
+    /// Keep the lot with the best score minus its prices, as (that, lot, value, prices).
+    Favourite(&'w mut (f64, u32, i64, f64)),
+    /// Weigh every lot of `set` but `skip`.
+    Weigh {
+        set: u32,
+        skip: u32,
+        weighing: &'w mut Weighing,
+    },
+}
 
 /// The weighing of one set's lots.
 struct Weighing {
@@ -152,26 +169,28 @@ impl Search<'_> {
         let favourite = if weighing.set_price.is_some() {
             // First the lot the prices favour, so that the bound cuts from the start.
             let mut favourite = (f64::NEG_INFINITY, 0u32, 0i64, 0.0);
-            self.favourite(
+            self.walk(
                 pool,
                 1u32 << first,
                 (self.values[first], self.price_of(first)),
                 (self.starts[first], self.ends[first]),
-                &mut favourite,
+                &mut Visit::Favourite(&mut favourite),
             )?;
             self.weigh(set, favourite.1, (favourite.2, favourite.3), &mut weighing)?;
             favourite.1
         } else {
             0
         };
-        self.lots(
-            set,
+        self.walk(
             pool,
             1u32 << first,
             (self.values[first], self.price_of(first)),
             (self.starts[first], self.ends[first]),
-            favourite,
-            &mut weighing,
+            &mut Visit::Weigh {
+                set,
+                skip: favourite,
+                weighing: &mut weighing,
+            },
         )?;
         if weighing.top > floor {
             self.best[set as usize] = weighing.top;
@@ -237,60 +256,37 @@ impl Search<'_> {
         Some(())
     }
 
-    /// The lot of `pool` ∪ `lot` with the best score minus its prices, as (that, lot, value,
-    /// prices).
-    fn favourite(
+    /// Visits every feasible lot made of `lot` and needs of `pool`, depth first.
+    fn walk(
         &mut self,
         pool: u32,
         lot: u32,
         (value, lot_price): (i64, f64),
         (start, end): (u32, u32),
-        best: &mut (f64, u32, i64, f64),
+        visit: &mut Visit,
     ) -> Option<()> {
         self.tried += 1;
         if self.tried > self.budget {
             return None;
         }
         if lot.count_ones() == 1 || self.max_lot.is_none_or(|m| value <= m) {
-            let reduced = self.scorer.score(value) - lot_price;
-            if reduced > best.0 {
-                *best = (reduced, lot, value, lot_price);
+            match visit {
+                Visit::Favourite(best) => {
+                    let reduced = self.scorer.score(value) - lot_price;
+                    if reduced > best.0 {
+                        **best = (reduced, lot, value, lot_price);
+                    }
+                }
+                Visit::Weigh {
+                    set,
+                    skip,
+                    weighing,
+                } => {
+                    if lot != *skip {
+                        self.weigh(*set, lot, (value, lot_price), weighing)?;
+                    }
+                }
             }
-        }
-        let mut rest = pool;
-        while rest != 0 {
-            let k = 31 - rest.leading_zeros() as usize;
-            rest &= !(1u32 << k);
-            let value = value + self.values[k];
-            let window = (start.max(self.starts[k]), end.min(self.ends[k]));
-            if window.0 > window.1 || self.max_lot.is_some_and(|m| value > m) {
-                continue;
-            }
-            let price = lot_price + self.price_of(k);
-            self.favourite(rest, lot | (1u32 << k), (value, price), window, best)?;
-        }
-        Some(())
-    }
-
-    /// Weighs every feasible lot of `set` made of `lot` and needs of `pool` (but `skip`),
-    /// depth first.
-    #[allow(clippy::too_many_arguments)]
-    fn lots(
-        &mut self,
-        set: u32,
-        pool: u32,
-        lot: u32,
-        (value, lot_price): (i64, f64),
-        (start, end): (u32, u32),
-        skip: u32,
-        weighing: &mut Weighing,
-    ) -> Option<()> {
-        self.tried += 1;
-        if self.tried > self.budget {
-            return None;
-        }
-        if lot != skip && (lot.count_ones() == 1 || self.max_lot.is_none_or(|m| value <= m)) {
-            self.weigh(set, lot, (value, lot_price), weighing)?;
         }
         let mut rest = pool;
         while rest != 0 {
@@ -303,15 +299,7 @@ impl Search<'_> {
                 continue;
             }
             let price = lot_price + self.price_of(k);
-            self.lots(
-                set,
-                rest,
-                lot | (1u32 << k),
-                (value, price),
-                window,
-                skip,
-                weighing,
-            )?;
+            self.walk(rest, lot | (1u32 << k), (value, price), window, visit)?;
         }
         Some(())
     }
@@ -365,15 +353,10 @@ pub fn solve_priced(
     dates.sort_unstable();
     dates.dedup();
     let rank = |d: &str| dates.binary_search(&d).unwrap_or(0) as u32;
-    let meets = order
-        .iter()
-        .map(|&a| {
-            order
-                .iter()
-                .enumerate()
-                .filter(|(_, &b)| needs[a].overlaps(&needs[b]))
-                .fold(0u32, |bits, (k, _)| bits | (1u32 << k))
-        })
+    // At most MAX_NEEDS positions: the masks fit 32 bits.
+    let meets = meeting_masks(needs, &order)
+        .into_iter()
+        .map(|m| m as u32)
         .collect();
     let n = order.len();
     let size = 1usize << n;
@@ -431,7 +414,7 @@ mod tests {
     use super::*;
     use crate::generate::SplitMix64;
     use crate::pooling::columns;
-    use crate::pooling::instance::Params;
+    use crate::pooling::instance::{test_need, Params};
 
     fn family(rng: &mut SplitMix64, case: usize, n: usize) -> Vec<Need> {
         let windows = [
@@ -443,19 +426,12 @@ mod tests {
         (0..n)
             .map(|k| {
                 let (start, end) = windows[rng.below(windows.len())];
-                Need {
-                    need_id: format!("{case}-{k}"),
-                    buyer: "CHU".into(),
-                    cpv: "33141000".into(),
-                    title: String::new(),
-                    quantity: 1.0,
-                    unit: "u".into(),
-                    unit_price_eur: rng.range(5_000.0, 700_000.0).round(),
-                    delivery_postcode: "21000".into(),
-                    window_start: start.into(),
-                    window_end: end.into(),
-                    poolable: true,
-                }
+                test_need(
+                    format!("{case}-{k}"),
+                    rng.range(5_000.0, 700_000.0).round(),
+                    start,
+                    end,
+                )
             })
             .collect()
     }

@@ -42,6 +42,24 @@ impl Need {
     }
 }
 
+/// A need of one unit for the unit tests of the engine: CHU, CPV 33141000, delivered in Dijon.
+#[cfg(test)]
+pub(crate) fn test_need(id: String, value_eur: f64, start: &str, end: &str) -> Need {
+    Need {
+        need_id: id,
+        buyer: "CHU".into(),
+        cpv: "33141000".into(),
+        title: String::new(),
+        quantity: 1.0,
+        unit: "u".into(),
+        unit_price_eur: value_eur,
+        delivery_postcode: "21000".into(),
+        window_start: start.into(),
+        window_end: end.into(),
+        poolable: true,
+    }
+}
+
 /// A supplier, as far as pooling needs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Supplier {

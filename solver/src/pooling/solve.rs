@@ -126,7 +126,7 @@ pub fn solve_family(
         return finish(lots, value, Method::ClosedForm, 0);
     }
     // Small families first go to the exact enumeration when its counted work is small.
-    let cheap = params.enumeration_budget / 20;
+    let cheap = params.enumeration_budget / 200;
     if let Some((lots, _, tried)) = enumerate::estimate(needs, members)
         .filter(|&lots| lots <= cheap)
         .and_then(|_| enumerate::solve(needs, members, scorer, max_lot, cheap))
