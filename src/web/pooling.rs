@@ -439,6 +439,9 @@ struct RunPage {
     error: Option<String>,
     needs: usize,
     done: String,
+    /// The needs done and all the needs, as numbers for the progress bar.
+    needs_done_count: i32,
+    needs_total_count: i32,
     total: i32,
     total_text: String,
     needs_done: String,
@@ -500,6 +503,8 @@ async fn run_page(
             error: run.error.clone(),
             needs: run.needs,
             done: count(run.families_done),
+            needs_done_count: run.needs_done,
+            needs_total_count: run.needs_total,
             total: run.families_total,
             total_text: count(run.families_total),
             needs_done: count(run.needs_done),

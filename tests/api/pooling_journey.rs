@@ -830,6 +830,11 @@ both_backends!(
             .unwrap();
         let page = get_with(&app, &path, &lead.cookie()).await;
         assert!(
+            page.body.contains(r#"max="18000" value="1402""#),
+            "{}",
+            page.body
+        );
+        assert!(
             page.body.contains(
                 "Calcul en cours : 120 famille(s) sur 1\u{202f}821, 1\u{202f}402 besoin(s) sur \
              18\u{202f}000 ; temps restant estimé : environ 2 min."
