@@ -164,6 +164,40 @@ fn log_uniform(rng: &mut SplitMix64, low: f64, high: f64) -> f64 {
     (low.ln() + (high.ln() - low.ln()) * rng.unit()).exp()
 }
 
+/// The `k`-th need of a generated year, poolable: a member drawn by its share of spend, a value
+/// from €2k to €1.5M (log-uniform) over 1 to 500 units, for the whole year (60 %) or a quarter.
+fn year_need(rng: &mut SplitMix64, k: usize, cpv: &str, unit: &str) -> Need {
+    let r = rng.unit();
+    let mut cumulative = 0.0;
+    let buyer = BUYERS
+        .iter()
+        .find(|(_, share)| {
+            cumulative += share;
+            r < cumulative
+        })
+        .map_or("DM", |b| b.0);
+    let value = log_uniform(rng, 2_000.0, 1_500_000.0);
+    let quantity = (1 + rng.below(500)) as f64;
+    let (start, end) = if rng.unit() < 0.6 {
+        ("2027-01-01", "2027-12-31")
+    } else {
+        QUARTERS[rng.below(4)]
+    };
+    Need {
+        need_id: format!("N{k:06}"),
+        buyer: buyer.into(),
+        cpv: cpv.into(),
+        title: format!("Besoin {k}"),
+        quantity,
+        unit: unit.into(),
+        unit_price_eur: (value / quantity * 100.0).round() / 100.0,
+        delivery_postcode: "21000".into(),
+        window_start: start.into(),
+        window_end: end.into(),
+        poolable: true,
+    }
+}
+
 /// A year of needs of the four members and a market of suppliers, half of them territorial:
 /// skewed towards some classes (a few large families, many small), values from €2k to €1.5M,
 /// 60 % for the whole year and 40 % for one quarter, 10 % not poolable.
@@ -178,35 +212,9 @@ pub fn pooling_instance(seed: u64, needs: usize, suppliers: usize) -> (Vec<Need>
         .map(|k| {
             let (cpv, units) = CLASSES[class_index(&mut rng)];
             let unit = units[rng.below(units.len())];
-            let r = rng.unit();
-            let mut cumulative = 0.0;
-            let buyer = BUYERS
-                .iter()
-                .find(|(_, share)| {
-                    cumulative += share;
-                    r < cumulative
-                })
-                .map_or("DM", |b| b.0);
-            let value = log_uniform(&mut rng, 2_000.0, 1_500_000.0);
-            let quantity = (1 + rng.below(500)) as f64;
-            let (start, end) = if rng.unit() < 0.6 {
-                ("2027-01-01", "2027-12-31")
-            } else {
-                QUARTERS[rng.below(4)]
-            };
-            Need {
-                need_id: format!("N{k:06}"),
-                buyer: buyer.into(),
-                cpv: cpv.into(),
-                title: format!("Besoin {k}"),
-                quantity,
-                unit: unit.into(),
-                unit_price_eur: (value / quantity * 100.0).round() / 100.0,
-                delivery_postcode: "21000".into(),
-                window_start: start.into(),
-                window_end: end.into(),
-                poolable: rng.unit() >= 0.1,
-            }
+            let mut need = year_need(&mut rng, k, cpv, unit);
+            need.poolable = rng.unit() >= 0.1;
+            need
         })
         .collect();
     let supplier_list = market(&mut rng, suppliers, |rng| {
@@ -275,48 +283,19 @@ pub fn shaped_instance(
         k += 1;
     }
     let mut need_list = Vec::with_capacity(needs);
-    let make = |rng: &mut SplitMix64, cpv: &str, unit: &str, poolable: bool, k: usize| {
-        let r = rng.unit();
-        let mut cumulative = 0.0;
-        let buyer = BUYERS
-            .iter()
-            .find(|(_, share)| {
-                cumulative += share;
-                r < cumulative
-            })
-            .map_or("DM", |b| b.0);
-        let value = log_uniform(rng, 2_000.0, 1_500_000.0);
-        let quantity = (1 + rng.below(500)) as f64;
-        let (start, end) = if rng.unit() < 0.6 {
-            ("2027-01-01", "2027-12-31")
-        } else {
-            QUARTERS[rng.below(4)]
-        };
-        Need {
-            need_id: format!("N{k:06}"),
-            buyer: buyer.into(),
-            cpv: cpv.into(),
-            title: format!("Besoin {k}"),
-            quantity,
-            unit: unit.into(),
-            unit_price_eur: (value / quantity * 100.0).round() / 100.0,
-            delivery_postcode: "21000".into(),
-            window_start: start.into(),
-            window_end: end.into(),
-            poolable,
-        }
-    };
     for (f, &size) in sizes.iter().enumerate() {
         let (cpv, unit) = &families[f];
         for _ in 0..size {
             let k = need_list.len();
-            need_list.push(make(&mut rng, cpv, unit, true, k));
+            need_list.push(year_need(&mut rng, k, cpv, unit));
         }
     }
     while need_list.len() < needs {
         let (cpv, unit) = &families[rng.below(families.len())];
         let k = need_list.len();
-        need_list.push(make(&mut rng, cpv, unit, false, k));
+        let mut need = year_need(&mut rng, k, cpv, unit);
+        need.poolable = false;
+        need_list.push(need);
     }
     let supplier_list = market(&mut rng, suppliers, |rng| {
         families[rng.below(families.len())].0.clone()

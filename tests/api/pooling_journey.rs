@@ -189,23 +189,10 @@ async fn pool_needs(app: &TestApp, lead: &Session) -> String {
                 .unwrap()
                 .parse()
                 .unwrap();
-            let (families_done, families, needs_done, needs, left): (
-                i32,
-                i32,
-                i32,
-                i32,
-                Option<i32>,
-            ) = pooling_run_progress::table
-                .find(id)
-                .select((
-                    pooling_run_progress::families_done,
-                    pooling_run_progress::families_total,
-                    pooling_run_progress::needs_done,
-                    pooling_run_progress::needs_total,
-                    pooling_run_progress::seconds_left,
-                ))
-                .first(&mut app.pool.get().unwrap())
-                .unwrap();
+            let (families_done, families, needs_done, needs, left) =
+                groupement::services::pooling::progress(&mut app.pool.get().unwrap(), id)
+                    .unwrap()
+                    .expect("a progress row");
             assert!(
                 families > 0 && families_done == families,
                 "{families_done}/{families}"

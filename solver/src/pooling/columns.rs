@@ -300,8 +300,8 @@ pub fn relax(
     })
 }
 
-/// The best plan made only of `lots` (positions in `members`), by a set partitioning MILP
-/// started from `start` when it is made of them; as needs.
+/// The best plan made only of `lots` (positions in `members`), by a set partitioning MILP of
+/// at most `max_nodes` nodes; as needs, with the simplex iterations it took.
 pub fn best_plan(
     needs: &[Need],
     members: &[usize],

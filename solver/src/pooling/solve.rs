@@ -141,7 +141,7 @@ pub fn solve_family(
             .map(|plan| (objective(&plan, needs, scorer), plan))
             .collect();
     built.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let start = built
+    let mut start = built
         .into_iter()
         .take(2)
         .map(|(_, plan)| {
@@ -160,7 +160,7 @@ pub fn solve_family(
         .map(|(_, plan)| plan)
         .unwrap_or_else(|| vec![members.to_vec()]);
     let local_eligible: i64 = values.iter().filter(|&&v| v <= scorer.c_cents).sum();
-    let relaxation = if superadditive && max_lot.is_none() {
+    let mut relaxation = if superadditive && max_lot.is_none() {
         let pooled = bound::split_bound(scorer, total, local_eligible);
         bound::day_bound(needs, members, scorer, DAY_BOUND_EVALUATIONS)
             .map_or(pooled, |by_day| by_day.min(pooled))
@@ -169,8 +169,6 @@ pub fn solve_family(
     } else {
         bound::ratio_bound(scorer, total)
     };
-    let mut relaxation = relaxation;
-    let mut start = start;
     let mut proved =
         relative_gap(objective(&start, needs, scorer), relaxation) <= params.accepted_gap;
     let mut method = Method::Heuristic;

@@ -31,6 +31,24 @@ pub struct RunView {
     pub rule_breaks: Vec<String>,
 }
 
+/// How far a run has got, as its engine last wrote it: families done and in all, needs done
+/// and in all, seconds left (once estimated); `None` before the run has a progress row.
+pub type RunProgress = (i32, i32, i32, i32, Option<i32>);
+
+pub fn progress(conn: &mut AnyConnection, run_id: i32) -> QueryResult<Option<RunProgress>> {
+    pooling_run_progress::table
+        .find(run_id)
+        .select((
+            pooling_run_progress::families_done,
+            pooling_run_progress::families_total,
+            pooling_run_progress::needs_done,
+            pooling_run_progress::needs_total,
+            pooling_run_progress::seconds_left,
+        ))
+        .first(conn)
+        .optional()
+}
+
 pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError> {
     actor.require_lead()?;
     let mut conn = pool.get()?;
@@ -57,17 +75,7 @@ pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError>
             pooling_runs::plan,
         ))
         .first(&mut conn)?;
-    let progress: Option<(i32, i32, i32, i32, Option<i32>)> = pooling_run_progress::table
-        .find(run_id)
-        .select((
-            pooling_run_progress::families_done,
-            pooling_run_progress::families_total,
-            pooling_run_progress::needs_done,
-            pooling_run_progress::needs_total,
-            pooling_run_progress::seconds_left,
-        ))
-        .first(&mut conn)
-        .optional()?;
+    let progress = progress(&mut conn, run_id)?;
     let parameters: StoredParameters = read_stored(run_id, "paramètres", &row.3)?;
     let ids: Vec<i32> = read_stored(run_id, "besoins", &row.4)?;
     let (done, total, needs_done, needs_total, seconds_left) =
