@@ -177,9 +177,14 @@ pub fn insert_needs(
             member.map(|m| m.code).unwrap_or_default(),
         );
         let description = format!(
-            "{label}. Besoin dérivé d'un marché réel de {} ({}).",
+            "{label}. Besoin dérivé d'un marché réel de {} ({}).{}",
             row.buyer_name,
-            member.map(|m| m.derived_from).unwrap_or_default()
+            member.map(|m| m.derived_from).unwrap_or_default(),
+            match super::decp::has_lost_letters(&row.object) {
+                true => " L'intitulé d'origine a perdu des lettres accentuées (marquées �) \
+                         qu'aucun mot connu ne permet de rétablir : elles sont laissées telles quelles.",
+                false => "",
+            }
         );
         diesel::insert_into(needs::table)
             .values(NewNeed {
