@@ -10,6 +10,7 @@ pub mod bids;
 pub mod dashboard;
 pub mod documents;
 pub mod health;
+pub mod home;
 pub mod limits;
 pub mod needs;
 pub mod open_data;

@@ -170,6 +170,59 @@ pub struct Notice {
     pub results: Vec<PublicResult>,
     /// Where and when each lot is delivered, by lot number.
     pub deliveries: std::collections::BTreeMap<i32, Delivery>,
+    /// The members buying together (organisations' names).
+    pub members: Vec<String>,
+    /// What the buyers wrote of their needs (distinct, at most [`DESCRIPTIONS`]).
+    pub descriptions: Vec<String>,
+    /// Who answers for the coordinator: a lead's name and address.
+    pub contact: Option<(String, String)>,
+}
+
+/// The needs' own descriptions a notice shows at most.
+pub const DESCRIPTIONS: usize = 5;
+
+/// The members of a tender, what their needs say, and the coordinator's contact (name and
+/// address).
+type About = (Vec<String>, Vec<String>, Option<(String, String)>);
+
+/// The members of a tender, what their needs say, and the coordinator's contact.
+fn about_of(
+    conn: &mut crate::db::AnyConnection,
+    tender_id: i32,
+    coordinator_id: i32,
+) -> QueryResult<About> {
+    use crate::db::schema::{lot_needs, needs, tender_approvals, users};
+    let members: Vec<String> = tender_approvals::table
+        .inner_join(
+            organisations::table.on(organisations::id.eq(tender_approvals::organisation_id)),
+        )
+        .filter(tender_approvals::tender_id.eq(tender_id))
+        .order(organisations::name)
+        .select(organisations::name)
+        .load(conn)?;
+    let mut descriptions: Vec<String> = Vec::new();
+    let written: Vec<String> = lot_needs::table
+        .inner_join(lots::table)
+        .inner_join(needs::table)
+        .filter(lots::tender_id.eq(tender_id))
+        .filter(needs::description.ne(""))
+        .order(needs::id)
+        .select(needs::description)
+        .load(conn)?;
+    for text in written {
+        let text = text.trim().to_string();
+        if !text.is_empty() && !descriptions.contains(&text) && descriptions.len() < DESCRIPTIONS {
+            descriptions.push(text);
+        }
+    }
+    let contact = users::table
+        .filter(users::organisation_id.eq(coordinator_id))
+        .filter(users::role.eq("lead"))
+        .order(users::id)
+        .select((users::display_name, users::email))
+        .first::<(String, String)>(conn)
+        .optional()?;
+    Ok((members, descriptions, contact))
 }
 
 /// Where and when a lot is delivered: the communes of its needs, and the span of their windows.
@@ -232,6 +285,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
     let mut conn = pool.get()?;
     type Head = (
         i32,
+        i32,
         String,
         String,
         String,
@@ -260,6 +314,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         .select((
             (
                 tenders::id,
+                tenders::coordinator_id,
                 tenders::title,
                 tenders::status,
                 organisations::name,
@@ -300,18 +355,22 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         }
         lots.push(LotView::from(lot));
     }
+    let (members, descriptions, contact) = about_of(&mut conn, head.0, head.1)?;
     Ok(Notice {
         reference: reference.to_string(),
-        title: head.1,
-        status: head.2,
-        coordinator: head.3,
-        procedure: head.4,
-        deadline: head.5,
-        weights: weights_of(head.6, head.7, head.8),
-        max_lots_per_supplier: head.9,
-        cap_rule: head.10,
+        title: head.2,
+        status: head.3,
+        coordinator: head.4,
+        procedure: head.5,
+        deadline: head.6,
+        weights: weights_of(head.7, head.8, head.9),
+        max_lots_per_supplier: head.10,
+        cap_rule: head.11,
         documents: documents_of(&mut conn, head.0)?,
         deliveries: deliveries_of(&mut conn, head.0)?,
+        members,
+        descriptions,
+        contact,
         results,
         lots,
     })

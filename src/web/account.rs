@@ -2,9 +2,11 @@
 
 use super::auth::{see_other, MaybeViewer, Posted, SESSION_COOKIE};
 use super::blocking;
+use super::form_errors::{self, Field, FormErrors};
 use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
+use crate::error::Problems;
 use crate::services::{accounts, auth};
 use crate::web::nav::Viewer;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie};
@@ -18,14 +20,34 @@ fn signed_in(viewer: MaybeViewer) -> Result<Viewer, AppError> {
     viewer.0.ok_or(AppError::Forbidden)
 }
 
+/// The account page's fields (problem name, input, label).
+const ACCOUNT_FIELDS: &[Field] = &[
+    Field {
+        problem: "langue",
+        input: "locale",
+        label: "Langue de vos courriels",
+    },
+    Field {
+        problem: "nom",
+        input: "token-name",
+        label: "Nom du jeton",
+    },
+];
+
 async fn account_page(
     pool: Data<Pool>,
     hb: &Handlebars<'static>,
     viewer: Viewer,
     new_token: Option<String>,
-    error: Option<String>,
-    status: StatusCode,
+    refusal: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
+    // A refusal (its problems beside their fields) or a conflict goes with its own status; a
+    // new token is a creation.
+    let (error, problems, status) = match (refusal, &new_token) {
+        (Some(refusal), _) => form_errors::refused(refusal)?,
+        (None, Some(_)) => (None, Problems::default(), StatusCode::CREATED),
+        (None, None) => (None, Problems::default(), StatusCode::OK),
+    };
     let (pool, who) = (pool.into_inner(), viewer.clone());
     let (summary, tokens) = blocking(&pool, move |pool| {
         Ok::<_, AppError>((
@@ -48,6 +70,7 @@ async fn account_page(
             tokens,
             new_token,
             error,
+            errors: FormErrors::of(&problems, ACCOUNT_FIELDS),
         },
     )
 }
@@ -57,7 +80,7 @@ pub async fn profile(
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
-    account_page(pool, &hb, signed_in(viewer)?, None, None, StatusCode::OK).await
+    account_page(pool, &hb, signed_in(viewer)?, None, None).await
 }
 
 /// The keep-alive of the inactivity warning: reading it pushes the idle limit back (the
@@ -115,10 +138,7 @@ pub async fn resend_verification(
             &format!("Un nouveau lien de confirmation vient d'être envoyé à {email}."),
             Some(("/compte", "Mon compte")),
         ),
-        Err(error) => {
-            let (message, status) = super::refused(error)?;
-            account_page(pool, &hb, viewer, None, Some(message), status).await
-        }
+        Err(error) => account_page(pool, &hb, viewer, None, Some(error)).await,
     }
 }
 
@@ -136,10 +156,7 @@ pub async fn set_locale(
     );
     match blocking(&p, move |p| accounts::set_locale(p, &who, &code)).await {
         Ok(()) => Ok(see_other("/compte")),
-        Err(error) => {
-            let (message, status) = super::refused(error)?;
-            account_page(pool, &hb, viewer, None, Some(message), status).await
-        }
+        Err(error) => account_page(pool, &hb, viewer, None, Some(error)).await,
     }
 }
 
@@ -157,20 +174,8 @@ pub async fn create_token(
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (p, who, name) = (pool.clone().into_inner(), viewer.clone(), posted.form.name);
     match blocking(&p, move |p| auth::create_api_token(p, &who, &name)).await {
-        Ok(token) => account_page(pool, &hb, viewer, Some(token), None, StatusCode::CREATED).await,
-        Err(AppError::Validation(problems)) => {
-            let error = Some(problems.to_string());
-            account_page(
-                pool,
-                &hb,
-                viewer,
-                None,
-                error,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(other) => Err(other),
+        Ok(token) => account_page(pool, &hb, viewer, Some(token), None).await,
+        Err(error) => account_page(pool, &hb, viewer, None, Some(error)).await,
     }
 }
 
@@ -192,6 +197,7 @@ struct AccountPage {
     tokens: Vec<auth::TokenCard>,
     new_token: Option<String>,
     error: Option<String>,
+    errors: FormErrors,
 }
 
 /// How long the session has left, for the inactivity warning.

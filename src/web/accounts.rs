@@ -3,6 +3,7 @@
 
 use super::auth::{anonymous_csrf, see_other, MaybeViewer, Posted};
 use super::blocking;
+use super::form_errors::{self, Field, FormErrors};
 use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
@@ -55,6 +56,55 @@ pub fn notice(
         )
 }
 
+/// The registration form's fields (problem name, input, label).
+const REGISTER_FIELDS: &[Field] = &[
+    Field {
+        problem: "SIRET",
+        input: "siret",
+        label: "SIRET",
+    },
+    Field {
+        problem: "raison sociale",
+        input: "company",
+        label: "Raison sociale",
+    },
+    Field {
+        problem: "code postal",
+        input: "postcode",
+        label: "Code postal de l'établissement",
+    },
+    Field {
+        problem: "commune",
+        input: "commune",
+        label: "Commune",
+    },
+    Field {
+        problem: "langue",
+        input: "locale",
+        label: "Langue de vos courriels",
+    },
+    Field {
+        problem: "nom du contact",
+        input: "contact_name",
+        label: "Nom et prénom",
+    },
+    Field {
+        problem: "adresse e-mail",
+        input: "email",
+        label: "Adresse e-mail",
+    },
+    Field {
+        problem: "mot de passe",
+        input: "password",
+        label: "Mot de passe",
+    },
+    Field {
+        problem: "confirmation",
+        input: "password_confirmation",
+        label: "Le même, une seconde fois",
+    },
+];
+
 pub async fn register_page(
     req: HttpRequest,
     hb: Data<Handlebars<'static>>,
@@ -70,6 +120,7 @@ pub async fn register_page(
         "Inscrire votre entreprise — Groupement",
         RegisterPage {
             error: None,
+            errors: FormErrors::none(REGISTER_FIELDS),
             form: &Registration::default(),
             min_chars: MIN_PASSWORD_CHARS,
         },
@@ -109,14 +160,15 @@ pub async fn register(
             Some(("/connexion", "Se connecter")),
         ),
         Err(error) => {
-            let (message, status) = super::refused(error)?;
+            let (message, problems, status) = form_errors::refused(error)?;
             form_page(
                 &req,
                 &hb,
                 "pages/auth/register",
                 "Inscrire votre entreprise — Groupement",
                 RegisterPage {
-                    error: Some(message),
+                    error: message,
+                    errors: FormErrors::of(&problems, REGISTER_FIELDS),
                     form: &form,
                     min_chars: MIN_PASSWORD_CHARS,
                 },
@@ -385,6 +437,7 @@ struct Link<'a> {
 #[derive(Serialize)]
 struct RegisterPage<'a> {
     error: Option<String>,
+    errors: FormErrors,
     form: &'a Registration,
     min_chars: usize,
 }

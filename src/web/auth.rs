@@ -314,10 +314,7 @@ pub async fn sign_in(
 /// Where a person lands after signing in: where their work is, not the public home page.
 fn landing(role: Option<Role>) -> &'static str {
     match role {
-        Some(Role::Buyer) => "/besoins",
-        Some(Role::Lead) => "/consultations",
-        Some(Role::Supplier) => "/entreprise",
-        Some(Role::Admin) => "/admin/courriels",
+        Some(_) => "/accueil",
         None => "/",
     }
 }

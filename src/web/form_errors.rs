@@ -56,7 +56,12 @@ impl FormErrors {
                 continue;
             }
             let message = messages.join(" ; ");
-            errors.fields.insert(field.input, Some(message.clone()));
+            // Two problems may point at one input (a group's own problem at its first field).
+            let shown = match errors.fields.get(field.input) {
+                Some(Some(before)) => format!("{before} ; {message}"),
+                _ => message.clone(),
+            };
+            errors.fields.insert(field.input, Some(shown));
             errors.summary.push(SummaryLine {
                 href: format!("#{}", field.input),
                 label: field.label.to_string(),

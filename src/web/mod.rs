@@ -16,6 +16,7 @@ pub mod confirm;
 pub mod dashboard;
 pub mod form_errors;
 pub mod health;
+pub mod home;
 pub mod limits;
 pub mod nav;
 pub mod needs;
@@ -67,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/entreprise/adresse",
             web::get().to(suppliers::confirm_address),
         )
+        .route("/accueil", web::get().to(home::show))
         .route("/compte", web::get().to(account::profile))
         .route("/compte/session", web::get().to(account::keep_alive))
         .route(
@@ -126,6 +128,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/mutualisation", web::get().to(pooling::runs))
         .route("/mutualisation", web::post().to(pooling::start))
         .route("/mutualisation/{id}", web::get().to(pooling::show))
+        .route(
+            "/mutualisation/{id}/consultations/{family}",
+            web::get().to(pooling::tender),
+        )
         .route(
             "/mutualisation/{id}/ajuster",
             web::post().to(pooling::adjust),

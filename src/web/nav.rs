@@ -15,6 +15,11 @@ pub struct NavItem {
 /// Every link of the navigation, in display order, with the roles that see it (`None`:
 /// everyone, signed in or not).
 const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
+    (
+        "/accueil",
+        "Mon espace",
+        Some(&[Role::Buyer, Role::Lead, Role::Supplier, Role::Admin]),
+    ),
     ("/appels-d-offres", "Appels d'offres publiés", None),
     ("/besoins", "Besoins", Some(&[Role::Buyer, Role::Lead])),
     ("/mutualisation", "Mutualisation", Some(&[Role::Lead])),

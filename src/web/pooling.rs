@@ -4,10 +4,12 @@
 use super::auth::{see_other, MaybeViewer, Posted};
 use super::blocking;
 use super::charts::before_after;
+use super::form_errors::{self, Field, FormErrors};
 use super::templates::Page;
 use crate::db::Pool;
 use crate::domain::{Cents, Locale};
 use crate::error::AppError;
+use crate::error::Problems;
 use crate::services::pooling::{self, RunForm, RunView};
 use crate::services::public::procedure_label;
 use crate::services::tenders::family_label;
@@ -48,6 +50,15 @@ fn time_left(seconds: i32) -> String {
     }
 }
 
+/// The engine's status in French (`optimal`, `limité par le temps`).
+fn solver_status(status: groupement_solver::pooling::solve::Status) -> &'static str {
+    use groupement_solver::pooling::solve::Status;
+    match status {
+        Status::Optimal => "solution optimale",
+        Status::TimeLimited => "meilleure solution trouvée dans la limite de calcul",
+    }
+}
+
 fn publication_label(code: &str) -> &'static str {
     match code {
         "none" => "aucune publicité obligatoire",
@@ -62,12 +73,56 @@ fn status_label(status: &str) -> &'static str {
     crate::domain::RunStatus::parse(status).map_or("inconnu", crate::domain::RunStatus::label_fr)
 }
 
+/// The run form's fields: the name its service gives their problems, their input, their label.
+const RUN_FIELDS: &[Field] = &[
+    Field {
+        problem: "année budgétaire",
+        input: "budget_year",
+        label: "Année budgétaire",
+    },
+    Field {
+        problem: "divisions",
+        input: "divisions",
+        label: "Divisions CPV",
+    },
+    Field {
+        problem: "date de lancement prévue",
+        input: "launch_date",
+        label: "Date de lancement prévue",
+    },
+    Field {
+        problem: "territoire",
+        input: "territory",
+        label: "Territoire",
+    },
+    Field {
+        problem: "chiffres de famille",
+        input: "family_digits",
+        label: "Chiffres du code CPV qui forment une famille",
+    },
+    Field {
+        problem: "coût d'un lot",
+        input: "lot_cost",
+        label: "Coût de gestion d'un lot",
+    },
+    Field {
+        problem: "poids local",
+        input: "local_weight",
+        label: "Poids de l'accessibilité locale",
+    },
+    Field {
+        problem: "valeur maximale d'un lot",
+        input: "max_lot_value",
+        label: "Valeur maximale d'un lot",
+    },
+];
+
 async fn runs_page(
     pool: Data<Pool>,
     hb: &Handlebars<'static>,
     viewer: Viewer,
     form: RunForm,
-    error: Option<String>,
+    (error, problems): (Option<String>, Problems),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (pool, who) = (pool.into_inner(), viewer.clone());
@@ -100,6 +155,7 @@ async fn runs_page(
             runs,
             form,
             error,
+            errors: FormErrors::of(&problems, RUN_FIELDS),
             territory: in_force.territory.join(" "),
         },
     )
@@ -111,6 +167,7 @@ struct RunsPage {
     runs: Vec<RunRow>,
     form: RunForm,
     error: Option<String>,
+    errors: FormErrors,
     /// The territory in force, said beside the field (empty field: this one).
     territory: String,
 }
@@ -135,7 +192,7 @@ pub async fn runs(
         &hb,
         viewer,
         RunForm::defaults(year),
-        None,
+        (None, Problems::default()),
         StatusCode::OK,
     )
     .await
@@ -156,22 +213,83 @@ pub async fn start(
         // A worker takes the run (`GROUPEMENT_POOLING_WORKERS`, or `groupement worker`).
         Ok(id) => Ok(see_other(&format!("/mutualisation/{id}"))),
         Err(error) => {
-            let (message, status) = super::refused(error)?;
-            runs_page(pool, &hb, viewer, posted.form, Some(message), status).await
+            let (message, problems, status) = form_errors::refused(error)?;
+            runs_page(pool, &hb, viewer, posted.form, (message, problems), status).await
         }
     }
 }
 
-/// The proposal as the page shows it: tenders with their lots, KPIs as numbers and charts.
+/// The proposal as the page shows it: KPIs as numbers and charts, then one line a tender
+/// (joint tenders first), filtered; each line leads to the tender's own page.
 #[derive(Serialize)]
 struct ProposalView {
     kpis: KpisView,
     charts: Vec<ChartView>,
-    tenders: Vec<TenderView>,
+    tenders: Vec<TenderRow>,
+    /// Tenders shown (after the filter).
+    shown: usize,
+    /// Tenders in all, and the joint ones (more than one member).
+    tenders_total: usize,
+    joint_total: usize,
+    filter: FilterView,
     /// Needs left to be bought alone.
     solo: usize,
     solver: SolverView,
 }
+
+/// A tender of the proposal in one line: who, how much, which procedure alone and together,
+/// what pooling changes.
+#[derive(Serialize)]
+struct TenderRow {
+    family: String,
+    label: String,
+    members: String,
+    members_count: usize,
+    joint: bool,
+    lots: usize,
+    value: String,
+    /// The tender's procedure, in a few words and in full.
+    procedure: String,
+    procedure_full: String,
+    /// Each member's procedure had it bought alone (`CHU : procédure adaptée`).
+    alone: Vec<String>,
+    /// What pooling does here, in a sentence.
+    change: String,
+}
+
+/// The filters of the proposal's tenders, as the lead set them (query string).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ProposalFilter {
+    /// `plusieurs` (joint tenders), `un` (one member) or empty (all).
+    #[serde(default)]
+    membres: String,
+    /// A CPV division (2 digits), or empty.
+    #[serde(default)]
+    division: String,
+    /// `no_competition`, `adapted`, `formal`, or empty.
+    #[serde(default)]
+    procedure: String,
+}
+
+#[derive(Serialize)]
+struct FilterView {
+    membres: Vec<Choice>,
+    divisions: Vec<Choice>,
+    procedures: Vec<Choice>,
+    /// Whether any filter is set (then "Tout afficher" is offered).
+    active: bool,
+    /// A filter value the page does not know, said in French.
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+const PROCEDURE_CODES: [&str; 3] = ["no_competition", "adapted", "formal"];
 
 #[derive(Serialize)]
 struct KpisView {
@@ -184,6 +302,44 @@ struct KpisView {
     lots_after: usize,
     local_before: String,
     local_after: String,
+    /// The gain taken apart: expected discounts, local bonus, award costs of the lots saved.
+    parts: GainParts,
+}
+
+/// The gain of a proposal as the sum the engine maximises (DESIGN §4): the change in
+/// expected discounts, plus the local bonus (weight × change in value placed in lots local SMEs
+/// can take), plus the award cost of the lots no longer needed (cost × lots saved).
+#[derive(Debug, Serialize, PartialEq)]
+struct GainParts {
+    discounts: String,
+    local_bonus: String,
+    lot_costs: String,
+    weight: String,
+    lot_cost: String,
+    /// Whether the discounts fall: then the page says why the gain is still positive.
+    discounts_fall: bool,
+}
+
+fn gain_parts(
+    k: &groupement_solver::pooling::plan::Kpis,
+    params: &groupement_solver::pooling::Params,
+) -> GainParts {
+    let discounts = k.expected_discount_after - k.expected_discount_before;
+    let local =
+        params.local_weight * (k.local_share_after - k.local_share_before) * k.total_value_eur;
+    let lots = params.lot_cost * (k.lots_before as f64 - k.lots_after as f64);
+    let signed = |v: f64| match v < 0.0 {
+        true => format!("− {}", euros(-v)),
+        false => format!("+ {}", euros(v)),
+    };
+    GainParts {
+        discounts: signed(discounts),
+        local_bonus: signed(local),
+        lot_costs: signed(lots),
+        weight: crate::services::needs::french_number(params.local_weight),
+        lot_cost: euros(params.lot_cost),
+        discounts_fall: discounts < -0.005,
+    }
 }
 
 /// A chart before/after, with its table for those who do not see it.
@@ -215,7 +371,6 @@ struct TenderView {
     unit: String,
     coordinator: String,
     procedure: String,
-    lot_numbers: Vec<u32>,
     publication: &'static str,
     min_days: Option<u32>,
     standstill: Option<u32>,
@@ -226,6 +381,7 @@ struct TenderView {
 #[derive(Serialize)]
 struct LotView {
     number: u32,
+    needs_count: usize,
     buyers: String,
     needs: Vec<NeedMove>,
     value: String,
@@ -237,12 +393,11 @@ struct LotView {
     explanation: String,
 }
 
-/// A need of a lot and where the lead may move it.
+/// A need of a lot.
 #[derive(Serialize)]
 struct NeedMove {
     id: String,
     title: String,
-    targets: Vec<MoveTarget>,
 }
 
 #[derive(Serialize, Clone)]
@@ -251,59 +406,76 @@ struct MoveTarget {
     label: String,
 }
 
-fn move_targets(t: &groupement_solver::pooling::plan::Tender, lot: u32) -> Vec<MoveTarget> {
-    let mut targets: Vec<MoveTarget> = t
-        .lots
-        .iter()
-        .filter(|other| other.lot != lot)
-        .map(|other| MoveTarget {
-            value: format!("lot:{}:{}", t.family, other.lot),
-            label: format!("vers le lot {}", other.lot),
-        })
-        .collect();
-    targets.push(MoveTarget {
-        value: format!("new:{}", t.family),
-        label: "dans un nouveau lot".into(),
-    });
-    targets.push(MoveTarget {
-        value: "out".into(),
-        label: "hors de la consultation (acheté seul)".into(),
-    });
-    targets
+/// Why a lot is what it is, in French with French numbers (the plan's own explanation is
+/// the engine's, in its plain number format).
+fn explanation(l: &groupement_solver::pooling::plan::Lot, min_bidders: usize) -> String {
+    let rate = match l.value_eur > 0.0 {
+        true => 100.0 * l.savings_eur / l.value_eur,
+        false => 0.0,
+    };
+    let local = if l.local_accessible {
+        format!(
+            "à la portée des entreprises du territoire : {} fournisseur(s) local(aux) du domaine \
+             peuvent le prendre (valeur au plus {}, il en faut {min_bidders})",
+            l.eligible_local_suppliers,
+            euros(l.local_capacity_eur)
+        )
+    } else if l.local_capacity_eur > 0.0 {
+        format!(
+            "trop gros pour le territoire : moins de {min_bidders} fournisseurs locaux ont \
+             chacun la capacité de livrer {} (leur plafond pour ce domaine : {}) ; regroupé pour \
+             l'économie d'échelle",
+            euros(l.value_eur),
+            euros(l.local_capacity_eur)
+        )
+    } else {
+        format!(
+            "moins de {min_bidders} fournisseurs du territoire servent ce domaine : lot \
+             dimensionné pour l'économie d'échelle"
+        )
+    };
+    format!(
+        "{} besoin(s) de {} ; rabais attendu {} ({}) ; {local}{}.",
+        l.need_ids.len(),
+        l.buyers.join(", "),
+        euros(l.savings_eur),
+        format_args!("{} %", Locale::Fr.decimal(rate, 1)),
+        match l.small_lot {
+            true => " ; petit lot (article R2123-1 2°) : il peut suivre les règles de la procédure adaptée",
+            false => "",
+        }
+    )
 }
 
 fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> TenderView {
     let lots = t
         .lots
         .iter()
-        .map(|l| {
-            let targets = move_targets(t, l.lot);
-            LotView {
-                number: l.lot,
-                buyers: l.buyers.join(", "),
-                needs: l
-                    .need_ids
-                    .iter()
-                    .map(|id| NeedMove {
-                        id: id.clone(),
-                        title: run.titles.get(id).cloned().unwrap_or_default(),
-                        targets: targets.clone(),
-                    })
-                    .collect(),
-                value: euros(l.value_eur),
-                savings: euros(l.savings_eur),
-                local: l.local_accessible,
-                eligible: l.eligible_local_suppliers,
-                eligible_names: l
-                    .eligible_local_supplier_ids
-                    .iter()
-                    .filter_map(|id| run.supplier_names.get(id))
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                small: l.small_lot,
-                explanation: l.explanation.clone(),
-            }
+        .map(|l| LotView {
+            number: l.lot,
+            needs_count: l.need_ids.len(),
+            buyers: l.buyers.join(", "),
+            needs: l
+                .need_ids
+                .iter()
+                .map(|id| NeedMove {
+                    id: id.clone(),
+                    title: run.titles.get(id).cloned().unwrap_or_default(),
+                })
+                .collect(),
+            value: euros(l.value_eur),
+            savings: euros(l.savings_eur),
+            local: l.local_accessible,
+            eligible: l.eligible_local_suppliers,
+            eligible_names: l
+                .eligible_local_supplier_ids
+                .iter()
+                .filter_map(|id| run.supplier_names.get(id))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            small: l.small_lot,
+            explanation: explanation(l, run.params.local_min_bidders),
         })
         .collect();
     TenderView {
@@ -312,7 +484,6 @@ fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> T
         unit: t.unit.clone(),
         coordinator: t.coordinator.clone(),
         procedure: procedure_label(&t.procedure).to_string(),
-        lot_numbers: t.lots.iter().map(|l| l.lot).collect(),
         publication: publication_label(&t.publication),
         min_days: t.min_days,
         standstill: t.standstill_days,
@@ -321,8 +492,189 @@ fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> T
     }
 }
 
-fn proposal(run: &RunView) -> Option<ProposalView> {
+/// A tender's line of the summary.
+fn tender_row(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> TenderRow {
+    let members: Vec<&str> = t.buyers().into_iter().collect();
+    // Each member alone, grouped by procedure (`CHU, DM : sans mise en concurrence`).
+    let mut by_procedure: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (buyer, code) in run.alone.get(&t.family).into_iter().flatten() {
+        match by_procedure.iter_mut().find(|(c, _)| *c == code.as_str()) {
+            Some((_, buyers)) => buyers.push(buyer),
+            None => by_procedure.push((code, vec![buyer])),
+        }
+    }
+    let alone: Vec<String> = by_procedure
+        .iter()
+        .map(|(code, buyers)| format!("{} : {}", buyers.join(", "), procedure_short(code)))
+        .collect();
+    let needs: usize = t.lots.iter().map(|l| l.need_ids.len()).sum();
+    let local = t.lots.iter().filter(|l| l.local_accessible).count();
+    let small = t.lots.iter().filter(|l| l.small_lot).count();
+    let mut change = match members.len() {
+        1 => format!(
+            "{} besoin(s) d'un seul membre, en {} lot(s)",
+            needs,
+            t.lots.len()
+        ),
+        n => format!(
+            "{needs} besoins de {n} membres achetés ensemble en {} lot(s)",
+            t.lots.len()
+        ),
+    };
+    if local > 0 {
+        change.push_str(&format!(
+            " ; {local} lot(s) à la portée des PME du territoire"
+        ));
+    }
+    if small > 0 {
+        change.push_str(&format!(" ; {small} petit(s) lot(s)"));
+    }
+    let stricter = run.alone.get(&t.family).is_some_and(|alone| {
+        alone
+            .iter()
+            .any(|(_, code)| procedure_rank(code) < procedure_rank(&t.procedure))
+    });
+    if stricter {
+        change.push_str(" ; ensemble, le montant impose une procédure plus exigeante");
+    }
+    change.push('.');
+    TenderRow {
+        family: t.family.clone(),
+        label: family_label(&t.family),
+        members: members.join(", "),
+        members_count: members.len(),
+        joint: members.len() > 1,
+        lots: t.lots.len(),
+        value: euros(t.total_value_eur),
+        procedure: procedure_short(&t.procedure).to_string(),
+        procedure_full: procedure_label(&t.procedure).to_string(),
+        alone,
+        change,
+    }
+}
+
+/// A procedure in a few words, for the summary's narrow column.
+fn procedure_short(code: &str) -> &'static str {
+    match code {
+        "no_competition" => "sans mise en concurrence",
+        "formal" => "formalisée",
+        _ => "adaptée",
+    }
+}
+
+/// A label cut to `max` characters (with `…`), for a select's options.
+fn cut(text: &str, max: usize) -> String {
+    match text.chars().count() > max {
+        true => format!(
+            "{}…",
+            text.chars().take(max - 1).collect::<String>().trim_end()
+        ),
+        false => text.to_string(),
+    }
+}
+
+fn procedure_rank(code: &str) -> usize {
+    PROCEDURE_CODES.iter().position(|c| *c == code).unwrap_or(1)
+}
+
+/// The tenders the filter keeps, joint ones first (most members, then largest value), and the
+/// filter as the page shows it.
+fn filtered<'p>(
+    plan: &'p groupement_solver::pooling::Plan,
+    filter: &ProposalFilter,
+) -> (
+    Vec<&'p groupement_solver::pooling::plan::Tender>,
+    FilterView,
+) {
+    let mut problems = Vec::new();
+    let membres = match filter.membres.as_str() {
+        "" | "plusieurs" | "un" => filter.membres.as_str(),
+        other => {
+            problems.push(format!("« {other} » n'est pas un choix de « Membres »"));
+            ""
+        }
+    };
+    let division = match filter.division.as_str() {
+        d if d.is_empty() || (d.len() == 2 && d.bytes().all(|b| b.is_ascii_digit())) => d,
+        other => {
+            problems.push(format!(
+                "« {other} » n'est pas une division CPV (deux chiffres)"
+            ));
+            ""
+        }
+    };
+    let procedure = match filter.procedure.as_str() {
+        p if p.is_empty() || PROCEDURE_CODES.contains(&p) => p,
+        other => {
+            problems.push(format!("« {other} » n'est pas une procédure"));
+            ""
+        }
+    };
+    let mut kept: Vec<_> = plan
+        .tenders
+        .iter()
+        .filter(|t| match membres {
+            "plusieurs" => t.buyers().len() > 1,
+            "un" => t.buyers().len() == 1,
+            _ => true,
+        })
+        .filter(|t| division.is_empty() || t.family.starts_with(division))
+        .filter(|t| procedure.is_empty() || t.procedure == procedure)
+        .collect();
+    kept.sort_by(|a, b| {
+        b.buyers()
+            .len()
+            .cmp(&a.buyers().len())
+            .then(b.total_value_eur.total_cmp(&a.total_value_eur))
+            .then(a.family.cmp(&b.family))
+    });
+    let divisions: std::collections::BTreeSet<&str> = plan
+        .tenders
+        .iter()
+        .map(|t| &t.family[..2.min(t.family.len())])
+        .collect();
+    let choice = |value: &str, label: String, selected: bool| Choice {
+        value: value.to_string(),
+        label,
+        selected,
+    };
+    let view = FilterView {
+        membres: [
+            ("", "tous"),
+            ("plusieurs", "plusieurs membres (conjointes)"),
+            ("un", "un seul membre"),
+        ]
+        .iter()
+        .map(|(v, l)| choice(v, l.to_string(), *v == membres))
+        .collect(),
+        divisions: std::iter::once(choice("", "toutes".into(), division.is_empty()))
+            .chain(divisions.iter().map(|d| {
+                choice(
+                    d,
+                    cut(&format!("{d} — {}", family_label(d)), 48),
+                    *d == division,
+                )
+            }))
+            .collect(),
+        procedures: std::iter::once(choice("", "toutes".into(), procedure.is_empty()))
+            .chain(
+                PROCEDURE_CODES
+                    .iter()
+                    .map(|p| choice(p, procedure_label(p).to_string(), *p == procedure)),
+            )
+            .collect(),
+        active: !(membres.is_empty() && division.is_empty() && procedure.is_empty()),
+        problem: match problems.is_empty() {
+            true => None,
+            false => Some(format!("{} : ce filtre est ignoré.", problems.join(" ; "))),
+        },
+    };
+    (kept, view)
+}
+
+fn proposal(run: &RunView, filter: &ProposalFilter) -> Option<ProposalView> {
     let plan = run.plan.as_ref()?;
+    let (kept, filter_view) = filtered(plan, filter);
     let k = &plan.kpis;
     let procedure_rows: Vec<(String, f64, f64)> = ["no_competition", "adapted", "formal"]
         .iter()
@@ -414,12 +766,17 @@ fn proposal(run: &RunView) -> Option<ProposalView> {
             lots_after: k.lots_after,
             local_before: percent(k.local_share_before),
             local_after: percent(k.local_share_after),
+            parts: gain_parts(k, &run.params),
         },
         charts,
-        tenders: plan.tenders.iter().map(|t| tender_view(run, t)).collect(),
+        shown: kept.len(),
+        tenders: kept.into_iter().map(|t| tender_row(run, t)).collect(),
+        tenders_total: plan.tenders.len(),
+        joint_total: plan.tenders.iter().filter(|t| t.buyers().len() > 1).count(),
+        filter: filter_view,
         solo: plan.solo.len(),
         solver: SolverView {
-            status: format!("{:?}", plan.solver.status),
+            status: solver_status(plan.solver.status).to_string(),
             gap: format!("{} %", Locale::Fr.decimal(plan.solver.gap * 100.0, 4)),
             seconds: Locale::Fr.decimal(plan.solver.seconds, 2),
         },
@@ -467,15 +824,25 @@ struct ParamsView {
     launch: Option<String>,
 }
 
+/// A page's outcome of a change to the proposal: what it costs or breaks, or why it was
+/// refused.
+#[derive(Default)]
+struct Outcome {
+    warnings: Vec<String>,
+    error: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn run_page(
     pool: Data<Pool>,
     hb: &Handlebars<'static>,
     viewer: Viewer,
     id: i32,
-    warnings: Vec<String>,
-    error: Option<String>,
+    filter: &ProposalFilter,
+    outcome: Outcome,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let Outcome { warnings, error } = outcome;
     let (p, who) = (pool.into_inner(), viewer.clone());
     let (run, queued) = blocking(&p, move |p| {
         pooling::run(p, &who, id).and_then(|run| Ok((run, pooling::queued(p, id)?)))
@@ -527,7 +894,7 @@ async fn run_page(
                     .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
                     .map(|d| d.format("%d/%m/%Y").to_string()),
             },
-            proposal: proposal(&run),
+            proposal: proposal(&run, filter),
             rule_breaks: run.rule_breaks.clone(),
             warnings,
             refusal: error,
@@ -546,6 +913,7 @@ async fn run_page(
 
 pub async fn show(
     id: Path<i32>,
+    filter: actix_web::web::Query<ProposalFilter>,
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
@@ -556,30 +924,230 @@ pub async fn show(
         &hb,
         viewer,
         id.into_inner(),
-        Vec::new(),
-        None,
+        &filter,
+        Outcome::default(),
         StatusCode::OK,
     )
     .await
+}
+
+/// One tender of a proposal: its lots, needs and local access, and the changes the lead may
+/// make to it (move a need, merge two lots).
+#[derive(Serialize)]
+struct TenderPage {
+    id: i32,
+    year: i32,
+    proposed: bool,
+    tender: TenderView,
+    members: String,
+    alone: Vec<String>,
+    /// The needs of the tender, by lot, for the one "move" form.
+    need_choices: Vec<LotNeeds>,
+    move_targets: Vec<MoveTarget>,
+    /// Pairs of lots that may be merged (`1+2`).
+    merge_pairs: Vec<MoveTarget>,
+    rule_breaks: Vec<String>,
+    warnings: Vec<String>,
+    refusal: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LotNeeds {
+    lot: u32,
+    needs: Vec<MoveTarget>,
+}
+
+async fn tender_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    (id, family): (i32, String),
+    outcome: Outcome,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (p, who) = (pool.clone().into_inner(), viewer.clone());
+    let run = blocking(&p, move |p| pooling::run(p, &who, id)).await?;
+    let Some(t) = run
+        .plan
+        .as_ref()
+        .and_then(|plan| plan.tenders.iter().find(|t| t.family == family))
+    else {
+        // The tender is gone (its needs all moved out): back to the proposal, with the outcome.
+        return run_page(
+            pool,
+            hb,
+            viewer,
+            id,
+            &ProposalFilter::default(),
+            outcome,
+            status,
+        )
+        .await;
+    };
+    let row = tender_row(&run, t);
+    let mut targets: Vec<MoveTarget> = t
+        .lots
+        .iter()
+        .map(|l| MoveTarget {
+            value: format!("lot:{}:{}", t.family, l.lot),
+            label: format!("vers le lot {}", l.lot),
+        })
+        .collect();
+    targets.push(MoveTarget {
+        value: format!("new:{}", t.family),
+        label: "dans un nouveau lot".into(),
+    });
+    targets.push(MoveTarget {
+        value: "out".into(),
+        label: "hors de la consultation (acheté seul)".into(),
+    });
+    let mut pairs = Vec::new();
+    for (k, a) in t.lots.iter().enumerate() {
+        for b in &t.lots[k + 1..] {
+            pairs.push(MoveTarget {
+                value: format!("{}+{}", a.lot, b.lot),
+                label: format!("les lots {} et {}", a.lot, b.lot),
+            });
+        }
+    }
+    let need_choices = t
+        .lots
+        .iter()
+        .map(|l| LotNeeds {
+            lot: l.lot,
+            needs: l
+                .need_ids
+                .iter()
+                .map(|n| MoveTarget {
+                    value: n.clone(),
+                    label: cut(
+                        &format!(
+                            "n° {n} {}",
+                            run.titles.get(n).map(String::as_str).unwrap_or_default()
+                        ),
+                        90,
+                    ),
+                })
+                .collect(),
+        })
+        .collect();
+    let Outcome { warnings, error } = outcome;
+    Page::new(
+        "pages/pooling/tender",
+        format!(
+            "Consultation {} — mutualisation n° {} — Groupement",
+            t.family, run.id
+        ),
+        "/mutualisation",
+    )
+    .status(status)
+    .render(
+        hb,
+        Some(&viewer),
+        TenderPage {
+            id: run.id,
+            year: run.budget_year,
+            proposed: run.status == "proposed",
+            tender: tender_view(&run, t),
+            members: row.members,
+            alone: row.alone,
+            need_choices,
+            move_targets: targets,
+            merge_pairs: pairs,
+            rule_breaks: run.rule_breaks.clone(),
+            warnings,
+            refusal: error,
+        },
+    )
+}
+
+/// `GET /mutualisation/{id}/consultations/{family}`: one tender of the proposal.
+pub async fn tender(
+    path: Path<(i32, String)>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (id, family) = path.into_inner();
+    let (p, who) = (pool.clone().into_inner(), viewer.clone());
+    let run = blocking(&p, move |p| pooling::run(p, &who, id)).await?;
+    if !run
+        .plan
+        .iter()
+        .flat_map(|plan| &plan.tenders)
+        .any(|t| t.family == family)
+    {
+        return Err(AppError::NotFound);
+    }
+    tender_page(
+        pool,
+        &hb,
+        viewer,
+        (id, family),
+        Outcome::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A change as the tender page posts it: the change, and the tender to come back to. A merge
+/// may name its two lots as one pair (`1+2`).
+#[derive(serde::Deserialize)]
+pub struct AdjustForm {
+    #[serde(flatten)]
+    change: pooling::Adjustment,
+    #[serde(default)]
+    retour: String,
+    #[serde(default)]
+    lots: String,
 }
 
 /// A change to the proposal, re-evaluated at once; the page shows the new KPIs and what the
 /// change breaks or costs.
 pub async fn adjust(
     id: Path<i32>,
-    posted: Posted<pooling::Adjustment>,
+    posted: Posted<AdjustForm>,
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let id = id.into_inner();
-    let (p, who, change) = (pool.clone().into_inner(), viewer.clone(), posted.form);
-    match blocking(&p, move |p| pooling::adjust(p, &who, id, &change)).await {
-        Ok(warnings) => run_page(pool, &hb, viewer, id, warnings, None, StatusCode::OK).await,
+    let AdjustForm {
+        mut change,
+        retour,
+        lots,
+    } = posted.form;
+    if let Some((a, b)) = lots.split_once('+') {
+        (change.lot_a, change.lot_b) = (a.to_string(), b.to_string());
+    }
+    let (p, who) = (pool.clone().into_inner(), viewer.clone());
+    let (outcome, status) = match blocking(&p, move |p| pooling::adjust(p, &who, id, &change)).await
+    {
+        Ok(warnings) => (
+            Outcome {
+                warnings,
+                error: None,
+            },
+            StatusCode::OK,
+        ),
         Err(error) => {
             let (message, status) = super::refused(error)?;
-            run_page(pool, &hb, viewer, id, Vec::new(), Some(message), status).await
+            (
+                Outcome {
+                    warnings: Vec::new(),
+                    error: Some(message),
+                },
+                status,
+            )
         }
+    };
+    match retour.is_empty() {
+        true => {
+            let filter = ProposalFilter::default();
+            run_page(pool, &hb, viewer, id, &filter, outcome, status).await
+        }
+        false => tender_page(pool, &hb, viewer, (id, retour), outcome, status).await,
     }
 }
 

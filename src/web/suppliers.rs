@@ -2,9 +2,11 @@
 
 use super::auth::{see_other, MaybeViewer, Posted};
 use super::blocking;
+use super::form_errors::{self, Field, FormErrors};
 use super::templates::Page;
 use crate::db::Pool;
 use crate::error::AppError;
+use crate::error::Problems;
 use crate::services::suppliers::{self, ProfileForm};
 use crate::web::nav::Viewer;
 use actix_web::http::StatusCode;
@@ -13,22 +15,77 @@ use actix_web::HttpResponse;
 use handlebars::Handlebars;
 use serde::{Deserialize, Serialize};
 
+/// The profile form's fields (problem name, input, label).
+const PROFILE_FIELDS: &[Field] = &[
+    Field {
+        problem: "intérêts CPV",
+        input: "interests",
+        label: "Codes CPV",
+    },
+    Field {
+        problem: "code postal",
+        input: "postcode",
+        label: "Code postal de l'établissement",
+    },
+    Field {
+        problem: "commune",
+        input: "commune",
+        label: "Commune",
+    },
+    Field {
+        problem: "capacité annuelle",
+        input: "annual_capacity_eur",
+        label: "Capacité annuelle",
+    },
+    Field {
+        problem: "adresse des avis",
+        input: "notification_email",
+        label: "Adresse qui reçoit les avis",
+    },
+    Field {
+        problem: "fréquence",
+        input: "digest",
+        label: "Fréquence",
+    },
+    Field {
+        problem: "langue des avis",
+        input: "locale",
+        label: "Langue des avis",
+    },
+];
+
+/// The profile page; after a refusal, the form shows what was typed (`typed`), not what is
+/// stored, with each problem beside its field.
 async fn profile_page(
     pool: Data<Pool>,
     hb: &Handlebars<'static>,
     viewer: Viewer,
     notice: Option<&str>,
-    error: Option<String>,
+    (error, problems, typed): (Option<String>, Problems, Option<ProfileForm>),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (p, who) = (pool.into_inner(), viewer.clone());
-    let profile = blocking(&p, move |p| suppliers::profile(p, &who)).await?;
-    let interests = profile
+    let mut profile = blocking(&p, move |p| suppliers::profile(p, &who)).await?;
+    let mut interests = profile
         .interests
         .iter()
         .map(|i| i.prefix.as_str())
         .collect::<Vec<_>>()
         .join(" ");
+    if let Some(form) = typed {
+        interests = format!("{} {}", form.interests.trim(), form.add_interest.trim())
+            .trim()
+            .to_string();
+        profile.postcode = form.postcode;
+        profile.commune = form.commune;
+        profile.annual_capacity_eur = form.annual_capacity_eur;
+        profile.sme = form.sme.is_some();
+        profile.notification_email = form.notification_email;
+        profile.pending_notification_email = None;
+        profile.opt_in = form.opt_in.is_some();
+        profile.digest = form.digest;
+        profile.locale = form.locale;
+    }
     Page::new(
         "pages/suppliers/profile",
         "Mon entreprise — Groupement",
@@ -46,6 +103,7 @@ async fn profile_page(
             profile,
             notice,
             error,
+            errors: FormErrors::of(&problems, PROFILE_FIELDS),
         },
     )
 }
@@ -64,7 +122,8 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
     let notice = query.enregistre.as_ref().map(|_| "Profil enregistré.");
-    profile_page(pool, &hb, viewer, notice, None, StatusCode::OK).await
+    let nothing = (None, Problems::default(), None);
+    profile_page(pool, &hb, viewer, notice, nothing, StatusCode::OK).await
 }
 
 pub async fn update(
@@ -75,12 +134,13 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
-    let base = settings.base_url.clone();
+    let (base, typed) = (settings.base_url.clone(), form.clone());
     match blocking(&p, move |p| suppliers::update(p, &who, &base, &form)).await {
         Ok(()) => Ok(see_other("/entreprise?enregistre=1")),
         Err(error) => {
-            let (message, status) = super::refused(error)?;
-            profile_page(pool, &hb, viewer, None, Some(message), status).await
+            let (message, problems, status) = form_errors::refused(error)?;
+            let refused = (message, problems, Some(typed));
+            profile_page(pool, &hb, viewer, None, refused, status).await
         }
     }
 }
@@ -197,6 +257,7 @@ struct ProfilePage<'a> {
     english: bool,
     notice: Option<&'a str>,
     error: Option<String>,
+    errors: FormErrors,
     territory: String,
 }
 

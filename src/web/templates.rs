@@ -21,6 +21,8 @@ pub fn registry() -> Result<Handlebars<'static>, String> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.set_dev_mode(false);
+    hb.register_helper("field_error", Box::new(field_error));
+    hb.register_helper("invalid", Box::new(invalid));
     for path in TemplateFiles::iter() {
         let file = TemplateFiles::get(&path).ok_or_else(|| format!("{path}: not embedded"))?;
         let text = std::str::from_utf8(&file.data).map_err(|e| format!("{path}: {e}"))?;
@@ -29,6 +31,63 @@ pub fn registry() -> Result<Handlebars<'static>, String> {
             .map_err(|e| format!("{path}: {e}"))?;
     }
     Ok(hb)
+}
+
+/// The message of a field of a form's errors ([`super::form_errors::FormErrors`]), if any.
+fn message_of<'h>(
+    h: &'h handlebars::Helper<'_>,
+    name: &'static str,
+) -> Result<(Option<&'h str>, &'h str), handlebars::RenderError> {
+    let errors = h
+        .param(0)
+        .ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex(
+            name, 0,
+        ))?
+        .value();
+    let id = h.param(1).and_then(|p| p.value().as_str()).ok_or(
+        handlebars::RenderErrorReason::ParamNotFoundForIndex(name, 1),
+    )?;
+    let message = errors
+        .get("fields")
+        .and_then(|fields| fields.get(id))
+        .and_then(|m| m.as_str());
+    Ok((message, id))
+}
+
+/// `{{field_error data.errors "siret"}}`: the field's message above it, for eyes and screen
+/// readers (`<id>-erreur`, which the input's `aria-describedby` names), or nothing.
+fn field_error(
+    h: &handlebars::Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    if let (Some(message), id) = message_of(h, "field_error")? {
+        out.write(&format!(
+            "<p class=\"field-error\" id=\"{}-erreur\"><span class=\"sr\">Erreur : </span>{}</p>",
+            handlebars::html_escape(id),
+            handlebars::html_escape(message)
+        ))?;
+    }
+    Ok(())
+}
+
+/// `<input …{{invalid data.errors "siret"}}>`: marks a field in error and links its message.
+fn invalid(
+    h: &handlebars::Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    if let (Some(_), id) = message_of(h, "invalid")? {
+        out.write(&format!(
+            " aria-invalid=\"true\" aria-describedby=\"{}-erreur\"",
+            handlebars::html_escape(id)
+        ))?;
+    }
+    Ok(())
 }
 
 /// What every page gets besides its own data.

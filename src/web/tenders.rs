@@ -111,6 +111,7 @@ struct DetailPage<'a> {
     can_publish: bool,
     publication: &'a Publication,
     error: Option<String>,
+    errors: super::form_errors::FormErrors,
     documents: Vec<DocumentLine>,
     can_upload: bool,
     can_open: bool,
@@ -183,12 +184,52 @@ struct ContractLine {
     can_sign: bool,
 }
 
+/// The publication form's fields (problem name, input, label); the sum of the weights is said
+/// at the first weight.
+const PUBLICATION_FIELDS: &[super::form_errors::Field] = &[
+    super::form_errors::Field {
+        problem: "pondérations",
+        input: "weight_price",
+        label: "Pondérations",
+    },
+    super::form_errors::Field {
+        problem: "pondération prix",
+        input: "weight_price",
+        label: "Prix",
+    },
+    super::form_errors::Field {
+        problem: "pondération qualité",
+        input: "weight_quality",
+        label: "Valeur technique",
+    },
+    super::form_errors::Field {
+        problem: "pondération environnement",
+        input: "weight_environment",
+        label: "Performance environnementale",
+    },
+    super::form_errors::Field {
+        problem: "lots par fournisseur",
+        input: "max_lots_per_supplier",
+        label: "Nombre maximal de lots par fournisseur",
+    },
+    super::form_errors::Field {
+        problem: "règle de plafonnement",
+        input: "cap_rule",
+        label: "Règle annoncée",
+    },
+    super::form_errors::Field {
+        problem: "date limite",
+        input: "deadline",
+        label: "Date limite",
+    },
+];
+
 fn detail_page(
     hb: &Handlebars<'static>,
     viewer: &Viewer,
     tender: &TenderDetail,
     publication: &Publication,
-    error: Option<String>,
+    (error, problems): (Option<String>, crate::error::Problems),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let lead = viewer.role == Role::Lead;
@@ -249,6 +290,7 @@ fn detail_page(
         can_publish: coordinator && tender.status == "approved",
         publication,
         error,
+        errors: super::form_errors::FormErrors::of(&problems, PUBLICATION_FIELDS),
         documents: tender
             .documents
             .iter()
@@ -322,7 +364,7 @@ pub async fn show(
         &viewer,
         &tender,
         &default_publication(),
-        None,
+        (None, crate::error::Problems::default()),
         StatusCode::OK,
     )
 }
@@ -344,14 +386,14 @@ async fn refused_page(
     id: i32,
     error: AppError,
 ) -> Result<HttpResponse, AppError> {
-    let (message, status) = super::refused(error)?;
+    let (message, problems, status) = super::form_errors::refused(error)?;
     let tender = load(pool, viewer, id).await?;
     detail_page(
         hb,
         viewer,
         &tender,
         &default_publication(),
-        Some(message),
+        (message, problems),
         status,
     )
 }
@@ -434,9 +476,16 @@ pub async fn publish(
     match blocking(&p, move |p| tenders::publish(p, &who, &base, id, &form)).await {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
         Err(error) => {
-            let (message, status) = super::refused(error)?;
+            let (message, problems, status) = super::form_errors::refused(error)?;
             let tender = load(&pool, &viewer, id).await?;
-            detail_page(&hb, &viewer, &tender, &posted.form, Some(message), status)
+            detail_page(
+                &hb,
+                &viewer,
+                &tender,
+                &posted.form,
+                (message, problems),
+                status,
+            )
         }
     }
 }
@@ -453,6 +502,12 @@ pub async fn confirm_publish(
     let id = id.into_inner();
     let tender = load(&pool, &viewer, id).await?;
     let form = posted.form;
+    // A form that does not read comes back with its problems beside its fields, before any
+    // confirmation is asked.
+    if let Err(error) = tenders::check_publication(&form) {
+        let (message, problems, status) = super::form_errors::refused(error)?;
+        return detail_page(&hb, &viewer, &tender, &form, (message, problems), status);
+    }
     let cap = match form.max_lots_per_supplier.trim() {
         "" => "sans limite de lots par entreprise".to_string(),
         n => format!("{n} lot(s) au plus par entreprise"),
@@ -502,10 +557,32 @@ pub async fn confirm_publish(
     .render(&hb, &viewer, "/consultations")
 }
 
-/// The public notice of a published tender.
+/// A span of days in words: whole months when it is about that (`12 mois`), else days.
+fn span_in_words(from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
+    let days = (to - from).num_days() + 1;
+    let months = (days as f64 / 30.44).round() as i64;
+    match months {
+        m if m >= 1 && (days as f64 - m as f64 * 30.44).abs() <= 4.0 => format!("{m} mois"),
+        _ => format!("{days} jour(s)"),
+    }
+}
+
+#[derive(Serialize)]
+struct Contact {
+    name: String,
+    email: String,
+}
+
 /// A published tender's notice, as anyone reads it.
 #[derive(Serialize)]
 struct NoticePage {
+    /// The members buying together.
+    members: String,
+    /// What the buyers wrote of their needs.
+    descriptions: Vec<String>,
+    /// The span of the deliveries, first day to last.
+    duration: Option<String>,
+    contact: Option<Contact>,
     reference: String,
     title: String,
     status: &'static str,
@@ -569,7 +646,24 @@ pub async fn notice(
         crate::services::public::notice(p, &reference)
     })
     .await?;
+    let from = notice.deliveries.values().filter_map(|d| d.from).min();
+    let to = notice.deliveries.values().filter_map(|d| d.to).max();
     let page = NoticePage {
+        members: notice.members.join(", "),
+        descriptions: notice.descriptions.clone(),
+        duration: match (from, to) {
+            (Some(from), Some(to)) => Some(format!(
+                "du {} au {} ({})",
+                day(from),
+                day(to),
+                span_in_words(from, to)
+            )),
+            _ => None,
+        },
+        contact: notice
+            .contact
+            .clone()
+            .map(|(name, email)| Contact { name, email }),
         status: status_label(&notice.status),
         procedure: procedure_label(&notice.procedure).to_string(),
         deadline: notice.deadline.map(paris_text),

@@ -256,6 +256,9 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
     let (owned_token, some_user, need) = (f.owned_token, f.some_user, f.need);
     Some(match pattern {
         "/mutualisation/{id}" => format!("/mutualisation/{}", f.run),
+        "/mutualisation/{id}/consultations/{family}" => {
+            format!("/mutualisation/{}/consultations/3019", f.run)
+        }
         "/mutualisation/{id}/accepter" => format!("/mutualisation/{}/accepter", f.run),
         "/mutualisation/{id}/ajuster" => format!("/mutualisation/{}/ajuster", f.run),
         "/mutualisation/{id}/abandonner" => format!("/mutualisation/{}/abandonner", f.run),

@@ -107,9 +107,9 @@ both_backends!(
         assert_eq!(bad.status, 422, "{}", bad.body);
         for expected in [
             "SIRET : le SIRET 24210041000124 est invalide",
-            "raison sociale",
-            "code postal",
-            "adresse e-mail : « pas-une-adresse »",
+            "Raison sociale :",
+            "Code postal de l&#x27;établissement :",
+            "Adresse e-mail : « pas-une-adresse »",
             "au moins 12 caractères",
         ] {
             assert!(
@@ -691,7 +691,11 @@ both_backends!(
         };
         let refused = set("de").await;
         assert_eq!(refused.status, 422);
-        assert!(refused.body.contains("langue : « de »"), "{}", refused.body);
+        assert!(
+            refused.body.contains("Langue de vos courriels : « de »"),
+            "{}",
+            refused.body
+        );
 
         // Back to French on the account page: the next link comes in French.
         assert_eq!(set("fr").await.status, 303);

@@ -158,6 +158,20 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
         .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
         .execute(&mut app.pool.get().unwrap())
         .unwrap();
+    // The coordinator's lead finds the opening waiting on their home; a bidder finds its bid,
+    // sealed, under examination.
+    let home = get_with(&app, "/accueil", &lead.cookie()).await;
+    assert!(
+        home.body.contains("Ouvrir les offres de") && home.body.contains(&reference),
+        "{}",
+        home.body
+    );
+    let home = get_with(&app, "/accueil", &sessions[0].cookie()).await;
+    assert!(
+        home.body.contains("Mes offres") && home.body.contains("en cours d&#x27;examen"),
+        "{}",
+        home.body
+    );
     // Another organisation's lead is not a member (404); a supplier has no such page (403).
     assert_eq!(post(&other_lead, opening.clone(), vec![]).await.status, 404);
     assert_eq!(
@@ -326,6 +340,15 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     let need_status: Vec<String> = needs::table.select(needs::status).load(&mut conn).unwrap();
     assert_eq!(need_status, ["awarded"]);
     drop(conn);
+    // Each bidder's home says its result.
+    let home = get_with(&app, "/accueil", &sessions[1].cookie()).await;
+    assert!(
+        home.body.contains("retenue : vous êtes attributaire"),
+        "{}",
+        home.body
+    );
+    let home = get_with(&app, "/accueil", &sessions[0].cookie()).await;
+    assert!(home.body.contains("non retenue"), "{}", home.body);
 
     // Every bidder's result over SMTP: the winner's, and the others' with the winner's score.
     let results = || -> Vec<crate::helpers::Mail> {

@@ -373,12 +373,30 @@ async fn a_lead_reads_the_proposal_and_fills_a_need_in_a_real_browser() {
     let text = text.as_str().unwrap();
     for expected in [
         "Gain de la mutualisation",
-        "Compresses stériles",
-        "Pansements",
-        "Coordonnateur",
+        "D'où vient le gain",
+        "Consultations proposées",
+        "Accepter la proposition…",
     ] {
         assert!(text.contains(expected), "{expected} missing from the page");
     }
+    // One tender of the proposal, reached from its line of the summary.
+    browser.click("table.tenders-summary th a").await;
+    browser
+        .wait_for("return document.body.innerText.includes('Déplacer un besoin')")
+        .await;
+    // (The needs are in a closed <details>: read from the text content.)
+    let text = browser.script("return document.body.textContent").await;
+    let text = text.as_str().unwrap();
+    for expected in ["Compresses stériles", "Pansements", "coordonnateur"] {
+        assert!(
+            text.contains(expected),
+            "{expected} missing from the tender's page"
+        );
+    }
+    browser.screenshot("proposal-tender.png").await;
+    browser
+        .go(&format!("{}/mutualisation/{run}", app.address))
+        .await;
     // The stylesheet applied (served from the portal itself, allowed by the CSP).
     let styled = browser
         .script("return getComputedStyle(document.querySelector('.site-header')).display")

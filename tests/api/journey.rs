@@ -286,6 +286,19 @@ pub async fn journey(
         walk.browser.script("location.reload(); return true;").await;
     }
     walk.check("proposal").await;
+    // The adjustments are made on the tender's own page, reached from the summary.
+    let run_page: String = walk
+        .browser
+        .script("return location.pathname")
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    walk.submit("table.tenders-summary th a").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Déplacer un besoin')")
+        .await;
+    walk.check("proposal-tender").await;
     walk.browser
         .script(
             "const s = document.querySelector('select[name=target]');
@@ -294,15 +307,18 @@ pub async fn journey(
         .await;
     walk.submit("select[name=target] ~ button").await;
     walk.browser
-        .wait_for("return document.querySelectorAll('select[name=lot_b] option').length >= 2")
+        .wait_for("return document.querySelectorAll('select[name=lots] option').length >= 1")
         .await;
-    walk.set("select[name=lot_a]", "1").await;
-    walk.set("select[name=lot_b]", "2").await;
-    walk.submit("input[value=merge] ~ button").await;
+    walk.set("select[name=lots]", "1+2").await;
+    walk.submit("select[name=lots] ~ button").await;
+    walk.browser
+        .wait_for("return document.querySelector('select[name=lots]') === null")
+        .await;
+    walk.check("adjusted").await;
+    walk.go(&run_page).await;
     walk.browser
         .wait_for("return document.body.innerText.includes('Accepter')")
         .await;
-    walk.check("adjusted").await;
     // Accepting creates tenders and e-mails: a confirmation says so first.
     walk.submit("a[href$='/accepter']").await;
     walk.browser

@@ -15,6 +15,7 @@ mod cli_export;
 mod cli_pool;
 mod demo;
 mod durability;
+mod forms;
 mod health;
 mod hostile;
 mod journey;

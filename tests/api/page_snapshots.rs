@@ -138,6 +138,10 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
             None,
             format!("/appels-d-offres/{awarded_ref}"),
         ),
+        ("buyer-home", Some(demo("buyer.chu")), "/accueil".into()),
+        ("lead-home", Some(lead.clone()), "/accueil".into()),
+        ("supplier-home", Some(supplier.clone()), "/accueil".into()),
+        ("admin-home", Some(demo("admin")), "/accueil".into()),
         ("buyer-needs", Some(demo("buyer.chu")), "/besoins".into()),
         (
             "buyer-new-need",

@@ -253,19 +253,76 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
 
     let first = pool_needs(&app, &ub_lead).await;
     let page = get_with(&app, &first, &ub_lead.cookie()).await;
+    // The proposal leads with its summary: the gain taken apart, then one line a tender,
+    // joint ones first, each leading to its own page.
     for expected in [
         "Gain de la mutualisation",
+        "D'où vient le gain",
+        "Bonus d'accès local",
         "<svg",
         "Procédures par type",
-        "Compresses",
-        "Pansements",
-        "Coordonnateur : <strong>UB</strong>",
+        "CHU, UB",
+        "Accepter la proposition…",
     ] {
         assert!(
             page.body.contains(expected),
-            "{expected} missing from the proposal"
+            "{expected} missing from the proposal: {}",
+            page.body
         );
     }
+    let focused = format!("{first}/consultations/3314");
+    assert!(page.body.contains(&format!("href=\"{focused}\"")));
+    let tender_page = get_with(&app, &focused, &ub_lead.cookie()).await;
+    assert_eq!(tender_page.status, 200);
+    for expected in [
+        "Compresses",
+        "Pansements",
+        "coordonnateur : <strong>UB</strong>",
+        "Déplacer un besoin",
+    ] {
+        assert!(
+            tender_page.body.contains(expected),
+            "{expected} missing from the tender's page: {}",
+            tender_page.body
+        );
+    }
+    assert_eq!(
+        get_with(
+            &app,
+            &format!("{first}/consultations/9999"),
+            &ub_lead.cookie()
+        )
+        .await
+        .status,
+        404
+    );
+    // Filters: the joint tender is kept with "plusieurs", gone with "un"; a value the page
+    // does not know is said in French, and everything shown.
+    let joint = get_with(
+        &app,
+        &format!("{first}?membres=plusieurs"),
+        &ub_lead.cookie(),
+    )
+    .await;
+    assert!(joint.body.contains(&focused));
+    let alone = get_with(&app, &format!("{first}?membres=un"), &ub_lead.cookie()).await;
+    assert!(!alone.body.contains(&focused));
+    assert!(alone
+        .body
+        .contains("Aucune consultation ne répond à ces filtres"));
+    let odd = get_with(
+        &app,
+        &format!("{first}?procedure=magique"),
+        &ub_lead.cookie(),
+    )
+    .await;
+    assert!(odd.body.contains(&focused));
+    assert!(
+        odd.body
+            .contains("« magique » n&#x27;est pas une procédure"),
+        "{}",
+        odd.body
+    );
     // The same needs give the same proposal.
     let second = pool_needs(&app, &ub_lead).await;
     assert_eq!(plan_of(&app, &first), plan_of(&app, &second));
@@ -276,10 +333,24 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
         303
     );
 
+    // Before: the proposal waits on the lead's home.
+    let home = get_with(&app, "/accueil", &ub_lead.cookie()).await;
+    assert!(
+        home.body.contains(&format!("href=\"{first}\"")),
+        "{}",
+        home.body
+    );
     let accepted = post(&app, &ub_lead, &format!("{first}/accepter"), &[]).await;
     assert_eq!(
         (accepted.status, accepted.location.as_str()),
         (303, "/consultations")
+    );
+    // After: each member's lead finds its share to approve on its home.
+    let home = get_with(&app, "/accueil", &chu_lead.cookie()).await;
+    assert!(
+        home.body.contains("Approuver la part de CHU"),
+        "{}",
+        home.body
     );
     let statuses: Vec<String> = needs::table
         .select(needs::status)
@@ -414,6 +485,39 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     assert!(no_environment
         .body
         .contains("critère environnemental est obligatoire"));
+    // The check before the confirmation says each problem beside its field and keeps what
+    // was typed (the weights, the deadline, the rule chosen).
+    let checked = post(
+        &app,
+        &ub_lead,
+        &format!("{path}/publier/verifier"),
+        &[
+            ("weight_price", "70"),
+            ("weight_quality", "abc"),
+            ("weight_environment", "10"),
+            ("max_lots_per_supplier", "2"),
+            ("cap_rule", "best-total"),
+            ("deadline", &far),
+        ],
+    )
+    .await;
+    assert_eq!(checked.status, 422, "{}", checked.body);
+    for expected in [
+        "class=\"error-summary\"",
+        "href=\"#weight_quality\"",
+        "id=\"weight_quality-erreur\"",
+        "aria-describedby=\"weight_quality-erreur\"",
+        "« abc » n&#x27;est pas un nombre entier",
+        "value=\"best-total\" selected",
+        "value=\"70\"",
+    ] {
+        assert!(
+            checked.body.contains(expected),
+            "{expected}: {}",
+            checked.body
+        );
+    }
+    assert!(checked.body.contains(&format!("value=\"{far}\"")));
     let procedure: String = tenders::table
         .select(tenders::procedure)
         .first(&mut app.pool.get().unwrap())
@@ -508,6 +612,18 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     let notice = get_with(&app, "/appels-d-offres/GRP-2027-001", "").await;
     assert_eq!(notice.status, 200);
     assert!(notice.body.contains("performance environnementale 10 %"));
+    // Who buys, for how long, whom to ask.
+    for expected in [
+        "Membres du groupement",
+        "Durée d'exécution (livraisons)",
+        "lead.ub@example.fr",
+    ] {
+        assert!(
+            notice.body.contains(expected),
+            "{expected}: {}",
+            notice.body
+        );
+    }
     assert!(notice.body.contains("reglement-consultation.pdf"));
     let href = notice
         .body

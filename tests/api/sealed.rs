@@ -58,8 +58,10 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
 fn may_read(walker: &str, pattern: &str, opened: bool) -> bool {
     match walker {
         "alpha" => {
-            // Its own bid: the bid page, its documents, the confirmation of its withdrawal.
-            pattern == "/appels-d-offres/{reference}/offre"
+            // Its own bid: the bid page, its documents, the confirmation of its withdrawal,
+            // its home ("Mes offres").
+            pattern == "/accueil"
+                || pattern == "/appels-d-offres/{reference}/offre"
                 || pattern == "/appels-d-offres/{reference}/offre/documents/{id}"
                 || pattern == "/appels-d-offres/{reference}/lots/{lot}/retrait"
         }

@@ -127,10 +127,10 @@ both_backends!(
     |app| {
         user(&app, "admin@example.fr", "admin", None, None);
         ub_lead(&app);
-        // Each person lands where their work is.
+        // Each person lands on their own home, where what waits for them is.
         for (email, landing) in [
-            ("admin@example.fr", "/admin/courriels"),
-            ("lead.ub@example.fr", "/consultations"),
+            ("admin@example.fr", "/accueil"),
+            ("lead.ub@example.fr", "/accueil"),
         ] {
             let signed_in = crate::helpers::sign_in(&app, email, PASSWORD).await;
             assert_eq!(

@@ -74,10 +74,11 @@ both_backends!(a_supplier_keeps_its_profile, |app| {
     for expected in [
         "« 12 » n&#x27;est pas un code",
         "« 99999999 »",
-        "commune",
-        "capacité annuelle",
-        "adresse des avis",
-        "fréquence",
+        "Commune :",
+        "Capacité annuelle :",
+        "Adresse qui reçoit les avis :",
+        "Fréquence :",
+        "aria-describedby=\"annual_capacity_eur-erreur\"",
     ] {
         assert!(
             bad.body.contains(expected),

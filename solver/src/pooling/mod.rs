@@ -21,6 +21,7 @@ pub use check::check_plan;
 pub use curve::SavingsCurve;
 pub use instance::{validate_input, InputError, Need, Params, Supplier};
 pub use plan::Plan;
+pub use report::procedures_alone;
 
 use family::{families, LocalCapacity};
 use rayon::prelude::*;

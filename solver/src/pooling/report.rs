@@ -351,3 +351,42 @@ pub fn assemble<'c>(
         },
     }
 }
+
+/// The procedure each member of each tender would have followed buying its share alone: by
+/// tender family, `(buyer, procedure code)` in the order of the tender's buyers. It is what a
+/// lead compares with the tender's own procedure ("adapted alone, formal together"). Needs the
+/// plan names and `needs` lacks are left out.
+pub fn procedures_alone(
+    plan: &super::plan::Plan,
+    needs: &[Need],
+    params: &Params,
+) -> BTreeMap<String, Vec<(String, String)>> {
+    let index: BTreeMap<&str, usize> = needs
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.need_id.as_str(), i))
+        .collect();
+    plan.tenders
+        .iter()
+        .map(|t| {
+            let mut by_buyer: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for id in t.lots.iter().flat_map(|l| &l.need_ids) {
+                if let Some(&i) = index.get(id.as_str()) {
+                    by_buyer.entry(needs[i].buyer.as_str()).or_default().push(i);
+                }
+            }
+            let alone = t
+                .buyers()
+                .into_iter()
+                .filter_map(|b| {
+                    let members = by_buyer.get(b)?;
+                    Some((
+                        b.to_string(),
+                        procedure_code(needs, members, &t.family, params),
+                    ))
+                })
+                .collect();
+            (t.family.clone(), alone)
+        })
+        .collect()
+}

@@ -29,6 +29,9 @@ pub struct RunView {
     pub supplier_names: std::collections::BTreeMap<String, String>,
     /// The rules the proposal breaks ([`rule_breaks`]): while any, it cannot be accepted.
     pub rule_breaks: Vec<String>,
+    /// The procedure each member of each tender would have followed alone, by family:
+    /// `(buyer, procedure code)` ([`pooling::procedures_alone`]).
+    pub alone: std::collections::BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// How far a run has got, as its engine last wrote it: families done and in all, needs done
@@ -106,22 +109,28 @@ pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError>
         .into_iter()
         .map(|(id, name)| (id.to_string(), name))
         .collect();
+    let input = match &plan {
+        Some(_) => input_needs_by_id(&mut conn, &ids)?,
+        None => Vec::new(),
+    };
     let rule_breaks = match (&plan, row.2.as_str()) {
-        (Some(plan), "proposed") => {
-            let input = input_needs_by_id(&mut conn, &ids)?;
-            rule_breaks(
-                plan,
-                &input,
-                &input_suppliers(&mut conn)?,
-                &parameters.params,
-            )
-        }
+        (Some(plan), "proposed") => rule_breaks(
+            plan,
+            &input,
+            &input_suppliers(&mut conn)?,
+            &parameters.params,
+        ),
         _ => Vec::new(),
     };
+    let alone = plan
+        .as_ref()
+        .map(|plan| pooling::procedures_alone(plan, &input, &parameters.params))
+        .unwrap_or_default();
     Ok(RunView {
         titles,
         supplier_names,
         rule_breaks,
+        alone,
         id: row.0,
         budget_year: row.1,
         status: row.2,

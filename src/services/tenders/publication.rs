@@ -34,14 +34,19 @@ fn shown<T: std::fmt::Display>(value: Option<T>) -> String {
 /// L2152-7 from 21 August 2026), optional cap and its rule, a deadline no earlier than the
 /// procedure's minimum period; writes the e-mails to the opted-in territorial suppliers whose
 /// interests match a lot, in the same transaction. Returns how many were notified.
-pub fn publish(
-    pool: &Pool,
-    actor: &Actor,
-    base_url: &str,
-    tender_id: i32,
-    form: &Publication,
-) -> Result<usize, AppError> {
-    let organisation_id = actor.require_lead()?;
+/// A publication form read: weights, cap and its rule, the deadline (12:00 Paris time).
+pub struct CheckedPublication {
+    pub price: Option<i32>,
+    pub quality: Option<i32>,
+    pub environment: Option<i32>,
+    pub cap: Option<i32>,
+    pub rule: Option<String>,
+    pub deadline: chrono::NaiveDateTime,
+}
+
+/// What the form says, every problem named by its field; the minimum period, which depends on
+/// the tender and the settings of the day, is checked by [`publish`].
+pub fn check_publication(form: &Publication) -> Result<CheckedPublication, AppError> {
     let mut problems = crate::error::Problems::default();
     let weight = |p: &mut crate::error::Problems, field: &'static str, text: &str| {
         p.check(
@@ -107,6 +112,32 @@ pub fn publish(
             .and_hms_opt(12, 0, 0)
             .unwrap_or_default(),
     );
+    Ok(CheckedPublication {
+        price,
+        quality,
+        environment,
+        cap,
+        rule,
+        deadline,
+    })
+}
+
+pub fn publish(
+    pool: &Pool,
+    actor: &Actor,
+    base_url: &str,
+    tender_id: i32,
+    form: &Publication,
+) -> Result<usize, AppError> {
+    let organisation_id = actor.require_lead()?;
+    let CheckedPublication {
+        price,
+        quality,
+        environment,
+        cap,
+        rule,
+        deadline,
+    } = check_publication(form)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let status = coordinated_status(conn, organisation_id, tender_id)?;
