@@ -387,8 +387,12 @@ fn supplier_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
             ),
         })
         .collect();
+    let name: String = crate::db::schema::suppliers::table
+        .find(supplier)
+        .select(crate::db::schema::suppliers::name)
+        .first(conn)?;
     Ok(Home {
-        heading: "Votre espace entreprise".into(),
+        heading: format!("{name} — espace entreprise"),
         tasks,
         sections: vec![
             Section {
@@ -411,6 +415,23 @@ fn supplier_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
             },
         ],
     })
+}
+
+/// What an e-mail of the outbox is, by its template, in French.
+pub fn mail_label(template: &str) -> &'static str {
+    match template {
+        "address_confirmation" => "confirmation d'une nouvelle adresse",
+        "approval_request" => "demande d'approbation",
+        "award_result" => "résultat d'attribution",
+        "bid_receipt" => "accusé de réception d'une offre",
+        "daily_digest" => "récapitulatif quotidien des avis",
+        "email_verification" => "vérification d'adresse",
+        "invitation" => "invitation",
+        "justification_request" => "demande de justification de prix",
+        "password_reset" => "lien de nouveau mot de passe",
+        "tender_published" => "avis d'appel d'offres",
+        _ => "courriel",
+    }
 }
 
 fn admin_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
@@ -455,7 +476,7 @@ fn admin_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
                 lines: failed
                     .into_iter()
                     .map(|(_, to, template, error, at)| Line {
-                        label: format!("{to} — {template}"),
+                        label: format!("{to} — {}", mail_label(&template)),
                         href: "/admin/courriels".into(),
                         detail: format!(
                             "créé le {} ; {}",

@@ -106,13 +106,14 @@ impl Walk {
 
     /// What a French page must not show people: the codes of the code (statuses, procedures,
     /// field names, journal actions), Rust's and JavaScript's words, English messages. (What a
-    /// page shows as code on purpose — a file's column names in `<code>` — is not read.)
+    /// page shows as code on purpose — a file's column names in `<code>` — and what it marks as
+    /// English (`lang="en"`, the API's own descriptions) are not read.)
     async fn raw_words(&self) -> Vec<String> {
         let found = self
             .browser
             .script(&format!(
                 "const shown = document.body.cloneNode(true);
-                 shown.querySelectorAll('code, pre, textarea, input, script').forEach(e => e.remove());
+                 shown.querySelectorAll('code, pre, textarea, input, script, [lang=en]').forEach(e => e.remove());
                  const text = shown.textContent;
                  return {RAW_WORDS}.filter(w => new RegExp(w).test(text))
                    .map(w => w + ' in « ' + (text.match(new RegExp('.{{0,40}}' + w + '.{{0,40}}')) || [''])[0] + ' »');"
@@ -137,14 +138,25 @@ impl Walk {
         serde_json::from_value(found).unwrap()
     }
 
-    async fn sign_in(&self, email: &str) {
+    /// Signs in through the form; the person lands on their home, which is checked and
+    /// photographed like every page (`home-<who>`).
+    async fn sign_in(&mut self, email: &str) {
+        self.sign_in_with(email, PASSWORD).await;
+    }
+
+    async fn sign_in_with(&mut self, email: &str, password: &str) {
         self.go("/connexion").await;
         self.browser.type_into("#email", email).await;
-        self.browser.type_into("#password", PASSWORD).await;
+        self.browser.type_into("#password", password).await;
         self.browser.click("form.form button[type=submit]").await;
         self.browser
             .wait_for("return document.querySelector('.viewer form') !== null")
             .await;
+        self.browser
+            .wait_for("return location.pathname === '/accueil'")
+            .await;
+        let who = email.split('@').next().unwrap_or(email).replace('.', "-");
+        self.check(&format!("home-{who}")).await;
     }
 
     async fn sign_out(&self) {
@@ -179,6 +191,43 @@ impl Walk {
 
     async fn submit(&self, css: &str) {
         self.browser.click(css).await;
+    }
+}
+
+/// Every main page of each role on the demo data (the snapshots' list), in a real browser:
+/// photographed at 1366 and 390 px (artifacts `pages-NN-<name>.png`, `…-390.png`), with no
+/// serious accessibility violation, nothing off a phone's screen, no code or English in the
+/// visible text. (Each person's home is checked on signing in.)
+#[actix_web::test]
+async fn every_page_of_each_role_in_a_real_browser() {
+    if !browser_or_skip() {
+        return;
+    }
+    let app = crate::helpers::spawn_app(TestBackend::Sqlite)
+        .await
+        .unwrap();
+    groupement::demo::seed_if_empty(&mut app.pool.get().unwrap()).unwrap();
+    let pages = crate::page_snapshots::demo_pages(&app);
+    let mut walk = Walk {
+        browser: Browser::start().await,
+        base: app.address.clone(),
+        name: "pages",
+        step: 0,
+    };
+    let mut current: Option<String> = None;
+    for (name, who, path) in pages {
+        if who != current {
+            if current.is_some() {
+                walk.sign_out().await;
+            }
+            if let Some(email) = &who {
+                walk.sign_in_with(email, groupement::demo::DEMO_PASSWORD)
+                    .await;
+            }
+            current = who.clone();
+        }
+        walk.go(&path).await;
+        walk.check(name).await;
     }
 }
 

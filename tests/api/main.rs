@@ -17,6 +17,7 @@ mod demo;
 mod durability;
 mod forms;
 mod health;
+mod homes;
 mod hostile;
 mod journey;
 mod life_cycle;

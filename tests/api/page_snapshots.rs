@@ -5,7 +5,7 @@
 //! receipt numbers, the engine's time. Review a change with `cargo insta review`, or run with
 //! `INSTA_UPDATE=always` and read `git diff`.
 
-use crate::helpers::{get_with, session_of, spawn_app, TestBackend};
+use crate::helpers::{get_with, session_of, spawn_app, TestApp, TestBackend};
 use diesel::prelude::*;
 use groupement::db::schema::{organisations, tenders};
 
@@ -66,6 +66,8 @@ fn masked(page: &str, address: &str) -> String {
         // (How long the engine took.)
         ("9,99 s</dd>", "S s</dd>"),
         ("99,99 s</dd>", "S s</dd>"),
+        ("9,99 s)</dd>", "S s)</dd>"),
+        ("99,99 s)</dd>", "S s)</dd>"),
     ] {
         page = mask_shape(&page, shape, mask);
     }
@@ -86,10 +88,10 @@ fn masked(page: &str, address: &str) -> String {
     page
 }
 
-#[actix_web::test]
-async fn the_main_pages_of_each_role_match_their_snapshots() {
-    let app = spawn_app(TestBackend::Sqlite).await.unwrap();
-    groupement::demo::seed_if_empty(&mut app.pool.get().unwrap()).unwrap();
+/// The main pages of each role on the demo data: a name, who looks (a demo address, `None`
+/// for the public) and the path. The snapshots and the browser's walk of every page
+/// (`journey::every_page_of_each_role_in_a_real_browser`) go through the same list.
+pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> {
     let tender_of = |status: &str| -> (i32, String, String) {
         tenders::table
             .inner_join(organisations::table)
@@ -110,7 +112,17 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
         .unwrap();
     let lead = demo(&format!("lead.{}", coordinator.to_lowercase()));
     let awarding_lead = demo(&format!("lead.{}", awarded_by.to_lowercase()));
-    let pages: Vec<(&str, Option<String>, String)> = vec![
+    let run: i32 = groupement::db::schema::pooling_runs::table
+        .select(groupement::db::schema::pooling_runs::id)
+        .order(groupement::db::schema::pooling_runs::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let family: String = tenders::table
+        .filter(tenders::id.eq(published))
+        .select(tenders::cpv_family)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    vec![
         ("public-home", None, "/".into()),
         ("public-tenders", None, "/appels-d-offres".into()),
         (
@@ -202,7 +214,37 @@ async fn the_main_pages_of_each_role_match_their_snapshots() {
             Some(demo("admin")),
             "/admin/parametres".into(),
         ),
-    ];
+        (
+            "admin-organisations",
+            Some(demo("admin")),
+            "/admin/organisations".into(),
+        ),
+        ("admin-audit", Some(demo("admin")), "/admin/journal".into()),
+        (
+            "admin-outbox",
+            Some(demo("admin")),
+            "/admin/courriels".into(),
+        ),
+        ("admin-account", Some(demo("admin")), "/compte".into()),
+        (
+            "lead-run-tender",
+            Some(lead.clone()),
+            format!("/mutualisation/{run}/consultations/{family}"),
+        ),
+        ("lead-needs", Some(lead.clone()), "/besoins".into()),
+        (
+            "buyer-dashboard",
+            Some(demo("buyer.chu")),
+            "/tableau-de-bord".into(),
+        ),
+    ]
+}
+
+#[actix_web::test]
+async fn the_main_pages_of_each_role_match_their_snapshots() {
+    let app = spawn_app(TestBackend::Sqlite).await.unwrap();
+    groupement::demo::seed_if_empty(&mut app.pool.get().unwrap()).unwrap();
+    let pages = demo_pages(&app);
     let mut sessions = std::collections::HashMap::new();
     for (name, who, path) in pages {
         let cookie = match who {
