@@ -167,6 +167,7 @@ pub fn insert_needs(
             row.object.as_str()
         };
         let (start, end) = window(row.months, index);
+        let (unit, quantity, unit_price_cents) = measured(&row.cpv, row.annual_cents());
         let member = MEMBERS.iter().find(|m| m.code == row.demo_buyer);
         let provenance = format!(
             "Dérivé du marché DECP {} de {} ({} sur {} mois), acheteur comparable à {}",
@@ -193,9 +194,9 @@ pub fn insert_needs(
                 cpv_code: &row.cpv,
                 title: &truncate(title, 200),
                 description: &description,
-                quantity_milli: 1000,
-                unit: "forfait",
-                unit_price_cents: row.annual_cents(),
+                quantity_milli: quantity * 1000,
+                unit,
+                unit_price_cents,
                 delivery_postcode: DELIVERY_POSTCODE,
                 window_start: start,
                 window_end: end,
@@ -211,25 +212,103 @@ pub fn insert_needs(
     Ok(count)
 }
 
-/// Short contracts become one quarter of the budget year (spread over the four), others the
-/// whole year.
+/// The unit a CPV code is bought by, and a typical price of one unit in cents (the longest
+/// prefix that matches; `forfait` — a lump sum — for works and what has no natural unit).
+const UNITS: &[(&str, &str, i64)] = &[
+    ("0912", "MWh", 8_000),
+    ("0913", "litre", 165),
+    ("0931", "MWh", 15_000),
+    ("15", "kg", 700),
+    ("18", "pièce", 4_000),
+    ("22", "exemplaire", 300),
+    ("3019", "unité", 800),
+    ("302", "poste", 90_000),
+    ("33", "boîte", 2_500),
+    ("3369", "boîte", 1_500),
+    ("34", "véhicule", 2_500_000),
+    ("3983", "litre", 400),
+    ("391", "pièce", 30_000),
+    ("44", "unité", 5_000),
+    ("50", "intervention", 45_000),
+    ("55", "repas", 600),
+    ("64", "mois", 50_000),
+    ("71", "jour", 70_000),
+    ("72", "jour", 70_000),
+    ("73", "jour", 80_000),
+    ("77", "heure", 4_500),
+    ("79", "jour", 65_000),
+    ("80", "jour de formation", 120_000),
+    ("85", "heure", 6_000),
+    ("9051", "tonne", 15_000),
+    ("909", "heure", 2_800),
+];
+
+/// A yearly amount as a quantity of the CPV code's unit at a typical price: the unit, the
+/// quantity (whole units) and the unit price in cents, whose product is the amount within
+/// half a cent a unit. A lump sum (`forfait`, quantity 1) when the code has no unit or the
+/// amount is less than two units.
+fn measured(cpv: &str, annual_cents: i64) -> (&'static str, i64, i64) {
+    let unit = UNITS
+        .iter()
+        .filter(|(prefix, _, _)| cpv.starts_with(prefix))
+        .max_by_key(|(prefix, _, _)| prefix.len());
+    match unit {
+        Some(&(_, unit, typical)) if annual_cents >= 2 * typical => {
+            let quantity = (annual_cents as f64 / typical as f64).round() as i64;
+            let price = (annual_cents as f64 / quantity as f64).round() as i64;
+            (unit, quantity, price)
+        }
+        _ => ("forfait", 1, annual_cents),
+    }
+}
+
+/// Delivery windows by the contract's length: up to three months, one quarter of the budget
+/// year (spread over the four); up to six, one half; longer, the whole year.
 fn window(months: u32, index: usize) -> (NaiveDate, NaiveDate) {
     let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(BUDGET_YEAR, m, d).unwrap_or_default();
-    if months <= 3 {
-        let quarter = (index % 4) as u32;
-        let start = day(quarter * 3 + 1, 1);
-        let end = match quarter {
-            0 => day(3, 31),
-            1 => day(6, 30),
-            2 => day(9, 30),
-            _ => day(12, 31),
-        };
-        (start, end)
-    } else {
-        (day(1, 1), day(12, 31))
+    let last = |m: u32| match m {
+        2 => day(3, 1).pred_opt().unwrap_or_default(),
+        4 | 6 | 9 | 11 => day(m, 30),
+        _ => day(m, 31),
+    };
+    match months {
+        0..=3 => {
+            let quarter = (index % 4) as u32;
+            (day(quarter * 3 + 1, 1), last(quarter * 3 + 3))
+        }
+        4..=6 => {
+            let half = (index % 2) as u32;
+            (day(half * 6 + 1, 1), last(half * 6 + 6))
+        }
+        _ => (day(1, 1), day(12, 31)),
     }
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_measured_in_the_units_of_their_code() {
+        // 12 000 € of medical supplies: 4 800 boxes at 2,50 €.
+        assert_eq!(measured("33141000", 1_200_000), ("boîte", 480, 2_500));
+        // Works are lump sums; so is less than two units.
+        assert_eq!(measured("45330000", 81_419_306), ("forfait", 1, 81_419_306));
+        assert_eq!(measured("34110000", 3_000_000), ("forfait", 1, 3_000_000));
+        // The product gives the amount back within half a cent a unit.
+        let (_, quantity, price) = measured("90910000", 12_345_678);
+        assert!((quantity * price - 12_345_678).abs() <= quantity / 2 + 1);
+    }
+
+    #[test]
+    fn windows_follow_the_length_of_the_contract() {
+        let day = |m, d| NaiveDate::from_ymd_opt(BUDGET_YEAR, m, d).unwrap();
+        assert_eq!(window(2, 1), (day(4, 1), day(6, 30)));
+        assert_eq!(window(6, 1), (day(7, 1), day(12, 31)));
+        assert_eq!(window(24, 3), (day(1, 1), day(12, 31)));
+    }
 }
