@@ -124,5 +124,19 @@
     if (banner && deadline) {
       setInterval(tick, 30000);
     }
+
+    // --- Navigation: on a phone the links fold behind a "Menu" button (the stylesheet folds
+    // them only once this script has marked the navigation: without script, they stay shown).
+    var toggle = document.querySelector(".menu-toggle");
+    var nav = document.getElementById("menu-principal");
+    if (toggle && nav) {
+      toggle.hidden = false;
+      nav.classList.add("collapsible");
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        nav.classList.toggle("open", open);
+      });
+    }
   });
 })();

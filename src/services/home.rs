@@ -97,7 +97,7 @@ fn member_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
         .filter_map(|s| {
             let n = *counts.get(s.code())?;
             Some(Line {
-                label: format!("{n} besoin(s) {}", s.label_fr()),
+                label: format!("{n} besoin(s) au statut « {} »", s.label_fr()),
                 href: "/besoins".into(),
                 detail: String::new(),
             })

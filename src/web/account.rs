@@ -39,7 +39,7 @@ async fn account_page(
     hb: &Handlebars<'static>,
     viewer: Viewer,
     new_token: Option<String>,
-    refusal: Option<AppError>,
+    (refusal, token_name): (Option<AppError>, String),
 ) -> Result<HttpResponse, AppError> {
     // A refusal (its problems beside their fields) or a conflict goes with its own status; a
     // new token is a creation.
@@ -71,6 +71,7 @@ async fn account_page(
             new_token,
             error,
             errors: FormErrors::of(&problems, ACCOUNT_FIELDS),
+            token_name,
         },
     )
 }
@@ -80,7 +81,7 @@ pub async fn profile(
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
-    account_page(pool, &hb, signed_in(viewer)?, None, None).await
+    account_page(pool, &hb, signed_in(viewer)?, None, (None, String::new())).await
 }
 
 /// The keep-alive of the inactivity warning: reading it pushes the idle limit back (the
@@ -138,7 +139,7 @@ pub async fn resend_verification(
             &format!("Un nouveau lien de confirmation vient d'être envoyé à {email}."),
             Some(("/compte", "Mon compte")),
         ),
-        Err(error) => account_page(pool, &hb, viewer, None, Some(error)).await,
+        Err(error) => account_page(pool, &hb, viewer, None, (Some(error), String::new())).await,
     }
 }
 
@@ -156,7 +157,7 @@ pub async fn set_locale(
     );
     match blocking(&p, move |p| accounts::set_locale(p, &who, &code)).await {
         Ok(()) => Ok(see_other("/compte")),
-        Err(error) => account_page(pool, &hb, viewer, None, Some(error)).await,
+        Err(error) => account_page(pool, &hb, viewer, None, (Some(error), String::new())).await,
     }
 }
 
@@ -173,9 +174,10 @@ pub async fn create_token(
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (p, who, name) = (pool.clone().into_inner(), viewer.clone(), posted.form.name);
+    let typed = name.clone();
     match blocking(&p, move |p| auth::create_api_token(p, &who, &name)).await {
-        Ok(token) => account_page(pool, &hb, viewer, Some(token), None).await,
-        Err(error) => account_page(pool, &hb, viewer, None, Some(error)).await,
+        Ok(token) => account_page(pool, &hb, viewer, Some(token), (None, String::new())).await,
+        Err(error) => account_page(pool, &hb, viewer, None, (Some(error), typed)).await,
     }
 }
 
@@ -198,6 +200,8 @@ struct AccountPage {
     new_token: Option<String>,
     error: Option<String>,
     errors: FormErrors,
+    /// The name typed for a new token, given back when it was refused.
+    token_name: String,
 }
 
 /// How long the session has left, for the inactivity warning.

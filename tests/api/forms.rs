@@ -78,17 +78,19 @@ both_backends!(each_form_says_its_problems_beside_their_fields, |app| {
     assert_field_error(&page, "lot_cost", "Coût de gestion d&#x27;un lot");
     assert!(page.body.contains("value=\"0,05\""));
 
-    // An API token without a name.
+    // An API token with a name too long: refused beside its field, the name given back.
+    let long = "logiciel ".repeat(10);
     let page = post_form(
         &app,
         "/compte/jetons",
         &lead.cookie(),
         None,
-        &[("csrf_token", lead.csrf.as_str()), ("name", "  ")],
+        &[("csrf_token", lead.csrf.as_str()), ("name", long.as_str())],
     )
     .await;
     assert_eq!(page.status, 422, "{}", page.body);
     assert_field_error(&page, "token-name", "donnez au jeton un nom");
+    assert!(page.body.contains(&format!("value=\"{long}\"")));
     let _ = ub;
 
     // A company's profile: a postcode of no commune; what was typed comes back, not what is

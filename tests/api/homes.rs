@@ -23,7 +23,7 @@ both_backends!(a_buyer_and_the_admin_find_what_waits_for_them, |app| {
         "{}",
         home.body
     );
-    assert!(home.body.contains("1 besoin(s) brouillon"));
+    assert!(home.body.contains("1 besoin(s) au statut « brouillon »"));
 
     // The admin: a mail that failed and a refused sign-in.
     user(&app, "admin@example.fr", "admin", None, None);

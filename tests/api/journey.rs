@@ -229,6 +229,15 @@ async fn every_page_of_each_role_in_a_real_browser() {
         walk.go(&path).await;
         walk.check(name).await;
     }
+    // On a phone the navigation folds behind "Menu", which opens it; on a desk no button.
+    let display = "return getComputedStyle(document.getElementById('menu-principal')).display";
+    let button = "return getComputedStyle(document.querySelector('.menu-toggle')).display";
+    assert_eq!(walk.browser.script(button).await, Value::from("none"));
+    walk.browser.phone(Some(390)).await;
+    assert_eq!(walk.browser.script(display).await, Value::from("none"));
+    walk.browser.click(".menu-toggle").await;
+    assert_ne!(walk.browser.script(display).await, Value::from("none"));
+    walk.browser.phone(None).await;
 }
 
 #[actix_web::test]
