@@ -229,8 +229,8 @@ fn day(field: &str, text: &str) -> Result<Option<NaiveDate>, AppError> {
 
 /// One page of the log, newest first.
 pub fn search(pool: &Pool, filter: &AuditFilter) -> Result<AuditPage, AppError> {
-    let from = day("from", &filter.from)?;
-    let to = day("to", &filter.to)?;
+    let from = day("du", &filter.from)?;
+    let to = day("au", &filter.to)?;
     let mut conn = pool.get()?;
     // Bids on tenders still sealed are nobody's business but their supplier's.
     let (_, sealed_lots) = crate::services::bids::sealed_tenders(&mut conn)?;

@@ -277,13 +277,27 @@ fn bad_link(hb: &Handlebars<'static>, error: AppError) -> Result<HttpResponse, A
     )
 }
 
+/// The new password form's fields (problem name, input, label).
+const PASSWORD_FIELDS: &[Field] = &[
+    Field {
+        problem: "mot de passe",
+        input: "password",
+        label: "Nouveau mot de passe",
+    },
+    Field {
+        problem: "confirmation",
+        input: "password_confirmation",
+        label: "Le même, une seconde fois",
+    },
+];
+
 fn new_password_form(
     req: &HttpRequest,
     hb: &Handlebars<'static>,
     purpose: Purpose,
     token: &str,
     email: &str,
-    error: Option<String>,
+    problems: &crate::error::Problems,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     form_page(
@@ -296,7 +310,8 @@ fn new_password_form(
             action: purpose.path(),
             token,
             email,
-            error,
+            error: None,
+            errors: FormErrors::of(problems, PASSWORD_FIELDS),
             min_chars: MIN_PASSWORD_CHARS,
         },
         status,
@@ -324,7 +339,7 @@ pub async fn new_password_page(
             purpose,
             &token,
             &user.email,
-            None,
+            &crate::error::Problems::default(),
             StatusCode::OK,
         ),
         Err(error) => bad_link(&hb, error),
@@ -385,7 +400,7 @@ pub async fn new_password(
                 purpose,
                 &token,
                 &user.email,
-                Some(problems.to_string()),
+                &problems,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
         }
@@ -455,5 +470,6 @@ struct NewPasswordPage<'a> {
     token: &'a str,
     email: &'a str,
     error: Option<String>,
+    errors: FormErrors,
     min_chars: usize,
 }

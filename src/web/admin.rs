@@ -3,9 +3,10 @@
 
 use super::auth::{see_other, MaybeViewer, Posted};
 use super::blocking;
+use super::form_errors::{self, Field, FormErrors};
 use super::templates::Page;
 use crate::db::Pool;
-use crate::error::AppError;
+use crate::error::{AppError, Problems};
 use crate::services::admin::{self, Invitation, OrganisationForm, UserChange, ORGANISATION_KINDS};
 use crate::services::audit::{self, AuditFilter};
 use crate::services::settings::{self, SettingsForm};
@@ -23,12 +24,77 @@ fn admin_of(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
     Ok(viewer)
 }
 
+/// The fields of the admin's forms (problem name, input, label).
+const ORGANISATION_FIELDS: &[Field] = &[
+    Field {
+        problem: "code",
+        input: "code",
+        label: "Code",
+    },
+    Field {
+        problem: "nom",
+        input: "name",
+        label: "Nom",
+    },
+    Field {
+        problem: "SIRET",
+        input: "siret",
+        label: "SIRET",
+    },
+    Field {
+        problem: "nature",
+        input: "kind",
+        label: "Nature",
+    },
+    Field {
+        problem: "classe",
+        input: "buyer_class",
+        label: "Classe pour les seuils de procédure",
+    },
+];
+
+const INVITATION_FIELDS: &[Field] = &[
+    Field {
+        problem: "adresse e-mail",
+        input: "inv-email",
+        label: "Adresse e-mail",
+    },
+    Field {
+        problem: "nom",
+        input: "inv-name",
+        label: "Nom et prénom",
+    },
+    Field {
+        problem: "rôle",
+        input: "inv-role",
+        label: "Rôle",
+    },
+    Field {
+        problem: "organisation",
+        input: "inv-org",
+        label: "Organisation",
+    },
+];
+
+const AUDIT_FIELDS: &[Field] = &[
+    Field {
+        problem: "du",
+        input: "f-from",
+        label: "Du",
+    },
+    Field {
+        problem: "au",
+        input: "f-to",
+        label: "Au",
+    },
+];
+
 async fn organisations_page(
     pool: Data<Pool>,
     hb: &Handlebars<'static>,
     viewer: &Viewer,
     form: OrganisationForm,
-    error: Option<String>,
+    (error, problems): (Option<String>, Problems),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
@@ -56,6 +122,7 @@ async fn organisations_page(
             central: form.buyer_class == "central",
             form,
             error,
+            errors: FormErrors::of(&problems, ORGANISATION_FIELDS),
         },
     )
 }
@@ -71,7 +138,7 @@ pub async fn organisations(
         &hb,
         &viewer,
         OrganisationForm::default(),
-        None,
+        (None, Problems::default()),
         StatusCode::OK,
     )
     .await
@@ -91,8 +158,9 @@ pub async fn create_organisation(
     match blocking(&p, move |p| admin::create_organisation(p, &who, &form)).await {
         Ok(_) => Ok(see_other("/admin/organisations")),
         Err(error) => {
-            let (message, status) = super::refused(error)?;
-            organisations_page(pool, &hb, &viewer, posted.form, Some(message), status).await
+            let (message, problems, status) = form_errors::refused(error)?;
+            let refused = (message, problems);
+            organisations_page(pool, &hb, &viewer, posted.form, refused, status).await
         }
     }
 }
@@ -117,7 +185,7 @@ async fn users_page(
     viewer: &Viewer,
     query: UserQuery,
     invitation: Invitation,
-    message: Option<(String, bool)>,
+    (message, problems): (Option<(String, bool)>, Problems),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
@@ -181,6 +249,7 @@ async fn users_page(
             roles,
             invitation,
             error,
+            errors: FormErrors::of(&problems, INVITATION_FIELDS),
             done,
             total,
             page,
@@ -205,7 +274,7 @@ pub async fn users(
         &viewer,
         query.into_inner(),
         Invitation::default(),
-        None,
+        (None, Problems::default()),
         StatusCode::OK,
     )
     .await
@@ -234,7 +303,7 @@ pub async fn change_user(
                 &viewer,
                 UserQuery::default(),
                 Invitation::default(),
-                Some((message, false)),
+                (Some((message, false)), Problems::default()),
                 status,
             )
             .await
@@ -264,20 +333,20 @@ pub async fn invite(
                 &viewer,
                 UserQuery::default(),
                 Invitation::default(),
-                Some((done, true)),
+                (Some((done, true)), Problems::default()),
                 StatusCode::CREATED,
             )
             .await
         }
         Err(error) => {
-            let (message, status) = super::refused(error)?;
+            let (message, problems, status) = form_errors::refused(error)?;
             users_page(
                 pool,
                 &hb,
                 &viewer,
                 UserQuery::default(),
                 posted.form,
-                Some((message, false)),
+                (message.map(|m| (m, false)), problems),
                 status,
             )
             .await
@@ -294,12 +363,12 @@ pub async fn audit_log(
     let viewer = admin_of(viewer.0)?;
     let filter = query.into_inner();
     let (pool, wanted) = (pool.into_inner(), filter.clone());
-    let (found, error, status) =
+    let (found, error, problems, status) =
         match blocking(&pool, move |pool| audit::search(pool, &wanted)).await {
-            Ok(found) => (Some(found), None, StatusCode::OK),
+            Ok(found) => (Some(found), None, Problems::default(), StatusCode::OK),
             Err(error) => {
-                let (message, status) = super::refused(error)?;
-                (None, Some(message), status)
+                let (message, problems, status) = form_errors::refused(error)?;
+                (None, message, problems, status)
             }
         };
     // Links to the neighbouring pages keep the filters.
@@ -333,6 +402,7 @@ pub async fn audit_log(
             log: found,
             filter,
             error,
+            errors: FormErrors::of(&problems, AUDIT_FIELDS),
             previous,
             next,
         },
@@ -625,6 +695,7 @@ struct OrganisationsPage {
     kinds: Vec<Choice>,
     form: OrganisationForm,
     error: Option<String>,
+    errors: FormErrors,
     central: bool,
 }
 
@@ -635,6 +706,7 @@ struct UsersPage {
     roles: Vec<Choice>,
     invitation: Invitation,
     error: Option<String>,
+    errors: FormErrors,
     done: Option<String>,
     /// Accounts found, the page shown and how many pages.
     total: usize,
@@ -650,6 +722,7 @@ struct AuditLogPage {
     log: Option<audit::AuditPage>,
     filter: AuditFilter,
     error: Option<String>,
+    errors: FormErrors,
     previous: Option<String>,
     next: Option<String>,
 }

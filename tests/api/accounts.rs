@@ -455,7 +455,7 @@ both_backends!(
         )
         .await;
         assert_eq!(bad.status, 422);
-        assert!(bad.body.contains("code : de 2 à 12") && bad.body.contains("nom : de 1 à 200"));
+        assert!(bad.body.contains("Code : de 2 à 12") && bad.body.contains("Nom : de 1 à 200"));
         assert!(bad.body.contains("SIRET : « 123 »"));
         let made = post(
             "/admin/organisations",
@@ -615,7 +615,13 @@ both_backends!(
         assert!(none.body.contains("0 compte(s) trouvé(s)"));
         let bad_date = get_with(&app, "/admin/journal?from=hier", &admin.cookie()).await;
         assert_eq!(bad_date.status, 422);
-        assert!(bad_date.body.contains("from :"));
+        assert!(
+            bad_date.body.contains("href=\"#f-from\"")
+                && bad_date.body.contains("id=\"f-from-erreur\"")
+                && !bad_date.body.contains("from :"),
+            "{}",
+            bad_date.body
+        );
     }
 );
 

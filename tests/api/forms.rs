@@ -132,4 +132,46 @@ both_backends!(each_form_says_its_problems_beside_their_fields, |app| {
     // Nothing was stored.
     let stored = get_with(&app, "/entreprise", &alpha.cookie()).await;
     assert!(!stored.body.contains("offres@alpha.example.fr"));
+
+    // The admin's forms: an invitation with a wrong address and no name keeps the role and
+    // organisation chosen; an organisation with a wrong code keeps its name.
+    user(&app, "admin@example.fr", "admin", None, None);
+    let admin = session_of(&app, "admin@example.fr", PASSWORD).await;
+    let page = post_form(
+        &app,
+        "/admin/invitations",
+        &admin.cookie(),
+        None,
+        &[
+            ("csrf_token", admin.csrf.as_str()),
+            ("email", "pas-une-adresse"),
+            ("display_name", ""),
+            ("role", "lead"),
+            ("organisation", "UB"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert_field_error(&page, "inv-email", "« pas-une-adresse »");
+    assert_field_error(&page, "inv-name", "de 1 à 120 caractères");
+    assert!(page.body.contains("value=\"lead\" selected"));
+    assert!(page.body.contains("value=\"UB\" selected"));
+    let page = post_form(
+        &app,
+        "/admin/organisations",
+        &admin.cookie(),
+        None,
+        &[
+            ("csrf_token", admin.csrf.as_str()),
+            ("code", "C H U"),
+            ("name", "Centre hospitalier"),
+            ("siret", ""),
+            ("kind", "hospital"),
+            ("buyer_class", "sub_central"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert_field_error(&page, "code", "de 2 à 12 lettres ou chiffres");
+    assert!(page.body.contains("value=\"Centre hospitalier\""));
 });
