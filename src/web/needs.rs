@@ -20,7 +20,7 @@ use crate::Settings;
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Data, Path, Query};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse};
 use handlebars::Handlebars;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -87,6 +87,7 @@ struct ListPage<'a> {
     export: String,
     notice: Option<String>,
     error: Option<String>,
+    errors: FormErrors,
 }
 
 #[derive(Serialize, Default)]
@@ -188,6 +189,35 @@ impl ListQuery {
     }
 }
 
+/// The list's filters (the API's names of their problems, their inputs, their labels).
+const FILTER_FIELDS: &[Field] = &[
+    Field {
+        problem: "status",
+        input: "f-status",
+        label: "Statut",
+    },
+    Field {
+        problem: "cpv",
+        input: "f-cpv",
+        label: "Code CPV commençant par",
+    },
+    Field {
+        problem: "year",
+        input: "f-year",
+        label: "Année budgétaire",
+    },
+    Field {
+        problem: "from",
+        input: "f-from",
+        label: "Livraison entre le",
+    },
+    Field {
+        problem: "to",
+        input: "f-to",
+        label: "et le",
+    },
+];
+
 #[allow(clippy::too_many_arguments)]
 async fn list_page(
     pool: Data<Pool>,
@@ -199,27 +229,26 @@ async fn list_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let filter = query.filter();
     let (pool, who) = (pool.into_inner(), viewer.clone());
-    let found = match &filter {
+    let (filter, found) = match query.filter() {
         Ok(wanted) => {
-            let wanted = wanted.clone();
-            blocking(&pool, move |pool| needs::list(pool, &cache, &who, &wanted)).await
+            let asked = wanted.clone();
+            let found = blocking(&pool, move |pool| needs::list(pool, &cache, &who, &asked)).await;
+            (wanted, found)
         }
-        Err(e) => Err(AppError::validation(
-            e.field().unwrap_or("filtre"),
-            match e {
-                AppError::Validation(problems) => problems.messages(),
-                other => other.public_message(),
-            },
-        )),
+        Err(e) => (NeedFilter::default(), Err(e)),
     };
-    let (list, error, status) = match found {
-        Ok(list) => (Some(list), error, status),
-        Err(e @ AppError::Validation(_)) => (None, Some(e.public_message()), e.status_code()),
+    // A filter that does not read: each problem beside its field of the filters.
+    let (list, error, problems, status) = match found {
+        Ok(list) => (Some(list), error, Problems::default(), status),
+        Err(AppError::Validation(problems)) => (
+            None,
+            error,
+            problems,
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(other) => return Err(other),
     };
-    let filter = filter.unwrap_or_default();
     let page_link = |page: i64| format!("/besoins?{}", query_of(&filter, Some(page)));
     let data = match &list {
         Some(list) => ListView {
@@ -279,6 +308,7 @@ async fn list_page(
         export: query_of(&filter, None),
         notice,
         error,
+        errors: FormErrors::of(&problems, FILTER_FIELDS),
     };
     Page::new("pages/needs/list", "Besoins — Groupement", "/besoins")
         .status(status)

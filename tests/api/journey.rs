@@ -67,7 +67,8 @@ const RAW_WORDS: &str = r#"["\\bno_competition\\b", "\\badapted\\b", "\\bformal\
   "\\bunsuccessful\\b", "\\bwithdrawn\\b", "unit_price_eur", "delivery_postcode", "window_start",
   "window_end", "need_id", "Some\\(", "\\bNone\\b", "\\bnull\\b", "\\bundefined\\b", "NaN",
   "is not a number", "missing column", "\\bexpected\\b", "\\brow \\d", "header:",
-  "\\bauth\\.[a-z]", "\\btender\\.[a-z]", "\\bneed\\.[a-z]", "\\bbid\\.[a-z]"]"#;
+  "\\bauth\\.[a-z]", "\\btender\\.[a-z]", "\\bneed\\.[a-z]", "\\bbid\\.[a-z]",
+  "\\b(from|year|status) :"]"#;
 
 /// The journey's browser: each page is photographed and checked for accessibility.
 struct Walk {

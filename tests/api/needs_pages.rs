@@ -182,7 +182,19 @@ both_backends!(
         assert!(!empty.body.contains("Pansements"));
         let bad_filter = get_with(&app, "/besoins?year=deux-mille", &chu.cookie()).await;
         assert_eq!(bad_filter.status, 422);
-        assert!(bad_filter.body.contains("year"));
+        // Said beside its filter by its French label, never by the API's name of the field.
+        assert!(
+            bad_filter
+                .body
+                .contains("Année budgétaire : « deux-mille » n&#x27;est pas une année")
+                && bad_filter
+                    .body
+                    .contains("aria-describedby=\"f-year-erreur\"")
+                && bad_filter.body.contains("value=\"deux-mille\"")
+                && !bad_filter.body.contains("year :"),
+            "{}",
+            bad_filter.body
+        );
 
         let submitted = post(
             &app,
