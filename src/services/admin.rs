@@ -216,6 +216,12 @@ fn organisation_id(
     match role {
         Role::Buyer | Role::Lead => {
             let code = code.trim().to_uppercase();
+            if code.is_empty() {
+                return Err(AppError::validation(
+                    "organisation",
+                    format!("choisissez l'organisation d'un {}", role.label_fr()),
+                ));
+            }
             organisations::table
                 .filter(organisations::code.eq(&code))
                 .select(organisations::id)

@@ -139,6 +139,41 @@ impl Walk {
         serde_json::from_value(found).unwrap()
     }
 
+    /// Fills a form as a person would (`fields`: a CSS selector and a value each, one of them
+    /// wrong), sends it, and checks that the page that says what is wrong gives back every value
+    /// typed (passwords aside), photographed and checked like any page.
+    async fn typed_values_survive(&mut self, name: &str, path: &str, fields: &[(&str, &str)]) {
+        self.go(path).await;
+        self.browser
+            .script(
+                "document.querySelectorAll('details').forEach(d => d.open = true); return true;",
+            )
+            .await;
+        for (css, value) in fields {
+            self.set(css, value).await;
+        }
+        self.submit(&format!("form:has({}) button[type=submit]", fields[0].0))
+            .await;
+        self.browser
+            .wait_for("return document.querySelector('.error-summary') !== null")
+            .await;
+        for (css, value) in fields.iter().filter(|(css, _)| !css.contains("password")) {
+            let shown = self
+                .browser
+                .script(&format!(
+                    "return document.querySelector({}).value",
+                    Value::from(*css)
+                ))
+                .await;
+            assert_eq!(
+                shown,
+                Value::from(*value),
+                "{name}: {css} lost what was typed"
+            );
+        }
+        self.check(name).await;
+    }
+
     /// Signs in through the form; the person lands on their home, which is checked and
     /// photographed like every page (`home-<who>`).
     async fn sign_in(&mut self, email: &str) {
@@ -230,6 +265,64 @@ async fn every_page_of_each_role_in_a_real_browser() {
         walk.go(&path).await;
         walk.check(name).await;
     }
+    // No form loses what was typed when it is refused: a company's registration, a lead's run,
+    // a buyer's need, a company's profile, the admin's invitation.
+    walk.sign_out().await;
+    walk.typed_values_survive(
+        "refused-registration",
+        "/inscription",
+        &[
+            ("#siret", "123"),
+            ("#company", "Menuiserie Bourguignonne"),
+            ("#postcode", "21000"),
+            ("#contact_name", "Jeanne Martin"),
+            ("#email", "jeanne@example.fr"),
+            ("#password", "un mot de passe assez long"),
+            ("#password_confirmation", "un mot de passe assez long"),
+        ],
+    )
+    .await;
+    let demo = |who: &str| format!("{who}@demo.groupement.fr");
+    walk.sign_in_with(&demo("lead.ub"), groupement::demo::DEMO_PASSWORD)
+        .await;
+    walk.typed_values_survive(
+        "refused-run",
+        "/mutualisation",
+        &[("#lot_cost", "trois mille"), ("#local_weight", "0,05")],
+    )
+    .await;
+    walk.sign_out().await;
+    walk.sign_in_with(&demo("buyer.chu"), groupement::demo::DEMO_PASSWORD)
+        .await;
+    walk.typed_values_survive(
+        "refused-need",
+        "/besoins/nouveau",
+        &[
+            ("#cpv", "33141000"),
+            ("#title", "Compresses stériles"),
+            ("#quantity", "beaucoup"),
+            ("#unit", "boîte"),
+            ("#unit_price_eur", "2,50"),
+            ("#delivery_postcode", "21000"),
+            ("#window_start", "01/03/2027"),
+            ("#window_end", "30/06/2027"),
+        ],
+    )
+    .await;
+    walk.sign_out().await;
+    walk.sign_in_with(&demo("admin"), groupement::demo::DEMO_PASSWORD)
+        .await;
+    walk.typed_values_survive(
+        "refused-invitation",
+        "/admin/utilisateurs",
+        &[
+            ("#inv-email", "paul.durand@example.fr"),
+            ("#inv-name", "Paul Durand"),
+            ("#inv-role", "lead"),
+            ("#inv-org", ""),
+        ],
+    )
+    .await;
     // On a phone the navigation folds behind "Menu", which opens it; on a desk no button.
     let display = "return getComputedStyle(document.getElementById('menu-principal')).display";
     let button = "return getComputedStyle(document.querySelector('.menu-toggle')).display";
