@@ -294,7 +294,26 @@ diesel::allow_tables_to_appear_in_same_query!(
     unsubscribe_tokens,
     bid_documents,
     contracts,
+    questions,
 );
+
+diesel::table! {
+    questions (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        lot_number -> Nullable<Integer>,
+        supplier_id -> Integer,
+        asked_by -> Nullable<Integer>,
+        question -> Text,
+        asked_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Integer>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(questions -> tenders (tender_id));
+diesel::joinable!(questions -> suppliers (supplier_id));
 
 diesel::table! {
     sessions (id) {

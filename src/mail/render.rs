@@ -78,7 +78,7 @@ mod tests {
     use serde_json::json;
 
     /// Every e-mail, with its three parts, in French and in English.
-    const TEMPLATES: [&str; 10] = [
+    const TEMPLATES: [&str; 11] = [
         "address_confirmation",
         "approval_request",
         "password_reset",
@@ -89,6 +89,7 @@ mod tests {
         "daily_digest",
         "award_result",
         "justification_request",
+        "question_answered",
     ];
 
     fn sample(locale: &str) -> Value {
@@ -97,7 +98,7 @@ mod tests {
                 "supplier": "S", "reference": "R", "title": "T", "deadline": "D",
                 "unsubscribe": "http://x/u", "company": "C",
                 "lot": 1, "bid": 2, "at": "A", "revised": false, "price": "1 €",
-                "day": "01/01/2027", "count": 1,
+                "day": "01/01/2027", "count": 1, "question": "Q ?", "answer": "R.",
                 "tenders": [{ "reference": "R", "title": "T", "deadline": "D", "link": "L" }],
                 "standstill": "S", "coordinator": "DM",
                 "lots": [{ "number": 3, "value": "1 €", "within": true, "heading": "Lot 3 — T", "won": false,
@@ -162,6 +163,8 @@ mod tests {
                     "unsubscribe": "https://groupement.example/desabonnement?jeton=JETON",
                     "lot": 2, "bid": "K7Q-42D", "revised": false, "price": "12 480,00 €",
                     "day": "03/12/2026", "count": 2, "standstill": "14/02/2027",
+                    "question": "Les échantillons sont-ils à fournir avec l'offre ?",
+                    "answer": "Non : ils seront demandés au seul attributaire pressenti.",
                     "tenders": [
                         { "reference": "GRP-2027-004", "title": "Papier de reprographie",
                           "deadline": "15/01/2027 12:00", "link": "https://groupement.example/appels-d-offres/GRP-2027-004" },

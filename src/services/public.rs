@@ -176,6 +176,8 @@ pub struct Notice {
     pub descriptions: Vec<String>,
     /// Who answers for the coordinator: a lead's name and address.
     pub contact: Option<(String, String)>,
+    /// The questions answered, oldest first (never who asked).
+    pub answers: Vec<crate::services::tenders::PublicAnswer>,
 }
 
 /// The needs' own descriptions a notice shows at most.
@@ -371,6 +373,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         members,
         descriptions,
         contact,
+        answers: crate::services::tenders::public_answers(&mut conn, head.0)?,
         results,
         lots,
     })

@@ -107,6 +107,11 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/mutualisation", LEADS),
     rule("GET", "/mutualisation/{id}", LEADS),
     rule("GET", "/mutualisation/{id}/consultations/{family}", LEADS),
+    rule(
+        "POST",
+        "/consultations/{id}/questions/{question}/reponse",
+        LEADS,
+    ),
     rule("POST", "/mutualisation/{id}/ajuster", LEADS),
     rule("GET", "/mutualisation/{id}/accepter", LEADS),
     rule("POST", "/mutualisation/{id}/accepter", LEADS),
@@ -150,6 +155,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/appels-d-offres.atom", Access::Public),
     rule("GET", "/appels-d-offres/{reference}", Access::Public),
     rule("GET", "/appels-d-offres/{reference}/offre", SUPPLIERS),
+    rule("POST", "/appels-d-offres/{reference}/questions", SUPPLIERS),
     rule(
         "POST",
         "/appels-d-offres/{reference}/lots/{lot}/offre",

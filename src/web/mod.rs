@@ -223,6 +223,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(bids::show),
         )
         .route(
+            "/appels-d-offres/{reference}/questions",
+            web::post().to(tenders::ask),
+        )
+        .route(
+            "/consultations/{id}/questions/{question}/reponse",
+            web::post().to(tenders::answer_question),
+        )
+        .route(
             "/appels-d-offres/{reference}/lots/{lot}/offre",
             web::post().to(bids::submit),
         )

@@ -121,6 +121,22 @@ struct DetailPage<'a> {
     contracts: Vec<ContractLine>,
     max_mb: usize,
     formats: String,
+    /// The companies' questions, waiting ones first (the coordinator's lead only).
+    questions: Vec<QuestionLine>,
+    /// Whether answers may still be given (before the answers' cut-off).
+    can_answer: bool,
+    answers_by: Option<String>,
+}
+
+#[derive(Serialize)]
+struct QuestionLine {
+    id: i32,
+    about: String,
+    company: String,
+    question: String,
+    asked_at: String,
+    answer: Option<String>,
+    answered_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -327,6 +343,26 @@ fn detail_page(
             .collect(),
         max_mb: documents::MAX_BYTES >> 20,
         formats: documents::accepted(),
+        questions: tender
+            .questions
+            .iter()
+            .map(|q| QuestionLine {
+                id: q.id,
+                about: q
+                    .lot
+                    .map_or("toute la consultation".into(), |n| format!("lot {n}")),
+                company: q.company.clone(),
+                question: q.question.clone(),
+                asked_at: paris_text(q.asked_at),
+                answer: q.answer.clone(),
+                answered_at: q.answered_at.map(paris_text),
+            })
+            .collect(),
+        can_answer: tender.status == "published"
+            && tender
+                .deadline
+                .is_some_and(|d| chrono::Utc::now().naive_utc() <= tenders::cut_offs(d).1),
+        answers_by: tender.deadline.map(|d| paris_text(tenders::cut_offs(d).1)),
     };
     Page::new(
         "pages/tenders/show",
@@ -595,6 +631,7 @@ struct NoticePage {
     lots: Vec<NoticeLot>,
     results: Vec<ResultLine>,
     documents: Vec<NoticeDocument>,
+    questions: QuestionsView,
 }
 
 #[derive(Serialize)]
@@ -635,17 +672,209 @@ struct NoticeDocument {
     size: String,
 }
 
+/// The question form of a notice: what was typed, and its problems once refused.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct QuestionForm {
+    #[serde(default)]
+    lot: String,
+    #[serde(default)]
+    question: String,
+}
+
+/// The question form's fields (problem name, input, label).
+const QUESTION_FIELDS: &[super::form_errors::Field] = &[
+    super::form_errors::Field {
+        problem: "lot",
+        input: "question-lot",
+        label: "Objet de la question",
+    },
+    super::form_errors::Field {
+        problem: "question",
+        input: "question-text",
+        label: "Votre question",
+    },
+];
+
+/// What the notice's questions section shows.
+#[derive(Serialize)]
+struct QuestionsView {
+    answers: Vec<AnswerLine>,
+    /// Whether the person may ask now (a signed-in company before the cut-off).
+    can_ask: bool,
+    /// When questions stop being taken, and when answers are due.
+    until: Option<String>,
+    answers_by: Option<String>,
+    form: QuestionForm,
+    lots: Vec<LotChoice>,
+    errors: super::form_errors::FormErrors,
+    error: Option<String>,
+    sent: bool,
+}
+
+#[derive(Serialize)]
+struct LotChoice {
+    number: i32,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct AnswerLine {
+    id: i32,
+    about: String,
+    question: String,
+    answer: String,
+    answered_at: String,
+}
+
 pub async fn notice(
     reference: Path<String>,
+    query: actix_web::web::Query<std::collections::HashMap<String, String>>,
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
+    let sent = query.contains_key("question");
+    let asking = Asking {
+        sent,
+        ..Asking::default()
+    };
+    notice_page(
+        &pool,
+        &hb,
+        viewer.0,
+        reference.into_inner(),
+        asking,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The state of the question form on a notice.
+#[derive(Default)]
+struct Asking {
+    form: QuestionForm,
+    problems: crate::error::Problems,
+    error: Option<String>,
+    sent: bool,
+}
+
+/// A company asks a question on a published tender; the notice again, the question sent or
+/// refused beside its field.
+pub async fn ask(
+    reference: Path<String>,
+    posted: Posted<QuestionForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let reference = reference.into_inner();
-    let notice = blocking(&pool, move |p| {
+    let (p, who, form, asked) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.clone(),
+        reference.clone(),
+    );
+    match blocking(&p, move |p| {
+        tenders::ask(p, &who, &asked, &form.lot, &form.question)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/appels-d-offres/{reference}?question=envoyee#questions"
+        ))),
+        Err(error) => {
+            let (error, problems, status) = super::form_errors::refused(error)?;
+            let asking = Asking {
+                form: posted.form,
+                problems,
+                error,
+                sent: false,
+            };
+            notice_page(&pool, &hb, Some(viewer), reference, asking, status).await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    answer: String,
+}
+
+/// The coordinator's lead answers a question: published on the notice, e-mailed to the
+/// companies that asked or bid.
+pub async fn answer_question(
+    path: Path<(i32, i32)>,
+    posted: Posted<AnswerForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (id, question) = path.into_inner();
+    let (p, who, text, base) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.answer,
+        settings.base_url.clone(),
+    );
+    match blocking(&p, move |p| {
+        tenders::answer(p, &who, &base, id, question, &text)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/consultations/{id}#questions"))),
+        Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
+    }
+}
+
+async fn notice_page(
+    pool: &Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Option<Viewer>,
+    reference: String,
+    asking: Asking,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let notice = blocking(pool, move |p| {
         crate::services::public::notice(p, &reference)
     })
     .await?;
+    let supplier = viewer.as_ref().is_some_and(|v| v.role == Role::Supplier);
+    let now = chrono::Utc::now().naive_utc();
+    let cut_offs = notice.deadline.map(tenders::cut_offs);
+    let questions = QuestionsView {
+        answers: notice
+            .answers
+            .iter()
+            .map(|a| AnswerLine {
+                id: a.id,
+                about: a
+                    .lot
+                    .map_or("toute la consultation".into(), |n| format!("lot {n}")),
+                question: a.question.clone(),
+                answer: a.answer.clone(),
+                answered_at: paris_text(a.answered_at),
+            })
+            .collect(),
+        can_ask: supplier
+            && notice.status == "published"
+            && cut_offs.is_some_and(|(until, _)| now <= until),
+        until: cut_offs.map(|(until, _)| paris_text(until)),
+        answers_by: cut_offs.map(|(_, by)| paris_text(by)),
+        lots: notice
+            .lots
+            .iter()
+            .map(|l| LotChoice {
+                number: l.number,
+                selected: asking.form.lot.trim() == l.number.to_string(),
+            })
+            .collect(),
+        errors: super::form_errors::FormErrors::of(&asking.problems, QUESTION_FIELDS),
+        form: asking.form,
+        error: asking.error,
+        sent: asking.sent,
+    };
     let from = notice.deliveries.values().filter_map(|d| d.from).min();
     let to = notice.deliveries.values().filter_map(|d| d.to).max();
     let page = NoticePage {
@@ -727,13 +956,15 @@ pub async fn notice(
         reference: notice.reference,
         title: notice.title,
         coordinator: notice.coordinator,
+        questions,
     };
     Page::new(
         "pages/tenders/notice",
         format!("{} — Groupement", page.reference),
         "/",
     )
-    .render(&hb, viewer.0.as_ref(), page)
+    .status(status)
+    .render(hb, viewer.as_ref(), page)
 }
 
 /// The coordinator's lead adds a document (multipart upload, limits shown on the page).

@@ -288,6 +288,12 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         }
         "/appels-d-offres/{reference}" => format!("/appels-d-offres/{}", f.published),
         "/appels-d-offres/{reference}/offre" => format!("/appels-d-offres/{}/offre", f.published),
+        "/appels-d-offres/{reference}/questions" => {
+            format!("/appels-d-offres/{}/questions", f.published)
+        }
+        "/consultations/{id}/questions/{question}/reponse" => {
+            format!("/consultations/{}/questions/1/reponse", f.tender)
+        }
         "/appels-d-offres/{reference}/lots/{lot}/offre" => {
             format!("/appels-d-offres/{}/lots/1/offre", f.published)
         }

@@ -586,7 +586,39 @@ pub async fn journey(
         .wait_for("return document.body.innerText.includes('Un accusé de réception')")
         .await;
     walk.check("bid-receipt").await;
+    // A question on the notice, answered by the coordinator's lead, read by everyone.
+    walk.go(&format!("/appels-d-offres/{reference}")).await;
+    walk.browser
+        .type_into(
+            "#question-text",
+            "Les échantillons sont-ils à joindre à l'offre ?",
+        )
+        .await;
+    walk.submit("form[action$='/questions'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Votre question est transmise')")
+        .await;
+    walk.check("question-sent").await;
     walk.sign_out().await;
+    walk.sign_in("lead.ub@example.fr").await;
+    walk.go(&tender_page).await;
+    walk.browser
+        .type_into(
+            "textarea[name=answer]",
+            "Non : seul l'attributaire pressenti les fournira.",
+        )
+        .await;
+    walk.check("question-to-answer").await;
+    walk.submit("form[action$='/reponse'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Réponse publiée le')")
+        .await;
+    walk.sign_out().await;
+    walk.go(&format!("/appels-d-offres/{reference}")).await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('seul l\\'attributaire pressenti')")
+        .await;
+    walk.check("notice-answers").await;
 
     // 7. After the deadline (brought forward here) the lead opens, marks and awards.
     diesel::update(tenders::table.find(tender))

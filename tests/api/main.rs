@@ -29,6 +29,7 @@ mod openapi;
 mod page_snapshots;
 mod pages;
 mod pooling_journey;
+mod questions;
 mod scale_out;
 mod sealed;
 mod settings;

@@ -183,6 +183,8 @@ pub struct TenderDetail {
     pub standstill_until: Option<NaiveDateTime>,
     /// The actor's organisation's contracts, once the tender is awarded.
     pub contracts: Vec<ContractView>,
+    /// The companies' questions, for the coordinator's lead (empty for anyone else).
+    pub questions: Vec<super::LeadQuestion>,
 }
 
 /// One of an organisation's contracts: the lot, the holder, the amount (read as the query of
@@ -333,5 +335,10 @@ pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail
         opened_at,
         standstill_until,
         contracts,
+        questions: match coordinator_id == organisation_id && actor.role == crate::auth::Role::Lead
+        {
+            true => super::questions::of_tender(&mut conn, tender_id)?,
+            false => Vec::new(),
+        },
     })
 }

@@ -24,8 +24,10 @@ mod approval;
 mod dossier;
 mod members;
 mod publication;
+mod questions;
 
 pub use approval::*;
 pub use dossier::*;
 pub use members::*;
 pub use publication::*;
+pub use questions::*;
