@@ -295,7 +295,19 @@ diesel::allow_tables_to_appear_in_same_query!(
     bid_documents,
     contracts,
     questions,
+    document_downloads,
 );
+
+diesel::table! {
+    document_downloads (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        user_id -> Integer,
+        supplier_id -> Nullable<Integer>,
+        document_id -> Nullable<Integer>,
+        downloaded_at -> Timestamp,
+    }
+}
 
 diesel::table! {
     questions (id) {
@@ -391,6 +403,7 @@ diesel::table! {
         content -> Binary,
         uploaded_by -> Nullable<Integer>,
         uploaded_at -> Timestamp,
+        kind -> Text,
     }
 }
 

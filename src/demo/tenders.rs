@@ -137,6 +137,52 @@ pub fn insert(
     Ok(created)
 }
 
+/// A one-page PDF saying `text` (ASCII letters kept; the demo's documents only show what
+/// they stand for).
+fn demo_pdf(text: &str) -> Vec<u8> {
+    let line: String = text
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || " -().,".contains(c) {
+                true => c,
+                false => ' ',
+            },
+        )
+        .collect();
+    let stream = format!("BT /F1 14 Tf 56 780 Td ({line}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_string(),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (k, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", k + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for offset in offsets {
+        pdf.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    pdf.into_bytes()
+}
+
 /// A record of the run as JSON text for storage.
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
@@ -167,6 +213,32 @@ fn insert_tender(
         .get(&tender.coordinator)
         .copied()
         .unwrap_or_default();
+    // Its consultation file: the rules and a price schedule, as every tender needs to be
+    // published (small PDFs written here, saying they are the demo's).
+    for (kind, name, heading) in [
+        (
+            "reglement",
+            "reglement-de-la-consultation.pdf",
+            "Règlement de la consultation",
+        ),
+        (
+            "prix",
+            "bordereau-des-prix.pdf",
+            "Bordereau des prix unitaires",
+        ),
+    ] {
+        let content = demo_pdf(&format!("{reference} — {heading} (démonstration)"));
+        diesel::insert_into(crate::db::schema::tender_documents::table)
+            .values((
+                crate::db::schema::tender_documents::tender_id.eq(tender_id),
+                crate::db::schema::tender_documents::name.eq(name),
+                crate::db::schema::tender_documents::content_type.eq("application/pdf"),
+                crate::db::schema::tender_documents::size_bytes.eq(content.len() as i64),
+                crate::db::schema::tender_documents::content.eq(&content),
+                crate::db::schema::tender_documents::kind.eq(kind),
+            ))
+            .execute(conn)?;
+    }
     let min_days = tender.min_days.unwrap_or(15);
     let (published_at, deadline) = match stage {
         "published" => (

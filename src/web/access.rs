@@ -154,6 +154,11 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/appels-d-offres", Access::Public),
     rule("GET", "/appels-d-offres.atom", Access::Public),
     rule("GET", "/appels-d-offres/{reference}", Access::Public),
+    rule(
+        "GET",
+        "/appels-d-offres/{reference}/dce.zip",
+        Access::Public,
+    ),
     rule("GET", "/appels-d-offres/{reference}/offre", SUPPLIERS),
     rule("POST", "/appels-d-offres/{reference}/questions", SUPPLIERS),
     rule(

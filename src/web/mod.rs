@@ -227,6 +227,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(tenders::ask),
         )
         .route(
+            "/appels-d-offres/{reference}/dce.zip",
+            web::get().to(tenders::file_zip),
+        )
+        .route(
             "/consultations/{id}/questions/{question}/reponse",
             web::post().to(tenders::answer_question),
         )

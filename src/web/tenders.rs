@@ -34,11 +34,16 @@ fn euros(cents: i64) -> String {
 }
 
 /// A document's size, in French: `1,2 Mo`.
+/// A file's size as people read it: `634 octets`, `12 Ko`, `3,4 Mo`.
 fn megabytes(bytes: i64) -> String {
-    format!(
-        "{} Mo",
-        crate::domain::Locale::Fr.decimal(bytes as f64 / 1_048_576.0, 1)
-    )
+    match bytes {
+        b if b < 1024 => format!("{b} octets"),
+        b if b < 1_048_576 => format!("{} Ko", (b + 1023) / 1024),
+        b => format!(
+            "{} Mo",
+            crate::domain::Locale::Fr.decimal(b as f64 / 1_048_576.0, 1)
+        ),
+    }
 }
 
 fn day(date: chrono::NaiveDate) -> String {
@@ -114,6 +119,8 @@ struct DetailPage<'a> {
     errors: super::form_errors::FormErrors,
     documents: Vec<DocumentLine>,
     can_upload: bool,
+    /// What a document may be, for the upload form.
+    kinds: Vec<KindChoice>,
     can_open: bool,
     opened: Option<String>,
     can_compare: bool,
@@ -181,9 +188,16 @@ struct ShareLine {
 }
 
 #[derive(Serialize)]
+struct KindChoice {
+    code: &'static str,
+    label: &'static str,
+}
+
+#[derive(Serialize)]
 struct DocumentLine {
     name: String,
     size: String,
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -237,6 +251,11 @@ const PUBLICATION_FIELDS: &[super::form_errors::Field] = &[
         problem: "date limite",
         input: "deadline",
         label: "Date limite",
+    },
+    super::form_errors::Field {
+        problem: "documents",
+        input: "fichier",
+        label: "Documents de la consultation",
     },
 ];
 
@@ -311,11 +330,16 @@ fn detail_page(
             .documents
             .iter()
             .map(|d| DocumentLine {
+                kind: tenders::kind_label(&d.kind),
                 name: d.name.clone(),
                 size: megabytes(d.size_bytes),
             })
             .collect(),
         can_upload: coordinator && is(&["draft", "approving", "approved"]),
+        kinds: tenders::DOCUMENT_KINDS
+            .iter()
+            .map(|(code, label)| KindChoice { code, label })
+            .collect(),
         can_open: coordinator
             && tender.opened_at.is_none()
             && is(&["published", "closed"])
@@ -538,9 +562,22 @@ pub async fn confirm_publish(
     let id = id.into_inner();
     let tender = load(&pool, &viewer, id).await?;
     let form = posted.form;
-    // A form that does not read comes back with its problems beside its fields, before any
-    // confirmation is asked.
-    if let Err(error) = tenders::check_publication(&form) {
+    // A form that does not read, or a file without its required documents, comes back with
+    // its problems, before any confirmation is asked.
+    let missing: Vec<&str> = tenders::REQUIRED_KINDS
+        .iter()
+        .filter(|k| !tender.documents.iter().any(|d| d.kind == **k))
+        .map(|k| tenders::kind_label(k))
+        .collect();
+    let mut problems = match tenders::check_publication(&form) {
+        Ok(_) => crate::error::Problems::default(),
+        Err(AppError::Validation(problems)) => problems,
+        Err(other) => return Err(other),
+    };
+    if !missing.is_empty() {
+        problems.add("documents", tenders::missing_text(&missing));
+    }
+    if let Err(error) = problems.finish() {
         let (message, problems, status) = super::form_errors::refused(error)?;
         return detail_page(&hb, &viewer, &tender, &form, (message, problems), status);
     }
@@ -670,6 +707,7 @@ struct NoticeDocument {
     href: String,
     name: String,
     size: String,
+    kind: &'static str,
 }
 
 /// The question form of a notice: what was typed, and its problems once refused.
@@ -948,6 +986,7 @@ async fn notice_page(
             .documents
             .iter()
             .map(|d| NoticeDocument {
+                kind: tenders::kind_label(&d.kind),
                 href: format!("/appels-d-offres/{}/documents/{}", notice.reference, d.id),
                 name: d.name.clone(),
                 size: megabytes(d.size_bytes),
@@ -985,9 +1024,13 @@ pub async fn upload_document(
             .await
         {
             Ok(upload) => {
-                let (p, who) = (pool.clone().into_inner(), viewer.clone());
+                let (p, who, kind) = (
+                    pool.clone().into_inner(),
+                    viewer.clone(),
+                    upload.kind.clone(),
+                );
                 super::uploads::store_document(upload, move |name, bytes| {
-                    tenders::add_document(&p, &who, id, name, bytes)
+                    tenders::add_document(&p, &who, id, (name, &kind), bytes)
                 })
                 .await
             }
@@ -999,18 +1042,35 @@ pub async fn upload_document(
     }
 }
 
-/// A document of a published tender, for anyone.
+/// A document of a published tender, for anyone (a signed-in download is registered).
 pub async fn document(
     path: Path<(String, i32)>,
     pool: Data<Pool>,
+    viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let (reference, id) = path.into_inner();
     let pool = pool.into_inner();
     let (name, content_type, bytes) = blocking(&pool, move |pool| {
-        tenders::public_document(pool, &reference, id)
+        tenders::public_document(pool, viewer.0.as_deref(), &reference, id)
     })
     .await?;
     Ok(super::uploads::download(&name, &content_type, bytes))
+}
+
+/// The whole consultation file of a published tender as one zip, for anyone (a signed-in
+/// download is registered).
+pub async fn file_zip(
+    reference: Path<String>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let reference = reference.into_inner();
+    let pool = pool.into_inner();
+    let (name, bytes) = blocking(&pool, move |pool| {
+        tenders::public_file(pool, viewer.0.as_deref(), &reference)
+    })
+    .await?;
+    Ok(super::uploads::download(&name, "application/zip", bytes))
 }
 
 /// The public list of published tenders, with filters.

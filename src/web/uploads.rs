@@ -98,6 +98,8 @@ pub struct Upload {
     pub file_name: String,
     /// The file, when one was sent (an empty file counts as none).
     pub file: Option<Spooled>,
+    /// The `kind` field of the form, when it has one (what a tender's document is).
+    pub kind: String,
 }
 
 /// Reads the form; a file larger than `max_bytes` is refused as soon as it passes the limit.
@@ -109,6 +111,7 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
         token: String::new(),
         file_name: String::new(),
         file: None,
+        kind: String::new(),
     };
     let too_big = || {
         AppError::validation(
@@ -164,8 +167,10 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
             }
             data.extend_from_slice(&chunk);
         }
-        if name == "csrf_token" {
-            upload.token = String::from_utf8_lossy(&data).into_owned();
+        match name.as_str() {
+            "csrf_token" => upload.token = String::from_utf8_lossy(&data).into_owned(),
+            "kind" => upload.kind = String::from_utf8_lossy(&data).into_owned(),
+            _ => {}
         }
     }
     Ok(upload)

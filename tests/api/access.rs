@@ -288,6 +288,9 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         }
         "/appels-d-offres/{reference}" => format!("/appels-d-offres/{}", f.published),
         "/appels-d-offres/{reference}/offre" => format!("/appels-d-offres/{}/offre", f.published),
+        "/appels-d-offres/{reference}/dce.zip" => {
+            format!("/appels-d-offres/{}/dce.zip", f.published)
+        }
         "/appels-d-offres/{reference}/questions" => {
             format!("/appels-d-offres/{}/questions", f.published)
         }

@@ -69,6 +69,23 @@ pub fn open_bids(app: &TestApp, lead: &Viewer, reference: &str) {
 }
 
 /// A published tender of UB, through the services; returns its reference and the viewers.
+/// The documents a tender needs to be published: its rules and a price schedule.
+pub fn consultation_file(app: &TestApp, lead: &Viewer, tender: i32) {
+    for (name, kind) in [
+        ("reglement-consultation.pdf", "reglement"),
+        ("bordereau-des-prix.pdf", "prix"),
+    ] {
+        tender_service::add_document(
+            &app.pool,
+            lead,
+            tender,
+            (name, kind),
+            b"%PDF-1.7\n% document de la consultation\n%%EOF\n",
+        )
+        .unwrap();
+    }
+}
+
 pub fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
     let mut conn = app.pool.get().unwrap();
     let org = |code: &str, conn: &mut groupement::db::AnyConnection| -> i32 {
@@ -114,6 +131,7 @@ pub fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
         .first(&mut app.pool.get().unwrap())
         .unwrap();
     tender_service::decide(&app.pool, &lead, id, true, "").unwrap();
+    consultation_file(app, &lead, id);
     let publication = tender_service::Publication {
         weight_price: "60".into(),
         weight_quality: "30".into(),

@@ -510,8 +510,22 @@ pub async fn journey(
     }
     walk.sign_out().await;
 
-    // 5. The coordinator publishes.
+    // 5. The coordinator adds the consultation file (the rules and a price schedule, each
+    // with its nature), then publishes.
     walk.sign_in("lead.ub@example.fr").await;
+    let file_dir = tempfile::tempdir().unwrap();
+    for (name, kind) in [("reglement.pdf", "reglement"), ("bordereau.pdf", "prix")] {
+        let path = file_dir.path().join(name);
+        std::fs::write(&path, b"%PDF-1.7\n% piece du dossier\n%%EOF\n").unwrap();
+        walk.go(&tender_page).await;
+        walk.set("#kind", kind).await;
+        walk.browser
+            .type_into("#fichier", &path.display().to_string())
+            .await;
+        walk.submit("form[action$='/documents'] button").await;
+        let shown = format!("return document.body.innerText.includes('{name}')");
+        walk.browser.wait_for(&shown).await;
+    }
     walk.go(&tender_page).await;
     let deadline = (chrono::Utc::now() + chrono::Duration::days(40))
         .format("%d/%m/%Y")

@@ -133,6 +133,25 @@ both_backends!(an_adapted_procedure_gets_its_minimum_period, |app| {
         .unwrap();
     assert_eq!(procedure, "adapted");
     tender_service::decide(&app.pool, &lead, tender, true, "").unwrap();
+    // Without its file the tender is not published: the rules and a price schedule first.
+    let bare = tender_service::publish(&app.pool, &lead, &app.address, tender, &{
+        tender_service::Publication {
+            weight_price: "60".into(),
+            weight_quality: "30".into(),
+            weight_environment: "10".into(),
+            deadline: (chrono::Utc::now() + chrono::Duration::days(17))
+                .format("%d/%m/%Y")
+                .to_string(),
+            ..Default::default()
+        }
+    })
+    .unwrap_err();
+    assert!(
+        bare.to_string().contains("règlement de la consultation")
+            && bare.to_string().contains("bordereau des prix"),
+        "{bare}"
+    );
+    crate::bids::consultation_file(&app, &lead, tender);
     let publication = |days: i64| tender_service::Publication {
         weight_price: "60".into(),
         weight_quality: "30".into(),

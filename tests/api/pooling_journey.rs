@@ -461,6 +461,32 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
             .status,
         403
     );
+    // Without a price schedule the tender is not published: said before the confirmation,
+    // linked to the upload.
+    let later = (chrono::Utc::now() + chrono::Duration::days(60))
+        .format("%d/%m/%Y")
+        .to_string();
+    let lacking = post(
+        &app,
+        &ub_lead,
+        &format!("{path}/publier/verifier"),
+        &[
+            ("weight_price", "60"),
+            ("weight_quality", "30"),
+            ("weight_environment", "10"),
+            ("deadline", &later),
+        ],
+    )
+    .await;
+    assert_eq!(lacking.status, 422, "{}", lacking.body);
+    assert!(
+        lacking.body.contains("bordereau des prix") && lacking.body.contains("href=\"#fichier\""),
+        "{}",
+        lacking.body
+    );
+    let schedule =
+        crate::helpers::upload_file(&app, &ub_lead, &docs, "DPGF-lot-1.pdf", rules).await;
+    assert_eq!(schedule.status, 303, "{}", schedule.body);
 
     // Publication: an environmental criterion is required; the deadline respects the minimum.
     let far = (chrono::Utc::now() + chrono::Duration::days(60))
@@ -643,6 +669,32 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
         .unwrap();
     assert_eq!(download.status().as_u16(), 200);
     assert_eq!(download.body().await.unwrap().as_ref(), rules);
+    // The whole file as one zip, free and anonymous; a signed-in download is registered.
+    let zip_path = "/appels-d-offres/GRP-2027-001/dce.zip";
+    let mut zip = app
+        .client
+        .get(format!("{}{zip_path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status().as_u16(), 200);
+    let bytes = zip.body().await.unwrap().to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["DPGF-lot-1.pdf", "reglement-consultation.pdf"]);
+    let count = || {
+        groupement::db::schema::document_downloads::table
+            .count()
+            .get_result::<i64>(&mut app.pool.get().unwrap())
+            .unwrap()
+    };
+    assert_eq!(count(), 0, "anonymous downloads are not registered");
+    let signed = get_with(&app, zip_path, &ub_lead.cookie()).await;
+    assert_eq!(signed.status, 200);
+    assert_eq!(count(), 1, "a signed-in download is registered");
     assert!(get_with(&app, "/", "").await.body.contains("GRP-2027-001"));
     // The public list, filtered, and the Atom feed.
     let listed = get_with(

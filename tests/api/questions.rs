@@ -15,6 +15,7 @@ both_backends!(a_company_asks_the_lead_answers_everyone_reads, |app| {
     user(&app, "alpha@example.fr", "supplier", None, Some(alpha_id));
     user(&app, "beta@example.fr", "supplier", None, Some(beta_id));
     let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+    let beta = session_of(&app, "beta@example.fr", PASSWORD).await;
     let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
     let other_lead = session_of(&app, "lead.chu@example.fr", PASSWORD).await;
     let notice = format!("/appels-d-offres/{reference}");
@@ -26,6 +27,15 @@ both_backends!(a_company_asks_the_lead_answers_everyone_reads, |app| {
             post_form(app, &path, &alpha.cookie(), None, &form).await
         }
     };
+
+    // Beta downloads the consultation file signed in: it will hear of the answers.
+    let file = get_with(
+        &app,
+        &format!("/appels-d-offres/{reference}/dce.zip"),
+        &beta.cookie(),
+    )
+    .await;
+    assert_eq!(file.status, 200);
 
     // The form is on the notice for a signed-in company, with the cut-offs said.
     let page = get_with(&app, &notice, &alpha.cookie()).await;
@@ -117,8 +127,13 @@ both_backends!(a_company_asks_the_lead_answers_everyone_reads, |app| {
         .select((notifications::recipient, notifications::data))
         .load(&mut app.pool.get().unwrap())
         .unwrap();
-    assert_eq!(mails.len(), 1, "{mails:?}");
-    assert_eq!(mails[0].0, "alpha@example.fr");
+    let mut to: Vec<&str> = mails.iter().map(|(r, _)| r.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(
+        to,
+        ["alpha@example.fr", "beta@example.fr"],
+        "who asked and who downloaded"
+    );
 
     // Past the questions' cut-off (ten days before the deadline) a question is refused with
     // the date; past the answers' (six days) so is an answer.

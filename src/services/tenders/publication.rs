@@ -25,6 +25,15 @@ pub struct Publication {
     pub deadline: String,
 }
 
+/// What a tender lacks to be published, in a sentence.
+pub fn missing_text(missing: &[&str]) -> String {
+    format!(
+        "le dossier de consultation doit comprendre : {} — ajoutez ces pièces dans « Documents de \
+         la consultation » en choisissant leur nature",
+        missing.join(" ; ")
+    )
+}
+
 /// A weight as the journal writes it (`—` when absent).
 fn shown<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map_or("—".to_string(), |v| v.to_string())
@@ -145,6 +154,11 @@ pub fn publish(
             return Err(AppError::Conflict(format!(
                 "la consultation est « {status} » : seule une consultation approuvée par tous ses membres se publie"
             )));
+        }
+        // No consultation without its file: the rules and a price schedule at least.
+        let missing = missing_documents(conn, tender_id)?;
+        if !missing.is_empty() {
+            return Err(AppError::validation("documents", missing_text(&missing)));
         }
         let (reference, title, procedure): (String, String, String) = tenders::table
             .find(tender_id)

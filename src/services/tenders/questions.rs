@@ -7,7 +7,7 @@
 
 #[allow(unused_imports)]
 use super::*;
-use crate::db::schema::{bids, questions};
+use crate::db::schema::{bids, document_downloads, questions};
 use crate::domain::paris_text;
 
 /// Days before the deadline after which no question is taken (the lead needs time to answer
@@ -296,6 +296,15 @@ pub fn answer(
                 .filter(lots::tender_id.eq(tender_id))
                 .select(bids::supplier_id)
                 .load::<i32>(conn)?,
+        );
+        // … and those that downloaded the consultation file signed in.
+        companies.extend(
+            document_downloads::table
+                .filter(document_downloads::tender_id.eq(tender_id))
+                .select(document_downloads::supplier_id)
+                .load::<Option<i32>>(conn)?
+                .into_iter()
+                .flatten(),
         );
         companies.sort_unstable();
         companies.dedup();
