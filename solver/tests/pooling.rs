@@ -97,6 +97,68 @@ fn the_local_bonus_keeps_lots_a_local_sme_can_take() {
     assert_eq!(plan.kpis.local_share_after, 1.0);
 }
 
+/// A plan accepted within the gap (the default 0.5 %, the enumeration off) is never worse than
+/// buying alone: buying alone is one of the engine's starting plans. (Found by the property
+/// test below: the constructions gave 81 704 €, buying alone 81 845 €.)
+#[test]
+fn a_plan_accepted_within_the_gap_is_never_worse_than_buying_alone() {
+    let needs = vec![
+        need(
+            "n0",
+            "CHU",
+            "33141000",
+            380_000.0,
+            "2027-01-01",
+            "2027-12-31",
+        ),
+        need(
+            "n1",
+            "CHU",
+            "33141000",
+            260_000.0,
+            "2027-10-01",
+            "2027-12-31",
+        ),
+        need(
+            "n2",
+            "CHU",
+            "33141000",
+            130_000.0,
+            "2027-01-01",
+            "2027-06-30",
+        ),
+        need(
+            "n3",
+            "CHU",
+            "33141000",
+            90_000.0,
+            "2027-01-01",
+            "2027-06-30",
+        ),
+        need(
+            "n4",
+            "CHU",
+            "33141000",
+            400_000.0,
+            "2027-01-01",
+            "2027-12-31",
+        ),
+    ];
+    let suppliers = vec![local("s0", 275_000.0), local("s1", 275_000.0)];
+    let params = Params {
+        enumeration_budget: 0,
+        ..Params::default()
+    };
+    let plan = pool(&needs, &suppliers, &params, &|_| {}).unwrap();
+    assert_eq!(check_plan(&needs, &suppliers, &params, &plan), Ok(()));
+    assert!(
+        plan.kpis.pooled_objective + 1e-6 >= plan.kpis.baseline_objective,
+        "{} < {}",
+        plan.kpis.pooled_objective,
+        plan.kpis.baseline_objective
+    );
+}
+
 #[test]
 fn needs_whose_windows_do_not_overlap_never_share_a_lot() {
     let needs = [
@@ -324,10 +386,14 @@ proptest! {
             }
             _ => {}
         }
+        // Held to the optimum means no accepted gap: a plan proved within 0.5 % (the default,
+        // DESIGN §8) may stop short of it, as it may in production.
+        params.accepted_gap = 0.0;
         let plan = pool(&needs, &suppliers, &params, &|_| {}).unwrap();
         prop_assert_eq!(check_plan(&needs, &suppliers, &params, &plan), Ok(()));
         let best = brute_force(&needs, &suppliers, &params);
-        prop_assert!((plan.kpis.pooled_objective - best).abs() < 1e-6 * best.abs().max(1.0), "plan {} vs enumeration {}", plan.kpis.pooled_objective, best);
+        let tolerance = params.relative_gap.max(1e-6) * best.abs().max(1.0);
+        prop_assert!(plan.kpis.pooled_objective <= best + 1e-6 * best.abs().max(1.0) && best - plan.kpis.pooled_objective <= tolerance, "plan {} vs enumeration {}", plan.kpis.pooled_objective, best);
         if params.max_lot_value.is_none() {
             prop_assert!(plan.kpis.pooled_objective + 1e-6 >= plan.kpis.baseline_objective);
         }

@@ -441,19 +441,25 @@ pub fn outbox(app: &TestApp) -> Vec<Mail> {
             .map(|p| (p.metadata().and_then(|m| m.modified()).expect("mtime"), p))
             .collect();
     files.sort();
+    // A file the worker is still writing does not parse yet: it is read on the next look.
     files
         .into_iter()
-        .map(|(_, path)| Mail::parse(&std::fs::read(&path).expect("read mail")))
+        .filter_map(|(_, path)| Mail::try_parse(&std::fs::read(&path).expect("read mail")))
         .collect()
 }
 
 impl Mail {
     /// A message as written to a file or received over SMTP.
     pub fn parse(bytes: &[u8]) -> Mail {
-        let message = mail_parser::MessageParser::default()
-            .parse(bytes)
-            .expect("a parsable e-mail");
-        Mail {
+        Mail::try_parse(bytes).expect("a parsable e-mail")
+    }
+
+    /// [`Mail::parse`], or `None` for bytes that are not (yet) a whole message.
+    pub fn try_parse(bytes: &[u8]) -> Option<Mail> {
+        let message = mail_parser::MessageParser::default().parse(bytes)?;
+        // A message cut in the middle of its writing has no body yet.
+        message.body_text(0)?;
+        Some(Mail {
             to: message
                 .to()
                 .and_then(|a| a.first())
@@ -464,7 +470,7 @@ impl Mail {
             text: message.body_text(0).unwrap_or_default().into_owned(),
             html: message.body_html(0).unwrap_or_default().into_owned(),
             raw: String::from_utf8_lossy(bytes).into_owned(),
-        }
+        })
     }
 
     /// A header's value as written (unfolded), when present.
