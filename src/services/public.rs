@@ -66,6 +66,27 @@ pub struct TenderFilter {
     /// `tous`: the tenders closed and awarded too; otherwise those open to bids.
     #[serde(default)]
     pub etat: String,
+    /// Words that must all be found in the reference, the title, the coordinator or the CPV
+    /// label of the family, whatever their case and accents.
+    #[serde(default)]
+    pub q: String,
+}
+
+/// A text for word search: lower case, without accents (`Médicaux` → `medicaux`).
+pub fn searchable(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'œ' => 'o',
+            other => other,
+        })
+        .collect()
 }
 
 /// The members of the groupement, code and name, for the public list's buyer filter.
@@ -101,6 +122,17 @@ pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, App
     fn nonempty(text: &str) -> Option<&str> {
         (!text.is_empty()).then_some(text)
     }
+    let words: Vec<String> = searchable(&filter.q)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    if words.len() > 12 || filter.q.chars().count() > 200 {
+        return Err(AppError::validation(
+            "q",
+            "au plus 12 mots et 200 caractères",
+        ));
+    }
     let mut conn = pool.get()?;
     let kept = queries::published_tenders(
         &mut conn,
@@ -114,6 +146,18 @@ pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, App
     )?;
     Ok(kept
         .into_iter()
+        .filter(|row| {
+            words.is_empty() || {
+                let text = searchable(&format!(
+                    "{} {} {} {}",
+                    row.tender.reference,
+                    row.tender.title,
+                    row.coordinator,
+                    crate::services::tenders::family_label(&row.tender.cpv_family)
+                ));
+                words.iter().all(|w| text.contains(w.as_str()))
+            }
+        })
         .map(|row| TenderCard {
             status: match TenderStatus::parse(&row.tender.status) {
                 Some(TenderStatus::Published) => "ouvert aux offres".to_string(),

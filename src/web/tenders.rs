@@ -1106,6 +1106,11 @@ const LIST_FIELDS: &[super::form_errors::Field] = &[
         input: "before",
         label: "Date limite au plus tard le",
     },
+    super::form_errors::Field {
+        problem: "q",
+        input: "q",
+        label: "Mots",
+    },
 ];
 
 #[derive(Serialize)]

@@ -704,6 +704,12 @@ both_backends!(members_pool_approve_and_publish_a_joint_tender, |app| {
     )
     .await;
     assert!(listed.body.contains("GRP-2027-001"), "{}", listed.body);
+    // Words, whatever their case and accents, in the title, reference, coordinator or label.
+    let found = get_with(&app, "/appels-d-offres?q=CONSOMMABLES+medicaux", "").await;
+    assert!(found.body.contains("GRP-2027-001"), "{}", found.body);
+    let none = get_with(&app, "/appels-d-offres?q=charpente", "").await;
+    assert!(!none.body.contains("href=\"/appels-d-offres/GRP-2027-001\""));
+    assert!(none.body.contains("value=\"charpente\""));
     assert!(!get_with(&app, "/appels-d-offres?cpv=45", "")
         .await
         .body
