@@ -135,16 +135,7 @@ fn accented_words() -> &'static std::collections::BTreeMap<String, usize> {
 
 /// A letter without its accent, lower case (`É` → `e`), to compare letters the source kept.
 fn bare(c: char) -> char {
-    let lower = c.to_lowercase().next().unwrap_or(c);
-    match lower {
-        'à' | 'â' | 'ä' => 'a',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'î' | 'ï' => 'i',
-        'ô' | 'ö' => 'o',
-        'ù' | 'û' | 'ü' => 'u',
-        'ç' => 'c',
-        other => other,
-    }
+    crate::domain::fold_char(c.to_lowercase().next().unwrap_or(c))
 }
 
 /// A word with lost letters (U+FFFD) restored from [`accented_words`]: the same length, the

@@ -198,21 +198,23 @@ impl fmt::Display for CpvCode {
     }
 }
 
-/// Lower case without the accents of French (for searching labels).
-fn fold(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'œ' => 'o',
-            other => other,
-        })
-        .collect()
+/// Lower case without the accents of French (for searching labels, notices, words).
+pub fn fold(text: &str) -> String {
+    text.to_lowercase().chars().map(fold_char).collect()
+}
+
+/// One lower-case letter without its French accent (`é` → `e`, `œ` → `o`).
+pub fn fold_char(c: char) -> char {
+    match c {
+        'à' | 'â' | 'ä' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'î' | 'ï' => 'i',
+        'ô' | 'ö' => 'o',
+        'ù' | 'û' | 'ü' => 'u',
+        'ç' => 'c',
+        'œ' => 'o',
+        other => other,
+    }
 }
 
 #[cfg(test)]

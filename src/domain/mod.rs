@@ -13,7 +13,7 @@ mod postcode;
 mod siret;
 mod window;
 
-pub use cpv::{CpvCatalog, CpvCode, CpvEntry};
+pub use cpv::{fold, fold_char, CpvCatalog, CpvCode, CpvEntry};
 pub use life_cycles::{ApprovalStatus, BidStatus, ContractStatus, RunStatus, TenderStatus};
 pub use locale::Locale;
 pub use money::Cents;

@@ -72,23 +72,6 @@ pub struct TenderFilter {
     pub q: String,
 }
 
-/// A text for word search: lower case, without accents (`Médicaux` → `medicaux`).
-pub fn searchable(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'œ' => 'o',
-            other => other,
-        })
-        .collect()
-}
-
 /// The members of the groupement, code and name, for the public list's buyer filter.
 pub fn members(pool: &Pool) -> Result<Vec<(String, String)>, AppError> {
     let mut conn = pool.get()?;
@@ -122,7 +105,7 @@ pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, App
     fn nonempty(text: &str) -> Option<&str> {
         (!text.is_empty()).then_some(text)
     }
-    let words: Vec<String> = searchable(&filter.q)
+    let words: Vec<String> = crate::domain::fold(&filter.q)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_string)
@@ -148,7 +131,7 @@ pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, App
         .into_iter()
         .filter(|row| {
             words.is_empty() || {
-                let text = searchable(&format!(
+                let text = crate::domain::fold(&format!(
                     "{} {} {} {}",
                     row.tender.reference,
                     row.tender.title,

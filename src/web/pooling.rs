@@ -957,12 +957,15 @@ struct LotNeeds {
     needs: Vec<MoveTarget>,
 }
 
+/// One tender of a proposal. When the plan has no such tender: "not found" for a page asked
+/// for (`outcome` `None`), or the proposal itself after a change that took the tender's last
+/// need out.
 async fn tender_page(
     pool: Data<Pool>,
     hb: &Handlebars<'static>,
     viewer: Viewer,
     (id, family): (i32, String),
-    outcome: Outcome,
+    outcome: Option<Outcome>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (p, who) = (pool.clone().into_inner(), viewer.clone());
@@ -972,6 +975,9 @@ async fn tender_page(
         .as_ref()
         .and_then(|plan| plan.tenders.iter().find(|t| t.family == family))
     else {
+        let Some(outcome) = outcome else {
+            return Err(AppError::NotFound);
+        };
         // The tender is gone (its needs all moved out): back to the proposal, with the outcome.
         return run_page(
             pool,
@@ -1031,7 +1037,7 @@ async fn tender_page(
                 .collect(),
         })
         .collect();
-    let Outcome { warnings, error } = outcome;
+    let Outcome { warnings, error } = outcome.unwrap_or_default();
     Page::new(
         "pages/pooling/tender",
         format!(
@@ -1070,25 +1076,7 @@ pub async fn tender(
 ) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
     let (id, family) = path.into_inner();
-    let (p, who) = (pool.clone().into_inner(), viewer.clone());
-    let run = blocking(&p, move |p| pooling::run(p, &who, id)).await?;
-    if !run
-        .plan
-        .iter()
-        .flat_map(|plan| &plan.tenders)
-        .any(|t| t.family == family)
-    {
-        return Err(AppError::NotFound);
-    }
-    tender_page(
-        pool,
-        &hb,
-        viewer,
-        (id, family),
-        Outcome::default(),
-        StatusCode::OK,
-    )
-    .await
+    tender_page(pool, &hb, viewer, (id, family), None, StatusCode::OK).await
 }
 
 /// A change as the tender page posts it: the change, and the tender to come back to. A merge
@@ -1147,7 +1135,7 @@ pub async fn adjust(
             let filter = ProposalFilter::default();
             run_page(pool, &hb, viewer, id, &filter, outcome, status).await
         }
-        false => tender_page(pool, &hb, viewer, (id, retour), outcome, status).await,
+        false => tender_page(pool, &hb, viewer, (id, retour), Some(outcome), status).await,
     }
 }
 

@@ -564,11 +564,7 @@ pub async fn confirm_publish(
     let form = posted.form;
     // A form that does not read, or a file without its required documents, comes back with
     // its problems, before any confirmation is asked.
-    let missing: Vec<&str> = tenders::REQUIRED_KINDS
-        .iter()
-        .filter(|k| !tender.documents.iter().any(|d| d.kind == **k))
-        .map(|k| tenders::kind_label(k))
-        .collect();
+    let missing = tenders::missing_kinds(&tender.documents);
     let mut problems = match tenders::check_publication(&form) {
         Ok(_) => crate::error::Problems::default(),
         Err(AppError::Validation(problems)) => problems,

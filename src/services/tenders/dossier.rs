@@ -77,20 +77,21 @@ pub fn documents_of(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec
         .collect())
 }
 
+/// The required kinds missing from these documents, by their French names.
+pub fn missing_kinds(documents: &[DocumentRow]) -> Vec<&'static str> {
+    REQUIRED_KINDS
+        .iter()
+        .filter(|k| !documents.iter().any(|d| d.kind == **k))
+        .map(|k| kind_label(k))
+        .collect()
+}
+
 /// The kinds of document a tender still lacks to be published, by their French names.
 pub fn missing_documents(
     conn: &mut AnyConnection,
     tender_id: i32,
 ) -> QueryResult<Vec<&'static str>> {
-    let present: Vec<String> = documents_of(conn, tender_id)?
-        .into_iter()
-        .map(|d| d.kind)
-        .collect();
-    Ok(REQUIRED_KINDS
-        .iter()
-        .filter(|k| !present.iter().any(|p| p == *k))
-        .map(|k| kind_label(k))
-        .collect())
+    Ok(missing_kinds(&documents_of(conn, tender_id)?))
 }
 
 /// Adds a document to a tender not yet published (the coordinator's lead), checked by
