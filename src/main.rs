@@ -36,6 +36,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export(args) => cli::export::run(&args),
         Command::MailWorker(args) => cli::mail_worker::run(&args),
         Command::Worker(args) => cli::worker::run(&args),
+        Command::VerifyReceipt(args) => cli::receipt::verify(&args),
+        Command::ReceiptKey => cli::receipt::new_key(),
         Command::Migrate => {
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
             db::open(&settings.database_url).map_err(|e| e.to_string())?;

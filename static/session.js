@@ -125,6 +125,21 @@
       setInterval(tick, 30000);
     }
 
+    // --- A file read into a text field (the receipt to check): shown only with script.
+    document.querySelectorAll("input[type=file][data-fill]").forEach(function (input) {
+      var target = document.getElementById(input.getAttribute("data-fill"));
+      var wrapper = input.closest(".file-to-text");
+      if (!target || !wrapper || !window.FileReader) { return; }
+      wrapper.hidden = false;
+      input.addEventListener("change", function () {
+        var file = input.files && input.files[0];
+        if (!file || file.size > 256 * 1024) { return; }
+        var reader = new FileReader();
+        reader.onload = function () { target.value = reader.result; };
+        reader.readAsText(file);
+      });
+    });
+
     // --- Navigation: on a phone the links fold behind a "Menu" button (the stylesheet folds
     // them only once this script has marked the navigation: without script, they stay shown).
     var toggle = document.querySelector(".menu-toggle");

@@ -5,6 +5,7 @@ pub mod export;
 pub mod import;
 pub mod mail_worker;
 pub mod pool;
+pub mod receipt;
 pub mod worker;
 
 pub use award::AwardArgs;
@@ -88,4 +89,9 @@ pub enum Command {
     MailWorker(mail_worker::MailWorkerArgs),
     /// Run pooling runs apart from the portal (portals with GROUPEMENT_POOLING_WORKERS=0).
     Worker(worker::WorkerArgs),
+    /// Check a receipt of deposit offline: its signature, the platform's key, the documents.
+    VerifyReceipt(receipt::VerifyArgs),
+    /// Print a new key to sign receipts with (save it to the file GROUPEMENT_RECEIPT_KEY_FILE
+    /// names, readable by the portal only).
+    ReceiptKey,
 }

@@ -296,6 +296,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     contracts,
     questions,
     document_downloads,
+    tender_changes,
+    late_bids,
+    signing_keys,
+    receipts,
 );
 
 diesel::table! {
@@ -404,10 +408,74 @@ diesel::table! {
         uploaded_by -> Nullable<Integer>,
         uploaded_at -> Timestamp,
         kind -> Text,
+        change_id -> Nullable<Integer>,
+        replaced_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(tender_documents -> tenders (tender_id));
+
+diesel::table! {
+    tender_changes (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        summary -> Text,
+        substantial -> Bool,
+        deadline_before -> Timestamp,
+        deadline_after -> Timestamp,
+        made_by -> Nullable<Integer>,
+        made_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tender_changes -> tenders (tender_id));
+
+diesel::table! {
+    late_bids (id) {
+        id -> Integer,
+        lot_id -> Integer,
+        supplier_id -> Integer,
+        receipt -> Text,
+        price_cents -> BigInt,
+        technical_memo -> Text,
+        environment_data -> Text,
+        received_at -> Timestamp,
+        sent_by -> Nullable<Integer>,
+    }
+}
+
+diesel::joinable!(late_bids -> lots (lot_id));
+diesel::joinable!(late_bids -> suppliers (supplier_id));
+
+diesel::table! {
+    signing_keys (key_id) {
+        key_id -> Text,
+        public_key -> Text,
+        secret_key -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> Integer,
+        supplier_id -> Integer,
+        tender_id -> Integer,
+        lot_number -> Integer,
+        number -> Text,
+        event -> Text,
+        body -> Text,
+        signature -> Text,
+        key_id -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(receipts -> tenders (tender_id));
+diesel::joinable!(receipts -> suppliers (supplier_id));
+diesel::joinable!(document_downloads -> users (user_id));
+diesel::joinable!(document_downloads -> suppliers (supplier_id));
+diesel::joinable!(document_downloads -> tender_documents (document_id));
 
 diesel::table! {
     unsubscribe_tokens (token_hash) {
@@ -426,6 +494,7 @@ diesel::table! {
         size_bytes -> BigInt,
         content -> Binary,
         uploaded_at -> Timestamp,
+        sha256 -> Nullable<Text>,
     }
 }
 

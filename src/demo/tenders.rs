@@ -280,6 +280,26 @@ fn insert_tender(
     )?;
     // Every member has approved, except, in the tender still being approved, all but the
     // coordinator.
+    // The tender's journal, as the portal writes it (at the demo's moments).
+    let lead = members.lead_users.get(&coordinator).copied();
+    let lead_email: String = match lead {
+        Some(id) => crate::db::schema::users::table
+            .find(id)
+            .select(crate::db::schema::users::email)
+            .first(conn)?,
+        None => "système".into(),
+    };
+    let decided_at = published_at.map_or(now - Duration::days(7), |p| p - Duration::days(2));
+    journal(
+        conn,
+        tender_id,
+        decided_at - Duration::days(3),
+        (lead, &lead_email),
+        (
+            "tender.created",
+            format!("{reference} : proposition de mutualisation acceptée"),
+        ),
+    )?;
     let approvals: Vec<i32> = tender_approvals::table
         .filter(tender_approvals::tender_id.eq(tender_id))
         .select(tender_approvals::organisation_id)
@@ -301,9 +321,24 @@ fn insert_tender(
         )
         .set((
             tender_approvals::decided_by.eq(members.lead_users.get(&organisation_id).copied()),
-            tender_approvals::decided_at.eq(Some(now - Duration::days(7))),
+            tender_approvals::decided_at.eq(Some(decided_at)),
         ))
         .execute(conn)?;
+        let member_lead = members.lead_users.get(&organisation_id).copied();
+        let email: String = match member_lead {
+            Some(id) => crate::db::schema::users::table
+                .find(id)
+                .select(crate::db::schema::users::email)
+                .first(conn)?,
+            None => "système".into(),
+        };
+        journal(
+            conn,
+            tender_id,
+            decided_at,
+            (member_lead, &email),
+            ("tender.share_decided", "approuvée".into()),
+        )?;
     }
     if stage == "approving" {
         return Ok(());
@@ -331,6 +366,18 @@ fn insert_tender(
             tenders::deadline.eq(deadline),
         ))
         .execute(conn)?;
+    journal(
+        conn,
+        tender_id,
+        published_at.unwrap_or(now),
+        (lead, &lead_email),
+        (
+            "tender.published",
+            format!(
+                "{reference} : prix 60 %, qualité 30 %, environnement 10 %, sans plafond de lots"
+            ),
+        ),
+    )?;
     if stage == "published" {
         return Ok(());
     }
@@ -339,13 +386,21 @@ fn insert_tender(
         tender_id,
         TenderStatus::Closed,
     ))?;
-    let tender_lots: Vec<(i32, i64)> = lots::table
+    let tender_lots: Vec<(i32, i32, i64)> = lots::table
         .filter(lots::tender_id.eq(tender_id))
         .order(lots::number)
-        .select((lots::id, lots::value_cents))
+        .select((lots::id, lots::number, lots::value_cents))
         .load(conn)?;
-    for (lot_id, value) in tender_lots {
-        insert_bids(conn, suppliers, &tender.family, lot_id, value, now)?;
+    let deadline = deadline.unwrap_or(now);
+    for (lot_id, number, value) in tender_lots {
+        insert_bids(
+            conn,
+            suppliers,
+            &tender.family,
+            (tender_id, reference, lot_id, number),
+            value,
+            deadline,
+        )?;
     }
     if stage == "closed" {
         return Ok(());
@@ -354,7 +409,28 @@ fn insert_tender(
     diesel::update(tenders::table.find(tender_id))
         .set(tenders::opened_at.eq(Some(now - Duration::days(29))))
         .execute(conn)?;
-    let lead = members.lead_users.get(&coordinator).copied();
+    let opened: i64 = bids::table
+        .inner_join(lots::table)
+        .filter(lots::tender_id.eq(tender_id))
+        .count()
+        .get_result(conn)?;
+    journal(
+        conn,
+        tender_id,
+        now - Duration::days(29),
+        (lead, &lead_email),
+        ("tender.opened", format!("{opened} offre(s)")),
+    )?;
+    journal(
+        conn,
+        tender_id,
+        now - Duration::days(28),
+        (lead, &lead_email),
+        (
+            "tender.awarded",
+            format!("{reference} : attribution approuvée"),
+        ),
+    )?;
     award_service::award_now(conn, tender_id, lead, now - Duration::days(28))
         .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
     // Each member signed two days after the standstill's end.
@@ -394,21 +470,23 @@ fn spread(a: i32, b: i32, salt: u64) -> f64 {
 /// Up to four bids per lot from the suppliers that serve the family, the territory's first
 /// (local SMEs answer the lots sized for them); prices spread from 18 % under to 12 % over
 /// the estimate, rounded to ten euros as quotes are; marks spread too. Deterministic.
+/// Up to four bids on a lot, made in the days before the deadline, each with its signed receipt.
 fn insert_bids(
     conn: &mut AnyConnection,
     suppliers: &[SeededSupplier],
     family: &str,
-    lot_id: i32,
+    (tender_id, reference, lot_id, lot_number): (i32, &str, i32, i32),
     value: i64,
-    now: NaiveDateTime,
+    deadline: NaiveDateTime,
 ) -> QueryResult<()> {
     let mut bidders: Vec<&SeededSupplier> = suppliers.iter().filter(|s| s.serves(family)).collect();
     bidders.sort_by_key(|s| (!s.postcode.starts_with("21"), s.id));
     for (k, supplier) in bidders.into_iter().take(4).enumerate() {
-        let submitted = now - Duration::days(4) - Duration::hours(k as i64 * 5);
+        let submitted = deadline - Duration::days(2) - Duration::hours(k as i64 * 5);
         let factor = 0.82 + 0.30 * spread(lot_id, supplier.id, 1);
         let price_cents = ((value as f64 * factor / 1000.0).round() as i64).max(1) * 1000;
         let mark = |salt: u64, low: i32| low + (spread(lot_id, supplier.id, salt) * 40.0) as i32;
+        let number = crate::services::bids::receipt_number();
         diesel::insert_into(bids::table)
             .values(NewBid {
                 lot_id,
@@ -416,13 +494,61 @@ fn insert_bids(
                 price_cents,
                 quality: Some(mark(2, 55)),
                 environment: Some(mark(3, 50)),
-                technical_memo: "Mémoire technique de démonstration.",
-                environment_data: "Données environnementales de démonstration.",
+                technical_memo: MEMO,
+                environment_data: ENVIRONMENT,
                 submitted_at: submitted,
                 updated_at: submitted,
-                receipt: &crate::services::bids::receipt_number(),
+                receipt: &number,
             })
             .execute(conn)?;
+        crate::services::receipts::issue(
+            conn,
+            crate::services::receipts::Deposit {
+                supplier_id: supplier.id,
+                tender_id,
+                reference,
+                lot: lot_number,
+                number: &number,
+                event: "depot",
+                received_at: submitted,
+                deadline,
+                late: false,
+                form_sha256: Some(crate::services::receipts::form_digest(
+                    price_cents,
+                    MEMO,
+                    ENVIRONMENT,
+                )),
+                documents: Vec::new(),
+            },
+        )
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.detailed().into()))?;
     }
     Ok(())
 }
+
+/// One line of a demo tender's journal, at its moment.
+fn journal(
+    conn: &mut AnyConnection,
+    tender_id: i32,
+    at: NaiveDateTime,
+    (user_id, label): (Option<i32>, &str),
+    (action, after): (&str, String),
+) -> QueryResult<()> {
+    use crate::db::schema::audit_log;
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor_user_id.eq(user_id),
+            audit_log::actor_label.eq(label),
+            audit_log::action.eq(action),
+            audit_log::object_type.eq("tender"),
+            audit_log::object_id.eq(tender_id.to_string()),
+            audit_log::at.eq(at),
+            audit_log::after_summary.eq(Some(after)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What the demo's bids say.
+const MEMO: &str = "Mémoire technique de démonstration.";
+const ENVIRONMENT: &str = "Données environnementales de démonstration.";

@@ -78,7 +78,7 @@ mod tests {
     use serde_json::json;
 
     /// Every e-mail, with its three parts, in French and in English.
-    const TEMPLATES: [&str; 11] = [
+    const TEMPLATES: [&str; 12] = [
         "address_confirmation",
         "approval_request",
         "password_reset",
@@ -90,10 +90,11 @@ mod tests {
         "award_result",
         "justification_request",
         "question_answered",
+        "tender_changed",
     ];
 
     fn sample(locale: &str) -> Value {
-        json!({ "locale": locale, "name": "Dupont & <Fils>", "link": "http://x/y?jeton=1&a=2",
+        let mut sample = json!({ "locale": locale, "name": "Dupont & <Fils>", "link": "http://x/y?jeton=1&a=2",
                 "organisation": "UB", "role": "acheteur", "hours": 1, "days": 7,
                 "supplier": "S", "reference": "R", "title": "T", "deadline": "D",
                 "unsubscribe": "http://x/u", "company": "C",
@@ -103,7 +104,14 @@ mod tests {
                 "standstill": "S", "coordinator": "DM",
                 "lots": [{ "number": 3, "value": "1 €", "within": true, "heading": "Lot 3 — T", "won": false,
                            "score": "50.00", "rank": 2, "bidders": 3, "winner": "W",
-                           "winner_score": "60.00", "lost_to_cap": false }] })
+                           "winner_score": "60.00", "lost_to_cap": false }] });
+        // (A second object: one literal this long passes the json! macro's recursion limit.)
+        let more = json!({ "summary": "S", "document": "RC-v2.pdf", "moved": true, "before": "B",
+                           "bidder": true, "late": false });
+        if let (Some(sample), Some(more)) = (sample.as_object_mut(), more.as_object()) {
+            sample.extend(more.clone());
+        }
+        sample
     }
 
     #[test]
@@ -179,6 +187,17 @@ mod tests {
                           "heading": "Lot 2 — Papier A3", "won": false, "score": "61.00", "rank": 2,
                           "bidders": 4, "winner": "Papeteries de Bourgogne", "winner_score": "74.25",
                           "lost_to_cap": true }] })
+        };
+        // (A second object: one literal this long passes the json! macro's recursion limit.)
+        let more = json!({ "summary": "Quantités du lot 2 doublées ; règlement mis à jour.",
+                           "document": "reglement-v2.pdf", "moved": true,
+                           "before": "08/01/2027 12:00", "bidder": true, "late": false });
+        let data = |locale: &str, won: bool| {
+            let mut data = data(locale, won);
+            if let (Some(data), Some(more)) = (data.as_object_mut(), more.as_object()) {
+                data.extend(more.clone());
+            }
+            data
         };
         for name in TEMPLATES {
             for locale in ["fr", "en"] {

@@ -3,7 +3,8 @@
 //! deadline nobody else — not the lead, not the admin, not the API — reads amounts or
 //! contents: the only function that returns other suppliers' bids, [`sealed_bids`], refuses
 //! until the deadline has passed, whoever asks. At the deadline the tender closes and bids
-//! freeze.
+//! freeze. Every deposit gets a receipt signed by the platform ([`receipts`]); a bid sent after
+//! the deadline is kept as late, with its receipt, and never opened.
 
 use crate::auth::Actor;
 use crate::db::models::NewBid;
@@ -14,6 +15,7 @@ use crate::error::AppError;
 use crate::mail;
 use crate::services::audit::{self, Change};
 use crate::services::documents;
+use crate::services::receipts;
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -74,35 +76,50 @@ fn past_deadline(deadline: NaiveDateTime) -> AppError {
 /// A lot of a tender still open to bids, with the tender's title and deadline and the moment
 /// it was checked.
 struct OpenLot {
+    tender_id: i32,
     lot_id: i32,
     title: String,
     deadline: NaiveDateTime,
     now: NaiveDateTime,
 }
 
-/// The lot `lot_number` of a published tender whose deadline has not passed; the deadline
-/// refusal otherwise (one second late is late).
-fn lot_open_to_bids(
+/// The lot `lot_number` of a published tender, and whether its deadline has passed (one
+/// second late is late).
+fn lot_of(
     conn: &mut AnyConnection,
     reference: &str,
     lot_number: i32,
-) -> Result<OpenLot, AppError> {
+) -> Result<(OpenLot, bool), AppError> {
     let (tender_id, title, deadline) = open_tender(conn, reference)?;
     let now = Utc::now().naive_utc();
-    if now >= deadline {
-        return Err(past_deadline(deadline));
-    }
     let lot_id: i32 = lots::table
         .filter(lots::tender_id.eq(tender_id))
         .filter(lots::number.eq(lot_number))
         .select(lots::id)
         .first(conn)?;
-    Ok(OpenLot {
-        lot_id,
-        title,
-        deadline,
-        now,
-    })
+    Ok((
+        OpenLot {
+            tender_id,
+            lot_id,
+            title,
+            deadline,
+            now,
+        },
+        now >= deadline,
+    ))
+}
+
+/// The lot `lot_number` of a published tender whose deadline has not passed; the deadline
+/// refusal otherwise.
+fn lot_open_to_bids(
+    conn: &mut AnyConnection,
+    reference: &str,
+    lot_number: i32,
+) -> Result<OpenLot, AppError> {
+    match lot_of(conn, reference, lot_number)? {
+        (lot, false) => Ok(lot),
+        (lot, true) => Err(past_deadline(lot.deadline)),
+    }
 }
 
 /// The supplier's own bid on a lot.
@@ -172,6 +189,8 @@ pub struct BidPage {
     /// Whether the person's address is confirmed (needed to bid).
     pub verified: bool,
     pub lots: Vec<LotForSupplier>,
+    /// The company's signed receipts on this tender, newest first.
+    pub receipts: Vec<receipts::ReceiptLine>,
 }
 
 /// The lots of a published tender with the supplier's own bids (never anyone else's).
@@ -205,6 +224,7 @@ pub fn page(pool: &Pool, actor: &Actor, reference: &str) -> Result<BidPage, AppE
             Err(other) => return Err(other),
         },
         lots: out,
+        receipts: receipts::of_company(&mut conn, supplier_id, tender_id)?,
     })
 }
 
@@ -297,9 +317,20 @@ pub fn add_document(
                 bid_documents::content_type.eq(content_type),
                 bid_documents::size_bytes.eq(bytes.len() as i64),
                 bid_documents::content.eq(bytes),
+                bid_documents::sha256.eq(receipts::sha256_hex(bytes)),
             ))
             .returning(bid_documents::id)
             .get_result(conn)?;
+        let lot = lot_open_to_bids(conn, reference, lot_number)?;
+        sign_deposit(
+            conn,
+            supplier_id,
+            (lot.tender_id, reference, lot_number),
+            bid.id,
+            "document_ajoute",
+            lot.now,
+            lot.deadline,
+        )?;
         audit::record(
             conn,
             actor.into(),
@@ -331,6 +362,16 @@ pub fn remove_document(
         if removed == 0 {
             return Err(AppError::NotFound);
         }
+        let lot = lot_open_to_bids(conn, reference, lot_number)?;
+        sign_deposit(
+            conn,
+            supplier_id,
+            (lot.tender_id, reference, lot_number),
+            bid.id,
+            "document_retire",
+            lot.now,
+            lot.deadline,
+        )?;
         audit::record(
             conn,
             actor.into(),
@@ -388,6 +429,10 @@ pub struct Receipt {
     pub lot: i32,
     pub at: NaiveDateTime,
     pub revised: bool,
+    /// Received after the deadline: kept, never opened.
+    pub late: bool,
+    /// The signed receipt's id (`/offres/accuses/{id}`).
+    pub signed: i32,
 }
 
 /// The tenders whose bids are still sealed (published, not yet opened): their references and
@@ -406,6 +451,90 @@ pub fn sealed_tenders(conn: &mut AnyConnection) -> QueryResult<(Vec<String>, Vec
         references,
         rows.into_iter().filter_map(|(_, lot)| lot).collect(),
     ))
+}
+
+/// The signed receipt of a deposit on a bid as it now stands (its form and documents; none
+/// after a withdrawal), in the caller's transaction. Returns the receipt's id.
+#[allow(clippy::too_many_arguments)]
+fn sign_deposit(
+    conn: &mut AnyConnection,
+    supplier_id: i32,
+    (tender_id, reference, lot_number): (i32, &str, i32),
+    bid_id: i32,
+    event: &str,
+    now: NaiveDateTime,
+    deadline: NaiveDateTime,
+) -> Result<i32, AppError> {
+    let (number, status, price, memo, environment): (String, BidStatus, i64, String, String) =
+        bids::table
+            .find(bid_id)
+            .select((
+                bids::receipt,
+                bids::status,
+                bids::price_cents,
+                bids::technical_memo,
+                bids::environment_data,
+            ))
+            .first(conn)?;
+    let standing = status == BidStatus::Submitted;
+    let documents = match standing {
+        true => document_hashes(conn, bid_id)?,
+        false => Vec::new(),
+    };
+    let (id, _) = receipts::issue(
+        conn,
+        receipts::Deposit {
+            supplier_id,
+            tender_id,
+            reference,
+            lot: lot_number,
+            number: &number,
+            event,
+            received_at: now,
+            deadline,
+            late: false,
+            form_sha256: standing.then(|| receipts::form_digest(price, &memo, &environment)),
+            documents,
+        },
+    )?;
+    Ok(id)
+}
+
+/// The documents of a bid as a receipt names them (a digest missing from a document stored
+/// before digests were kept is computed from its content).
+fn document_hashes(
+    conn: &mut AnyConnection,
+    bid_id: i32,
+) -> Result<Vec<receipts::DocumentHash>, AppError> {
+    let rows: Vec<(i32, String, i64, Option<String>)> = bid_documents::table
+        .filter(bid_documents::bid_id.eq(bid_id))
+        .order(bid_documents::id)
+        .select((
+            bid_documents::id,
+            bid_documents::name,
+            bid_documents::size_bytes,
+            bid_documents::sha256,
+        ))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, name, size_bytes, sha256) in rows {
+        let sha256 = match sha256 {
+            Some(hash) => hash,
+            None => {
+                let content: Vec<u8> = bid_documents::table
+                    .find(id)
+                    .select(bid_documents::content)
+                    .first(conn)?;
+                receipts::sha256_hex(&content)
+            }
+        };
+        out.push(receipts::DocumentHash {
+            name,
+            size_bytes,
+            sha256,
+        });
+    }
+    Ok(out)
 }
 
 /// A receipt's number: ten random hexadecimal digits, kept by the bid through its revisions.
@@ -446,12 +575,25 @@ pub fn submit(
     write_transaction(&mut conn, |conn| {
         // A first bid on a lot is inserted once, and the others revise it.
         queue_for_supplier(conn, supplier_id)?;
+        let (lot, late) = lot_of(conn, reference, lot_number)?;
+        if late {
+            return receive_late(
+                conn,
+                actor,
+                supplier_id,
+                (reference, lot_number),
+                lot,
+                form,
+                price,
+            );
+        }
         let OpenLot {
+            tender_id,
             lot_id,
             title,
             deadline,
             now,
-        } = lot_open_to_bids(conn, reference, lot_number)?;
+        } = lot;
         let existing = own_bid(conn, lot_id, supplier_id)?;
         let number = existing
             .as_ref()
@@ -490,26 +632,23 @@ pub fn submit(
                 .returning(bids::id)
                 .get_result(conn)?,
         };
-        let (email, company, locale): (String, String, String) = suppliers::table
-            .find(supplier_id)
-            .select((
-                suppliers::notification_email,
-                suppliers::name,
-                suppliers::locale,
-            ))
-            .first(conn)?;
-        let locale = Locale::of(&locale);
         let revised = existing.is_some();
-        mail::enqueue(
+        let signed = sign_deposit(
             conn,
-            &email,
-            "bid_receipt",
-            &json!({
-                "locale": locale.code(), "company": company, "reference": reference,
-                "title": title, "lot": lot_number, "bid": number, "at": locale.moment(now),
-                "deadline": locale.moment(deadline), "revised": revised,
-                "price": locale.euros(price),
-            }),
+            supplier_id,
+            (tender_id, reference, lot_number),
+            bid_id,
+            if revised { "modification" } else { "depot" },
+            now,
+            deadline,
+        )?;
+        mail_receipt(
+            conn,
+            supplier_id,
+            (reference, &title, lot_number, &number),
+            (now, deadline),
+            (revised, false),
+            price,
             &format!("bid:{bid_id}:{}", now.and_utc().timestamp_micros()),
         )?;
         audit::record(
@@ -532,8 +671,166 @@ pub fn submit(
             lot: lot_number,
             at: now,
             revised,
+            late: false,
+            signed,
         })
     })
+}
+
+/// The receipt e-mail of a deposit, in the company's language.
+fn mail_receipt(
+    conn: &mut AnyConnection,
+    supplier_id: i32,
+    (reference, title, lot_number, number): (&str, &str, i32, &str),
+    (now, deadline): (NaiveDateTime, NaiveDateTime),
+    (revised, late): (bool, bool),
+    price: Cents,
+    key: &str,
+) -> Result<(), AppError> {
+    let (email, company, locale): (String, String, String) = suppliers::table
+        .find(supplier_id)
+        .select((
+            suppliers::notification_email,
+            suppliers::name,
+            suppliers::locale,
+        ))
+        .first(conn)?;
+    let locale = Locale::of(&locale);
+    mail::enqueue(
+        conn,
+        &email,
+        "bid_receipt",
+        &json!({
+            "locale": locale.code(), "company": company, "reference": reference,
+            "title": title, "lot": lot_number, "bid": number, "at": locale.moment(now),
+            "deadline": locale.moment(deadline), "revised": revised, "late": late,
+            "price": locale.euros(price),
+        }),
+        key,
+    )?;
+    Ok(())
+}
+
+/// A bid received after the deadline: kept with its time of receipt, never opened nor scored
+/// (the bids of the lot are untouched), and a signed receipt saying it came late. Accepted
+/// while the tender is published or closed; an awarded or cancelled tender takes none.
+fn receive_late(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    supplier_id: i32,
+    (reference, lot_number): (&str, i32),
+    lot: OpenLot,
+    form: &BidForm,
+    price: Cents,
+) -> Result<Receipt, AppError> {
+    use crate::db::schema::late_bids;
+    let status: TenderStatus = tenders::table
+        .find(lot.tender_id)
+        .select(tenders::status)
+        .first(conn)?;
+    if !matches!(status, TenderStatus::Published | TenderStatus::Closed) {
+        return Err(past_deadline(lot.deadline));
+    }
+    let number = receipt_number();
+    let id: i32 = diesel::insert_into(late_bids::table)
+        .values((
+            late_bids::lot_id.eq(lot.lot_id),
+            late_bids::supplier_id.eq(supplier_id),
+            late_bids::receipt.eq(&number),
+            late_bids::price_cents.eq(price.get()),
+            late_bids::technical_memo.eq(form.technical_memo.trim()),
+            late_bids::environment_data.eq(form.environment_data.trim()),
+            late_bids::received_at.eq(lot.now),
+            late_bids::sent_by.eq(actor.user_id),
+        ))
+        .returning(late_bids::id)
+        .get_result(conn)?;
+    let (signed, _) = receipts::issue(
+        conn,
+        receipts::Deposit {
+            supplier_id,
+            tender_id: lot.tender_id,
+            reference,
+            lot: lot_number,
+            number: &number,
+            event: "hors_delai",
+            received_at: lot.now,
+            deadline: lot.deadline,
+            late: true,
+            form_sha256: Some(receipts::form_digest(
+                price.get(),
+                form.technical_memo.trim(),
+                form.environment_data.trim(),
+            )),
+            documents: Vec::new(),
+        },
+    )?;
+    mail_receipt(
+        conn,
+        supplier_id,
+        (reference, &lot.title, lot_number, &number),
+        (lot.now, lot.deadline),
+        (false, true),
+        price,
+        &format!("late:{id}"),
+    )?;
+    audit::record(
+        conn,
+        actor.into(),
+        Change::new("bid.late", "lot", lot.lot_id).after(format!(
+            "offre hors délai n° {number}, reçue le {}",
+            paris_text(lot.now)
+        )),
+    )?;
+    Ok(Receipt {
+        bid_id: id,
+        number,
+        lot: lot_number,
+        at: lot.now,
+        revised: false,
+        late: true,
+        signed,
+    })
+}
+
+/// A bid received late, as the opening lists it: never its content.
+#[derive(Debug, Clone, Serialize)]
+pub struct LateBid {
+    pub lot: i32,
+    pub supplier: String,
+    pub receipt: String,
+    pub received_at: NaiveDateTime,
+}
+
+/// The bids a tender received after its deadline, for its coordinator's lead once the bids are
+/// opened: who and when, never what (they are not opened).
+pub fn late_bids_on(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    reference: &str,
+) -> Result<Vec<LateBid>, AppError> {
+    use crate::db::schema::late_bids;
+    let tender_id = opened_tender(conn, actor, reference)?;
+    Ok(late_bids::table
+        .inner_join(lots::table)
+        .inner_join(suppliers::table)
+        .filter(lots::tender_id.eq(tender_id))
+        .order((lots::number, late_bids::received_at))
+        .select((
+            lots::number,
+            suppliers::name,
+            late_bids::receipt,
+            late_bids::received_at,
+        ))
+        .load::<(i32, String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(lot, supplier, receipt, received_at)| LateBid {
+            lot,
+            supplier,
+            receipt,
+            received_at,
+        })
+        .collect())
 }
 
 /// The one way a bid's status changes (withdrawn, submitted again): a conditional update on
@@ -568,7 +865,13 @@ pub fn withdraw(
     let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let OpenLot { lot_id, now, .. } = lot_open_to_bids(conn, reference, lot_number)?;
+        let OpenLot {
+            tender_id,
+            lot_id,
+            now,
+            deadline,
+            ..
+        } = lot_open_to_bids(conn, reference, lot_number)?;
         let Some(bid) =
             own_bid(conn, lot_id, supplier_id)?.filter(|bid| bid.status == BidStatus::Submitted)
         else {
@@ -587,6 +890,15 @@ pub fn withdraw(
             .select(bids::id);
         diesel::delete(bid_documents::table.filter(bid_documents::bid_id.eq_any(bid_ids)))
             .execute(conn)?;
+        sign_deposit(
+            conn,
+            supplier_id,
+            (tender_id, reference, lot_number),
+            bid.id,
+            "retrait",
+            now,
+            deadline,
+        )?;
         audit::record(
             conn,
             actor.into(),

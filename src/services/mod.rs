@@ -16,6 +16,7 @@ pub mod needs;
 pub mod open_data;
 pub mod pooling;
 pub mod public;
+pub mod receipts;
 pub mod settings;
 pub mod suppliers;
 pub mod tenders;

@@ -205,6 +205,8 @@ pub struct Notice {
     pub contact: Option<(String, String)>,
     /// The questions answered, oldest first (never who asked).
     pub answers: Vec<crate::services::tenders::PublicAnswer>,
+    /// The changes since the publication (rectificatifs), oldest first.
+    pub changes: Vec<crate::services::tenders::ChangeView>,
 }
 
 /// The needs' own descriptions a notice shows at most.
@@ -401,6 +403,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         descriptions,
         contact,
         answers: crate::services::tenders::public_answers(&mut conn, head.0)?,
+        changes: crate::services::tenders::changes_of(&mut conn, head.0)?,
         results,
         lots,
     })

@@ -109,6 +109,16 @@ async fn comparison_page(
         reference: shown.reference,
         title: shown.title,
         fingerprint: shown.fingerprint,
+        late: shown
+            .late
+            .iter()
+            .map(|l| LateLine {
+                lot: l.lot,
+                supplier: l.supplier.clone(),
+                receipt: l.receipt.clone(),
+                received_at: paris_text(l.received_at),
+            })
+            .collect(),
     };
     Page::new(
         "pages/tenders/bids",
@@ -117,6 +127,15 @@ async fn comparison_page(
     )
     .status(status)
     .render(hb, Some(&viewer), view)
+}
+
+/// A bid received after the deadline, as the opening lists it.
+#[derive(Serialize)]
+struct LateLine {
+    lot: i32,
+    supplier: String,
+    receipt: String,
+    received_at: String,
 }
 
 /// The opened bids side by side, lot by lot, with the engine's outcome.
@@ -136,6 +155,8 @@ struct ComparisonPage<'a> {
     total_score: Option<String>,
     other_rule: Option<OtherRule>,
     fingerprint: String,
+    /// Bids received late: listed, never opened.
+    late: Vec<LateLine>,
     awarded: bool,
     can_mark: bool,
     can_approve: bool,

@@ -1,5 +1,5 @@
 //! A supplier's bids on a published tender: one form per lot (submit, revise, withdraw until
-//! the deadline) and the receipt.
+//! the deadline; after it, a bid is received as late) and the signed receipts.
 
 use super::auth::{MaybeViewer, Posted};
 use super::blocking;
@@ -31,6 +31,17 @@ struct BidPage {
     formats: String,
     max_documents: usize,
     receipt: Option<ReceiptView>,
+    receipts: Vec<SignedLine>,
+}
+
+/// A signed receipt of the company, listed with its lot.
+#[derive(Serialize)]
+struct SignedLine {
+    id: i32,
+    lot: i32,
+    number: String,
+    event: &'static str,
+    at: String,
 }
 
 #[derive(Serialize)]
@@ -69,6 +80,9 @@ struct ReceiptView {
     lot: i32,
     at: String,
     revised: bool,
+    late: bool,
+    /// The signed receipt's id.
+    signed: i32,
 }
 
 /// What was refused on one lot's form: the lot, what was typed, why.
@@ -155,7 +169,8 @@ async fn bid_page(
         deadline: paris_text(page.deadline),
         open: page.open,
         verified: page.verified,
-        can_bid: page.open && page.verified,
+        // After the deadline a bid is still received, as late: kept, never opened.
+        can_bid: page.verified,
         lots,
         error: refused.map(|r| format!("Lot {} : {}", r.lot, r.message)),
         max_mb: documents::MAX_BYTES >> 20,
@@ -166,7 +181,20 @@ async fn bid_page(
             lot: r.lot,
             at: paris_text(r.at),
             revised: r.revised,
+            late: r.late,
+            signed: r.signed,
         }),
+        receipts: page
+            .receipts
+            .iter()
+            .map(|r| SignedLine {
+                id: r.id,
+                lot: r.lot,
+                number: r.number.clone(),
+                event: crate::services::receipts::event_label(&r.event),
+                at: paris_text(r.issued_at),
+            })
+            .collect(),
         reference: page.reference,
         title: page.title,
     };
@@ -384,4 +412,23 @@ pub async fn own_document(
     })
     .await?;
     Ok(super::uploads::download(&name, &content_type, bytes))
+}
+
+/// `GET /offres/accuses/{id}`: one of the company's signed receipts, as a JSON file.
+pub async fn receipt_file(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let (name, json) = blocking(&pool, move |p| {
+        crate::services::receipts::own(p, &viewer, id)
+    })
+    .await?;
+    Ok(super::uploads::download(
+        &name,
+        "application/json",
+        json.into_bytes(),
+    ))
 }

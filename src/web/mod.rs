@@ -24,6 +24,7 @@ pub mod open_data;
 pub mod openapi;
 pub mod pages;
 pub mod pooling;
+pub mod receipts;
 pub mod route;
 pub mod suppliers;
 pub mod templates;
@@ -193,6 +194,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(tenders::upload_document),
         )
         .route(
+            "/consultations/{id}/rectificatif",
+            web::post().to(tenders::change),
+        )
+        .route(
+            "/consultations/{id}/journal",
+            web::get().to(tenders::journal),
+        )
+        .route(
+            "/consultations/{id}/journal.csv",
+            web::get().to(tenders::journal_csv),
+        )
+        .route(
+            "/consultations/{id}/archive.zip",
+            web::get().to(tenders::archive),
+        )
+        .route(
             "/consultations/{id}/publier",
             web::post().to(tenders::publish),
         )
@@ -213,6 +230,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/tableau-de-bord/export.xlsx",
             web::get().to(dashboard::export),
         )
+        .route("/accuses/cles", web::get().to(receipts::keys))
+        .route("/accuses/verifier", web::get().to(receipts::verify_form))
+        .route("/accuses/verifier", web::post().to(receipts::verify))
+        .route("/offres/accuses/{id}", web::get().to(bids::receipt_file))
         .route("/open-data", web::get().to(open_data::page))
         .route("/open-data/ocds.json", web::get().to(open_data::ocds))
         .route("/open-data/decp.json", web::get().to(open_data::decp))

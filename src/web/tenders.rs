@@ -133,6 +133,14 @@ struct DetailPage<'a> {
     /// Whether answers may still be given (before the answers' cut-off).
     can_answer: bool,
     answers_by: Option<String>,
+    /// The changes since the publication, and whether one can be made now.
+    changes: Vec<ChangeLine>,
+    can_change: bool,
+    /// The coordinator's lead: the journal and the archive.
+    is_coordinator: bool,
+    /// The documents a change may replace: (id, name).
+    replaceable: Vec<ChangeDocument>,
+    change: &'a tenders::ChangeForm,
 }
 
 #[derive(Serialize)]
@@ -214,8 +222,8 @@ struct ContractLine {
     can_sign: bool,
 }
 
-/// The publication form's fields (problem name, input, label); the sum of the weights is said
-/// at the first weight.
+/// The fields of the tender page's forms (problem name, input, label): the publication's (the
+/// sum of the weights is said at the first weight) and the change's.
 const PUBLICATION_FIELDS: &[super::form_errors::Field] = &[
     super::form_errors::Field {
         problem: "pondérations",
@@ -257,13 +265,39 @@ const PUBLICATION_FIELDS: &[super::form_errors::Field] = &[
         input: "fichier",
         label: "Documents de la consultation",
     },
+    // The change form of a published tender.
+    super::form_errors::Field {
+        problem: "description du changement",
+        input: "change-summary",
+        label: "Ce qui change",
+    },
+    super::form_errors::Field {
+        problem: "nouvelle date limite",
+        input: "change-deadline",
+        label: "Nouvelle date limite",
+    },
+    super::form_errors::Field {
+        problem: "document remplacé",
+        input: "change-replaces",
+        label: "Document remplacé",
+    },
+    super::form_errors::Field {
+        problem: "nature du document",
+        input: "change-kind",
+        label: "Nature du document",
+    },
+    super::form_errors::Field {
+        problem: "change-fichier",
+        input: "change-file",
+        label: "Document",
+    },
 ];
 
 fn detail_page(
     hb: &Handlebars<'static>,
     viewer: &Viewer,
     tender: &TenderDetail,
-    publication: &Publication,
+    (publication, change): (&Publication, &tenders::ChangeForm),
     (error, problems): (Option<String>, crate::error::Problems),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -387,6 +421,22 @@ fn detail_page(
                 .deadline
                 .is_some_and(|d| chrono::Utc::now().naive_utc() <= tenders::cut_offs(d).1),
         answers_by: tender.deadline.map(|d| paris_text(tenders::cut_offs(d).1)),
+        changes: change_lines(&tender.reference, &tender.changes),
+        can_change: coordinator
+            && tender.status == "published"
+            && tender
+                .deadline
+                .is_some_and(|d| chrono::Utc::now().naive_utc() < d),
+        replaceable: tender
+            .documents
+            .iter()
+            .map(|d| ChangeDocument {
+                href: d.id.to_string(),
+                name: format!("{} — {}", d.name, tenders::kind_label(&d.kind)),
+            })
+            .collect(),
+        change,
+        is_coordinator: coordinator,
     };
     Page::new(
         "pages/tenders/show",
@@ -423,7 +473,7 @@ pub async fn show(
         &hb,
         &viewer,
         &tender,
-        &default_publication(),
+        (&default_publication(), &tenders::ChangeForm::default()),
         (None, crate::error::Problems::default()),
         StatusCode::OK,
     )
@@ -452,7 +502,7 @@ async fn refused_page(
         hb,
         viewer,
         &tender,
-        &default_publication(),
+        (&default_publication(), &tenders::ChangeForm::default()),
         (message, problems),
         status,
     )
@@ -542,7 +592,7 @@ pub async fn publish(
                 &hb,
                 &viewer,
                 &tender,
-                &posted.form,
+                (&posted.form, &tenders::ChangeForm::default()),
                 (message, problems),
                 status,
             )
@@ -575,7 +625,14 @@ pub async fn confirm_publish(
     }
     if let Err(error) = problems.finish() {
         let (message, problems, status) = super::form_errors::refused(error)?;
-        return detail_page(&hb, &viewer, &tender, &form, (message, problems), status);
+        return detail_page(
+            &hb,
+            &viewer,
+            &tender,
+            (&form, &tenders::ChangeForm::default()),
+            (message, problems),
+            status,
+        );
     }
     let cap = match form.max_lots_per_supplier.trim() {
         "" => "sans limite de lots par entreprise".to_string(),
@@ -665,6 +722,48 @@ struct NoticePage {
     results: Vec<ResultLine>,
     documents: Vec<NoticeDocument>,
     questions: QuestionsView,
+    changes: Vec<ChangeLine>,
+}
+
+/// A change of a published tender, as the notice and the lead's page show it.
+#[derive(Serialize)]
+struct ChangeLine {
+    made_at: String,
+    summary: String,
+    substantial: bool,
+    /// `du … au …` when the deadline moved.
+    moved: Option<String>,
+    documents: Vec<ChangeDocument>,
+    replaced: String,
+}
+
+#[derive(Serialize)]
+struct ChangeDocument {
+    href: String,
+    name: String,
+}
+
+fn change_lines(reference: &str, changes: &[tenders::ChangeView]) -> Vec<ChangeLine> {
+    changes
+        .iter()
+        .map(|c| ChangeLine {
+            made_at: paris_text(c.made_at),
+            summary: c.summary.clone(),
+            substantial: c.substantial,
+            moved: c.deadline_moved.map(|(before, after)| {
+                format!("du {} au {}", paris_text(before), paris_text(after))
+            }),
+            documents: c
+                .documents
+                .iter()
+                .map(|(id, name)| ChangeDocument {
+                    href: format!("/appels-d-offres/{reference}/documents/{id}"),
+                    name: name.clone(),
+                })
+                .collect(),
+            replaced: c.replaced.join(", "),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -988,6 +1087,7 @@ async fn notice_page(
                 size: megabytes(d.size_bytes),
             })
             .collect(),
+        changes: change_lines(&notice.reference, &notice.changes),
         reference: notice.reference,
         title: notice.title,
         coordinator: notice.coordinator,
@@ -1035,6 +1135,91 @@ pub async fn upload_document(
     match outcome {
         Ok(_) => Ok(see_other(&format!("/consultations/{id}"))),
         Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
+    }
+}
+
+/// `POST /consultations/{id}/rectificatif`: the coordinator's lead changes a published tender
+/// (multipart: the description, a later deadline, a document added or replaced); the page
+/// again with the problems beside their fields, or the tender with its history.
+pub async fn change(
+    req: actix_web::HttpRequest,
+    id: Path<i32>,
+    form: actix_multipart::Multipart,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let upload =
+        super::uploads::read_posted(&req, form, &settings, &viewer, documents::MAX_BYTES + 1).await;
+    let (typed, outcome) = match upload {
+        Ok(mut upload) => {
+            let typed = tenders::ChangeForm {
+                summary: upload.field("summary"),
+                deadline: upload.field("deadline"),
+                substantial: !upload.field("substantial").is_empty(),
+                kind: upload.kind.clone(),
+                replaces: upload.field("replaces"),
+            };
+            let (p, who, base, change) = (
+                pool.clone().into_inner(),
+                viewer.clone(),
+                settings.base_url.clone(),
+                typed.clone(),
+            );
+            let outcome = match upload.file.take() {
+                Some(file) => {
+                    let name = upload.file_name.clone();
+                    match documents::checked_parts(&name, file.size, &file.head) {
+                        Ok(_) => actix_web::web::block(move || {
+                            crate::work::uploads_stored().run(|| {
+                                let bytes = file.bytes()?;
+                                tenders::change(&p, &who, &base, id, &change, Some((&name, &bytes)))
+                            })?
+                        })
+                        .await
+                        .map_err(AppError::from)
+                        .and_then(|r| r),
+                        Err(error) => Err(error),
+                    }
+                }
+                None => {
+                    blocking(&p, move |p| {
+                        tenders::change(p, &who, &base, id, &change, None)
+                    })
+                    .await
+                }
+            };
+            (typed, outcome)
+        }
+        Err(error) => (tenders::ChangeForm::default(), Err(error)),
+    };
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/consultations/{id}#changements"))),
+        Err(error) => {
+            let (message, problems, status) = super::form_errors::refused(error)?;
+            let tender = load(&pool, &viewer, id).await?;
+            // The change form's file is its own, not the documents' form's.
+            let mut own = crate::error::Problems::default();
+            for p in problems.iter() {
+                let field = match p.field.as_str() {
+                    "fichier" => "change-fichier",
+                    other => other,
+                };
+                own.add(field, p.message.clone());
+            }
+            let problems = own;
+            detail_page(
+                &hb,
+                &viewer,
+                &tender,
+                (&default_publication(), &typed),
+                (message, problems),
+                status,
+            )
+        }
     }
 }
 
@@ -1216,4 +1401,93 @@ pub async fn atom(pool: Data<Pool>, settings: Data<Settings>) -> Result<HttpResp
     Ok(HttpResponse::Ok()
         .content_type("application/atom+xml; charset=utf-8")
         .body(feed))
+}
+
+/// The journal of a tender, as its page shows it.
+#[derive(Serialize)]
+struct JournalPage {
+    id: i32,
+    reference: String,
+    title: String,
+    sealed: bool,
+    entries: Vec<JournalLine>,
+}
+
+#[derive(Serialize)]
+struct JournalLine {
+    at: String,
+    who: String,
+    what: String,
+    detail: String,
+}
+
+/// `GET /consultations/{id}/journal`: everything that happened to the tender (its
+/// coordinator's lead).
+pub async fn journal(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (id, who) = (id.into_inner(), viewer.clone());
+    let journal = blocking(&pool, move |p| tenders::journal(p, &who, id)).await?;
+    let page = JournalPage {
+        id: journal.tender_id,
+        sealed: journal.sealed,
+        entries: journal
+            .entries
+            .iter()
+            .map(|e| JournalLine {
+                at: paris_text(e.at),
+                who: e.who.clone(),
+                what: e.what.clone(),
+                detail: e.detail.clone(),
+            })
+            .collect(),
+        reference: journal.reference,
+        title: journal.title,
+    };
+    Page::new(
+        "pages/tenders/journal",
+        format!("Journal de {} — Groupement", page.reference),
+        "/consultations",
+    )
+    .render(&hb, Some(&viewer), page)
+}
+
+/// `GET /consultations/{id}/journal.csv`.
+pub async fn journal_csv(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let (name, bytes) = blocking(&pool, move |p| {
+        let journal = tenders::journal(p, &viewer, id)?;
+        Ok::<_, AppError>((
+            format!("{}-journal.csv", journal.reference),
+            tenders::journal_csv(&journal)?,
+        ))
+    })
+    .await?;
+    Ok(super::uploads::download(
+        &name,
+        "text/csv; charset=utf-8",
+        bytes,
+    ))
+}
+
+/// `GET /consultations/{id}/archive.zip`: the tender's archive (journal, every version of its
+/// file, changes, questions, signed receipts once opened).
+pub async fn archive(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let (name, bytes) = blocking(&pool, move |p| tenders::archive(p, &viewer, id)).await?;
+    Ok(super::uploads::download(&name, "application/zip", bytes))
 }

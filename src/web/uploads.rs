@@ -12,8 +12,9 @@ use actix_multipart::Multipart;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Seek, Write};
 
-/// The most a form field other than the file may hold.
-const FIELD_BYTES: usize = 4096;
+/// The most a form field other than the file may hold (a change's description: 4,000
+/// characters, up to 4 bytes each).
+const FIELD_BYTES: usize = 16 * 1024;
 
 /// Places for uploads being received or waiting to be stored: each holds a temporary file of
 /// up to 20 MB, so their number bounds the disk they take. Past it an upload is refused at once
@@ -100,6 +101,23 @@ pub struct Upload {
     pub file: Option<Spooled>,
     /// The `kind` field of the form, when it has one (what a tender's document is).
     pub kind: String,
+    /// The other text fields the forms with a file have (a tender's change: `summary`,
+    /// `deadline`, `substantial`, `replaces`); any other is ignored.
+    pub fields: Vec<(String, String)>,
+}
+
+/// The text fields an upload form may carry besides its token and its kind.
+const TEXT_FIELDS: [&str; 4] = ["summary", "deadline", "substantial", "replaces"];
+
+impl Upload {
+    /// A text field of the form, or empty.
+    pub fn field(&self, name: &str) -> String {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Reads the form; a file larger than `max_bytes` is refused as soon as it passes the limit.
@@ -112,6 +130,7 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
         file_name: String::new(),
         file: None,
         kind: String::new(),
+        fields: Vec::new(),
     };
     let too_big = || {
         AppError::validation(
@@ -170,6 +189,9 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
         match name.as_str() {
             "csrf_token" => upload.token = String::from_utf8_lossy(&data).into_owned(),
             "kind" => upload.kind = String::from_utf8_lossy(&data).into_owned(),
+            other if TEXT_FIELDS.contains(&other) && upload.field(other).is_empty() => upload
+                .fields
+                .push((name.clone(), String::from_utf8_lossy(&data).into_owned())),
             _ => {}
         }
     }

@@ -270,6 +270,11 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
             format!("/consultations/{}/publier/verifier", f.tender)
         }
         "/consultations/{id}/documents" => format!("/consultations/{}/documents", f.tender),
+        "/consultations/{id}/rectificatif" => format!("/consultations/{}/rectificatif", f.tender),
+        "/consultations/{id}/journal" => format!("/consultations/{}/journal", f.tender),
+        "/consultations/{id}/journal.csv" => format!("/consultations/{}/journal.csv", f.tender),
+        "/consultations/{id}/archive.zip" => format!("/consultations/{}/archive.zip", f.tender),
+        "/offres/accuses/{id}" => "/offres/accuses/1".to_string(),
         "/consultations/{id}/ouverture" => format!("/consultations/{}/ouverture", f.tender),
         "/consultations/{id}/offres" => format!("/consultations/{}/offres", f.tender),
         "/consultations/{id}/notes" => format!("/consultations/{}/notes", f.tender),
@@ -341,6 +346,8 @@ const OWNED: &[(&str, &[&str])] = &[
     ("/api/v1/needs/{id}/withdraw", &["buyer", "lead"]),
     // A bid document is its supplier's alone; the matrix's supplier has none.
     ("/appels-d-offres/{reference}/offre/documents/{id}", &[]),
+    // A receipt is its company's alone; the matrix's supplier has none.
+    ("/offres/accuses/{id}", &[]),
 ];
 
 /// Routes that end the session they are called with: called with a fresh one.

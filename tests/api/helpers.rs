@@ -527,15 +527,30 @@ pub async fn upload_file(
     name: &str,
     bytes: &[u8],
 ) -> Answer {
+    upload_form(app, session, path, &[], Some((name, bytes))).await
+}
+
+/// A `multipart/form-data` form as a browser sends it: its text fields, then its file (field
+/// `fichier`) if any — a file input left empty is sent with an empty name and no content.
+pub async fn upload_form(
+    app: &TestApp,
+    session: &Session,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> Answer {
     let boundary = "----groupement-test-boundary";
     let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n",
-            session.csrf
-        )
-        .as_bytes(),
-    );
+    let csrf = [("csrf_token", session.csrf.as_str())];
+    for (name, value) in csrf.iter().chain(fields) {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let (name, bytes) = file.unwrap_or(("", b""));
     body.extend_from_slice(
         format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{name}\"\r\n\

@@ -600,6 +600,29 @@ pub async fn journey(
         .wait_for("return document.body.innerText.includes('Un accusé de réception')")
         .await;
     walk.check("bid-receipt").await;
+    // The receipt signed by the platform, checked on the verification page.
+    let receipt = walk
+        .browser
+        .async_script(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.querySelector(\"a[href^='/offres/accuses/']\").getAttribute('href'))
+               .then(r => r.text()).then(done);",
+        )
+        .await;
+    let receipt = receipt.as_str().unwrap_or_default().to_string();
+    assert!(receipt.contains("\"signature\""), "{receipt}");
+    walk.go("/accuses/verifier").await;
+    walk.browser
+        .script(&format!(
+            "document.querySelector('#receipt').value = {}; return true;",
+            serde_json::to_string(&receipt).unwrap()
+        ))
+        .await;
+    walk.submit("form[action='/accuses/verifier'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Accusé authentique')")
+        .await;
+    walk.check("receipt-verified").await;
     // A question on the notice, answered by the coordinator's lead, read by everyone.
     walk.go(&format!("/appels-d-offres/{reference}")).await;
     walk.browser
@@ -633,6 +656,34 @@ pub async fn journey(
         .wait_for("return document.body.innerText.includes('seul l\\'attributaire pressenti')")
         .await;
     walk.check("notice-answers").await;
+    // The lead publishes a change (a rectificatif): the notice shows it.
+    walk.sign_in("lead.ub@example.fr").await;
+    walk.go(&tender_page).await;
+    walk.browser
+        .script("document.querySelector('#rectificatif').open = true; return true;")
+        .await;
+    walk.browser
+        .type_into(
+            "#change-summary",
+            "Livraisons au quai B du site du Bocage, et non au quai A.",
+        )
+        .await;
+    walk.check("change-form").await;
+    walk.submit("form[action$='/rectificatif'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Changements publiés')")
+        .await;
+    walk.go(&format!("{tender_page}/journal")).await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('consultation modifiée (rectificatif)')")
+        .await;
+    walk.check("journal").await;
+    walk.sign_out().await;
+    walk.go(&format!("/appels-d-offres/{reference}")).await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('quai B du site du Bocage')")
+        .await;
+    walk.check("notice-changed").await;
 
     // 7. After the deadline (brought forward here) the lead opens, marks and awards.
     diesel::update(tenders::table.find(tender))

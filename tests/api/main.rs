@@ -10,6 +10,7 @@ mod auth;
 mod award_journey;
 mod bids;
 mod browser;
+mod buyer_profile;
 mod cli_award;
 mod cli_export;
 mod cli_pool;

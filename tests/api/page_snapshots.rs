@@ -76,8 +76,13 @@ fn masked(page: &str, address: &str) -> String {
         ("name=\"csrf-token\" content=\"", '"'),
         ("data-person=\"", '"'),
         ("reçu n° ", ' '),
+        // (Receipt numbers are random.)
+        ("signé n° ", '<'),
         // (The open-data page says when its files were made.)
         ("ici au ", ')'),
+        // (The receipts' signing key is made for each database.)
+        ("clé <code>", '<'),
+        ("<code class=\"hash\">", '<'),
         (
             "name=\"budget_year\" inputmode=\"numeric\" required value=\"",
             '"',
@@ -135,6 +140,7 @@ pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> 
         ("public-forgot", None, "/mot-de-passe-oublie".into()),
         ("public-api-docs", None, "/documentation/api".into()),
         ("public-open-data", None, "/open-data".into()),
+        ("public-verify-receipt", None, "/accuses/verifier".into()),
         (
             "public-not-found",
             None,
@@ -185,8 +191,13 @@ pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> 
         ),
         (
             "lead-awarded",
-            Some(awarding_lead),
+            Some(awarding_lead.clone()),
             format!("/consultations/{awarded}"),
+        ),
+        (
+            "lead-journal",
+            Some(awarding_lead),
+            format!("/consultations/{awarded}/journal"),
         ),
         (
             "lead-dashboard",

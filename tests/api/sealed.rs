@@ -54,6 +54,10 @@ fn concrete(pattern: &str, ids: &Ids) -> String {
         .replace("{id}", &id)
 }
 
+/// What a bid received after the deadline holds: nobody ever reads it, not even after the
+/// opening (it is kept, never opened).
+const LATE_SECRETS: [&str; 3] = ["7\u{202f}654,32", "MEMOIRE-TARDIVE-BETA", "7654.32"];
+
 /// Where `walker` may read the secrets at this stage.
 fn may_read(walker: &str, pattern: &str, opened: bool) -> bool {
     match walker {
@@ -64,11 +68,15 @@ fn may_read(walker: &str, pattern: &str, opened: bool) -> bool {
                 || pattern == "/appels-d-offres/{reference}/offre"
                 || pattern == "/appels-d-offres/{reference}/offre/documents/{id}"
                 || pattern == "/appels-d-offres/{reference}/lots/{lot}/retrait"
+                // Its signed receipts name its documents.
+                || pattern == "/offres/accuses/{id}"
         }
         "lead" => {
             opened
                 && (pattern == "/consultations/{id}/offres"
-                    || pattern == "/consultations/{id}/offres/documents/{document}")
+                    || pattern == "/consultations/{id}/offres/documents/{document}"
+                    // The archive holds the receipts, which name the documents.
+                    || pattern == "/consultations/{id}/archive.zip")
         }
         _ => false,
     }
@@ -91,6 +99,13 @@ async fn walk(app: &TestApp, walkers: &[Walker], ids: &Ids, stage: &str, opened:
             let body = response.body().limit(64 << 20).await.unwrap();
             let body = String::from_utf8_lossy(&body);
             assert!(status < 500, "{stage}: {path} as {}: {status}", walker.name);
+            for secret in LATE_SECRETS {
+                assert!(
+                    !body.contains(secret),
+                    "{stage}: GET {path} as {} shows the late bid's « {secret} »",
+                    walker.name
+                );
+            }
             if may_read(walker.name, rule.path, opened) {
                 continue;
             }
@@ -244,6 +259,21 @@ crate::both_backends!(no_route_shows_a_sealed_bid_to_anyone_else, |app| {
         .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
         .execute(&mut app.pool.get().unwrap())
         .unwrap();
+    // Beta's bid arrives one second late: received, kept, never shown.
+    let beta = walkers[2].session.clone().unwrap();
+    let late = post_form(
+        &app,
+        &format!("/appels-d-offres/{reference}/lots/1/offre"),
+        &beta.cookie(),
+        None,
+        &[
+            ("csrf_token", beta.csrf.as_str()),
+            ("price_eur", "7 654,32"),
+            ("technical_memo", "MEMOIRE-TARDIVE-BETA"),
+        ],
+    )
+    .await;
+    assert_eq!(late.status, 201, "{}", late.body);
     walk(&app, &walkers, &ids, "after the deadline, unopened", false).await;
 
     let lead = walkers[3].session.clone().unwrap();

@@ -195,6 +195,8 @@ pub struct Comparison {
     pub other_rule: Option<OtherOutcome>,
     pub fingerprint: String,
     pub lots: Vec<ComparedLot>,
+    /// The bids received after the deadline: who and when, never opened nor scored.
+    pub late: Vec<sealed::LateBid>,
 }
 
 /// The opened bids of a tender side by side, lot by lot, with the engine's outcome once every
@@ -210,6 +212,7 @@ pub fn comparison(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<Comparis
     }
     // Amounts and contents come through the one sealed query.
     let opened = sealed::sealed_bids_on(&mut conn, actor, &tender.reference)?;
+    let late = sealed::late_bids_on(&mut conn, actor, &tender.reference)?;
     let (lot_rows, bid_rows) = lots_and_bids(&mut conn, tender_id)?;
     let marks: HashMap<i32, &BidRow> = bid_rows.iter().map(|b| (b.id, b)).collect();
     let requested: HashMap<i32, Option<NaiveDateTime>> = bids::table
@@ -318,6 +321,7 @@ pub fn comparison(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<Comparis
             }),
         fingerprint: fingerprint(&bid_rows),
         lots,
+        late,
     })
 }
 

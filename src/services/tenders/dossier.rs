@@ -60,10 +60,13 @@ pub fn kind_from_name(name: &str) -> &'static str {
     }
 }
 
+/// The documents of a tender's consultation file as it stands (a document replaced by a change
+/// is left out).
 pub fn documents_of(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<DocumentRow>> {
     use crate::db::schema::tender_documents as docs;
     Ok(docs::table
         .filter(docs::tender_id.eq(tender_id))
+        .filter(docs::replaced_at.is_null())
         .order(docs::id)
         .select((docs::id, docs::name, docs::size_bytes, docs::kind))
         .load::<(i32, String, i64, String)>(conn)?
@@ -151,7 +154,7 @@ pub fn add_document(
 
 /// Registers a signed-in person's download of a published tender's document (`None`: the
 /// whole file), with their company when they have one.
-fn register_download(
+pub(super) fn register_download(
     conn: &mut AnyConnection,
     actor: Option<&Actor>,
     tender_id: i32,
@@ -172,8 +175,8 @@ fn register_download(
     Ok(())
 }
 
-/// A document of a published tender, for anyone: name, media type, content. A signed-in
-/// person's download is registered.
+/// A document of a published tender, for anyone: name, media type, content (a replaced one
+/// too: the history of changes links it). A signed-in person's download is registered.
 pub fn public_document(
     pool: &Pool,
     actor: Option<&Actor>,
@@ -211,6 +214,7 @@ pub fn public_file(
         .first(&mut conn)?;
     let files: Vec<(String, Vec<u8>)> = docs::table
         .filter(docs::tender_id.eq(tender_id))
+        .filter(docs::replaced_at.is_null())
         .order(docs::id)
         .select((docs::name, docs::content))
         .load(&mut conn)?;

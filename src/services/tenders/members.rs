@@ -185,6 +185,8 @@ pub struct TenderDetail {
     pub contracts: Vec<ContractView>,
     /// The companies' questions, for the coordinator's lead (empty for anyone else).
     pub questions: Vec<super::LeadQuestion>,
+    /// The changes made since the publication, oldest first.
+    pub changes: Vec<super::ChangeView>,
 }
 
 /// One of an organisation's contracts: the lot, the holder, the amount (read as the query of
@@ -340,5 +342,6 @@ pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail
             true => super::questions::of_tender(&mut conn, tender_id)?,
             false => Vec::new(),
         },
+        changes: super::changes_of(&mut conn, tender_id)?,
     })
 }

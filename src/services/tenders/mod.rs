@@ -21,13 +21,17 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
 mod approval;
+mod changes;
 mod dossier;
+mod journal;
 mod members;
 mod publication;
 mod questions;
 
 pub use approval::*;
+pub use changes::*;
 pub use dossier::*;
+pub use journal::*;
 pub use members::*;
 pub use publication::*;
 pub use questions::*;

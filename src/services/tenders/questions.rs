@@ -2,12 +2,12 @@
 //! A company, signed in, asks about the tender or one of its lots until the questions' cut-off;
 //! the coordinator's lead answers; the answer is published on the notice to everyone, without
 //! the asker, and e-mailed to the companies that asked or bid. Answers are due at least
-//! [`ANSWER_DAYS`] days before the deadline: past that day an answer would need the deadline
-//! moved, which a published tender cannot do yet, so it is refused with the reason.
+//! [`ANSWER_DAYS`] days before the deadline: past that day an answer needs the deadline moved
+//! first (a change, [`super::change`]), after which the cut-offs follow the new deadline.
 
 #[allow(unused_imports)]
 use super::*;
-use crate::db::schema::{bids, document_downloads, questions};
+use crate::db::schema::questions;
 use crate::domain::paris_text;
 
 /// Days before the deadline after which no question is taken (the lead needs time to answer
@@ -259,8 +259,8 @@ pub fn answer(
         if now > answers_until {
             return Err(AppError::Conflict(format!(
                 "les réponses devaient être données au plus tard le {} ({ANSWER_DAYS} jours avant \
-                 la date limite, article R2132-6) : répondre maintenant demanderait de reporter la \
-                 date limite",
+                 la date limite, article R2132-6) : pour répondre, reportez d'abord la date limite \
+                 par un rectificatif",
                 paris_text(answers_until)
             )));
         }
@@ -285,29 +285,8 @@ pub fn answer(
                 "cette question a déjà sa réponse, publiée sur l'avis".into(),
             ));
         }
-        // Everyone concerned: the companies that asked, and those that bid.
-        let mut companies: Vec<i32> = questions::table
-            .filter(questions::tender_id.eq(tender_id))
-            .select(questions::supplier_id)
-            .load(conn)?;
-        companies.extend(
-            bids::table
-                .inner_join(lots::table)
-                .filter(lots::tender_id.eq(tender_id))
-                .select(bids::supplier_id)
-                .load::<i32>(conn)?,
-        );
-        // … and those that downloaded the consultation file signed in.
-        companies.extend(
-            document_downloads::table
-                .filter(document_downloads::tender_id.eq(tender_id))
-                .select(document_downloads::supplier_id)
-                .load::<Option<i32>>(conn)?
-                .into_iter()
-                .flatten(),
-        );
-        companies.sort_unstable();
-        companies.dedup();
+        // Everyone concerned: the companies that asked, bid or downloaded the file signed in.
+        let (companies, _) = concerned_companies(conn, tender_id)?;
         let recipients: Vec<(i32, String, String)> = suppliers::table
             .filter(suppliers::id.eq_any(&companies))
             .select((

@@ -1,0 +1,713 @@
+//! The buyer profile (#22): changes to a published tender (rectificatifs), late bids kept and
+//! never opened, receipts signed by the platform and checked offline, the tender's journal and
+//! archive.
+
+use crate::bids::{published, supplier, user, PASSWORD};
+use crate::both_backends;
+use crate::helpers::{get_with, groupement, post_form, session_of, upload_form, TestApp};
+use diesel::prelude::*;
+use groupement::db::schema::{
+    bids, late_bids, notifications, tender_changes, tender_documents, tenders,
+};
+use groupement::services::receipts;
+
+fn tender_id(app: &TestApp, reference: &str) -> i32 {
+    tenders::table
+        .filter(tenders::reference.eq(reference))
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap()
+}
+
+fn set_deadline(app: &TestApp, tender: i32, deadline: chrono::NaiveDateTime) {
+    diesel::update(tenders::table.find(tender))
+        .set(tenders::deadline.eq(deadline))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+}
+
+fn days(n: i64) -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc() + chrono::Duration::days(n)
+}
+
+fn french_day(at: chrono::NaiveDateTime) -> String {
+    at.format("%d/%m/%Y").to_string()
+}
+
+fn changes(app: &TestApp) -> i64 {
+    tender_changes::table
+        .count()
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap()
+}
+
+both_backends!(
+    a_published_tender_changes_later_only_and_tells_who_is_concerned,
+    |app| {
+        let (reference, _lead, _other, _admin) = published(&app);
+        let tender = tender_id(&app, &reference);
+        // An adapted procedure (15 days at least), ten days from its deadline.
+        diesel::update(tenders::table.find(tender))
+            .set(tenders::procedure.eq("adapted"))
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+        set_deadline(&app, tender, days(10));
+        let alpha_id = supplier(&app, "24210041000123", "Alpha");
+        let beta_id = supplier(&app, "21210231500017", "Beta");
+        let gamma_id = supplier(&app, "55208131766522", "Gamma");
+        user(&app, "alpha@example.fr", "supplier", None, Some(alpha_id));
+        user(&app, "beta@example.fr", "supplier", None, Some(beta_id));
+        user(&app, "gamma@example.fr", "supplier", None, Some(gamma_id));
+        let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+        let beta = session_of(&app, "beta@example.fr", PASSWORD).await;
+        let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        let other_lead = session_of(&app, "lead.chu@example.fr", PASSWORD).await;
+        // Alpha downloads the file signed in; Beta bids; Gamma does neither.
+        assert_eq!(
+            get_with(
+                &app,
+                &format!("/appels-d-offres/{reference}/dce.zip"),
+                &alpha.cookie()
+            )
+            .await
+            .status,
+            200
+        );
+        let bid = post_form(
+            &app,
+            &format!("/appels-d-offres/{reference}/lots/1/offre"),
+            &beta.cookie(),
+            None,
+            &[
+                ("csrf_token", beta.csrf.as_str()),
+                ("price_eur", "18 000"),
+                ("technical_memo", "Livraison en 48 heures"),
+            ],
+        )
+        .await;
+        assert_eq!(bid.status, 201, "{}", bid.body);
+        let rules: i32 = tender_documents::table
+            .filter(tender_documents::tender_id.eq(tender))
+            .filter(tender_documents::kind.eq("reglement"))
+            .select(tender_documents::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        let path = format!("/consultations/{tender}/rectificatif");
+        let rules_text = rules.to_string();
+
+        // The lead's page offers the change; nobody else may make one.
+        let page = get_with(&app, &format!("/consultations/{tender}"), &lead.cookie()).await;
+        assert!(page
+            .body
+            .contains("Modifier la consultation (rectificatif)"));
+        let foreign = upload_form(&app, &other_lead, &path, &[("summary", "x")], None).await;
+        assert_eq!(foreign.status, 404);
+        let company = upload_form(&app, &alpha, &path, &[("summary", "x")], None).await;
+        assert_eq!(company.status, 403);
+
+        // Nothing said, an earlier deadline: both refused beside their fields, nothing stored.
+        let earlier = upload_form(
+            &app,
+            &lead,
+            &path,
+            &[("summary", " "), ("deadline", &french_day(days(5)))],
+            None,
+        )
+        .await;
+        assert_eq!(earlier.status, 422, "{}", earlier.body);
+        for expected in [
+            "href=\"#change-summary\"",
+            "id=\"change-deadline-erreur\"",
+            "ne peut qu&#x27;être reportée",
+        ] {
+            assert!(
+                earlier.body.contains(expected),
+                "{expected}: {}",
+                earlier.body
+            );
+        }
+        // What was typed comes back.
+        assert!(earlier
+            .body
+            .contains(&format!("value=\"{}\"", french_day(days(5)))));
+        // A substantial change reopens the 15 days: a deadline 12 days from now is too close.
+        let too_close = upload_form(
+            &app,
+            &lead,
+            &path,
+            &[
+                ("summary", "Quantités du lot 1 doublées"),
+                ("deadline", &french_day(days(12))),
+                ("substantial", "1"),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(too_close.status, 422, "{}", too_close.body);
+        assert!(
+            too_close.body.contains("rouvre le délai minimal"),
+            "{}",
+            too_close.body
+        );
+        // A replacement that would leave the file without its rules: refused, nothing changed.
+        let without_rules = upload_form(
+            &app,
+            &lead,
+            &path,
+            &[
+                ("summary", "Nouveau règlement"),
+                ("replaces", &rules_text),
+                ("kind", "autre"),
+            ],
+            Some(("annexe.pdf", b"%PDF-1.7\n% annexe\n%%EOF\n")),
+        )
+        .await;
+        assert_eq!(without_rules.status, 422, "{}", without_rules.body);
+        assert!(without_rules.body.contains("règlement de la consultation"));
+        assert_eq!(changes(&app), 0, "a refused change stores nothing");
+
+        // The rules replaced and the deadline moved 20 days out: a substantial change, published.
+        let new_deadline = french_day(days(20));
+        let changed = upload_form(
+            &app,
+            &lead,
+            &path,
+            &[
+                (
+                    "summary",
+                    "Quantités du lot 1 doublées ; règlement mis à jour",
+                ),
+                ("deadline", &new_deadline),
+                ("substantial", "1"),
+                ("replaces", &rules_text),
+            ],
+            Some(("reglement-v2.pdf", b"%PDF-1.7\n% reglement v2\n%%EOF\n")),
+        )
+        .await;
+        assert_eq!(changed.status, 303, "{}", changed.body);
+        assert_eq!(changes(&app), 1);
+        let deadline: chrono::NaiveDateTime = tenders::table
+            .find(tender)
+            .select(tenders::deadline)
+            .first::<Option<chrono::NaiveDateTime>>(&mut app.pool.get().unwrap())
+            .unwrap()
+            .unwrap();
+        assert!(deadline > days(19), "the deadline moved: {deadline}");
+
+        // The notice shows the history; the file has the new rules and not the old ones.
+        let notice = get_with(&app, &format!("/appels-d-offres/{reference}"), "").await;
+        assert!(notice.body.contains("Changements depuis la publication"));
+        assert!(notice.body.contains("Quantités du lot 1 doublées"));
+        assert!(notice.body.contains("Date limite reportée"));
+        assert!(notice.body.contains("reglement-v2.pdf"));
+        assert!(notice
+            .body
+            .contains("remplaçant reglement-consultation.pdf"));
+        let zip = app
+            .client
+            .get(format!(
+                "{}/appels-d-offres/{reference}/dce.zip",
+                app.address
+            ))
+            .send()
+            .await
+            .unwrap()
+            .body()
+            .await
+            .unwrap();
+        let names: Vec<String> = {
+            let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+            archive
+                .file_names()
+                .map(|n| n.unwrap().into_owned())
+                .collect()
+        };
+        assert!(names.contains(&"reglement-v2.pdf".to_string()), "{names:?}");
+        assert!(
+            !names.contains(&"reglement-consultation.pdf".to_string()),
+            "{names:?}"
+        );
+
+        // Alpha (downloaded) and Beta (bid) are told, Beta that its bid stays; Gamma is not.
+        let mails: Vec<(String, String)> = notifications::table
+            .filter(notifications::template.eq("tender_changed"))
+            .select((notifications::recipient, notifications::data))
+            .load(&mut app.pool.get().unwrap())
+            .unwrap();
+        let mut to: Vec<&str> = mails.iter().map(|(r, _)| r.as_str()).collect();
+        to.sort_unstable();
+        assert_eq!(to, ["alpha@example.fr", "beta@example.fr"]);
+        for (recipient, data) in &mails {
+            let data: serde_json::Value = serde_json::from_str(data).unwrap();
+            assert_eq!(
+                data["bidder"],
+                recipient == "beta@example.fr",
+                "{recipient}"
+            );
+            assert_eq!(data["moved"], true);
+        }
+        let standing: i64 = bids::table
+            .count()
+            .get_result(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(standing, 1, "the bid made before the change stays");
+
+        // A change without a document or a new deadline: a correction of the notice.
+        let note = upload_form(
+            &app,
+            &lead,
+            &path,
+            &[("summary", "Coquille corrigée au lot 1")],
+            None,
+        )
+        .await;
+        assert_eq!(note.status, 303, "{}", note.body);
+        assert_eq!(changes(&app), 2);
+
+        // Past the deadline, nothing changes any more.
+        set_deadline(&app, tender, days(0) - chrono::Duration::seconds(1));
+        let late = upload_form(&app, &lead, &path, &[("summary", "Trop tard")], None).await;
+        assert_eq!(late.status, 409, "{}", late.body);
+        assert_eq!(changes(&app), 2);
+    }
+);
+
+both_backends!(
+    an_answer_past_its_cut_off_needs_the_deadline_moved_first,
+    |app| {
+        let (reference, _lead, ..) = published(&app);
+        let tender = tender_id(&app, &reference);
+        let alpha_id = supplier(&app, "24210041000123", "Alpha");
+        user(&app, "alpha@example.fr", "supplier", None, Some(alpha_id));
+        let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+        let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        let asked = post_form(
+            &app,
+            &format!("/appels-d-offres/{reference}/questions"),
+            &alpha.cookie(),
+            None,
+            &[
+                ("csrf_token", alpha.csrf.as_str()),
+                ("question", "Variantes admises ?"),
+            ],
+        )
+        .await;
+        assert_eq!(asked.status, 303);
+        let question: i32 = groupement::db::schema::questions::table
+            .select(groupement::db::schema::questions::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        set_deadline(&app, tender, days(4));
+        let answer = || {
+            let (app, lead) = (&app, lead.clone());
+            async move {
+                post_form(
+                    app,
+                    &format!("/consultations/{tender}/questions/{question}/reponse"),
+                    &lead.cookie(),
+                    None,
+                    &[("csrf_token", lead.csrf.as_str()), ("answer", "Non.")],
+                )
+                .await
+            }
+        };
+        let refused = answer().await;
+        assert_eq!(refused.status, 409);
+        assert!(
+            refused
+                .body
+                .contains("reportez d&#x27;abord la date limite"),
+            "{}",
+            refused.body
+        );
+        let moved = upload_form(
+            &app,
+            &lead,
+            &format!("/consultations/{tender}/rectificatif"),
+            &[
+                (
+                    "summary",
+                    "Date limite reportée pour répondre aux questions",
+                ),
+                ("deadline", &french_day(days(14))),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(moved.status, 303, "{}", moved.body);
+        assert_eq!(answer().await.status, 303);
+    }
+);
+
+/// A receipt downloaded by its company.
+async fn receipt_of(
+    app: &TestApp,
+    session: &crate::helpers::Session,
+    page: &str,
+) -> (String, receipts::SignedReceipt) {
+    let link = page
+        .split("href=\"/offres/accuses/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no receipt link: {page}"))
+        .to_string();
+    let file = get_with(app, &format!("/offres/accuses/{link}"), &session.cookie()).await;
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert!(file.content_type.starts_with("application/json"));
+    (link, receipts::parse(&file.body).unwrap())
+}
+
+both_backends!(
+    receipts_are_signed_late_bids_kept_unopened_and_the_journal_tells_it_all,
+    |app| {
+        let (reference, ..) = published(&app);
+        let tender = tender_id(&app, &reference);
+        let alpha_id = supplier(&app, "24210041000123", "Alpha");
+        let beta_id = supplier(&app, "21210231500017", "Beta");
+        user(&app, "alpha@example.fr", "supplier", None, Some(alpha_id));
+        user(&app, "beta@example.fr", "supplier", None, Some(beta_id));
+        let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+        let beta = session_of(&app, "beta@example.fr", PASSWORD).await;
+        let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        let bid_path = format!("/appels-d-offres/{reference}/lots/1/offre");
+
+        // The platform's keys are published.
+        let keys = get_with(&app, "/accuses/cles", "").await;
+        assert_eq!(keys.status, 200);
+        let keys: serde_json::Value = serde_json::from_str(&keys.body).unwrap();
+        let trusted: Vec<String> = keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["public_key"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(trusted.len(), 1);
+
+        // Alpha downloads the file signed in (the journal will say so), then bids: its receipt
+        // carries the exact time and the digest of its form, signed.
+        let file = get_with(
+            &app,
+            &format!("/appels-d-offres/{reference}/dce.zip"),
+            &alpha.cookie(),
+        )
+        .await;
+        assert_eq!(file.status, 200);
+        let made = post_form(
+            &app,
+            &bid_path,
+            &alpha.cookie(),
+            None,
+            &[
+                ("csrf_token", alpha.csrf.as_str()),
+                ("price_eur", "12 345,67"),
+                ("technical_memo", "Mémoire d'Alpha"),
+                ("environment_data", "Vélos cargos"),
+            ],
+        )
+        .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        let (first_id, first) = receipt_of(&app, &alpha, &made.body).await;
+        assert_eq!(
+            receipts::verify(&first, Some(&trusted)),
+            receipts::Verdict::Valid
+        );
+        assert_eq!(first.receipt.event, "depot");
+        assert!(!first.receipt.late);
+        assert_eq!(
+            first.receipt.form_sha256.as_deref(),
+            Some(receipts::form_digest(1_234_567, "Mémoire d'Alpha", "Vélos cargos").as_str())
+        );
+        let received: chrono::NaiveDateTime = bids::table
+            .select(bids::updated_at)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(first.receipt.received_at, receipts::rfc3339(received));
+        assert_eq!(first.receipt.siret, "24210041000123");
+        // Beta cannot take it.
+        assert_eq!(
+            get_with(&app, &format!("/offres/accuses/{first_id}"), &beta.cookie())
+                .await
+                .status,
+            404
+        );
+        // A document joined: a new receipt, with the document's SHA-256.
+        let document = b"%PDF-1.7 memoire technique d'Alpha";
+        let joined = crate::helpers::upload_file(
+            &app,
+            &alpha,
+            &format!("/appels-d-offres/{reference}/lots/1/documents"),
+            "memoire.pdf",
+            document,
+        )
+        .await;
+        assert_eq!(joined.status, 303, "{}", joined.body);
+        let page = get_with(
+            &app,
+            &format!("/appels-d-offres/{reference}/offre"),
+            &alpha.cookie(),
+        )
+        .await;
+        assert!(page.body.contains("Accusés de réception signés"));
+        assert!(page.body.contains("document joint"));
+        let (_, second) = receipt_of(&app, &alpha, &page.body).await;
+        assert_eq!(second.receipt.event, "document_ajoute");
+        assert_eq!(second.receipt.documents.len(), 1);
+        assert_eq!(
+            second.receipt.documents[0].sha256,
+            receipts::sha256_hex(document)
+        );
+        assert_eq!(second.receipt.form_sha256, first.receipt.form_sha256);
+
+        // The verification page: the true receipt is authentic, a changed one is not.
+        let (cookie, csrf) = crate::helpers::anonymous_csrf(&app).await;
+        let verify = |text: String| {
+            let (app, csrf, cookie) = (&app, csrf.clone(), cookie.clone());
+            async move {
+                post_form(
+                    app,
+                    "/accuses/verifier",
+                    &cookie,
+                    None,
+                    &[("csrf_token", csrf.as_str()), ("receipt", text.as_str())],
+                )
+                .await
+            }
+        };
+        let text = serde_json::to_string_pretty(&second).unwrap();
+        let good = verify(text.clone()).await;
+        assert_eq!(good.status, 200, "{}", good.body);
+        assert!(good.body.contains("Accusé authentique"), "{}", good.body);
+        assert!(good.body.contains(&receipts::sha256_hex(document)));
+        let forged = text.replacen(
+            &second.receipt.received_at,
+            "2020-01-01T00:00:00.000000Z",
+            1,
+        );
+        let bad = verify(forged).await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("NON valide"), "{}", bad.body);
+        let junk = verify("{ pas du json".into()).await;
+        assert_eq!(junk.status, 422);
+        assert!(junk.body.contains("ligne 1"), "{}", junk.body);
+
+        // Offline: the command checks the signature, the key and the documents.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("accuse.json"), &text).unwrap();
+        std::fs::write(dir.path().join("memoire.pdf"), document).unwrap();
+        std::fs::write(dir.path().join("autre.pdf"), b"%PDF-1.7 autre").unwrap();
+        let ok = groupement(
+            &[
+                "verify-receipt",
+                "accuse.json",
+                "--key",
+                &trusted[0],
+                "memoire.pdf",
+            ],
+            dir.path(),
+        );
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("valide"));
+        let other_document = groupement(
+            &[
+                "verify-receipt",
+                "accuse.json",
+                "--key",
+                &trusted[0],
+                "autre.pdf",
+            ],
+            dir.path(),
+        );
+        assert_eq!(other_document.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&other_document.stderr).contains("absent de l'accusé"));
+        std::fs::write(
+            dir.path().join("change.json"),
+            text.replacen("\"lot\": 1", "\"lot\": 2", 1),
+        )
+        .unwrap();
+        let changed = groupement(&["verify-receipt", "change.json"], dir.path());
+        assert_eq!(changed.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&changed.stderr).contains("NON valide"));
+        let other_key = groupement(
+            &[
+                "verify-receipt",
+                "accuse.json",
+                "--key",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ],
+            dir.path(),
+        );
+        assert_eq!(other_key.status.code(), Some(1));
+
+        // Before the opening, the journal says what happened but no deposit.
+        let journal_path = format!("/consultations/{tender}/journal");
+        let journal = get_with(&app, &journal_path, &lead.cookie()).await;
+        assert_eq!(journal.status, 200, "{}", journal.body);
+        assert!(journal.body.contains("consultation publiée"));
+        assert!(
+            !journal.body.contains("offre remise"),
+            "deposits stay sealed"
+        );
+        assert!(journal.body.contains("n'apparaissent qu'après l'ouverture"));
+
+        // After the deadline, Beta's bid is received as late: kept, with a receipt saying so.
+        diesel::update(tenders::table.find(tender))
+            .set(
+                tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)),
+            )
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+        let page = get_with(
+            &app,
+            &format!("/appels-d-offres/{reference}/offre"),
+            &beta.cookie(),
+        )
+        .await;
+        assert!(page.body.contains("Remettre hors délai"), "{}", page.body);
+        let late = post_form(
+            &app,
+            &bid_path,
+            &beta.cookie(),
+            None,
+            &[
+                ("csrf_token", beta.csrf.as_str()),
+                ("price_eur", "9 999"),
+                ("technical_memo", "MEMOIRE-TARDIVE-BETA"),
+            ],
+        )
+        .await;
+        assert_eq!(late.status, 201, "{}", late.body);
+        assert!(late.body.contains("après la date limite"), "{}", late.body);
+        let (_, late_receipt) = receipt_of(&app, &beta, &late.body).await;
+        assert!(late_receipt.receipt.late);
+        assert_eq!(late_receipt.receipt.event, "hors_delai");
+        assert_eq!(
+            receipts::verify(&late_receipt, Some(&trusted)),
+            receipts::Verdict::Valid
+        );
+        let kept: i64 = late_bids::table
+            .count()
+            .get_result(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(kept, 1);
+        let on_time: i64 = bids::table
+            .count()
+            .get_result(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(on_time, 1, "a late bid is not a bid of the lot");
+        let mail: String = notifications::table
+            .filter(notifications::template.eq("bid_receipt"))
+            .filter(notifications::recipient.eq("beta@example.fr"))
+            .select(notifications::data)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert!(mail.contains("\"late\":true"), "{mail}");
+        // A withdrawal after the deadline stays refused.
+        let withdraw = post_form(
+            &app,
+            &format!("/appels-d-offres/{reference}/lots/1/retrait"),
+            &alpha.cookie(),
+            None,
+            &[("csrf_token", alpha.csrf.as_str())],
+        )
+        .await;
+        assert_eq!(withdraw.status, 409);
+
+        // At the opening the lead sees the late bid listed, never opened: not its price, not its memo.
+        let opened = post_form(
+            &app,
+            &format!("/consultations/{tender}/ouverture"),
+            &lead.cookie(),
+            None,
+            &[("csrf_token", lead.csrf.as_str())],
+        )
+        .await;
+        assert_eq!(opened.status, 303, "{}", opened.body);
+        let comparison = get_with(
+            &app,
+            &format!("/consultations/{tender}/offres"),
+            &lead.cookie(),
+        )
+        .await;
+        assert_eq!(comparison.status, 200, "{}", comparison.body);
+        assert!(comparison.body.contains("Offres reçues hors délai"));
+        assert!(comparison.body.contains("Beta"));
+        assert!(!comparison.body.contains("MEMOIRE-TARDIVE-BETA"));
+        assert!(!comparison.body.contains("9\u{202f}999"));
+        assert!(comparison.body.contains("Mémoire d&#x27;Alpha"));
+
+        // The journal now lists the deposits (never an amount), and its CSV and the archive go
+        // with the tender.
+        let journal = get_with(&app, &journal_path, &lead.cookie()).await;
+        for expected in [
+            "offre remise",
+            "document joint",
+            "offre reçue hors délai",
+            "offres ouvertes",
+            "dossier téléchargé",
+        ] {
+            assert!(
+                journal.body.contains(expected),
+                "{expected}: {}",
+                journal.body
+            );
+        }
+        assert!(!journal.body.contains("12\u{202f}345"));
+        let csv = get_with(&app, &format!("{journal_path}.csv"), &lead.cookie()).await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.body.contains("offre reçue hors délai"));
+        let archive = app
+            .client
+            .get(format!(
+                "{}/consultations/{tender}/archive.zip",
+                app.address
+            ))
+            .insert_header(("Cookie", lead.cookie()))
+            .send()
+            .await
+            .unwrap()
+            .body()
+            .limit(64 << 20)
+            .await
+            .unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(archive.to_vec())).unwrap();
+        let names: Vec<String> = archive
+            .file_names()
+            .map(|n| n.unwrap().into_owned())
+            .collect();
+        assert!(names.contains(&"journal.csv".to_string()), "{names:?}");
+        assert!(names.iter().any(|n| n.starts_with("dossier/")), "{names:?}");
+        let signed: Vec<String> = names
+            .iter()
+            .filter(|n| n.starts_with("accuses/"))
+            .cloned()
+            .collect();
+        assert_eq!(signed.len(), 3, "{names:?}");
+        // Each receipt in the archive verifies with the platform's key.
+        for name in signed {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut archive.by_name(&name).unwrap(), &mut text).unwrap();
+            let receipt = receipts::parse(&text).unwrap();
+            assert_eq!(
+                receipts::verify(&receipt, Some(&trusted)),
+                receipts::Verdict::Valid,
+                "{name}"
+            );
+        }
+        // The journal is the coordinator's lead's alone.
+        for (who, session) in [("alpha", &alpha), ("beta", &beta)] {
+            let status = get_with(&app, &journal_path, &session.cookie())
+                .await
+                .status;
+            assert_eq!(status, 403, "{who}");
+        }
+        let other = session_of(&app, "lead.chu@example.fr", PASSWORD).await;
+        assert_eq!(
+            get_with(&app, &journal_path, &other.cookie()).await.status,
+            404
+        );
+    }
+);
