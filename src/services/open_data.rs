@@ -565,3 +565,195 @@ mod tests {
         assert_eq!(party_id(None, "UB"), "FR-GRP-UB");
     }
 }
+
+/// Filters of the public search of the contracts the DECP publishes; every field optional.
+#[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize)]
+pub struct ContractFilter {
+    /// Words that must all be found in the object, the buyer, the holder or the CPV label,
+    /// whatever their case and accents.
+    #[serde(default)]
+    pub q: String,
+    /// Start of the contract's CPV code.
+    #[serde(default)]
+    pub cpv: String,
+    /// Code of the member that holds the contract.
+    #[serde(default)]
+    pub buyer: String,
+    /// `no_competition`, `adapted` or `formal`.
+    #[serde(default)]
+    pub procedure: String,
+    /// Notified on or after / on or before this day (`AAAA-MM-JJ` or `JJ/MM/AAAA`).
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+/// A contract as the public search lists it: what the DECP file says of it, in words.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ContractCard {
+    pub uid: String,
+    pub buyer: String,
+    pub holder: String,
+    pub holder_siret: String,
+    pub object: String,
+    pub reference: String,
+    pub cpv: String,
+    pub cpv_label: String,
+    pub procedure: String,
+    pub amount: String,
+    pub notified_on: String,
+    pub months: i32,
+}
+
+/// The most contracts one search lists.
+pub const CONTRACTS_SHOWN: usize = 500;
+
+/// The contracts the DECP file publishes (signed, €40,000 and more, a buyer with a SIRET)
+/// matching the filter, the latest notified first; and how many matched in all.
+pub fn search_contracts(
+    pool: &crate::db::Pool,
+    filter: &ContractFilter,
+) -> Result<(Vec<ContractCard>, usize), crate::error::AppError> {
+    use crate::error::{AppError, Problems};
+    let mut problems = Problems::default();
+    let cpv = filter.cpv.trim();
+    if !cpv.bytes().all(|b| b.is_ascii_digit()) || cpv.len() > 8 {
+        problems.add("cpv", "un début de code CPV : de 1 à 8 chiffres");
+    }
+    let day = |problems: &mut Problems, field: &'static str, text: &str| match text.trim() {
+        "" => None,
+        text => problems.check(field, crate::domain::parse_date(text).map_err(|e| e.0)),
+    };
+    let from = day(&mut problems, "from", &filter.from);
+    let to = day(&mut problems, "to", &filter.to);
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            problems.add("to", "la fin de la période est avant son début");
+        }
+    }
+    let words: Vec<String> = crate::domain::fold(&filter.q)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    if words.len() > 12 || filter.q.chars().count() > 200 {
+        problems.add("q", "au plus 12 mots et 200 caractères");
+    }
+    problems.finish()?;
+    let buyer = filter.buyer.trim().to_uppercase();
+    let procedure = filter.procedure.trim();
+    let mut conn = pool.get()?;
+    let mut query = contracts::table
+        .inner_join(organisations::table)
+        .inner_join(suppliers::table)
+        .inner_join(lots::table)
+        .inner_join(tenders::table)
+        .filter(contracts::amount_cents.ge(DECP_THRESHOLD_CENTS))
+        .filter(contracts::status.eq(ContractStatus::Active))
+        .filter(contracts::signed_on.is_not_null())
+        .filter(organisations::siret.is_not_null())
+        .into_boxed();
+    if !cpv.is_empty() {
+        query = query.filter(lots::cpv_code.like(format!("{cpv}%")));
+    }
+    if !buyer.is_empty() {
+        query = query.filter(organisations::code.eq(buyer));
+    }
+    if !procedure.is_empty() {
+        query = query.filter(tenders::procedure.eq(procedure.to_string()));
+    }
+    if let Some(from) = from {
+        query = query.filter(contracts::signed_on.ge(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(contracts::signed_on.le(to));
+    }
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i32,
+        String,
+        String,
+        String,
+        i64,
+        Option<chrono::NaiveDate>,
+        i32,
+    );
+    let rows: Vec<Row> = query
+        .order((contracts::signed_on.desc(), contracts::uid))
+        .select((
+            contracts::uid,
+            organisations::name,
+            suppliers::name,
+            suppliers::siret,
+            tenders::title,
+            lots::title,
+            lots::number,
+            lots::cpv_code,
+            tenders::reference,
+            tenders::procedure,
+            contracts::amount_cents,
+            contracts::signed_on,
+            contracts::months,
+        ))
+        .load(&mut conn)
+        .map_err(AppError::from)?;
+    let catalog = crate::domain::CpvCatalog::embedded();
+    let mut matched = 0;
+    let mut cards = Vec::new();
+    for (
+        uid,
+        buyer,
+        holder,
+        siret,
+        title,
+        lot_title,
+        number,
+        cpv,
+        reference,
+        procedure,
+        amount,
+        signed_on,
+        months,
+    ) in rows
+    {
+        let cpv_label = catalog
+            .get(&cpv)
+            .map(|e| e.label_fr.clone())
+            .unwrap_or_default();
+        let object = format!("{title} — lot {number} : {lot_title}");
+        if !words.is_empty() {
+            let text = crate::domain::fold(&format!(
+                "{object} {reference} {buyer} {holder} {siret} {cpv} {cpv_label} {uid}"
+            ));
+            if !words.iter().all(|w| text.contains(w.as_str())) {
+                continue;
+            }
+        }
+        matched += 1;
+        if cards.len() < CONTRACTS_SHOWN {
+            cards.push(ContractCard {
+                uid,
+                buyer,
+                holder,
+                holder_siret: siret,
+                object,
+                reference,
+                cpv,
+                cpv_label,
+                procedure: crate::services::public::procedure_label(&procedure).to_string(),
+                amount: Cents::new(amount).to_string(),
+                notified_on: signed_on
+                    .map(|d| d.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default(),
+                months,
+            });
+        }
+    }
+    Ok((cards, matched))
+}

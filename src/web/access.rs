@@ -159,6 +159,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/offres/accuses/{id}", SUPPLIERS),
     rule("GET", "/open-data/ocds.json", Access::Public),
     rule("GET", "/open-data/decp.json", Access::Public),
+    rule("GET", "/open-data/marches", Access::Public),
     rule("GET", "/appels-d-offres", Access::Public),
     rule("GET", "/appels-d-offres.atom", Access::Public),
     rule("GET", "/appels-d-offres/{reference}", Access::Public),

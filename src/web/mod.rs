@@ -237,6 +237,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/open-data", web::get().to(open_data::page))
         .route("/open-data/ocds.json", web::get().to(open_data::ocds))
         .route("/open-data/decp.json", web::get().to(open_data::decp))
+        .route("/open-data/marches", web::get().to(open_data::contracts))
         .route("/appels-d-offres", web::get().to(tenders::public_list))
         .route("/appels-d-offres.atom", web::get().to(tenders::atom))
         .route(

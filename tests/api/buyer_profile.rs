@@ -711,3 +711,91 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    anyone_searches_the_published_contracts_with_the_public_filters,
+    |app| {
+        groupement::demo::seed_if_empty(&mut app.pool.get().unwrap()).unwrap();
+        use groupement::db::schema::{contracts, lots, organisations, suppliers};
+        // The demo knows Dijon Métropole's SIRET only: the others' are recorded here, as the
+        // admin would, so that their contracts are published.
+        let without: Vec<i32> = organisations::table
+            .filter(organisations::siret.is_null())
+            .order(organisations::id)
+            .select(organisations::id)
+            .load(&mut app.pool.get().unwrap())
+            .unwrap();
+        for (id, siret) in without
+            .into_iter()
+            .zip(["21210231500017", "55208131766522", "73282932000074"])
+        {
+            diesel::update(organisations::table.find(id))
+                .set(organisations::siret.eq(siret))
+                .execute(&mut app.pool.get().unwrap())
+                .unwrap();
+        }
+        // What the DECP file publishes is what the search finds.
+        let decp = get_with(&app, "/open-data/decp.json", "").await;
+        let decp: serde_json::Value = serde_json::from_str(&decp.body).unwrap();
+        let published = decp["marches"]["marche"].as_array().unwrap().len();
+        assert!(published > 0, "the demo has signed contracts");
+        let all = get_with(&app, "/open-data/marches", "").await;
+        assert_eq!(all.status, 200);
+        assert!(
+            all.body.contains(&format!("{published} marché(s)")),
+            "{}",
+            all.body
+        );
+        // By words, whatever their case and accents: a holder's name.
+        let (holder, cpv): (String, String) = contracts::table
+            .inner_join(suppliers::table)
+            .inner_join(lots::table)
+            .filter(contracts::status.eq("active"))
+            .select((suppliers::name, lots::cpv_code))
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        let word = holder.split_whitespace().next().unwrap().to_lowercase();
+        let found = get_with(
+            &app,
+            &format!("/open-data/marches?q={}", urlencode(&word)),
+            "",
+        )
+        .await;
+        assert_eq!(found.status, 200);
+        assert!(found.body.contains(&holder), "{}", found.body);
+        let none = get_with(&app, "/open-data/marches?q=zzzzintrouvable", "").await;
+        assert!(none.body.contains("Aucun marché publié ne correspond"));
+        // By CPV, member, procedure and period.
+        let by_cpv = get_with(&app, &format!("/open-data/marches?cpv={}", &cpv[..2]), "").await;
+        assert!(by_cpv.body.contains(&holder));
+        let other_division = if cpv.starts_with("03") { "09" } else { "03" };
+        let elsewhere = get_with(
+            &app,
+            &format!("/open-data/marches?cpv={other_division}"),
+            "",
+        )
+        .await;
+        assert!(!elsewhere.body.contains(&holder));
+        let later = get_with(&app, "/open-data/marches?from=2099-01-01", "").await;
+        assert!(later.body.contains("Aucun marché publié"));
+        // Bad filters are said beside their fields, in French.
+        let bad = get_with(
+            &app,
+            "/open-data/marches?cpv=abc&from=2027-02-01&to=2027-01-01",
+            "",
+        )
+        .await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        for expected in [
+            "id=\"cpv-erreur\"",
+            "id=\"to-erreur\"",
+            "la fin de la période est avant son début",
+        ] {
+            assert!(bad.body.contains(expected), "{expected}: {}", bad.body);
+        }
+    }
+);
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}

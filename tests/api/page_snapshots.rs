@@ -141,6 +141,7 @@ pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> 
         ("public-api-docs", None, "/documentation/api".into()),
         ("public-open-data", None, "/open-data".into()),
         ("public-verify-receipt", None, "/accuses/verifier".into()),
+        ("public-contracts", None, "/open-data/marches".into()),
         (
             "public-not-found",
             None,
