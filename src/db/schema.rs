@@ -300,6 +300,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     late_bids,
     signing_keys,
     receipts,
+    backup_copies,
 );
 
 diesel::table! {
@@ -460,7 +461,7 @@ diesel::table! {
     receipts (id) {
         id -> Integer,
         supplier_id -> Integer,
-        tender_id -> Integer,
+        tender_id -> Nullable<Integer>,
         lot_number -> Integer,
         number -> Text,
         event -> Text,
@@ -472,6 +473,25 @@ diesel::table! {
 }
 
 diesel::joinable!(receipts -> tenders (tender_id));
+
+diesel::table! {
+    backup_copies (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        supplier_id -> Integer,
+        medium -> Text,
+        declared_at -> Timestamp,
+        declared_by -> Nullable<Integer>,
+        received_at -> Nullable<Timestamp>,
+        recorded_by -> Nullable<Integer>,
+        opened_at -> Nullable<Timestamp>,
+        opened_by -> Nullable<Integer>,
+        open_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(backup_copies -> tenders (tender_id));
+diesel::joinable!(backup_copies -> suppliers (supplier_id));
 diesel::joinable!(receipts -> suppliers (supplier_id));
 diesel::joinable!(document_downloads -> users (user_id));
 diesel::joinable!(document_downloads -> suppliers (supplier_id));

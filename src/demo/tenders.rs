@@ -505,7 +505,7 @@ fn insert_bids(
             conn,
             crate::services::receipts::Deposit {
                 supplier_id: supplier.id,
-                tender_id,
+                tender_id: Some(tender_id),
                 reference,
                 lot: lot_number,
                 number: &number,

@@ -191,6 +191,8 @@ pub struct BidPage {
     pub lots: Vec<LotForSupplier>,
     /// The company's signed receipts on this tender, newest first.
     pub receipts: Vec<receipts::ReceiptLine>,
+    /// The backup copy it declared, if any.
+    pub backup: Option<crate::services::tenders::BackupCopy>,
 }
 
 /// The lots of a published tender with the supplier's own bids (never anyone else's).
@@ -225,6 +227,7 @@ pub fn page(pool: &Pool, actor: &Actor, reference: &str) -> Result<BidPage, AppE
         },
         lots: out,
         receipts: receipts::of_company(&mut conn, supplier_id, tender_id)?,
+        backup: crate::services::tenders::own_backup(&mut conn, tender_id, supplier_id)?,
     })
 }
 
@@ -485,7 +488,7 @@ fn sign_deposit(
         conn,
         receipts::Deposit {
             supplier_id,
-            tender_id,
+            tender_id: Some(tender_id),
             reference,
             lot: lot_number,
             number: &number,
@@ -749,7 +752,7 @@ fn receive_late(
         conn,
         receipts::Deposit {
             supplier_id,
-            tender_id: lot.tender_id,
+            tender_id: Some(lot.tender_id),
             reference,
             lot: lot_number,
             number: &number,

@@ -399,7 +399,10 @@ fn supplier_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
                 title: "Mes offres",
                 lines,
                 empty: "Vous n'avez encore déposé aucune offre.",
-                more: None,
+                more: Some(Task {
+                    text: "Essayer un dépôt d'entraînement (il ne compte nulle part)".into(),
+                    href: "/entrainement".into(),
+                }),
             },
             Section {
                 title: "Appels d'offres ouverts qui correspondent à ce que vous vendez",

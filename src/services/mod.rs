@@ -15,6 +15,7 @@ pub mod limits;
 pub mod needs;
 pub mod open_data;
 pub mod pooling;
+pub mod practice;
 pub mod public;
 pub mod receipts;
 pub mod settings;

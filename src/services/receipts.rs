@@ -247,10 +247,25 @@ pub fn rfc3339(at: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+/// A receipt's moment in Paris time, to the second, with the exact UTC text beside it.
+pub fn moment(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => {
+            let (local, zone) = crate::domain::to_paris(at.naive_utc());
+            format!(
+                "{} (heure de Paris, {zone}) — exactement {rfc3339}",
+                local.format("%d/%m/%Y à %H:%M:%S")
+            )
+        }
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
 /// Who a receipt is for and what it is about.
 pub struct Deposit<'a> {
     pub supplier_id: i32,
-    pub tender_id: i32,
+    /// `None` for a practice deposit, which belongs to no tender.
+    pub tender_id: Option<i32>,
     pub reference: &'a str,
     pub lot: i32,
     pub number: &'a str,

@@ -32,6 +32,15 @@ struct BidPage {
     max_documents: usize,
     receipt: Option<ReceiptView>,
     receipts: Vec<SignedLine>,
+    /// The backup copy declared, in words, or the media to choose from.
+    backup: Option<String>,
+    media: Vec<Medium>,
+}
+
+#[derive(Serialize)]
+struct Medium {
+    code: &'static str,
+    label: &'static str,
 }
 
 /// A signed receipt of the company, listed with its lot.
@@ -172,7 +181,11 @@ async fn bid_page(
         // After the deadline a bid is still received, as late: kept, never opened.
         can_bid: page.verified,
         lots,
-        error: refused.map(|r| format!("Lot {} : {}", r.lot, r.message)),
+        // (Lot 0: the tender's backup copy, not a lot's form.)
+        error: refused.map(|r| match r.lot {
+            0 => r.message,
+            lot => format!("Lot {lot} : {}", r.message),
+        }),
         max_mb: documents::MAX_BYTES >> 20,
         formats: documents::accepted(),
         max_documents: bids::MAX_DOCUMENTS_PER_BID,
@@ -184,6 +197,21 @@ async fn bid_page(
             late: r.late,
             signed: r.signed,
         }),
+        backup: page.backup.as_ref().map(|b| {
+            let mut text = format!(
+                "déclarée le {}, {}",
+                paris_text(b.declared_at),
+                crate::services::tenders::medium_label(&b.medium)
+            );
+            if let Some(at) = b.received_at {
+                text.push_str(&format!(" ; reçue par l'acheteur le {}", paris_text(at)));
+            }
+            text
+        }),
+        media: crate::services::tenders::MEDIA
+            .iter()
+            .map(|(code, label)| Medium { code, label })
+            .collect(),
         receipts: page
             .receipts
             .iter()
@@ -431,4 +459,41 @@ pub async fn receipt_file(
         "application/json",
         json.into_bytes(),
     ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct BackupForm {
+    #[serde(default)]
+    medium: String,
+}
+
+/// `POST /appels-d-offres/{reference}/copie-de-sauvegarde`: the company declares it sent a
+/// backup copy (R2132-11).
+pub async fn declare_backup(
+    reference: Path<String>,
+    posted: Posted<BackupForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let reference = reference.into_inner();
+    let (who, r, medium) = (viewer.clone(), reference.clone(), posted.form.medium);
+    match blocking(&pool, move |p| {
+        crate::services::tenders::declare_backup(p, &who, &r, &medium)
+    })
+    .await
+    {
+        Ok(()) => Ok(super::auth::see_other(&format!(
+            "/appels-d-offres/{reference}/offre#copie"
+        ))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            let refused = Refused {
+                lot: 0,
+                typed: None,
+                message,
+            };
+            bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
+        }
+    }
 }

@@ -24,6 +24,7 @@ pub mod open_data;
 pub mod openapi;
 pub mod pages;
 pub mod pooling;
+pub mod practice;
 pub mod receipts;
 pub mod route;
 pub mod suppliers;
@@ -202,6 +203,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(tenders::journal),
         )
         .route(
+            "/consultations/{id}/copies/{copy}/reception",
+            web::post().to(tenders::record_backup),
+        )
+        .route(
+            "/consultations/{id}/copies/{copy}/ouverture",
+            web::post().to(tenders::open_backup),
+        )
+        .route(
+            "/appels-d-offres/{reference}/copie-de-sauvegarde",
+            web::post().to(bids::declare_backup),
+        )
+        .route(
             "/consultations/{id}/journal.csv",
             web::get().to(tenders::journal_csv),
         )
@@ -234,6 +247,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/accuses/verifier", web::get().to(receipts::verify_form))
         .route("/accuses/verifier", web::post().to(receipts::verify))
         .route("/offres/accuses/{id}", web::get().to(bids::receipt_file))
+        .route("/entrainement", web::get().to(practice::show))
+        .route("/entrainement", web::post().to(practice::deposit))
         .route("/open-data", web::get().to(open_data::page))
         .route("/open-data/ocds.json", web::get().to(open_data::ocds))
         .route("/open-data/decp.json", web::get().to(open_data::decp))

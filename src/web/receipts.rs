@@ -87,20 +87,6 @@ async fn page(
     Ok(response)
 }
 
-/// A receipt's moment in Paris time, to the second, with the exact UTC text beside it.
-fn moment(rfc3339: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(at) => {
-            let (local, zone) = crate::domain::to_paris(at.naive_utc());
-            format!(
-                "{} (heure de Paris, {zone}) — exactement {rfc3339}",
-                local.format("%d/%m/%Y à %H:%M:%S")
-            )
-        }
-        Err(_) => rfc3339.to_string(),
-    }
-}
-
 /// `GET /accuses/verifier`: the form.
 pub async fn verify_form(
     req: HttpRequest,
@@ -148,8 +134,8 @@ pub async fn verify(
                     ("Dépôt".into(), receipts::event_label(&r.event).into()),
                     ("Consultation".into(), format!("{}, lot {}", r.tender, r.lot)),
                     ("Entreprise".into(), format!("{} (SIRET {})", r.company, r.siret)),
-                    ("Reçu le".into(), moment(&r.received_at)),
-                    ("Date limite".into(), moment(&r.deadline)),
+                    ("Reçu le".into(), receipts::moment(&r.received_at)),
+                    ("Date limite".into(), receipts::moment(&r.deadline)),
                     (
                         "Dans le délai".into(),
                         if r.late { "non : hors délai, non ouverte" } else { "oui" }.into(),

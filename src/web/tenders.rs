@@ -138,6 +138,9 @@ struct DetailPage<'a> {
     can_change: bool,
     /// The coordinator's lead: the journal and the archive.
     is_coordinator: bool,
+    /// The backup copies declared (the coordinator's lead), and the reasons to open one.
+    backups: Vec<BackupLine>,
+    reasons: Vec<KindChoice>,
     /// The documents a change may replace: (id, name).
     replaceable: Vec<ChangeDocument>,
     change: &'a tenders::ChangeForm,
@@ -193,6 +196,19 @@ struct ShareLine {
     id: i32,
     title: String,
     value: String,
+}
+
+#[derive(Serialize)]
+struct BackupLine {
+    id: i32,
+    company: String,
+    medium: &'static str,
+    declared_at: String,
+    received_at: Option<String>,
+    late: bool,
+    opened: Option<String>,
+    can_record: bool,
+    can_open: bool,
 }
 
 #[derive(Serialize)]
@@ -314,9 +330,9 @@ fn detail_page(
             procedure: procedure_label(&tender.procedure).to_string(),
             total: euros(tender.total_value_cents),
             deadline: tender.deadline.map(paris_text),
-            weights: tender
-                .weights
-                .map(|(p, q, e)| format!("prix {p} %, qualité {q} %, environnement {e} %")),
+            weights: tender.weights.map(|(p, q, e)| {
+                format!("prix {p}\u{a0}%, qualité {q}\u{a0}%, environnement {e}\u{a0}%")
+            }),
             min_days: tender.min_days,
         },
         lots: tender
@@ -437,6 +453,35 @@ fn detail_page(
             .collect(),
         change,
         is_coordinator: coordinator,
+        backups: tender
+            .backups
+            .iter()
+            .map(|b| BackupLine {
+                id: b.id,
+                company: b.company.clone(),
+                medium: tenders::medium_label(&b.medium),
+                declared_at: paris_text(b.declared_at),
+                received_at: b.received_at.map(paris_text),
+                late: b.late,
+                opened: b.opened_at.map(|at| {
+                    format!(
+                        "ouverte le {} : {}",
+                        paris_text(at),
+                        tenders::reason_label(b.open_reason.as_deref().unwrap_or_default())
+                    )
+                }),
+                can_record: coordinator && b.received_at.is_none(),
+                can_open: coordinator
+                    && tender.opened_at.is_some()
+                    && b.received_at.is_some()
+                    && !b.late
+                    && b.opened_at.is_none(),
+            })
+            .collect(),
+        reasons: tenders::OPEN_REASONS
+            .iter()
+            .map(|(code, label)| KindChoice { code, label })
+            .collect(),
     };
     Page::new(
         "pages/tenders/show",
@@ -1490,4 +1535,58 @@ pub async fn archive(
     let id = id.into_inner();
     let (name, bytes) = blocking(&pool, move |p| tenders::archive(p, &viewer, id)).await?;
     Ok(super::uploads::download(&name, "application/zip", bytes))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BackupReceiptForm {
+    #[serde(default)]
+    received: String,
+}
+
+/// `POST /consultations/{id}/copies/{copy}/reception`: the coordinator's lead records that a
+/// backup copy arrived.
+pub async fn record_backup(
+    path: Path<(i32, i32)>,
+    posted: Posted<BackupReceiptForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (id, copy) = path.into_inner();
+    let (who, received) = (viewer.clone(), posted.form.received);
+    match blocking(&pool, move |p| {
+        tenders::record_backup(p, &who, id, copy, &received)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other(&format!("/consultations/{id}#copies"))),
+        Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BackupOpenForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /consultations/{id}/copies/{copy}/ouverture`: the coordinator's lead opens a backup
+/// copy, for one of the reasons the code allows.
+pub async fn open_backup(
+    path: Path<(i32, i32)>,
+    posted: Posted<BackupOpenForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (id, copy) = path.into_inner();
+    let (who, reason) = (viewer.clone(), posted.form.reason);
+    match blocking(&pool, move |p| {
+        tenders::open_backup(p, &who, id, copy, &reason)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other(&format!("/consultations/{id}#copies"))),
+        Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
+    }
 }

@@ -101,13 +101,20 @@ pub struct Upload {
     pub file: Option<Spooled>,
     /// The `kind` field of the form, when it has one (what a tender's document is).
     pub kind: String,
-    /// The other text fields the forms with a file have (a tender's change: `summary`,
-    /// `deadline`, `substantial`, `replaces`); any other is ignored.
+    /// The other text fields the forms with a file have ([`TEXT_FIELDS`]: a tender's change,
+    /// a practice deposit); any other is ignored.
     pub fields: Vec<(String, String)>,
 }
 
 /// The text fields an upload form may carry besides its token and its kind.
-const TEXT_FIELDS: [&str; 4] = ["summary", "deadline", "substantial", "replaces"];
+const TEXT_FIELDS: [&str; 6] = [
+    "summary",
+    "deadline",
+    "substantial",
+    "replaces",
+    "price_eur",
+    "technical_memo",
+];
 
 impl Upload {
     /// A text field of the form, or empty.

@@ -275,6 +275,15 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/consultations/{id}/journal.csv" => format!("/consultations/{}/journal.csv", f.tender),
         "/consultations/{id}/archive.zip" => format!("/consultations/{}/archive.zip", f.tender),
         "/offres/accuses/{id}" => "/offres/accuses/1".to_string(),
+        "/consultations/{id}/copies/{copy}/reception" => {
+            format!("/consultations/{}/copies/1/reception", f.tender)
+        }
+        "/consultations/{id}/copies/{copy}/ouverture" => {
+            format!("/consultations/{}/copies/1/ouverture", f.tender)
+        }
+        "/appels-d-offres/{reference}/copie-de-sauvegarde" => {
+            format!("/appels-d-offres/{}/copie-de-sauvegarde", f.published)
+        }
         "/consultations/{id}/ouverture" => format!("/consultations/{}/ouverture", f.tender),
         "/consultations/{id}/offres" => format!("/consultations/{}/offres", f.tender),
         "/consultations/{id}/notes" => format!("/consultations/{}/notes", f.tender),

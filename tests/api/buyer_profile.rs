@@ -725,9 +725,10 @@ both_backends!(
             .select(organisations::id)
             .load(&mut app.pool.get().unwrap())
             .unwrap();
-        for (id, siret) in without
-            .into_iter()
-            .zip(["21210231500017", "55208131766522", "73282932000074"])
+        for (id, siret) in
+            without
+                .into_iter()
+                .zip(["21210231500017", "55208131766522", "73282932000074"])
         {
             diesel::update(organisations::table.find(id))
                 .set(organisations::siret.eq(siret))
@@ -799,3 +800,349 @@ both_backends!(
 fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+both_backends!(
+    a_backup_copy_is_declared_received_and_opened_only_as_the_code_allows,
+    |app| {
+        let (reference, ..) = published(&app);
+        let tender = tender_id(&app, &reference);
+        let alpha_id = supplier(&app, "24210041000123", "Alpha");
+        let beta_id = supplier(&app, "21210231500017", "Beta");
+        user(&app, "alpha@example.fr", "supplier", None, Some(alpha_id));
+        user(&app, "beta@example.fr", "supplier", None, Some(beta_id));
+        let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+        let beta = session_of(&app, "beta@example.fr", PASSWORD).await;
+        let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        let post = |session: crate::helpers::Session,
+                    path: String,
+                    fields: Vec<(&'static str, String)>| {
+            let app = &app;
+            async move {
+                let mut form: Vec<(&str, &str)> = vec![("csrf_token", session.csrf.as_str())];
+                form.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+                post_form(app, &path, &session.cookie(), None, &form).await
+            }
+        };
+        let declare = format!("/appels-d-offres/{reference}/copie-de-sauvegarde");
+        let made = post(
+            alpha.clone(),
+            format!("/appels-d-offres/{reference}/lots/1/offre"),
+            vec![("price_eur", "15 000".into())],
+        )
+        .await;
+        assert_eq!(made.status, 201);
+        // Alpha (which bid) sends a paper copy, Beta (which will not bid) an electronic one.
+        let page = get_with(
+            &app,
+            &format!("/appels-d-offres/{reference}/offre"),
+            &alpha.cookie(),
+        )
+        .await;
+        assert!(
+            page.body.contains("Déclarer l&#x27;envoi") || page.body.contains("Déclarer l'envoi")
+        );
+        let wrong = post(
+            alpha.clone(),
+            declare.clone(),
+            vec![("medium", "pigeon".into())],
+        )
+        .await;
+        assert_eq!(wrong.status, 422);
+        let declared = post(
+            alpha.clone(),
+            declare.clone(),
+            vec![("medium", "papier".into())],
+        )
+        .await;
+        assert_eq!(declared.status, 303, "{}", declared.body);
+        let twice = post(
+            alpha.clone(),
+            declare.clone(),
+            vec![("medium", "papier".into())],
+        )
+        .await;
+        assert_eq!(twice.status, 409);
+        let page = get_with(
+            &app,
+            &format!("/appels-d-offres/{reference}/offre"),
+            &alpha.cookie(),
+        )
+        .await;
+        assert!(
+            page.body.contains("Copie de sauvegarde déclarée le"),
+            "{}",
+            page.body
+        );
+        assert_eq!(
+            post(
+                beta.clone(),
+                declare.clone(),
+                vec![("medium", "electronique".into())]
+            )
+            .await
+            .status,
+            303
+        );
+        let copies: Vec<(i32, i32)> = groupement::db::schema::backup_copies::table
+            .order(groupement::db::schema::backup_copies::id)
+            .select((
+                groupement::db::schema::backup_copies::id,
+                groupement::db::schema::backup_copies::supplier_id,
+            ))
+            .load(&mut app.pool.get().unwrap())
+            .unwrap();
+        let (alpha_copy, beta_copy) = (copies[0].0, copies[1].0);
+        assert_eq!(copies[0].1, alpha_id);
+
+        // The lead sees them and records Alpha's arrival; a date that does not read, or one in the
+        // future, is refused.
+        let show = get_with(&app, &format!("/consultations/{tender}"), &lead.cookie()).await;
+        assert!(show.body.contains("Copies de sauvegarde") && show.body.contains("Alpha"));
+        let reception = |copy: i32| format!("/consultations/{tender}/copies/{copy}/reception");
+        let opening = |copy: i32| format!("/consultations/{tender}/copies/{copy}/ouverture");
+        let bad = post(
+            lead.clone(),
+            reception(alpha_copy),
+            vec![("received", "hier matin".into())],
+        )
+        .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("14/01/2027 09:30"), "{}", bad.body);
+        let future = post(
+            lead.clone(),
+            reception(alpha_copy),
+            vec![("received", "01/01/2099 09:00".into())],
+        )
+        .await;
+        assert_eq!(future.status, 422);
+        assert_eq!(
+            post(
+                lead.clone(),
+                reception(alpha_copy),
+                // Five minutes ago, in Paris time.
+                vec![(
+                    "received",
+                    groupement::domain::to_paris(days(0) - chrono::Duration::minutes(5))
+                        .0
+                        .format("%d/%m/%Y %H:%M")
+                        .to_string()
+                )]
+            )
+            .await
+            .status,
+            303
+        );
+        // Not before the bids are opened.
+        let early = post(
+            lead.clone(),
+            opening(alpha_copy),
+            vec![("reason", "virus".into())],
+        )
+        .await;
+        assert_eq!(early.status, 409);
+        assert!(
+            early.body.contains("ouvrez d&#x27;abord") || early.body.contains("ouvrez d'abord")
+        );
+
+        // The deadline passes: no declaration any more; Beta's copy arrives late.
+        set_deadline(&app, tender, days(0) - chrono::Duration::seconds(1));
+        let late_declaration = post(
+            beta.clone(),
+            declare.clone(),
+            vec![("medium", "papier".into())],
+        )
+        .await;
+        assert_eq!(late_declaration.status, 409);
+        assert_eq!(
+            post(
+                lead.clone(),
+                reception(beta_copy),
+                vec![("received", "".into())]
+            )
+            .await
+            .status,
+            303
+        );
+        let opened = post_form(
+            &app,
+            &format!("/consultations/{tender}/ouverture"),
+            &lead.cookie(),
+            None,
+            &[("csrf_token", lead.csrf.as_str())],
+        )
+        .await;
+        assert_eq!(opened.status, 303);
+        // Beta's copy came after the deadline: never opened.
+        let late_copy = post(
+            lead.clone(),
+            opening(beta_copy),
+            vec![("reason", "non_parvenue".into())],
+        )
+        .await;
+        assert_eq!(late_copy.status, 409);
+        assert!(
+            late_copy.body.contains("après la date limite"),
+            "{}",
+            late_copy.body
+        );
+        // Alpha's bid arrived in time: « did not arrive » does not apply; a virus does.
+        let wrong_reason = post(
+            lead.clone(),
+            opening(alpha_copy),
+            vec![("reason", "non_parvenue".into())],
+        )
+        .await;
+        assert_eq!(wrong_reason.status, 409);
+        let no_reason = post(
+            lead.clone(),
+            opening(alpha_copy),
+            vec![("reason", "curiosité".into())],
+        )
+        .await;
+        assert_eq!(no_reason.status, 422);
+        assert_eq!(
+            post(
+                lead.clone(),
+                opening(alpha_copy),
+                vec![("reason", "virus".into())]
+            )
+            .await
+            .status,
+            303
+        );
+        assert_eq!(
+            post(
+                lead.clone(),
+                opening(alpha_copy),
+                vec![("reason", "virus".into())]
+            )
+            .await
+            .status,
+            409
+        );
+        // A company cannot record nor open; the journal tells it all.
+        assert_eq!(
+            post(
+                alpha.clone(),
+                opening(alpha_copy),
+                vec![("reason", "virus".into())]
+            )
+            .await
+            .status,
+            403
+        );
+        let journal = get_with(
+            &app,
+            &format!("/consultations/{tender}/journal"),
+            &lead.cookie(),
+        )
+        .await;
+        for expected in [
+            "copie de sauvegarde déclarée",
+            "copie de sauvegarde reçue",
+            "copie de sauvegarde ouverte",
+            "programme malveillant",
+        ] {
+            assert!(
+                journal.body.contains(expected),
+                "{expected}: {}",
+                journal.body
+            );
+        }
+    }
+);
+
+both_backends!(a_company_rehearses_a_deposit_that_counts_nowhere, |app| {
+    let (reference, ..) = published(&app);
+    let alpha_id = supplier(&app, "24210041000123", "Alpha");
+    user(&app, "alpha@example.fr", "supplier", None, Some(alpha_id));
+    let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+    let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+    // What the platform accepts is said before any upload.
+    let page = get_with(&app, "/entrainement", &alpha.cookie()).await;
+    assert_eq!(page.status, 200);
+    for expected in ["Formats", "20 Mo", "Navigateurs", "ne compte nulle part"] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    assert_eq!(
+        get_with(&app, "/entrainement", &lead.cookie()).await.status,
+        403
+    );
+    // A document is checked as a real one: an executable renamed .pdf is refused, what was
+    // typed comes back.
+    let refused = upload_form(
+        &app,
+        &alpha,
+        "/entrainement",
+        &[("price_eur", "1 234,50"), ("technical_memo", "Essai")],
+        Some(("offre.pdf", b"MZ\x90\x00 not a pdf")),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"fichier-erreur\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"1 234,50\""));
+    let bad_price = upload_form(
+        &app,
+        &alpha,
+        "/entrainement",
+        &[("price_eur", "beaucoup")],
+        None,
+    )
+    .await;
+    assert_eq!(bad_price.status, 422);
+    assert!(bad_price.body.contains("id=\"prix-erreur\""));
+    // A good deposit: a signed receipt marked as practice, with the document's digest.
+    let document = b"%PDF-1.7\n% offre d'essai\n%%EOF\n";
+    let done = upload_form(
+        &app,
+        &alpha,
+        "/entrainement",
+        &[("price_eur", "1 234,50"), ("technical_memo", "Essai")],
+        Some(("offre.pdf", document)),
+    )
+    .await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    assert!(
+        done.body.contains("Dépôt d&#x27;entraînement réussi")
+            || done.body.contains("Dépôt d'entraînement réussi")
+    );
+    assert!(done.body.contains(&receipts::sha256_hex(document)));
+    let (_, receipt) = receipt_of(&app, &alpha, &done.body).await;
+    assert_eq!(receipt.receipt.event, "entrainement");
+    assert_eq!(receipt.receipt.tender, "ENTRAINEMENT");
+    assert_eq!(
+        receipt.receipt.documents[0].sha256,
+        receipts::sha256_hex(document)
+    );
+    assert_eq!(receipts::verify(&receipt, None), receipts::Verdict::Valid);
+    // It counts nowhere: no bid, no document, nothing on the real tender's pages.
+    let counted: i64 = bids::table
+        .count()
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(counted, 0);
+    let documents: i64 = groupement::db::schema::bid_documents::table
+        .count()
+        .get_result(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(documents, 0);
+    let bid_page = get_with(
+        &app,
+        &format!("/appels-d-offres/{reference}/offre"),
+        &alpha.cookie(),
+    )
+    .await;
+    assert!(!bid_page.body.contains(&receipt.receipt.number));
+    let tender = tender_id(&app, &reference);
+    let journal = get_with(
+        &app,
+        &format!("/consultations/{tender}/journal"),
+        &lead.cookie(),
+    )
+    .await;
+    assert!(!journal.body.contains("entraînement"));
+});

@@ -623,6 +623,30 @@ pub async fn journey(
         .wait_for("return document.body.innerText.includes('Accusé authentique')")
         .await;
     walk.check("receipt-verified").await;
+    // A backup copy declared on the bid page.
+    walk.go(&format!("/appels-d-offres/{reference}/offre"))
+        .await;
+    walk.set("#medium", "papier").await;
+    walk.submit("form[action$='/copie-de-sauvegarde'] button")
+        .await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Copie de sauvegarde déclarée le')")
+        .await;
+    // A practice deposit, with a document, that counts nowhere.
+    let practice = tempfile::tempdir().unwrap();
+    let practice_file = practice.path().join("offre-essai.pdf");
+    std::fs::write(&practice_file, b"%PDF-1.7\n% offre d'essai\n%%EOF\n").unwrap();
+    walk.go("/entrainement").await;
+    walk.check("practice").await;
+    walk.browser.type_into("#prix", "1 000").await;
+    walk.browser
+        .type_into("#fichier", &practice_file.display().to_string())
+        .await;
+    walk.submit("form[action='/entrainement'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Dépôt d\\'entraînement réussi')")
+        .await;
+    walk.check("practice-done").await;
     // A question on the notice, answered by the coordinator's lead, read by everyone.
     walk.go(&format!("/appels-d-offres/{reference}")).await;
     walk.browser
@@ -673,6 +697,13 @@ pub async fn journey(
     walk.browser
         .wait_for("return document.body.innerText.includes('Changements publiés')")
         .await;
+    // The company's backup copy arrives: the lead records it.
+    walk.go(&format!("{tender_page}#copies")).await;
+    walk.submit("form[action$='/reception'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Reçue le')")
+        .await;
+    walk.check("backup-received").await;
     walk.go(&format!("{tender_page}/journal")).await;
     walk.browser
         .wait_for("return document.body.innerText.includes('consultation modifiée (rectificatif)')")

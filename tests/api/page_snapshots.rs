@@ -217,6 +217,11 @@ pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> 
             format!("/appels-d-offres/{published_ref}/offre"),
         ),
         (
+            "supplier-practice",
+            Some(supplier.clone()),
+            "/entrainement".into(),
+        ),
+        (
             "admin-users",
             Some(demo("admin")),
             "/admin/utilisateurs".into(),

@@ -43,11 +43,12 @@ CREATE TABLE signing_keys (
 );
 
 -- Every proof of deposit issued (a bid, a revision, a document added or removed, a withdrawal,
--- a late bid): the signed body exactly as sent, so that it can be given again.
+-- a late bid, a practice deposit — the one without a tender): the signed body exactly as
+-- sent, so that it can be given again.
 CREATE TABLE receipts (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     supplier_id INTEGER NOT NULL REFERENCES suppliers (id),
-    tender_id INTEGER NOT NULL REFERENCES tenders (id),
+    tender_id INTEGER REFERENCES tenders (id),
     lot_number INTEGER NOT NULL,
     number TEXT NOT NULL,
     event TEXT NOT NULL,
@@ -59,3 +60,22 @@ CREATE TABLE receipts (
 CREATE INDEX receipts_supplier ON receipts (supplier_id, tender_id, lot_number);
 -- The SHA-256 of each bid document, computed as it arrives, that the receipts carry.
 ALTER TABLE bid_documents ADD COLUMN sha256 TEXT;
+
+-- Backup copies (R2132-11): a bidder declares that it sent one (paper or a physical electronic
+-- medium) before the deadline, the coordinator's lead records its receipt, and opens it only in
+-- the cases the code allows: a virus in the electronic bid, a bid that did not arrive in time,
+-- or one that could not be opened.
+CREATE TABLE backup_copies (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    tender_id INTEGER NOT NULL REFERENCES tenders (id) ON DELETE CASCADE,
+    supplier_id INTEGER NOT NULL REFERENCES suppliers (id),
+    medium TEXT NOT NULL CHECK (medium IN ('papier', 'electronique')),
+    declared_at TIMESTAMP NOT NULL,
+    declared_by INTEGER REFERENCES users (id),
+    received_at TIMESTAMP,
+    recorded_by INTEGER REFERENCES users (id),
+    opened_at TIMESTAMP,
+    opened_by INTEGER REFERENCES users (id),
+    open_reason TEXT CHECK (open_reason IS NULL OR open_reason IN ('virus', 'non_parvenue', 'illisible')),
+    UNIQUE (tender_id, supplier_id)
+);

@@ -187,6 +187,8 @@ pub struct TenderDetail {
     pub questions: Vec<super::LeadQuestion>,
     /// The changes made since the publication, oldest first.
     pub changes: Vec<super::ChangeView>,
+    /// The backup copies declared, for the coordinator's lead (empty for anyone else).
+    pub backups: Vec<super::BackupCopy>,
 }
 
 /// One of an organisation's contracts: the lot, the holder, the amount (read as the query of
@@ -343,5 +345,9 @@ pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail
             false => Vec::new(),
         },
         changes: super::changes_of(&mut conn, tender_id)?,
+        backups: match coordinator_id == organisation_id && actor.role == crate::auth::Role::Lead {
+            true => super::backups_of(&mut conn, tender_id)?,
+            false => Vec::new(),
+        },
     })
 }

@@ -21,6 +21,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
 mod approval;
+mod backup;
 mod changes;
 mod dossier;
 mod journal;
@@ -29,6 +30,7 @@ mod publication;
 mod questions;
 
 pub use approval::*;
+pub use backup::*;
 pub use changes::*;
 pub use dossier::*;
 pub use journal::*;
