@@ -301,6 +301,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     receipts,
     backup_copies,
+    espd_responses,
 );
 
 diesel::table! {
@@ -491,6 +492,21 @@ diesel::table! {
 }
 
 diesel::joinable!(backup_copies -> tenders (tender_id));
+
+diesel::table! {
+    espd_responses (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        supplier_id -> Integer,
+        source -> Text,
+        xml -> Text,
+        summary -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(espd_responses -> tenders (tender_id));
+diesel::joinable!(espd_responses -> suppliers (supplier_id));
 diesel::joinable!(backup_copies -> suppliers (supplier_id));
 diesel::joinable!(receipts -> suppliers (supplier_id));
 diesel::joinable!(document_downloads -> users (user_id));

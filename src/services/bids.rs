@@ -193,6 +193,8 @@ pub struct BidPage {
     pub receipts: Vec<receipts::ReceiptLine>,
     /// The backup copy it declared, if any.
     pub backup: Option<crate::services::tenders::BackupCopy>,
+    /// Its DUME, if it gave one.
+    pub dume: Option<crate::services::espd::StoredDume>,
 }
 
 /// The lots of a published tender with the supplier's own bids (never anyone else's).
@@ -228,6 +230,7 @@ pub fn page(pool: &Pool, actor: &Actor, reference: &str) -> Result<BidPage, AppE
         lots: out,
         receipts: receipts::of_company(&mut conn, supplier_id, tender_id)?,
         backup: crate::services::tenders::own_backup(&mut conn, tender_id, supplier_id)?,
+        dume: crate::services::espd::own(&mut conn, tender_id, supplier_id)?,
     })
 }
 
@@ -962,6 +965,16 @@ fn opened_tender(
         ));
     }
     Ok(tender_id)
+}
+
+/// [`opened_tender`] for what is sealed with the bids (their DUMEs): the tender's id once its
+/// coordinator's lead has opened them, a refusal otherwise.
+pub fn opened_tender_id(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    reference: &str,
+) -> Result<i32, AppError> {
+    opened_tender(conn, actor, reference)
 }
 
 /// The submitted bids of a tender, for the coordinator's lead — and only once the deadline

@@ -131,6 +131,23 @@ pub const RULES: &[Rule] = &[
         "/appels-d-offres/{reference}/copie-de-sauvegarde",
         SUPPLIERS,
     ),
+    rule(
+        "GET",
+        "/appels-d-offres/{reference}/dume.xml",
+        Access::Public,
+    ),
+    rule("POST", "/appels-d-offres/{reference}/dume", SUPPLIERS),
+    rule(
+        "POST",
+        "/appels-d-offres/{reference}/dume/fichier",
+        SUPPLIERS,
+    ),
+    rule(
+        "GET",
+        "/appels-d-offres/{reference}/dume/mien.xml",
+        SUPPLIERS,
+    ),
+    rule("GET", "/consultations/{id}/dume/{supplier}", LEADS),
     rule("GET", "/consultations/{id}/journal", LEADS),
     rule("GET", "/consultations/{id}/journal.csv", LEADS),
     rule("GET", "/consultations/{id}/archive.zip", LEADS),

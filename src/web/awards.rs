@@ -40,6 +40,12 @@ async fn comparison_page(
 ) -> Result<HttpResponse, AppError> {
     let (p, who) = (pool.into_inner(), viewer.clone());
     let shown: Comparison = blocking(&p, move |p| awards::comparison(p, &who, tender_id)).await?;
+    let (who, reference) = (viewer.clone(), shown.reference.clone());
+    let dumes = blocking(&p, move |p| {
+        let mut conn = p.get()?;
+        crate::services::espd::opened(&mut conn, &who, &reference)
+    })
+    .await?;
     let (wp, wq, we) = shown.weights;
     let lots = shown
         .lots
@@ -109,6 +115,15 @@ async fn comparison_page(
         reference: shown.reference,
         title: shown.title,
         fingerprint: shown.fingerprint,
+        dumes: dumes
+            .iter()
+            .map(|(supplier, d)| DumeLine {
+                href: format!("/consultations/{tender_id}/dume/{supplier}"),
+                company: d.company.clone(),
+                summary: super::bids::dume_summary(&d.declaration),
+                excluded: !d.declaration.exclusions.is_empty(),
+            })
+            .collect(),
         late: shown
             .late
             .iter()
@@ -138,6 +153,16 @@ struct LateLine {
     received_at: String,
 }
 
+/// A company's DUME as the opening shows it.
+#[derive(Serialize)]
+struct DumeLine {
+    href: String,
+    company: String,
+    summary: String,
+    /// Whether it declares an exclusion ground.
+    excluded: bool,
+}
+
 /// The opened bids side by side, lot by lot, with the engine's outcome.
 #[derive(Serialize)]
 struct ComparisonPage<'a> {
@@ -157,6 +182,8 @@ struct ComparisonPage<'a> {
     fingerprint: String,
     /// Bids received late: listed, never opened.
     late: Vec<LateLine>,
+    /// The companies' DUMEs, read at the opening.
+    dumes: Vec<DumeLine>,
     awarded: bool,
     can_mark: bool,
     can_approve: bool,

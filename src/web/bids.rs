@@ -35,6 +35,67 @@ struct BidPage {
     /// The backup copy declared, in words, or the media to choose from.
     backup: Option<String>,
     media: Vec<Medium>,
+    /// The DUME given, in words, and its form (what was typed when refused).
+    dume: Option<DumeView>,
+    dume_form: crate::services::espd::DumeForm,
+    dume_errors: super::form_errors::FormErrors,
+}
+
+#[derive(Serialize)]
+struct DumeView {
+    received_at: String,
+    source: &'static str,
+    summary: String,
+}
+
+/// The DUME form's fields (problem name, input, label).
+const DUME_FIELDS: &[super::form_errors::Field] = &[
+    super::form_errors::Field {
+        problem: "exercice",
+        input: "dume-year",
+        label: "Dernier exercice clos",
+    },
+    super::form_errors::Field {
+        problem: "chiffre d'affaires",
+        input: "dume-turnover",
+        label: "Chiffre d'affaires",
+    },
+    super::form_errors::Field {
+        problem: "effectif",
+        input: "dume-headcount",
+        label: "Effectif moyen",
+    },
+    super::form_errors::Field {
+        problem: "déclaration sur l'honneur",
+        input: "dume-sworn",
+        label: "Déclaration sur l'honneur",
+    },
+    super::form_errors::Field {
+        problem: "fichier",
+        input: "dume-file",
+        label: "Fichier DUME",
+    },
+];
+
+/// A DUME in words: what the lead reads at the opening and the company on its page.
+pub fn dume_summary(d: &crate::services::espd::Declaration) -> String {
+    let mut parts = vec![format!("{} (SIRET {})", d.company, d.siret)];
+    if let (Some(year), Some(cents)) = (d.turnover_year, d.turnover_cents) {
+        parts.push(format!("chiffre d'affaires {year} : {}", Cents::new(cents)));
+    }
+    if let Some(n) = d.headcount {
+        parts.push(format!("effectif moyen : {n}"));
+    }
+    parts.push(if d.sme {
+        "PME".into()
+    } else {
+        "hors PME".into()
+    });
+    parts.push(match d.exclusions.is_empty() {
+        true => "aucun motif d'exclusion déclaré".into(),
+        false => format!("MOTIFS D'EXCLUSION DÉCLARÉS : {}", d.exclusions.join(", ")),
+    });
+    parts.join(" ; ")
 }
 
 #[derive(Serialize)]
@@ -101,6 +162,8 @@ struct Refused {
     /// stored).
     typed: Option<BidForm>,
     message: String,
+    /// The DUME's form as typed and its problems, when it was the one refused.
+    dume: Option<(crate::services::espd::DumeForm, crate::error::Problems)>,
 }
 
 async fn bid_page(
@@ -182,8 +245,8 @@ async fn bid_page(
         can_bid: page.verified,
         lots,
         // (Lot 0: the tender's backup copy, not a lot's form.)
-        error: refused.map(|r| match r.lot {
-            0 => r.message,
+        error: refused.as_ref().map(|r| match r.lot {
+            0 => r.message.clone(),
             lot => format!("Lot {lot} : {}", r.message),
         }),
         max_mb: documents::MAX_BYTES >> 20,
@@ -208,6 +271,27 @@ async fn bid_page(
             }
             text
         }),
+        dume: page.dume.as_ref().map(|d| DumeView {
+            received_at: paris_text(d.received_at),
+            source: match d.source.as_str() {
+                "fichier" => "fichier DUME déposé",
+                _ => "DUME simplifié rempli en ligne",
+            },
+            summary: dume_summary(&d.declaration),
+        }),
+        dume_form: refused
+            .as_ref()
+            .and_then(|r| r.dume.as_ref())
+            .map(|(f, _)| f.clone())
+            .unwrap_or_default(),
+        dume_errors: super::form_errors::FormErrors::of(
+            &refused
+                .as_ref()
+                .and_then(|r| r.dume.as_ref())
+                .map(|(_, p)| p.clone())
+                .unwrap_or_default(),
+            DUME_FIELDS,
+        ),
         media: crate::services::tenders::MEDIA
             .iter()
             .map(|(code, label)| Medium { code, label })
@@ -282,6 +366,7 @@ pub async fn submit(
                 lot,
                 typed: Some(posted.form),
                 message,
+                dume: None,
             };
             bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
@@ -305,6 +390,7 @@ pub async fn withdraw(
                 lot,
                 typed: None,
                 message,
+                dume: None,
             };
             bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
@@ -394,6 +480,7 @@ pub async fn upload_document(
                 lot,
                 typed: None,
                 message,
+                dume: None,
             };
             bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
@@ -420,6 +507,7 @@ pub async fn remove_document(
                 lot,
                 typed: None,
                 message,
+                dume: None,
             };
             bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
@@ -492,8 +580,138 @@ pub async fn declare_backup(
                 lot: 0,
                 typed: None,
                 message,
+                dume: None,
             };
             bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
         }
     }
+}
+
+/// `POST /appels-d-offres/{reference}/dume`: the simplified DUME, filled in.
+pub async fn dume_form(
+    reference: Path<String>,
+    posted: Posted<crate::services::espd::DumeForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let reference = reference.into_inner();
+    let (who, r, form) = (viewer.clone(), reference.clone(), posted.form.clone());
+    match blocking(&pool, move |p| {
+        crate::services::espd::submit_form(p, &who, &r, &form)
+    })
+    .await
+    {
+        Ok(()) => Ok(super::auth::see_other(&format!(
+            "/appels-d-offres/{reference}/offre#dume"
+        ))),
+        Err(error) => dume_refused(pool, &hb, viewer, reference, posted.form, error).await,
+    }
+}
+
+async fn dume_refused(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    reference: String,
+    typed: crate::services::espd::DumeForm,
+    error: AppError,
+) -> Result<HttpResponse, AppError> {
+    let (message, problems, status) = super::form_errors::refused(error)?;
+    let refused = Refused {
+        lot: 0,
+        typed: None,
+        message: message
+            .unwrap_or_else(|| "le DUME n'est pas enregistré : voyez ses champs".into()),
+        dume: Some((typed, problems)),
+    };
+    bid_page(pool, hb, viewer, reference, None, Some(refused), status).await
+}
+
+/// `POST /appels-d-offres/{reference}/dume/fichier`: an ESPD response written by another tool.
+pub async fn dume_file(
+    req: actix_web::HttpRequest,
+    reference: Path<String>,
+    form: actix_multipart::Multipart,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<crate::Settings>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let reference = reference.into_inner();
+    let max = crate::services::espd::MAX_RESPONSE_BYTES + 1;
+    let outcome = match super::uploads::read_posted(&req, form, &settings, &viewer, max).await {
+        Ok(upload) => match upload.file {
+            Some(file) => {
+                let (p, who, r) = (pool.clone().into_inner(), viewer.clone(), reference.clone());
+                actix_web::web::block(move || {
+                    let bytes = file.bytes()?;
+                    crate::services::espd::submit_file(&p, &who, &r, &bytes)
+                })
+                .await
+                .map_err(AppError::from)
+                .and_then(|r| r)
+            }
+            None => Err(AppError::validation(
+                "fichier",
+                "choisissez le fichier XML de votre DUME",
+            )),
+        },
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(()) => Ok(super::auth::see_other(&format!(
+            "/appels-d-offres/{reference}/offre#dume"
+        ))),
+        Err(error) => dume_refused(pool, &hb, viewer, reference, Default::default(), error).await,
+    }
+}
+
+fn xml_file(name: &str, xml: String) -> HttpResponse {
+    super::uploads::download(name, "application/xml; charset=utf-8", xml.into_bytes())
+}
+
+/// `GET /appels-d-offres/{reference}/dume.xml`: the tender's DUME request, for anyone.
+pub async fn dume_request(
+    reference: Path<String>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let reference = reference.into_inner();
+    let (name, xml) = blocking(&pool, move |p| {
+        crate::services::espd::tender_request(p, &reference)
+    })
+    .await?;
+    Ok(xml_file(&name, xml))
+}
+
+/// `GET /appels-d-offres/{reference}/dume/mien.xml`: the company's own DUME.
+pub async fn own_dume(
+    reference: Path<String>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let reference = reference.into_inner();
+    let (name, xml) = blocking(&pool, move |p| {
+        crate::services::espd::own_xml(p, &viewer, &reference)
+    })
+    .await?;
+    Ok(xml_file(&name, xml))
+}
+
+/// `GET /consultations/{id}/dume/{supplier}`: a company's DUME, for the coordinator's lead once
+/// the bids are opened.
+pub async fn opened_dume(
+    path: Path<(i32, i32)>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (id, supplier) = path.into_inner();
+    let (name, xml) = blocking(&pool, move |p| {
+        crate::services::espd::opened_xml(p, &viewer, id, supplier)
+    })
+    .await?;
+    Ok(xml_file(&name, xml))
 }

@@ -215,6 +215,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(bids::declare_backup),
         )
         .route(
+            "/appels-d-offres/{reference}/dume.xml",
+            web::get().to(bids::dume_request),
+        )
+        .route(
+            "/appels-d-offres/{reference}/dume",
+            web::post().to(bids::dume_form),
+        )
+        .route(
+            "/appels-d-offres/{reference}/dume/fichier",
+            web::post().to(bids::dume_file),
+        )
+        .route(
+            "/appels-d-offres/{reference}/dume/mien.xml",
+            web::get().to(bids::own_dume),
+        )
+        .route(
+            "/consultations/{id}/dume/{supplier}",
+            web::get().to(bids::opened_dume),
+        )
+        .route(
             "/consultations/{id}/journal.csv",
             web::get().to(tenders::journal_csv),
         )

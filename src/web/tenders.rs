@@ -330,9 +330,9 @@ fn detail_page(
             procedure: procedure_label(&tender.procedure).to_string(),
             total: euros(tender.total_value_cents),
             deadline: tender.deadline.map(paris_text),
-            weights: tender.weights.map(|(p, q, e)| {
-                format!("prix {p}\u{a0}%, qualité {q}\u{a0}%, environnement {e}\u{a0}%")
-            }),
+            weights: tender
+                .weights
+                .map(|(p, q, e)| format!("prix {p} %, qualité {q} %, environnement {e} %")),
             min_days: tender.min_days,
         },
         lots: tender

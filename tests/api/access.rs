@@ -284,6 +284,17 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/appels-d-offres/{reference}/copie-de-sauvegarde" => {
             format!("/appels-d-offres/{}/copie-de-sauvegarde", f.published)
         }
+        "/appels-d-offres/{reference}/dume.xml" => {
+            format!("/appels-d-offres/{}/dume.xml", f.published)
+        }
+        "/appels-d-offres/{reference}/dume" => format!("/appels-d-offres/{}/dume", f.published),
+        "/appels-d-offres/{reference}/dume/fichier" => {
+            format!("/appels-d-offres/{}/dume/fichier", f.published)
+        }
+        "/appels-d-offres/{reference}/dume/mien.xml" => {
+            format!("/appels-d-offres/{}/dume/mien.xml", f.published)
+        }
+        "/consultations/{id}/dume/{supplier}" => format!("/consultations/{}/dume/1", f.tender),
         "/consultations/{id}/ouverture" => format!("/consultations/{}/ouverture", f.tender),
         "/consultations/{id}/offres" => format!("/consultations/{}/offres", f.tender),
         "/consultations/{id}/notes" => format!("/consultations/{}/notes", f.tender),
@@ -357,6 +368,8 @@ const OWNED: &[(&str, &[&str])] = &[
     ("/appels-d-offres/{reference}/offre/documents/{id}", &[]),
     // A receipt is its company's alone; the matrix's supplier has none.
     ("/offres/accuses/{id}", &[]),
+    // A DUME is its company's alone; the matrix's supplier gave none.
+    ("/appels-d-offres/{reference}/dume/mien.xml", &[]),
 ];
 
 /// Routes that end the session they are called with: called with a fresh one.

@@ -623,6 +623,20 @@ pub async fn journey(
         .wait_for("return document.body.innerText.includes('Accusé authentique')")
         .await;
     walk.check("receipt-verified").await;
+    // The simplified DUME, filled in on the bid page.
+    walk.go(&format!("/appels-d-offres/{reference}/offre#dume")).await;
+    let last_year = (chrono::Utc::now().date_naive() - chrono::Duration::days(366))
+        .format("%Y")
+        .to_string();
+    walk.browser.type_into("#dume-year", &last_year).await;
+    walk.browser.type_into("#dume-turnover", "2 400 000").await;
+    walk.browser.type_into("#dume-headcount", "18").await;
+    walk.browser.click("#dume-sworn").await;
+    walk.check("dume-form").await;
+    walk.submit("form[action$='/dume'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('DUME enregistré le')")
+        .await;
     // A backup copy declared on the bid page.
     walk.go(&format!("/appels-d-offres/{reference}/offre"))
         .await;

@@ -1,3 +1,4 @@
+DROP TABLE espd_responses;
 DROP TABLE backup_copies;
 ALTER TABLE bid_documents DROP COLUMN sha256;
 DROP TABLE receipts;

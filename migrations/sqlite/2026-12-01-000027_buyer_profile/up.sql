@@ -79,3 +79,16 @@ CREATE TABLE backup_copies (
     open_reason TEXT CHECK (open_reason IS NULL OR open_reason IN ('virus', 'non_parvenue', 'illisible')),
     UNIQUE (tender_id, supplier_id)
 );
+
+-- The DUME (ESPD response) of a company on a tender, sealed like its bids: its XML as written
+-- by the platform from the simplified form, or as uploaded, and what was read from it.
+CREATE TABLE espd_responses (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    tender_id INTEGER NOT NULL REFERENCES tenders (id) ON DELETE CASCADE,
+    supplier_id INTEGER NOT NULL REFERENCES suppliers (id),
+    source TEXT NOT NULL CHECK (source IN ('formulaire', 'fichier')),
+    xml TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    received_at TIMESTAMP NOT NULL,
+    UNIQUE (tender_id, supplier_id)
+);
