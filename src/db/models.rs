@@ -172,6 +172,8 @@ pub struct Tender {
     pub opened_by: Option<i32>,
     pub awarded_at: Option<NaiveDateTime>,
     pub standstill_until: Option<NaiveDateTime>,
+    /// Urgency declared at publication (answers due four days before the deadline).
+    pub urgent: bool,
 }
 
 #[derive(Debug, Insertable)]

@@ -152,6 +152,7 @@ diesel::table! {
         opened_by -> Nullable<Integer>,
         awarded_at -> Nullable<Timestamp>,
         standstill_until -> Nullable<Timestamp>,
+        urgent -> Bool,
     }
 }
 

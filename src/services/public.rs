@@ -207,6 +207,8 @@ pub struct Notice {
     pub answers: Vec<crate::services::tenders::PublicAnswer>,
     /// The changes since the publication (rectificatifs), oldest first.
     pub changes: Vec<crate::services::tenders::ChangeView>,
+    /// Urgency declared at publication (shorter cut-offs for questions).
+    pub urgent: bool,
 }
 
 /// The needs' own descriptions a notice shows at most.
@@ -404,6 +406,10 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         contact,
         answers: crate::services::tenders::public_answers(&mut conn, head.0)?,
         changes: crate::services::tenders::changes_of(&mut conn, head.0)?,
+        urgent: tenders::table
+            .find(head.0)
+            .select(tenders::urgent)
+            .first(&mut conn)?,
         results,
         lots,
     })

@@ -116,6 +116,8 @@ struct ContractsPage {
     errors: super::form_errors::FormErrors,
     error: Option<String>,
     decp_threshold: String,
+    /// Whether any filter was given (an empty result then says so differently).
+    filtered: bool,
 }
 
 /// `GET /open-data/marches`: the contracts the DECP file publishes, searched with the filters
@@ -169,6 +171,16 @@ pub async fn contracts(
         &hb,
         viewer.0.as_ref(),
         ContractsPage {
+            filtered: [
+                &filter.q,
+                &filter.cpv,
+                &filter.buyer,
+                &filter.procedure,
+                &filter.from,
+                &filter.to,
+            ]
+            .iter()
+            .any(|f| !f.trim().is_empty()),
             shown: found.len(),
             contracts: found,
             matched,

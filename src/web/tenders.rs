@@ -433,10 +433,12 @@ fn detail_page(
             })
             .collect(),
         can_answer: tender.status == "published"
-            && tender
-                .deadline
-                .is_some_and(|d| chrono::Utc::now().naive_utc() <= tenders::cut_offs(d).1),
-        answers_by: tender.deadline.map(|d| paris_text(tenders::cut_offs(d).1)),
+            && tender.deadline.is_some_and(|d| {
+                chrono::Utc::now().naive_utc() <= tenders::cut_offs(d, tender.urgent).1
+            }),
+        answers_by: tender
+            .deadline
+            .map(|d| paris_text(tenders::cut_offs(d, tender.urgent).1)),
         changes: change_lines(&tender.reference, &tender.changes),
         can_change: coordinator
             && tender.status == "published"
@@ -690,6 +692,7 @@ pub async fn confirm_publish(
         ("max_lots_per_supplier", &form.max_lots_per_supplier),
         ("cap_rule", &form.cap_rule),
         ("deadline", &form.deadline),
+        ("urgent", &form.urgent),
     ]
     .into_iter()
     .map(|(name, value)| super::confirm::HiddenField {
@@ -717,6 +720,16 @@ pub async fn confirm_publish(
             "Les entreprises intéressées du territoire sont prévenues par e-mail aujourd'hui, \
              les autres deux jours plus tard."
                 .into(),
+            match form.urgent.trim().is_empty() {
+                true => "Les questions des entreprises sont reçues jusqu'à 10 jours avant la date \
+                         limite, les réponses données au plus tard 6 jours avant."
+                    .into(),
+                false => {
+                    "Urgence déclarée : questions reçues jusqu'à 7 jours avant la date limite, \
+                          réponses données au plus tard 4 jours avant (article R2132-6)."
+                        .into()
+                }
+            },
             "Une consultation publiée ne se retire pas ; ses critères ne changent plus.".into(),
         ],
         action: format!("/consultations/{id}/publier"),
@@ -768,6 +781,7 @@ struct NoticePage {
     documents: Vec<NoticeDocument>,
     questions: QuestionsView,
     changes: Vec<ChangeLine>,
+    urgent: bool,
 }
 
 /// A change of a published tender, as the notice and the lead's page show it.
@@ -1020,7 +1034,7 @@ async fn notice_page(
     .await?;
     let supplier = viewer.as_ref().is_some_and(|v| v.role == Role::Supplier);
     let now = chrono::Utc::now().naive_utc();
-    let cut_offs = notice.deadline.map(tenders::cut_offs);
+    let cut_offs = notice.deadline.map(|d| tenders::cut_offs(d, notice.urgent));
     let questions = QuestionsView {
         answers: notice
             .answers
@@ -1133,6 +1147,7 @@ async fn notice_page(
             })
             .collect(),
         changes: change_lines(&notice.reference, &notice.changes),
+        urgent: notice.urgent,
         reference: notice.reference,
         title: notice.title,
         coordinator: notice.coordinator,

@@ -1146,3 +1146,82 @@ both_backends!(a_company_rehearses_a_deposit_that_counts_nowhere, |app| {
     .await;
     assert!(!journal.body.contains("entraînement"));
 });
+
+both_backends!(urgency_declared_brings_the_cut_offs_closer, |app| {
+    let (reference, ..) = published(&app);
+    let tender = tender_id(&app, &reference);
+    let alpha_id = supplier(&app, "24210041000123", "Alpha");
+    user(&app, "alpha@example.fr", "supplier", None, Some(alpha_id));
+    let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+    let lead = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+    // The publication form reads the declaration.
+    let checked = groupement::services::tenders::check_publication(
+        &groupement::services::tenders::Publication {
+            weight_price: "60".into(),
+            weight_quality: "30".into(),
+            weight_environment: "10".into(),
+            deadline: "01/03/2027".into(),
+            urgent: "1".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(checked.urgent);
+    let urgent = |value: bool| {
+        diesel::update(tenders::table.find(tender))
+            .set(tenders::urgent.eq(value))
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+    };
+    let ask = || {
+        let (app, alpha) = (&app, alpha.clone());
+        let path = format!("/appels-d-offres/{reference}/questions");
+        async move {
+            post_form(
+                app,
+                &path,
+                &alpha.cookie(),
+                None,
+                &[("csrf_token", alpha.csrf.as_str()), ("question", "Délai ?")],
+            )
+            .await
+        }
+    };
+    // Eight days from the deadline: too late without urgency, in time with it.
+    set_deadline(&app, tender, days(8));
+    assert_eq!(ask().await.status, 409);
+    urgent(true);
+    assert_eq!(ask().await.status, 303);
+    let notice = get_with(&app, &format!("/appels-d-offres/{reference}"), "").await;
+    assert!(
+        notice.body.contains("réponses au plus tard 4 jours avant"),
+        "{}",
+        notice.body
+    );
+    // Five days from the deadline: the answer is still due under urgency.
+    set_deadline(&app, tender, days(5));
+    let question: i32 = groupement::db::schema::questions::table
+        .select(groupement::db::schema::questions::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    let answer = || {
+        let (app, lead) = (&app, lead.clone());
+        async move {
+            post_form(
+                app,
+                &format!("/consultations/{tender}/questions/{question}/reponse"),
+                &lead.cookie(),
+                None,
+                &[
+                    ("csrf_token", lead.csrf.as_str()),
+                    ("answer", "Quatre jours."),
+                ],
+            )
+            .await
+        }
+    };
+    urgent(false);
+    assert_eq!(answer().await.status, 409);
+    urgent(true);
+    assert_eq!(answer().await.status, 303);
+});

@@ -624,7 +624,8 @@ pub async fn journey(
         .await;
     walk.check("receipt-verified").await;
     // The simplified DUME, filled in on the bid page.
-    walk.go(&format!("/appels-d-offres/{reference}/offre#dume")).await;
+    walk.go(&format!("/appels-d-offres/{reference}/offre#dume"))
+        .await;
     let last_year = (chrono::Utc::now().date_naive() - chrono::Duration::days(366))
         .format("%Y")
         .to_string();
@@ -735,6 +736,17 @@ pub async fn journey(
         .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
         .execute(&mut pool.get().unwrap())
         .unwrap();
+    // A bid sent now is received as late: kept, never opened, said so at once.
+    walk.sign_in("vente@pansements.example.fr").await;
+    walk.go(&format!("/appels-d-offres/{reference}/offre"))
+        .await;
+    walk.browser.type_into("#prix-1", "150 000").await;
+    walk.submit("form[action$='/lots/1/offre'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('après la date limite')")
+        .await;
+    walk.check("late-bid").await;
+    walk.sign_out().await;
     walk.sign_in("lead.ub@example.fr").await;
     walk.go(&tender_page).await;
     walk.submit("a[href$='/ouverture']").await;
@@ -745,6 +757,9 @@ pub async fn journey(
     walk.submit("form[action$='/ouverture'] button").await;
     walk.browser
         .wait_for("return document.querySelector('input[name^=quality-]') !== null")
+        .await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('Offres reçues hors délai')")
         .await;
     walk.check("comparison").await;
     walk.browser

@@ -92,3 +92,7 @@ CREATE TABLE espd_responses (
     received_at TIMESTAMP NOT NULL,
     UNIQUE (tender_id, supplier_id)
 );
+
+-- Urgency declared at publication (R2132-6): answers to questions are then due four days
+-- before the deadline instead of six.
+ALTER TABLE tenders ADD COLUMN urgent BOOLEAN NOT NULL DEFAULT FALSE;

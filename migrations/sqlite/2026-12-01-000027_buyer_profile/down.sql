@@ -1,3 +1,4 @@
+ALTER TABLE tenders DROP COLUMN urgent;
 DROP TABLE espd_responses;
 DROP TABLE backup_copies;
 ALTER TABLE bid_documents DROP COLUMN sha256;

@@ -189,6 +189,8 @@ pub struct TenderDetail {
     pub changes: Vec<super::ChangeView>,
     /// The backup copies declared, for the coordinator's lead (empty for anyone else).
     pub backups: Vec<super::BackupCopy>,
+    /// Urgency declared at publication.
+    pub urgent: bool,
 }
 
 /// One of an organisation's contracts: the lot, the holder, the amount (read as the query of
@@ -345,6 +347,10 @@ pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail
             false => Vec::new(),
         },
         changes: super::changes_of(&mut conn, tender_id)?,
+        urgent: tenders::table
+            .find(tender_id)
+            .select(tenders::urgent)
+            .first(&mut conn)?,
         backups: match coordinator_id == organisation_id && actor.role == crate::auth::Role::Lead {
             true => super::backups_of(&mut conn, tender_id)?,
             false => Vec::new(),

@@ -23,6 +23,10 @@ pub struct Publication {
     /// `AAAA-MM-JJ` or `JJ/MM/AAAA`, the deadline being at 12:00 Paris time that day.
     #[serde(default)]
     pub deadline: String,
+    /// Urgency declared (non-empty when ticked): answers to questions are due four days before
+    /// the deadline instead of six (R2132-6).
+    #[serde(default)]
+    pub urgent: String,
 }
 
 /// What a tender lacks to be published, in a sentence.
@@ -51,6 +55,7 @@ pub struct CheckedPublication {
     pub cap: Option<i32>,
     pub rule: Option<String>,
     pub deadline: chrono::NaiveDateTime,
+    pub urgent: bool,
 }
 
 /// What the form says, every problem named by its field; the minimum period, which depends on
@@ -128,6 +133,7 @@ pub fn check_publication(form: &Publication) -> Result<CheckedPublication, AppEr
         cap,
         rule,
         deadline,
+        urgent: !form.urgent.trim().is_empty(),
     })
 }
 
@@ -146,6 +152,7 @@ pub fn publish(
         cap,
         rule,
         deadline,
+        urgent,
     } = check_publication(form)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
@@ -188,6 +195,7 @@ pub fn publish(
                 tenders::cap_rule.eq(&rule),
                 tenders::published_at.eq(now),
                 tenders::deadline.eq(deadline),
+                tenders::urgent.eq(urgent),
             ))
             .execute(conn)?;
         let notified = notify_suppliers(
@@ -203,12 +211,13 @@ pub fn publish(
             conn,
             actor.into(),
             Change::new("tender.published", "tender", tender_id).after(format!(
-                "{reference} : prix {} %, qualité {} %, environnement {} %, {} ; date limite {} ; {notified} entreprise(s) prévenue(s)",
+                "{reference} : prix {} %, qualité {} %, environnement {} %, {} ; date limite {}{} ; {notified} entreprise(s) prévenue(s)",
                 shown(price),
                 shown(quality),
                 shown(environment),
                 cap.map_or("sans plafond de lots".to_string(), |c| format!("{c} lot(s) au plus par entreprise")),
-                crate::domain::paris_text(deadline)
+                crate::domain::paris_text(deadline),
+                if urgent { " ; urgence déclarée" } else { "" }
             )),
         )?;
         Ok(notified)

@@ -15,6 +15,9 @@ use crate::domain::paris_text;
 pub const QUESTION_DAYS: i64 = 10;
 /// Days before the deadline by which answers are given (R2132-6: at least six).
 pub const ANSWER_DAYS: i64 = 6;
+/// The same two when urgency is declared (R2132-6: answers at least four days before).
+pub const URGENT_QUESTION_DAYS: i64 = 7;
+pub const URGENT_ANSWER_DAYS: i64 = 4;
 /// The longest question and answer, in characters.
 pub const QUESTION_CHARS: usize = 4000;
 pub const ANSWER_CHARS: usize = 8000;
@@ -44,23 +47,35 @@ pub struct LeadQuestion {
 }
 
 /// The two cut-offs of a tender with this deadline: questions until the first, answers until
-/// the second.
-pub fn cut_offs(deadline: NaiveDateTime) -> (NaiveDateTime, NaiveDateTime) {
+/// the second (closer to the deadline when urgency is declared).
+pub fn cut_offs(deadline: NaiveDateTime, urgent: bool) -> (NaiveDateTime, NaiveDateTime) {
+    let (questions, answers) = match urgent {
+        true => (URGENT_QUESTION_DAYS, URGENT_ANSWER_DAYS),
+        false => (QUESTION_DAYS, ANSWER_DAYS),
+    };
     (
-        deadline - Duration::days(QUESTION_DAYS),
-        deadline - Duration::days(ANSWER_DAYS),
+        deadline - Duration::days(questions),
+        deadline - Duration::days(answers),
     )
+}
+
+/// How many days before the deadline answers are due.
+pub fn answer_days(urgent: bool) -> i64 {
+    match urgent {
+        true => URGENT_ANSWER_DAYS,
+        false => ANSWER_DAYS,
+    }
 }
 
 /// A published tender's id, deadline and lot numbers; "not found" for any other.
 fn published(
     conn: &mut AnyConnection,
     reference: &str,
-) -> Result<(i32, NaiveDateTime, Vec<i32>), AppError> {
-    let (id, deadline): (i32, Option<NaiveDateTime>) = tenders::table
+) -> Result<(i32, NaiveDateTime, bool, Vec<i32>), AppError> {
+    let (id, deadline, urgent): (i32, Option<NaiveDateTime>, bool) = tenders::table
         .filter(tenders::reference.eq(reference))
         .filter(tenders::status.eq(TenderStatus::Published))
-        .select((tenders::id, tenders::deadline))
+        .select((tenders::id, tenders::deadline, tenders::urgent))
         .first(conn)?;
     let deadline =
         deadline.ok_or_else(|| AppError::internal(format!("{reference} has no deadline")))?;
@@ -69,7 +84,7 @@ fn published(
         .order(lots::number)
         .select(lots::number)
         .load(conn)?;
-    Ok((id, deadline, numbers))
+    Ok((id, deadline, urgent, numbers))
 }
 
 /// A company asks a question about a published tender (`lot`: empty for the whole tender, or
@@ -89,7 +104,7 @@ pub fn ask(
     }
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (tender_id, deadline, numbers) = published(conn, reference)?;
+        let (tender_id, deadline, urgent, numbers) = published(conn, reference)?;
         let lot = match lot.trim() {
             "" => None,
             text => match text.parse::<i32>().ok().filter(|n| numbers.contains(n)) {
@@ -101,15 +116,16 @@ pub fn ask(
             },
         };
         std::mem::take(&mut problems).finish()?;
-        let (questions_until, _) = cut_offs(deadline);
+        let (questions_until, answers_until) = cut_offs(deadline, urgent);
         let now = Utc::now().naive_utc();
         if now > questions_until {
             return Err(AppError::Conflict(format!(
-                "les questions sur {reference} étaient reçues jusqu'au {} ({QUESTION_DAYS} jours \
-                 avant la date limite du {}, pour que les réponses soient données au moins \
-                 {ANSWER_DAYS} jours avant)",
+                "les questions sur {reference} étaient reçues jusqu'au {} ({} jours avant la date \
+                 limite du {}, pour que les réponses soient données au moins {} jours avant)",
                 paris_text(questions_until),
-                paris_text(deadline)
+                (deadline - questions_until).num_days(),
+                paris_text(deadline),
+                (deadline - answers_until).num_days()
             )));
         }
         let id: i32 = diesel::insert_into(questions::table)
@@ -248,20 +264,27 @@ pub fn answer(
                 TenderStatus::parse(&status).map_or("inconnu", TenderStatus::label_fr)
             )));
         }
-        let (reference, title, deadline): (String, String, Option<NaiveDateTime>) = tenders::table
-            .find(tender_id)
-            .select((tenders::reference, tenders::title, tenders::deadline))
-            .first(conn)?;
+        let (reference, title, deadline, urgent): (String, String, Option<NaiveDateTime>, bool) =
+            tenders::table
+                .find(tender_id)
+                .select((
+                    tenders::reference,
+                    tenders::title,
+                    tenders::deadline,
+                    tenders::urgent,
+                ))
+                .first(conn)?;
         let deadline =
             deadline.ok_or_else(|| AppError::internal(format!("{reference} has no deadline")))?;
-        let (_, answers_until) = cut_offs(deadline);
+        let (_, answers_until) = cut_offs(deadline, urgent);
         let now = Utc::now().naive_utc();
         if now > answers_until {
             return Err(AppError::Conflict(format!(
-                "les réponses devaient être données au plus tard le {} ({ANSWER_DAYS} jours avant \
-                 la date limite, article R2132-6) : pour répondre, reportez d'abord la date limite \
-                 par un rectificatif",
-                paris_text(answers_until)
+                "les réponses devaient être données au plus tard le {} ({} jours avant la date \
+                 limite, article R2132-6) : pour répondre, reportez d'abord la date limite par un \
+                 rectificatif",
+                paris_text(answers_until),
+                answer_days(urgent)
             )));
         }
         let (question, lot): (String, Option<i32>) = questions::table
