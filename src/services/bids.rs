@@ -426,6 +426,27 @@ pub struct BidForm {
     pub environment_data: String,
 }
 
+/// A bid's form checked (the practice deposit's too): its price, positive, returned; the memo
+/// and the environmental data at most 20,000 characters; each problem added by its field.
+pub fn check_form(problems: &mut crate::error::Problems, form: &BidForm) -> Option<Cents> {
+    let price = problems.check(
+        "prix",
+        Cents::parse_euros(&form.price_eur)
+            .map_err(|e| e.0)
+            .and_then(|c| match c.get() > 0 {
+                true => Ok(c),
+                false => Err("le prix doit être positif".to_string()),
+            }),
+    );
+    if form.technical_memo.trim().chars().count() > 20_000 {
+        problems.add("mémoire technique", "au plus 20 000 caractères");
+    }
+    if form.environment_data.trim().chars().count() > 20_000 {
+        problems.add("données environnementales", "au plus 20 000 caractères");
+    }
+    price
+}
+
 /// What the supplier keeps of a bid: number and time.
 #[derive(Debug, Clone, Serialize)]
 pub struct Receipt {
@@ -559,21 +580,7 @@ pub fn submit(
 ) -> Result<Receipt, AppError> {
     let supplier_id = actor.require_supplier()?;
     let mut problems = crate::error::Problems::default();
-    let price = problems.check(
-        "prix",
-        Cents::parse_euros(&form.price_eur)
-            .map_err(|e| e.0)
-            .and_then(|c| match c.get() > 0 {
-                true => Ok(c),
-                false => Err("le prix doit être positif".to_string()),
-            }),
-    );
-    if form.technical_memo.trim().chars().count() > 20_000 {
-        problems.add("mémoire technique", "au plus 20 000 caractères");
-    }
-    if form.environment_data.trim().chars().count() > 20_000 {
-        problems.add("données environnementales", "au plus 20 000 caractères");
-    }
+    let price = check_form(&mut problems, form);
     problems.finish()?;
     let price = price.ok_or_else(|| AppError::internal("price checked without value"))?;
     let mut conn = pool.get()?;

@@ -618,8 +618,8 @@ pub fn search_contracts(
     use crate::error::{AppError, Problems};
     let mut problems = Problems::default();
     let cpv = filter.cpv.trim();
-    if !cpv.bytes().all(|b| b.is_ascii_digit()) || cpv.len() > 8 {
-        problems.add("cpv", "un début de code CPV : de 1 à 8 chiffres");
+    if let Err(message) = crate::services::public::cpv_prefix(cpv) {
+        problems.add("cpv", message);
     }
     let day = |problems: &mut Problems, field: &'static str, text: &str| match text.trim() {
         "" => None,
@@ -632,14 +632,13 @@ pub fn search_contracts(
             problems.add("to", "la fin de la période est avant son début");
         }
     }
-    let words: Vec<String> = crate::domain::fold(&filter.q)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
-    if words.len() > 12 || filter.q.chars().count() > 200 {
-        problems.add("q", "au plus 12 mots et 200 caractères");
-    }
+    let words = match crate::services::public::search_words(&filter.q) {
+        Ok(words) => words,
+        Err(message) => {
+            problems.add("q", message);
+            Vec::new()
+        }
+    };
     problems.finish()?;
     let buyer = filter.buyer.trim().to_uppercase();
     let procedure = filter.procedure.trim();

@@ -6,7 +6,6 @@
 
 use crate::auth::Actor;
 use crate::db::{write_transaction, Pool};
-use crate::domain::Cents;
 use crate::error::{AppError, Problems};
 use crate::services::{documents, receipts};
 use chrono::{Duration, Utc};
@@ -40,18 +39,15 @@ pub fn deposit(
 ) -> Result<PracticeOutcome, AppError> {
     let supplier_id = actor.require_supplier()?;
     let mut problems = Problems::default();
-    let price = problems.check(
-        "prix",
-        Cents::parse_euros(&form.price_eur)
-            .map_err(|e| e.0)
-            .and_then(|c| match c.get() > 0 {
-                true => Ok(c),
-                false => Err("le prix doit être positif".to_string()),
-            }),
+    // Checked as a real bid's form is.
+    let price = crate::services::bids::check_form(
+        &mut problems,
+        &crate::services::bids::BidForm {
+            price_eur: form.price_eur.clone(),
+            technical_memo: form.technical_memo.clone(),
+            environment_data: String::new(),
+        },
     );
-    if form.technical_memo.trim().chars().count() > 20_000 {
-        problems.add("mémoire technique", "au plus 20 000 caractères");
-    }
     let document = match file {
         Some((name, bytes)) => match documents::checked(name, bytes) {
             Ok((name, _)) => Some(receipts::DocumentHash {

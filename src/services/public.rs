@@ -81,6 +81,27 @@ pub fn members(pool: &Pool) -> Result<Vec<(String, String)>, AppError> {
         .load(&mut conn)?)
 }
 
+/// A CPV prefix of a search: 0 to 8 digits.
+pub fn cpv_prefix(text: &str) -> Result<(), &'static str> {
+    match text.bytes().all(|b| b.is_ascii_digit()) && text.len() <= 8 {
+        true => Ok(()),
+        false => Err("un début de code CPV : de 1 à 8 chiffres"),
+    }
+}
+
+/// The words of a search, folded (no case, no accents): at most 12, in 200 characters.
+pub fn search_words(q: &str) -> Result<Vec<String>, &'static str> {
+    let words: Vec<String> = crate::domain::fold(q)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    match words.len() > 12 || q.chars().count() > 200 {
+        true => Err("au plus 12 mots et 200 caractères"),
+        false => Ok(words),
+    }
+}
+
 /// Published tenders matching the filter, the nearest deadline first.
 pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, AppError> {
     let before = match filter.before.trim() {
@@ -94,28 +115,15 @@ pub fn search(pool: &Pool, filter: &TenderFilter) -> Result<Vec<TenderCard>, App
         ),
     };
     let cpv = filter.cpv.trim();
-    if !cpv.bytes().all(|b| b.is_ascii_digit()) || cpv.len() > 8 {
-        return Err(AppError::validation(
-            "cpv",
-            "un début de code CPV : de 1 à 8 chiffres",
-        ));
+    if let Err(message) = cpv_prefix(cpv) {
+        return Err(AppError::validation("cpv", message));
     }
     let buyer = filter.buyer.trim().to_uppercase();
     let procedure = filter.procedure.trim();
     fn nonempty(text: &str) -> Option<&str> {
         (!text.is_empty()).then_some(text)
     }
-    let words: Vec<String> = crate::domain::fold(&filter.q)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
-    if words.len() > 12 || filter.q.chars().count() > 200 {
-        return Err(AppError::validation(
-            "q",
-            "au plus 12 mots et 200 caractères",
-        ));
-    }
+    let words = search_words(&filter.q).map_err(|m| AppError::validation("q", m))?;
     let mut conn = pool.get()?;
     let kept = queries::published_tenders(
         &mut conn,

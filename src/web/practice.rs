@@ -139,24 +139,12 @@ pub async fn deposit(
                 technical_memo: upload.field("technical_memo"),
             };
             let (p, who, wanted) = (pool.clone().into_inner(), viewer.clone(), typed.clone());
-            let outcome = match upload.file.take() {
-                Some(file) => {
-                    let name = upload.file_name.clone();
-                    match documents::checked_parts(&name, file.size, &file.head) {
-                        Ok(_) => actix_web::web::block(move || {
-                            crate::work::uploads_stored().run(|| {
-                                let bytes = file.bytes()?;
-                                practice::deposit(&p, &who, &wanted, Some((&name, &bytes)))
-                            })?
-                        })
-                        .await
-                        .map_err(AppError::from)
-                        .and_then(|r| r),
-                        Err(error) => Err(error),
-                    }
-                }
-                None => blocking(&p, move |p| practice::deposit(p, &who, &wanted, None)).await,
-            };
+            let outcome = super::uploads::with_optional_file(
+                upload.file_name.clone(),
+                upload.file.take(),
+                move |file| practice::deposit(&p, &who, &wanted, file),
+            )
+            .await;
             (typed, outcome)
         }
         Err(error) => (practice::PracticeForm::default(), Err(error)),

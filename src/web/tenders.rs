@@ -1229,29 +1229,12 @@ pub async fn change(
                 settings.base_url.clone(),
                 typed.clone(),
             );
-            let outcome = match upload.file.take() {
-                Some(file) => {
-                    let name = upload.file_name.clone();
-                    match documents::checked_parts(&name, file.size, &file.head) {
-                        Ok(_) => actix_web::web::block(move || {
-                            crate::work::uploads_stored().run(|| {
-                                let bytes = file.bytes()?;
-                                tenders::change(&p, &who, &base, id, &change, Some((&name, &bytes)))
-                            })?
-                        })
-                        .await
-                        .map_err(AppError::from)
-                        .and_then(|r| r),
-                        Err(error) => Err(error),
-                    }
-                }
-                None => {
-                    blocking(&p, move |p| {
-                        tenders::change(p, &who, &base, id, &change, None)
-                    })
-                    .await
-                }
-            };
+            let outcome = super::uploads::with_optional_file(
+                upload.file_name.clone(),
+                upload.file.take(),
+                move |file| tenders::change(&p, &who, &base, id, &change, file),
+            )
+            .await;
             (typed, outcome)
         }
         Err(error) => (tenders::ChangeForm::default(), Err(error)),

@@ -243,6 +243,29 @@ pub async fn store_document<T: Send + 'static>(
     .await?
 }
 
+/// A form whose file is optional (a tender's change, a practice deposit): the file, when one was
+/// sent, checked on its first bytes and its size, then read whole under an upload permit and
+/// handed to `store`; without one, `store` gets `None`. On a blocking thread either way.
+pub async fn with_optional_file<T: Send + 'static>(
+    file_name: String,
+    file: Option<Spooled>,
+    store: impl FnOnce(Option<(&str, &[u8])>) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    match file {
+        Some(file) => {
+            crate::services::documents::checked_parts(&file_name, file.size, &file.head)?;
+            actix_web::web::block(move || {
+                crate::work::uploads_stored().run(|| {
+                    let bytes = file.bytes()?;
+                    store(Some((&file_name, &bytes)))
+                })?
+            })
+            .await?
+        }
+        None => actix_web::web::block(move || store(None)).await?,
+    }
+}
+
 /// A stored document sent back as an attachment, its name reduced to ASCII for the header.
 pub fn download(name: &str, content_type: &str, bytes: Vec<u8>) -> actix_web::HttpResponse {
     let ascii: String = name

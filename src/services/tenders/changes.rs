@@ -350,7 +350,7 @@ pub fn change(
 
 /// The companies concerned by a tender: those that downloaded its file signed in, asked a
 /// question or bid (a withdrawn bid included: it may be made again).
-pub(super) fn concerned_companies(
+fn concerned_companies(
     conn: &mut AnyConnection,
     tender_id: i32,
 ) -> QueryResult<(Vec<i32>, Vec<i32>)> {
@@ -377,14 +377,14 @@ pub(super) fn concerned_companies(
     Ok((companies, bidders))
 }
 
-/// One e-mail per company concerned, in its language; bidders are told their bids stay.
-fn tell_companies(
+/// One e-mail of `template` to each company concerned by the tender ([`concerned_companies`]),
+/// its data made by `data` from the company's id, language and whether it bid; the idempotency
+/// key is `key:<company>`. Returns how many were written.
+pub(super) fn write_to_concerned(
     conn: &mut AnyConnection,
-    base_url: &str,
-    (tender_id, change_id, reference, title): (i32, i32, &str, &str),
-    summary: &str,
-    (before, after): (NaiveDateTime, NaiveDateTime),
-    document: Option<&str>,
+    tender_id: i32,
+    (template, key): (&str, &str),
+    data: impl Fn(i32, &str, bool) -> serde_json::Value,
 ) -> Result<usize, AppError> {
     let (companies, bidders) = concerned_companies(conn, tender_id)?;
     let recipients: Vec<(i32, String, String)> = suppliers::table
@@ -397,28 +397,47 @@ fn tell_companies(
         .load(conn)?;
     let mut written = 0;
     for (supplier_id, email, locale) in &recipients {
-        let language = Locale::of(locale);
-        let data = json!({
-            "locale": locale,
-            "reference": reference,
-            "title": title,
-            "summary": summary,
-            "document": document,
-            "moved": after != before,
-            "before": language.moment(before),
-            "deadline": language.moment(after),
-            "bidder": bidders.contains(supplier_id),
-            "link": format!("{base_url}/appels-d-offres/{reference}#changements"),
-        });
+        let data = data(*supplier_id, locale, bidders.contains(supplier_id));
         if mail::enqueue(
             conn,
             email,
-            "tender_changed",
+            template,
             &data,
-            &format!("change:{change_id}:{supplier_id}"),
+            &format!("{key}:{supplier_id}"),
         )? {
             written += 1;
         }
     }
     Ok(written)
+}
+
+/// One e-mail per company concerned, in its language; bidders are told their bids stay.
+fn tell_companies(
+    conn: &mut AnyConnection,
+    base_url: &str,
+    (tender_id, change_id, reference, title): (i32, i32, &str, &str),
+    summary: &str,
+    (before, after): (NaiveDateTime, NaiveDateTime),
+    document: Option<&str>,
+) -> Result<usize, AppError> {
+    write_to_concerned(
+        conn,
+        tender_id,
+        ("tender_changed", &format!("change:{change_id}")),
+        |_, locale, bidder| {
+            let language = Locale::of(locale);
+            json!({
+                "locale": locale,
+                "reference": reference,
+                "title": title,
+                "summary": summary,
+                "document": document,
+                "moved": after != before,
+                "before": language.moment(before),
+                "deadline": language.moment(after),
+                "bidder": bidder,
+                "link": format!("{base_url}/appels-d-offres/{reference}#changements"),
+            })
+        },
+    )
 }

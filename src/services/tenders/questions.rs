@@ -309,38 +309,24 @@ pub fn answer(
             ));
         }
         // Everyone concerned: the companies that asked, bid or downloaded the file signed in.
-        let (companies, _) = concerned_companies(conn, tender_id)?;
-        let recipients: Vec<(i32, String, String)> = suppliers::table
-            .filter(suppliers::id.eq_any(&companies))
-            .select((
-                suppliers::id,
-                suppliers::notification_email,
-                suppliers::locale,
-            ))
-            .load(conn)?;
         let link = format!("{base_url}/appels-d-offres/{reference}#questions");
-        let mut written = 0;
-        for (supplier_id, email, locale) in &recipients {
-            let data = json!({
-                "locale": locale,
-                "reference": reference,
-                "title": title,
-                "question": question,
-                "answer": text,
-                "lot": lot,
-                "deadline": paris_text(deadline),
-                "link": link,
-            });
-            if mail::enqueue(
-                conn,
-                email,
-                "question_answered",
-                &data,
-                &format!("answer:{question_id}:{supplier_id}"),
-            )? {
-                written += 1;
-            }
-        }
+        let written = super::changes::write_to_concerned(
+            conn,
+            tender_id,
+            ("question_answered", &format!("answer:{question_id}")),
+            |_, locale, _| {
+                json!({
+                    "locale": locale,
+                    "reference": reference,
+                    "title": title,
+                    "question": question,
+                    "answer": text,
+                    "lot": lot,
+                    "deadline": paris_text(deadline),
+                    "link": link,
+                })
+            },
+        )?;
         audit::record(
             conn,
             actor.into(),
