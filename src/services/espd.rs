@@ -709,7 +709,7 @@ pub struct StoredDume {
 fn open_for(
     conn: &mut AnyConnection,
     reference: &str,
-) -> Result<(i32, OwnedProcurement), AppError> {
+) -> Result<(i32, NaiveDateTime, OwnedProcurement), AppError> {
     let (id, deadline, p) = procurement_of(conn, reference)?;
     let status: String = tenders::table
         .find(id)
@@ -721,13 +721,18 @@ fn open_for(
             "la date limite est passée : le DUME se remet avec l'offre, avant elle".into(),
         ));
     }
-    Ok((id, p))
+    let deadline =
+        deadline.ok_or_else(|| AppError::internal(format!("{reference} has no deadline")))?;
+    Ok((id, deadline, p))
 }
 
+/// Keeps a company's DUME (the one before replaced) with a receipt signed by the platform: the
+/// exact time and the SHA-256 of the XML kept (lot 0: the whole tender). Like a deposit, it
+/// shows in the tender's journal once the bids are opened.
 fn store(
     conn: &mut AnyConnection,
     actor: &Actor,
-    (tender_id, supplier_id): (i32, i32),
+    (tender_id, supplier_id, reference, deadline): (i32, i32, &str, NaiveDateTime),
     source: &str,
     xml: &str,
     declaration: &Declaration,
@@ -750,9 +755,28 @@ fn store(
             espd_responses::received_at.eq(now),
         ))
         .execute(conn)?;
-    // (No journal entry now: like a deposit, it shows in the tender's journal once the bids
-    // are opened, from `received_at`.)
     let _ = actor;
+    let number = crate::services::bids::receipt_number();
+    crate::services::receipts::issue(
+        conn,
+        crate::services::receipts::Deposit {
+            supplier_id,
+            tender_id: Some(tender_id),
+            reference,
+            lot: 0,
+            number: &number,
+            event: "dume",
+            received_at: now,
+            deadline,
+            late: false,
+            form_sha256: None,
+            documents: vec![crate::services::receipts::DocumentHash {
+                name: format!("{reference}-DUME-reponse.xml"),
+                size_bytes: xml.len() as i64,
+                sha256: crate::services::receipts::sha256_hex(xml.as_bytes()),
+            }],
+        },
+    )?;
     Ok(())
 }
 
@@ -840,7 +864,7 @@ pub fn submit_form(
     problems.finish()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (tender_id, p) = open_for(conn, reference)?;
+        let (tender_id, deadline, p) = open_for(conn, reference)?;
         let mut declaration = declaration_of(conn, supplier_id)?;
         declaration.turnover_year = year;
         declaration.turnover_cents = turnover.map(|c| c.get());
@@ -849,7 +873,7 @@ pub fn submit_form(
         store(
             conn,
             actor,
-            (tender_id, supplier_id),
+            (tender_id, supplier_id, reference, deadline),
             "formulaire",
             &xml,
             &declaration,
@@ -870,7 +894,7 @@ pub fn submit_file(
     let xml = String::from_utf8_lossy(bytes).into_owned();
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (tender_id, _) = open_for(conn, reference)?;
+        let (tender_id, deadline, _) = open_for(conn, reference)?;
         let own = declaration_of(conn, supplier_id)?;
         if declaration.siret.replace(' ', "") != own.siret {
             return Err(AppError::validation(
@@ -884,7 +908,7 @@ pub fn submit_file(
         store(
             conn,
             actor,
-            (tender_id, supplier_id),
+            (tender_id, supplier_id, reference, deadline),
             "fichier",
             &xml,
             &declaration,

@@ -57,6 +57,7 @@ pub struct ReceiptBody {
     /// `entrainement` (a practice deposit, which counts nowhere).
     pub event: String,
     pub tender: String,
+    /// The lot, or 0 for what concerns the whole tender (its DUME).
     pub lot: i32,
     pub company: String,
     pub siret: String,
@@ -343,6 +344,7 @@ pub fn event_label(event: &str) -> &'static str {
         "retrait" => "offre retirée",
         "hors_delai" => "offre reçue hors délai (non ouverte)",
         "entrainement" => "dépôt d'entraînement",
+        "dume" => "DUME remis",
         _ => "dépôt",
     }
 }

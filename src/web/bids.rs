@@ -108,7 +108,8 @@ struct Medium {
 #[derive(Serialize)]
 struct SignedLine {
     id: i32,
-    lot: i32,
+    /// The lot, or « — » for the whole tender (a DUME).
+    lot: String,
     number: String,
     event: &'static str,
     at: String,
@@ -301,7 +302,10 @@ async fn bid_page(
             .iter()
             .map(|r| SignedLine {
                 id: r.id,
-                lot: r.lot,
+                lot: match r.lot {
+                    0 => "—".to_string(),
+                    n => n.to_string(),
+                },
                 number: r.number.clone(),
                 event: crate::services::receipts::event_label(&r.event),
                 at: paris_text(r.issued_at),

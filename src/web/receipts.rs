@@ -132,7 +132,13 @@ pub async fn verify(
                 facts: vec![
                     ("Accusé n°".into(), r.number.clone()),
                     ("Dépôt".into(), receipts::event_label(&r.event).into()),
-                    ("Consultation".into(), format!("{}, lot {}", r.tender, r.lot)),
+                    (
+                        "Consultation".into(),
+                        match r.lot {
+                            0 => format!("{}, toute la consultation", r.tender),
+                            lot => format!("{}, lot {lot}", r.tender),
+                        },
+                    ),
                     ("Entreprise".into(), format!("{} (SIRET {})", r.company, r.siret)),
                     ("Reçu le".into(), receipts::moment(&r.received_at)),
                     ("Date limite".into(), receipts::moment(&r.deadline)),

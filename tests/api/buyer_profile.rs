@@ -340,7 +340,7 @@ both_backends!(
 );
 
 /// A receipt downloaded by its company.
-async fn receipt_of(
+pub(crate) async fn receipt_of(
     app: &TestApp,
     session: &crate::helpers::Session,
     page: &str,

@@ -163,6 +163,14 @@ both_backends!(
         .await;
         assert_eq!(own.status, 200);
         assert!(validates(&own.body, "Response"), "{}", own.body);
+        // Its receipt, signed by the platform, carries the SHA-256 of the XML kept.
+        let (_, receipt) = crate::buyer_profile::receipt_of(&app, &alpha, &page.body).await;
+        assert_eq!(receipt.receipt.event, "dume");
+        assert_eq!(receipt.receipt.lot, 0);
+        assert_eq!(
+            receipt.receipt.documents[0].sha256,
+            groupement::services::receipts::sha256_hex(own.body.as_bytes())
+        );
         let read = espd::read_response(own.body.as_bytes()).unwrap();
         assert_eq!(read.siret, "24210041000123");
         assert_eq!(read.turnover_cents, Some(85_000_000));

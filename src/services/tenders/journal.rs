@@ -117,30 +117,12 @@ pub fn journal(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<Journal, Ap
                     at,
                     who: company,
                     what: crate::services::receipts::event_label(&event).to_string(),
-                    detail: format!("lot {lot}, accusé de réception signé n° {number}"),
+                    detail: match lot {
+                        0 => format!("accusé de réception signé n° {number}"),
+                        lot => format!("lot {lot}, accusé de réception signé n° {number}"),
+                    },
                 }),
         );
-    }
-    if opened_at.is_some() {
-        use crate::db::schema::espd_responses;
-        let dumes: Vec<(NaiveDateTime, String, String)> = espd_responses::table
-            .inner_join(suppliers::table)
-            .filter(espd_responses::tender_id.eq(tender_id))
-            .select((
-                espd_responses::received_at,
-                suppliers::name,
-                espd_responses::source,
-            ))
-            .load(&mut conn)?;
-        entries.extend(dumes.into_iter().map(|(at, company, source)| JournalEntry {
-            at,
-            who: company,
-            what: "DUME remis".into(),
-            detail: match source.as_str() {
-                "fichier" => "fichier ESPD déposé".into(),
-                _ => "DUME simplifié rempli en ligne".into(),
-            },
-        }));
     }
     entries.sort_by_key(|e| e.at);
     Ok(Journal {
