@@ -413,6 +413,7 @@ diesel::table! {
         kind -> Text,
         change_id -> Nullable<Integer>,
         replaced_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Integer>,
     }
 }
 

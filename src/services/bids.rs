@@ -273,18 +273,17 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
     Ok(Some(bid))
 }
 
-/// The supplier's submitted bid on a lot of a tender still open to bids, with the lot's id;
+/// The supplier's submitted bid on a lot of a tender still open to bids, with the lot;
 /// a clear refusal after the deadline or without a bid.
 fn open_own_bid(
     conn: &mut AnyConnection,
     supplier_id: i32,
     reference: &str,
     lot_number: i32,
-) -> Result<(OwnBid, i32), AppError> {
+) -> Result<(OwnBid, OpenLot), AppError> {
     let lot = lot_open_to_bids(conn, reference, lot_number)?;
-    let lot_id = lot.lot_id;
-    match own_bid(conn, lot_id, supplier_id)? {
-        Some(bid) if bid.status == BidStatus::Submitted => Ok((bid, lot_id)),
+    match own_bid(conn, lot.lot_id, supplier_id)? {
+        Some(bid) if bid.status == BidStatus::Submitted => Ok((bid, lot)),
         _ => Err(AppError::Conflict(format!(
             "remettez d'abord une offre sur le lot {lot_number} : les documents s'y rattachent"
         ))),
@@ -309,7 +308,8 @@ pub fn add_document(
     write_transaction(&mut conn, |conn| {
         // Documents sent at once are counted one after the other.
         queue_for_supplier(conn, supplier_id)?;
-        let (bid, lot_id) = open_own_bid(conn, supplier_id, reference, lot_number)?;
+        let (bid, lot) = open_own_bid(conn, supplier_id, reference, lot_number)?;
+        let lot_id = lot.lot_id;
         if bid.documents.len() >= MAX_DOCUMENTS_PER_BID {
             return Err(AppError::Conflict(format!(
                 "une offre porte au plus {MAX_DOCUMENTS_PER_BID} documents : retirez-en un, ou \
@@ -327,7 +327,6 @@ pub fn add_document(
             ))
             .returning(bid_documents::id)
             .get_result(conn)?;
-        let lot = lot_open_to_bids(conn, reference, lot_number)?;
         sign_deposit(
             conn,
             supplier_id,
@@ -358,7 +357,8 @@ pub fn remove_document(
     let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
-        let (bid, lot_id) = open_own_bid(conn, supplier_id, reference, lot_number)?;
+        let (bid, lot) = open_own_bid(conn, supplier_id, reference, lot_number)?;
+        let lot_id = lot.lot_id;
         let removed = diesel::delete(
             bid_documents::table
                 .filter(bid_documents::id.eq(document_id))
@@ -368,7 +368,6 @@ pub fn remove_document(
         if removed == 0 {
             return Err(AppError::NotFound);
         }
-        let lot = lot_open_to_bids(conn, reference, lot_number)?;
         sign_deposit(
             conn,
             supplier_id,

@@ -556,13 +556,10 @@ mod tests {
     #[test]
     fn hostile_or_foreign_files_are_refused_with_a_reason() {
         let entity = br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>"#;
-        assert!(
-            read_response(entity)
-                .unwrap_err()
-                .to_string()
-                .contains("DTD")
-                || matches!(read_response(entity), Err(AppError::Validation(_)))
-        );
+        let AppError::Validation(problems) = read_response(entity).unwrap_err() else {
+            panic!()
+        };
+        assert!(problems.iter().any(|p| p.message.contains("DTD")));
         let request = request(&procurement());
         let refused = read_response(request.as_bytes()).unwrap_err();
         let AppError::Validation(problems) = refused else {
@@ -731,7 +728,6 @@ fn open_for(
 /// shows in the tender's journal once the bids are opened.
 fn store(
     conn: &mut AnyConnection,
-    actor: &Actor,
     (tender_id, supplier_id, reference, deadline): (i32, i32, &str, NaiveDateTime),
     source: &str,
     xml: &str,
@@ -755,7 +751,6 @@ fn store(
             espd_responses::received_at.eq(now),
         ))
         .execute(conn)?;
-    let _ = actor;
     let number = crate::services::bids::receipt_number();
     crate::services::receipts::issue(
         conn,
@@ -872,7 +867,6 @@ pub fn submit_form(
         let xml = response(&p.view(), &declaration, &p.lots);
         store(
             conn,
-            actor,
             (tender_id, supplier_id, reference, deadline),
             "formulaire",
             &xml,
@@ -907,7 +901,6 @@ pub fn submit_file(
         }
         store(
             conn,
-            actor,
             (tender_id, supplier_id, reference, deadline),
             "fichier",
             &xml,

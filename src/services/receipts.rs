@@ -501,14 +501,6 @@ pub fn verify(signed: &SignedReceipt, trusted: Option<&[String]>) -> Verdict {
     }
 }
 
-/// The trusted keys of this platform (for the verification page).
-pub fn trusted_keys(pool: &crate::db::Pool) -> Result<Vec<String>, AppError> {
-    Ok(public_keys(pool)?
-        .into_iter()
-        .map(|k| k.public_key)
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

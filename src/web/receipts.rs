@@ -50,13 +50,12 @@ struct Outcome {
 
 async fn page(
     req: &HttpRequest,
-    pool: &Data<Pool>,
     hb: &Handlebars<'static>,
     viewer: Option<super::nav::Viewer>,
     typed: String,
     result: Option<Outcome>,
+    keys: Vec<receipts::PublicKey>,
 ) -> Result<HttpResponse, AppError> {
-    let keys = blocking(pool, receipts::public_keys).await?;
     let (csrf_token, cookie) = match &viewer {
         Some(v) => (v.csrf_token.clone(), None),
         None => anonymous_csrf(req),
@@ -94,7 +93,8 @@ pub async fn verify_form(
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
-    page(&req, &pool, &hb, viewer.0, String::new(), None).await
+    let keys = blocking(&pool, receipts::public_keys).await?;
+    page(&req, &hb, viewer.0, String::new(), None, keys).await
 }
 
 /// `POST /accuses/verifier`: the receipt pasted, checked against this platform's keys.
@@ -105,7 +105,8 @@ pub async fn verify(
     hb: Data<Handlebars<'static>>,
 ) -> Result<HttpResponse, AppError> {
     let text = posted.form.receipt;
-    let trusted = blocking(&pool, receipts::trusted_keys).await?;
+    let keys = blocking(&pool, receipts::public_keys).await?;
+    let trusted: Vec<String> = keys.iter().map(|k| k.public_key.clone()).collect();
     let outcome = match receipts::parse(&text) {
         Err(message) => Outcome {
             valid: false,
@@ -159,5 +160,5 @@ pub async fn verify(
         true => String::new(),
         false => text,
     };
-    page(&req, &pool, &hb, posted.viewer, typed, Some(outcome)).await
+    page(&req, &hb, posted.viewer, typed, Some(outcome), keys).await
 }

@@ -16,6 +16,8 @@ CREATE INDEX tender_changes_tender ON tender_changes (tender_id, id);
 -- (a change id; no foreign key, which SQLite could not drop again)
 ALTER TABLE tender_documents ADD COLUMN change_id INTEGER;
 ALTER TABLE tender_documents ADD COLUMN replaced_at TIMESTAMP;
+-- (the change that replaced it; no foreign key, which SQLite could not drop again)
+ALTER TABLE tender_documents ADD COLUMN replaced_by INTEGER;
 
 -- Bids received after the deadline: kept with their time of receipt (the arrêté of 22 March
 -- 2019 asks the profile to keep them), never opened nor scored.

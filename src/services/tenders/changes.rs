@@ -82,12 +82,10 @@ pub fn changes_of(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<C
             tender_documents::name,
         ))
         .load(conn)?;
-    // A replaced document's replacement names it in the journal; here, the moment it was
-    // replaced is the change's.
-    let replaced: Vec<(String, Option<NaiveDateTime>)> = tender_documents::table
+    let replaced: Vec<(String, Option<i32>)> = tender_documents::table
         .filter(tender_documents::tender_id.eq(tender_id))
-        .filter(tender_documents::replaced_at.is_not_null())
-        .select((tender_documents::name, tender_documents::replaced_at))
+        .filter(tender_documents::replaced_by.is_not_null())
+        .select((tender_documents::name, tender_documents::replaced_by))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -105,7 +103,7 @@ pub fn changes_of(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<C
                     .collect(),
                 replaced: replaced
                     .iter()
-                    .filter(|(_, at)| *at == Some(made_at))
+                    .filter(|(_, by)| *by == Some(id))
                     .map(|(name, _)| name.clone())
                     .collect(),
             },
@@ -289,7 +287,10 @@ pub fn change(
                 .unwrap_or_else(|| kind_from_name(name));
             if let Some((old, _, _)) = &replaced {
                 diesel::update(tender_documents::table.find(old))
-                    .set(tender_documents::replaced_at.eq(now))
+                    .set((
+                        tender_documents::replaced_at.eq(now),
+                        tender_documents::replaced_by.eq(change_id),
+                    ))
                     .execute(conn)?;
             }
             diesel::insert_into(tender_documents::table)
