@@ -38,6 +38,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Worker(args) => cli::worker::run(&args),
         Command::VerifyReceipt(args) => cli::receipt::verify(&args),
         Command::ReceiptKey => cli::receipt::new_key(),
+        Command::Seal(args) => cli::seal::run(&args),
         Command::Migrate => {
             let settings = Settings::from_env().map_err(|e| e.to_string())?;
             db::open(&settings.database_url).map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@ pub mod import;
 pub mod mail_worker;
 pub mod pool;
 pub mod receipt;
+pub mod seal;
 pub mod worker;
 
 pub use award::AwardArgs;
@@ -94,4 +95,7 @@ pub enum Command {
     /// Print a new key to sign receipts with (save it to the file GROUPEMENT_RECEIPT_KEY_FILE
     /// names, readable by the portal only).
     ReceiptKey,
+    /// Encrypt a bid's document to a tender's public key on one's own machine (FILE.age, to
+    /// upload as it is): it opens only with the members' keys, after the deadline.
+    Seal(seal::SealArgs),
 }

@@ -205,6 +205,10 @@ diesel::table! {
         updated_at -> Timestamp,
         justification_requested_at -> Nullable<Timestamp>,
         receipt -> Text,
+        sealed -> Nullable<Binary>,
+        sealed_sha256 -> Nullable<Text>,
+        form_sha256 -> Nullable<Text>,
+        seal_state -> Nullable<Text>,
     }
 }
 
@@ -303,6 +307,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     receipts,
     backup_copies,
     espd_responses,
+    opening_keys,
+    recovery_keys,
+    tender_seals,
+    tender_shares,
+    opening_shares,
 );
 
 diesel::table! {
@@ -445,6 +454,7 @@ diesel::table! {
         environment_data -> Text,
         received_at -> Timestamp,
         sent_by -> Nullable<Integer>,
+        sealed -> Nullable<Binary>,
     }
 }
 
@@ -504,6 +514,9 @@ diesel::table! {
         xml -> Text,
         summary -> Text,
         received_at -> Timestamp,
+        sealed -> Nullable<Binary>,
+        sealed_sha256 -> Nullable<Text>,
+        seal_state -> Nullable<Text>,
     }
 }
 
@@ -533,6 +546,8 @@ diesel::table! {
         content -> Binary,
         uploaded_at -> Timestamp,
         sha256 -> Nullable<Text>,
+        sealed_sha256 -> Nullable<Text>,
+        seal_state -> Nullable<Text>,
     }
 }
 
@@ -610,3 +625,59 @@ diesel::table! {
         recorded_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    opening_keys (user_id) {
+        user_id -> Integer,
+        recipient -> Text,
+        sealed_identity -> Text,
+        created_at -> Timestamp,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_keys (id) {
+        id -> Integer,
+        recipient -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tender_seals (tender_id) {
+        tender_id -> Integer,
+        recipient -> Text,
+        threshold -> Integer,
+        created_at -> Timestamp,
+        opening_started_at -> Nullable<Timestamp>,
+        opening_started_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    tender_shares (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        organisation_id -> Nullable<Integer>,
+        recovery_key_id -> Nullable<Integer>,
+        sealed_share -> Binary,
+    }
+}
+
+diesel::table! {
+    opening_shares (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        share_id -> Integer,
+        share -> Binary,
+        entered_by -> Nullable<Integer>,
+        entered_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(opening_keys -> users (user_id));
+diesel::joinable!(tender_seals -> tenders (tender_id));
+diesel::joinable!(tender_shares -> organisations (organisation_id));
+diesel::joinable!(opening_shares -> tender_shares (share_id));

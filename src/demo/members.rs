@@ -109,6 +109,21 @@ pub fn insert(conn: &mut AnyConnection, password_hash: &str) -> QueryResult<Memb
             let user_id = insert_user(conn, &email, &name, role, Some(id), password_hash, now)?;
             if role == "lead" {
                 members.lead_users.insert(id, user_id);
+                // Each lead's opening key, under the demo's password as passphrase.
+                let (recipient, sealed) =
+                    crate::services::seal::new_opening_key(super::DEMO_PASSWORD).map_err(|e| {
+                        diesel::result::Error::QueryBuilderError(e.to_string().into())
+                    })?;
+                use crate::db::schema::opening_keys;
+                diesel::insert_into(opening_keys::table)
+                    .values((
+                        opening_keys::user_id.eq(user_id),
+                        opening_keys::recipient.eq(recipient),
+                        opening_keys::sealed_identity.eq(sealed),
+                        opening_keys::created_at.eq(now),
+                        opening_keys::changed_at.eq(now),
+                    ))
+                    .execute(conn)?;
             }
             members.accounts.push((email, role.to_string()));
         }

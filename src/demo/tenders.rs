@@ -352,6 +352,9 @@ fn insert_tender(
         need_service::move_needs_together(conn, &need_ids, NeedStatus::Tendered),
         need_ids.len(),
     )?;
+    // Its bids' key shared between its members, as at any publication.
+    tenders_service::seal_tender(conn, tender_id, None)
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.detailed().into()))?;
     moved(tenders_service::move_tender(
         conn,
         tender_id,
@@ -400,6 +403,9 @@ fn insert_tender(
             (tender_id, reference, lot_id, number),
             value,
             deadline,
+            // The closed tender's bids wait, encrypted, for the members' keys; the awarded
+            // tender's were opened.
+            stage == "closed",
         )?;
     }
     if stage == "closed" {
@@ -478,7 +484,13 @@ fn insert_bids(
     (tender_id, reference, lot_id, lot_number): (i32, &str, i32, i32),
     value: i64,
     deadline: NaiveDateTime,
+    sealed: bool,
 ) -> QueryResult<()> {
+    let key = match sealed {
+        true => crate::services::tenders::recipient_of(conn, tender_id)
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.detailed().into()))?,
+        false => None,
+    };
     let mut bidders: Vec<&SeededSupplier> = suppliers.iter().filter(|s| s.serves(family)).collect();
     bidders.sort_by_key(|s| (!s.postcode.starts_with("21"), s.id));
     for (k, supplier) in bidders.into_iter().take(4).enumerate() {
@@ -487,19 +499,36 @@ fn insert_bids(
         let price_cents = ((value as f64 * factor / 1000.0).round() as i64).max(1) * 1000;
         let mark = |salt: u64, low: i32| low + (spread(lot_id, supplier.id, salt) * 40.0) as i32;
         let number = crate::services::bids::receipt_number();
-        diesel::insert_into(bids::table)
+        let stored =
+            crate::services::bids::StoredForm::of(key.as_ref(), price_cents, MEMO, ENVIRONMENT)
+                .map_err(|e| diesel::result::Error::QueryBuilderError(e.detailed().into()))?;
+        let bid_id: i32 = diesel::insert_into(bids::table)
             .values(NewBid {
                 lot_id,
                 supplier_id: supplier.id,
-                price_cents,
+                price_cents: stored.price_cents,
+                // (The demo's marks are ready for when its bids are opened.)
                 quality: Some(mark(2, 55)),
                 environment: Some(mark(3, 50)),
-                technical_memo: MEMO,
-                environment_data: ENVIRONMENT,
+                technical_memo: &stored.technical_memo,
+                environment_data: &stored.environment_data,
                 submitted_at: submitted,
                 updated_at: submitted,
                 receipt: &number,
             })
+            .returning(bids::id)
+            .get_result(conn)?;
+        diesel::update(bids::table.find(bid_id))
+            .set((
+                bids::sealed.eq(&stored.sealed),
+                bids::sealed_sha256.eq(&stored.sealed_sha256),
+                bids::form_sha256.eq(crate::services::receipts::form_digest(
+                    price_cents,
+                    MEMO,
+                    ENVIRONMENT,
+                )),
+                bids::seal_state.eq(stored.seal_state.or(Some("opened"))),
+            ))
             .execute(conn)?;
         crate::services::receipts::issue(
             conn,
@@ -518,6 +547,7 @@ fn insert_bids(
                     MEMO,
                     ENVIRONMENT,
                 )),
+                sealed_sha256: stored.sealed_sha256.clone(),
                 documents: Vec::new(),
             },
         )

@@ -5,6 +5,12 @@
 //! until the deadline has passed, whoever asks. At the deadline the tender closes and bids
 //! freeze. Every deposit gets a receipt signed by the platform ([`receipts`]); a bid sent after
 //! the deadline is kept as late, with its receipt, and never opened.
+//!
+//! On a tender sealed at publication (#23) the form, the documents and the DUME are encrypted
+//! to the tender's key as they arrive ([`crate::services::seal`]): the clear columns hold
+//! placeholders (1 cent, empty texts) until the members open them together
+//! ([`crate::services::awards::open`]), which writes the clear values back. Nobody, the
+//! platform included, can read them before; the company itself sees its receipt, not its bid.
 
 use crate::auth::Actor;
 use crate::db::models::NewBid;
@@ -16,6 +22,7 @@ use crate::mail;
 use crate::services::audit::{self, Change};
 use crate::services::documents;
 use crate::services::receipts;
+use crate::services::seal;
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -134,6 +141,9 @@ pub struct OwnBid {
     pub status: BidStatus,
     pub updated_at: NaiveDateTime,
     pub documents: Vec<BidDocument>,
+    /// Encrypted to the tender's key: its price and texts are unreadable until the opening
+    /// (the fields above are then placeholders, never shown).
+    pub sealed: bool,
 }
 
 /// A document of a bid, as listed (its content is read on its own).
@@ -142,6 +152,9 @@ pub struct BidDocument {
     pub id: i32,
     pub name: String,
     pub size_bytes: i64,
+    /// `sealed` until the opening, `tampered` when its ciphertext no longer matched its
+    /// receipt; none on a tender published before sealing.
+    pub seal_state: Option<String>,
 }
 
 /// Most documents a bid may carry.
@@ -156,16 +169,18 @@ fn documents_of(conn: &mut AnyConnection, bid_ids: &[i32]) -> QueryResult<Vec<(i
             bid_documents::id,
             bid_documents::name,
             bid_documents::size_bytes,
+            bid_documents::seal_state,
         ))
-        .load::<(i32, i32, String, i64)>(conn)?
+        .load::<(i32, i32, String, i64, Option<String>)>(conn)?
         .into_iter()
-        .map(|(bid, id, name, size_bytes)| {
+        .map(|(bid, id, name, size_bytes, seal_state)| {
             (
                 bid,
                 BidDocument {
                     id,
                     name,
                     size_bytes,
+                    seal_state,
                 },
             )
         })
@@ -246,11 +261,30 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
             bids::environment_data,
             bids::status,
             bids::updated_at,
+            bids::seal_state,
         ))
-        .first::<(i32, String, i64, String, String, BidStatus, NaiveDateTime)>(conn)
+        .first::<(
+            i32,
+            String,
+            i64,
+            String,
+            String,
+            BidStatus,
+            NaiveDateTime,
+            Option<String>,
+        )>(conn)
         .optional()?
         .map(
-            |(id, receipt, price_cents, technical_memo, environment_data, status, updated_at)| {
+            |(
+                id,
+                receipt,
+                price_cents,
+                technical_memo,
+                environment_data,
+                status,
+                updated_at,
+                seal_state,
+            )| {
                 OwnBid {
                     id,
                     receipt,
@@ -260,6 +294,7 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
                     status,
                     updated_at,
                     documents: Vec::new(),
+                    sealed: seal_state.as_deref() == Some("sealed"),
                 }
             },
         )
@@ -302,7 +337,7 @@ pub fn add_document(
     bytes: &[u8],
 ) -> Result<i32, AppError> {
     let supplier_id = actor.require_supplier()?;
-    let (name, content_type) = documents::checked(file_name, bytes)?;
+    let (name, content_type) = checked_document(file_name, bytes)?;
     let mut conn = pool.get()?;
     require_verified(&mut conn, actor)?;
     write_transaction(&mut conn, |conn| {
@@ -316,14 +351,40 @@ pub fn add_document(
                  réunissez-les dans une archive zip"
             )));
         }
+        // Encrypted to the tender's key as it arrives (kept as sent when the company encrypted
+        // it itself); in clear only on a tender published before sealing.
+        let key = crate::services::tenders::recipient_of(conn, lot.tender_id)?;
+        let (content, sealed_sha256, seal_state) = match &key {
+            Some(_) if seal::is_sealed(bytes) => (
+                bytes.to_vec(),
+                Some(receipts::sha256_hex(bytes)),
+                Some("sealed"),
+            ),
+            Some(key) => {
+                let sealed =
+                    seal::encrypt(std::slice::from_ref(key), bytes).map_err(AppError::internal)?;
+                let digest = receipts::sha256_hex(&sealed);
+                (sealed, Some(digest), Some("sealed"))
+            }
+            None if seal::is_sealed(bytes) => {
+                return Err(AppError::validation(
+                    "fichier",
+                    "cette consultation a été publiée avant le chiffrement des offres : \
+                     déposez le document lui-même, non chiffré",
+                ))
+            }
+            None => (bytes.to_vec(), None, None),
+        };
         let id: i32 = diesel::insert_into(bid_documents::table)
             .values((
                 bid_documents::bid_id.eq(bid.id),
                 bid_documents::name.eq(name),
                 bid_documents::content_type.eq(content_type),
                 bid_documents::size_bytes.eq(bytes.len() as i64),
-                bid_documents::content.eq(bytes),
+                bid_documents::content.eq(content),
                 bid_documents::sha256.eq(receipts::sha256_hex(bytes)),
+                bid_documents::sealed_sha256.eq(sealed_sha256),
+                bid_documents::seal_state.eq(seal_state),
             ))
             .returning(bid_documents::id)
             .get_result(conn)?;
@@ -401,17 +462,74 @@ pub fn own_document(
 ) -> Result<DocumentContent, AppError> {
     let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
-    Ok(bid_documents::table
-        .inner_join(bids::table.inner_join(lots::table.inner_join(tenders::table)))
-        .filter(bid_documents::id.eq(document_id))
-        .filter(bids::supplier_id.eq(supplier_id))
-        .filter(tenders::reference.eq(reference))
-        .select((
-            bid_documents::name,
-            bid_documents::content_type,
-            bid_documents::content,
-        ))
-        .first(&mut conn)?)
+    let (name, content_type, content, seal_state): (String, String, Vec<u8>, Option<String>) =
+        bid_documents::table
+            .inner_join(bids::table.inner_join(lots::table.inner_join(tenders::table)))
+            .filter(bid_documents::id.eq(document_id))
+            .filter(bids::supplier_id.eq(supplier_id))
+            .filter(tenders::reference.eq(reference))
+            .select((
+                bid_documents::name,
+                bid_documents::content_type,
+                bid_documents::content,
+                bid_documents::seal_state,
+            ))
+            .first(&mut conn)?;
+    if seal_state.as_deref() == Some("sealed") {
+        return Err(AppError::Conflict(
+            "ce document est chiffré jusqu'à l'ouverture des plis : personne, pas même la \
+             plateforme, ne peut le relire d'ici là ; son empreinte figure sur votre accusé de \
+             réception"
+                .into(),
+        ));
+    }
+    Ok((name, content_type, content))
+}
+
+/// A bid document's name and media type: a known format whose content is what its name says,
+/// or a file the company encrypted itself to the tender's key (`memoire.pdf.age`), checked at
+/// the opening.
+pub fn checked_document<'a>(
+    file_name: &'a str,
+    bytes: &[u8],
+) -> Result<(&'a str, &'static str), AppError> {
+    let name = file_name.trim();
+    if seal::is_sealed(bytes) {
+        let Some(inner) = name.strip_suffix(".age") else {
+            return Err(AppError::validation(
+                "fichier",
+                format!("« {name} » est chiffré : son nom finit par .age (memoire.pdf.age)"),
+            ));
+        };
+        // The name inside says the format; the content is checked once opened.
+        let extension = inner.rsplit_once('.').map(|(_, e)| e.to_lowercase());
+        if !documents::FORMATS
+            .iter()
+            .any(|(e, _, _)| Some(*e) == extension.as_deref())
+        {
+            return Err(AppError::validation(
+                "fichier",
+                format!(
+                    "« {name} » : chiffrez un fichier de format accepté ({})",
+                    documents::accepted()
+                ),
+            ));
+        }
+        if bytes.len() > documents::MAX_BYTES + (1 << 20) {
+            return Err(AppError::validation(
+                "fichier",
+                format!("« {name} » dépasse {} Mo", documents::MAX_BYTES >> 20),
+            ));
+        }
+        if name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(AppError::validation(
+                "fichier",
+                "un nom de fichier de 200 caractères au plus",
+            ));
+        }
+        return Ok((name, "application/age"));
+    }
+    documents::checked(file_name, bytes)
 }
 
 /// The bid form: one price for the lot, and what the criteria need.
@@ -491,18 +609,31 @@ fn sign_deposit(
     now: NaiveDateTime,
     deadline: NaiveDateTime,
 ) -> Result<i32, AppError> {
-    let (number, status, price, memo, environment): (String, BidStatus, i64, String, String) =
-        bids::table
-            .find(bid_id)
-            .select((
-                bids::receipt,
-                bids::status,
-                bids::price_cents,
-                bids::technical_memo,
-                bids::environment_data,
-            ))
-            .first(conn)?;
+    #[allow(clippy::type_complexity)]
+    let (number, status, price, memo, environment, form_sha256, sealed_sha256): (
+        String,
+        BidStatus,
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    ) = bids::table
+        .find(bid_id)
+        .select((
+            bids::receipt,
+            bids::status,
+            bids::price_cents,
+            bids::technical_memo,
+            bids::environment_data,
+            bids::form_sha256,
+            bids::sealed_sha256,
+        ))
+        .first(conn)?;
     let standing = status == BidStatus::Submitted;
+    // The digest kept at deposit (the clear form of a sealed bid is not here to hash).
+    let form_sha256 =
+        form_sha256.unwrap_or_else(|| receipts::form_digest(price, &memo, &environment));
     let documents = match standing {
         true => document_hashes(conn, bid_id)?,
         false => Vec::new(),
@@ -519,7 +650,8 @@ fn sign_deposit(
             received_at: now,
             deadline,
             late: false,
-            form_sha256: standing.then(|| receipts::form_digest(price, &memo, &environment)),
+            form_sha256: standing.then_some(form_sha256),
+            sealed_sha256: sealed_sha256.filter(|_| standing),
             documents,
         },
     )?;
@@ -532,7 +664,8 @@ fn document_hashes(
     conn: &mut AnyConnection,
     bid_id: i32,
 ) -> Result<Vec<receipts::DocumentHash>, AppError> {
-    let rows: Vec<(i32, String, i64, Option<String>)> = bid_documents::table
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i32, String, i64, Option<String>, Option<String>)> = bid_documents::table
         .filter(bid_documents::bid_id.eq(bid_id))
         .order(bid_documents::id)
         .select((
@@ -540,10 +673,11 @@ fn document_hashes(
             bid_documents::name,
             bid_documents::size_bytes,
             bid_documents::sha256,
+            bid_documents::sealed_sha256,
         ))
         .load(conn)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, name, size_bytes, sha256) in rows {
+    for (id, name, size_bytes, sha256, sealed_sha256) in rows {
         let sha256 = match sha256 {
             Some(hash) => hash,
             None => {
@@ -558,9 +692,59 @@ fn document_hashes(
             name,
             size_bytes,
             sha256,
+            sealed_sha256,
         });
     }
     Ok(out)
+}
+
+/// A bid's form as stored: in clear on a tender published before sealing; otherwise
+/// placeholders in the clear columns and the form's JSON ([`receipts::form_json`]) encrypted to
+/// the tender's key.
+pub struct StoredForm {
+    pub price_cents: i64,
+    pub technical_memo: String,
+    pub environment_data: String,
+    pub sealed: Option<Vec<u8>>,
+    pub sealed_sha256: Option<String>,
+    pub seal_state: Option<&'static str>,
+}
+
+/// What a sealed bid's price column holds until the opening (the table wants a price > 0).
+pub const SEALED_PRICE_CENTS: i64 = 1;
+
+impl StoredForm {
+    pub fn of(
+        key: Option<&age::x25519::Recipient>,
+        price_cents: i64,
+        technical_memo: &str,
+        environment_data: &str,
+    ) -> Result<Self, AppError> {
+        let Some(key) = key else {
+            return Ok(StoredForm {
+                price_cents,
+                technical_memo: technical_memo.to_string(),
+                environment_data: environment_data.to_string(),
+                sealed: None,
+                sealed_sha256: None,
+                seal_state: None,
+            });
+        };
+        let json = zeroize::Zeroizing::new(receipts::form_json(
+            price_cents,
+            technical_memo,
+            environment_data,
+        ));
+        let sealed = seal::encrypt(std::slice::from_ref(key), &json).map_err(AppError::internal)?;
+        Ok(StoredForm {
+            price_cents: SEALED_PRICE_CENTS,
+            technical_memo: String::new(),
+            environment_data: String::new(),
+            sealed_sha256: Some(receipts::sha256_hex(&sealed)),
+            sealed: Some(sealed),
+            seal_state: Some("sealed"),
+        })
+    }
 }
 
 /// A receipt's number: ten random hexadecimal digits, kept by the bid through its revisions.
@@ -606,6 +790,17 @@ pub fn submit(
             deadline,
             now,
         } = lot;
+        let form_sha256 = receipts::form_digest(
+            price.get(),
+            form.technical_memo.trim(),
+            form.environment_data.trim(),
+        );
+        let stored = StoredForm::of(
+            crate::services::tenders::recipient_of(conn, tender_id)?.as_ref(),
+            price.get(),
+            form.technical_memo.trim(),
+            form.environment_data.trim(),
+        )?;
         let existing = own_bid(conn, lot_id, supplier_id)?;
         let number = existing
             .as_ref()
@@ -619,9 +814,9 @@ pub fn submit(
                 }
                 diesel::update(bids::table.find(bid.id))
                     .set((
-                        bids::price_cents.eq(price.get()),
-                        bids::technical_memo.eq(form.technical_memo.trim()),
-                        bids::environment_data.eq(form.environment_data.trim()),
+                        bids::price_cents.eq(stored.price_cents),
+                        bids::technical_memo.eq(&stored.technical_memo),
+                        bids::environment_data.eq(&stored.environment_data),
                         bids::updated_at.eq(now),
                         bids::receipt.eq(&number),
                     ))
@@ -632,11 +827,11 @@ pub fn submit(
                 .values(NewBid {
                     lot_id,
                     supplier_id,
-                    price_cents: price.get(),
+                    price_cents: stored.price_cents,
                     quality: None,
                     environment: None,
-                    technical_memo: form.technical_memo.trim(),
-                    environment_data: form.environment_data.trim(),
+                    technical_memo: &stored.technical_memo,
+                    environment_data: &stored.environment_data,
                     submitted_at: now,
                     updated_at: now,
                     receipt: &number,
@@ -644,6 +839,14 @@ pub fn submit(
                 .returning(bids::id)
                 .get_result(conn)?,
         };
+        diesel::update(bids::table.find(bid_id))
+            .set((
+                bids::sealed.eq(&stored.sealed),
+                bids::sealed_sha256.eq(&stored.sealed_sha256),
+                bids::form_sha256.eq(&form_sha256),
+                bids::seal_state.eq(stored.seal_state),
+            ))
+            .execute(conn)?;
         let revised = existing.is_some();
         let signed = sign_deposit(
             conn,
@@ -660,7 +863,7 @@ pub fn submit(
             (reference, &title, lot_number, &number),
             (now, deadline),
             (revised, false),
-            price,
+            &form_sha256,
             &format!("bid:{bid_id}:{}", now.and_utc().timestamp_micros()),
         )?;
         audit::record(
@@ -696,7 +899,7 @@ fn mail_receipt(
     (reference, title, lot_number, number): (&str, &str, i32, &str),
     (now, deadline): (NaiveDateTime, NaiveDateTime),
     (revised, late): (bool, bool),
-    price: Cents,
+    form_sha256: &str,
     key: &str,
 ) -> Result<(), AppError> {
     let (email, company, locale): (String, String, String) = suppliers::table
@@ -716,7 +919,7 @@ fn mail_receipt(
             "locale": locale.code(), "company": company, "reference": reference,
             "title": title, "lot": lot_number, "bid": number, "at": locale.moment(now),
             "deadline": locale.moment(deadline), "revised": revised, "late": late,
-            "price": locale.euros(price),
+            "form_sha256": form_sha256,
         }),
         key,
     )?;
@@ -744,16 +947,29 @@ fn receive_late(
         return Err(past_deadline(lot.deadline));
     }
     let number = receipt_number();
+    let form_sha256 = receipts::form_digest(
+        price.get(),
+        form.technical_memo.trim(),
+        form.environment_data.trim(),
+    );
+    // Never opened, and sealed like the others all the same.
+    let stored = StoredForm::of(
+        crate::services::tenders::recipient_of(conn, lot.tender_id)?.as_ref(),
+        price.get(),
+        form.technical_memo.trim(),
+        form.environment_data.trim(),
+    )?;
     let id: i32 = diesel::insert_into(late_bids::table)
         .values((
             late_bids::lot_id.eq(lot.lot_id),
             late_bids::supplier_id.eq(supplier_id),
             late_bids::receipt.eq(&number),
-            late_bids::price_cents.eq(price.get()),
-            late_bids::technical_memo.eq(form.technical_memo.trim()),
-            late_bids::environment_data.eq(form.environment_data.trim()),
+            late_bids::price_cents.eq(stored.price_cents),
+            late_bids::technical_memo.eq(&stored.technical_memo),
+            late_bids::environment_data.eq(&stored.environment_data),
             late_bids::received_at.eq(lot.now),
             late_bids::sent_by.eq(actor.user_id),
+            late_bids::sealed.eq(&stored.sealed),
         ))
         .returning(late_bids::id)
         .get_result(conn)?;
@@ -769,11 +985,8 @@ fn receive_late(
             received_at: lot.now,
             deadline: lot.deadline,
             late: true,
-            form_sha256: Some(receipts::form_digest(
-                price.get(),
-                form.technical_memo.trim(),
-                form.environment_data.trim(),
-            )),
+            form_sha256: Some(form_sha256.clone()),
+            sealed_sha256: stored.sealed_sha256.clone(),
             documents: Vec::new(),
         },
     )?;
@@ -783,7 +996,7 @@ fn receive_late(
         (reference, &lot.title, lot_number, &number),
         (lot.now, lot.deadline),
         (false, true),
-        price,
+        &form_sha256,
         &format!("late:{id}"),
     )?;
     audit::record(
@@ -845,6 +1058,50 @@ pub fn late_bids_on(
         .collect())
 }
 
+/// Bids not found tampered with at the opening (every bid of a tender published before
+/// sealing, every bid opened, every bid still sealed).
+#[allow(clippy::type_complexity)]
+pub fn not_tampered() -> diesel::dsl::Or<
+    diesel::dsl::IsNull<bids::seal_state>,
+    diesel::dsl::NotEq<bids::seal_state, &'static str>,
+> {
+    bids::seal_state
+        .is_null()
+        .or(bids::seal_state.ne("tampered"))
+}
+
+/// The bids of a tender whose ciphertext no longer matched their signed receipt at the
+/// opening: who and when (their content was not opened), for its coordinator's lead.
+pub fn tampered_bids_on(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    reference: &str,
+) -> Result<Vec<LateBid>, AppError> {
+    let tender_id = opened_tender(conn, actor, reference)?;
+    Ok(bids::table
+        .inner_join(lots::table)
+        .inner_join(suppliers::table)
+        .filter(lots::tender_id.eq(tender_id))
+        .filter(bids::status.eq(BidStatus::Submitted))
+        .filter(bids::seal_state.eq("tampered"))
+        .order((lots::number, bids::id))
+        .select((
+            lots::number,
+            suppliers::name,
+            bids::receipt,
+            bids::updated_at,
+        ))
+        .load::<(i32, String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(lot, supplier, receipt, received_at)| LateBid {
+            lot,
+            supplier,
+            receipt,
+            received_at,
+        })
+        .collect())
+}
+
 /// The one way a bid's status changes (withdrawn, submitted again): a conditional update on
 /// the statuses that may move to `to`; the caller has checked the deadline in the same
 /// transaction.
@@ -892,8 +1149,13 @@ pub fn withdraw(
             )));
         };
         move_bid(conn, bid.id, BidStatus::Withdrawn)?;
+        // Its ciphertext goes (a sealed bid keeps nothing of its content).
         diesel::update(bids::table.find(bid.id))
-            .set(bids::updated_at.eq(now))
+            .set((
+                bids::updated_at.eq(now),
+                bids::sealed.eq(None::<Vec<u8>>),
+                bids::sealed_sha256.eq(None::<String>),
+            ))
             .execute(conn)?;
         // A withdrawn bid is never opened: its documents go with it.
         let bid_ids = bids::table
@@ -1007,6 +1269,7 @@ pub fn sealed_bids_on(
         .inner_join(suppliers::table)
         .filter(lots::tender_id.eq(tender_id))
         .filter(bids::status.eq(BidStatus::Submitted))
+        .filter(not_tampered())
         .order((lots::number, bids::id))
         .select((
             bids::id,

@@ -699,7 +699,10 @@ pub struct StoredDume {
     pub company: String,
     pub source: String,
     pub received_at: NaiveDateTime,
-    pub declaration: Declaration,
+    /// None while sealed, or when its ciphertext no longer matched its receipt at the opening.
+    pub declaration: Option<Declaration>,
+    /// `sealed`, `opened`, `tampered`; none on a tender published before sealing.
+    pub seal_state: Option<String>,
 }
 
 /// The tender a company answers: published and before its deadline.
@@ -726,6 +729,14 @@ fn open_for(
 /// Keeps a company's DUME (the one before replaced) with a receipt signed by the platform: the
 /// exact time and the SHA-256 of the XML kept (lot 0: the whole tender). Like a deposit, it
 /// shows in the tender's journal once the bids are opened.
+/// A DUME as sealed: its XML and the summary read from it.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedDume {
+    pub xml: String,
+    pub summary: String,
+}
+
 fn store(
     conn: &mut AnyConnection,
     (tender_id, supplier_id, reference, deadline): (i32, i32, &str, NaiveDateTime),
@@ -735,6 +746,30 @@ fn store(
 ) -> Result<(), AppError> {
     let now = chrono::Utc::now().naive_utc();
     let summary = serde_json::to_string(declaration).map_err(AppError::internal)?;
+    // Sealed with the bids: the XML and its summary encrypted to the tender's key.
+    let key = crate::services::tenders::recipient_of(conn, tender_id)?;
+    let (kept_xml, kept_summary, sealed, sealed_sha256, seal_state) = match &key {
+        Some(key) => {
+            let clear = zeroize::Zeroizing::new(
+                serde_json::to_vec(&SealedDume {
+                    xml: xml.to_string(),
+                    summary: summary.clone(),
+                })
+                .map_err(AppError::internal)?,
+            );
+            let sealed = crate::services::seal::encrypt(std::slice::from_ref(key), &clear)
+                .map_err(AppError::internal)?;
+            let digest = crate::services::receipts::sha256_hex(&sealed);
+            (
+                String::new(),
+                String::new(),
+                Some(sealed),
+                Some(digest),
+                Some("sealed"),
+            )
+        }
+        None => (xml.to_string(), summary.clone(), None, None, None),
+    };
     diesel::delete(
         espd_responses::table
             .filter(espd_responses::tender_id.eq(tender_id))
@@ -746,9 +781,12 @@ fn store(
             espd_responses::tender_id.eq(tender_id),
             espd_responses::supplier_id.eq(supplier_id),
             espd_responses::source.eq(source),
-            espd_responses::xml.eq(xml),
-            espd_responses::summary.eq(summary),
+            espd_responses::xml.eq(kept_xml),
+            espd_responses::summary.eq(kept_summary),
             espd_responses::received_at.eq(now),
+            espd_responses::sealed.eq(sealed),
+            espd_responses::sealed_sha256.eq(&sealed_sha256),
+            espd_responses::seal_state.eq(seal_state),
         ))
         .execute(conn)?;
     let number = crate::services::bids::receipt_number();
@@ -765,10 +803,12 @@ fn store(
             deadline,
             late: false,
             form_sha256: None,
+            sealed_sha256: None,
             documents: vec![crate::services::receipts::DocumentHash {
                 name: format!("{reference}-DUME-reponse.xml"),
                 size_bytes: xml.len() as i64,
                 sha256: crate::services::receipts::sha256_hex(xml.as_bytes()),
+                sealed_sha256,
             }],
         },
     )?;
@@ -921,7 +961,8 @@ fn stored(
     if let Some(s) = supplier {
         query = query.filter(espd_responses::supplier_id.eq(s));
     }
-    let rows: Vec<(i32, String, String, String, NaiveDateTime)> = query
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i32, String, String, String, NaiveDateTime, Option<String>)> = query
         .order(suppliers::name)
         .select((
             espd_responses::supplier_id,
@@ -929,20 +970,30 @@ fn stored(
             espd_responses::source,
             espd_responses::summary,
             espd_responses::received_at,
+            espd_responses::seal_state,
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(supplier_id, company, source, summary, received_at)| {
-            Ok((
-                supplier_id,
-                StoredDume {
-                    company,
-                    source,
-                    received_at,
-                    declaration: serde_json::from_str(&summary).map_err(AppError::internal)?,
-                },
-            ))
-        })
+        .map(
+            |(supplier_id, company, source, summary, received_at, seal_state)| {
+                let readable = matches!(seal_state.as_deref(), None | Some("opened"));
+                Ok((
+                    supplier_id,
+                    StoredDume {
+                        company,
+                        source,
+                        received_at,
+                        declaration: match readable {
+                            true => {
+                                Some(serde_json::from_str(&summary).map_err(AppError::internal)?)
+                            }
+                            false => None,
+                        },
+                        seal_state,
+                    },
+                ))
+            },
+        )
         .collect()
 }
 
@@ -961,12 +1012,20 @@ pub fn own(
 pub fn own_xml(pool: &Pool, actor: &Actor, reference: &str) -> Result<(String, String), AppError> {
     let supplier_id = actor.require_supplier()?;
     let mut conn = pool.get()?;
-    let xml: String = espd_responses::table
+    let (xml, seal_state): (String, Option<String>) = espd_responses::table
         .inner_join(tenders::table)
         .filter(tenders::reference.eq(reference))
         .filter(espd_responses::supplier_id.eq(supplier_id))
-        .select(espd_responses::xml)
+        .select((espd_responses::xml, espd_responses::seal_state))
         .first(&mut conn)?;
+    if seal_state.as_deref() == Some("sealed") {
+        return Err(AppError::Conflict(
+            "votre DUME est chiffré jusqu'à l'ouverture des plis : personne, pas même la \
+             plateforme, ne peut le relire d'ici là ; son empreinte figure sur votre accusé de \
+             réception"
+                .into(),
+        ));
+    }
     Ok((format!("{reference}-DUME-reponse.xml"), xml))
 }
 
@@ -994,10 +1053,17 @@ pub fn opened_xml(
         .first(&mut conn)?;
     let reference = reference.as_str();
     let tender_id = crate::services::bids::opened_tender_id(&mut conn, actor, reference)?;
-    let xml: String = espd_responses::table
+    let (xml, seal_state): (String, Option<String>) = espd_responses::table
         .filter(espd_responses::tender_id.eq(tender_id))
         .filter(espd_responses::supplier_id.eq(supplier_id))
-        .select(espd_responses::xml)
+        .select((espd_responses::xml, espd_responses::seal_state))
         .first(&mut conn)?;
+    if seal_state.as_deref() == Some("tampered") {
+        return Err(AppError::Conflict(
+            "ce DUME a été altéré : son contenu chiffré ne correspond plus à son accusé de \
+             réception ; il n'a pas été ouvert"
+                .into(),
+        ));
+    }
     Ok((format!("{reference}-DUME-{supplier_id}.xml"), xml))
 }

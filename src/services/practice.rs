@@ -54,6 +54,7 @@ pub fn deposit(
                 name: name.to_string(),
                 size_bytes: bytes.len() as i64,
                 sha256: receipts::sha256_hex(bytes),
+                sealed_sha256: None,
             }),
             Err(AppError::Validation(found)) => {
                 for problem in found.iter() {
@@ -88,6 +89,7 @@ pub fn deposit(
                     form.technical_memo.trim(),
                     "",
                 )),
+                sealed_sha256: None,
                 documents: document.clone().into_iter().collect(),
             },
         )?;

@@ -217,6 +217,8 @@ pub struct Notice {
     pub changes: Vec<crate::services::tenders::ChangeView>,
     /// Urgency declared at publication (shorter cut-offs for questions).
     pub urgent: bool,
+    /// How its bids are sealed (none for a tender published before sealing).
+    pub sealing: Option<crate::services::tenders::Sealing>,
 }
 
 /// The needs' own descriptions a notice shows at most.
@@ -418,6 +420,7 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
             .find(head.0)
             .select(tenders::urgent)
             .first(&mut conn)?,
+        sealing: crate::services::tenders::sealing_of(&mut conn, head.0)?,
         results,
         lots,
     })

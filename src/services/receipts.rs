@@ -42,14 +42,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub struct DocumentHash {
     pub name: String,
     pub size_bytes: i64,
+    /// The SHA-256 of the document as the company sent it.
     pub sha256: String,
+    /// The SHA-256 of what is stored until the opening: the document encrypted to the
+    /// tender's key (the same as `sha256` when the company encrypted it itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_sha256: Option<String>,
 }
 
 /// What a receipt says. The order of the fields is the order they are written and signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptBody {
-    /// `1`: this layout.
+    /// `1`: this layout; `2`: with the digests of the encrypted form and documents.
     pub version: u32,
     /// The receipt's own number (the bid's receipt number and the event's sequence).
     pub number: String,
@@ -69,6 +74,9 @@ pub struct ReceiptBody {
     pub late: bool,
     /// The SHA-256 of the bid's form as received ([`form_digest`]); none after a withdrawal.
     pub form_sha256: Option<String>,
+    /// The SHA-256 of the form as stored until the opening: encrypted to the tender's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_sha256: Option<String>,
     /// The bid's documents at that moment.
     pub documents: Vec<DocumentHash>,
 }
@@ -103,15 +111,33 @@ struct FormDigest<'a> {
     environment_data: &'a str,
 }
 
-/// The SHA-256 of a bid's form.
-pub fn form_digest(price_cents: i64, technical_memo: &str, environment_data: &str) -> String {
-    let json = serde_json::to_vec(&FormDigest {
+/// A bid's form as its digest covers it, and as it is encrypted to the tender's key.
+pub fn form_json(price_cents: i64, technical_memo: &str, environment_data: &str) -> Vec<u8> {
+    serde_json::to_vec(&FormDigest {
         price_cents,
         technical_memo,
         environment_data,
     })
-    .unwrap_or_default();
-    sha256_hex(&json)
+    .unwrap_or_default()
+}
+
+/// A bid's form read back from its JSON (at the opening).
+pub fn form_of_json(json: &[u8]) -> Option<(i64, String, String)> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Form {
+        price_cents: i64,
+        technical_memo: String,
+        environment_data: String,
+    }
+    serde_json::from_slice::<Form>(json)
+        .ok()
+        .map(|f| (f.price_cents, f.technical_memo, f.environment_data))
+}
+
+/// The SHA-256 of a bid's form.
+pub fn form_digest(price_cents: i64, technical_memo: &str, environment_data: &str) -> String {
+    sha256_hex(&form_json(price_cents, technical_memo, environment_data))
 }
 
 /// The key id of a public key.
@@ -275,6 +301,7 @@ pub struct Deposit<'a> {
     pub deadline: NaiveDateTime,
     pub late: bool,
     pub form_sha256: Option<String>,
+    pub sealed_sha256: Option<String>,
     pub documents: Vec<DocumentHash>,
 }
 
@@ -294,8 +321,11 @@ pub fn issue(
         .filter(receipts::lot_number.eq(deposit.lot))
         .count()
         .get_result(conn)?;
+    // Version 2 adds the digests of what is stored encrypted.
+    let sealed = deposit.sealed_sha256.is_some()
+        || deposit.documents.iter().any(|d| d.sealed_sha256.is_some());
     let body = ReceiptBody {
-        version: 1,
+        version: if sealed { 2 } else { 1 },
         number: format!("{}-{}", deposit.number, sequence + 1),
         event: deposit.event.to_string(),
         tender: deposit.reference.to_string(),
@@ -306,6 +336,7 @@ pub fn issue(
         deadline: rfc3339(deposit.deadline),
         late: deposit.late,
         form_sha256: deposit.form_sha256,
+        sealed_sha256: deposit.sealed_sha256,
         documents: deposit.documents,
     };
     let signer = signer(conn)?;
@@ -474,6 +505,42 @@ pub fn parse(text: &str) -> Result<SignedReceipt, String> {
     })
 }
 
+/// The last receipt a deposit was given (its number's receipts on that tender and lot; the
+/// last of the lot without a number: lot 0 is the DUME), read
+/// back and checked against the platform's keys: what the opening compares the stored
+/// ciphertexts with. `None` when there is none, or when its signature no longer holds.
+pub fn last_checked(
+    conn: &mut AnyConnection,
+    (supplier_id, tender_id, lot): (i32, i32, i32),
+    number: Option<&str>,
+) -> Result<Option<ReceiptBody>, AppError> {
+    let mut query = receipts::table
+        .filter(receipts::supplier_id.eq(supplier_id))
+        .filter(receipts::tender_id.eq(tender_id))
+        .filter(receipts::lot_number.eq(lot))
+        .into_boxed();
+    if let Some(number) = number {
+        query = query.filter(receipts::number.like(format!("{number}-%")));
+    }
+    let row: Option<(String, String, String)> = query
+        .order(receipts::id.desc())
+        .select((receipts::body, receipts::signature, receipts::key_id))
+        .first(conn)
+        .optional()?;
+    let Some((body, signature, key_id)) = row else {
+        return Ok(None);
+    };
+    let public_key: String = signing_keys::table
+        .find(&key_id)
+        .select(signing_keys::public_key)
+        .first(conn)?;
+    let signed = assemble(&body, signature, public_key)?;
+    Ok(match verify(&signed, None) {
+        Verdict::Valid => Some(signed.receipt),
+        _ => None,
+    })
+}
+
 /// Checks a receipt's signature; with `trusted` keys (base64), its key must be one of them.
 pub fn verify(signed: &SignedReceipt, trusted: Option<&[String]>) -> Verdict {
     let Ok(public) = B64.decode(signed.public_key.trim()) else {
@@ -518,10 +585,12 @@ mod tests {
             deadline: "2027-02-01T11:00:00.000000Z".into(),
             late: false,
             form_sha256: Some(form_digest(123_400, "mémoire", "")),
+            sealed_sha256: None,
             documents: vec![DocumentHash {
                 name: "memoire.pdf".into(),
                 size_bytes: 3,
                 sha256: sha256_hex(b"abc"),
+                sealed_sha256: None,
             }],
         }
     }

@@ -32,6 +32,26 @@ const ACCOUNT_FIELDS: &[Field] = &[
         input: "token-name",
         label: "Nom du jeton",
     },
+    Field {
+        problem: "phrase secrète",
+        input: "passphrase",
+        label: "Phrase secrète",
+    },
+    Field {
+        problem: "confirmation",
+        input: "passphrase-confirmation",
+        label: "Confirmation",
+    },
+    Field {
+        problem: "phrase secrète actuelle",
+        input: "old-passphrase",
+        label: "Phrase secrète actuelle",
+    },
+    Field {
+        problem: "nouvelle phrase secrète",
+        input: "new-passphrase",
+        label: "Nouvelle phrase secrète",
+    },
 ];
 
 async fn account_page(
@@ -39,7 +59,18 @@ async fn account_page(
     hb: &Handlebars<'static>,
     viewer: Viewer,
     new_token: Option<String>,
+    refused: (Option<AppError>, String),
+) -> Result<HttpResponse, AppError> {
+    account_page_with(pool, hb, viewer, new_token, refused, None).await
+}
+
+async fn account_page_with(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    new_token: Option<String>,
     (refusal, token_name): (Option<AppError>, String),
+    notice: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
     // A refusal (its problems beside their fields) or a conflict goes with its own status; a
     // new token is a creation.
@@ -49,10 +80,15 @@ async fn account_page(
         (None, None) => (None, Problems::default(), StatusCode::OK),
     };
     let (pool, who) = (pool.into_inner(), viewer.clone());
-    let (summary, tokens) = blocking(&pool, move |pool| {
+    let (summary, tokens, opening_key) = blocking(&pool, move |pool| {
+        let opening_key = match who.role {
+            crate::web::nav::Role::Lead => Some(crate::services::keys::own(pool, &who)?),
+            _ => None,
+        };
         Ok::<_, AppError>((
             accounts::account_summary(pool, &who)?,
             auth::api_tokens_of(pool, &who)?,
+            opening_key,
         ))
     })
     .await?;
@@ -67,6 +103,14 @@ async fn account_page(
         Some(&viewer),
         AccountPage {
             account: summary,
+            is_lead: opening_key.is_some(),
+            opening_key: opening_key.flatten().map(|k| OpeningKeyView {
+                recipient: k.recipient,
+                created_at: crate::domain::paris_text(k.created_at),
+                changed_at: (k.changed_at != k.created_at)
+                    .then(|| crate::domain::paris_text(k.changed_at)),
+            }),
+            notice,
             tokens,
             new_token,
             error,
@@ -76,12 +120,35 @@ async fn account_page(
     )
 }
 
+#[derive(Deserialize)]
+pub struct ProfileQuery {
+    #[serde(default)]
+    cle: String,
+}
+
 pub async fn profile(
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
     viewer: MaybeViewer,
+    query: actix_web::web::Query<ProfileQuery>,
 ) -> Result<HttpResponse, AppError> {
-    account_page(pool, &hb, signed_in(viewer)?, None, (None, String::new())).await
+    let notice = match query.cle.as_str() {
+        "creee" => Some(
+            "Votre clé d'ouverture est créée. Retenez votre phrase secrète : elle n'est conservée \
+             nulle part et personne ne peut la retrouver.",
+        ),
+        "changee" => Some("La phrase secrète de votre clé d'ouverture est changée."),
+        _ => None,
+    };
+    account_page_with(
+        pool,
+        &hb,
+        signed_in(viewer)?,
+        None,
+        (None, String::new()),
+        notice,
+    )
+    .await
 }
 
 /// The keep-alive of the inactivity warning: reading it pushes the idle limit back (the
@@ -192,10 +259,77 @@ pub async fn revoke_token(
     Ok(see_other("/compte"))
 }
 
+#[derive(Serialize)]
+struct OpeningKeyView {
+    recipient: String,
+    created_at: String,
+    changed_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct OpeningKeyForm {
+    #[serde(default)]
+    passphrase: String,
+    #[serde(default)]
+    confirmation: String,
+    #[serde(default)]
+    old_passphrase: String,
+}
+
+/// `POST /compte/cle-d-ouverture`: a lead makes their opening key under a passphrase.
+pub async fn create_opening_key(
+    posted: Posted<OpeningKeyForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
+    match blocking(&p, move |p| {
+        crate::services::keys::create(p, &who, &form.passphrase, &form.confirmation)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other("/compte?cle=creee#cle-d-ouverture")),
+        Err(error) => {
+            account_page_with(pool, &hb, viewer, None, (Some(error), String::new()), None).await
+        }
+    }
+}
+
+/// `POST /compte/cle-d-ouverture/phrase`: a lead changes the passphrase of their opening key.
+pub async fn change_opening_passphrase(
+    posted: Posted<OpeningKeyForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (p, who, form) = (pool.clone().into_inner(), viewer.clone(), posted.form);
+    match blocking(&p, move |p| {
+        crate::services::keys::change_passphrase(
+            p,
+            &who,
+            &form.old_passphrase,
+            &form.passphrase,
+            &form.confirmation,
+        )
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other("/compte?cle=changee#cle-d-ouverture")),
+        Err(error) => {
+            account_page_with(pool, &hb, viewer, None, (Some(error), String::new()), None).await
+        }
+    }
+}
+
 /// A person's account: who they are, their API tokens (a new one shown once).
 #[derive(Serialize)]
 struct AccountPage {
     account: accounts::AccountSummary,
+    /// A lead: the opening key section is shown.
+    is_lead: bool,
+    opening_key: Option<OpeningKeyView>,
+    notice: Option<&'static str>,
     tokens: Vec<auth::TokenCard>,
     new_token: Option<String>,
     error: Option<String>,

@@ -795,3 +795,99 @@ struct SummaryLine {
     field: String,
     message: String,
 }
+
+/// The recovery key's page: its public half when it exists; its secret only once, just made.
+#[derive(Serialize)]
+struct RecoveryPage {
+    recipient: Option<String>,
+    created_at: Option<String>,
+    /// The secret, shown this once for printing.
+    secret: Option<String>,
+    error: Option<String>,
+}
+
+async fn recovery_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: &Viewer,
+    secret: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (p, who) = (pool.into_inner(), viewer.clone());
+    let current = blocking(&p, move |p| {
+        crate::services::keys::current_recovery(p, &who)
+    })
+    .await?;
+    let mut response = Page::new(
+        "pages/admin/recovery",
+        "Clé de secours — Groupement",
+        "/admin/cle-de-secours",
+    )
+    .status(status)
+    .render(
+        hb,
+        Some(viewer),
+        RecoveryPage {
+            recipient: current.as_ref().map(|k| k.recipient.clone()),
+            created_at: current.map(|k| crate::domain::paris_text(k.created_at)),
+            secret,
+            error,
+        },
+    )?;
+    // A page that may carry a secret is kept by no cache.
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// `GET /admin/cle-de-secours`.
+pub async fn recovery_key(
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(viewer.0)?;
+    recovery_page(pool, &hb, &viewer, None, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct RecoveryForm {
+    /// Non-empty to replace a lost key.
+    #[serde(default)]
+    replace: String,
+}
+
+/// `POST /admin/cle-de-secours`: makes the recovery key and shows its secret once.
+pub async fn create_recovery_key(
+    posted: Posted<RecoveryForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(posted.viewer)?;
+    let replace = !posted.form.replace.trim().is_empty();
+    let (p, who) = (pool.clone().into_inner(), viewer.clone());
+    match blocking(&p, move |p| {
+        crate::services::keys::create_recovery(p, &who, replace)
+    })
+    .await
+    {
+        Ok((_, secret)) => {
+            recovery_page(
+                pool,
+                &hb,
+                &viewer,
+                Some(secret.to_string()),
+                None,
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            recovery_page(pool, &hb, &viewer, None, Some(message), status).await
+        }
+    }
+}

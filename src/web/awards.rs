@@ -120,8 +120,28 @@ async fn comparison_page(
             .map(|(supplier, d)| DumeLine {
                 href: format!("/consultations/{tender_id}/dume/{supplier}"),
                 company: d.company.clone(),
-                summary: super::bids::dume_summary(&d.declaration),
-                excluded: !d.declaration.exclusions.is_empty(),
+                summary: d.declaration.as_ref().map_or_else(
+                    || {
+                        "ALTÉRÉ : son contenu chiffré ne correspond plus à son accusé de \
+                         réception ; il n'a pas été ouvert"
+                            .to_string()
+                    },
+                    super::bids::dume_summary,
+                ),
+                excluded: d
+                    .declaration
+                    .as_ref()
+                    .is_none_or(|d| !d.exclusions.is_empty()),
+            })
+            .collect(),
+        tampered: shown
+            .tampered
+            .iter()
+            .map(|l| LateLine {
+                lot: l.lot,
+                supplier: l.supplier.clone(),
+                receipt: l.receipt.clone(),
+                received_at: paris_text(l.received_at),
             })
             .collect(),
         late: shown
@@ -182,6 +202,8 @@ struct ComparisonPage<'a> {
     fingerprint: String,
     /// Bids received late: listed, never opened.
     late: Vec<LateLine>,
+    /// Bids found tampered with at the opening: never opened nor scored.
+    tampered: Vec<LateLine>,
     /// The companies' DUMEs, read at the opening.
     dumes: Vec<DumeLine>,
     awarded: bool,
@@ -238,19 +260,200 @@ struct DocumentLink {
     name: String,
 }
 
-/// The lead opens the bids after the deadline.
-pub async fn open(
-    id: Path<i32>,
-    posted: Posted<super::auth::NoFields>,
-    pool: Data<Pool>,
-) -> Result<HttpResponse, AppError> {
-    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
-    let (id, p) = (id.into_inner(), pool.into_inner());
-    blocking(&p, move |p| awards::open(p, &viewer, id)).await?;
-    Ok(see_other(&format!("/consultations/{id}/offres")))
+/// A key entered at the opening: the passphrase of one's opening key, or the recovery key.
+#[derive(Deserialize, Default)]
+pub struct OpeningForm {
+    #[serde(default)]
+    passphrase: String,
+    #[serde(default)]
+    recovery_key: String,
 }
 
-/// `GET /consultations/{id}/ouverture`: what opening the bids does, before it is done.
+/// The fields of the opening page (problem name, input, label).
+const OPENING_FIELDS: &[super::form_errors::Field] = &[
+    super::form_errors::Field {
+        problem: "phrase secrète",
+        input: "passphrase",
+        label: "Phrase secrète de votre clé d'ouverture",
+    },
+    super::form_errors::Field {
+        problem: "clé de secours",
+        input: "recovery-key",
+        label: "Clé de secours",
+    },
+];
+
+/// `POST /consultations/{id}/ouverture`: a tender published before sealing opens at once; a
+/// sealed one takes the key entered (the coordinator's lead starts with theirs) and opens once
+/// enough keys are in.
+pub async fn open(
+    id: Path<i32>,
+    posted: Posted<OpeningForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let form = posted.form;
+    let (id, p, who) = (id.into_inner(), pool.clone().into_inner(), viewer.clone());
+    let outcome = blocking(&p, move |p| {
+        let key = match (form.passphrase.as_str(), form.recovery_key.trim()) {
+            ("", "") => None,
+            ("", recovery) => Some(awards::KeyEntry::Recovery(recovery)),
+            (passphrase, _) => Some(awards::KeyEntry::Passphrase(passphrase)),
+        };
+        awards::open(p, &who, id, key)
+    })
+    .await;
+    match outcome {
+        Ok(awards::Opening::Opened { .. }) => {
+            let (p, who) = (pool.into_inner(), viewer.clone());
+            let coordinator = blocking(&p, move |p| {
+                Ok::<_, AppError>(crate::services::tenders::detail(p, &who, id)?.is_coordinator)
+            })
+            .await?;
+            Ok(see_other(&match coordinator {
+                true => format!("/consultations/{id}/offres"),
+                false => format!("/consultations/{id}"),
+            }))
+        }
+        Ok(awards::Opening::Waiting { .. }) => {
+            Ok(see_other(&format!("/consultations/{id}/ouverture")))
+        }
+        Err(error) => {
+            // A tender published before sealing has no opening page: its refusal as it is.
+            let p = pool.clone().into_inner();
+            let sealed = blocking(&p, move |p| {
+                let mut conn = p.get()?;
+                Ok::<_, AppError>(crate::services::tenders::sealing_of(&mut conn, id)?.is_some())
+            })
+            .await?;
+            match sealed {
+                true => opening_page(pool, &hb, viewer, id, Some(error)).await,
+                false => Err(error),
+            }
+        }
+    }
+}
+
+/// The opening page of a sealed tender: who holds the keys, whose are in, and the form to
+/// enter one's own.
+#[derive(Serialize)]
+struct OpeningPage {
+    id: i32,
+    reference: String,
+    title: String,
+    threshold: i32,
+    /// Keys still needed, and the members whose keys are not in.
+    missing: usize,
+    pending: String,
+    holder_count: usize,
+    holders: Vec<HolderLine>,
+    entered: usize,
+    started: bool,
+    is_coordinator: bool,
+    /// Whether the viewer's member has a share not yet entered.
+    can_enter: bool,
+    own_holder: Option<String>,
+    has_recovery: bool,
+    recovery_entered: bool,
+    /// The recovery key's form shown open (it was refused).
+    recovery_open: bool,
+    deadline_passed: bool,
+    opened: Option<String>,
+    error: Option<String>,
+    errors: super::form_errors::FormErrors,
+}
+
+#[derive(Serialize)]
+struct HolderLine {
+    holder: String,
+    entered: Option<String>,
+}
+
+async fn opening_page(
+    pool: Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: Viewer,
+    id: i32,
+    refusal: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
+    let (error, problems, status) = match refusal {
+        Some(refusal) => super::form_errors::refused(refusal)?,
+        None => (None, crate::error::Problems::default(), StatusCode::OK),
+    };
+    let (p, who) = (pool.into_inner(), viewer.clone());
+    let (tender, state) = blocking(&p, move |p| {
+        let tender = crate::services::tenders::detail(p, &who, id)?;
+        let mut conn = p.get()?;
+        Ok::<_, AppError>((tender, awards::opening_state(&mut conn, id)?))
+    })
+    .await?;
+    let Some(state) = state else {
+        return Err(AppError::NotFound);
+    };
+    let entered_of = |holder: &str| {
+        state
+            .entered
+            .iter()
+            .find(|(h, _, _)| h == holder)
+            .map(|(_, by, at)| format!("entrée par {by} le {}", paris_text(*at)))
+    };
+    let own_holder = viewer.organisation.clone().filter(|code| {
+        viewer.role == crate::web::nav::Role::Lead && state.sealing.holders.contains(code)
+    });
+    let view = OpeningPage {
+        id,
+        reference: tender.reference.clone(),
+        title: tender.title.clone(),
+        threshold: state.sealing.threshold,
+        holder_count: state.sealing.holders.len(),
+        missing: (state.sealing.threshold.max(0) as usize).saturating_sub(state.entered.len()),
+        pending: state
+            .sealing
+            .holders
+            .iter()
+            .filter(|h| *h != "clé de secours" && entered_of(h).is_none())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+        holders: state
+            .sealing
+            .holders
+            .iter()
+            .map(|h| HolderLine {
+                holder: h.clone(),
+                entered: entered_of(h),
+            })
+            .collect(),
+        entered: state.entered.len(),
+        started: state.sealing.opening_started_at.is_some(),
+        is_coordinator: tender.is_coordinator,
+        can_enter: own_holder
+            .as_deref()
+            .is_some_and(|h| entered_of(h).is_none())
+            && (tender.is_coordinator || state.sealing.opening_started_at.is_some()),
+        own_holder,
+        has_recovery: state.sealing.holders.iter().any(|h| h == "clé de secours"),
+        recovery_entered: entered_of("clé de secours").is_some(),
+        recovery_open: problems.iter().any(|p| p.field == "clé de secours"),
+        deadline_passed: tender
+            .deadline
+            .is_some_and(|d| chrono::Utc::now().naive_utc() >= d),
+        opened: tender.opened_at.map(paris_text),
+        error,
+        errors: super::form_errors::FormErrors::of(&problems, OPENING_FIELDS),
+    };
+    Page::new(
+        "pages/tenders/opening",
+        format!("Ouverture des offres de {} — Groupement", view.reference),
+        "/consultations",
+    )
+    .status(status)
+    .render(hb, Some(&viewer), view)
+}
+
+/// `GET /consultations/{id}/ouverture`: what opening the bids does, before it is done; for a
+/// sealed tender, the page where the members enter their keys.
 pub async fn confirm_open(
     id: Path<i32>,
     pool: Data<Pool>,
@@ -259,10 +462,16 @@ pub async fn confirm_open(
 ) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
     let (who, id) = (viewer.clone(), id.into_inner());
-    let tender = blocking(&pool, move |p| {
-        crate::services::tenders::detail(p, &who, id)
+    let (tender, sealed) = blocking(&pool, move |p| {
+        let tender = crate::services::tenders::detail(p, &who, id)?;
+        let mut conn = p.get()?;
+        let sealed = crate::services::tenders::sealing_of(&mut conn, id)?.is_some();
+        Ok::<_, AppError>((tender, sealed))
     })
     .await?;
+    if sealed {
+        return opening_page(pool, &hb, viewer, id, None).await;
+    }
     super::confirm::Confirmation {
         heading: format!("Ouvrir les offres de {} ?", tender.reference),
         consequences: vec![

@@ -43,6 +43,8 @@ struct BidPage {
 
 #[derive(Serialize)]
 struct DumeView {
+    /// Encrypted until the opening: its XML is nobody's to read back before.
+    sealed: bool,
     received_at: String,
     source: &'static str,
     summary: String,
@@ -133,6 +135,8 @@ struct BidView {
     id: i32,
     receipt: String,
     price_text: String,
+    /// Encrypted to the tender's key: its price is not shown, not even to its company.
+    sealed: bool,
     withdrawn: bool,
     at: String,
     documents: Vec<DocumentLine>,
@@ -141,6 +145,7 @@ struct BidView {
 #[derive(Serialize)]
 struct DocumentLine {
     id: i32,
+    sealed: bool,
     name: String,
     size: String,
 }
@@ -182,24 +187,20 @@ async fn bid_page(
         .lots
         .iter()
         .map(|l| {
+            // A sealed bid is unreadable, its company's included: revised by typing it again.
+            let readable = l.bid.as_ref().filter(|b| !b.sealed);
             let stored = BidForm {
-                price_eur: l
-                    .bid
-                    .as_ref()
+                price_eur: readable
                     .map(|b| {
                         crate::services::needs::french_number(
                             Cents::new(b.price_cents).to_euros_f64(),
                         )
                     })
                     .unwrap_or_default(),
-                technical_memo: l
-                    .bid
-                    .as_ref()
+                technical_memo: readable
                     .map(|b| b.technical_memo.clone())
                     .unwrap_or_default(),
-                environment_data: l
-                    .bid
-                    .as_ref()
+                environment_data: readable
                     .map(|b| b.environment_data.clone())
                     .unwrap_or_default(),
             };
@@ -217,6 +218,7 @@ async fn bid_page(
                     id: b.id,
                     receipt: b.receipt.clone(),
                     price_text: Cents::new(b.price_cents).to_string(),
+                    sealed: b.sealed,
                     withdrawn: b.status == crate::domain::BidStatus::Withdrawn,
                     at: paris_text(b.updated_at),
                     documents: b
@@ -224,6 +226,7 @@ async fn bid_page(
                         .iter()
                         .map(|d| DocumentLine {
                             id: d.id,
+                            sealed: d.seal_state.as_deref() == Some("sealed"),
                             name: d.name.clone(),
                             size: format!(
                                 "{} Mo",
@@ -273,12 +276,20 @@ async fn bid_page(
             text
         }),
         dume: page.dume.as_ref().map(|d| DumeView {
+            sealed: d.seal_state.as_deref() == Some("sealed"),
             received_at: paris_text(d.received_at),
             source: match d.source.as_str() {
                 "fichier" => "fichier DUME déposé",
                 _ => "DUME simplifié rempli en ligne",
             },
-            summary: dume_summary(&d.declaration),
+            summary: d.declaration.as_ref().map_or_else(
+                || {
+                    "chiffré dès sa réception : personne ne peut le lire avant l'ouverture des \
+                     plis (son empreinte figure sur votre accusé de réception)"
+                        .to_string()
+                },
+                dume_summary,
+            ),
         }),
         dume_form: refused
             .as_ref()
@@ -431,11 +442,19 @@ pub async fn confirm_withdraw(
     super::confirm::Confirmation {
         heading: format!("Retirer votre offre sur le lot {lot} ?"),
         consequences: vec![
-            format!(
-                "Votre offre n° {} ({} HT) sera retirée : l'acheteur ne la lira pas.",
-                bid.receipt,
-                Cents::new(bid.price_cents)
-            ),
+            match bid.sealed {
+                true => format!(
+                    "Votre offre n° {}, chiffrée, déposée le {}, sera retirée et son contenu \
+                     chiffré effacé : l'acheteur ne la lira pas.",
+                    bid.receipt,
+                    paris_text(bid.updated_at)
+                ),
+                false => format!(
+                    "Votre offre n° {} ({} HT) sera retirée : l'acheteur ne la lira pas.",
+                    bid.receipt,
+                    Cents::new(bid.price_cents)
+                ),
+            },
             documents,
             format!(
                 "Vous pourrez remettre une nouvelle offre jusqu'à la date limite, le {}.",

@@ -84,6 +84,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/compte/jetons", web::post().to(account::create_token))
         .route(
+            "/compte/cle-d-ouverture",
+            web::post().to(account::create_opening_key),
+        )
+        .route(
+            "/compte/cle-d-ouverture/phrase",
+            web::post().to(account::change_opening_passphrase),
+        )
+        .route(
             "/compte/jetons/{id}/revoquer",
             web::post().to(account::revoke_token),
         )
@@ -104,6 +112,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::retry),
         )
         .route("/admin/journal", web::get().to(admin::audit_log))
+        .route("/admin/cle-de-secours", web::get().to(admin::recovery_key))
+        .route(
+            "/admin/cle-de-secours",
+            web::post().to(admin::create_recovery_key),
+        )
         .route(
             "/admin/parametres",
             web::get().to(admin::procurement_settings),
@@ -286,6 +299,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/appels-d-offres/{reference}/dce.zip",
             web::get().to(tenders::file_zip),
+        )
+        .route(
+            "/appels-d-offres/{reference}/cle-publique.txt",
+            web::get().to(tenders::public_key),
         )
         .route(
             "/consultations/{id}/questions/{question}/reponse",

@@ -44,6 +44,11 @@ const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
     ("/admin/parametres", "Paramètres", Some(&[Role::Admin])),
     ("/admin/courriels", "Courriels", Some(&[Role::Admin])),
     (
+        "/admin/cle-de-secours",
+        "Clé de secours",
+        Some(&[Role::Admin]),
+    ),
+    (
         "/compte",
         "Mon compte",
         Some(&[Role::Buyer, Role::Lead, Role::Supplier, Role::Admin]),

@@ -122,6 +122,8 @@ struct DetailPage<'a> {
     /// What a document may be, for the upload form.
     kinds: Vec<KindChoice>,
     can_open: bool,
+    /// What opening means here: at once, or keys to gather.
+    open_hint: &'static str,
     opened: Option<String>,
     can_compare: bool,
     standstill: Option<String>,
@@ -241,6 +243,16 @@ struct ContractLine {
 /// The fields of the tender page's forms (problem name, input, label): the publication's (the
 /// sum of the weights is said at the first weight) and the change's.
 const PUBLICATION_FIELDS: &[super::form_errors::Field] = &[
+    super::form_errors::Field {
+        problem: "clés pour ouvrir",
+        input: "opening_threshold",
+        label: "Clés pour ouvrir les offres",
+    },
+    super::form_errors::Field {
+        problem: "clés d'ouverture",
+        input: "opening_threshold",
+        label: "Clés d'ouverture des membres",
+    },
     super::form_errors::Field {
         problem: "pondérations",
         input: "weight_price",
@@ -390,12 +402,32 @@ fn detail_page(
             .iter()
             .map(|(code, label)| KindChoice { code, label })
             .collect(),
-        can_open: coordinator
+        // A sealed tender's other members enter their keys on the opening page too.
+        can_open: (coordinator
+            || (viewer.role == Role::Lead
+                && tender
+                    .sealing
+                    .as_ref()
+                    .is_some_and(|s| s.opening_started_at.is_some())))
             && tender.opened_at.is_none()
             && is(&["published", "closed"])
             && tender
                 .deadline
                 .is_some_and(|d| chrono::Utc::now().naive_utc() >= d),
+        open_hint: match &tender.sealing {
+            None => {
+                "La date limite est passée : les offres peuvent être ouvertes (l'ouverture est \
+                 enregistrée au journal)."
+            }
+            Some(s) if s.opening_started_at.is_some() => {
+                "L'ouverture est lancée : les offres, chiffrées, s'ouvriront quand les clés \
+                 nécessaires des membres seront entrées."
+            }
+            Some(_) => {
+                "La date limite est passée : lancez l'ouverture avec votre clé ; les offres, \
+                 chiffrées, s'ouvriront quand les clés nécessaires des membres seront entrées."
+            }
+        },
         opened: tender.opened_at.map(paris_text),
         can_compare: coordinator && tender.opened_at.is_some(),
         standstill: tender.standstill_until.map(paris_text),
@@ -693,6 +725,7 @@ pub async fn confirm_publish(
         ("cap_rule", &form.cap_rule),
         ("deadline", &form.deadline),
         ("urgent", &form.urgent),
+        ("opening_threshold", &form.opening_threshold),
     ]
     .into_iter()
     .map(|(name, value)| super::confirm::HiddenField {
@@ -730,6 +763,14 @@ pub async fn confirm_publish(
                         .into()
                 }
             },
+            format!(
+                "Les offres seront chiffrées dès leur réception et ne s'ouvriront qu'avec {} \
+                 des clés des membres (ou la clé de secours).",
+                match form.opening_threshold.trim() {
+                    "" => "deux".to_string(),
+                    n => n.to_string(),
+                }
+            ),
             "Une consultation publiée ne se retire pas ; ses critères ne changent plus.".into(),
         ],
         action: format!("/consultations/{id}/publier"),
@@ -782,6 +823,15 @@ struct NoticePage {
     questions: QuestionsView,
     changes: Vec<ChangeLine>,
     urgent: bool,
+    sealing: Option<SealingView>,
+}
+
+/// How a notice announces the sealing of its bids.
+#[derive(Serialize)]
+struct SealingView {
+    threshold: i32,
+    holders: String,
+    recipient: String,
 }
 
 /// A change of a published tender, as the notice and the lead's page show it.
@@ -1148,6 +1198,11 @@ async fn notice_page(
             .collect(),
         changes: change_lines(&notice.reference, &notice.changes),
         urgent: notice.urgent,
+        sealing: notice.sealing.as_ref().map(|s| SealingView {
+            threshold: s.threshold,
+            holders: s.holders.join(", "),
+            recipient: s.recipient.clone(),
+        }),
         reference: notice.reference,
         title: notice.title,
         coordinator: notice.coordinator,
@@ -1587,4 +1642,24 @@ pub async fn open_backup(
         Ok(()) => Ok(see_other(&format!("/consultations/{id}#copies"))),
         Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
     }
+}
+
+/// `GET /appels-d-offres/{reference}/cle-publique.txt`: the public key a published tender's
+/// bids are encrypted to, for a company that encrypts its documents itself.
+pub async fn public_key(
+    reference: Path<String>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let reference = reference.into_inner();
+    let p = pool.into_inner();
+    let shown = reference.clone();
+    let notice = blocking(&p, move |p| crate::services::public::notice(p, &shown)).await?;
+    let sealing = notice.sealing.ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{reference}-cle-publique.txt\""),
+        ))
+        .body(format!("{}\n", sealing.recipient)))
 }

@@ -4,7 +4,8 @@
 //! A file is never held whole in memory while it arrives: it is written to an anonymous
 //! temporary file (deleted by the system when closed, whatever happens), its size checked and its
 //! SHA-256 computed as it comes, so 64 companies sending 20 MB each at the deadline cost disk,
-//! not memory. A body that sends nothing for a while is dropped (`web::body`). Storing it (read
+//! not memory. What reaches the disk is encrypted (age, to a key made for this upload and held
+//! in memory only): a bid's document is never written in clear, not even there. A body that sends nothing for a while is dropped (`web::body`). Storing it (read
 //! whole into the database) is bounded separately (`work::uploads_stored`).
 
 use crate::error::AppError;
@@ -69,9 +70,10 @@ impl Drop for Slot {
     }
 }
 
-/// A file received, in a temporary file.
+/// A file received, in a temporary file, encrypted to `key`.
 pub struct Spooled {
     file: std::fs::File,
+    key: age::x25519::Identity,
     _slot: Slot,
     pub size: usize,
     /// SHA-256 of the content, hexadecimal.
@@ -83,11 +85,14 @@ pub struct Spooled {
 impl Spooled {
     /// The whole content (on a blocking thread).
     pub fn bytes(mut self) -> Result<Vec<u8>, AppError> {
-        let mut bytes = Vec::with_capacity(self.size);
         self.file.rewind().map_err(AppError::internal)?;
-        self.file
-            .read_to_end(&mut bytes)
+        let decryptor = age::Decryptor::new_buffered(std::io::BufReader::new(&mut self.file))
             .map_err(AppError::internal)?;
+        let mut reader = decryptor
+            .decrypt(std::iter::once(&self.key as &dyn age::Identity))
+            .map_err(AppError::internal)?;
+        let mut bytes = Vec::with_capacity(self.size);
+        reader.read_to_end(&mut bytes).map_err(AppError::internal)?;
         Ok(bytes)
     }
 }
@@ -154,7 +159,14 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
                 .and_then(|d| d.get_filename())
                 .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string())
                 .unwrap_or_default();
-            let mut file = tempfile::tempfile().map_err(AppError::internal)?;
+            let key = age::x25519::Identity::generate();
+            let file = tempfile::tempfile().map_err(AppError::internal)?;
+            let mut sealed = age::Encryptor::with_recipients(std::iter::once(
+                &key.to_public() as &dyn age::Recipient
+            ))
+            .map_err(AppError::internal)?
+            .wrap_output(std::io::BufWriter::new(file))
+            .map_err(AppError::internal)?;
             let (mut size, mut hash, mut head) = (0usize, Sha256::new(), Vec::new());
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(|e| AppError::validation("fichier", e.to_string()))?;
@@ -166,14 +178,20 @@ pub async fn read(mut form: Multipart, max_bytes: usize) -> Result<Upload, AppEr
                     head.extend(chunk.iter().take(16 - head.len()));
                 }
                 hash.update(&chunk);
-                file.write_all(&chunk).map_err(AppError::internal)?;
+                sealed.write_all(&chunk).map_err(AppError::internal)?;
             }
+            let file = sealed
+                .finish()
+                .map_err(AppError::internal)?
+                .into_inner()
+                .map_err(|e| AppError::internal(e.to_string()))?;
             upload.file_name = file_name;
             let Some(slot) = slot.take() else {
                 return Err(AppError::validation("fichier", "un seul fichier par envoi"));
             };
             upload.file = (size > 0).then(|| Spooled {
                 file,
+                key,
                 _slot: slot,
                 size,
                 sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),

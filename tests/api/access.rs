@@ -168,6 +168,19 @@ pub(crate) fn pooled(app: &TestApp, owned_token: i32, some_user: i32, need: i32)
     ))
     .execute(&mut app.pool.get().unwrap())
     .unwrap();
+    // Its bids' key, as at a publication (the matrix's leads have no opening key).
+    {
+        use groupement::db::schema::tender_seals as seals;
+        diesel::insert_into(seals::table)
+            .values((
+                seals::tender_id.eq(published_id(app, &published)),
+                seals::recipient.eq(groupement::services::seal::KeyPair::generate().recipient),
+                seals::threshold.eq(1),
+                seals::created_at.eq(chrono::Utc::now().naive_utc()),
+            ))
+            .execute(&mut app.pool.get().unwrap())
+            .unwrap();
+    }
     use groupement::db::schema::tender_documents as docs;
     let document: i32 = diesel::insert_into(docs::table)
         .values((
@@ -283,6 +296,9 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         }
         "/appels-d-offres/{reference}/copie-de-sauvegarde" => {
             format!("/appels-d-offres/{}/copie-de-sauvegarde", f.published)
+        }
+        "/appels-d-offres/{reference}/cle-publique.txt" => {
+            format!("/appels-d-offres/{}/cle-publique.txt", f.published)
         }
         "/appels-d-offres/{reference}/dume.xml" => {
             format!("/appels-d-offres/{}/dume.xml", f.published)

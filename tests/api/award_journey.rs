@@ -187,7 +187,12 @@ async fn from_published_tender_to_contracts(backend: TestBackend) {
     );
 
     // Opened: audited, the three bids side by side, waiting for their marks.
-    let opened = post(&lead, opening.clone(), vec![]).await;
+    let opened = post(
+        &lead,
+        opening.clone(),
+        vec![("passphrase".into(), crate::bids::OPENING.into())],
+    )
+    .await;
     assert_eq!(opened.status, 303);
     let page = get_with(&app, &comparison, &lead.cookie()).await;
     assert_eq!(page.status, 200);
@@ -599,7 +604,13 @@ crate::both_backends!(
             )
             .execute(&mut app.pool.get().unwrap())
             .unwrap();
-        award_service::open(&app.pool, &lead, tender_id).unwrap();
+        award_service::open(
+            &app.pool,
+            &lead,
+            tender_id,
+            Some(award_service::KeyEntry::Passphrase(crate::bids::OPENING)),
+        )
+        .unwrap();
         let shown = award_service::comparison(&app.pool, &lead, tender_id).unwrap();
         assert_eq!(shown.unmarked, 0);
         assert!(shown.lots[0].bids.is_empty());

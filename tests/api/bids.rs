@@ -13,6 +13,8 @@ use groupement::services::{auth, bids, needs, pooling, tenders as tender_service
 use groupement::web::nav::Viewer;
 
 pub(crate) const PASSWORD: &str = "mot de passe des offres";
+/// The passphrase of every test lead's opening key (made with the account).
+pub(crate) const OPENING: &str = "phrase d'ouverture des tests";
 
 pub fn user(
     app: &TestApp,
@@ -34,7 +36,12 @@ pub fn user(
         .execute(&mut app.pool.get().unwrap())
         .unwrap();
     let session = auth::sign_in(&app.pool, email, PASSWORD, None).unwrap();
-    auth::viewer(&app.pool, &session).unwrap().unwrap()
+    let viewer = auth::viewer(&app.pool, &session).unwrap().unwrap();
+    // A lead has an opening key: without one, their organisation's tenders are not published.
+    if role == "lead" && organisation.is_some() {
+        groupement::services::keys::create(&app.pool, &viewer, OPENING, OPENING).unwrap();
+    }
+    viewer
 }
 
 pub fn supplier(app: &TestApp, siret: &str, name: &str) -> i32 {
@@ -65,7 +72,17 @@ pub fn open_bids(app: &TestApp, lead: &Viewer, reference: &str) {
         .select(tenders::id)
         .first(&mut app.pool.get().unwrap())
         .unwrap();
-    groupement::services::awards::open(&app.pool, lead, id).unwrap();
+    let opened = groupement::services::awards::open(
+        &app.pool,
+        lead,
+        id,
+        Some(groupement::services::awards::KeyEntry::Passphrase(OPENING)),
+    )
+    .unwrap();
+    assert!(
+        matches!(opened, groupement::services::awards::Opening::Opened { .. }),
+        "{opened:?}"
+    );
 }
 
 /// A published tender of UB, through the services; returns its reference and the viewers.
@@ -223,12 +240,10 @@ both_backends!(
 
         // Sealed: each supplier sees its own bid only; the lead, another lead and the admin are
         // refused by the query layer; the audit log holds no amount.
+        // Encrypted on receipt: its company sees its receipt, not its bid.
         let beta_page = get_with(&app, &page, &beta.cookie()).await;
-        assert!(
-            beta_page.body.contains("value=\"19999\""),
-            "{}",
-            beta_page.body
-        );
+        assert!(beta_page.body.contains(", chiffrée,"), "{}", beta_page.body);
+        assert!(!beta_page.body.contains("19999") && !beta_page.body.contains("19 999"));
         assert!(!beta_page.body.contains("18400") && !beta_page.body.contains("offre à 18 400"));
         for viewer in [&lead, &other_lead, &admin] {
             let refused = bids::sealed_bids(&app.pool, viewer, &reference).unwrap_err();
@@ -264,8 +279,8 @@ both_backends!(
             .body
             .contains("Retirer votre offre sur le lot 1 ?"));
         assert!(
-            confirmation.body.contains("999,00"),
-            "the price: {}",
+            confirmation.body.contains("chiffrée"),
+            "the bid: {}",
             confirmation.body
         );
         assert!(
@@ -512,9 +527,17 @@ both_backends!(bid_documents_are_sealed_with_the_bid, |app| {
         .first(&mut app.pool.get().unwrap())
         .unwrap();
     let own = format!("/appels-d-offres/{reference}/offre/documents/{id}");
+    // Encrypted on receipt: not even its company reads it back before the opening.
     let download = get_with(&app, &own, &alpha.cookie()).await;
-    assert_eq!(download.status, 200);
-    assert_eq!(download.body.as_bytes(), memo.as_slice());
+    assert_eq!(download.status, 409);
+    assert!(download.body.contains("chiffré"), "{}", download.body);
+    let stored: Vec<u8> = groupement::db::schema::bid_documents::table
+        .find(id)
+        .select(groupement::db::schema::bid_documents::content)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert!(stored.starts_with(b"age-encryption.org/v1\n"));
+    assert!(!stored.windows(memo.len()).any(|w| w == memo.as_slice()));
 
     // Sealed before the deadline: another supplier gets nothing, the leads and the admin are
     // refused by the query layer.

@@ -194,7 +194,10 @@ impl Browser {
             }
             actix_web::rt::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("timed out waiting for {code}");
+        let shown = self
+            .script("return location.href + '\\n' + document.body.innerText.slice(0, 800)")
+            .await;
+        panic!("timed out waiting for {code}; the page: {shown}");
     }
 
     /// Runs an asynchronous script: its last argument is the callback that returns a value.
@@ -482,7 +485,45 @@ async fn a_lead_compares_the_bids_and_reads_the_dashboard_in_a_real_browser() {
     let email = format!("lead.{}@demo.groupement.fr", coordinator.to_lowercase());
     let session = auth::sign_in(&app.pool, &email, "demo-groupement", None).unwrap();
     let lead = auth::viewer(&app.pool, &session).unwrap().unwrap();
-    groupement::services::awards::open(&app.pool, &lead, tender).unwrap();
+    // Its bids are encrypted: its members' leads enter their keys (the demo's password is
+    // their passphrase), the coordinator's first.
+    let members: Vec<String> =
+        groupement::db::schema::tender_approvals::table
+            .inner_join(organisations::table.on(
+                organisations::id.eq(groupement::db::schema::tender_approvals::organisation_id),
+            ))
+            .filter(groupement::db::schema::tender_approvals::tender_id.eq(tender))
+            .filter(organisations::code.ne(&coordinator))
+            .select(organisations::code)
+            .load(&mut app.pool.get().unwrap())
+            .unwrap();
+    let key = Some(groupement::services::awards::KeyEntry::Passphrase(
+        groupement::demo::DEMO_PASSWORD,
+    ));
+    let first = groupement::services::awards::open(&app.pool, &lead, tender, key).unwrap();
+    assert!(
+        matches!(first, groupement::services::awards::Opening::Waiting { .. }),
+        "{first:?}"
+    );
+    let other = format!("lead.{}@demo.groupement.fr", members[0].to_lowercase());
+    let session = auth::sign_in(&app.pool, &other, "demo-groupement", None).unwrap();
+    let other = auth::viewer(&app.pool, &session).unwrap().unwrap();
+    let opened = groupement::services::awards::open(
+        &app.pool,
+        &other,
+        tender,
+        Some(groupement::services::awards::KeyEntry::Passphrase(
+            groupement::demo::DEMO_PASSWORD,
+        )),
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            opened,
+            groupement::services::awards::Opening::Opened { tampered: 0, .. }
+        ),
+        "{opened:?}"
+    );
 
     let browser = Browser::start().await;
     browser.go(&format!("{}/connexion", app.address)).await;

@@ -622,7 +622,10 @@ both_backends!(
             &format!("/consultations/{tender}/ouverture"),
             &lead.cookie(),
             None,
-            &[("csrf_token", lead.csrf.as_str())],
+            &[
+                ("csrf_token", lead.csrf.as_str()),
+                ("passphrase", crate::bids::OPENING),
+            ],
         )
         .await;
         assert_eq!(opened.status, 303, "{}", opened.body);
@@ -968,7 +971,10 @@ both_backends!(
             &format!("/consultations/{tender}/ouverture"),
             &lead.cookie(),
             None,
-            &[("csrf_token", lead.csrf.as_str())],
+            &[
+                ("csrf_token", lead.csrf.as_str()),
+                ("passphrase", crate::bids::OPENING),
+            ],
         )
         .await;
         assert_eq!(opened.status, 303);

@@ -151,9 +151,11 @@ both_backends!(
         )
         .await;
         assert!(page.body.contains("DUME enregistré le"), "{}", page.body);
+        // Encrypted on receipt: the company keeps its receipt, nobody reads the DUME back.
         assert!(
-            page.body.contains("aucun motif d&#x27;exclusion déclaré")
-                || page.body.contains("aucun motif d'exclusion déclaré")
+            page.body.contains("chiffré dès sa réception"),
+            "{}",
+            page.body
         );
         let own = get_with(
             &app,
@@ -161,30 +163,50 @@ both_backends!(
             &alpha.cookie(),
         )
         .await;
-        assert_eq!(own.status, 200);
-        assert!(validates(&own.body, "Response"), "{}", own.body);
-        // Its receipt, signed by the platform, carries the SHA-256 of the XML kept.
+        assert_eq!(own.status, 409);
+        assert!(own.body.contains("chiffré"), "{}", own.body);
+        // Its receipt, signed by the platform, carries the SHA-256 of the XML kept and of its
+        // ciphertext.
         let (_, receipt) = crate::buyer_profile::receipt_of(&app, &alpha, &page.body).await;
         assert_eq!(receipt.receipt.event, "dume");
         assert_eq!(receipt.receipt.lot, 0);
-        assert_eq!(
-            receipt.receipt.documents[0].sha256,
-            groupement::services::receipts::sha256_hex(own.body.as_bytes())
-        );
-        let read = espd::read_response(own.body.as_bytes()).unwrap();
-        assert_eq!(read.siret, "24210041000123");
-        assert_eq!(read.turnover_cents, Some(85_000_000));
-        assert_eq!(read.headcount, Some(12));
-        assert!(read.exclusions.is_empty());
+        assert_eq!(receipt.receipt.version, 2);
+        assert!(receipt.receipt.documents[0].sealed_sha256.is_some());
 
         // Uploads: another company's DUME, a DTD, then Beta's own (declaring unpaid taxes).
+        let procurement = espd::Procurement {
+            reference: &reference,
+            title: "Fournitures",
+            procedure: "formal",
+            buyer_name: "UB",
+            buyer_siret: None,
+            contact: None,
+            lots: vec![1],
+            issued_at: chrono::Utc::now().naive_utc(),
+        };
+        let alpha_dume = espd::response(
+            &procurement,
+            &espd::Declaration {
+                company: "Alpha".into(),
+                siret: "24210041000123".into(),
+                postcode: "21000".into(),
+                city: "Dijon".into(),
+                email: "alpha@example.fr".into(),
+                sme: true,
+                turnover_year: Some(2025),
+                turnover_cents: Some(85_000_000),
+                headcount: Some(12),
+                exclusions: Vec::new(),
+            },
+            &[1],
+        );
         let upload = format!("/appels-d-offres/{reference}/dume/fichier");
         let foreign = upload_form(
             &app,
             &beta,
             &upload,
             &[],
-            Some(("dume.xml", own.body.as_bytes())),
+            Some(("dume.xml", alpha_dume.as_bytes())),
         )
         .await;
         assert_eq!(foreign.status, 422, "{}", foreign.body);
@@ -207,16 +229,7 @@ both_backends!(
         assert_eq!(hostile.status, 422);
         assert!(hostile.body.contains("DTD"), "{}", hostile.body);
         let beta_dume = espd::response(
-            &espd::Procurement {
-                reference: &reference,
-                title: "Fournitures",
-                procedure: "formal",
-                buyer_name: "UB",
-                buyer_siret: None,
-                contact: None,
-                lots: vec![1],
-                issued_at: chrono::Utc::now().naive_utc(),
-            },
+            &procurement,
             &espd::Declaration {
                 company: "Beta".into(),
                 siret: "21210231500017".into(),
@@ -275,7 +288,10 @@ both_backends!(
             &format!("/consultations/{tender}/ouverture"),
             &lead.cookie(),
             None,
-            &[("csrf_token", lead.csrf.as_str())],
+            &[
+                ("csrf_token", lead.csrf.as_str()),
+                ("passphrase", crate::bids::OPENING),
+            ],
         )
         .await;
         assert_eq!(opened.status, 303);
@@ -304,6 +320,25 @@ both_backends!(
         let xml = get_with(&app, &dume_of_beta, &lead.cookie()).await;
         assert_eq!(xml.status, 200);
         assert_eq!(xml.body, beta_dume, "kept as sent");
+        // Alpha's, written by the platform from its form, opened: valid, and the one its
+        // receipt fingerprints.
+        let own = get_with(
+            &app,
+            &format!("/consultations/{tender}/dume/{alpha_id}"),
+            &lead.cookie(),
+        )
+        .await;
+        assert_eq!(own.status, 200);
+        assert!(validates(&own.body, "Response"), "{}", own.body);
+        assert_eq!(
+            receipt.receipt.documents[0].sha256,
+            groupement::services::receipts::sha256_hex(own.body.as_bytes())
+        );
+        let read = espd::read_response(own.body.as_bytes()).unwrap();
+        assert_eq!(read.siret, "24210041000123");
+        assert_eq!(read.turnover_cents, Some(85_000_000));
+        assert_eq!(read.headcount, Some(12));
+        assert!(read.exclusions.is_empty());
         // Another organisation's lead never reads it.
         let other = session_of(&app, "lead.chu@example.fr", PASSWORD).await;
         assert!([403, 404].contains(&get_with(&app, &dume_of_beta, &other.cookie()).await.status));

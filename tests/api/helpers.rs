@@ -126,6 +126,9 @@ pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
 
 /// The application with more settings (`GROUPEMENT_SMTP_URL`, …).
 pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, String)]) -> Option<TestApp> {
+    // The opening keys' passphrases derived with a small scrypt factor (the portal's default
+    // costs about half a second each, by design).
+    groupement::services::seal::set_work_factor(10);
     let database = TestDatabase::create(backend)?;
     let url = database.url.clone();
     let outbox = tempfile::tempdir().expect("outbox dir");

@@ -495,6 +495,23 @@ pub async fn journey(
             walk.sign_out().await;
             walk.sign_in(lead).await;
         }
+        // Each lead makes their opening key on their account page first: the bids will be
+        // encrypted until both enter their passphrases.
+        walk.go("/compte").await;
+        walk.browser
+            .type_into("#passphrase", "ma phrase d'ouverture à moi")
+            .await;
+        walk.browser
+            .type_into("#passphrase-confirmation", "ma phrase d'ouverture à moi")
+            .await;
+        walk.submit("form[action='/compte/cle-d-ouverture'] button")
+            .await;
+        walk.browser
+            .wait_for(
+                "return document.body.innerText.includes('Votre clé d\\'ouverture est créée')",
+            )
+            .await;
+        walk.check(&format!("opening-key-{}", &lead[5..7])).await;
         walk.go(&tender_page).await;
         walk.check(&format!("approval-{}", &lead[5..7])).await;
         walk.submit("button[value=approve]").await;
@@ -753,8 +770,46 @@ pub async fn journey(
     walk.browser
         .wait_for("return document.querySelector(\"form[action$='/ouverture'] button\") !== null")
         .await;
-    walk.check("opening-confirmation").await;
+    // The bids are encrypted: UB's lead starts the opening with their key; one key opens
+    // nothing; CHU's lead enters theirs, and the bids open.
+    walk.check("opening-start").await;
+    walk.browser
+        .type_into("#passphrase", "ma phrase d'ouverture à moi")
+        .await;
     walk.submit("form[action$='/ouverture'] button").await;
+    walk.browser
+        .wait_for("return document.body.innerText.includes('entrée par lead.ub@example.fr')")
+        .await;
+    walk.check("opening-waiting").await;
+    // CHU's lead, at their own desk (a second browser), enters theirs.
+    {
+        let mut desk = Walk {
+            browser: Browser::start().await,
+            base: walk.base.clone(),
+            name: walk.name,
+            step: 900,
+        };
+        desk.sign_in("lead.chu@example.fr").await;
+        desk.go(&tender_page).await;
+        desk.submit("a[href$='/ouverture']").await;
+        desk.browser
+            .wait_for("return document.querySelector('#passphrase') !== null")
+            .await;
+        desk.browser.type_into("#passphrase", "pas la bonne").await;
+        desk.submit("form[action$='/ouverture'] button").await;
+        desk.browser
+            .wait_for("return document.body.innerText.includes('ce n\\'est pas la phrase secrète')")
+            .await;
+        desk.check("opening-wrong-passphrase").await;
+        desk.browser
+            .type_into("#passphrase", "ma phrase d'ouverture à moi")
+            .await;
+        desk.submit("form[action$='/ouverture'] button").await;
+        desk.browser
+            .wait_for("return document.body.innerText.includes('Offres ouvertes le')")
+            .await;
+    }
+    walk.go(&format!("{tender_page}/offres")).await;
     walk.browser
         .wait_for("return document.querySelector('input[name^=quality-]') !== null")
         .await;

@@ -34,6 +34,7 @@ mod pooling_journey;
 mod questions;
 mod scale_out;
 mod sealed;
+mod sealing;
 mod settings;
 mod smtp;
 mod startup;

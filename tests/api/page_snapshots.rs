@@ -83,6 +83,8 @@ fn masked(page: &str, address: &str) -> String {
         // (The receipts' signing key is made for each database.)
         ("clé <code>", '<'),
         ("<code class=\"hash\">", '<'),
+        // (A tender's public key is made at its publication.)
+        ("<code class=\"hash\" id=\"cle-publique-texte\">", '<'),
         (
             "name=\"budget_year\" inputmode=\"numeric\" required value=\"",
             '"',
@@ -108,6 +110,7 @@ pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> 
     };
     let (published, published_ref, coordinator) = tender_of("published");
     let (awarded, awarded_ref, awarded_by) = tender_of("awarded");
+    let (closed, _, closed_by) = tender_of("closed");
     let demo = |who: &str| format!("{who}@demo.groupement.fr");
     let supplier: String = groupement::db::schema::users::table
         .filter(groupement::db::schema::users::role.eq("supplier"))
@@ -185,6 +188,7 @@ pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> 
             Some(lead.clone()),
             format!("/consultations/{published}"),
         ),
+        ("lead-account", Some(lead.clone()), "/compte".into()),
         (
             "lead-bids",
             Some(awarding_lead.clone()),
@@ -194,6 +198,12 @@ pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> 
             "lead-awarded",
             Some(awarding_lead.clone()),
             format!("/consultations/{awarded}"),
+        ),
+        // The encrypted bids of the closed tender wait for its members' keys.
+        (
+            "lead-opening",
+            Some(demo(&format!("lead.{}", closed_by.to_lowercase()))),
+            format!("/consultations/{closed}/ouverture"),
         ),
         (
             "lead-journal",
@@ -241,6 +251,11 @@ pub fn demo_pages(app: &TestApp) -> Vec<(&'static str, Option<String>, String)> 
             "admin-outbox",
             Some(demo("admin")),
             "/admin/courriels".into(),
+        ),
+        (
+            "admin-recovery-key",
+            Some(demo("admin")),
+            "/admin/cle-de-secours".into(),
         ),
         ("admin-account", Some(demo("admin")), "/compte".into()),
         (

@@ -20,6 +20,21 @@ pub const PASSWORD: &str = "mot de passe du parcours";
 /// UB (central) and CHU (sub-central), each with a buyer and a lead (`buyer.ub@example.fr`, …).
 pub fn members(app: &TestApp) {
     members_in(&app.pool);
+    // Their leads' opening keys (the browser journey makes them on the account page).
+    for email in ["lead.ub@example.fr", "lead.chu@example.fr"] {
+        let session =
+            groupement::services::auth::sign_in(&app.pool, email, PASSWORD, None).unwrap();
+        let lead = groupement::services::auth::viewer(&app.pool, &session)
+            .unwrap()
+            .unwrap();
+        groupement::services::keys::create(
+            &app.pool,
+            &lead,
+            crate::bids::OPENING,
+            crate::bids::OPENING,
+        )
+        .unwrap();
+    }
 }
 
 /// [`members`] in the database of `pool`.

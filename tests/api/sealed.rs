@@ -243,14 +243,16 @@ crate::both_backends!(no_route_shows_a_sealed_bid_to_anyone_else, |app| {
         reference: reference.clone(),
     };
     drop(conn);
-    // The supplier itself reads its bid (the walk's own check can see a secret).
+    // Encrypted on receipt: the supplier itself no longer reads its bid back, it has its
+    // receipt (so the walk would see a leak anywhere, the bid's own pages included).
     let own = crate::helpers::get_with(
         &app,
         &format!("/appels-d-offres/{reference}/offre"),
         &alpha.cookie(),
     )
     .await;
-    assert!(own.body.contains("MEMOIRE-SECRET-ALPHA"));
+    assert!(own.body.contains(", chiffrée,"), "{}", own.body);
+    assert!(!own.body.contains("MEMOIRE-SECRET-ALPHA"));
 
     walk(&app, &walkers, &ids, "before the deadline", false).await;
     bid_routes_refused(&app, &walkers, &ids, "before the deadline").await;
@@ -282,7 +284,10 @@ crate::both_backends!(no_route_shows_a_sealed_bid_to_anyone_else, |app| {
         &format!("/consultations/{}/ouverture", ids.tender),
         &lead.cookie(),
         None,
-        &[("csrf_token", lead.csrf.as_str())],
+        &[
+            ("csrf_token", lead.csrf.as_str()),
+            ("passphrase", crate::bids::OPENING),
+        ],
     )
     .await;
     assert_eq!(opened.status, 303);

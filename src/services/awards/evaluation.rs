@@ -58,6 +58,8 @@ pub(super) fn lots_and_bids(
     let bid_rows: Vec<BidRow> = bids::table
         .filter(bids::lot_id.eq_any(&ids))
         .filter(bids::status.eq(BidStatus::Submitted))
+        // A bid found tampered with at the opening is never scored.
+        .filter(sealed::not_tampered())
         .order(bids::id)
         .select((
             bids::id,
@@ -197,6 +199,9 @@ pub struct Comparison {
     pub lots: Vec<ComparedLot>,
     /// The bids received after the deadline: who and when, never opened nor scored.
     pub late: Vec<sealed::LateBid>,
+    /// The bids whose ciphertext no longer matched their receipt at the opening: reported,
+    /// never opened nor scored.
+    pub tampered: Vec<sealed::LateBid>,
 }
 
 /// The opened bids of a tender side by side, lot by lot, with the engine's outcome once every
@@ -213,6 +218,7 @@ pub fn comparison(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<Comparis
     // Amounts and contents come through the one sealed query.
     let opened = sealed::sealed_bids_on(&mut conn, actor, &tender.reference)?;
     let late = sealed::late_bids_on(&mut conn, actor, &tender.reference)?;
+    let tampered = sealed::tampered_bids_on(&mut conn, actor, &tender.reference)?;
     let (lot_rows, bid_rows) = lots_and_bids(&mut conn, tender_id)?;
     let marks: HashMap<i32, &BidRow> = bid_rows.iter().map(|b| (b.id, b)).collect();
     let requested: HashMap<i32, Option<NaiveDateTime>> = bids::table
@@ -322,6 +328,7 @@ pub fn comparison(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<Comparis
         fingerprint: fingerprint(&bid_rows),
         lots,
         late,
+        tampered,
     })
 }
 

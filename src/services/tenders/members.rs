@@ -189,6 +189,8 @@ pub struct TenderDetail {
     pub changes: Vec<super::ChangeView>,
     /// The backup copies declared, for the coordinator's lead (empty for anyone else).
     pub backups: Vec<super::BackupCopy>,
+    /// How its bids are sealed, once published (none for a tender published before sealing).
+    pub sealing: Option<super::Sealing>,
     /// Urgency declared at publication.
     pub urgent: bool,
 }
@@ -355,5 +357,6 @@ pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail
             true => super::backups_of(&mut conn, tender_id)?,
             false => Vec::new(),
         },
+        sealing: super::sealing_of(&mut conn, tender_id)?,
     })
 }

@@ -5,7 +5,7 @@
 use crate::auth::Actor;
 use crate::db::models::{NewLot, NewLotNeed, NewTender, NewTenderApproval};
 use crate::db::schema::{
-    lot_needs, lots, needs, organisations, suppliers, tender_approvals, tenders,
+    lot_needs, lots, needs, organisations, suppliers, tender_approvals, tenders, users,
 };
 use crate::db::{write_transaction, AnyConnection, Pool};
 use crate::domain::{ApprovalStatus, Cents, CpvCatalog, Locale, TenderStatus};
@@ -28,6 +28,7 @@ mod journal;
 mod members;
 mod publication;
 mod questions;
+mod sealing;
 
 pub use approval::*;
 pub use backup::*;
@@ -37,3 +38,4 @@ pub use journal::*;
 pub use members::*;
 pub use publication::*;
 pub use questions::*;
+pub use sealing::*;

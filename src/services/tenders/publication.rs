@@ -27,6 +27,9 @@ pub struct Publication {
     /// the deadline instead of six (R2132-6).
     #[serde(default)]
     pub urgent: String,
+    /// How many keys open the bids (empty: two for a joint tender, one for a single member).
+    #[serde(default)]
+    pub opening_threshold: String,
 }
 
 /// What a tender lacks to be published, in a sentence.
@@ -56,6 +59,7 @@ pub struct CheckedPublication {
     pub rule: Option<String>,
     pub deadline: chrono::NaiveDateTime,
     pub urgent: bool,
+    pub opening_threshold: Option<u8>,
 }
 
 /// What the form says, every problem named by its field; the minimum period, which depends on
@@ -116,6 +120,12 @@ pub fn check_publication(form: &Publication) -> Result<CheckedPublication, AppEr
             None
         }
     };
+    let opening_threshold = problems
+        .check(
+            "clés pour ouvrir",
+            super::parse_threshold(&form.opening_threshold),
+        )
+        .flatten();
     let day = problems.check(
         "date limite",
         crate::domain::parse_date(&form.deadline).map_err(|e| e.0),
@@ -134,6 +144,7 @@ pub fn check_publication(form: &Publication) -> Result<CheckedPublication, AppEr
         rule,
         deadline,
         urgent: !form.urgent.trim().is_empty(),
+        opening_threshold,
     })
 }
 
@@ -153,6 +164,7 @@ pub fn publish(
         rule,
         deadline,
         urgent,
+        opening_threshold,
     } = check_publication(form)?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
@@ -185,6 +197,8 @@ pub fn publish(
                 ),
             ));
         }
+        // The bids' key, shared between the members (refused when one has no opening key).
+        let sealing = super::seal_tender(conn, tender_id, opening_threshold)?;
         move_tender(conn, tender_id, crate::domain::TenderStatus::Published)?;
         diesel::update(tenders::table.find(tender_id))
             .set((
@@ -218,6 +232,11 @@ pub fn publish(
                 cap.map_or("sans plafond de lots".to_string(), |c| format!("{c} lot(s) au plus par entreprise")),
                 crate::domain::paris_text(deadline),
                 if urgent { " ; urgence déclarée" } else { "" }
+            ) + &format!(
+                " ; offres chiffrées, ouvertes par {} clé(s) sur {} ({})",
+                sealing.threshold,
+                sealing.holders.len(),
+                sealing.holders.join(", ")
             )),
         )?;
         Ok(notified)

@@ -1,0 +1,15 @@
+ALTER TABLE espd_responses DROP COLUMN seal_state;
+ALTER TABLE espd_responses DROP COLUMN sealed_sha256;
+ALTER TABLE espd_responses DROP COLUMN sealed;
+ALTER TABLE late_bids DROP COLUMN sealed;
+ALTER TABLE bid_documents DROP COLUMN seal_state;
+ALTER TABLE bid_documents DROP COLUMN sealed_sha256;
+ALTER TABLE bids DROP COLUMN seal_state;
+ALTER TABLE bids DROP COLUMN form_sha256;
+ALTER TABLE bids DROP COLUMN sealed_sha256;
+ALTER TABLE bids DROP COLUMN sealed;
+DROP TABLE opening_shares;
+DROP TABLE tender_shares;
+DROP TABLE tender_seals;
+DROP TABLE recovery_keys;
+DROP TABLE opening_keys;
