@@ -1027,6 +1027,17 @@ pub struct LateBid {
     pub received_at: NaiveDateTime,
 }
 
+impl From<(i32, String, String, NaiveDateTime)> for LateBid {
+    fn from((lot, supplier, receipt, received_at): (i32, String, String, NaiveDateTime)) -> Self {
+        LateBid {
+            lot,
+            supplier,
+            receipt,
+            received_at,
+        }
+    }
+}
+
 /// The bids a tender received after its deadline, for its coordinator's lead once the bids are
 /// opened: who and when, never what (they are not opened).
 pub fn late_bids_on(
@@ -1049,12 +1060,7 @@ pub fn late_bids_on(
         ))
         .load::<(i32, String, String, NaiveDateTime)>(conn)?
         .into_iter()
-        .map(|(lot, supplier, receipt, received_at)| LateBid {
-            lot,
-            supplier,
-            receipt,
-            received_at,
-        })
+        .map(LateBid::from)
         .collect())
 }
 
@@ -1093,12 +1099,7 @@ pub fn tampered_bids_on(
         ))
         .load::<(i32, String, String, NaiveDateTime)>(conn)?
         .into_iter()
-        .map(|(lot, supplier, receipt, received_at)| LateBid {
-            lot,
-            supplier,
-            receipt,
-            received_at,
-        })
+        .map(LateBid::from)
         .collect())
 }
 

@@ -290,6 +290,7 @@ fn supplier_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
         String,
         String,
         Option<NaiveDateTime>,
+        Option<String>,
     );
     let rows: Vec<BidRow> = bids::table
         .inner_join(lots::table.inner_join(tenders::table))
@@ -306,6 +307,7 @@ fn supplier_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
             tenders::reference,
             tenders::title,
             tenders::deadline,
+            bids::seal_state,
         ))
         .load(conn)?;
     let lot_ids: Vec<i32> = rows.iter().map(|r| r.5).collect();
@@ -317,7 +319,19 @@ fn supplier_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
         .collect();
     let mut tasks = Vec::new();
     let mut lines = Vec::new();
-    for (id, price, status, receipt, justification, lot_id, lot, reference, title, deadline) in rows
+    for (
+        id,
+        price,
+        status,
+        receipt,
+        justification,
+        lot_id,
+        lot,
+        reference,
+        title,
+        deadline,
+        seal_state,
+    ) in rows
     {
         let href = format!("/appels-d-offres/{reference}/offre");
         let result = match (status.as_str(), decided.get(&lot_id)) {
@@ -346,8 +360,12 @@ fn supplier_home(conn: &mut Conn, actor: &Actor) -> Result<Home, AppError> {
             label: format!("{reference} lot {lot} — {title}"),
             href,
             detail: format!(
-                "{} HT ; {result}{}",
-                Cents::new(price),
+                "{} ; {result}{}",
+                // A bid still encrypted (or never opened) has no price anyone can read.
+                match seal_state.as_deref() {
+                    Some("sealed") | Some("tampered") => "offre chiffrée".to_string(),
+                    _ => format!("{} HT", Cents::new(price)),
+                },
                 match short.is_empty() {
                     true => String::new(),
                     false => format!(" ; accusé de réception {short}…"),

@@ -134,26 +134,8 @@ async fn comparison_page(
                     .is_none_or(|d| !d.exclusions.is_empty()),
             })
             .collect(),
-        tampered: shown
-            .tampered
-            .iter()
-            .map(|l| LateLine {
-                lot: l.lot,
-                supplier: l.supplier.clone(),
-                receipt: l.receipt.clone(),
-                received_at: paris_text(l.received_at),
-            })
-            .collect(),
-        late: shown
-            .late
-            .iter()
-            .map(|l| LateLine {
-                lot: l.lot,
-                supplier: l.supplier.clone(),
-                receipt: l.receipt.clone(),
-                received_at: paris_text(l.received_at),
-            })
-            .collect(),
+        tampered: shown.tampered.iter().map(LateLine::of).collect(),
+        late: shown.late.iter().map(LateLine::of).collect(),
     };
     Page::new(
         "pages/tenders/bids",
@@ -171,6 +153,17 @@ struct LateLine {
     supplier: String,
     receipt: String,
     received_at: String,
+}
+
+impl LateLine {
+    fn of(l: &crate::services::bids::LateBid) -> Self {
+        LateLine {
+            lot: l.lot,
+            supplier: l.supplier.clone(),
+            receipt: l.receipt.clone(),
+            received_at: paris_text(l.received_at),
+        }
+    }
 }
 
 /// A company's DUME as the opening shows it.

@@ -151,6 +151,12 @@ pub async fn verify(
                         "Empreinte de l'offre (SHA-256)".into(),
                         r.form_sha256.clone().unwrap_or_else(|| "— (offre retirée)".into()),
                     ),
+                    (
+                        "Empreinte de l'offre chiffrée, conservée jusqu'à l'ouverture".into(),
+                        r.sealed_sha256
+                            .clone()
+                            .unwrap_or_else(|| "— (non chiffrée)".into()),
+                    ),
                 ],
                 documents: r.documents.clone(),
             }

@@ -702,6 +702,11 @@ pub async fn confirm_publish(
     if !missing.is_empty() {
         problems.add("documents", tenders::missing_text(&missing));
     }
+    // The bids will be encrypted to the members' keys: each needs one before the publication.
+    let p = pool.clone().into_inner();
+    if let Some(text) = blocking(&p, move |p| tenders::members_without_keys(p, id)).await? {
+        problems.add("clés d'ouverture", text);
+    }
     if let Err(error) = problems.finish() {
         let (message, problems, status) = super::form_errors::refused(error)?;
         return detail_page(

@@ -99,6 +99,17 @@ fn publication(threshold: &str) -> Publication {
     }
 }
 
+/// The joint tender published by UB's lead with a threshold (empty: the default).
+fn publish(app: &TestApp, joint: &Joint, threshold: &str) -> Result<usize, groupement::AppError> {
+    tender_service::publish(
+        &app.pool,
+        &joint.ub,
+        &app.address,
+        joint.tender,
+        &publication(threshold),
+    )
+}
+
 /// Two companies bid on lot 1 (form, a document, a DUME); the deadline then passes.
 fn bids_then_deadline(app: &TestApp, joint: &Joint) -> Vec<i32> {
     let mut ids = Vec::new();
@@ -204,14 +215,7 @@ both_backends!(
     a_dump_before_the_opening_holds_no_bid_and_two_keys_open_them,
     |app| {
         let joint = approved(&app);
-        tender_service::publish(
-            &app.pool,
-            &joint.ub,
-            &app.address,
-            joint.tender,
-            &publication(""),
-        )
-        .unwrap();
+        publish(&app, &joint, "").unwrap();
         let sealing = {
             let mut conn = app.pool.get().unwrap();
             tender_service::sealing_of(&mut conn, joint.tender)
@@ -256,6 +260,11 @@ both_backends!(
         }
         assert!(contains(&before, b"age-encryption.org/v1") || contains(&before, b"\\x6167652d"));
 
+        // The company's own home lists its bid as encrypted, never a price.
+        let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+        let home = get_with(&app, "/accueil", &alpha.cookie()).await;
+        assert!(home.body.contains("offre chiffrée"), "{}", home.body);
+        assert!(!home.body.contains("0,01"));
         // One key opens nothing; a wrong passphrase says so; the other member's lead cannot
         // start the opening.
         let refused = awards::open(
@@ -375,14 +384,7 @@ both_backends!(
         assert!(recovery.starts_with("AGE-SECRET-KEY-1"));
         // Once only, unless it is replaced.
         assert!(keys::create_recovery(&app.pool, &joint.admin, false).is_err());
-        tender_service::publish(
-            &app.pool,
-            &joint.ub,
-            &app.address,
-            joint.tender,
-            &publication(""),
-        )
-        .unwrap();
+        publish(&app, &joint, "").unwrap();
         let ids = bids_then_deadline(&app, &joint);
         // Alpha's bid changed in the database after its deposit.
         let mut conn = app.pool.get().unwrap();
@@ -457,16 +459,35 @@ both_backends!(
         diesel::delete(opening_keys::table.filter(opening_keys::user_id.eq(joint.chu.user_id)))
             .execute(&mut app.pool.get().unwrap())
             .unwrap();
-        let refused = tender_service::publish(
-            &app.pool,
-            &joint.ub,
-            &app.address,
-            joint.tender,
-            &publication(""),
-        )
-        .unwrap_err();
+        let refused = publish(&app, &joint, "").unwrap_err();
         let text = refused.detailed();
         assert!(text.contains("CHU n'a pas encore"), "{text}");
+        // Said before the confirmation already, beside the field.
+        let ub = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        let deadline = (chrono::Utc::now() + chrono::Duration::days(40))
+            .format("%d/%m/%Y")
+            .to_string();
+        let checked = post_form(
+            &app,
+            &format!("/consultations/{}/publier/verifier", joint.tender),
+            &ub.cookie(),
+            None,
+            &[
+                ("csrf_token", ub.csrf.as_str()),
+                ("weight_price", "60"),
+                ("weight_quality", "30"),
+                ("weight_environment", "10"),
+                ("deadline", deadline.as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(checked.status, 422, "{}", checked.body);
+        assert!(
+            checked.body.contains("CHU n&#x27;a pas encore")
+                || checked.body.contains("CHU n'a pas encore"),
+            "{}",
+            checked.body
+        );
         // Nothing was written: still approved, no key.
         let status: String = tenders::table
             .find(joint.tender)
@@ -476,32 +497,11 @@ both_backends!(
         assert_eq!(status, "approved");
         // A joint tender never opens with one key.
         keys::create(&app.pool, &joint.chu, OPENING, OPENING).unwrap();
-        let one = tender_service::publish(
-            &app.pool,
-            &joint.ub,
-            &app.address,
-            joint.tender,
-            &publication("1"),
-        )
-        .unwrap_err();
+        let one = publish(&app, &joint, "1").unwrap_err();
         assert!(one.detailed().contains("deux clés au moins"), "{one:?}");
-        let three = tender_service::publish(
-            &app.pool,
-            &joint.ub,
-            &app.address,
-            joint.tender,
-            &publication("3"),
-        )
-        .unwrap_err();
+        let three = publish(&app, &joint, "3").unwrap_err();
         assert!(three.detailed().contains("n'en a que 2"), "{three:?}");
-        tender_service::publish(
-            &app.pool,
-            &joint.ub,
-            &app.address,
-            joint.tender,
-            &publication("2"),
-        )
-        .unwrap();
+        publish(&app, &joint, "2").unwrap();
         let lot: i32 = lots::table
             .filter(lots::tender_id.eq(joint.tender))
             .select(lots::id)
@@ -530,14 +530,7 @@ both_backends!(a_lead_keeps_their_key_under_a_new_passphrase, |app| {
         wrong.detailed().contains("phrase secrète actuelle"),
         "{wrong:?}"
     );
-    tender_service::publish(
-        &app.pool,
-        &joint.ub,
-        &app.address,
-        joint.tender,
-        &publication(""),
-    )
-    .unwrap();
+    publish(&app, &joint, "").unwrap();
     keys::change_passphrase(
         &app.pool,
         &joint.ub,
@@ -586,14 +579,7 @@ both_backends!(
     a_document_the_company_encrypted_itself_opens_with_the_bids,
     |app| {
         let joint = approved(&app);
-        tender_service::publish(
-            &app.pool,
-            &joint.ub,
-            &app.address,
-            joint.tender,
-            &publication(""),
-        )
-        .unwrap();
+        publish(&app, &joint, "").unwrap();
         let (status, _, key) = app
             .get(&format!(
                 "/appels-d-offres/{}/cle-publique.txt",

@@ -86,19 +86,9 @@ pub fn open(
         .find(tender_id)
         .select(Tender::as_select())
         .first(&mut conn)?;
-    if tender.opened_at.is_some() {
-        return Ok(Opening::Opened {
-            bids: 0,
-            tampered: 0,
-        });
+    if let Some(done) = openable(&tender)? {
+        return Ok(done);
     }
-    if !["published", "closed"].contains(&tender.status.as_str()) {
-        return Err(AppError::Conflict(format!(
-            "la consultation est « {} » : il n'y a pas d'offres à ouvrir",
-            tender.status
-        )));
-    }
-    past_deadline(&tender)?;
     // The memory-hard derivation runs before the transaction (it takes a while on purpose).
     let unlocked = match key {
         None => {
@@ -127,21 +117,11 @@ pub fn open(
             .find(tender_id)
             .select(Tender::as_select())
             .first(conn)?;
-        if tender.opened_at.is_some() {
-            return Ok(Opening::Opened {
-                bids: 0,
-                tampered: 0,
-            });
+        if let Some(done) = openable(&tender)? {
+            return Ok(done);
         }
         let member = unlocked.0;
         let is_coordinator = member == Some(tender.coordinator_id);
-        if !["published", "closed"].contains(&tender.status.as_str()) {
-            return Err(AppError::Conflict(format!(
-                "la consultation est « {} » : il n'y a pas d'offres à ouvrir",
-                tender.status
-            )));
-        }
-        past_deadline(&tender)?;
         let (threshold, started): (i32, Option<chrono::NaiveDateTime>) = tender_seals::table
             .find(tender_id)
             .select((tender_seals::threshold, tender_seals::opening_started_at))
@@ -269,6 +249,25 @@ pub fn open(
     })
 }
 
+/// Whether a tender's bids may be opened now: `Some` when they already are (opening twice does
+/// nothing more), a refusal when it has none to open or its deadline has not passed.
+fn openable(tender: &Tender) -> Result<Option<Opening>, AppError> {
+    if tender.opened_at.is_some() {
+        return Ok(Some(Opening::Opened {
+            bids: 0,
+            tampered: 0,
+        }));
+    }
+    if !["published", "closed"].contains(&tender.status.as_str()) {
+        return Err(AppError::Conflict(format!(
+            "la consultation est « {} » : il n'y a pas d'offres à ouvrir",
+            tender.status
+        )));
+    }
+    past_deadline(tender)?;
+    Ok(None)
+}
+
 /// The bids of a tender published before sealing: opened by the coordinator's lead, once.
 fn open_clear(
     conn: &mut AnyConnection,
@@ -277,19 +276,9 @@ fn open_clear(
 ) -> Result<Opening, AppError> {
     write_transaction(conn, |conn| {
         let tender = coordinated(conn, actor, tender_id)?;
-        if tender.opened_at.is_some() {
-            return Ok(Opening::Opened {
-                bids: 0,
-                tampered: 0,
-            });
+        if let Some(done) = openable(&tender)? {
+            return Ok(done);
         }
-        if !["published", "closed"].contains(&tender.status.as_str()) {
-            return Err(AppError::Conflict(format!(
-                "la consultation est « {} » : il n'y a pas d'offres à ouvrir",
-                tender.status
-            )));
-        }
-        past_deadline(&tender)?;
         let count: i64 = bids::table
             .inner_join(lots::table)
             .filter(lots::tender_id.eq(tender_id))

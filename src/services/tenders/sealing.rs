@@ -86,13 +86,31 @@ pub fn parse_threshold(text: &str) -> Result<Option<u8>, String> {
     }
 }
 
-/// Makes the tender's key at publication and shares its secret (in the publication's
-/// transaction). Refused, naming them, when a member has no lead with an opening key.
-pub fn seal_tender(
-    conn: &mut AnyConnection,
-    tender_id: i32,
-    threshold: Option<u8>,
-) -> Result<Sealing, AppError> {
+/// What a publication lacks when members have no lead with an opening key.
+fn missing_keys_text(members: &[String]) -> String {
+    format!(
+        "les offres seront chiffrées jusqu'à leur ouverture par les membres : {} n'a pas encore \
+         de responsable des achats avec une clé d'ouverture (Mon compte › Clé d'ouverture)",
+        members.join(", ")
+    )
+}
+
+/// The members of a tender without a lead who has an opening key (their codes): said before
+/// the publication is confirmed.
+pub fn members_without_keys(pool: &Pool, tender_id: i32) -> Result<Option<String>, AppError> {
+    let mut conn = pool.get()?;
+    let missing: Vec<String> = members_and_keys(&mut conn, tender_id)?
+        .into_iter()
+        .filter(|(_, _, keys)| keys.is_empty())
+        .map(|(_, code, _)| code)
+        .collect();
+    Ok((!missing.is_empty()).then(|| missing_keys_text(&missing)))
+}
+
+/// The members of a tender (id, code) with the opening keys of their leads (public halves).
+type MemberKeys = (i32, String, Vec<String>);
+
+fn members_and_keys(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<Vec<MemberKeys>> {
     let members: Vec<(i32, String)> = tender_approvals::table
         .inner_join(
             organisations::table.on(organisations::id.eq(tender_approvals::organisation_id)),
@@ -101,9 +119,8 @@ pub fn seal_tender(
         .order(organisations::code)
         .select((organisations::id, organisations::code))
         .load(conn)?;
-    let mut keys_of_member = Vec::with_capacity(members.len());
-    let mut missing = Vec::new();
-    for (organisation_id, code) in &members {
+    let mut out = Vec::with_capacity(members.len());
+    for (organisation_id, code) in members {
         let keys: Vec<String> = users::table
             .inner_join(opening_keys::table)
             .filter(users::organisation_id.eq(organisation_id))
@@ -111,25 +128,34 @@ pub fn seal_tender(
             .order(users::id)
             .select(opening_keys::recipient)
             .load(conn)?;
-        if keys.is_empty() {
-            missing.push(code.clone());
-        }
-        keys_of_member.push((*organisation_id, code.clone(), keys));
+        out.push((organisation_id, code, keys));
     }
+    Ok(out)
+}
+
+/// Makes the tender's key at publication and shares its secret (in the publication's
+/// transaction). Refused, naming them, when a member has no lead with an opening key.
+pub fn seal_tender(
+    conn: &mut AnyConnection,
+    tender_id: i32,
+    threshold: Option<u8>,
+) -> Result<Sealing, AppError> {
+    let keys_of_member = members_and_keys(conn, tender_id)?;
+    let missing: Vec<String> = keys_of_member
+        .iter()
+        .filter(|(_, _, keys)| keys.is_empty())
+        .map(|(_, code, _)| code.clone())
+        .collect();
     if !missing.is_empty() {
         return Err(AppError::validation(
             "clés d'ouverture",
-            format!(
-                "les offres seront chiffrées jusqu'à leur ouverture par les membres : {} n'a pas \
-                 encore de responsable des achats avec une clé d'ouverture (Mon compte › Clé \
-                 d'ouverture)",
-                missing.join(", ")
-            ),
+            missing_keys_text(&missing),
         ));
     }
     let recovery = crate::services::keys::recovery(conn)?;
-    let count = members.len() + usize::from(recovery.is_some());
-    let default = members.len().clamp(1, 2) as u8;
+    let members = keys_of_member.len();
+    let count = members + usize::from(recovery.is_some());
+    let default = members.clamp(1, 2) as u8;
     let threshold = threshold.unwrap_or(default);
     if usize::from(threshold) > count {
         return Err(AppError::validation(
@@ -137,7 +163,7 @@ pub fn seal_tender(
             format!("{threshold} clés demandées, mais la consultation n'en a que {count}"),
         ));
     }
-    if members.len() >= 2 && threshold < 2 {
+    if members >= 2 && threshold < 2 {
         return Err(AppError::validation(
             "clés pour ouvrir",
             "une consultation conjointe s'ouvre à deux clés au moins : les membres ensemble",
