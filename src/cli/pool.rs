@@ -1,11 +1,14 @@
-//! `groupement pool --needs FILE --suppliers FILE [--params FILE.toml] [--out plan.json]`
+//! `groupement pool --needs FILE --suppliers FILE [--params FILE.toml] [--out plan.json]
+//! [--frontier] [--local-share 0.30]`
 
 use super::CliError;
 use crate::domain::{parse_date, CpvCatalog, CpvCode, DeliveryWindow, Postcode, Siret};
 use crate::files::cells::{parse_rows, read_table, Parsed};
 use crate::files::Table;
 use crate::services::needs::NEED_COLUMNS;
-use groupement_solver::pooling::{pool, validate_input, Need, Params, Plan, PoolError, Supplier};
+use groupement_solver::pooling::{
+    frontier, pool, validate_input, Frontier, Need, Params, Plan, PoolError, Supplier,
+};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -34,6 +37,14 @@ pub struct PoolArgs {
     /// Where to write plan.json (nothing is written when the input is refused).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also compute the frontier of plans between savings and local access (every local
+    /// weight from 0 up), written beside the plan as frontier.json and frontier.csv.
+    #[arg(long)]
+    frontier: bool,
+    /// Pick the plan with the most savings whose share of value in local-accessible lots
+    /// reaches this fraction (0.30 for 30 %) instead of the parameters' local weight.
+    #[arg(long, value_name = "SHARE")]
+    local_share: Option<f64>,
 }
 
 pub fn read_needs(table: &Table) -> Parsed<Need> {
@@ -169,17 +180,115 @@ pub fn run(args: &PoolArgs) -> Result<(), CliError> {
         }
         let _ = std::io::stderr().flush();
     };
-    let plan = pool(&needs.items, &suppliers.items, &params, &progress).map_err(|e| match e {
+    let refused = |e: PoolError| match e {
         PoolError::Input(errors) => CliError::Input(errors.iter().map(|e| e.to_string()).collect()),
         PoolError::Params(errors) => CliError::Input(errors),
-    })?;
+    };
+    if let Some(share) = args.local_share {
+        if !(0.0..=1.0).contains(&share) {
+            return Err(CliError::Input(vec![format!(
+                "--local-share {share} : une part de 0 à 1 (0.30 pour 30 %)"
+            )]));
+        }
+    }
+    let mut params = params;
+    let found = match args.frontier || args.local_share.is_some() {
+        true => {
+            let found = frontier(&needs.items, &suppliers.items, &params).map_err(refused)?;
+            print_frontier(&found);
+            Some(found)
+        }
+        false => None,
+    };
+    if let (Some(share), Some(found)) = (args.local_share, &found) {
+        let Some(point) = found.cheapest_reaching(share) else {
+            let most = found.points.last().map_or(0.0, |p| p.local_share);
+            return Err(CliError::Input(vec![format!(
+                "--local-share {share} : aucun plan n'atteint {:.1} % (au plus {:.1} %)",
+                100.0 * share,
+                100.0 * most
+            )]));
+        };
+        eprintln!(
+            "local share {:.1} % reached by the plan of weight {:.6} ({:.2} EUR of savings)",
+            100.0 * point.local_share,
+            point.weight(),
+            point.savings_eur
+        );
+        params.local_weight = point.weight();
+    }
+    let plan = pool(&needs.items, &suppliers.items, &params, &progress).map_err(refused)?;
     print_summary(&plan);
     if let Some(out) = &args.out {
         let json = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
         std::fs::write(out, json + "\n")
             .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
         eprintln!("plan written to {}", out.display());
+        if let (true, Some(found)) = (args.frontier, &found) {
+            write_frontier(out, found)?;
+        }
     }
+    Ok(())
+}
+
+/// The frontier in a line a plan.
+fn print_frontier(found: &Frontier) {
+    println!(
+        "frontier: {} plans ({} families, {} family solves{})",
+        found.points.len(),
+        found.families,
+        found.solves,
+        match found.truncated {
+            0 => String::new(),
+            n => format!(", {n} searches stopped at their limit"),
+        }
+    );
+    println!(
+        "{:>10} {:>10} {:>15} {:>8} {:>6}",
+        "weight", "to", "savings EUR", "local %", "lots"
+    );
+    for p in &found.points {
+        println!(
+            "{:>10.6} {:>10.6} {:>15.2} {:>8.2} {:>6}",
+            p.weight_from,
+            p.weight_to,
+            p.savings_eur,
+            100.0 * p.local_share,
+            p.lots
+        );
+    }
+}
+
+/// frontier.json and frontier.csv beside the plan.
+fn write_frontier(plan: &Path, found: &Frontier) -> Result<(), CliError> {
+    let dir = plan.parent().unwrap_or_else(|| Path::new("."));
+    let json = serde_json::to_string_pretty(found).map_err(|e| e.to_string())?;
+    let json_path = dir.join("frontier.json");
+    std::fs::write(&json_path, json + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", json_path.display()))?;
+    let mut csv = String::from(
+        "weight_from,weight_to,savings_eur,expected_discount_eur,local_value_eur,local_share,lots\n",
+    );
+    for p in &found.points {
+        csv.push_str(&format!(
+            "{},{},{:.2},{:.2},{:.2},{:.6},{}\n",
+            p.weight_from,
+            p.weight_to,
+            p.savings_eur,
+            p.expected_discount_eur,
+            p.local_value_eur,
+            p.local_share,
+            p.lots
+        ));
+    }
+    let csv_path = dir.join("frontier.csv");
+    std::fs::write(&csv_path, csv)
+        .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+    eprintln!(
+        "frontier written to {} and {}",
+        json_path.display(),
+        csv_path.display()
+    );
     Ok(())
 }
 

@@ -359,3 +359,78 @@ fn bad_rows_are_all_reported_and_no_plan_is_written() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn pool_writes_the_frontier_and_picks_the_cheapest_plan_reaching_a_local_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut needs = String::from("need_id;buyer;cpv;title;quantity;unit;unit_price_eur;delivery_postcode;window_start;window_end;poolable\n");
+    for (k, (buyer, value)) in [
+        ("CHU", "180000"),
+        ("UB", "90000"),
+        ("DM", "150000"),
+        ("GDH", "60000"),
+        ("CHU", "40000"),
+        ("DM", "210000"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        needs.push_str(&format!(
+            "N{k};{buyer};33141000;Compresses;1;lot;{value};21000;01/01/2027;31/12/2027;oui\n"
+        ));
+    }
+    std::fs::write(dir.path().join("needs.csv"), needs).unwrap();
+    std::fs::write(dir.path().join("suppliers.csv"), SUPPLIERS).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "pool",
+            "--needs",
+            "needs.csv",
+            "--suppliers",
+            "suppliers.csv",
+            "--out",
+            "plan.json",
+        ];
+        args.extend_from_slice(extra);
+        groupement(&args, dir.path())
+    };
+    let output = run(&["--frontier"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("frontier: "), "{stdout}");
+    let found: groupement_solver::pooling::Frontier =
+        serde_json::from_slice(&std::fs::read(dir.path().join("frontier.json")).unwrap()).unwrap();
+    assert!(found.points.len() >= 2, "{found:?}");
+    let csv = std::fs::read_to_string(dir.path().join("frontier.csv")).unwrap();
+    assert_eq!(csv.lines().count(), found.points.len() + 1);
+    assert!(csv.starts_with("weight_from,weight_to,savings_eur,"));
+    // The most local plan's share, asked for: its plan is written, and reaches it.
+    let most = found.points.last().unwrap().local_share;
+    let output = run(&["--local-share", &format!("{most}")]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plan: Plan =
+        serde_json::from_slice(&std::fs::read(dir.path().join("plan.json")).unwrap()).unwrap();
+    assert!(plan.kpis.local_share_after + 1e-9 >= most);
+    // The savings-only plan is the first point's.
+    let output = run(&["--local-share", "0"]);
+    assert!(output.status.success());
+    let plan: Plan =
+        serde_json::from_slice(&std::fs::read(dir.path().join("plan.json")).unwrap()).unwrap();
+    assert!((plan.kpis.local_share_after - found.points[0].local_share).abs() < 1e-9);
+    // A share no plan reaches, or that is not a share, is refused and says why.
+    let output = run(&["--local-share", "1.5"]);
+    assert_eq!(output.status.code(), Some(2));
+    if most < 0.999 {
+        let output = run(&["--local-share", &format!("{}", (most + 1.0) / 2.0)]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("aucun plan"));
+    }
+}

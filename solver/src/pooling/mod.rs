@@ -8,6 +8,7 @@ pub(crate) mod columns;
 pub mod curve;
 pub(crate) mod enumerate;
 pub mod family;
+pub mod frontier;
 mod heuristic;
 mod improve;
 pub mod instance;
@@ -19,6 +20,7 @@ pub mod solve;
 
 pub use check::check_plan;
 pub use curve::SavingsCurve;
+pub use frontier::{frontier, Frontier, FrontierPoint};
 pub use instance::{validate_input, InputError, Need, Params, Supplier};
 pub use plan::Plan;
 pub use report::procedures_alone;

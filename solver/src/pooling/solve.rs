@@ -83,7 +83,7 @@ fn windows_share_a_day(needs: &[Need], members: &[usize]) -> bool {
 
 /// The baseline plan of a family: each buyer's needs in as few lots as their windows allow
 /// (`heuristic::day_groups`), buyer by buyer in name order.
-fn buying_alone(needs: &[Need], members: &[usize]) -> Vec<Vec<usize>> {
+pub(crate) fn buying_alone(needs: &[Need], members: &[usize]) -> Vec<Vec<usize>> {
     let mut by_buyer: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
     for &i in members {
         by_buyer.entry(needs[i].buyer.as_str()).or_default().push(i);
