@@ -676,3 +676,57 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    the_last_keys_entered_at_the_same_moment_open_the_bids,
+    |app| {
+        let joint = approved(&app);
+        let (_, recovery) = keys::create_recovery(&app.pool, &joint.admin, false).unwrap();
+        // All three keys: the coordinator's, then CHU's and the recovery key at once.
+        publish(&app, &joint, "3").unwrap();
+        bids_then_deadline(&app, &joint);
+        awards::open(
+            &app.pool,
+            &joint.ub,
+            joint.tender,
+            Some(KeyEntry::Passphrase(OPENING)),
+        )
+        .unwrap();
+        let barrier = std::sync::Barrier::new(2);
+        let outcomes: Vec<Opening> = std::thread::scope(|scope| {
+            let chu = scope.spawn(|| {
+                barrier.wait();
+                awards::open(
+                    &app.pool,
+                    &joint.chu,
+                    joint.tender,
+                    Some(KeyEntry::Passphrase(OPENING)),
+                )
+                .unwrap()
+            });
+            let rescue = scope.spawn(|| {
+                barrier.wait();
+                awards::open(
+                    &app.pool,
+                    &joint.ub,
+                    joint.tender,
+                    Some(KeyEntry::Recovery(&recovery)),
+                )
+                .unwrap()
+            });
+            vec![chu.join().unwrap(), rescue.join().unwrap()]
+        });
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Opening::Opened { bids: 2, .. })),
+            "{outcomes:?}"
+        );
+        let opened: Option<chrono::NaiveDateTime> = tenders::table
+            .find(joint.tender)
+            .select(tenders::opened_at)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert!(opened.is_some());
+    }
+);

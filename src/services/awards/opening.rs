@@ -113,6 +113,15 @@ pub fn open(
         }
     };
     write_transaction(&mut conn, |conn| {
+        // Two keys entered at the same moment queue on the tender's seal (PostgreSQL; SQLite
+        // runs write transactions one at a time): the second sees the first, and opens.
+        if let AnyConnection::Postgresql(pg) = conn {
+            tender_seals::table
+                .find(tender_id)
+                .select(tender_seals::tender_id)
+                .for_update()
+                .first::<i32>(pg)?;
+        }
         let tender: Tender = tenders::table
             .find(tender_id)
             .select(Tender::as_select())
