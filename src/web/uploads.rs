@@ -238,6 +238,30 @@ pub async fn read_posted(
     Ok(upload)
 }
 
+/// What can be refused before a file is read whole: its size, and its format from its first
+/// bytes — or, for a file a company encrypted itself (`memoire.pdf.age`), that it starts as an
+/// age file does (what the service then checks whole).
+fn precheck(file_name: &str, file: &Spooled) -> Result<(), AppError> {
+    let magic = crate::services::seal::AGE_MAGIC;
+    let sealed = file_name.trim().ends_with(".age")
+        && file.head.len() >= 16
+        && magic.starts_with(&file.head[..16]);
+    match sealed {
+        true if file.size <= crate::services::documents::MAX_BYTES + (1 << 20) => Ok(()),
+        true => Err(AppError::validation(
+            "fichier",
+            format!(
+                "« {} » dépasse {} Mo",
+                file_name.trim(),
+                crate::services::documents::MAX_BYTES >> 20
+            ),
+        )),
+        false => {
+            crate::services::documents::checked_parts(file_name, file.size, &file.head).map(|_| ())
+        }
+    }
+}
+
 /// A document received: its format checked on its first bytes and its size (no permit needed
 /// to refuse it), then read whole and handed to `store` under an upload permit, on a blocking
 /// thread.
@@ -251,7 +275,7 @@ pub async fn store_document<T: Send + 'static>(
             "choisissez un fichier à envoyer",
         ));
     };
-    crate::services::documents::checked_parts(&upload.file_name, file.size, &file.head)?;
+    precheck(&upload.file_name, &file)?;
     actix_web::web::block(move || {
         crate::work::uploads_stored().run(|| {
             let bytes = file.bytes()?;
@@ -271,7 +295,7 @@ pub async fn with_optional_file<T: Send + 'static>(
 ) -> Result<T, AppError> {
     match file {
         Some(file) => {
-            crate::services::documents::checked_parts(&file_name, file.size, &file.head)?;
+            precheck(&file_name, &file)?;
             actix_web::web::block(move || {
                 crate::work::uploads_stored().run(|| {
                     let bytes = file.bytes()?;

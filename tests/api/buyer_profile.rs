@@ -1125,6 +1125,25 @@ both_backends!(a_company_rehearses_a_deposit_that_counts_nowhere, |app| {
         receipts::sha256_hex(document)
     );
     assert_eq!(receipts::verify(&receipt, None), receipts::Verdict::Valid);
+    // A document the company encrypted itself (memoire.pdf.age) is rehearsed as well.
+    let sealed = groupement::services::seal::encrypt(
+        &[groupement::services::seal::recipient(
+            &groupement::services::seal::KeyPair::generate().recipient,
+        )
+        .unwrap()],
+        document,
+    )
+    .unwrap();
+    let rehearsed = upload_form(
+        &app,
+        &alpha,
+        "/entrainement",
+        &[("price_eur", "1 234,50")],
+        Some(("offre.pdf.age", &sealed)),
+    )
+    .await;
+    assert_eq!(rehearsed.status, 201, "{}", rehearsed.body);
+    assert!(rehearsed.body.contains(&receipts::sha256_hex(&sealed)));
     // It counts nowhere: no bid, no document, nothing on the real tender's pages.
     let counted: i64 = bids::table
         .count()

@@ -635,15 +635,17 @@ both_backends!(
         )
         .unwrap_err();
         assert!(misnamed.detailed().contains(".age"), "{misnamed:?}");
-        bid_service::add_document(
-            &app.pool,
-            &person,
-            &joint.reference,
-            1,
+        // Through the page, as a company sends it.
+        let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
+        let uploaded = crate::helpers::upload_file(
+            &app,
+            &alpha,
+            &format!("/appels-d-offres/{}/lots/1/documents", joint.reference),
             "memoire.pdf.age",
             &bytes,
         )
-        .unwrap();
+        .await;
+        assert_eq!(uploaded.status, 303, "{}", uploaded.body);
         let stored: Vec<u8> = groupement::db::schema::bid_documents::table
             .select(groupement::db::schema::bid_documents::content)
             .first(&mut app.pool.get().unwrap())
