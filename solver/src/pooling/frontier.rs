@@ -15,10 +15,10 @@
 //! Every solve is the engine's own (`solve::solve_family`, counted work, no clock): the plan of a
 //! point is the plan `pool` gives at any weight of its interval.
 
-use super::family::{families, LocalCapacity};
-use super::instance::{validate_input, Need, Params, Supplier};
+use super::family::LocalCapacity;
+use super::instance::{Need, Params, Supplier};
 use super::score::{euros, LotScorer};
-use super::{local_capacities, solve, PoolError};
+use super::{solve, PoolError};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -183,16 +183,11 @@ pub fn frontier(
     suppliers: &[Supplier],
     params: &Params,
 ) -> Result<Frontier, PoolError> {
-    let errors = params.validate();
-    if !errors.is_empty() {
-        return Err(PoolError::Params(errors));
-    }
-    let errors = validate_input(needs, suppliers);
-    if !errors.is_empty() {
-        return Err(PoolError::Input(errors));
-    }
-    let (families, solo) = families(needs, params);
-    let capacities = local_capacities(needs, suppliers, params);
+    let super::Prepared {
+        families,
+        solo,
+        capacities,
+    } = super::prepare(needs, suppliers, params)?;
     let empty = LocalCapacity {
         c_cents: 0,
         suppliers: Vec::new(),

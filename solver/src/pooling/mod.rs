@@ -39,6 +39,36 @@ pub enum PoolError {
     Params(Vec<String>),
 }
 
+/// A run's input checked and cut into families, with the local capacity of each CPV prefix.
+pub(crate) struct Prepared {
+    pub families: Vec<family::Family>,
+    pub solo: Vec<usize>,
+    pub capacities: BTreeMap<String, LocalCapacity>,
+}
+
+/// The parameters and the input checked (every problem said), then the families and the local
+/// capacities: what `pool` and the frontier start from.
+pub(crate) fn prepare(
+    needs: &[Need],
+    suppliers: &[Supplier],
+    params: &Params,
+) -> Result<Prepared, PoolError> {
+    let errors = params.validate();
+    if !errors.is_empty() {
+        return Err(PoolError::Params(errors));
+    }
+    let errors = validate_input(needs, suppliers);
+    if !errors.is_empty() {
+        return Err(PoolError::Input(errors));
+    }
+    let (families, solo) = families(needs, params);
+    Ok(Prepared {
+        families,
+        solo,
+        capacities: local_capacities(needs, suppliers, params),
+    })
+}
+
 /// `C_f` and the territorial suppliers of every CPV prefix the needs use.
 pub fn local_capacities(
     needs: &[Need],
@@ -93,16 +123,11 @@ pub fn pool(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Plan, PoolError> {
     let started = Instant::now();
-    let errors = params.validate();
-    if !errors.is_empty() {
-        return Err(PoolError::Params(errors));
-    }
-    let errors = validate_input(needs, suppliers);
-    if !errors.is_empty() {
-        return Err(PoolError::Input(errors));
-    }
-    let (families, solo) = families(needs, params);
-    let capacities = local_capacities(needs, suppliers, params);
+    let Prepared {
+        families,
+        solo,
+        capacities,
+    } = prepare(needs, suppliers, params)?;
     let empty = LocalCapacity {
         c_cents: 0,
         suppliers: Vec::new(),
