@@ -78,7 +78,7 @@ pub fn run(args: &SealArgs) -> Result<(), CliError> {
         "{} : chiffré pour la consultation ({} octets), à déposer tel quel ; SHA-256 {}",
         output.display(),
         sealed.len(),
-        seal::sha256_hex(&sealed)
+        crate::services::receipts::sha256_hex(&sealed)
     );
     Ok(())
 }

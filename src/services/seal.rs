@@ -230,11 +230,6 @@ pub fn combine(
     identity(&text)
 }
 
-/// The SHA-256 of bytes, lowercase hexadecimal.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::services::receipts::sha256_hex(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

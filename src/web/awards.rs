@@ -314,18 +314,21 @@ pub async fn open(
         }
         Err(error) => {
             // A tender published before sealing has no opening page: its refusal as it is.
-            let p = pool.clone().into_inner();
-            let sealed = blocking(&p, move |p| {
-                let mut conn = p.get()?;
-                Ok::<_, AppError>(crate::services::tenders::sealing_of(&mut conn, id)?.is_some())
-            })
-            .await?;
-            match sealed {
+            match is_sealed(&pool, id).await? {
                 true => opening_page(pool, &hb, viewer, id, Some(error)).await,
                 false => Err(error),
             }
         }
     }
+}
+
+/// Whether a tender's bids are sealed by its key (published since sealing exists).
+async fn is_sealed(pool: &Data<Pool>, id: i32) -> Result<bool, AppError> {
+    blocking(pool, move |p| {
+        let mut conn = p.get()?;
+        Ok::<_, AppError>(crate::services::tenders::sealing_of(&mut conn, id)?.is_some())
+    })
+    .await
 }
 
 /// The opening page of a sealed tender: who holds the keys, whose are in, and the form to
@@ -454,17 +457,16 @@ pub async fn confirm_open(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
-    let (who, id) = (viewer.clone(), id.into_inner());
-    let (tender, sealed) = blocking(&pool, move |p| {
-        let tender = crate::services::tenders::detail(p, &who, id)?;
-        let mut conn = p.get()?;
-        let sealed = crate::services::tenders::sealing_of(&mut conn, id)?.is_some();
-        Ok::<_, AppError>((tender, sealed))
-    })
-    .await?;
-    if sealed {
+    let id = id.into_inner();
+    // (The opening page reads the tender as its viewer may, refusing anyone else.)
+    if is_sealed(&pool, id).await? {
         return opening_page(pool, &hb, viewer, id, None).await;
     }
+    let who = viewer.clone();
+    let tender = blocking(&pool, move |p| {
+        crate::services::tenders::detail(p, &who, id)
+    })
+    .await?;
     super::confirm::Confirmation {
         heading: format!("Ouvrir les offres de {} ?", tender.reference),
         consequences: vec![

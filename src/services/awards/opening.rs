@@ -250,7 +250,7 @@ pub fn open(
                 "the shares of tender {tender_id} rebuild another key"
             )));
         }
-        let (bids, tampered) = unseal::tender(conn, tender_id, &tender.reference, &key)?;
+        let (bids, tampered) = unseal::tender(conn, tender_id, &key)?;
         diesel::delete(opening_shares::table.filter(opening_shares::tender_id.eq(tender_id)))
             .execute(conn)?;
         mark_opened(conn, actor, &tender, bids, tampered)?;
@@ -391,10 +391,8 @@ mod unseal {
     pub(super) fn tender(
         conn: &mut AnyConnection,
         tender_id: i32,
-        reference: &str,
         key: &age::x25519::Identity,
     ) -> Result<(usize, usize), AppError> {
-        let _ = reference;
         let mut tampered = 0;
         #[allow(clippy::type_complexity)]
         let rows: Vec<(
