@@ -70,6 +70,34 @@ fn every_plan_of_the_frontier_is_the_engines_and_none_is_missed() {
                 plan.kpis.expected_discount_after,
                 point.expected_discount_eur
             ));
+            assert_eq!(plan.kpis.procedures_after, point.procedures);
+            // Each family's piece there is the plan's tender, lot for lot, and the families'
+            // figures add up to the point's.
+            let (mut savings, mut local) = (0.0, 0.0);
+            for family in &found.by_family {
+                let piece = family.at(point.weight()).unwrap();
+                savings += piece.savings_eur;
+                local += piece.local_value_eur;
+                let tender = plan
+                    .tenders
+                    .iter()
+                    .find(|t| t.family == family.family && t.unit == family.unit)
+                    .unwrap();
+                let mut lots: Vec<Vec<String>> = tender
+                    .lots
+                    .iter()
+                    .map(|l| {
+                        let mut ids = l.need_ids.clone();
+                        ids.sort();
+                        ids
+                    })
+                    .collect();
+                lots.sort();
+                assert_eq!(lots, piece.lots, "family {}", family.family);
+            }
+            assert!(close(savings, point.savings_eur), "{savings} vs {point:?}");
+            // Needs bought alone add their own local value, the same at every point.
+            assert!(local <= point.local_value_eur + 1e-6);
         }
         // A grid of weights finds no plan the frontier lacks, and none that dominates one of
         // its points.

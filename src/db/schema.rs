@@ -125,6 +125,7 @@ diesel::table! {
         error -> Nullable<Text>,
         started_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        frontier -> Nullable<Text>,
     }
 }
 
@@ -406,6 +407,7 @@ diesel::table! {
         needs_done -> Integer,
         needs_total -> Integer,
         seconds_left -> Nullable<Integer>,
+        phase -> Text,
     }
 }
 

@@ -174,6 +174,8 @@ life_cycle! {
         (Running, Discarded),
         (Proposed, Accepted),
         (Proposed, Discarded),
+        // The lead picked another plan of the run's frontier: computed again at its weight.
+        (Proposed, Running),
         (Failed, Discarded),
     ]
 }

@@ -117,6 +117,7 @@ pub const RULES: &[Rule] = &[
         LEADS,
     ),
     rule("POST", "/mutualisation/{id}/ajuster", LEADS),
+    rule("POST", "/mutualisation/{id}/frontiere", LEADS),
     rule("GET", "/mutualisation/{id}/accepter", LEADS),
     rule("POST", "/mutualisation/{id}/accepter", LEADS),
     rule("POST", "/mutualisation/{id}/abandonner", LEADS),

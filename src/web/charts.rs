@@ -97,9 +97,175 @@ pub fn bars(
     svg
 }
 
+/// A point of a frontier chart: its number (shown beside it), its share (0–1, across) and its
+/// savings (EUR, up).
+pub struct FrontierDot {
+    pub number: usize,
+    pub share: f64,
+    pub savings: f64,
+}
+
+/// The frontier of plans between savings and local access: one dot per plan, joined in order
+/// (savings fall as the local share rises), the current plan ringed and said in words; `format`
+/// writes an amount for the vertical axis. The table beneath it in the page has every figure.
+pub fn frontier(
+    title: &str,
+    dots: &[FrontierDot],
+    current: Option<usize>,
+    format: &dyn Fn(f64) -> String,
+) -> String {
+    const WIDTH: f64 = 560.0;
+    const HEIGHT: f64 = 330.0;
+    const LEFT: f64 = 104.0;
+    const RIGHT: f64 = 24.0;
+    const TOP: f64 = 20.0;
+    const BOTTOM: f64 = 58.0;
+    let span = |values: &mut dyn Iterator<Item = f64>| {
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        match (lo.is_finite(), hi - lo) {
+            (false, _) => (0.0, 1.0),
+            // One value: a band around it.
+            (true, d) if d <= 1e-9 => (lo - lo.abs().max(1.0) * 0.1, hi + hi.abs().max(1.0) * 0.1),
+            (true, d) => (lo - 0.08 * d, hi + 0.08 * d),
+        }
+    };
+    let (x0, x1) = span(&mut dots.iter().map(|d| d.share * 100.0));
+    let (x0, x1) = (x0.max(0.0), x1.min(100.0).max(x0.max(0.0) + 1e-6));
+    let (y0, y1) = span(&mut dots.iter().map(|d| d.savings));
+    let x = |share: f64| LEFT + (share * 100.0 - x0) / (x1 - x0) * (WIDTH - LEFT - RIGHT);
+    let y = |savings: f64| HEIGHT - BOTTOM - (savings - y0) / (y1 - y0) * (HEIGHT - TOP - BOTTOM);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"100%\" role=\"img\" aria-label=\"{}\"><title>{}</title>",
+        xml(title),
+        xml(title)
+    );
+    svg.push_str("<g font-family=\"sans-serif\" font-size=\"13\">");
+    // Axes with four ticks each.
+    let (bottom, right) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
+    svg.push_str(&format!(
+        "<path d=\"M{LEFT} {TOP}V{bottom}H{right}\" fill=\"none\" stroke=\"#5f6b7a\"/>"
+    ));
+    for k in 0..=3 {
+        let share = x0 + (x1 - x0) * f64::from(k) / 3.0;
+        let px = LEFT + (WIDTH - LEFT - RIGHT) * f64::from(k) / 3.0;
+        svg.push_str(&format!(
+            "<path d=\"M{px:.1} {bottom}v5\" stroke=\"#5f6b7a\"/><text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{} %</text>",
+            bottom + 19.0,
+            xml(&format!("{share:.1}").replace('.', ","))
+        ));
+        let savings = y0 + (y1 - y0) * f64::from(k) / 3.0;
+        let py = bottom - (bottom - TOP) * f64::from(k) / 3.0;
+        svg.push_str(&format!(
+            "<path d=\"M{LEFT} {py:.1}h-5\" stroke=\"#5f6b7a\"/><path d=\"M{LEFT} {py:.1}H{right}\" stroke=\"#e3e7ec\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            LEFT - 8.0,
+            py + 4.0,
+            xml(&format(savings))
+        ));
+    }
+    svg.push_str(&format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">Part de la valeur à la portée des PME locales</text>",
+        (LEFT + right) / 2.0,
+        HEIGHT - 12.0
+    ));
+    svg.push_str(&format!(
+        "<text x=\"{LEFT}\" y=\"12\" text-anchor=\"middle\">Gain</text>"
+    ));
+    // The frontier: the dots joined in order.
+    if dots.len() > 1 {
+        let path: Vec<String> = dots
+            .iter()
+            .enumerate()
+            .map(|(k, d)| {
+                format!(
+                    "{}{:.1} {:.1}",
+                    if k == 0 { "M" } else { "L" },
+                    x(d.share),
+                    y(d.savings)
+                )
+            })
+            .collect();
+        svg.push_str(&format!(
+            "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>",
+            path.join(""),
+            COLOURS[0]
+        ));
+    }
+    for (k, d) in dots.iter().enumerate() {
+        let (px, py) = (x(d.share), y(d.savings));
+        let chosen = current == Some(k);
+        if chosen {
+            svg.push_str(&format!(
+                "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"11\" fill=\"none\" stroke=\"{}\" stroke-width=\"3\"/>",
+                COLOURS[2]
+            ));
+        }
+        // The number beside the dot, on the side with room.
+        let (anchor, dx) = match px > (LEFT + right) / 2.0 {
+            true => ("end", -14.0),
+            false => ("start", 14.0),
+        };
+        svg.push_str(&format!(
+            "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"6\" fill=\"{}\"><title>Plan {}</title></circle><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\"{}>{}{}</text>",
+            COLOURS[1],
+            d.number,
+            px + dx,
+            py - 8.0,
+            if chosen { " font-weight=\"bold\"" } else { "" },
+            d.number,
+            if chosen { " (choix actuel)" } else { "" }
+        ));
+    }
+    svg.push_str("</g></svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_frontier_chart_places_every_plan_and_rings_the_current_one() {
+        let dots = [
+            FrontierDot {
+                number: 1,
+                share: 0.10,
+                savings: 50_000.0,
+            },
+            FrontierDot {
+                number: 2,
+                share: 0.40,
+                savings: 20_000.0,
+            },
+        ];
+        let svg = frontier("Frontière <des plans>", &dots, Some(1), &|v| {
+            format!("{v:.0}")
+        });
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("Frontière &lt;des plans&gt;"));
+        // Two dots, one ring, the line joining them, the current one said.
+        assert_eq!(svg.matches("r=\"6\"").count(), 2);
+        assert_eq!(svg.matches("r=\"11\"").count(), 1);
+        assert!(svg.contains("2 (choix actuel)"));
+        // The savings-only plan is up and left of the more local one.
+        let cx = |n: usize| -> (f64, f64) {
+            let at = svg.match_indices("r=\"6\"").nth(n).unwrap().0;
+            let head = &svg[..at];
+            let cx = head.rfind("cx=\"").unwrap();
+            let cy = head.rfind("cy=\"").unwrap();
+            let num = |from: usize| -> f64 {
+                let text = &svg[from + 4..];
+                text[..text.find('"').unwrap()].parse().unwrap()
+            };
+            (num(cx), num(cy))
+        };
+        let (one, two) = (cx(0), cx(1));
+        assert!(one.0 < two.0 && one.1 < two.1, "{one:?} {two:?}");
+        // One plan alone still draws.
+        let single = frontier("F", &dots[..1], Some(0), &|v| format!("{v:.0}"));
+        assert!(single.contains("1 (choix actuel)") && !single.contains("NaN"));
+    }
 
     #[test]
     fn bars_are_scaled_and_labels_escaped() {

@@ -152,6 +152,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(pooling::adjust),
         )
         .route(
+            "/mutualisation/{id}/frontiere",
+            web::post().to(pooling::choose),
+        )
+        .route(
             "/mutualisation/{id}/accepter",
             web::get().to(pooling::confirm_accept),
         )

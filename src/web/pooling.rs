@@ -255,6 +255,9 @@ struct TenderRow {
     alone: Vec<String>,
     /// What pooling does here, in a sentence.
     change: String,
+    /// What the plan chosen on the frontier cost or gained this tender, against the plan with
+    /// the most savings (none when they are the same).
+    choice: Option<String>,
 }
 
 /// The filters of the proposal's tenders, as the lead set them (query string).
@@ -376,6 +379,8 @@ struct TenderView {
     standstill: Option<u32>,
     value: String,
     lots: Vec<LotView>,
+    /// What the plan chosen on the frontier cost or gained this tender.
+    choice: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -391,6 +396,9 @@ struct LotView {
     eligible_names: String,
     small: bool,
     explanation: String,
+    /// Why the plan chosen on the frontier has this lot where the plan with the most savings
+    /// has not.
+    choice: Option<String>,
 }
 
 /// A need of a lot.
@@ -448,6 +456,7 @@ fn explanation(l: &groupement_solver::pooling::plan::Lot, min_bidders: usize) ->
 }
 
 fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> TenderView {
+    let effect = choice_effect(run, t);
     let lots = t
         .lots
         .iter()
@@ -476,6 +485,23 @@ fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> T
                 .join(", "),
             small: l.small_lot,
             explanation: explanation(l, run.params.local_min_bidders),
+            choice: effect.as_ref().and_then(|effect| {
+                let mut ids = l.need_ids.clone();
+                ids.sort();
+                effect
+                    .changed_lots
+                    .contains(&ids)
+                    .then(|| match l.local_accessible {
+                        true => {
+                            "Lot découpé pour l'accès local : le plan le plus économe ne l'a pas \
+                             (ses besoins y sont regroupés autrement, pour plus de rabais)."
+                                .to_string()
+                        }
+                        false => "Lot changé par le choix d'accès local : le plan le plus économe \
+                              regroupe ses besoins autrement."
+                            .to_string(),
+                    })
+            }),
         })
         .collect();
     TenderView {
@@ -489,6 +515,7 @@ fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> T
         standstill: t.standstill_days,
         value: euros(t.total_value_eur),
         lots,
+        choice: effect.map(|e| e.sentence),
     }
 }
 
@@ -538,6 +565,7 @@ fn tender_row(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> Te
         change.push_str(" ; ensemble, le montant impose une procédure plus exigeante");
     }
     change.push('.');
+    let choice = choice_effect(run, t).map(|effect| effect.sentence);
     TenderRow {
         family: t.family.clone(),
         label: family_label(&t.family),
@@ -550,7 +578,180 @@ fn tender_row(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> Te
         procedure_full: procedure_label(&t.procedure).to_string(),
         alone,
         change,
+        choice,
     }
+}
+
+/// What the plan chosen on the frontier does to one tender against the plan with the most
+/// savings: the sentence for the tender, and the lots the savings-only plan does not have
+/// (need ids, sorted), which the choice cut for local access.
+struct ChoiceEffect {
+    sentence: String,
+    changed_lots: Vec<Vec<String>>,
+}
+
+/// `None` when the run has no frontier, when the tender is the same in both plans, or when the
+/// lead changed it by hand (then it is no plan of the frontier).
+fn choice_effect(
+    run: &RunView,
+    t: &groupement_solver::pooling::plan::Tender,
+) -> Option<ChoiceEffect> {
+    let family = run.frontier.as_ref()?.family(&t.family, &t.unit)?;
+    let chosen = family.at(run.params.local_weight)?;
+    let cheapest = family.savings_only()?;
+    let mut lots: Vec<Vec<String>> = t
+        .lots
+        .iter()
+        .map(|l| {
+            let mut ids = l.need_ids.clone();
+            ids.sort();
+            ids
+        })
+        .collect();
+    lots.sort();
+    if lots != chosen.lots || chosen.lots == cheapest.lots {
+        return None;
+    }
+    let signed = |v: f64| match v < -0.005 {
+        true => format!("− {}", euros(-v)),
+        false => format!("+ {}", euros(v)),
+    };
+    let discount = chosen.expected_discount_eur - cheapest.expected_discount_eur;
+    let net = chosen.savings_eur - cheapest.savings_eur;
+    let local = chosen.local_value_eur - cheapest.local_value_eur;
+    let extra_lots = chosen.lots.len() as i64 - cheapest.lots.len() as i64;
+    let sentence = format!(
+        "Choix d'accès local : {} de rabais attendu ({} net des coûts de passation, {} lot(s)) \
+         par rapport au plan le plus économe, pour {} de valeur de plus à la portée des PME \
+         locales.",
+        signed(discount),
+        signed(net),
+        match extra_lots {
+            n if n > 0 => format!("{n} de plus"),
+            0 => "autant".to_string(),
+            n => format!("{} de moins", -n),
+        },
+        euros(local)
+    );
+    Some(ChoiceEffect {
+        sentence,
+        changed_lots: chosen
+            .lots
+            .iter()
+            .filter(|l| !cheapest.lots.contains(l))
+            .cloned()
+            .collect(),
+    })
+}
+
+/// The frontier as the run page shows it: the chart, its table (one row a plan), the current
+/// plan, and the form to pick another by the share of local value wanted.
+#[derive(Serialize)]
+struct FrontierView {
+    svg: String,
+    rows: Vec<FrontierRow>,
+    count: usize,
+    /// The current plan's number, when the proposal is one of the frontier's plans.
+    current: Option<usize>,
+    /// The proposal was changed by hand: it is no longer a plan of the frontier.
+    changed_by_hand: bool,
+    min_share: String,
+    max_share: String,
+    /// Tenders by procedure, the same for every plan.
+    procedures: String,
+    truncated: usize,
+    /// Plans may be picked (the run is a proposal to review).
+    choosable: bool,
+    /// The share typed, and why it was refused.
+    share: String,
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FrontierRow {
+    number: usize,
+    savings: String,
+    /// Against the plan with the most savings (the first).
+    savings_delta: String,
+    share: String,
+    local_value: String,
+    lots: usize,
+    weights: String,
+    current: bool,
+}
+
+fn frontier_view(run: &RunView, share: String, problem: Option<String>) -> Option<FrontierView> {
+    let frontier = run.frontier.as_ref()?;
+    let plan = run.plan.as_ref()?;
+    let current = pooling::point_of_plan(frontier, plan, run.params.local_weight).map(|(k, _)| k);
+    let percent = |v: f64| format!("{} %", Locale::Fr.decimal(v * 100.0, 1));
+    let weight = |w: f64| Locale::Fr.decimal(w, 4);
+    let first = frontier.points.first()?;
+    let last_index = frontier.points.len() - 1;
+    let rows = frontier
+        .points
+        .iter()
+        .enumerate()
+        .map(|(k, p)| FrontierRow {
+            number: k + 1,
+            savings: euros(p.savings_eur),
+            savings_delta: match k {
+                0 => "—".to_string(),
+                _ => format!("− {}", euros(first.savings_eur - p.savings_eur)),
+            },
+            share: percent(p.local_share),
+            local_value: euros(p.local_value_eur),
+            lots: p.lots,
+            weights: match k == last_index {
+                true => format!("{} et plus", weight(p.weight_from)),
+                false => format!("{} à {}", weight(p.weight_from), weight(p.weight_to)),
+            },
+            current: current == Some(k),
+        })
+        .collect();
+    let dots: Vec<super::charts::FrontierDot> = frontier
+        .points
+        .iter()
+        .enumerate()
+        .map(|(k, p)| super::charts::FrontierDot {
+            number: k + 1,
+            share: p.local_share,
+            savings: p.savings_eur,
+        })
+        .collect();
+    let procedures = ["no_competition", "adapted", "formal"]
+        .iter()
+        .filter_map(|code| {
+            let n = *first.procedures.get(*code)?;
+            (n > 0).then(|| format!("{n} {}", procedure_short(code)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(FrontierView {
+        svg: super::charts::frontier(
+            "Frontière des plans : gain et part locale",
+            &dots,
+            current,
+            &|v| euros(v),
+        ),
+        rows,
+        count: frontier.points.len(),
+        current: current.map(|k| k + 1),
+        changed_by_hand: current.is_none(),
+        min_share: percent(first.local_share),
+        max_share: percent(
+            frontier
+                .points
+                .iter()
+                .map(|p| p.local_share)
+                .fold(0.0, f64::max),
+        ),
+        procedures,
+        truncated: frontier.truncated,
+        choosable: run.status == "proposed",
+        share,
+        problem,
+    })
 }
 
 /// A procedure in a few words, for the summary's narrow column.
@@ -807,6 +1008,10 @@ struct RunPage {
     divisions: String,
     params: ParamsView,
     proposal: Option<ProposalView>,
+    /// The plans from savings only to the most local, once computed.
+    frontier: Option<FrontierView>,
+    /// The engine is computing the frontier (the plan is done).
+    phase_frontier: bool,
     rule_breaks: Vec<String>,
     warnings: Vec<String>,
     refusal: Option<String>,
@@ -830,6 +1035,8 @@ struct ParamsView {
 struct Outcome {
     warnings: Vec<String>,
     error: Option<String>,
+    /// A plan of the frontier asked for and refused: the share typed and why.
+    choice: Option<(String, String)>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -842,7 +1049,11 @@ async fn run_page(
     outcome: Outcome,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let Outcome { warnings, error } = outcome;
+    let Outcome {
+        warnings,
+        error,
+        choice,
+    } = outcome;
     let (p, who) = (pool.into_inner(), viewer.clone());
     let (run, queued) = blocking(&p, move |p| {
         pooling::run(p, &who, id).and_then(|run| Ok((run, pooling::queued(p, id)?)))
@@ -895,6 +1106,14 @@ async fn run_page(
                     .map(|d| d.format("%d/%m/%Y").to_string()),
             },
             proposal: proposal(&run, filter),
+            frontier: {
+                let (share, problem) = match choice {
+                    Some((share, problem)) => (share, Some(problem)),
+                    None => (String::new(), None),
+                };
+                frontier_view(&run, share, problem)
+            },
+            phase_frontier: run.phase == "frontier",
             rule_breaks: run.rule_breaks.clone(),
             warnings,
             refusal: error,
@@ -1037,7 +1256,9 @@ async fn tender_page(
                 .collect(),
         })
         .collect();
-    let Outcome { warnings, error } = outcome.unwrap_or_default();
+    let Outcome {
+        warnings, error, ..
+    } = outcome.unwrap_or_default();
     Page::new(
         "pages/pooling/tender",
         format!(
@@ -1115,7 +1336,7 @@ pub async fn adjust(
         Ok(warnings) => (
             Outcome {
                 warnings,
-                error: None,
+                ..Outcome::default()
             },
             StatusCode::OK,
         ),
@@ -1123,8 +1344,8 @@ pub async fn adjust(
             let (message, status) = super::refused(error)?;
             (
                 Outcome {
-                    warnings: Vec::new(),
                     error: Some(message),
+                    ..Outcome::default()
                 },
                 status,
             )
@@ -1136,6 +1357,43 @@ pub async fn adjust(
             run_page(pool, &hb, viewer, id, &filter, outcome, status).await
         }
         false => tender_page(pool, &hb, viewer, (id, retour), Some(outcome), status).await,
+    }
+}
+
+/// `POST /mutualisation/{id}/frontiere`: picks a plan of the frontier (by its number, or by
+/// the share of local value wanted); the run is computed again at that plan and its page
+/// follows the engine. A choice refused comes back beside the share field.
+pub async fn choose(
+    id: Path<i32>,
+    posted: Posted<pooling::FrontierChoice>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let choice = posted.form;
+    let typed = choice.part_locale.clone();
+    let (p, who) = (pool.clone().into_inner(), viewer.clone());
+    match blocking(&p, move |p| pooling::choose(p, &who, id, &choice)).await {
+        Ok(_) => Ok(see_other(&format!("/mutualisation/{id}"))),
+        Err(error) => {
+            // A choice the frontier lacks is said beside the share field; a run that is no
+            // longer a proposal, at the top of the page.
+            let beside = matches!(error, AppError::Validation(_));
+            let (message, status) = super::refused(error)?;
+            let outcome = match beside {
+                true => Outcome {
+                    choice: Some((typed, message)),
+                    ..Outcome::default()
+                },
+                false => Outcome {
+                    error: Some(message),
+                    ..Outcome::default()
+                },
+            };
+            let filter = ProposalFilter::default();
+            run_page(pool, &hb, viewer, id, &filter, outcome, status).await
+        }
     }
 }
 

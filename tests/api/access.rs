@@ -274,6 +274,7 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         }
         "/mutualisation/{id}/accepter" => format!("/mutualisation/{}/accepter", f.run),
         "/mutualisation/{id}/ajuster" => format!("/mutualisation/{}/ajuster", f.run),
+        "/mutualisation/{id}/frontiere" => format!("/mutualisation/{}/frontiere", f.run),
         "/mutualisation/{id}/abandonner" => format!("/mutualisation/{}/abandonner", f.run),
         "/consultations/{id}" => format!("/consultations/{}", f.tender),
         "/consultations/{id}/decision" => format!("/consultations/{}/decision", f.tender),

@@ -18,6 +18,7 @@ mod demo;
 mod durability;
 mod espd;
 mod forms;
+mod frontier;
 mod health;
 mod homes;
 mod hostile;

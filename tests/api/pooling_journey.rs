@@ -71,7 +71,7 @@ pub fn members_in(pool: &groupement::db::Pool) {
 }
 
 /// Two territorial suppliers of medical supplies, one of office supplies, one from Lyon.
-fn suppliers(app: &TestApp) {
+pub(crate) fn suppliers(app: &TestApp) {
     let mut conn = app.pool.get().unwrap();
     for (siret, name, postcode, department, interest, capacity) in [
         (
@@ -138,7 +138,7 @@ fn suppliers(app: &TestApp) {
     }
 }
 
-async fn submit_needs(app: &TestApp, buyer: &Session, rows: &[(&str, &str)]) {
+pub(crate) async fn submit_needs(app: &TestApp, buyer: &Session, rows: &[(&str, &str)]) {
     for (title, quantity) in rows {
         let answer = post_form(
             app,
@@ -164,7 +164,7 @@ async fn submit_needs(app: &TestApp, buyer: &Session, rows: &[(&str, &str)]) {
     }
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     session: &Session,
     path: &str,
@@ -176,7 +176,7 @@ async fn post(
 }
 
 /// Starts a run and waits for its proposal; returns the run's page path.
-async fn pool_needs(app: &TestApp, lead: &Session) -> String {
+pub(crate) async fn pool_needs(app: &TestApp, lead: &Session) -> String {
     let started = post(
         app,
         lead,

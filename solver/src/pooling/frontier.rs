@@ -21,6 +21,7 @@ use super::score::{euros, LotScorer};
 use super::{solve, PoolError};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The weight beyond which no plan changes: a local lot then outweighs any discount the curves
 /// give (their slopes stay far below one euro per euro).
@@ -44,6 +45,51 @@ pub struct FrontierPoint {
     pub local_value_eur: f64,
     pub local_share: f64,
     pub lots: usize,
+    /// Tenders by procedure (`no_competition`, `adapted`, `formal`), the needs bought alone
+    /// counted one each, as the plan's `procedures_after` counts them. A family is one tender
+    /// whose procedure follows its total value, so this is the same at every point: shown so
+    /// that nobody has to guess it.
+    #[serde(default)]
+    pub procedures: BTreeMap<String, usize>,
+}
+
+/// One family's plans along the weight: what its tender gains and opens to local SMEs at each
+/// point, so a page can say what a choice cost or gained for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyFrontier {
+    /// The family's CPV prefix and unit (a tender of the plan is found by both).
+    pub family: String,
+    pub unit: String,
+    pub pieces: Vec<FamilyPiece>,
+}
+
+/// A family's plan from a weight on (until the next piece's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyPiece {
+    pub weight_from: f64,
+    /// Expected discounts minus lot costs, against its members buying alone (EUR).
+    pub savings_eur: f64,
+    pub expected_discount_eur: f64,
+    /// The value of its lots local SMEs can take (EUR).
+    pub local_value_eur: f64,
+    /// Its lots, each the ids of its needs (sorted), the lots sorted.
+    pub lots: Vec<Vec<String>>,
+}
+
+impl FamilyFrontier {
+    /// The family's plan at weight `w`.
+    pub fn at(&self, w: f64) -> Option<&FamilyPiece> {
+        self.pieces
+            .iter()
+            .rev()
+            .find(|p| p.weight_from <= w + 1e-12)
+            .or(self.pieces.first())
+    }
+
+    /// The family's savings-only plan (weight 0).
+    pub fn savings_only(&self) -> Option<&FamilyPiece> {
+        self.pieces.first()
+    }
 }
 
 impl FrontierPoint {
@@ -67,6 +113,9 @@ pub struct Frontier {
     pub solves: usize,
     /// Families whose search stopped at [`MAX_SOLVES`].
     pub truncated: usize,
+    /// Each family's plans along the weight (families whose plan never changes included).
+    #[serde(default)]
+    pub by_family: Vec<FamilyFrontier>,
 }
 
 impl Frontier {
@@ -76,6 +125,24 @@ impl Frontier {
             .iter()
             .filter(|p| p.local_share + 1e-12 >= share)
             .max_by(|a, b| a.savings_eur.total_cmp(&b.savings_eur))
+    }
+
+    /// The point whose interval holds weight `w` (the last one from its start on), with its
+    /// index.
+    pub fn point_at(&self, w: f64) -> Option<(usize, &FrontierPoint)> {
+        self.points
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, p)| p.weight_from <= w + 1e-12)
+            .or(self.points.first().map(|p| (0, p)))
+    }
+
+    /// A family's plans along the weight.
+    pub fn family(&self, family: &str, unit: &str) -> Option<&FamilyFrontier> {
+        self.by_family
+            .iter()
+            .find(|f| f.family == family && f.unit == unit)
     }
 }
 
@@ -183,6 +250,17 @@ pub fn frontier(
     suppliers: &[Supplier],
     params: &Params,
 ) -> Result<Frontier, PoolError> {
+    frontier_reporting(needs, suppliers, params, &|_| {})
+}
+
+/// [`frontier`], calling `progress` as each family's search finishes, from any thread.
+pub fn frontier_reporting(
+    needs: &[Need],
+    suppliers: &[Supplier],
+    params: &Params,
+    progress: &(dyn Fn(super::Progress) + Sync),
+) -> Result<Frontier, PoolError> {
+    let started = std::time::Instant::now();
     let super::Prepared {
         families,
         solo,
@@ -196,6 +274,8 @@ pub fn frontier(
     // Per family: its plans along the weight, its solves, whether its search stopped, and
     // buying alone.
     type Searched = (Vec<(f64, Summary)>, usize, bool, Summary);
+    let done = std::sync::Mutex::new((0usize, 0usize));
+    let needs_total: usize = families.iter().map(|f| f.needs.len()).sum();
     let searched: Vec<Searched> = families
         .par_iter()
         .map(|family| {
@@ -205,6 +285,17 @@ pub fn frontier(
             // Buying alone, the same at every weight.
             let scorer = LotScorer::new(params, &family.prefix, c_cents);
             let alone = summarise(solve::buying_alone(needs, &family.needs), needs, &scorer);
+            if let Ok(mut counts) = done.lock() {
+                counts.0 += 1;
+                counts.1 += family.needs.len();
+                progress(super::Progress {
+                    families_done: counts.0,
+                    families: families.len(),
+                    needs_done: counts.1,
+                    needs: needs_total,
+                    elapsed_seconds: started.elapsed().as_secs_f64(),
+                });
+            }
             (pieces, solves, truncated, alone)
         })
         .collect();
@@ -219,6 +310,25 @@ pub fn frontier(
         if scorer.is_local(value) {
             solo_local += euros(value);
         }
+    }
+    // Tenders by procedure: one per family (its procedure follows its total value, whatever
+    // its lots), one per need bought alone.
+    let mut procedures: BTreeMap<String, usize> = BTreeMap::new();
+    for family in &families {
+        *procedures
+            .entry(super::report::procedure_code(
+                needs,
+                &family.needs,
+                &family.prefix,
+                params,
+            ))
+            .or_default() += 1;
+    }
+    for &i in &solo {
+        let prefix: String = needs[i].cpv.chars().take(params.family_digits).collect();
+        *procedures
+            .entry(super::report::procedure_code(needs, &[i], &prefix, params))
+            .or_default() += 1;
     }
     let total_value: f64 = euros(needs.iter().map(Need::value_cents).sum());
     let mut weights: Vec<f64> = searched
@@ -254,6 +364,7 @@ pub fn frontier(
                 0.0
             },
             lots,
+            procedures: procedures.clone(),
         };
         // Two families may change at once without the whole changing: one point then.
         match points.last_mut() {
@@ -267,11 +378,41 @@ pub fn frontier(
             _ => points.push(point),
         }
     }
+    let by_family = families
+        .iter()
+        .zip(&searched)
+        .map(|(family, (pieces, _, _, alone))| FamilyFrontier {
+            family: family.prefix.clone(),
+            unit: family.unit.clone(),
+            pieces: pieces
+                .iter()
+                .map(|(w, plan)| FamilyPiece {
+                    weight_from: *w,
+                    savings_eur: plan.a - alone.a,
+                    expected_discount_eur: plan.discount,
+                    local_value_eur: plan.l,
+                    lots: plan
+                        .lots
+                        .iter()
+                        .map(|lot| {
+                            let mut ids: Vec<String> =
+                                lot.iter().map(|&i| needs[i].need_id.clone()).collect();
+                            ids.sort();
+                            ids
+                        })
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
     Ok(Frontier {
         points,
         total_value_eur: total_value,
         families: families.len(),
         solves: searched.iter().map(|s| s.1).sum(),
         truncated: searched.iter().filter(|s| s.2).count(),
+        by_family,
     })
 }

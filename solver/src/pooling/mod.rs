@@ -20,7 +20,9 @@ pub mod solve;
 
 pub use check::check_plan;
 pub use curve::SavingsCurve;
-pub use frontier::{frontier, Frontier, FrontierPoint};
+pub use frontier::{
+    frontier, frontier_reporting, FamilyFrontier, FamilyPiece, Frontier, FrontierPoint,
+};
 pub use instance::{validate_input, InputError, Need, Params, Supplier};
 pub use plan::Plan;
 pub use report::procedures_alone;

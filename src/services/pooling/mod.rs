@@ -9,7 +9,7 @@ use crate::db::schema::{
     needs, organisations, pooling_jobs, pooling_run_progress, pooling_runs, suppliers,
 };
 use crate::db::{write_transaction, AnyConnection, Pool};
-use crate::domain::{NeedStatus, RunStatus};
+use crate::domain::{Locale, NeedStatus, RunStatus};
 use crate::error::AppError;
 use crate::error::Problems;
 use crate::services::audit::{self, Change};
@@ -21,9 +21,11 @@ use groupement_solver::procedure::BuyerClass;
 use serde::{Deserialize, Serialize};
 
 mod accept;
+mod frontier;
 mod review;
 mod run;
 
 pub use accept::*;
+pub use frontier::*;
 pub use review::*;
 pub use run::*;

@@ -32,6 +32,10 @@ pub struct RunView {
     /// The procedure each member of each tender would have followed alone, by family:
     /// `(buyer, procedure code)` ([`pooling::procedures_alone`]).
     pub alone: std::collections::BTreeMap<String, Vec<(String, String)>>,
+    /// The plans from savings only to the most local, once computed ([`super::choose`]).
+    pub frontier: Option<pooling::Frontier>,
+    /// What the engine is computing while the run is: `plan` or `frontier`.
+    pub phase: String,
 }
 
 /// How far a run has got, as its engine last wrote it: families done and in all, needs done
@@ -64,6 +68,7 @@ pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError>
         NaiveDateTime,
         Option<String>,
         Option<String>,
+        Option<String>,
     );
     let row: Row = pooling_runs::table
         .find(run_id)
@@ -76,9 +81,21 @@ pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError>
             pooling_runs::started_at,
             pooling_runs::error,
             pooling_runs::plan,
+            pooling_runs::frontier,
         ))
         .first(&mut conn)?;
     let progress = progress(&mut conn, run_id)?;
+    let phase: String = pooling_run_progress::table
+        .find(run_id)
+        .select(pooling_run_progress::phase)
+        .first(&mut conn)
+        .optional()?
+        .unwrap_or_else(|| "plan".to_string());
+    let frontier = row
+        .8
+        .as_deref()
+        .map(|text| super::stored_frontier(run_id, text))
+        .transpose()?;
     let parameters: StoredParameters = read_stored(run_id, "paramètres", &row.3)?;
     let ids: Vec<i32> = read_stored(run_id, "besoins", &row.4)?;
     let (done, total, needs_done, needs_total, seconds_left) =
@@ -145,6 +162,8 @@ pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError>
         started_at: row.5,
         error: row.6,
         plan,
+        frontier,
+        phase,
     })
 }
 

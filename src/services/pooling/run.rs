@@ -494,7 +494,8 @@ pub fn execute(pool: &Pool, run_id: i32) -> Result<(), AppError> {
 /// the job meanwhile (its lease passed): then this result is dropped.
 pub(super) fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<(), AppError> {
     let mut conn = pool.get()?;
-    let (parameters, ids_text, year, attempts): (String, String, i32, i32) = pooling_runs::table
+    type Claimed = (String, String, i32, i32, Option<String>);
+    let (parameters, ids_text, year, attempts, stored_frontier): Claimed = pooling_runs::table
         .inner_join(pooling_jobs::table)
         .filter(pooling_runs::id.eq(run_id))
         .filter(pooling_runs::status.eq(RunStatus::Running))
@@ -503,6 +504,7 @@ pub(super) fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<
             pooling_runs::input_need_ids,
             pooling_runs::budget_year,
             pooling_jobs::attempts,
+            pooling_runs::frontier,
         ))
         .first(&mut conn)?;
     if attempts > MOST_ATTEMPTS {
@@ -513,6 +515,7 @@ pub(super) fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<
             Err(format!(
                 "abandonné après {MOST_ATTEMPTS} tentatives interrompues : relancez-le"
             )),
+            None,
         );
     }
     let stored: StoredParameters = read_stored(run_id, "paramètres", &parameters)?;
@@ -523,18 +526,96 @@ pub(super) fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<
         .filter(|n| n.need_id.parse().is_ok_and(|id| ids.contains(&id)))
         .collect();
     let suppliers = input_suppliers(&mut conn)?;
-    diesel::update(pooling_run_progress::table.find(run_id))
-        .set((
-            pooling_run_progress::families_done.eq(0),
-            pooling_run_progress::needs_done.eq(0),
-            pooling_run_progress::seconds_left.eq(None::<i32>),
-        ))
-        .execute(&mut conn)?;
+    // The frontier does not depend on the local weight: a run computed again at a point of its
+    // frontier keeps it, unless its needs are no longer those it was computed on.
+    let frontier_kept = stored_frontier.filter(|_| input.len() == ids.len());
     drop(conn);
+    let outcome = {
+        let (done, ticks) = std::sync::mpsc::channel::<()>();
+        let (lease_pool, lease_worker) = (pool.clone(), worker.to_string());
+        let lease = std::thread::spawn(move || {
+            let every = std::time::Duration::from_secs((LEASE_SECONDS / 3).max(1) as u64);
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = ticks.recv_timeout(every) {
+                if let Err(e) = renew(&lease_pool, &lease_worker, run_id) {
+                    tracing::warn!(run = run_id, error = %e.detailed(), "pooling lease not renewed");
+                }
+            }
+        });
+        let outcome = compute(
+            pool,
+            run_id,
+            &input,
+            &suppliers,
+            &stored.params,
+            frontier_kept,
+        );
+        drop(done);
+        let _ = lease.join();
+        outcome
+    };
+    match outcome {
+        Ok((plan, frontier)) => finish(pool, worker, run_id, Ok(plan), Some(frontier)),
+        Err(e) => finish(pool, worker, run_id, Err(e), None),
+    }
+}
+
+/// The engine's work for a run: the plan, then the frontier (unless `frontier` is kept from
+/// before, as JSON), each phase's progress written as its families finish.
+fn compute(
+    pool: &Pool,
+    run_id: i32,
+    input: &[pooling::Need],
+    suppliers: &[pooling::Supplier],
+    params: &Params,
+    frontier: Option<String>,
+) -> Result<(Plan, String), String> {
+    let plan = pooling::pool(
+        input,
+        suppliers,
+        params,
+        &progress_writer(pool, run_id, "plan"),
+    )
+    .map_err(|e| e.to_string())?;
+    let frontier = match frontier {
+        Some(kept) => kept,
+        None => {
+            let found = pooling::frontier_reporting(
+                input,
+                suppliers,
+                params,
+                &progress_writer(pool, run_id, "frontier"),
+            )
+            .map_err(|e| e.to_string())?;
+            serde_json::to_string(&found).map_err(|e| e.to_string())?
+        }
+    };
+    Ok((plan, frontier))
+}
+
+/// Writes a phase's progress to the run's progress row: at its start, then at most twice a
+/// second and at its end (a year has thousands of families).
+fn progress_writer(
+    pool: &Pool,
+    run_id: i32,
+    phase: &'static str,
+) -> impl Fn(pooling::Progress) + Sync {
+    if let Ok(mut conn) = pool.get() {
+        let started = diesel::update(pooling_run_progress::table.find(run_id))
+            .set((
+                pooling_run_progress::phase.eq(phase),
+                pooling_run_progress::families_done.eq(0),
+                pooling_run_progress::needs_done.eq(0),
+                pooling_run_progress::seconds_left.eq(None::<i32>),
+                pooling_run_progress::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(&mut conn);
+        if let Err(e) = started {
+            tracing::warn!(run = run_id, error = %e, "pooling progress not written");
+        }
+    }
     let progress_pool = pool.clone();
-    // Written at most twice a second (and at the end): a year has thousands of families.
     let last_written = std::sync::Mutex::new(None::<std::time::Instant>);
-    let progress = move |p: pooling::Progress| {
+    move |p: pooling::Progress| {
         let finished = p.families_done == p.families;
         let due = last_written.lock().is_ok_and(|mut last| {
             let due = finished || last.is_none_or(|t| t.elapsed().as_millis() >= 500);
@@ -560,24 +641,7 @@ pub(super) fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<
                 ))
                 .execute(&mut conn);
         }
-    };
-    let outcome = {
-        let (done, ticks) = std::sync::mpsc::channel::<()>();
-        let (lease_pool, lease_worker) = (pool.clone(), worker.to_string());
-        let lease = std::thread::spawn(move || {
-            let every = std::time::Duration::from_secs((LEASE_SECONDS / 3).max(1) as u64);
-            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = ticks.recv_timeout(every) {
-                if let Err(e) = renew(&lease_pool, &lease_worker, run_id) {
-                    tracing::warn!(run = run_id, error = %e.detailed(), "pooling lease not renewed");
-                }
-            }
-        });
-        let outcome = pooling::pool(&input, &suppliers, &stored.params, &progress);
-        drop(done);
-        let _ = lease.join();
-        outcome
-    };
-    finish(pool, worker, run_id, outcome.map_err(|e| e.to_string()))
+    }
 }
 
 /// Records a run's result and ends its job, if the job is still this worker's.
@@ -586,6 +650,7 @@ pub(super) fn finish(
     worker: &str,
     run_id: i32,
     outcome: Result<Plan, String>,
+    frontier: Option<String>,
 ) -> Result<(), AppError> {
     let now = Utc::now().naive_utc();
     let (plan, report, error) = match &outcome {
@@ -624,6 +689,11 @@ pub(super) fn finish(
                 pooling_runs::finished_at.eq(now),
             ))
             .execute(conn)?;
+        if let Some(frontier) = &frontier {
+            diesel::update(pooling_runs::table.find(run_id))
+                .set(pooling_runs::frontier.eq(frontier))
+                .execute(conn)?;
+        }
         Ok(())
     })
 }
