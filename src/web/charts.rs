@@ -134,6 +134,11 @@ pub fn frontier(
     let (x0, x1) = span(&mut dots.iter().map(|d| d.share * 100.0));
     let (x0, x1) = (x0.max(0.0), x1.min(100.0).max(x0.max(0.0) + 1e-6));
     let (y0, y1) = span(&mut dots.iter().map(|d| d.savings));
+    // Savings that are all positive keep zero in view from below, not a negative tick.
+    let y0 = match dots.iter().all(|d| d.savings >= 0.0) {
+        true => y0.max(0.0),
+        false => y0,
+    };
     let x = |share: f64| LEFT + (share * 100.0 - x0) / (x1 - x0) * (WIDTH - LEFT - RIGHT);
     let y = |savings: f64| HEIGHT - BOTTOM - (savings - y0) / (y1 - y0) * (HEIGHT - TOP - BOTTOM);
     let mut svg = format!(
@@ -141,7 +146,7 @@ pub fn frontier(
         xml(title),
         xml(title)
     );
-    svg.push_str("<g font-family=\"sans-serif\" font-size=\"13\">");
+    svg.push_str("<g font-family=\"sans-serif\" font-size=\"15\">");
     // Axes with four ticks each.
     let (bottom, right) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
     svg.push_str(&format!(
@@ -170,7 +175,7 @@ pub fn frontier(
         HEIGHT - 12.0
     ));
     svg.push_str(&format!(
-        "<text x=\"{LEFT}\" y=\"12\" text-anchor=\"middle\">Gain</text>"
+        "<text x=\"{LEFT}\" y=\"12\" text-anchor=\"middle\">Économie attendue</text>"
     ));
     // The frontier: the dots joined in order.
     if dots.len() > 1 {

@@ -297,6 +297,9 @@ const PROCEDURE_CODES: [&str; 3] = ["no_competition", "adapted", "formal"];
 #[derive(Serialize)]
 struct KpisView {
     savings: String,
+    /// Euros saved: the change in expected discounts plus the award costs of the lots saved,
+    /// against each member buying alone (the gain without the local bonus, which is no euro).
+    economy: String,
     savings_pct: String,
     baseline: String,
     pooled: String,
@@ -621,15 +624,17 @@ fn choice_effect(
     let local = chosen.local_value_eur - cheapest.local_value_eur;
     let extra_lots = chosen.lots.len() as i64 - cheapest.lots.len() as i64;
     let sentence = format!(
-        "Choix d'accès local : {} de rabais attendu ({} net des coûts de passation, {} lot(s)) \
+        "Choix d'accès local : {} de rabais attendu ({} net des coûts de passation, {}) \
          par rapport au plan le plus économe, pour {} de valeur de plus à la portée des PME \
          locales.",
         signed(discount),
         signed(net),
         match extra_lots {
-            n if n > 0 => format!("{n} de plus"),
-            0 => "autant".to_string(),
-            n => format!("{} de moins", -n),
+            1 => "1 lot de plus".to_string(),
+            n if n > 1 => format!("{n} lots de plus"),
+            0 => "autant de lots".to_string(),
+            -1 => "1 lot de moins".to_string(),
+            n => format!("{} lots de moins", -n),
         },
         euros(local)
     );
@@ -729,7 +734,7 @@ fn frontier_view(run: &RunView, share: String, problem: Option<String>) -> Optio
         .join(", ");
     Some(FrontierView {
         svg: super::charts::frontier(
-            "Frontière des plans : gain et part locale",
+            "Frontière des plans : économie attendue et part locale",
             &dots,
             current,
             &|v| euros(v),
@@ -959,6 +964,10 @@ fn proposal(run: &RunView, filter: &ProposalFilter) -> Option<ProposalView> {
     Some(ProposalView {
         kpis: KpisView {
             savings: euros(k.savings_eur),
+            economy: euros(
+                k.expected_discount_after - k.expected_discount_before
+                    + run.params.lot_cost * (k.lots_before as f64 - k.lots_after as f64),
+            ),
             savings_pct: format!("{} %", Locale::Fr.decimal(k.savings_pct, 2)),
             baseline: euros(k.baseline_objective),
             pooled: euros(k.pooled_objective),

@@ -365,12 +365,31 @@ async fn a_lead_reads_the_proposal_and_fills_a_need_in_a_real_browser() {
         .wait_for("return document.querySelector('.viewer form') !== null")
         .await;
 
-    // The proposal: KPIs, four charts drawn as SVG, the tenders with their lots.
+    // The proposal: KPIs, the frontier of plans and four charts drawn as SVG, the tenders with
+    // their lots.
     browser
         .go(&format!("{}/mutualisation/{run}", app.address))
         .await;
     browser
-        .wait_for("return document.querySelectorAll('figure svg').length === 4")
+        .wait_for("return document.querySelectorAll('figure svg').length === 5")
+        .await;
+    // The lead asks for the plan reaching a share of local value: 0 % is reached by every
+    // plan, so it is the one with the most savings, the first; the run is computed again (this
+    // test app has no worker of its own: the test executes the job) and the page shows it.
+    browser.type_into("#part_locale", "0").await;
+    browser.click(".share-form button[type=submit]").await;
+    browser
+        .wait_for("return document.body.innerText.includes('en cours de calcul')")
+        .await;
+    pooling::execute(&app.pool, run).unwrap();
+    browser
+        .go(&format!("{}/mutualisation/{run}", app.address))
+        .await;
+    browser
+        .wait_for(
+            "return [...document.querySelectorAll('.frontier-table tr.current th')]\
+             .some(th => th.innerText.startsWith('1 (choix actuel)'))",
+        )
         .await;
     let text = browser.script("return document.body.innerText").await;
     let text = text.as_str().unwrap();

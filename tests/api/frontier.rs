@@ -96,16 +96,25 @@ both_backends!(a_lead_picks_a_plan_on_the_frontier, |app| {
     // The page draws it and lists every plan, the current one marked, the others choosable.
     let page = get_with(&app, &path, &lead.cookie()).await;
     for expected in [
-        "Gain ou accès local : choisir le plan",
-        "Frontière des plans : gain et part locale",
+        "Économie ou accès local : choisir le plan",
+        "Frontière des plans : économie attendue et part locale",
         &format!("{} (choix actuel)", current + 1),
         "Trouver ce plan",
         "les changements faits à la main sur la proposition sont alors perdus",
     ] {
         assert!(page.body.contains(expected), "{expected}: {}", page.body);
     }
+    // The summary's euros saved are the current plan's on the frontier (no local bonus in it).
+    let economy = groupement::web::pooling::euros(frontier.points[current].savings_eur);
+    assert!(
+        page.body.contains(&format!(
+            "<dt>Économie attendue</dt><dd><strong>{economy}</strong>"
+        )),
+        "{economy}: {}",
+        page.body
+    );
     for k in 0..frontier.points.len() {
-        let button = format!("Choisir le plan {}", k + 1);
+        let button = format!("name=\"point\" value=\"{}\"", k + 1);
         assert_eq!(page.body.contains(&button), k != current, "{button}");
     }
 

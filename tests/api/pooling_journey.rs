@@ -1001,6 +1001,7 @@ both_backends!(
                 pooling_run_progress::needs_done.eq(1402),
                 pooling_run_progress::needs_total.eq(18000),
                 pooling_run_progress::seconds_left.eq(Some(95)),
+                pooling_run_progress::phase.eq("plan"),
             ))
             .execute(&mut conn)
             .unwrap();
@@ -1014,6 +1015,20 @@ both_backends!(
             page.body.contains(
                 "Calcul en cours : 120 famille(s) sur 1\u{202f}821, 1\u{202f}402 besoin(s) sur \
              18\u{202f}000 ; temps restant estimé : environ 2 min."
+            ),
+            "{}",
+            page.body
+        );
+        // Then the frontier of plans, by families again.
+        diesel::update(pooling_run_progress::table.find(id))
+            .set(pooling_run_progress::phase.eq("frontier"))
+            .execute(&mut conn)
+            .unwrap();
+        let page = get_with(&app, &path, &lead.cookie()).await;
+        assert!(
+            page.body.contains(
+                "Proposition calculée ; calcul de la frontière des plans (économie et accès local) : \
+                 120 famille(s) sur 1\u{202f}821"
             ),
             "{}",
             page.body
