@@ -9,6 +9,7 @@ pub mod awards;
 pub mod bids;
 pub mod dashboard;
 pub mod documents;
+pub mod eforms;
 pub mod espd;
 pub mod health;
 pub mod home;

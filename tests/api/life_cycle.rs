@@ -356,7 +356,7 @@ both_backends!(
                 })
             },
         );
-        assert_eq!(passed, 6, "the six moves of a run");
+        assert_eq!(passed, 7, "the seven moves of a run");
     }
 );
 

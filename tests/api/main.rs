@@ -16,6 +16,7 @@ mod cli_export;
 mod cli_pool;
 mod demo;
 mod durability;
+mod eforms;
 mod espd;
 mod forms;
 mod frontier;
