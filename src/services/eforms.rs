@@ -217,17 +217,7 @@ pub fn uuid_of(seed: &str) -> String {
     let digest = Sha256::digest(seed.as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    super::espd::uuid_text(b)
 }
 
 /// Escapes text for XML.
@@ -528,4 +518,31 @@ fn company(
         },
         x(email),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_and_places_are_those_of_the_code_lists() {
+        let id = uuid_of("notice:GRP-2027-001:1");
+        assert_eq!(id, uuid_of("notice:GRP-2027-001:1"));
+        assert_ne!(id, uuid_of("notice:GRP-2027-001:2"));
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(
+            parts[3].chars().next(),
+            Some('8' | '9' | 'a' | 'b')
+        ));
+        assert_eq!(nuts_of_postcode("21000"), Some("FRC11"));
+        assert_eq!(nuts_of_postcode("71100"), Some("FRC13"));
+        assert_eq!(nuts_of_postcode("20000"), Some("FRM01"));
+        assert_eq!(nuts_of_postcode("97400"), Some("FRY40"));
+        assert_eq!(nuts_of_postcode("99999"), None);
+    }
 }

@@ -257,6 +257,11 @@ fn uuid4() -> String {
     use rand_core::RngCore as _;
     let mut b = [0u8; 16];
     rand_core::OsRng.fill_bytes(&mut b);
+    uuid_text(b)
+}
+
+/// Sixteen bytes written as a UUID of version 4 (its version and variant bits set).
+pub fn uuid_text(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
