@@ -297,9 +297,6 @@ const PROCEDURE_CODES: [&str; 3] = ["no_competition", "adapted", "formal"];
 #[derive(Serialize)]
 struct KpisView {
     savings: String,
-    /// Euros saved: the change in expected discounts plus the award costs of the lots saved,
-    /// against each member buying alone (the gain without the local bonus, which is no euro).
-    economy: String,
     savings_pct: String,
     baseline: String,
     pooled: String,
@@ -317,6 +314,9 @@ struct KpisView {
 /// can take), plus the award cost of the lots no longer needed (cost × lots saved).
 #[derive(Debug, Serialize, PartialEq)]
 struct GainParts {
+    /// Euros saved: the change in expected discounts plus the award costs of the lots saved,
+    /// against each member buying alone (the gain without the local bonus, which is no euro).
+    economy: String,
     discounts: String,
     local_bonus: String,
     lot_costs: String,
@@ -324,6 +324,14 @@ struct GainParts {
     lot_cost: String,
     /// Whether the discounts fall: then the page says why the gain is still positive.
     discounts_fall: bool,
+}
+
+/// An amount with its sign (`+ 1 200,00 €`, `− 300,00 €`; less than a cent counts as none).
+fn signed_euros(v: f64) -> String {
+    match v < -0.005 {
+        true => format!("− {}", euros(-v)),
+        false => format!("+ {}", euros(v)),
+    }
 }
 
 fn gain_parts(
@@ -334,14 +342,11 @@ fn gain_parts(
     let local =
         params.local_weight * (k.local_share_after - k.local_share_before) * k.total_value_eur;
     let lots = params.lot_cost * (k.lots_before as f64 - k.lots_after as f64);
-    let signed = |v: f64| match v < 0.0 {
-        true => format!("− {}", euros(-v)),
-        false => format!("+ {}", euros(v)),
-    };
     GainParts {
-        discounts: signed(discounts),
-        local_bonus: signed(local),
-        lot_costs: signed(lots),
+        economy: euros(discounts + lots),
+        discounts: signed_euros(discounts),
+        local_bonus: signed_euros(local),
+        lot_costs: signed_euros(lots),
         weight: crate::services::needs::french_number(params.local_weight),
         lot_cost: euros(params.lot_cost),
         discounts_fall: discounts < -0.005,
@@ -489,11 +494,9 @@ fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> T
             small: l.small_lot,
             explanation: explanation(l, run.params.local_min_bidders),
             choice: effect.as_ref().and_then(|effect| {
-                let mut ids = l.need_ids.clone();
-                ids.sort();
                 effect
                     .changed_lots
-                    .contains(&ids)
+                    .contains(&sorted_ids(l))
                     .then(|| match l.local_accessible {
                         true => {
                             "Lot découpé pour l'accès local : le plan le plus économe ne l'a pas \
@@ -593,6 +596,13 @@ struct ChoiceEffect {
     changed_lots: Vec<Vec<String>>,
 }
 
+/// A lot's need ids, sorted: how the frontier writes its lots.
+fn sorted_ids(lot: &groupement_solver::pooling::plan::Lot) -> Vec<String> {
+    let mut ids = lot.need_ids.clone();
+    ids.sort();
+    ids
+}
+
 /// `None` when the run has no frontier, when the tender is the same in both plans, or when the
 /// lead changed it by hand (then it is no plan of the frontier).
 fn choice_effect(
@@ -602,23 +612,11 @@ fn choice_effect(
     let family = run.frontier.as_ref()?.family(&t.family, &t.unit)?;
     let chosen = family.at(run.params.local_weight)?;
     let cheapest = family.savings_only()?;
-    let mut lots: Vec<Vec<String>> = t
-        .lots
-        .iter()
-        .map(|l| {
-            let mut ids = l.need_ids.clone();
-            ids.sort();
-            ids
-        })
-        .collect();
+    let mut lots: Vec<Vec<String>> = t.lots.iter().map(sorted_ids).collect();
     lots.sort();
     if lots != chosen.lots || chosen.lots == cheapest.lots {
         return None;
     }
-    let signed = |v: f64| match v < -0.005 {
-        true => format!("− {}", euros(-v)),
-        false => format!("+ {}", euros(v)),
-    };
     let discount = chosen.expected_discount_eur - cheapest.expected_discount_eur;
     let net = chosen.savings_eur - cheapest.savings_eur;
     let local = chosen.local_value_eur - cheapest.local_value_eur;
@@ -627,8 +625,8 @@ fn choice_effect(
         "Choix d'accès local : {} de rabais attendu ({} net des coûts de passation, {}) \
          par rapport au plan le plus économe, pour {} de valeur de plus à la portée des PME \
          locales.",
-        signed(discount),
-        signed(net),
+        signed_euros(discount),
+        signed_euros(net),
         match extra_lots {
             1 => "1 lot de plus".to_string(),
             n if n > 1 => format!("{n} lots de plus"),
@@ -658,8 +656,6 @@ struct FrontierView {
     count: usize,
     /// The current plan's number, when the proposal is one of the frontier's plans.
     current: Option<usize>,
-    /// The proposal was changed by hand: it is no longer a plan of the frontier.
-    changed_by_hand: bool,
     min_share: String,
     max_share: String,
     /// Tenders by procedure, the same for every plan.
@@ -742,7 +738,6 @@ fn frontier_view(run: &RunView, share: String, problem: Option<String>) -> Optio
         rows,
         count: frontier.points.len(),
         current: current.map(|k| k + 1),
-        changed_by_hand: current.is_none(),
         min_share: percent(first.local_share),
         max_share: percent(
             frontier
@@ -964,10 +959,6 @@ fn proposal(run: &RunView, filter: &ProposalFilter) -> Option<ProposalView> {
     Some(ProposalView {
         kpis: KpisView {
             savings: euros(k.savings_eur),
-            economy: euros(
-                k.expected_discount_after - k.expected_discount_before
-                    + run.params.lot_cost * (k.lots_before as f64 - k.lots_after as f64),
-            ),
             savings_pct: format!("{} %", Locale::Fr.decimal(k.savings_pct, 2)),
             baseline: euros(k.baseline_objective),
             pooled: euros(k.pooled_objective),
