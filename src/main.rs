@@ -53,7 +53,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let pool = db::open(&settings.database_url).map_err(|e| e.to_string())?;
             if demo {
                 let mut conn = pool.get().map_err(|e| e.to_string())?;
-                match demo::seed_if_empty(&mut conn).map_err(|e| e.detailed())? {
+                let base_url = match settings.base_url_configured {
+                    true => settings.base_url.clone(),
+                    false => format!("http://{}", settings.bind),
+                };
+                match demo::seed_if_empty_at(&mut conn, &base_url).map_err(|e| e.detailed())? {
                     Some(summary) => println!("{summary}"),
                     None => println!("demo: the database already has data, nothing seeded"),
                 }

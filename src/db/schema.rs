@@ -40,6 +40,41 @@ diesel::table! {
         buyer_class -> Text,
         created_at -> Timestamp,
         needs_version -> BigInt,
+        street -> Text,
+        postcode -> Text,
+        city -> Text,
+        phone -> Text,
+        email -> Text,
+        website -> Text,
+    }
+}
+
+diesel::table! {
+    platform_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_by -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    eforms_notices (id) {
+        id -> Integer,
+        tender_id -> Integer,
+        kind -> Text,
+        notice_id -> Text,
+        version -> Integer,
+        change_id -> Nullable<Integer>,
+        xml -> Text,
+        status -> Text,
+        channel -> Nullable<Text>,
+        ted_number -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        sent_by -> Nullable<Integer>,
+        published_at -> Nullable<Timestamp>,
+        published_by -> Nullable<Integer>,
     }
 }
 
@@ -271,9 +306,12 @@ diesel::joinable!(lot_needs -> needs (need_id));
 diesel::joinable!(bids -> lots (lot_id));
 diesel::joinable!(bids -> suppliers (supplier_id));
 diesel::joinable!(awards -> lots (lot_id));
+diesel::joinable!(eforms_notices -> tenders (tender_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cpv_codes,
+    platform_settings,
+    eforms_notices,
     communes,
     organisations,
     suppliers,

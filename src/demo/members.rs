@@ -10,11 +10,16 @@ use diesel::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 
 /// A member as the demo creates it. Only Dijon Métropole's SIRET appears in the shared data;
-/// the others are left blank rather than guessed.
+/// the others carry a demonstration SIRET (its key valid, its digits made up, as the README
+/// says) rather than a guessed real one, since the EU notices need one for every buyer. The telephone numbers are in the range ARCEP keeps for fiction
+/// (03 53 01 xx xx); addresses are the members' public ones.
 struct Member {
     code: &'static str,
     name: &'static str,
     siret: Option<&'static str>,
+    street: &'static str,
+    phone: &'static str,
+    website: &'static str,
     kind: &'static str,
     class: &'static str,
     derived_from: &'static str,
@@ -24,7 +29,10 @@ const MEMBERS: [Member; 4] = [
     Member {
         code: "CHU",
         name: "Centre hospitalier universitaire Dijon Bourgogne",
-        siret: None,
+        siret: Some("26210000100011"),
+        street: "14 rue Paul Gaffarel",
+        phone: "+33 3 53 01 00 01",
+        website: "https://www.chu-dijon.fr",
         kind: "hospital",
         class: "sub_central",
         derived_from: "CHU de Nantes",
@@ -32,7 +40,10 @@ const MEMBERS: [Member; 4] = [
     Member {
         code: "UB",
         name: "Université de Bourgogne",
-        siret: None,
+        siret: Some("19210000200018"),
+        street: "Maison de l'Université, esplanade Érasme",
+        phone: "+33 3 53 01 00 02",
+        website: "https://www.u-bourgogne.fr",
         kind: "university",
         class: "central",
         derived_from: "UT Compiègne et Université de Montpellier",
@@ -40,8 +51,11 @@ const MEMBERS: [Member; 4] = [
     Member {
         code: "GDH",
         name: "Grand Dijon Habitat",
-        siret: None,
-        kind: "housing_office",
+        siret: Some("27210000300016"),
+        street: "",
+        phone: "+33 3 53 01 00 03",
+        website: "",
+        kind: "social_housing",
         class: "sub_central",
         derived_from: "Mâcon Habitat et OPH du Jura",
     },
@@ -49,6 +63,9 @@ const MEMBERS: [Member; 4] = [
         code: "DM",
         name: "Dijon Métropole",
         siret: Some("24210041000123"),
+        street: "40 avenue du Drapeau",
+        phone: "+33 3 53 01 00 04",
+        website: "https://www.metropole-dijon.fr",
         kind: "local_authority",
         class: "sub_central",
         derived_from: "Dijon Métropole et Ville de Dijon",
@@ -90,6 +107,14 @@ pub fn insert(conn: &mut AnyConnection, password_hash: &str) -> QueryResult<Memb
         password_hash,
         now,
     )?;
+    // The review body's identifier the EU notices give (a demonstration one, as above).
+    diesel::insert_into(crate::db::schema::platform_settings::table)
+        .values((
+            crate::db::schema::platform_settings::key.eq("review_body_id"),
+            crate::db::schema::platform_settings::value.eq("17210000400016"),
+            crate::db::schema::platform_settings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     for member in &MEMBERS {
         let id: i32 = diesel::insert_into(organisations::table)
             .values(NewOrganisation {
@@ -101,6 +126,19 @@ pub fn insert(conn: &mut AnyConnection, password_hash: &str) -> QueryResult<Memb
             })
             .returning(organisations::id)
             .get_result(conn)?;
+        diesel::update(organisations::table.find(id))
+            .set((
+                organisations::street.eq(member.street),
+                organisations::postcode.eq(DELIVERY_POSTCODE),
+                organisations::city.eq("Dijon"),
+                organisations::phone.eq(member.phone),
+                organisations::email.eq(format!(
+                    "achats.{}@{DEMO_DOMAIN}",
+                    member.code.to_lowercase()
+                )),
+                organisations::website.eq(member.website),
+            ))
+            .execute(conn)?;
         members.ids.insert(member.code.to_string(), id);
         members.classes.insert(id, member.class.to_string());
         for (role, label) in [("buyer", "Acheteur"), ("lead", "Responsable achats")] {

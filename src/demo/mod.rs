@@ -62,9 +62,20 @@ impl fmt::Display for DemoSummary {
     }
 }
 
+/// Where the demo's notices say the portal is, unless told ([`seed_if_empty_at`]).
+pub const DEMO_BASE_URL: &str = "http://127.0.0.1:8080";
+
 /// Seeds the demo in one transaction when the database has no organisation yet; `None` when it
 /// already has data.
 pub fn seed_if_empty(conn: &mut AnyConnection) -> Result<Option<DemoSummary>, AppError> {
+    seed_if_empty_at(conn, DEMO_BASE_URL)
+}
+
+/// [`seed_if_empty`] for a portal at `base_url` (the address its EU notices give).
+pub fn seed_if_empty_at(
+    conn: &mut AnyConnection,
+    base_url: &str,
+) -> Result<Option<DemoSummary>, AppError> {
     // Hashed once: every demo account shares the published demo password.
     let password_hash = hash_password(DEMO_PASSWORD)?;
     write_transaction(conn, |conn| {
@@ -76,7 +87,7 @@ pub fn seed_if_empty(conn: &mut AnyConnection) -> Result<Option<DemoSummary>, Ap
         let members = members::insert(conn, &password_hash)?;
         let suppliers = suppliers::insert(conn, &contracts, &password_hash)?;
         let needs = members::insert_needs(conn, &contracts, &members)?;
-        let tenders = tenders::insert(conn, &members, &suppliers)?;
+        let tenders = tenders::insert(conn, &members, &suppliers, base_url)?;
         diesel::insert_into(audit_log::table)
             .values(NewAuditEntry {
                 actor_user_id: None,

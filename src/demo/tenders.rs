@@ -68,6 +68,7 @@ pub fn insert(
     conn: &mut AnyConnection,
     members: &Members,
     suppliers: &[SeededSupplier],
+    base_url: &str,
 ) -> QueryResult<Vec<(String, String)>> {
     let rows: Vec<NeedRow> = needs::table
         .inner_join(organisations::table)
@@ -130,7 +131,12 @@ pub fn insert(
     for (index, (tender, stage)) in shared.into_iter().zip(STAGES).enumerate() {
         let reference = format!("GRP-{BUDGET_YEAR}-{:03}", index + 1);
         insert_tender(
-            conn, members, suppliers, run_id, &reference, tender, stage, now,
+            conn,
+            members,
+            suppliers,
+            (run_id, &reference, tender, stage),
+            now,
+            base_url,
         )?;
         created.push((reference, stage.to_string()));
     }
@@ -193,11 +199,9 @@ fn insert_tender(
     conn: &mut AnyConnection,
     members: &Members,
     suppliers: &[SeededSupplier],
-    run_id: i32,
-    reference: &str,
-    tender: &plan::Tender,
-    stage: &str,
+    (run_id, reference, tender, stage): (i32, &str, &plan::Tender, &str),
     now: NaiveDateTime,
+    base_url: &str,
 ) -> QueryResult<()> {
     let (tender_id, need_ids) = crate::services::tenders::create_from_plan(
         conn,
@@ -369,6 +373,14 @@ fn insert_tender(
             tenders::deadline.eq(deadline),
         ))
         .execute(conn)?;
+    // A formal tender's EU notice, as at any publication (the demo's members have the data).
+    crate::services::notices::record_contract_notice(
+        conn,
+        tender_id,
+        base_url,
+        published_at.unwrap_or(now),
+    )
+    .map_err(|e| diesel::result::Error::QueryBuilderError(e.detailed().into()))?;
     journal(
         conn,
         tender_id,

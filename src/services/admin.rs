@@ -32,16 +32,36 @@ pub struct OrganisationRow {
     pub kind: String,
     pub buyer_class: String,
     pub users: i64,
+    /// What the EU notices need and the organisation lacks (`téléphone, e-mail`), empty when
+    /// nothing.
+    pub missing: String,
 }
 
 pub fn organisations(pool: &Pool) -> Result<Vec<OrganisationRow>, AppError> {
     let mut conn = pool.get()?;
-    let rows: Vec<Organisation> = organisations::table
+    let rows: Vec<(Organisation, (String, String, String))> = organisations::table
         .order(organisations::code)
-        .select(Organisation::as_select())
+        .select((
+            Organisation::as_select(),
+            (
+                organisations::city,
+                organisations::phone,
+                organisations::email,
+            ),
+        ))
         .load(&mut conn)?;
     let mut out = Vec::with_capacity(rows.len());
-    for org in rows {
+    for (org, (city, phone, email)) in rows {
+        let missing: Vec<&str> = [
+            (org.siret.is_none(), "SIRET"),
+            (city.is_empty(), "adresse"),
+            (phone.is_empty(), "téléphone"),
+            (email.is_empty(), "e-mail"),
+        ]
+        .iter()
+        .filter(|(absent, _)| *absent)
+        .map(|(_, what)| *what)
+        .collect();
         let users: i64 = users::table
             .filter(users::organisation_id.eq(org.id))
             .count()
@@ -59,6 +79,7 @@ pub fn organisations(pool: &Pool) -> Result<Vec<OrganisationRow>, AppError> {
             name: org.name,
             siret: org.siret.unwrap_or_default(),
             users,
+            missing: missing.join(", "),
         });
     }
     Ok(out)
@@ -76,6 +97,95 @@ pub struct OrganisationForm {
     pub kind: String,
     #[serde(default)]
     pub buyer_class: String,
+    /// The address, telephone, e-mail and website the EU notices give for the buyer.
+    #[serde(default)]
+    pub street: String,
+    #[serde(default)]
+    pub postcode: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub website: String,
+}
+
+/// An organisation's contact details, checked: each may be empty (the EU notice of a formal
+/// tender then says which is missing), none may be malformed.
+pub struct Contact {
+    pub street: String,
+    pub postcode: String,
+    pub city: String,
+    pub phone: String,
+    pub email: String,
+    pub website: String,
+}
+
+/// Reads the contact part of the form, every problem named.
+pub fn check_contact(form: &OrganisationForm, problems: &mut Problems) -> Contact {
+    let street = form.street.trim();
+    if street.chars().count() > 200 {
+        problems.add("adresse", "200 caractères au plus");
+    }
+    let postcode = form.postcode.trim();
+    let five_digits = postcode.len() == 5 && postcode.bytes().all(|b| b.is_ascii_digit());
+    if !postcode.is_empty() && !five_digits {
+        problems.add(
+            "code postal",
+            format!("« {postcode} » n'est pas un code postal de 5 chiffres"),
+        );
+    }
+    let city = form.city.trim();
+    if city.chars().count() > 100 {
+        problems.add("commune", "100 caractères au plus");
+    }
+    let phone = form.phone.trim();
+    let digits = phone.bytes().filter(u8::is_ascii_digit).count();
+    if !phone.is_empty()
+        && (!(9..=15).contains(&digits)
+            || !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +.-()".contains(c)))
+    {
+        problems.add(
+            "téléphone",
+            format!("« {phone} » n'est pas un numéro de téléphone (ex. +33 3 80 00 00 00)"),
+        );
+    }
+    let email = form.email.trim();
+    if !email.is_empty()
+        && (email.len() > 254
+            || email.chars().any(char::is_whitespace)
+            || !email
+                .split_once('@')
+                .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.')))
+    {
+        problems.add(
+            "e-mail",
+            format!("« {email} » n'est pas une adresse e-mail"),
+        );
+    }
+    let website = form.website.trim();
+    if !website.is_empty()
+        && (website.len() > 300
+            || website.chars().any(char::is_whitespace)
+            || !(website.starts_with("https://") || website.starts_with("http://")))
+    {
+        problems.add(
+            "site internet",
+            format!("« {website} » n'est pas une adresse commençant par https://"),
+        );
+    }
+    Contact {
+        street: street.to_string(),
+        postcode: postcode.to_string(),
+        city: city.to_string(),
+        phone: phone.to_string(),
+        email: email.to_string(),
+        website: website.to_string(),
+    }
 }
 
 pub fn create_organisation(
@@ -106,6 +216,7 @@ pub fn create_organisation(
     if !["central", "sub_central"].contains(&form.buyer_class.as_str()) {
         problems.add("classe", "central ou sous-central");
     }
+    let contact = check_contact(form, &mut problems);
     problems.finish()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
@@ -139,6 +250,7 @@ pub fn create_organisation(
             })
             .returning(organisations::id)
             .get_result(conn)?;
+        set_contact(conn, id, &contact)?;
         audit::record(
             conn,
             actor.into(),
@@ -146,6 +258,213 @@ pub fn create_organisation(
                 .after(format!("{code} {name} ({})", form.buyer_class)),
         )?;
         Ok(code.clone())
+    })
+}
+
+fn set_contact(conn: &mut crate::db::AnyConnection, id: i32, c: &Contact) -> QueryResult<usize> {
+    diesel::update(organisations::table.find(id))
+        .set((
+            organisations::street.eq(&c.street),
+            organisations::postcode.eq(&c.postcode),
+            organisations::city.eq(&c.city),
+            organisations::phone.eq(&c.phone),
+            organisations::email.eq(&c.email),
+            organisations::website.eq(&c.website),
+        ))
+        .execute(conn)
+}
+
+/// An organisation's form filled with what is stored, to edit it.
+pub fn organisation_form(pool: &Pool, code: &str) -> Result<OrganisationForm, AppError> {
+    let mut conn = pool.get()?;
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        (String, String, String, String, String, String),
+    );
+    let row: Option<Row> = organisations::table
+        .filter(organisations::code.eq(code))
+        .select((
+            organisations::code,
+            organisations::name,
+            organisations::siret,
+            organisations::kind,
+            organisations::buyer_class,
+            (
+                organisations::street,
+                organisations::postcode,
+                organisations::city,
+                organisations::phone,
+                organisations::email,
+                organisations::website,
+            ),
+        ))
+        .first(&mut conn)
+        .optional()?;
+    let (code, name, siret, kind, buyer_class, (street, postcode, city, phone, email, website)) =
+        row.ok_or(AppError::NotFound)?;
+    Ok(OrganisationForm {
+        code,
+        name,
+        siret: siret.unwrap_or_default(),
+        kind,
+        buyer_class,
+        street,
+        postcode,
+        city,
+        phone,
+        email,
+        website,
+    })
+}
+
+/// Changes an organisation's name, SIRET, nature, class and contact details (its code stays).
+pub fn update_organisation(
+    pool: &Pool,
+    actor: &Actor,
+    code: &str,
+    form: &OrganisationForm,
+) -> Result<(), AppError> {
+    actor.require_admin()?;
+    let before = organisation_form(pool, code)?;
+    let mut problems = Problems::default();
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        problems.add("nom", "de 1 à 200 caractères");
+    }
+    let siret = match form.siret.trim() {
+        "" => None,
+        text => problems.check("SIRET", Siret::parse(text)),
+    };
+    if !ORGANISATION_KINDS.iter().any(|(k, _)| *k == form.kind) && form.kind != before.kind {
+        problems.add("nature", "choisissez une nature dans la liste");
+    }
+    if !["central", "sub_central"].contains(&form.buyer_class.as_str()) {
+        problems.add("classe", "central ou sous-central");
+    }
+    let contact = check_contact(form, &mut problems);
+    problems.finish()?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let id: i32 = organisations::table
+            .filter(organisations::code.eq(code))
+            .select(organisations::id)
+            .first(conn)?;
+        if let Some(siret) = &siret {
+            let taken: i64 = organisations::table
+                .filter(organisations::siret.eq(siret.as_str()))
+                .filter(organisations::id.ne(id))
+                .count()
+                .get_result(conn)?;
+            if taken > 0 {
+                return Err(AppError::Conflict(format!(
+                    "SIRET : une autre organisation a déjà le SIRET {siret}"
+                )));
+            }
+        }
+        diesel::update(organisations::table.find(id))
+            .set((
+                organisations::name.eq(name),
+                organisations::siret.eq(siret.as_ref().map(|s| s.as_str())),
+                organisations::kind.eq(&form.kind),
+                organisations::buyer_class.eq(&form.buyer_class),
+            ))
+            .execute(conn)?;
+        set_contact(conn, id, &contact)?;
+        let text = |f: &OrganisationForm| {
+            format!(
+                "{} ; SIRET {} ; {} ; {} ; {} {} {} ; tél. {} ; {} ; {}",
+                f.name,
+                f.siret,
+                f.kind,
+                f.buyer_class,
+                f.street,
+                f.postcode,
+                f.city,
+                f.phone,
+                f.email,
+                f.website
+            )
+        };
+        let after = OrganisationForm {
+            code: code.to_string(),
+            name: name.to_string(),
+            siret: siret.map(|s| s.to_string()).unwrap_or_default(),
+            kind: form.kind.clone(),
+            buyer_class: form.buyer_class.clone(),
+            street: contact.street.clone(),
+            postcode: contact.postcode.clone(),
+            city: contact.city.clone(),
+            phone: contact.phone.clone(),
+            email: contact.email.clone(),
+            website: contact.website.clone(),
+        };
+        audit::record(
+            conn,
+            actor.into(),
+            Change::new("admin.organisation_changed", "organisation", id)
+                .before_after(text(&before), text(&after)),
+        )?;
+        Ok(())
+    })
+}
+
+/// The review body's legal identifier (BT-501 of the administrative court of Dijon), as the
+/// admin recorded it; empty when not yet.
+pub fn review_body_id(conn: &mut crate::db::AnyConnection) -> QueryResult<String> {
+    use crate::db::schema::platform_settings;
+    Ok(platform_settings::table
+        .find(REVIEW_BODY_KEY)
+        .select(platform_settings::value)
+        .first(conn)
+        .optional()?
+        .unwrap_or_default())
+}
+
+const REVIEW_BODY_KEY: &str = "review_body_id";
+
+/// Records the review body's legal identifier: a SIRET (14 digits) or a SIREN (9 digits).
+pub fn set_review_body_id(pool: &Pool, actor: &Actor, text: &str) -> Result<String, AppError> {
+    use crate::db::schema::platform_settings;
+    actor.require_admin()?;
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let value = match digits.len() {
+        14 => Siret::parse(&digits)
+            .map(|s| s.to_string())
+            .map_err(|e| AppError::validation("instance de recours", e.0))?,
+        9 if digits.bytes().all(|b| b.is_ascii_digit()) => digits,
+        _ => {
+            return Err(AppError::validation(
+                "instance de recours",
+                format!(
+                    "« {} » n'est ni un SIRET (14 chiffres) ni un SIREN (9 chiffres)",
+                    text.trim()
+                ),
+            ))
+        }
+    };
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let before = review_body_id(conn)?;
+        diesel::delete(platform_settings::table.find(REVIEW_BODY_KEY)).execute(conn)?;
+        diesel::insert_into(platform_settings::table)
+            .values((
+                platform_settings::key.eq(REVIEW_BODY_KEY),
+                platform_settings::value.eq(&value),
+                platform_settings::updated_by.eq(Some(actor.user_id)),
+                platform_settings::updated_at.eq(chrono::Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor.into(),
+            Change::new("admin.review_body", "platform_settings", REVIEW_BODY_KEY)
+                .before_after(before, value.clone()),
+        )?;
+        Ok(value.clone())
     })
 }
 

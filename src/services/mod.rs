@@ -16,6 +16,7 @@ pub mod home;
 pub mod keys;
 pub mod limits;
 pub mod needs;
+pub mod notices;
 pub mod open_data;
 pub mod pooling;
 pub mod practice;

@@ -51,6 +51,41 @@ const ORGANISATION_FIELDS: &[Field] = &[
         input: "buyer_class",
         label: "Classe pour les seuils de procédure",
     },
+    Field {
+        problem: "adresse",
+        input: "street",
+        label: "Adresse",
+    },
+    Field {
+        problem: "code postal",
+        input: "postcode",
+        label: "Code postal",
+    },
+    Field {
+        problem: "commune",
+        input: "city",
+        label: "Commune",
+    },
+    Field {
+        problem: "téléphone",
+        input: "phone",
+        label: "Téléphone",
+    },
+    Field {
+        problem: "e-mail",
+        input: "email",
+        label: "E-mail",
+    },
+    Field {
+        problem: "site internet",
+        input: "website",
+        label: "Site internet",
+    },
+    Field {
+        problem: "instance de recours",
+        input: "review_body_id",
+        label: "SIRET du tribunal administratif",
+    },
 ];
 
 const INVITATION_FIELDS: &[Field] = &[
@@ -98,7 +133,13 @@ async fn organisations_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let pool = pool.into_inner();
-    let rows = blocking(&pool, admin::organisations).await?;
+    let (rows, review_body_id) = blocking(&pool, |p| {
+        let rows = admin::organisations(p)?;
+        let mut conn = p.get()?;
+        let id = admin::review_body_id(&mut conn)?;
+        Ok::<_, AppError>((rows, id))
+    })
+    .await?;
     let kinds = ORGANISATION_KINDS
         .iter()
         .map(|&(code, label)| Choice {
@@ -118,6 +159,7 @@ async fn organisations_page(
         Some(viewer),
         OrganisationsPage {
             organisations: rows,
+            review_body_id,
             kinds,
             central: form.buyer_class == "central",
             form,
@@ -161,6 +203,119 @@ pub async fn create_organisation(
             let (message, problems, status) = form_errors::refused(error)?;
             let refused = (message, problems);
             organisations_page(pool, &hb, &viewer, posted.form, refused, status).await
+        }
+    }
+}
+
+fn organisation_page(
+    hb: &Handlebars<'static>,
+    viewer: &Viewer,
+    form: OrganisationForm,
+    (error, problems): (Option<String>, Problems),
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let kinds = ORGANISATION_KINDS
+        .iter()
+        .map(|&(code, label)| Choice {
+            code,
+            label,
+            selected: code == form.kind,
+        })
+        .collect();
+    Page::new(
+        "pages/admin/organisation",
+        format!("{} — Organisations — Groupement", form.code),
+        "/admin/organisations",
+    )
+    .status(status)
+    .render(
+        hb,
+        Some(viewer),
+        OrganisationPage {
+            kinds,
+            central: form.buyer_class == "central",
+            form,
+            error,
+            errors: FormErrors::of(&problems, ORGANISATION_FIELDS),
+        },
+    )
+}
+
+/// `GET /admin/organisations/{code}`: an organisation's form.
+pub async fn organisation(
+    code: Path<String>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(viewer.0)?;
+    let code = code.into_inner();
+    let form = blocking(&pool, move |p| admin::organisation_form(p, &code)).await?;
+    organisation_page(
+        &hb,
+        &viewer,
+        form,
+        (None, Problems::default()),
+        StatusCode::OK,
+    )
+}
+
+/// `POST /admin/organisations/{code}`: its name, SIRET, nature, class and contact details.
+pub async fn update_organisation(
+    code: Path<String>,
+    posted: Posted<OrganisationForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(posted.viewer)?;
+    let code = code.into_inner();
+    let (who, form, c) = (viewer.clone(), posted.form.clone(), code.clone());
+    match blocking(&pool, move |p| {
+        admin::update_organisation(p, &who, &c, &form)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other("/admin/organisations")),
+        Err(error) => {
+            let (message, problems, status) = form_errors::refused(error)?;
+            let mut form = posted.form;
+            form.code = code;
+            organisation_page(&hb, &viewer, form, (message, problems), status)
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct ReviewBodyForm {
+    #[serde(default)]
+    review_body_id: String,
+}
+
+/// `POST /admin/instance-de-recours`: the review body's legal identifier.
+pub async fn review_body(
+    posted: Posted<ReviewBodyForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = admin_of(posted.viewer)?;
+    let (p, who, text) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.review_body_id.clone(),
+    );
+    match blocking(&p, move |p| admin::set_review_body_id(p, &who, &text)).await {
+        Ok(_) => Ok(see_other("/admin/organisations#instance-de-recours")),
+        Err(error) => {
+            let (message, problems, status) = form_errors::refused(error)?;
+            organisations_page(
+                pool,
+                &hb,
+                &viewer,
+                OrganisationForm::default(),
+                (message, problems),
+                status,
+            )
+            .await
         }
     }
 }
@@ -692,11 +847,21 @@ struct Choice {
 #[derive(Serialize)]
 struct OrganisationsPage {
     organisations: Vec<admin::OrganisationRow>,
+    review_body_id: String,
     kinds: Vec<Choice>,
     form: OrganisationForm,
     error: Option<String>,
     errors: FormErrors,
     central: bool,
+}
+
+#[derive(Serialize)]
+struct OrganisationPage {
+    form: OrganisationForm,
+    kinds: Vec<Choice>,
+    central: bool,
+    error: Option<String>,
+    errors: FormErrors,
 }
 
 #[derive(Serialize)]

@@ -97,6 +97,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/organisations", web::get().to(admin::organisations))
         .route(
+            "/admin/organisations/{code}",
+            web::get().to(admin::organisation),
+        )
+        .route(
+            "/admin/organisations/{code}",
+            web::post().to(admin::update_organisation),
+        )
+        .route(
+            "/admin/instance-de-recours",
+            web::post().to(admin::review_body),
+        )
+        .route(
             "/admin/organisations",
             web::post().to(admin::create_organisation),
         )
@@ -254,6 +266,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/consultations/{id}/journal.csv",
             web::get().to(tenders::journal_csv),
+        )
+        .route(
+            "/consultations/{id}/avis-ue.xml",
+            web::get().to(tenders::latest_notice),
+        )
+        .route(
+            "/consultations/{id}/avis-ue/{file}",
+            web::get().to(tenders::notice_file),
+        )
+        .route(
+            "/consultations/{id}/avis-ue/{notice}/envoi",
+            web::post().to(tenders::send_notice),
+        )
+        .route(
+            "/consultations/{id}/avis-ue/{notice}/publication",
+            web::post().to(tenders::notice_published),
         )
         .route(
             "/consultations/{id}/archive.zip",

@@ -146,6 +146,24 @@ struct DetailPage<'a> {
     /// The documents a change may replace: (id, name).
     replaceable: Vec<ChangeDocument>,
     change: &'a tenders::ChangeForm,
+    /// The EU notices (eForms), or why there are none; the coordinator's lead sends them and
+    /// records their publication.
+    notices: Vec<NoticeLine>,
+    no_notice: Option<&'static str>,
+    can_send: bool,
+}
+
+#[derive(Serialize)]
+struct NoticeLine {
+    id: i32,
+    kind: &'static str,
+    notice_id: String,
+    status: &'static str,
+    created_at: String,
+    sent: Option<String>,
+    ted_number: Option<String>,
+    to_send: bool,
+    awaiting_publication: bool,
 }
 
 #[derive(Serialize)]
@@ -516,6 +534,29 @@ fn detail_page(
             .iter()
             .map(|(code, label)| KindChoice { code, label })
             .collect(),
+        notices: tender
+            .notices
+            .iter()
+            .map(|n| NoticeLine {
+                id: n.id,
+                kind: n.kind_label,
+                notice_id: n.notice_id.clone(),
+                status: n.status_label,
+                created_at: paris_text(n.created_at),
+                sent: n.sent_at.map(|at| {
+                    format!(
+                        "{} ({})",
+                        paris_text(at),
+                        n.channel.as_deref().unwrap_or("manuel")
+                    )
+                }),
+                ted_number: n.ted_number.clone(),
+                to_send: n.to_send,
+                awaiting_publication: n.sent,
+            })
+            .collect(),
+        no_notice: tender.no_notice,
+        can_send: coordinator && viewer.role == crate::auth::Role::Lead,
     };
     Page::new(
         "pages/tenders/show",
@@ -694,11 +735,31 @@ pub async fn confirm_publish(
     // A form that does not read, or a file without its required documents, comes back with
     // its problems, before any confirmation is asked.
     let missing = tenders::missing_kinds(&tender.documents);
-    let mut problems = match tenders::check_publication(&form) {
-        Ok(_) => crate::error::Problems::default(),
-        Err(AppError::Validation(problems)) => problems,
+    let (mut problems, checked) = match tenders::check_publication(&form) {
+        Ok(checked) => (crate::error::Problems::default(), Some(checked)),
+        Err(AppError::Validation(problems)) => (problems, None),
         Err(other) => return Err(other),
     };
+    // A formal tender's EU notice: what its data lacks, said before the confirmation.
+    let mut notice = false;
+    if let Some(c) = checked {
+        let weights = (
+            c.price.unwrap_or(0),
+            c.quality.unwrap_or(0),
+            c.environment.unwrap_or(0),
+        );
+        let p = pool.clone().into_inner();
+        if let Some(failed) = blocking(&p, move |p| {
+            crate::services::notices::preflight(p, id, weights, c.deadline)
+        })
+        .await?
+        {
+            notice = true;
+            for rule in failed {
+                problems.add("avis européen (eForms)", rule);
+            }
+        }
+    }
     if !missing.is_empty() {
         problems.add("documents", tenders::missing_text(&missing));
     }
@@ -777,7 +838,13 @@ pub async fn confirm_publish(
                 }
             ),
             "Une consultation publiée ne se retire pas ; ses critères ne changent plus.".into(),
-        ],
+        ]
+        .into_iter()
+        .chain(notice.then(|| {
+            "Procédure formalisée : l'avis de marché européen (eForms) est produit, à              télécharger et envoyer au Journal officiel de l'Union européenne (eSender ou BOAMP)              depuis la page de la consultation."
+                .to_string()
+        }))
+        .collect(),
         action: format!("/consultations/{id}/publier"),
         fields,
         button: "Publier la consultation".into(),
@@ -1557,6 +1624,100 @@ pub async fn journal(
         "/consultations",
     )
     .render(&hb, Some(&viewer), page)
+}
+
+/// `GET /consultations/{id}/avis-ue.xml`: the tender's latest EU notice (eForms XML), for its
+/// members.
+pub async fn latest_notice(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let id = id.into_inner();
+    let (name, xml) = blocking(&pool, move |p| {
+        crate::services::notices::notice_file(p, &viewer, id, None)
+    })
+    .await?;
+    Ok(super::uploads::download(
+        &name,
+        "application/xml; charset=utf-8",
+        xml.into_bytes(),
+    ))
+}
+
+/// `GET /consultations/{id}/avis-ue/{notice}.xml`: one of its EU notices.
+pub async fn notice_file(
+    path: Path<(i32, String)>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    let (id, file) = path.into_inner();
+    let notice: i32 = file
+        .strip_suffix(".xml")
+        .and_then(|n| n.parse().ok())
+        .ok_or(AppError::NotFound)?;
+    let (name, xml) = blocking(&pool, move |p| {
+        crate::services::notices::notice_file(p, &viewer, id, Some(notice))
+    })
+    .await?;
+    Ok(super::uploads::download(
+        &name,
+        "application/xml; charset=utf-8",
+        xml.into_bytes(),
+    ))
+}
+
+/// `POST /consultations/{id}/avis-ue/{notice}/envoi`: the coordinator's lead sent the notice
+/// (through the eSender or BOAMP, by hand).
+pub async fn send_notice(
+    path: Path<(i32, i32)>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (id, notice) = path.into_inner();
+    let (p, who) = (pool.clone().into_inner(), viewer.clone());
+    match blocking(&p, move |p| {
+        crate::services::notices::send(p, &who, id, notice, &crate::services::notices::ManualSender)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other(&format!("/consultations/{id}#avis-europeens"))),
+        Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TedForm {
+    #[serde(default)]
+    ted_number: String,
+}
+
+/// `POST /consultations/{id}/avis-ue/{notice}/publication`: the notice's TED publication number.
+pub async fn notice_published(
+    path: Path<(i32, i32)>,
+    posted: Posted<TedForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (id, notice) = path.into_inner();
+    let (p, who, number) = (
+        pool.clone().into_inner(),
+        viewer.clone(),
+        posted.form.ted_number,
+    );
+    match blocking(&p, move |p| {
+        crate::services::notices::record_publication(p, &who, id, notice, &number)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/consultations/{id}#avis-europeens"))),
+        Err(error) => refused_page(&pool, &hb, &viewer, id, error).await,
+    }
 }
 
 /// `GET /consultations/{id}/journal.csv`.

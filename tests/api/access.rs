@@ -288,6 +288,17 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/consultations/{id}/journal" => format!("/consultations/{}/journal", f.tender),
         "/consultations/{id}/journal.csv" => format!("/consultations/{}/journal.csv", f.tender),
         "/consultations/{id}/archive.zip" => format!("/consultations/{}/archive.zip", f.tender),
+        "/consultations/{id}/avis-ue.xml" => format!("/consultations/{}/avis-ue.xml", f.tender),
+        "/consultations/{id}/avis-ue/{file}" => {
+            format!("/consultations/{}/avis-ue/1.xml", f.tender)
+        }
+        "/consultations/{id}/avis-ue/{notice}/envoi" => {
+            format!("/consultations/{}/avis-ue/1/envoi", f.tender)
+        }
+        "/consultations/{id}/avis-ue/{notice}/publication" => {
+            format!("/consultations/{}/avis-ue/1/publication", f.tender)
+        }
+        "/admin/organisations/{code}" => "/admin/organisations/UB".to_string(),
         "/offres/accuses/{id}" => "/offres/accuses/1".to_string(),
         "/consultations/{id}/copies/{copy}/reception" => {
             format!("/consultations/{}/copies/1/reception", f.tender)
@@ -387,6 +398,11 @@ const OWNED: &[(&str, &[&str])] = &[
     ("/offres/accuses/{id}", &[]),
     // A DUME is its company's alone; the matrix's supplier gave none.
     ("/appels-d-offres/{reference}/dume/mien.xml", &[]),
+    // The matrix's tender is under the EU thresholds: it has no EU notice.
+    ("/consultations/{id}/avis-ue.xml", &[]),
+    ("/consultations/{id}/avis-ue/{file}", &[]),
+    ("/consultations/{id}/avis-ue/{notice}/envoi", &[]),
+    ("/consultations/{id}/avis-ue/{notice}/publication", &[]),
 ];
 
 /// Routes that end the session they are called with: called with a fresh one.

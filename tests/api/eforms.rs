@@ -5,7 +5,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use groupement::services::eforms::{
-    contract_notice_xml, dijon_court, Buyer, ContractNotice, NoticeLot,
+    award_notice_xml, contract_notice_xml, dijon_court, notice_id, AwardContract, AwardLot,
+    AwardNotice, Buyer, ContractNotice, LotOutcome, NoticeChange, NoticeLot, Tenderer,
 };
 use std::path::PathBuf;
 
@@ -59,9 +60,16 @@ fn rule_failures(sdk: &std::path::Path, files: &[PathBuf]) -> (usize, String) {
 }
 
 fn xsd_valid(sdk: &std::path::Path, file: &std::path::Path) -> Result<(), String> {
+    let award = std::fs::read_to_string(file)
+        .unwrap()
+        .contains("<ContractAwardNotice");
+    let schema = match award {
+        true => "schemas/maindoc/UBL-ContractAwardNotice-2.3.xsd",
+        false => "schemas/maindoc/UBL-ContractNotice-2.3.xsd",
+    };
     let output = std::process::Command::new("xmllint")
         .args(["--noout", "--schema"])
-        .arg(sdk.join("schemas/maindoc/UBL-ContractNotice-2.3.xsd"))
+        .arg(sdk.join(schema))
         .arg(file)
         .output()
         .expect("xmllint (Debian's libxml2-utils) runs the schema check");
@@ -92,8 +100,13 @@ fn buyer(code: &str, name: &str, kind: &str, lead: bool) -> Buyer {
 }
 
 /// A tender of `lots` lots for the given buyers, a cap on lots per supplier or none.
-fn notice(lots: u32, buyers: Vec<Buyer>, cap: Option<i32>, weights: (i32, i32, i32)) -> String {
-    contract_notice_xml(&ContractNotice {
+fn notice(
+    lots: u32,
+    buyers: Vec<Buyer>,
+    cap: Option<i32>,
+    weights: (i32, i32, i32),
+) -> ContractNotice {
+    ContractNotice {
         reference: format!("GRP-2027-{lots:03}"),
         title: "Produits d'entretien & d'hygiène <groupement>".into(),
         description: "Fourniture de produits d'entretien pour les membres du groupement.".into(),
@@ -121,7 +134,85 @@ fn notice(lots: u32, buyers: Vec<Buyer>, cap: Option<i32>, weights: (i32, i32, i
         submission_url: "https://groupement.example.fr/appels-d-offres/GRP-2027-001/offre".into(),
         version: 1,
         review_body: dijon_court("17210000000000"),
-    })
+        change: None,
+    }
+}
+
+/// The award of a tender: the first lot won by a local SME (contracts with each member), the
+/// second by another company with one contract, the third without any bid, the others with
+/// every bid rejected.
+fn award_of(notice: &ContractNotice) -> AwardNotice {
+    let company = |name: &str, siret: &str, sme: bool| Tenderer {
+        name: name.into(),
+        siret: siret.into(),
+        postcode: "21000".into(),
+        city: "Dijon".into(),
+        email: "contact@example.fr".into(),
+        phone: String::new(),
+        sme,
+    };
+    AwardNotice {
+        reference: notice.reference.clone(),
+        title: notice.title.clone(),
+        description: notice.description.clone(),
+        buyers: notice.buyers.clone(),
+        review_body: notice.review_body.clone(),
+        tenderers: vec![
+            company("Nettoyage Bourguignon SARL", "79812303000016", true),
+            company("Hygiène de France SA", "32631334300062", false),
+        ],
+        lots: notice
+            .lots
+            .iter()
+            .enumerate()
+            .map(|(k, lot)| AwardLot {
+                lot: lot.clone(),
+                bids: match k {
+                    2 => 0,
+                    _ => 3,
+                },
+                sme_bids: match k {
+                    2 => 0,
+                    _ => 1,
+                },
+                outcome: match k {
+                    0 => LotOutcome::Awarded {
+                        winner: 0,
+                        amount_cents: lot.value_cents - 500_000,
+                        highest_cents: lot.value_cents + 700_000,
+                        lowest_cents: lot.value_cents - 500_000,
+                        contracts: (0..notice.buyers.len())
+                            .map(|b| AwardContract {
+                                uid: format!("2027-001-01-{b}"),
+                                buyer: b,
+                                amount_cents: (lot.value_cents - 500_000)
+                                    / notice.buyers.len() as i64,
+                                concluded: NaiveDate::from_ymd_opt(2027, 2, 20).unwrap(),
+                            })
+                            .collect(),
+                    },
+                    1 => LotOutcome::Awarded {
+                        winner: 1,
+                        amount_cents: lot.value_cents,
+                        highest_cents: lot.value_cents + 100_000,
+                        lowest_cents: lot.value_cents,
+                        contracts: vec![AwardContract {
+                            uid: "2027-001-02-0".into(),
+                            buyer: 0,
+                            amount_cents: lot.value_cents,
+                            concluded: NaiveDate::from_ymd_opt(2027, 2, 21).unwrap(),
+                        }],
+                    },
+                    2 => LotOutcome::Unsuccessful { reason: "no-rece" },
+                    _ => LotOutcome::Unsuccessful { reason: "all-rej" },
+                },
+            })
+            .collect(),
+        weights: notice.weights,
+        awarded: NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
+        issued: at("2027-02-25 10:00"),
+        contract_notice_id: Some(notice_id(&notice.reference, None)),
+    }
 }
 
 #[test]
@@ -142,17 +233,37 @@ fn contract_notices_pass_the_eforms_schemas_and_business_rules() {
             buyer("UB", "Université de Bourgogne", "university", false),
         ]
     };
-    let cases = [
+    let one = notice(1, members()[..1].to_vec(), None, (60, 40, 0));
+    let three = notice(3, members(), Some(1), (50, 30, 20));
+    let forty = notice(40, members(), Some(5), (40, 40, 20));
+    let mut changed = three.clone();
+    changed.deadline = at("2027-02-03 11:00");
+    changed.change = Some(NoticeChange {
+        number: 1,
+        changed_notice_id: notice_id(&three.reference, None),
+        changed_version: 1,
+        description: "La date limite est reportée au 3 février 2027 ; le bordereau des prix du lot 2 est remplacé.".into(),
+        documents_changed: Some(NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()),
+    });
+    let mut cases: Vec<(String, String)> = vec![
+        ("one-lot-one-buyer".into(), contract_notice_xml(&one)),
+        ("three-lots-cap".into(), contract_notice_xml(&three)),
+        ("forty-lots".into(), contract_notice_xml(&forty)),
+        ("change-of-three-lots".into(), contract_notice_xml(&changed)),
+        ("award-one-lot".into(), award_notice_xml(&award_of(&one))),
         (
-            "one-lot-one-buyer",
-            notice(1, members()[..1].to_vec(), None, (60, 40, 0)),
+            "award-three-lots".into(),
+            award_notice_xml(&award_of(&three)),
         ),
         (
-            "three-lots-cap",
-            notice(3, members(), Some(1), (50, 30, 20)),
+            "award-forty-lots".into(),
+            award_notice_xml(&award_of(&forty)),
         ),
-        ("forty-lots", notice(40, members(), Some(5), (40, 40, 20))),
     ];
+    // The notices the portal itself wrote for the demo's formal tenders.
+    for (name, xml) in demo_notices() {
+        cases.push((name, xml));
+    }
     let mut files = Vec::new();
     for (name, xml) in &cases {
         let file = dir.path().join(format!("{name}.xml"));
@@ -176,4 +287,55 @@ fn contract_notices_pass_the_eforms_schemas_and_business_rules() {
         ours.join("\n")
     );
     assert_eq!(count, 73, "the SDK's invalid example: {report}");
+}
+
+/// The notices the demo's seeding wrote (through the same services as the portal): its formal
+/// tenders' contract notices and its formal awarded tender's award notice.
+fn demo_notices() -> Vec<(String, String)> {
+    use diesel::prelude::*;
+    use groupement::db::schema::{eforms_notices, tenders};
+    let database =
+        crate::helpers::TestDatabase::create(crate::helpers::TestBackend::Sqlite).unwrap();
+    let url = groupement::db::DatabaseUrl::parse(&database.url).unwrap();
+    let pool = groupement::db::open(&url).unwrap();
+    let mut conn = pool.get().unwrap();
+    groupement::demo::seed_if_empty(&mut conn).unwrap();
+    let rows: Vec<(String, String, String)> = eforms_notices::table
+        .inner_join(tenders::table)
+        .order(eforms_notices::id)
+        .select((
+            tenders::reference,
+            eforms_notices::kind,
+            eforms_notices::xml,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    let kinds: Vec<&str> = rows.iter().map(|(_, kind, _)| kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"contract"),
+        "the demo's published formal tender has its contract notice: {kinds:?}"
+    );
+    let mut notices: Vec<(String, String)> = rows
+        .into_iter()
+        .map(|(reference, kind, xml)| (format!("demo-{reference}-{kind}"), xml))
+        .collect();
+    // The demo's awarded tender is under the thresholds (no notice is kept for it): its award
+    // notice is written all the same, to check what the loader reads of an award (winners,
+    // bids, contracts per member) against the rules.
+    let awarded: i32 = tenders::table
+        .filter(tenders::status.eq("awarded"))
+        .select(tenders::id)
+        .first(&mut conn)
+        .unwrap();
+    let award = groupement::services::notices::award_notice(
+        &mut conn,
+        awarded,
+        chrono::Utc::now().naive_utc(),
+    )
+    .unwrap();
+    assert!(award.lots.iter().any(
+        |l| matches!(l.outcome, LotOutcome::Awarded { ref contracts, .. } if !contracts.is_empty())
+    ));
+    notices.push(("demo-awarded-loader".into(), award_notice_xml(&award)));
+    notices
 }

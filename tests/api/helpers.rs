@@ -577,3 +577,44 @@ pub async fn upload_form(
         .expect("request");
     answer(response).await
 }
+
+/// What the admin fills before the first tender above the EU thresholds: each organisation's
+/// SIRET (made up, its key valid), address, telephone and e-mail, and the review body's SIRET —
+/// without which such a tender's publication is refused (its eForms notice would break rules).
+pub fn complete_for_eu_notices(pool: &groupement::db::Pool) {
+    use diesel::prelude::*;
+    use groupement::db::schema::{organisations, platform_settings};
+    fn with_key(base: u64) -> String {
+        let body = format!("{base:013}");
+        (0..10)
+            .map(|k| format!("{body}{k}"))
+            .find(|s| groupement::domain::Siret::parse(s).is_ok())
+            .unwrap()
+    }
+    let mut conn = pool.get().unwrap();
+    let ids: Vec<(i32, String)> = organisations::table
+        .select((organisations::id, organisations::code))
+        .load(&mut conn)
+        .unwrap();
+    for (id, code) in ids {
+        diesel::update(organisations::table.find(id))
+            .set((
+                organisations::siret.eq(with_key(2_621_000_010_000 + 10 * id as u64)),
+                organisations::street.eq("1 rue de la Liberté"),
+                organisations::postcode.eq("21000"),
+                organisations::city.eq("Dijon"),
+                organisations::phone.eq("+33 3 53 01 00 00"),
+                organisations::email.eq(format!("achats.{}@example.fr", code.to_lowercase())),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    diesel::insert_into(platform_settings::table)
+        .values((
+            platform_settings::key.eq("review_body_id"),
+            platform_settings::value.eq(with_key(1_721_000_040_001)),
+            platform_settings::updated_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+}

@@ -29,6 +29,7 @@ mod logs;
 mod migrations;
 mod needs;
 mod needs_pages;
+mod notices;
 mod openapi;
 mod page_snapshots;
 mod pages;

@@ -68,6 +68,8 @@ pub fn members_in(pool: &groupement::db::Pool) {
                 .unwrap();
         }
     }
+    drop(conn);
+    crate::helpers::complete_for_eu_notices(pool);
 }
 
 /// Two territorial suppliers of medical supplies, one of office supplies, one from Lyon.

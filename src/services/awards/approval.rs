@@ -275,6 +275,8 @@ pub(super) fn record(
             tenders::standstill_until.eq(standstill),
         ))
         .execute(conn)?;
+    // The award notice of a tender announced in the Official Journal.
+    crate::services::notices::record_award_notice(conn, tender.id, now)?;
     if let Some(base_url) = base_url {
         notify_bidders(conn, tender, lot_rows, outcome, standstill, base_url)?;
     }

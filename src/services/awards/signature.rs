@@ -120,6 +120,8 @@ pub fn sign_contract(
             Change::new("contract.signed", "contract", uid)
                 .after(format!("{} par {signatory}", day.format("%d/%m/%Y"))),
         )?;
+        // The award notice, not yet sent, says the contracts as signed.
+        crate::services::notices::record_award_notice(conn, tender_id, Utc::now().naive_utc())?;
         Ok(())
     })
 }

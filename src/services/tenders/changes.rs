@@ -321,6 +321,16 @@ pub fn change(
                 .set(tenders::deadline.eq(after))
                 .execute(conn)?;
         }
+        // The change notice of a tender announced in the Official Journal, with the change.
+        crate::services::notices::record_change_notice(
+            conn,
+            tender_id,
+            change_id,
+            summary,
+            added.is_some(),
+            base_url,
+            now,
+        )?;
         let written = tell_companies(
             conn,
             base_url,

@@ -193,6 +193,10 @@ pub struct TenderDetail {
     pub sealing: Option<super::Sealing>,
     /// Urgency declared at publication.
     pub urgent: bool,
+    /// Its EU notices (eForms), oldest first.
+    pub notices: Vec<crate::services::notices::NoticeRow>,
+    /// Why it has no EU notice (a procedure under the EU thresholds), when so.
+    pub no_notice: Option<&'static str>,
 }
 
 /// One of an organisation's contracts: the lot, the holder, the amount (read as the query of
@@ -315,6 +319,7 @@ pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail
             ))
             .load::<ContractView>(&mut conn)?
     };
+    let no_notice = crate::services::notices::why_none(&procedure);
     Ok(TenderDetail {
         id: tender_id,
         reference,
@@ -349,6 +354,8 @@ pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail
             false => Vec::new(),
         },
         changes: super::changes_of(&mut conn, tender_id)?,
+        notices: crate::services::notices::notices_of(&mut conn, tender_id)?,
+        no_notice,
         urgent: tenders::table
             .find(tender_id)
             .select(tenders::urgent)

@@ -212,6 +212,10 @@ pub fn publish(
                 tenders::urgent.eq(urgent),
             ))
             .execute(conn)?;
+        // A formal procedure is announced in the Official Journal: its eForms contract notice,
+        // or the publication refused with the rules the notice would break.
+        let notice =
+            crate::services::notices::record_contract_notice(conn, tender_id, base_url, now)?;
         let notified = notify_suppliers(
             conn,
             base_url,
@@ -237,7 +241,7 @@ pub fn publish(
                 sealing.threshold,
                 sealing.holders.len(),
                 sealing.holders.join(", ")
-            )),
+            ) + &notice.map_or(String::new(), |id| format!(" ; avis européen eForms {id} à envoyer"))),
         )?;
         Ok(notified)
     })
