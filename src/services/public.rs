@@ -219,6 +219,8 @@ pub struct Notice {
     pub urgent: bool,
     /// How its bids are sealed (none for a tender published before sealing).
     pub sealing: Option<crate::services::tenders::Sealing>,
+    /// Its notices published in the Official Journal of the EU: (kind, TED number).
+    pub eu_notices: Vec<(String, String)>,
 }
 
 /// The needs' own descriptions a notice shows at most.
@@ -416,6 +418,10 @@ pub fn notice(pool: &Pool, reference: &str) -> Result<Notice, AppError> {
         contact,
         answers: crate::services::tenders::public_answers(&mut conn, head.0)?,
         changes: crate::services::tenders::changes_of(&mut conn, head.0)?,
+        eu_notices: crate::services::notices::notices_of(&mut conn, head.0)?
+            .into_iter()
+            .filter_map(|n| Some((n.kind, n.ted_number?)))
+            .collect(),
         urgent: tenders::table
             .find(head.0)
             .select(tenders::urgent)

@@ -545,9 +545,9 @@ fn detail_page(
                 created_at: paris_text(n.created_at),
                 sent: n.sent_at.map(|at| {
                     format!(
-                        "{} ({})",
-                        paris_text(at),
-                        n.channel.as_deref().unwrap_or("manuel")
+                        "envoi {} le {}",
+                        n.channel.as_deref().unwrap_or("manuel"),
+                        paris_text(at)
                     )
                 }),
                 ted_number: n.ted_number.clone(),
@@ -896,6 +896,15 @@ struct NoticePage {
     changes: Vec<ChangeLine>,
     urgent: bool,
     sealing: Option<SealingView>,
+    /// Its notices in the Official Journal of the EU, with their links on TED.
+    eu_notices: Vec<EuNoticeLink>,
+}
+
+#[derive(Serialize)]
+struct EuNoticeLink {
+    kind: &'static str,
+    number: String,
+    href: String,
 }
 
 /// How a notice announces the sealing of its bids.
@@ -1192,6 +1201,22 @@ async fn notice_page(
     let from = notice.deliveries.values().filter_map(|d| d.from).min();
     let to = notice.deliveries.values().filter_map(|d| d.to).max();
     let page = NoticePage {
+        eu_notices: notice
+            .eu_notices
+            .iter()
+            .map(|(kind, number)| EuNoticeLink {
+                kind: match kind.as_str() {
+                    "contract" => "Avis de marché",
+                    "change" => "Avis rectificatif",
+                    _ => "Avis d'attribution",
+                },
+                href: format!(
+                    "https://ted.europa.eu/fr/notice/-/detail/{}",
+                    number.trim_start_matches('0')
+                ),
+                number: number.clone(),
+            })
+            .collect(),
         members: notice.members.join(", "),
         descriptions: notice.descriptions.clone(),
         duration: match (from, to) {

@@ -558,6 +558,11 @@ pub async fn journey(
         .text()
         .await
         .contains(&format!("offres jusqu'au {deadline}")));
+    // Above the EU thresholds: the confirmation says the EU notice will be written.
+    assert!(walk
+        .text()
+        .await
+        .contains("l'avis de marché européen (eForms) est produit"));
     walk.check("publication-confirmation").await;
     walk.submit("form[action$='/publier'] button").await;
     // (The confirmation says « publiée » too: wait for the tender's page.)
@@ -566,6 +571,22 @@ pub async fn journey(
             "return document.readyState === 'complete'
                && document.querySelector(\"form[action$='/publier']\") === null
                && document.body.innerText.includes('publiée')",
+        )
+        .await;
+    // Its EU notice, to send through the eSender, then its TED number once it appears.
+    assert!(walk.text().await.contains("Avis de marché (eForms 16)"));
+    walk.submit("form[action$='/envoi'] button").await;
+    walk.browser
+        .wait_for("return document.querySelector(\"input[name='ted_number']\") !== null")
+        .await;
+    walk.check("eu-notice-sent").await;
+    walk.browser
+        .type_into("input[name='ted_number']", "123456-2027")
+        .await;
+    walk.submit("form[action$='/publication'] button").await;
+    walk.browser
+        .wait_for(
+            "return document.body.innerText.includes('publié au JOUE sous le n° 00123456-2027')",
         )
         .await;
     walk.sign_out().await;

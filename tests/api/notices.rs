@@ -279,6 +279,16 @@ both_backends!(
         assert_eq!(listed[0].status, "published");
         assert_eq!(listed[0].ted_number.as_deref(), Some("00654321-2027"));
         assert_eq!(listed[0].channel.as_deref(), Some("manuel"));
+        // The companies read it on the public notice, with its link on TED.
+        let public = get_with(&app, &format!("/appels-d-offres/{}", t.reference), "").await;
+        assert!(
+            public.body.contains("n° 00654321-2027 sur TED"),
+            "{}",
+            public.body
+        );
+        assert!(public
+            .body
+            .contains("https://ted.europa.eu/fr/notice/-/detail/654321-2027"));
         // A change of the published tender: its change notice, pointing at the first.
         let form = tender_service::ChangeForm {
             summary: "La date limite est reportée.".into(),
