@@ -30,6 +30,9 @@ pub struct Settings {
     pub idle_body: std::time::Duration,
     /// Pooling runs this instance executes at once (0: none, a `groupement worker` does).
     pub pooling_workers: usize,
+    /// Whether this instance tells the suppliers of the planned purchases once a day
+    /// (`GROUPEMENT_PROGRAMME_ALERTS=0`: not; the tests, which call it themselves).
+    pub programme_alerts: bool,
     /// Addresses of the load balancers in front of the portal, whose `X-Forwarded-For` gives
     /// the client's address (for the rate limits and the journal).
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -92,6 +95,12 @@ impl Settings {
         let idle_body =
             std::time::Duration::from_secs(number("GROUPEMENT_IDLE_BODY_SECONDS", 30, 1)?);
         let pooling_workers = number("GROUPEMENT_POOLING_WORKERS", 1, 0)? as usize;
+        let programme_alerts = !matches!(
+            lookup("GROUPEMENT_PROGRAMME_ALERTS")
+                .as_deref()
+                .map(str::trim),
+            Some("0" | "false" | "non")
+        );
         let trusted_proxies = match lookup("GROUPEMENT_TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(text) => text
@@ -110,6 +119,7 @@ impl Settings {
             trusted_proxies,
             idle_body,
             pooling_workers,
+            programme_alerts,
             database_url,
             bind,
             smtp_url,

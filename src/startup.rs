@@ -61,7 +61,7 @@ pub enum StartError {
 /// Every 30 seconds: forgets rate-limit counts older than two minutes, closes the tenders whose deadline has passed (bids are refused from the
 /// deadline itself whatever this says), and once a day from 07:00 Paris time writes the daily
 /// digests (once per supplier and day, even across restarts).
-fn spawn_closer(pool: Pool, base_url: String) {
+fn spawn_closer(pool: Pool, base_url: String, programme_alerts: bool) {
     actix_web::rt::spawn(async move {
         let mut digested: Option<chrono::NaiveDate> = None;
         loop {
@@ -93,6 +93,22 @@ fn spawn_closer(pool: Pool, base_url: String) {
                     Ok(Ok(n)) => {
                         digested = Some(today);
                         tracing::info!(digests = n, "daily digests written");
+                        // With the digests, once a day: the planned purchases matching each
+                        // supplier's interests, new since it was last told.
+                        let (p, base) = (pool.clone(), base_url.clone());
+                        let now = chrono::Utc::now().naive_utc();
+                        match actix_web::web::block(move || match programme_alerts {
+                            true => crate::services::programme::enqueue_alerts(&p, &base, now),
+                            false => Ok(0),
+                        })
+                        .await
+                        {
+                            Ok(Ok(n)) => tracing::info!(mails = n, "planned purchases told"),
+                            Ok(Err(e)) => {
+                                tracing::error!(error = %e.detailed(), "planned purchases failed")
+                            }
+                            Err(e) => tracing::error!(error = %e, "planned purchases failed"),
+                        }
                     }
                     Ok(Err(e)) => tracing::error!(error = %e.detailed(), "daily digests failed"),
                     Err(e) => tracing::error!(error = %e, "daily digests failed"),
@@ -125,7 +141,11 @@ impl Application {
         );
         let worker = mail::worker::Worker::new(&settings).map_err(StartError::Mail)?;
         mail::worker::spawn(worker, pool.get_ref().clone(), settings.mail_poll);
-        spawn_closer(pool.get_ref().clone(), settings.base_url.clone());
+        spawn_closer(
+            pool.get_ref().clone(),
+            settings.base_url.clone(),
+            settings.programme_alerts,
+        );
         let https = settings.is_https();
         let settings = Data::new(settings);
         let route_patterns = Data::new(web::route::RoutePatterns::default());

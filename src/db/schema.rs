@@ -50,6 +50,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    programme_alerts (supplier_id, purchase_key) {
+        supplier_id -> Integer,
+        purchase_key -> Text,
+        told_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sourcing_declarations (id) {
+        id -> Integer,
+        purchase_key -> Text,
+        cpv -> Text,
+        supplier_id -> Integer,
+        capacity_cents -> BigInt,
+        sites -> Text,
+        certifications -> Text,
+        question -> Nullable<Text>,
+        declared_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     platform_settings (key) {
         key -> Text,
         value -> Text,
@@ -307,11 +329,14 @@ diesel::joinable!(bids -> lots (lot_id));
 diesel::joinable!(bids -> suppliers (supplier_id));
 diesel::joinable!(awards -> lots (lot_id));
 diesel::joinable!(eforms_notices -> tenders (tender_id));
+diesel::joinable!(sourcing_declarations -> suppliers (supplier_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cpv_codes,
     platform_settings,
     eforms_notices,
+    programme_alerts,
+    sourcing_declarations,
     communes,
     organisations,
     suppliers,

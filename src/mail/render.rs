@@ -78,7 +78,7 @@ mod tests {
     use serde_json::json;
 
     /// Every e-mail, with its three parts, in French and in English.
-    const TEMPLATES: [&str; 12] = [
+    const TEMPLATES: [&str; 13] = [
         "address_confirmation",
         "approval_request",
         "password_reset",
@@ -91,6 +91,7 @@ mod tests {
         "justification_request",
         "question_answered",
         "tender_changed",
+        "purchase_planned",
     ];
 
     fn sample(locale: &str) -> Value {
@@ -107,7 +108,10 @@ mod tests {
                            "winner_score": "60.00", "lost_to_cap": false }] });
         // (A second object: one literal this long passes the json! macro's recursion limit.)
         let more = json!({ "summary": "S", "document": "RC-v2.pdf", "moved": true, "before": "B",
-                           "bidder": true, "late": false });
+                           "bidder": true, "late": false,
+                           "purchases": [{ "label": "L", "unit": "boîte", "quarter": "T1 2027",
+                                           "procedure": "P", "band": "B", "members": "UB",
+                                           "lots": "à définir", "link": "http://x/p" }] });
         if let (Some(sample), Some(more)) = (sample.as_object_mut(), more.as_object()) {
             sample.extend(more.clone());
         }
@@ -192,7 +196,14 @@ mod tests {
         // (A second object: one literal this long passes the json! macro's recursion limit.)
         let more = json!({ "summary": "Quantités du lot 2 doublées ; règlement mis à jour.",
                            "document": "reglement-v2.pdf", "moved": true,
-                           "before": "08/01/2027 12:00", "bidder": true, "late": false });
+                           "before": "08/01/2027 12:00", "bidder": true, "late": false,
+                           "purchases": [{ "label": "Consommables médicaux", "unit": "boîte",
+                                           "quarter": "T2 2027",
+                                           "procedure": "Procédure adaptée (MAPA)",
+                                           "band": "90 000 € à 216 000 €",
+                                           "members": "Centre hospitalier universitaire Dijon Bourgogne",
+                                           "lots": "à définir à la mutualisation",
+                                           "link": "https://groupement.example/programme-achats#needs-2027-3314-boite" }] });
         let data = |locale: &str, won: bool| {
             let mut data = data(locale, won);
             if let (Some(data), Some(more)) = (data.as_object_mut(), more.as_object()) {

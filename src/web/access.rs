@@ -204,6 +204,11 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/open-data/marches", Access::Public),
     rule("GET", "/appels-d-offres", Access::Public),
     rule("GET", "/appels-d-offres.atom", Access::Public),
+    rule("GET", "/programme-achats", Access::Public),
+    rule("GET", "/programme-achats.atom", Access::Public),
+    rule("GET", "/programme-achats/declaration", SUPPLIERS),
+    rule("POST", "/programme-achats/declaration", SUPPLIERS),
+    rule("GET", "/programme-achats/declarations", LEADS),
     rule("GET", "/appels-d-offres/{reference}", Access::Public),
     rule(
         "GET",

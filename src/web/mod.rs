@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod pages;
 pub mod pooling;
 pub mod practice;
+pub mod programme;
 pub mod receipts;
 pub mod route;
 pub mod suppliers;
@@ -320,6 +321,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/open-data/marches", web::get().to(open_data::contracts))
         .route("/appels-d-offres", web::get().to(tenders::public_list))
         .route("/appels-d-offres.atom", web::get().to(tenders::atom))
+        .route("/programme-achats", web::get().to(programme::page))
+        .route("/programme-achats.atom", web::get().to(programme::atom))
+        .route(
+            "/programme-achats/declaration",
+            web::get().to(programme::declaration),
+        )
+        .route(
+            "/programme-achats/declaration",
+            web::post().to(programme::declare),
+        )
+        .route(
+            "/programme-achats/declarations",
+            web::get().to(programme::declarations),
+        )
         .route(
             "/appels-d-offres/{reference}/offre",
             web::get().to(bids::show),

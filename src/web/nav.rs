@@ -21,6 +21,7 @@ const LINKS: &[(&str, &str, Option<&[Role]>)] = &[
         Some(&[Role::Buyer, Role::Lead, Role::Supplier, Role::Admin]),
     ),
     ("/appels-d-offres", "Appels d'offres publiés", None),
+    ("/programme-achats", "Achats prévus", None),
     ("/besoins", "Besoins", Some(&[Role::Buyer, Role::Lead])),
     ("/mutualisation", "Mutualisation", Some(&[Role::Lead])),
     (

@@ -403,6 +403,8 @@ const OWNED: &[(&str, &[&str])] = &[
     ("/consultations/{id}/avis-ue/{file}", &[]),
     ("/consultations/{id}/avis-ue/{notice}/envoi", &[]),
     ("/consultations/{id}/avis-ue/{notice}/publication", &[]),
+    // The matrix names no planned purchase: a declaration on it is not found.
+    ("/programme-achats/declaration", &[]),
 ];
 
 /// Routes that end the session they are called with: called with a fresh one.

@@ -138,6 +138,8 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, String)]) -> O
         "GROUPEMENT_BIND" => Some("127.0.0.1:0".into()),
         "GROUPEMENT_OUTBOX_DIR" => Some(outbox_path.clone()),
         "GROUPEMENT_MAIL_POLL_MS" => Some("50".into()),
+        // The tests tell the suppliers of the programme themselves, when they mean to.
+        "GROUPEMENT_PROGRAMME_ALERTS" => Some("0".into()),
         other => extra
             .iter()
             .find(|(name, _)| *name == other)

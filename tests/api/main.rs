@@ -34,6 +34,7 @@ mod openapi;
 mod page_snapshots;
 mod pages;
 mod pooling_journey;
+mod programme;
 mod questions;
 mod scale_out;
 mod sealed;

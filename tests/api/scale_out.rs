@@ -86,6 +86,7 @@ async fn the_whole_journey_through_a_load_balancer_with_two_instances_and_a_work
                 format!("smtp://127.0.0.1:{}", smtp.port),
             )
             .env("GROUPEMENT_MAIL_POLL_MS", "100")
+            .env("GROUPEMENT_PROGRAMME_ALERTS", "0")
             .env("GROUPEMENT_TRUSTED_PROXIES", "127.0.0.1")
             .env("GROUPEMENT_LOG", "info")
             .stdout(Stdio::null())

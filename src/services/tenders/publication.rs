@@ -359,7 +359,7 @@ pub(super) fn notify_suppliers(
 }
 
 /// A one-click unsubscription link for a supplier's notice (its token stored hashed).
-pub(super) fn unsubscribe_link(
+pub(crate) fn unsubscribe_link(
     conn: &mut AnyConnection,
     base_url: &str,
     supplier_id: i32,

@@ -1,0 +1,244 @@
+//! Sourcing (R2111-1, #24): on a planned purchase of the programme, a company declares its
+//! interest and what it could take on (the value it could deliver, its sites, its
+//! certifications), and may ask a question; the members' leads read the declarations per
+//! purchase. A declaration informs the design of the lots: it commits no one and gives no
+//! advantage at the award (the pages say so).
+
+use crate::auth::Actor;
+use crate::db::schema::{sourcing_declarations, suppliers};
+use crate::db::{write_transaction, Pool};
+use crate::domain::Cents;
+use crate::error::{AppError, Problems};
+use crate::services::audit::{self, Change};
+use crate::services::programme::{self, PlannedPurchase};
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The longest sites' and certifications' texts, and question, in characters.
+pub const TEXT_CHARS: usize = 500;
+pub const QUESTION_CHARS: usize = 2000;
+
+/// A company's declaration as it types it.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct DeclarationForm {
+    /// The planned purchase (its key on the programme).
+    #[serde(default)]
+    pub achat: String,
+    /// The value it could deliver over the purchase's year, in euros excluding VAT.
+    #[serde(default)]
+    pub capacity: String,
+    #[serde(default)]
+    pub sites: String,
+    #[serde(default)]
+    pub certifications: String,
+    #[serde(default)]
+    pub question: String,
+}
+
+/// The planned purchase of a key, as the programme says it today.
+pub fn purchase(pool: &Pool, key: &str) -> Result<PlannedPurchase, AppError> {
+    programme::current(pool)?
+        .into_iter()
+        .find(|p| p.key == key)
+        .ok_or(AppError::NotFound)
+}
+
+/// The company's declaration on a purchase, to edit it (empty form when none yet).
+pub fn own(pool: &Pool, actor: &Actor, key: &str) -> Result<DeclarationForm, AppError> {
+    let supplier_id = actor.require_supplier()?;
+    let mut conn = pool.get()?;
+    let found: Option<(i64, String, String, Option<String>)> = sourcing_declarations::table
+        .filter(sourcing_declarations::purchase_key.eq(key))
+        .filter(sourcing_declarations::supplier_id.eq(supplier_id))
+        .select((
+            sourcing_declarations::capacity_cents,
+            sourcing_declarations::sites,
+            sourcing_declarations::certifications,
+            sourcing_declarations::question,
+        ))
+        .first(&mut conn)
+        .optional()?;
+    Ok(match found {
+        Some((capacity, sites, certifications, question)) => DeclarationForm {
+            achat: key.to_string(),
+            capacity: crate::services::needs::french_number(capacity as f64 / 100.0),
+            sites,
+            certifications,
+            question: question.unwrap_or_default(),
+        },
+        None => DeclarationForm {
+            achat: key.to_string(),
+            ..DeclarationForm::default()
+        },
+    })
+}
+
+/// Records (or replaces) the company's declaration on a planned purchase; every problem named
+/// by its field. Returns whether it replaced an earlier one.
+pub fn declare(pool: &Pool, actor: &Actor, form: &DeclarationForm) -> Result<bool, AppError> {
+    let supplier_id = actor.require_supplier()?;
+    // Only a purchase still on the programme takes declarations (one that is not: not found,
+    // whatever the form says).
+    if form.achat.len() > 300 {
+        return Err(AppError::NotFound);
+    }
+    let planned = purchase(pool, &form.achat)?;
+    let mut problems = Problems::default();
+    let capacity = problems.check(
+        "capacité",
+        Cents::parse_euros(form.capacity.trim())
+            .map_err(|e| e.0)
+            .and_then(|c| match c.get() > 0 {
+                true => Ok(c),
+                false => Err("une valeur positive, en euros HT".to_string()),
+            }),
+    );
+    let text = |p: &mut Problems, field: &'static str, value: &str, max: usize| {
+        let value = value.trim();
+        if value.chars().count() > max {
+            p.add(field, format!("{max} caractères au plus"));
+        }
+        value.to_string()
+    };
+    let sites = text(&mut problems, "sites", &form.sites, TEXT_CHARS);
+    let certifications = text(
+        &mut problems,
+        "certifications",
+        &form.certifications,
+        TEXT_CHARS,
+    );
+    let question = text(&mut problems, "question", &form.question, QUESTION_CHARS);
+    problems.finish()?;
+    let capacity = capacity.ok_or_else(|| AppError::internal("capacity checked without value"))?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let now = Utc::now().naive_utc();
+        let replaced = diesel::delete(
+            sourcing_declarations::table
+                .filter(sourcing_declarations::purchase_key.eq(&planned.key))
+                .filter(sourcing_declarations::supplier_id.eq(supplier_id)),
+        )
+        .execute(conn)?;
+        diesel::insert_into(sourcing_declarations::table)
+            .values((
+                sourcing_declarations::purchase_key.eq(&planned.key),
+                sourcing_declarations::cpv.eq(&planned.cpv),
+                sourcing_declarations::supplier_id.eq(supplier_id),
+                sourcing_declarations::capacity_cents.eq(capacity.get()),
+                sourcing_declarations::sites.eq(&sites),
+                sourcing_declarations::certifications.eq(&certifications),
+                sourcing_declarations::question.eq((!question.is_empty()).then_some(&question)),
+                sourcing_declarations::declared_at.eq(now),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor.into(),
+            Change::new("sourcing.declared", "planned_purchase", &planned.key).after(format!(
+                "capacité {capacity} ; sites : {sites} ; certifications : {certifications}{}",
+                match question.is_empty() {
+                    true => String::new(),
+                    false => " ; avec une question".into(),
+                }
+            )),
+        )?;
+        Ok(replaced > 0)
+    })
+}
+
+/// A declaration as the leads read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeclarationRow {
+    pub company: String,
+    pub siret: String,
+    pub commune: String,
+    pub sme: bool,
+    pub local: bool,
+    pub capacity: String,
+    pub sites: String,
+    pub certifications: String,
+    pub question: Option<String>,
+    pub declared_at: NaiveDateTime,
+}
+
+/// The declarations on the programme's purchases, by purchase (those still planned), for the
+/// members' leads.
+pub fn declarations(
+    pool: &Pool,
+    actor: &Actor,
+) -> Result<Vec<(PlannedPurchase, Vec<DeclarationRow>)>, AppError> {
+    actor.require_lead()?;
+    let planned = programme::current(pool)?;
+    let mut conn = pool.get()?;
+    let territory = crate::services::settings::today(&mut conn)?;
+    type Row = (
+        String,
+        (String, String, String, String, bool),
+        (i64, String, String, Option<String>, NaiveDateTime),
+    );
+    let rows: Vec<Row> = sourcing_declarations::table
+        .inner_join(suppliers::table)
+        .order((
+            sourcing_declarations::purchase_key,
+            sourcing_declarations::capacity_cents.desc(),
+            suppliers::name,
+        ))
+        .select((
+            sourcing_declarations::purchase_key,
+            (
+                suppliers::name,
+                suppliers::siret,
+                suppliers::commune,
+                suppliers::department_code,
+                suppliers::sme,
+            ),
+            (
+                sourcing_declarations::capacity_cents,
+                sourcing_declarations::sites,
+                sourcing_declarations::certifications,
+                sourcing_declarations::question,
+                sourcing_declarations::declared_at,
+            ),
+        ))
+        .load(&mut conn)?;
+    let mut by_key: BTreeMap<String, Vec<DeclarationRow>> = BTreeMap::new();
+    for (
+        key,
+        (company, siret, commune, department, sme),
+        (capacity, sites, certifications, question, at),
+    ) in rows
+    {
+        by_key.entry(key).or_default().push(DeclarationRow {
+            company,
+            siret,
+            commune,
+            sme,
+            local: territory.is_local(&department),
+            capacity: Cents::new(capacity).to_string(),
+            sites,
+            certifications,
+            question,
+            declared_at: at,
+        });
+    }
+    Ok(planned
+        .into_iter()
+        .filter_map(|p| by_key.remove(&p.key).map(|rows| (p, rows)))
+        .collect())
+}
+
+/// How many companies declared an interest in each planned purchase (its key).
+pub fn counts(pool: &Pool) -> Result<BTreeMap<String, i64>, AppError> {
+    let mut conn = pool.get()?;
+    Ok(sourcing_declarations::table
+        .group_by(sourcing_declarations::purchase_key)
+        .select((
+            sourcing_declarations::purchase_key,
+            diesel::dsl::count_star(),
+        ))
+        .load::<(String, i64)>(&mut conn)?
+        .into_iter()
+        .collect())
+}
