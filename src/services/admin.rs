@@ -123,6 +123,31 @@ pub struct Contact {
     pub website: String,
 }
 
+/// Reads the name, SIRET, nature and class of the form, every problem named; a nature outside
+/// the list is kept when it is the organisation's own (`kept`).
+fn check_identity<'a>(
+    form: &'a OrganisationForm,
+    problems: &mut Problems,
+    kept: Option<&str>,
+) -> (&'a str, Option<Siret>) {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        problems.add("nom", "de 1 à 200 caractères");
+    }
+    let siret = match form.siret.trim() {
+        "" => None,
+        text => problems.check("SIRET", Siret::parse(text)),
+    };
+    if !ORGANISATION_KINDS.iter().any(|(k, _)| *k == form.kind) && kept != Some(form.kind.as_str())
+    {
+        problems.add("nature", "choisissez une nature dans la liste");
+    }
+    if !["central", "sub_central"].contains(&form.buyer_class.as_str()) {
+        problems.add("classe", "central ou sous-central");
+    }
+    (name, siret)
+}
+
 /// Reads the contact part of the form, every problem named.
 pub fn check_contact(form: &OrganisationForm, problems: &mut Problems) -> Contact {
     let street = form.street.trim();
@@ -202,20 +227,7 @@ pub fn create_organisation(
             "de 2 à 12 lettres ou chiffres, sans espace (ex. CHU)",
         );
     }
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.add("nom", "de 1 à 200 caractères");
-    }
-    let siret = match form.siret.trim() {
-        "" => None,
-        text => problems.check("SIRET", Siret::parse(text)),
-    };
-    if !ORGANISATION_KINDS.iter().any(|(k, _)| *k == form.kind) {
-        problems.add("nature", "choisissez une nature dans la liste");
-    }
-    if !["central", "sub_central"].contains(&form.buyer_class.as_str()) {
-        problems.add("classe", "central ou sous-central");
-    }
+    let (name, siret) = check_identity(form, &mut problems, None);
     let contact = check_contact(form, &mut problems);
     problems.finish()?;
     let mut conn = pool.get()?;
@@ -331,20 +343,7 @@ pub fn update_organisation(
     actor.require_admin()?;
     let before = organisation_form(pool, code)?;
     let mut problems = Problems::default();
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.add("nom", "de 1 à 200 caractères");
-    }
-    let siret = match form.siret.trim() {
-        "" => None,
-        text => problems.check("SIRET", Siret::parse(text)),
-    };
-    if !ORGANISATION_KINDS.iter().any(|(k, _)| *k == form.kind) && form.kind != before.kind {
-        problems.add("nature", "choisissez une nature dans la liste");
-    }
-    if !["central", "sub_central"].contains(&form.buyer_class.as_str()) {
-        problems.add("classe", "central ou sous-central");
-    }
+    let (name, siret) = check_identity(form, &mut problems, Some(&before.kind));
     let contact = check_contact(form, &mut problems);
     problems.finish()?;
     let mut conn = pool.get()?;

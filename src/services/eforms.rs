@@ -296,16 +296,7 @@ fn organisation_id(k: usize) -> String {
 /// The notice's XML.
 pub fn contract_notice_xml(n: &ContractNotice) -> String {
     let mut o = String::with_capacity(8_192 + 6_000 * n.lots.len());
-    o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    o.push_str(
-        "<ContractNotice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:ContractNotice-2\" \
-         xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" \
-         xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\" \
-         xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\" \
-         xmlns:efac=\"http://data.europa.eu/p27/eforms-ubl-extension-aggregate-components/1\" \
-         xmlns:efbc=\"http://data.europa.eu/p27/eforms-ubl-extension-basic-components/1\" \
-         xmlns:efext=\"http://data.europa.eu/p27/eforms-ubl-extensions/1\">\n",
-    );
+    open_root(&mut o, "ContractNotice");
     // The organisations: the buyers (the lead first), then the review body.
     let review = n.buyers.len();
     o.push_str(
@@ -423,6 +414,19 @@ pub fn contract_notice_xml(n: &ContractNotice) -> String {
     }
     o.push_str("</ContractNotice>\n");
     o
+}
+
+/// The XML declaration and the notice's root element with the UBL and eForms namespaces.
+fn open_root(o: &mut String, root: &str) {
+    o.push_str(&format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:{root}-2\" \
+         xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" \
+         xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\" \
+         xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\" \
+         xmlns:efac=\"http://data.europa.eu/p27/eforms-ubl-extension-aggregate-components/1\" \
+         xmlns:efbc=\"http://data.europa.eu/p27/eforms-ubl-extension-basic-components/1\" \
+         xmlns:efext=\"http://data.europa.eu/p27/eforms-ubl-extensions/1\">\n"
+    ));
 }
 
 /// The places of performance (BT-5071, NUTS 3) of some delivery postcodes, each once.
@@ -631,16 +635,7 @@ pub struct AwardNotice {
 /// The award notice's XML.
 pub fn award_notice_xml(n: &AwardNotice) -> String {
     let mut o = String::with_capacity(8_192 + 6_000 * n.lots.len());
-    o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    o.push_str(
-        "<ContractAwardNotice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:ContractAwardNotice-2\" \
-         xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" \
-         xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\" \
-         xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\" \
-         xmlns:efac=\"http://data.europa.eu/p27/eforms-ubl-extension-aggregate-components/1\" \
-         xmlns:efbc=\"http://data.europa.eu/p27/eforms-ubl-extension-basic-components/1\" \
-         xmlns:efext=\"http://data.europa.eu/p27/eforms-ubl-extensions/1\">\n",
-    );
+    open_root(&mut o, "ContractAwardNotice");
     o.push_str(
         "<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><efext:EformsExtension>\n",
     );

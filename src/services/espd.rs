@@ -822,24 +822,8 @@ fn store(
 
 /// The company's profile, as its DUME states it.
 fn declaration_of(conn: &mut AnyConnection, supplier_id: i32) -> Result<Declaration, AppError> {
-    let (company, siret, postcode, city, email, sme): (
-        String,
-        String,
-        String,
-        String,
-        String,
-        bool,
-    ) = suppliers::table
-        .find(supplier_id)
-        .select((
-            suppliers::name,
-            suppliers::siret,
-            suppliers::postcode,
-            suppliers::commune,
-            suppliers::notification_email,
-            suppliers::sme,
-        ))
-        .first(conn)?;
+    let (company, siret, postcode, city, email, sme) =
+        crate::services::suppliers::identity(conn, supplier_id)?;
     Ok(Declaration {
         company,
         siret,

@@ -38,6 +38,15 @@ pub fn why_none(procedure: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether a tender is announced in the Official Journal (its procedure is formal).
+fn announced(conn: &mut AnyConnection, tender_id: i32) -> QueryResult<bool> {
+    let procedure: String = tenders::table
+        .find(tender_id)
+        .select(tenders::procedure)
+        .first(conn)?;
+    Ok(why_none(&procedure).is_none())
+}
+
 /// The tender's buyers: the coordinator first (the group's lead), then the other members by
 /// code.
 fn buyers(conn: &mut AnyConnection, tender_id: i32, coordinator: i32) -> QueryResult<Vec<Buyer>> {
@@ -340,11 +349,7 @@ pub fn preflight(
     deadline: NaiveDateTime,
 ) -> Result<Option<Vec<String>>, AppError> {
     let mut conn = pool.get()?;
-    let procedure: String = tenders::table
-        .find(tender_id)
-        .select(tenders::procedure)
-        .first(&mut conn)?;
-    if why_none(&procedure).is_some() {
+    if !announced(&mut conn, tender_id)? {
         return Ok(None);
     }
     let mut notice = contract_notice(&mut conn, tender_id, "", Utc::now().naive_utc(), None)?;
@@ -394,11 +399,7 @@ pub fn record_contract_notice(
     base_url: &str,
     now: NaiveDateTime,
 ) -> Result<Option<String>, AppError> {
-    let procedure: String = tenders::table
-        .find(tender_id)
-        .select(tenders::procedure)
-        .first(conn)?;
-    if why_none(&procedure).is_some() {
+    if !announced(conn, tender_id)? {
         return Ok(None);
     }
     let notice = contract_notice(conn, tender_id, base_url, now, None)?;
@@ -503,24 +504,8 @@ pub fn award_notice(
                 let winner = match tenderer_index.get(&supplier_id) {
                     Some(k) => *k,
                     None => {
-                        let (name, siret, postcode, city, email, sme): (
-                            String,
-                            String,
-                            String,
-                            String,
-                            String,
-                            bool,
-                        ) = suppliers::table
-                            .find(supplier_id)
-                            .select((
-                                suppliers::name,
-                                suppliers::siret,
-                                suppliers::postcode,
-                                suppliers::commune,
-                                suppliers::notification_email,
-                                suppliers::sme,
-                            ))
-                            .first(conn)?;
+                        let (name, siret, postcode, city, email, sme) =
+                            crate::services::suppliers::identity(conn, supplier_id)?;
                         tenderers.push(Tenderer {
                             name,
                             siret,
@@ -611,11 +596,7 @@ pub fn record_award_notice(
     tender_id: i32,
     now: NaiveDateTime,
 ) -> Result<Option<String>, AppError> {
-    let procedure: String = tenders::table
-        .find(tender_id)
-        .select(tenders::procedure)
-        .first(conn)?;
-    if why_none(&procedure).is_some() {
+    if !announced(conn, tender_id)? {
         return Ok(None);
     }
     let notice = award_notice(conn, tender_id, now)?;

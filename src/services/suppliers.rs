@@ -15,6 +15,25 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Every supplier's CPV interests, read at once.
+/// A company's identity as notices and declarations give it: name, SIRET, postcode,
+/// commune, the address its notices go to, SME or not.
+pub fn identity(
+    conn: &mut crate::db::AnyConnection,
+    supplier_id: i32,
+) -> QueryResult<(String, String, String, String, String, bool)> {
+    suppliers::table
+        .find(supplier_id)
+        .select((
+            suppliers::name,
+            suppliers::siret,
+            suppliers::postcode,
+            suppliers::commune,
+            suppliers::notification_email,
+            suppliers::sme,
+        ))
+        .first(conn)
+}
+
 pub fn interests_by_supplier(
     conn: &mut crate::db::AnyConnection,
 ) -> QueryResult<std::collections::HashMap<i32, Vec<String>>> {

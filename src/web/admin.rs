@@ -140,14 +140,7 @@ async fn organisations_page(
         Ok::<_, AppError>((rows, id))
     })
     .await?;
-    let kinds = ORGANISATION_KINDS
-        .iter()
-        .map(|&(code, label)| Choice {
-            code,
-            label,
-            selected: code == form.kind,
-        })
-        .collect();
+    let kinds = kind_choices(&form.kind);
     Page::new(
         "pages/admin/organisations",
         "Organisations — Groupement",
@@ -207,6 +200,18 @@ pub async fn create_organisation(
     }
 }
 
+/// The kinds of organisation for a select, `selected` chosen.
+fn kind_choices(selected: &str) -> Vec<Choice> {
+    ORGANISATION_KINDS
+        .iter()
+        .map(|&(code, label)| Choice {
+            code,
+            label,
+            selected: code == selected,
+        })
+        .collect()
+}
+
 fn organisation_page(
     hb: &Handlebars<'static>,
     viewer: &Viewer,
@@ -214,14 +219,7 @@ fn organisation_page(
     (error, problems): (Option<String>, Problems),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let kinds = ORGANISATION_KINDS
-        .iter()
-        .map(|&(code, label)| Choice {
-            code,
-            label,
-            selected: code == form.kind,
-        })
-        .collect();
+    let kinds = kind_choices(&form.kind);
     Page::new(
         "pages/admin/organisation",
         format!("{} — Organisations — Groupement", form.code),

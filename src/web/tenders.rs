@@ -1651,17 +1651,16 @@ pub async fn journal(
     .render(&hb, Some(&viewer), page)
 }
 
-/// `GET /consultations/{id}/avis-ue.xml`: the tender's latest EU notice (eForms XML), for its
-/// members.
-pub async fn latest_notice(
-    id: Path<i32>,
+/// A notice of a tender as a download, for its members: the one named, or the latest.
+async fn notice_download(
     pool: Data<Pool>,
     viewer: MaybeViewer,
+    id: i32,
+    which: Option<i32>,
 ) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
-    let id = id.into_inner();
     let (name, xml) = blocking(&pool, move |p| {
-        crate::services::notices::notice_file(p, &viewer, id, None)
+        crate::services::notices::notice_file(p, &viewer, id, which)
     })
     .await?;
     Ok(super::uploads::download(
@@ -1671,27 +1670,27 @@ pub async fn latest_notice(
     ))
 }
 
+/// `GET /consultations/{id}/avis-ue.xml`: the tender's latest EU notice (eForms XML).
+pub async fn latest_notice(
+    id: Path<i32>,
+    pool: Data<Pool>,
+    viewer: MaybeViewer,
+) -> Result<HttpResponse, AppError> {
+    notice_download(pool, viewer, id.into_inner(), None).await
+}
+
 /// `GET /consultations/{id}/avis-ue/{notice}.xml`: one of its EU notices.
 pub async fn notice_file(
     path: Path<(i32, String)>,
     pool: Data<Pool>,
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
-    let viewer = viewer.0.ok_or(AppError::Forbidden)?;
     let (id, file) = path.into_inner();
     let notice: i32 = file
         .strip_suffix(".xml")
         .and_then(|n| n.parse().ok())
         .ok_or(AppError::NotFound)?;
-    let (name, xml) = blocking(&pool, move |p| {
-        crate::services::notices::notice_file(p, &viewer, id, Some(notice))
-    })
-    .await?;
-    Ok(super::uploads::download(
-        &name,
-        "application/xml; charset=utf-8",
-        xml.into_bytes(),
-    ))
+    notice_download(pool, viewer, id, Some(notice)).await
 }
 
 /// `POST /consultations/{id}/avis-ue/{notice}/envoi`: the coordinator's lead sent the notice
