@@ -229,6 +229,20 @@ pub fn declarations(
         .collect())
 }
 
+/// The planned purchases (keys) a company has declared its interest in.
+pub fn declared_by(
+    pool: &Pool,
+    supplier_id: i32,
+) -> Result<std::collections::BTreeSet<String>, AppError> {
+    let mut conn = pool.get()?;
+    Ok(sourcing_declarations::table
+        .filter(sourcing_declarations::supplier_id.eq(supplier_id))
+        .select(sourcing_declarations::purchase_key)
+        .load::<String>(&mut conn)?
+        .into_iter()
+        .collect())
+}
+
 /// How many companies declared an interest in each planned purchase (its key).
 pub fn counts(pool: &Pool) -> Result<BTreeMap<String, i64>, AppError> {
     let mut conn = pool.get()?;

@@ -57,10 +57,17 @@ struct Card {
     /// Where a company declares its interest, and how many did.
     declare: String,
     declared: i64,
+    /// The viewing company's own declaration is on it.
+    ours: bool,
 }
 
-fn card(p: &PlannedPurchase, counts: &std::collections::BTreeMap<String, i64>) -> Card {
+fn card(
+    p: &PlannedPurchase,
+    counts: &std::collections::BTreeMap<String, i64>,
+    ours: &std::collections::BTreeSet<String>,
+) -> Card {
     Card {
+        ours: ours.contains(&p.key),
         declare: format!(
             "/programme-achats/declaration?achat={}",
             query_value(&p.key)
@@ -110,8 +117,13 @@ pub async fn page(
         true => StatusCode::OK,
         false => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let (purchases, counts) = blocking(&pool, |p| {
-        Ok::<_, AppError>((programme::current(p)?, sourcing::counts(p)?))
+    let company = viewer.0.as_ref().and_then(|v| v.supplier_id);
+    let (purchases, counts, ours) = blocking(&pool, move |p| {
+        let ours = match company {
+            Some(id) => sourcing::declared_by(p, id)?,
+            None => Default::default(),
+        };
+        Ok::<_, AppError>((programme::current(p)?, sourcing::counts(p)?, ours))
     })
     .await?;
     // A filter that does not read is said, and the whole programme shown.
@@ -123,11 +135,11 @@ pub async fn page(
     let mut quarters: Vec<Quarter> = Vec::new();
     for p in &shown {
         match quarters.last_mut() {
-            Some(q) if q.quarter == p.quarter => q.purchases.push(card(p, &counts)),
+            Some(q) if q.quarter == p.quarter => q.purchases.push(card(p, &counts, &ours)),
             _ => quarters.push(Quarter {
                 anchor: programme::anchor(&p.quarter),
                 quarter: p.quarter.clone(),
-                purchases: vec![card(p, &counts)],
+                purchases: vec![card(p, &counts, &ours)],
             }),
         }
     }

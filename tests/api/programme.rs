@@ -272,6 +272,13 @@ both_backends!(
         }
         let again = get_with(&app, form_path, &seller.cookie()).await;
         assert!(again.body.contains("value=\"80000,5\""), "{}", again.body);
+        // The programme tells the company its declaration is there.
+        let page = get_with(&app, "/programme-achats", &seller.cookie()).await;
+        assert!(
+            page.body.contains("Modifier notre déclaration"),
+            "{}",
+            page.body
+        );
         // An unknown purchase is not found.
         let unknown = post_form(
             &app,
