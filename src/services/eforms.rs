@@ -580,11 +580,9 @@ pub struct Tenderer {
 /// members being its signatories, concluded when the last of them signed.
 #[derive(Debug, Clone)]
 pub struct AwardContract {
-    /// The contract's identifier (`2027-001-01-3`).
-    pub uid: String,
     /// The member's index in [`AwardNotice::buyers`].
     pub buyer: usize,
-    pub amount_cents: i64,
+    /// Signed on (or, until then, the earliest day it may be).
     pub concluded: NaiveDate,
 }
 

@@ -487,6 +487,8 @@ pub fn award_notice(
         let offered: Vec<(i32, i64, bool)> = bids::table
             .inner_join(suppliers::table)
             .filter(bids::lot_id.eq(lot_id))
+            // The bids received and kept: a withdrawn one is not a tender of the lot.
+            .filter(bids::status.eq(crate::domain::BidStatus::Submitted))
             .select((bids::id, bids::price_cents, suppliers::sme))
             .load(conn)?;
         let award: Option<(String, Option<i32>)> = awards::table
@@ -519,18 +521,15 @@ pub fn award_notice(
                         tenderers.len() - 1
                     }
                 };
-                let signed: Vec<(String, i32, i64, NaiveDate, Option<NaiveDate>)> =
-                    contracts::table
-                        .filter(contracts::lot_id.eq(lot_id))
-                        .order(contracts::uid)
-                        .select((
-                            contracts::uid,
-                            contracts::organisation_id,
-                            contracts::amount_cents,
-                            contracts::notified_on,
-                            contracts::signed_on,
-                        ))
-                        .load(conn)?;
+                let signed: Vec<(i32, NaiveDate, Option<NaiveDate>)> = contracts::table
+                    .filter(contracts::lot_id.eq(lot_id))
+                    .order(contracts::uid)
+                    .select((
+                        contracts::organisation_id,
+                        contracts::notified_on,
+                        contracts::signed_on,
+                    ))
+                    .load(conn)?;
                 let prices = offered.iter().map(|b| b.1);
                 LotOutcome::Awarded {
                     winner,
@@ -539,11 +538,9 @@ pub fn award_notice(
                     lowest_cents: prices.min().unwrap_or(price),
                     contracts: signed
                         .into_iter()
-                        .filter_map(|(uid, organisation, amount, notified, signed)| {
+                        .filter_map(|(organisation, notified, signed)| {
                             Some(AwardContract {
-                                uid,
                                 buyer: buyer_ids.iter().position(|id| *id == organisation)?,
-                                amount_cents: amount,
                                 concluded: signed.unwrap_or(notified),
                             })
                         })

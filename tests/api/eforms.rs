@@ -183,10 +183,7 @@ fn award_of(notice: &ContractNotice) -> AwardNotice {
                         lowest_cents: lot.value_cents - 500_000,
                         contracts: (0..notice.buyers.len())
                             .map(|b| AwardContract {
-                                uid: format!("2027-001-01-{b}"),
                                 buyer: b,
-                                amount_cents: (lot.value_cents - 500_000)
-                                    / notice.buyers.len() as i64,
                                 concluded: NaiveDate::from_ymd_opt(2027, 2, 20).unwrap(),
                             })
                             .collect(),
@@ -197,9 +194,7 @@ fn award_of(notice: &ContractNotice) -> AwardNotice {
                         highest_cents: lot.value_cents + 100_000,
                         lowest_cents: lot.value_cents,
                         contracts: vec![AwardContract {
-                            uid: "2027-001-02-0".into(),
                             buyer: 0,
-                            amount_cents: lot.value_cents,
                             concluded: NaiveDate::from_ymd_opt(2027, 2, 21).unwrap(),
                         }],
                     },

@@ -8,9 +8,9 @@
 use crate::bids::{consultation_file, user, PASSWORD};
 use crate::both_backends;
 use crate::helpers::{get_with, post_form, session_of, TestApp};
+use crate::sealing::organisation;
 use diesel::prelude::*;
-use groupement::db::models::NewOrganisation;
-use groupement::db::schema::{eforms_notices, organisations, tenders};
+use groupement::db::schema::{eforms_notices, tenders};
 use groupement::services::{admin, needs, notices, pooling};
 use groupement::services::{tenders as tender_service, tenders::Publication};
 use groupement::web::nav::Viewer;
@@ -21,20 +21,6 @@ struct Formal {
     ub: Viewer,
     chu: Viewer,
     admin: Viewer,
-}
-
-fn organisation(app: &TestApp, code: &str) -> i32 {
-    diesel::insert_into(organisations::table)
-        .values(NewOrganisation {
-            code,
-            name: code,
-            siret: None,
-            kind: "university",
-            buyer_class: "central",
-        })
-        .returning(organisations::id)
-        .get_result(&mut app.pool.get().unwrap())
-        .unwrap()
 }
 
 /// A joint tender of UB and CHU worth €360,000 (a formal procedure), approved, its file ready.

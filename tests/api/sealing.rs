@@ -28,7 +28,8 @@ struct Joint {
     admin: Viewer,
 }
 
-fn organisation(app: &TestApp, code: &str) -> i32 {
+/// A member organisation (a central university) of `code`.
+pub(crate) fn organisation(app: &TestApp, code: &str) -> i32 {
     diesel::insert_into(organisations::table)
         .values(NewOrganisation {
             code,
