@@ -334,6 +334,7 @@ fn market(
                 annual_capacity_eur: (log_uniform(rng, 50_000.0, 5_000_000.0) / 1000.0).round()
                     * 1000.0,
                 sme: rng.unit() < 0.7,
+                members: Vec::new(),
             }
         })
         .collect()

@@ -7,3 +7,4 @@ pub mod generate;
 pub mod lp;
 pub mod pooling;
 pub mod procedure;
+pub mod teams;

@@ -35,6 +35,7 @@ fn local(id: &str, capacity: f64) -> Supplier {
         cpv_prefixes: vec!["3314".into()],
         annual_capacity_eur: capacity,
         sme: true,
+        members: Vec::new(),
     }
 }
 
@@ -597,4 +598,68 @@ fn progress_is_reported_by_families_and_needs_up_to_the_end() {
     assert_eq!(last.seconds_left(), Some(0.0));
     let first = reports[0];
     assert!(first.needs_done > 0 && first.seconds_left().is_some_and(|s| s >= 0.0));
+}
+
+/// DESIGN §4: under `count_sourcing`, a co-bidding team counts as one bidder with its members'
+/// combined capacity and a declared capacity as its company's; a company never counts twice.
+/// The checker agrees with the engine both ways, and the lot says what it owes its access to.
+#[test]
+fn declared_capacities_and_teams_count_only_when_asked_and_never_twice() {
+    let needs = [year("a", "CHU", 150_000.0)];
+    let sourcing = |id: &str, name: &str, members: &[&str], capacity: f64| Supplier {
+        name: name.into(),
+        members: members.iter().map(|m| m.to_string()).collect(),
+        ..local(id, capacity)
+    };
+    let suppliers = vec![
+        local("alpha", 100_000.0),
+        local("bravo", 80_000.0),
+        local("charlie", 60_000.0),
+        sourcing(
+            "declaration:1",
+            "déclaration de alpha",
+            &["alpha"],
+            200_000.0,
+        ),
+        sourcing(
+            "team:1",
+            "équipe bravo + charlie",
+            &["bravo", "charlie"],
+            160_000.0,
+        ),
+    ];
+    let plain = run(&needs, &suppliers, &Params::default());
+    let lot = &plain.tenders[0].lots[0];
+    assert!(!lot.local_accessible);
+    assert_eq!(lot.local_capacity_eur, 80_000.0);
+    let params = Params {
+        count_sourcing: true,
+        ..Params::default()
+    };
+    let counted = run(&needs, &suppliers, &params);
+    let lot = &counted.tenders[0].lots[0];
+    assert!(lot.local_accessible, "{}", lot.explanation);
+    assert_eq!(lot.local_capacity_eur, 160_000.0);
+    assert!(lot
+        .explanation
+        .contains("déclaration de alpha, équipe bravo + charlie"));
+    // A team made of the only other company cannot be a second bidder beside it.
+    let overlapping = vec![
+        local("alpha", 100_000.0),
+        sourcing(
+            "declaration:1",
+            "déclaration de alpha",
+            &["alpha"],
+            200_000.0,
+        ),
+        sourcing(
+            "team:1",
+            "équipe alpha + bravo",
+            &["alpha", "bravo"],
+            180_000.0,
+        ),
+    ];
+    let alone = run(&needs, &overlapping, &params);
+    assert!(!alone.tenders[0].lots[0].local_accessible);
+    assert_eq!(alone.tenders[0].lots[0].local_capacity_eur, 0.0);
 }

@@ -109,10 +109,7 @@ pub fn evaluate(
         return Err(errors);
     }
     let capacities = super::local_capacities(needs, suppliers, params);
-    let empty = LocalCapacity {
-        c_cents: 0,
-        suppliers: Vec::new(),
-    };
+    let empty = LocalCapacity::default();
     let capacity_of = |prefix: &str| capacities.get(prefix).unwrap_or(&empty);
     let solutions: Vec<FamilySolution> = families
         .iter()

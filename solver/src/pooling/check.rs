@@ -37,8 +37,12 @@ fn department(postcode: &str) -> String {
 }
 
 /// Capacities (cents) of the territorial suppliers serving a prefix, largest first.
-fn local_capacities(prefix: &str, suppliers: &[Supplier], params: &Params) -> Vec<i64> {
-    let mut caps: Vec<i64> = suppliers
+fn local_capacities(
+    prefix: &str,
+    suppliers: &[Supplier],
+    params: &Params,
+) -> Vec<(i64, BTreeSet<String>, bool)> {
+    let mut caps: Vec<(i64, BTreeSet<String>, bool)> = suppliers
         .iter()
         .filter(|s| {
             params
@@ -61,10 +65,59 @@ fn local_capacities(prefix: &str, suppliers: &[Supplier], params: &Params) -> Ve
                 prefix.starts_with(p) || p.starts_with(prefix)
             })
         })
-        .map(|s| (s.annual_capacity_eur * 100.0).round() as i64)
+        .filter(|s| params.count_sourcing || s.members.is_empty())
+        .map(|s| {
+            let companies: BTreeSet<String> = match s.members.is_empty() {
+                true => BTreeSet::from([s.supplier_id.clone()]),
+                false => s.members.iter().cloned().collect(),
+            };
+            (
+                (s.annual_capacity_eur * 100.0).round() as i64,
+                companies,
+                !s.members.is_empty(),
+            )
+        })
         .collect();
-    caps.sort_unstable_by(|a, b| b.cmp(a));
+    caps.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
     caps
+}
+
+/// `C_f` from the rows: the largest capacity `v` such that `k` rows of capacity ≥ `v` share no
+/// company. Registered rows are one company each; every disjoint choice of sourcing rows (at
+/// most 16 are tried exhaustively) is completed by the registered rows it leaves free.
+fn c_f_of(rows: &[(i64, BTreeSet<String>, bool)], k: usize) -> i64 {
+    let sourcing: Vec<&(i64, BTreeSet<String>, bool)> = rows.iter().filter(|r| r.2).collect();
+    let registered: Vec<&(i64, BTreeSet<String>, bool)> = rows.iter().filter(|r| !r.2).collect();
+    let bidders_at = |v: i64| -> usize {
+        let n = sourcing.len().min(16);
+        let mut best = 0;
+        for mask in 0u32..(1 << n) {
+            let chosen: Vec<_> = (0..n)
+                .filter(|b| mask & (1 << b) != 0)
+                .map(|b| sourcing[b])
+                .collect();
+            if chosen.iter().any(|r| r.0 < v) {
+                continue;
+            }
+            let mut used = BTreeSet::new();
+            if !chosen
+                .iter()
+                .all(|r| r.1.iter().all(|c| used.insert(c.clone())))
+            {
+                continue;
+            }
+            let free = registered
+                .iter()
+                .filter(|r| r.0 >= v && r.1.iter().all(|c| !used.contains(c)))
+                .count();
+            best = best.max(chosen.len() + free);
+        }
+        best
+    };
+    rows.iter()
+        .map(|r| r.0)
+        .find(|&v| bidders_at(v) >= k)
+        .unwrap_or(0)
 }
 
 /// Buying alone (DESIGN §4): the fewest lots whose windows share a day, by the earliest end
@@ -186,18 +239,15 @@ pub fn check_plan(
     let by_id: HashMap<&str, &Need> = needs.iter().map(|n| (n.need_id.as_str(), n)).collect();
     let cents = |n: &Need| (n.quantity * n.unit_price_eur * 100.0).round() as i64;
     let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut capacity_cache: HashMap<String, Vec<i64>> = HashMap::new();
-    let mut capacities = |prefix: &str| -> Vec<i64> {
+    type Rows = Vec<(i64, BTreeSet<String>, bool)>;
+    let mut capacity_cache: HashMap<String, Rows> = HashMap::new();
+    let mut capacities = |prefix: &str| -> Rows {
         capacity_cache
             .entry(prefix.to_string())
             .or_insert_with(|| local_capacities(prefix, suppliers, params))
             .clone()
     };
-    let c_f = |caps: &[i64]| {
-        caps.get(params.local_min_bidders.saturating_sub(1))
-            .copied()
-            .unwrap_or(0)
-    };
+    let c_f = |caps: &Rows| c_f_of(caps, params.local_min_bidders);
     let lot_score = |value: i64, c: i64, cpv: &str| -> f64 {
         let curve = params.curve_for(cpv).breakpoints().to_vec();
         let v = value as f64 / 100.0;
@@ -295,7 +345,7 @@ pub fn check_plan(
                     c as f64 / 100.0
                 ));
             }
-            let eligible = caps.iter().filter(|&&cap| cap >= value).count();
+            let eligible = caps.iter().filter(|r| r.0 >= value).count();
             if lot.eligible_local_suppliers != eligible {
                 errors.push(format!(
                     "lot {} of {}: {} eligible local suppliers instead of {eligible}",

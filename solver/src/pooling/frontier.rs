@@ -266,10 +266,7 @@ pub fn frontier_reporting(
         solo,
         capacities,
     } = super::prepare(needs, suppliers, params)?;
-    let empty = LocalCapacity {
-        c_cents: 0,
-        suppliers: Vec::new(),
-    };
+    let empty = LocalCapacity::default();
     let capacity_of = |prefix: &str| capacities.get(prefix).unwrap_or(&empty);
     // Per family: its plans along the weight, its solves, whether its search stopped, and
     // buying alone.

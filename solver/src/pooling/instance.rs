@@ -75,6 +75,28 @@ pub struct Supplier {
     pub annual_capacity_eur: f64,
     #[serde(default)]
     pub sme: bool,
+    /// A bidder made of registered suppliers (#24): the ids of the companies it stands for —
+    /// a capacity one of them declared for the family on a planned purchase, or a co-bidding
+    /// team with its members' combined capacity. Empty: a registered supplier, itself. Two
+    /// rows sharing a company never count as two bidders, and such rows count only when
+    /// [`Params::count_sourcing`] says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+impl Supplier {
+    /// Whether the row comes from sourcing (a declaration or a team), not the register.
+    pub fn from_sourcing(&self) -> bool {
+        !self.members.is_empty()
+    }
+
+    /// The registered companies the row stands for.
+    pub fn companies(&self) -> Vec<&str> {
+        match self.members.is_empty() {
+            true => vec![self.supplier_id.as_str()],
+            false => self.members.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// The parameters of a pooling run, with the defaults of DESIGN §4.
@@ -88,6 +110,10 @@ pub struct Params {
     pub lot_cost: f64,
     pub local_weight: f64,
     pub max_lot_value: Option<f64>,
+    /// Whether `C_f` also counts the capacities companies declared on the purchase programme
+    /// and the co-bidding teams formed on the exchange (DESIGN §4; the lead's choice, off by
+    /// default: the register alone).
+    pub count_sourcing: bool,
     pub curve: SavingsCurve,
     /// Curves by CPV division (first two digits), replacing `curve` there.
     pub division_curves: BTreeMap<String, SavingsCurve>,
@@ -125,6 +151,7 @@ impl Default for Params {
             lot_cost: 3000.0,
             local_weight: 0.03,
             max_lot_value: None,
+            count_sourcing: false,
             curve: SavingsCurve::default(),
             division_curves: BTreeMap::new(),
             buyers: BTreeMap::new(),

@@ -130,10 +130,7 @@ pub fn pool(
         solo,
         capacities,
     } = prepare(needs, suppliers, params)?;
-    let empty = LocalCapacity {
-        c_cents: 0,
-        suppliers: Vec::new(),
-    };
+    let empty = LocalCapacity::default();
     let capacity_of = |prefix: &str| capacities.get(prefix).unwrap_or(&empty);
     let done = std::sync::Mutex::new((0usize, 0usize));
     let needs_total: usize = families.iter().map(|f| f.needs.len()).sum();

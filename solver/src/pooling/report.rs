@@ -73,13 +73,21 @@ pub fn procedure_code(needs: &[Need], members: &[usize], prefix: &str, params: &
     })
 }
 
-fn explanation(lot: &Lot, needs_count: usize, params: &Params) -> String {
+fn explanation(lot: &Lot, needs_count: usize, params: &Params, thanks_to: &[String]) -> String {
     let rate = if lot.value_eur > 0.0 {
         100.0 * lot.savings_eur / lot.value_eur
     } else {
         0.0
     };
-    let local = if lot.local_accessible {
+    let local = if lot.local_accessible && !thanks_to.is_empty() {
+        format!(
+            "accessible aux entreprises du territoire grâce aux capacités déclarées sur le programme d'achats et aux équipes de co-traitance ({}) : le registre seul ne le permettait pas ; {} candidat(s) local(aux) peuvent le prendre (valeur ≤ C_f = {:.0} €, il en faut {})",
+            thanks_to.join(", "),
+            lot.eligible_local_suppliers,
+            lot.local_capacity_eur,
+            params.local_min_bidders
+        )
+    } else if lot.local_accessible {
         format!(
             "accessible aux entreprises du territoire : {} fournisseur(s) local(aux) du domaine peuvent le prendre (valeur ≤ C_f = {:.0} €, il en faut {})",
             lot.eligible_local_suppliers, lot.local_capacity_eur, params.local_min_bidders
@@ -160,7 +168,7 @@ fn tender(
                 local_capacity_eur: euros(capacity.c_cents),
                 explanation: String::new(),
             };
-            lot.explanation = explanation(&lot, members.len(), params);
+            lot.explanation = explanation(&lot, members.len(), params, &capacity.thanks_to(value));
             lot
         })
         .collect();
