@@ -113,6 +113,7 @@ pub fn read_suppliers(table: &Table) -> Parsed<Supplier> {
             cpv_prefixes: interests,
             annual_capacity_eur: capacity.unwrap_or(0.0),
             sme: sme.unwrap_or(false),
+            members: Vec::new(),
         }
     })
 }

@@ -68,6 +68,36 @@ diesel::table! {
         certifications -> Text,
         question -> Nullable<Text>,
         declared_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    cobidding_posts (id) {
+        id -> Integer,
+        target -> Text,
+        supplier_id -> Integer,
+        kind -> Text,
+        part -> Text,
+        share_pct -> Integer,
+        capacity_cents -> BigInt,
+        departments -> Text,
+        note -> Text,
+        posted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cobidding_contacts (id) {
+        id -> Integer,
+        target -> Text,
+        from_supplier -> Integer,
+        to_supplier -> Integer,
+        message -> Text,
+        status -> Text,
+        asked_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
     }
 }
 
@@ -330,6 +360,7 @@ diesel::joinable!(bids -> suppliers (supplier_id));
 diesel::joinable!(awards -> lots (lot_id));
 diesel::joinable!(eforms_notices -> tenders (tender_id));
 diesel::joinable!(sourcing_declarations -> suppliers (supplier_id));
+diesel::joinable!(cobidding_posts -> suppliers (supplier_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cpv_codes,
@@ -337,6 +368,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     eforms_notices,
     programme_alerts,
     sourcing_declarations,
+    cobidding_posts,
+    cobidding_contacts,
     communes,
     organisations,
     suppliers,

@@ -60,6 +60,7 @@ fn solver_suppliers(suppliers: &[SeededSupplier]) -> Vec<pooling::Supplier> {
             cpv_prefixes: s.cpv_prefixes.iter().cloned().collect(),
             annual_capacity_eur: s.annual_capacity_cents as f64 / 100.0,
             sme: true,
+            members: Vec::new(),
         })
         .collect()
 }

@@ -78,7 +78,7 @@ mod tests {
     use serde_json::json;
 
     /// Every e-mail, with its three parts, in French and in English.
-    const TEMPLATES: [&str; 13] = [
+    const TEMPLATES: [&str; 16] = [
         "address_confirmation",
         "approval_request",
         "password_reset",
@@ -92,6 +92,9 @@ mod tests {
         "question_answered",
         "tender_changed",
         "purchase_planned",
+        "cobidding_request",
+        "cobidding_accepted",
+        "sourcing_answered",
     ];
 
     fn sample(locale: &str) -> Value {
@@ -108,7 +111,7 @@ mod tests {
                            "winner_score": "60.00", "lost_to_cap": false }] });
         // (A second object: one literal this long passes the json! macro's recursion limit.)
         let more = json!({ "summary": "S", "document": "RC-v2.pdf", "moved": true, "before": "B",
-                           "bidder": true, "late": false,
+                           "bidder": true, "late": false, "message": "M", "email": "e@x.fr",
                            "purchases": [{ "label": "L", "unit": "boîte", "quarter": "T1 2027",
                                            "procedure": "P", "band": "B", "members": "UB",
                                            "lots": "à définir", "link": "http://x/p" }] });
@@ -196,7 +199,7 @@ mod tests {
         // (A second object: one literal this long passes the json! macro's recursion limit.)
         let more = json!({ "summary": "Quantités du lot 2 doublées ; règlement mis à jour.",
                            "document": "reglement-v2.pdf", "moved": true,
-                           "before": "08/01/2027 12:00", "bidder": true, "late": false,
+                           "before": "08/01/2027 12:00", "bidder": true, "late": false, "message": "M", "email": "e@x.fr",
                            "purchases": [{ "label": "Consommables médicaux", "unit": "boîte",
                                            "quarter": "T2 2027",
                                            "procedure": "Procédure adaptée (MAPA)",

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod awards;
 pub mod bids;
+pub mod cobidding;
 pub mod dashboard;
 pub mod documents;
 pub mod eforms;

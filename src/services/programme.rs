@@ -49,12 +49,14 @@ pub struct PlannedPurchase {
     pub stage: &'static str,
     /// The last change of what it is made of.
     pub updated: NaiveDateTime,
+    /// The value a co-bidding team must reach for it, in cents: the lower edge of its band
+    /// (the upper one for the lowest band) — public, never the estimate itself.
+    #[serde(skip)]
+    pub reach_cents: i64,
 }
 
-/// A value as a band: precise enough to prepare, never the buyers' estimate. The edges are
-/// the thresholds in force (no competition, BOAMP, formal procedure for central and other
-/// buyers, formal works) and 1 M€, so that a band never straddles a change of procedure.
-pub fn value_band(cents: i64, t: &Thresholds) -> String {
+/// The edges of the value bands: the thresholds in force and 1 M€, in euros, increasing.
+fn band_edges(t: &Thresholds) -> Vec<f64> {
     let mut edges: Vec<f64> = vec![
         t.no_competition_supplies,
         t.boamp,
@@ -65,6 +67,14 @@ pub fn value_band(cents: i64, t: &Thresholds) -> String {
     ];
     edges.sort_by(f64::total_cmp);
     edges.dedup();
+    edges
+}
+
+/// A value as a band: precise enough to prepare, never the buyers' estimate. The edges are
+/// the thresholds in force (no competition, BOAMP, formal procedure for central and other
+/// buyers, formal works) and 1 M€, so that a band never straddles a change of procedure.
+pub fn value_band(cents: i64, t: &Thresholds) -> String {
+    let edges = band_edges(t);
     let euros = cents as f64 / 100.0;
     let money = |e: f64| {
         let whole = e.round() as i64;
@@ -89,6 +99,19 @@ pub fn value_band(cents: i64, t: &Thresholds) -> String {
         Some(k) => format!("{} à {}", money(edges[k - 1]), money(edges[k])),
         None => format!("plus de {}", money(edges[edges.len() - 1])),
     }
+}
+
+/// The edge of a value's band a team must reach: the lower edge, or the upper one for the
+/// lowest band; in cents.
+pub fn band_reach(cents: i64, t: &Thresholds) -> i64 {
+    let edges = band_edges(t);
+    let euros = cents as f64 / 100.0;
+    let edge = match edges.iter().position(|e| euros < *e) {
+        Some(0) => edges[0],
+        Some(k) => edges[k - 1],
+        None => edges[edges.len() - 1],
+    };
+    (edge * 100.0).round() as i64
 }
 
 fn quarter_of(day: NaiveDate) -> (String, NaiveDate) {
@@ -199,6 +222,7 @@ pub fn programme(
             label: crate::services::tenders::family_label(&family),
             unit,
             value_band: value_band(total, &thresholds),
+            reach_cents: band_reach(total, &thresholds),
             members: member_ids
                 .iter()
                 .filter_map(|m| names.get(m).map(|n| n.0.clone()))
@@ -286,6 +310,7 @@ pub fn programme(
             label: crate::services::tenders::family_label(&family),
             unit,
             value_band: value_band(cents, &thresholds),
+            reach_cents: band_reach(cents, &thresholds),
             members: g
                 .members
                 .iter()

@@ -115,6 +115,22 @@ pub fn declare(pool: &Pool, actor: &Actor, form: &DeclarationForm) -> Result<boo
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {
         let now = Utc::now().naive_utc();
+        // An answer already given stays with the question it answers.
+        let kept: Option<(Option<String>, Option<String>, Option<NaiveDateTime>)> =
+            sourcing_declarations::table
+                .filter(sourcing_declarations::purchase_key.eq(&planned.key))
+                .filter(sourcing_declarations::supplier_id.eq(supplier_id))
+                .select((
+                    sourcing_declarations::question,
+                    sourcing_declarations::answer,
+                    sourcing_declarations::answered_at,
+                ))
+                .first(conn)
+                .optional()?;
+        let (answer, answered_at) = match kept {
+            Some((Some(asked), answer, at)) if asked == question => (answer, at),
+            _ => (None, None),
+        };
         let replaced = diesel::delete(
             sourcing_declarations::table
                 .filter(sourcing_declarations::purchase_key.eq(&planned.key))
@@ -131,6 +147,8 @@ pub fn declare(pool: &Pool, actor: &Actor, form: &DeclarationForm) -> Result<boo
                 sourcing_declarations::certifications.eq(&certifications),
                 sourcing_declarations::question.eq((!question.is_empty()).then_some(&question)),
                 sourcing_declarations::declared_at.eq(now),
+                sourcing_declarations::answer.eq(answer),
+                sourcing_declarations::answered_at.eq(answered_at),
             ))
             .execute(conn)?;
         audit::record(
@@ -151,6 +169,7 @@ pub fn declare(pool: &Pool, actor: &Actor, form: &DeclarationForm) -> Result<boo
 /// A declaration as the leads read it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeclarationRow {
+    pub id: i32,
     pub company: String,
     pub siret: String,
     pub commune: String,
@@ -161,6 +180,7 @@ pub struct DeclarationRow {
     pub certifications: String,
     pub question: Option<String>,
     pub declared_at: NaiveDateTime,
+    pub answer: Option<String>,
 }
 
 /// The declarations on the programme's purchases, by purchase (those still planned), for the
@@ -177,6 +197,7 @@ pub fn declarations(
         String,
         (String, String, String, String, bool),
         (i64, String, String, Option<String>, NaiveDateTime),
+        (i32, Option<String>),
     );
     let rows: Vec<Row> = sourcing_declarations::table
         .inner_join(suppliers::table)
@@ -201,6 +222,7 @@ pub fn declarations(
                 sourcing_declarations::question,
                 sourcing_declarations::declared_at,
             ),
+            (sourcing_declarations::id, sourcing_declarations::answer),
         ))
         .load(&mut conn)?;
     let mut by_key: BTreeMap<String, Vec<DeclarationRow>> = BTreeMap::new();
@@ -208,9 +230,12 @@ pub fn declarations(
         key,
         (company, siret, commune, department, sme),
         (capacity, sites, certifications, question, at),
+        (id, answer),
     ) in rows
     {
         by_key.entry(key).or_default().push(DeclarationRow {
+            id,
+            answer,
             company,
             siret,
             commune,
@@ -255,4 +280,118 @@ pub fn counts(pool: &Pool) -> Result<BTreeMap<String, i64>, AppError> {
         .load::<(String, i64)>(&mut conn)?
         .into_iter()
         .collect())
+}
+
+/// The longest answer, in characters.
+pub const ANSWER_CHARS: usize = 4000;
+
+/// A lead's answer to a company's question.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    pub declaration: String,
+    #[serde(default)]
+    pub answer: String,
+}
+
+/// A members' lead answers the question of a declaration: recorded, e-mailed to the company and
+/// published on the programme for every company, without its name. An answer given again
+/// replaces the first (the company is told again).
+pub fn answer(
+    pool: &Pool,
+    actor: &Actor,
+    base_url: &str,
+    form: &AnswerForm,
+) -> Result<String, AppError> {
+    actor.require_lead()?;
+    let id: i32 = form
+        .declaration
+        .trim()
+        .parse()
+        .map_err(|_| AppError::NotFound)?;
+    let text = form.answer.trim().to_string();
+    let mut problems = Problems::default();
+    match text.chars().count() {
+        0 => problems.add("réponse", "à renseigner"),
+        n if n > ANSWER_CHARS => {
+            problems.add("réponse", format!("{ANSWER_CHARS} caractères au plus"))
+        }
+        _ => {}
+    }
+    problems.finish()?;
+    let planned = programme::current(pool)?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        let found: Option<(String, Option<String>, String, String, String)> =
+            sourcing_declarations::table
+                .inner_join(suppliers::table)
+                .filter(sourcing_declarations::id.eq(id))
+                .select((
+                    sourcing_declarations::purchase_key,
+                    sourcing_declarations::question,
+                    suppliers::name,
+                    suppliers::notification_email,
+                    suppliers::locale,
+                ))
+                .first(conn)
+                .optional()?;
+        let (key, question, company, email, locale) = found.ok_or(AppError::NotFound)?;
+        let question = question.ok_or_else(|| {
+            AppError::validation("réponse", "cette déclaration ne pose pas de question")
+        })?;
+        let purchase = planned
+            .iter()
+            .find(|p| p.key == key)
+            .ok_or(AppError::NotFound)?;
+        let now = Utc::now().naive_utc();
+        diesel::update(sourcing_declarations::table.find(id))
+            .set((
+                sourcing_declarations::answer.eq(&text),
+                sourcing_declarations::answered_at.eq(now),
+            ))
+            .execute(conn)?;
+        crate::mail::enqueue(
+            conn,
+            &email,
+            "sourcing_answered",
+            &serde_json::json!({
+                "locale": crate::domain::Locale::of(&locale).code(),
+                "supplier": company,
+                "title": format!("{} ({})", purchase.label, purchase.unit),
+                "question": question,
+                "answer": text,
+                "link": format!("{base_url}/programme-achats#{}", programme::anchor(&key)),
+            }),
+            &format!("sourcing:{id}:{}", crate::services::auth::hash_token(&text)),
+        )?;
+        audit::record(
+            conn,
+            actor.into(),
+            Change::new("sourcing.answered", "planned_purchase", &key)
+                .after(format!("déclaration n° {id} : {text}")),
+        )?;
+        Ok(key)
+    })
+}
+
+/// The questions answered, by planned purchase (its key), as every company reads them: the
+/// question and its answer, never who asked.
+pub fn answered(pool: &Pool) -> Result<BTreeMap<String, Vec<(String, String)>>, AppError> {
+    let mut conn = pool.get()?;
+    let rows: Vec<(String, Option<String>, Option<String>)> = sourcing_declarations::table
+        .filter(sourcing_declarations::answer.is_not_null())
+        .order(sourcing_declarations::answered_at)
+        .select((
+            sourcing_declarations::purchase_key,
+            sourcing_declarations::question,
+            sourcing_declarations::answer,
+        ))
+        .load(&mut conn)?;
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for (key, question, answer) in rows {
+        if let (Some(q), Some(a)) = (question, answer) {
+            out.entry(key).or_default().push((q, a));
+        }
+    }
+    Ok(out)
 }

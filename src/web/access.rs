@@ -209,6 +209,11 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/programme-achats/declaration", SUPPLIERS),
     rule("POST", "/programme-achats/declaration", SUPPLIERS),
     rule("GET", "/programme-achats/declarations", LEADS),
+    rule("POST", "/programme-achats/reponse", LEADS),
+    rule("GET", "/co-traitance", SUPPLIERS),
+    rule("POST", "/co-traitance/annonce", SUPPLIERS),
+    rule("POST", "/co-traitance/contact", SUPPLIERS),
+    rule("POST", "/co-traitance/reponse", SUPPLIERS),
     rule("GET", "/appels-d-offres/{reference}", Access::Public),
     rule(
         "GET",

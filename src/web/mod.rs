@@ -12,6 +12,7 @@ pub mod bids;
 pub mod body;
 pub mod canonical;
 pub mod charts;
+pub mod cobidding;
 pub mod confirm;
 pub mod dashboard;
 pub mod form_errors;
@@ -335,6 +336,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/programme-achats/declarations",
             web::get().to(programme::declarations),
         )
+        .route(
+            "/programme-achats/reponse",
+            web::post().to(programme::answer),
+        )
+        .route("/co-traitance", web::get().to(cobidding::page))
+        .route("/co-traitance/annonce", web::post().to(cobidding::post))
+        .route("/co-traitance/contact", web::post().to(cobidding::contact))
+        .route("/co-traitance/reponse", web::post().to(cobidding::answer))
         .route(
             "/appels-d-offres/{reference}/offre",
             web::get().to(bids::show),

@@ -115,6 +115,11 @@ const RUN_FIELDS: &[Field] = &[
         input: "max_lot_value",
         label: "Valeur maximale d'un lot",
     },
+    Field {
+        problem: "déclarations et équipes",
+        input: "count_sourcing",
+        label: "Compter les déclarations et les équipes",
+    },
 ];
 
 async fn runs_page(
@@ -1027,6 +1032,7 @@ struct ParamsView {
     max_lot_value: Option<String>,
     local_min_bidders: usize,
     launch: Option<String>,
+    count_sourcing: bool,
 }
 
 /// A page's outcome of a change to the proposal: what it costs or breaks, or why it was
@@ -1099,6 +1105,7 @@ async fn run_page(
                 local_weight: crate::services::needs::french_number(params.local_weight),
                 max_lot_value: params.max_lot_value.map(euros),
                 local_min_bidders: params.local_min_bidders,
+                count_sourcing: params.count_sourcing,
                 launch: params
                     .reference_date
                     .as_deref()

@@ -59,14 +59,40 @@ struct Card {
     declared: i64,
     /// The viewing company's own declaration is on it.
     ours: bool,
+    /// Its co-bidding exchange, and how many companies posted there.
+    exchange: String,
+    posted: i64,
+    /// The companies' questions answered by the buyers, for everyone.
+    answers: Vec<Answered>,
+}
+
+#[derive(Serialize)]
+struct Answered {
+    question: String,
+    answer: String,
 }
 
 fn card(
     p: &PlannedPurchase,
     counts: &std::collections::BTreeMap<String, i64>,
     ours: &std::collections::BTreeSet<String>,
+    posted: &std::collections::BTreeMap<String, i64>,
+    answered: &std::collections::BTreeMap<String, Vec<(String, String)>>,
 ) -> Card {
     Card {
+        answers: answered
+            .get(&p.key)
+            .map(|list| {
+                list.iter()
+                    .map(|(q, a)| Answered {
+                        question: q.clone(),
+                        answer: a.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        exchange: format!("/co-traitance?cible={}", query_value(&p.key)),
+        posted: posted.get(&p.key).copied().unwrap_or(0),
         ours: ours.contains(&p.key),
         declare: format!(
             "/programme-achats/declaration?achat={}",
@@ -118,12 +144,20 @@ pub async fn page(
         false => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let company = viewer.0.as_ref().and_then(|v| v.supplier_id);
-    let (purchases, counts, ours) = blocking(&pool, move |p| {
+    let (purchases, counts, ours, (posted, answered)) = blocking(&pool, move |p| {
         let ours = match company {
             Some(id) => sourcing::declared_by(p, id)?,
             None => Default::default(),
         };
-        Ok::<_, AppError>((programme::current(p)?, sourcing::counts(p)?, ours))
+        Ok::<_, AppError>((
+            programme::current(p)?,
+            sourcing::counts(p)?,
+            ours,
+            (
+                crate::services::cobidding::counts(p)?,
+                sourcing::answered(p)?,
+            ),
+        ))
     })
     .await?;
     // A filter that does not read is said, and the whole programme shown.
@@ -135,11 +169,13 @@ pub async fn page(
     let mut quarters: Vec<Quarter> = Vec::new();
     for p in &shown {
         match quarters.last_mut() {
-            Some(q) if q.quarter == p.quarter => q.purchases.push(card(p, &counts, &ours)),
+            Some(q) if q.quarter == p.quarter => q
+                .purchases
+                .push(card(p, &counts, &ours, &posted, &answered)),
             _ => quarters.push(Quarter {
                 anchor: programme::anchor(&p.quarter),
                 quarter: p.quarter.clone(),
-                purchases: vec![card(p, &counts, &ours)],
+                purchases: vec![card(p, &counts, &ours, &posted, &answered)],
             }),
         }
     }
@@ -305,7 +341,18 @@ pub async fn declare(
 #[derive(Serialize)]
 struct DeclarationsPage {
     purchases: Vec<DeclaredPurchase>,
+    error: Option<String>,
+    errors: FormErrors,
+    /// The declaration whose answer was refused, and the answer typed.
+    refused: Option<i32>,
+    typed: String,
 }
+
+const ANSWER_FIELDS: &[Field] = &[Field {
+    problem: "réponse",
+    input: "answer",
+    label: "Réponse",
+}];
 
 #[derive(Serialize)]
 struct DeclaredPurchase {
@@ -325,17 +372,60 @@ pub async fn declarations(
     viewer: MaybeViewer,
 ) -> Result<HttpResponse, AppError> {
     let viewer = viewer.0.ok_or(AppError::Forbidden)?;
+    declarations_page(&pool, &hb, viewer, None, StatusCode::OK).await
+}
+
+/// `POST /programme-achats/reponse`: a lead answers a company's question.
+pub async fn answer(
+    posted: Posted<sourcing::AnswerForm>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+    settings: Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let form = posted.form;
+    let (who, sent, base) = (viewer.clone(), form.clone(), settings.base_url.clone());
+    match blocking(&pool, move |p| sourcing::answer(p, &who, &base, &sent)).await {
+        Ok(key) => Ok(see_other(&format!(
+            "/programme-achats/declarations#{}",
+            programme::anchor(&key)
+        ))),
+        Err(error) => {
+            let (message, problems, status) = super::form_errors::refused(error)?;
+            declarations_page(&pool, &hb, viewer, Some((form, message, problems)), status).await
+        }
+    }
+}
+
+async fn declarations_page(
+    pool: &Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: crate::web::nav::Viewer,
+    refused: Option<(sourcing::AnswerForm, Option<String>, crate::error::Problems)>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let who = viewer.clone();
-    let found = blocking(&pool, move |p| sourcing::declarations(p, &who)).await?;
+    let (form, error, problems) = match refused {
+        Some((form, error, problems)) => (Some(form), error, problems),
+        None => (None, None, crate::error::Problems::default()),
+    };
+    let found = blocking(pool, move |p| sourcing::declarations(p, &who)).await?;
     Page::new(
         "pages/programme_declarations",
         "Déclarations d'intérêt — Groupement",
         "/programme-achats",
     )
+    .status(status)
     .render(
-        &hb,
+        hb,
         Some(&viewer),
         DeclarationsPage {
+            error,
+            errors: FormErrors::of(&problems, ANSWER_FIELDS),
+            refused: form
+                .as_ref()
+                .and_then(|f| f.declaration.trim().parse().ok()),
+            typed: form.map(|f| f.answer).unwrap_or_default(),
             purchases: found
                 .into_iter()
                 .map(|(p, rows)| DeclaredPurchase {

@@ -895,6 +895,8 @@ struct NoticePage {
     questions: QuestionsView,
     changes: Vec<ChangeLine>,
     urgent: bool,
+    /// A company may look for partners on each lot's co-bidding exchange (open to bids).
+    cobidding: bool,
     sealing: Option<SealingView>,
     /// Its notices in the Official Journal of the EU, with their links on TED.
     eu_notices: Vec<EuNoticeLink>,
@@ -1166,6 +1168,8 @@ async fn notice_page(
     let supplier = viewer.as_ref().is_some_and(|v| v.role == Role::Supplier);
     let now = chrono::Utc::now().naive_utc();
     let cut_offs = notice.deadline.map(|d| tenders::cut_offs(d, notice.urgent));
+    let cobidding =
+        supplier && notice.status == "published" && notice.deadline.is_some_and(|d| now < d);
     let questions = QuestionsView {
         answers: notice
             .answers
@@ -1295,6 +1299,7 @@ async fn notice_page(
             .collect(),
         changes: change_lines(&notice.reference, &notice.changes),
         urgent: notice.urgent,
+        cobidding,
         sealing: notice.sealing.as_ref().map(|s| SealingView {
             threshold: s.threshold,
             holders: s.holders.join(", "),

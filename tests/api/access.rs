@@ -405,6 +405,12 @@ const OWNED: &[(&str, &[&str])] = &[
     ("/consultations/{id}/avis-ue/{notice}/publication", &[]),
     // The matrix names no planned purchase: a declaration on it is not found.
     ("/programme-achats/declaration", &[]),
+    // … nor an exchange, a post, a request or an answer on it.
+    ("/co-traitance", &[]),
+    ("/programme-achats/reponse", &[]),
+    ("/co-traitance/annonce", &[]),
+    ("/co-traitance/contact", &[]),
+    ("/co-traitance/reponse", &[]),
 ];
 
 /// Routes that end the session they are called with: called with a fresh one.

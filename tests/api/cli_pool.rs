@@ -140,6 +140,7 @@ fn pool_reads_french_spreadsheets_and_writes_a_checked_plan() {
         cpv_prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
         annual_capacity_eur: capacity,
         sme: true,
+        members: Vec::new(),
     };
     let suppliers = vec![
         supplier("S1", "21000", &["33140000", "3319"], 400_000.0),

@@ -14,6 +14,7 @@ mod buyer_profile;
 mod cli_award;
 mod cli_export;
 mod cli_pool;
+mod cobidding;
 mod demo;
 mod durability;
 mod eforms;

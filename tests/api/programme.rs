@@ -12,7 +12,7 @@ use groupement::db::schema::{notifications, organisations, supplier_cpv, supplie
 use groupement::services::{needs, pooling, programme};
 use groupement::web::nav::Viewer;
 
-fn organisation(app: &TestApp, code: &str, name: &str) -> i32 {
+pub(crate) fn organisation(app: &TestApp, code: &str, name: &str) -> i32 {
     diesel::insert_into(organisations::table)
         .values(NewOrganisation {
             code,
@@ -26,7 +26,7 @@ fn organisation(app: &TestApp, code: &str, name: &str) -> i32 {
         .unwrap()
 }
 
-fn need(app: &TestApp, buyer: &Viewer, cpv: &str, title: &str, quantity: &str) -> i32 {
+pub(crate) fn need(app: &TestApp, buyer: &Viewer, cpv: &str, title: &str, quantity: &str) -> i32 {
     let raw = needs::RawNeed {
         cpv: cpv.into(),
         title: title.into(),
@@ -42,7 +42,7 @@ fn need(app: &TestApp, buyer: &Viewer, cpv: &str, title: &str, quantity: &str) -
     needs::create(&app.pool, buyer, &raw, true).unwrap().id
 }
 
-fn interested(app: &TestApp, siret: &str, name: &str, prefix: &str) -> i32 {
+pub(crate) fn interested(app: &TestApp, siret: &str, name: &str, prefix: &str) -> i32 {
     let id = supplier(app, siret, name);
     diesel::insert_into(supplier_cpv::table)
         .values(NewSupplierCpv {
@@ -313,6 +313,73 @@ both_backends!(
         }
         let buyer = session_of(&app, "buyer.chu@example.fr", crate::bids::PASSWORD).await;
         let denied = get_with(&app, "/programme-achats/declarations", &buyer.cookie()).await;
+        assert_eq!(denied.status, 403);
+
+        // The lead answers the question: an empty answer is refused beside its field; the
+        // answer goes to the company by e-mail and onto the programme for everyone, without
+        // the company's name.
+        let declaration: i32 = groupement::db::schema::sourcing_declarations::table
+            .select(groupement::db::schema::sourcing_declarations::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        let declaration = declaration.to_string();
+        let empty = post_form(
+            &app,
+            "/programme-achats/reponse",
+            &lead.cookie(),
+            None,
+            &[
+                ("csrf_token", lead.csrf.as_str()),
+                ("declaration", declaration.as_str()),
+                ("answer", "  "),
+            ],
+        )
+        .await;
+        assert_eq!(empty.status, 422, "{}", empty.body);
+        assert!(
+            unescaped(&empty.body).contains("Réponse : à renseigner"),
+            "{}",
+            empty.body
+        );
+        let answered = post_form(
+            &app,
+            "/programme-achats/reponse",
+            &lead.cookie(),
+            None,
+            &[
+                ("csrf_token", lead.csrf.as_str()),
+                ("declaration", declaration.as_str()),
+                ("answer", "Oui, chaque lundi sur les trois sites du CHU."),
+            ],
+        )
+        .await;
+        assert_eq!(answered.status, 303, "{}", answered.body);
+        let mails: Vec<(String, String)> = notifications::table
+            .filter(notifications::template.eq("sourcing_answered"))
+            .select((notifications::recipient, notifications::data))
+            .load(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].0, "medical@example.fr");
+        assert!(mails[0].1.contains("chaque lundi"));
+        let (_, _, public) = app.get("/programme-achats").await;
+        let text = unescaped(&public);
+        assert!(text.contains("Livraison hebdomadaire possible ?"), "{text}");
+        assert!(text.contains("Oui, chaque lundi sur les trois sites du CHU."));
+        assert!(!public.contains("Medical"), "who asked is not public");
+        // A buyer may not answer; the company's declaration made again keeps its answer.
+        let denied = post_form(
+            &app,
+            "/programme-achats/reponse",
+            &buyer.cookie(),
+            None,
+            &[
+                ("csrf_token", buyer.csrf.as_str()),
+                ("declaration", declaration.as_str()),
+                ("answer", "non"),
+            ],
+        )
+        .await;
         assert_eq!(denied.status, 403);
     }
 );

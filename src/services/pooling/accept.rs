@@ -58,7 +58,7 @@ pub fn accept(
         broken.extend(rule_breaks(
             &plan,
             &input,
-            &input_suppliers(conn)?,
+            &input_suppliers(conn, year, &parameters.params)?,
             &parameters.params,
         ));
         if !broken.is_empty() {

@@ -134,7 +134,7 @@ pub fn run(pool: &Pool, actor: &Actor, run_id: i32) -> Result<RunView, AppError>
         (Some(plan), "proposed") => rule_breaks(
             plan,
             &input,
-            &input_suppliers(&mut conn)?,
+            &input_suppliers(&mut conn, row.1, &parameters.params)?,
             &parameters.params,
         ),
         _ => Vec::new(),
@@ -396,7 +396,7 @@ pub fn adjust(
             }
         };
         let lots: Vec<Vec<String>> = tenders.into_iter().flat_map(|(_, lots)| lots).collect();
-        let suppliers = input_suppliers(conn)?;
+        let suppliers = input_suppliers(conn, year, &parameters.params)?;
         let adjusted = pooling::adjust::evaluate(
             &input,
             &suppliers,

@@ -29,6 +29,10 @@ pub struct RunForm {
     /// those in force that day. Empty: today.
     #[serde(default)]
     pub launch_date: String,
+    /// `oui`: `C_f` also counts the capacities declared on the programme and the co-bidding
+    /// teams (DESIGN §4); a checkbox, absent when not ticked.
+    #[serde(default)]
+    pub count_sourcing: String,
 }
 
 impl RunForm {
@@ -49,6 +53,7 @@ impl RunForm {
                 .date()
                 .format("%d/%m/%Y")
                 .to_string(),
+            count_sourcing: String::new(),
         }
     }
 }
@@ -126,6 +131,20 @@ pub(super) fn params_of(
                     )),
                 }),
         ),
+    };
+    params.count_sourcing = match form.count_sourcing.as_str() {
+        "" => false,
+        "oui" => true,
+        other => {
+            problems.add(
+                "déclarations et équipes",
+                format!(
+                    "« {} » : cochez la case ou laissez-la vide",
+                    other.chars().take(20).collect::<String>()
+                ),
+            );
+            false
+        }
     };
     params.reference_date = launch.map(|day| day.format("%Y-%m-%d").to_string());
     // The settings of the launch day: their territory unless the lead names another, and
@@ -250,8 +269,107 @@ pub(super) fn input_needs_by_id(
     Ok(rows.into_iter().map(solver_need).collect())
 }
 
+/// Every registered supplier, as the engine reads them; when the lead counts sourcing
+/// (`count_sourcing`), also the capacities companies declared on the year's planned purchases
+/// and the co-bidding teams formed on them (DESIGN §4).
+pub(super) fn input_suppliers(
+    conn: &mut AnyConnection,
+    year: i32,
+    params: &Params,
+) -> QueryResult<Vec<pooling::Supplier>> {
+    let mut rows = registered_suppliers(conn)?;
+    if params.count_sourcing {
+        let extra = sourcing_suppliers(conn, year, &rows, params)?;
+        rows.extend(extra);
+    }
+    Ok(rows)
+}
+
+/// The sourcing rows of a year: one per declaration on a planned purchase of the year's needs
+/// (the company's declared capacity for the family), one per team formed on the exchange
+/// (its members' combined capacity). A row stands for its companies (`members`): the engine
+/// never counts a company twice.
+fn sourcing_suppliers(
+    conn: &mut AnyConnection,
+    year: i32,
+    registered: &[pooling::Supplier],
+    params: &Params,
+) -> QueryResult<Vec<pooling::Supplier>> {
+    use crate::db::schema::sourcing_declarations;
+    let prefix = format!("needs:{year}:");
+    let by_id: std::collections::BTreeMap<String, &pooling::Supplier> = registered
+        .iter()
+        .map(|s| (s.supplier_id.clone(), s))
+        .collect();
+    let family = |cpv: &str| -> String {
+        groupement_solver::pooling::family::significant_prefix(cpv).to_string()
+    };
+    let mut out = Vec::new();
+    let declared: Vec<(i32, String, String, i32, i64)> = sourcing_declarations::table
+        .order(sourcing_declarations::id)
+        .select((
+            sourcing_declarations::id,
+            sourcing_declarations::purchase_key,
+            sourcing_declarations::cpv,
+            sourcing_declarations::supplier_id,
+            sourcing_declarations::capacity_cents,
+        ))
+        .load(conn)?;
+    for (id, key, cpv, supplier, capacity) in declared {
+        let Some(company) = by_id.get(&supplier.to_string()) else {
+            continue;
+        };
+        if !key.starts_with(&prefix) {
+            continue;
+        }
+        out.push(pooling::Supplier {
+            supplier_id: format!("declaration:{id}"),
+            siret: company.siret.clone(),
+            name: format!("déclaration de {}", company.name),
+            postcode: company.postcode.clone(),
+            cpv_prefixes: vec![family(&cpv)],
+            annual_capacity_eur: capacity as f64 / 100.0,
+            sme: company.sme,
+            members: vec![company.supplier_id.clone()],
+        });
+    }
+    for team in crate::services::cobidding::teams(conn, &prefix)? {
+        let companies: Vec<&pooling::Supplier> = team
+            .members
+            .iter()
+            .filter_map(|m| by_id.get(&m.to_string()).copied())
+            .collect();
+        // A team is of the territory when all its companies are (its row then takes the
+        // postcode of its first company); another team is not counted at all.
+        let territorial = companies
+            .iter()
+            .all(|c| groupement_solver::pooling::family::is_territorial(c, params));
+        if companies.len() != team.members.len() || !territorial {
+            continue;
+        }
+        out.push(pooling::Supplier {
+            supplier_id: format!("team:{}:{}", team.target, companies[0].supplier_id),
+            siret: companies[0].siret.clone(),
+            name: format!(
+                "équipe {}",
+                companies
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            ),
+            postcode: companies[0].postcode.clone(),
+            cpv_prefixes: vec![family(&team.cpv)],
+            annual_capacity_eur: team.capacity_cents as f64 / 100.0,
+            sme: companies.iter().all(|c| c.sme),
+            members: companies.iter().map(|c| c.supplier_id.clone()).collect(),
+        });
+    }
+    Ok(out)
+}
+
 /// Every registered supplier, as the engine reads them.
-pub(super) fn input_suppliers(conn: &mut AnyConnection) -> QueryResult<Vec<pooling::Supplier>> {
+fn registered_suppliers(conn: &mut AnyConnection) -> QueryResult<Vec<pooling::Supplier>> {
     let rows: Vec<(i32, String, String, String, i64, bool)> = suppliers::table
         .order(suppliers::id)
         .select((
@@ -277,6 +395,7 @@ pub(super) fn input_suppliers(conn: &mut AnyConnection) -> QueryResult<Vec<pooli
                 cpv_prefixes,
                 annual_capacity_eur: capacity as f64 / 100.0,
                 sme,
+                members: Vec::new(),
             })
         })
         .collect())
@@ -525,7 +644,7 @@ pub(super) fn execute_claimed(pool: &Pool, worker: &str, run_id: i32) -> Result<
         .into_iter()
         .filter(|n| n.need_id.parse().is_ok_and(|id| ids.contains(&id)))
         .collect();
-    let suppliers = input_suppliers(&mut conn)?;
+    let suppliers = input_suppliers(&mut conn, year, &stored.params)?;
     // The frontier does not depend on the local weight: a run computed again at a point of its
     // frontier keeps it, unless its needs are no longer those it was computed on.
     let frontier_kept = stored_frontier.filter(|_| input.len() == ids.len());
