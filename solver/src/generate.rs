@@ -76,6 +76,7 @@ pub fn award_instance(
                     rng.below(24),
                     rng.below(60)
                 ),
+                members: Vec::new(),
             });
         }
     }

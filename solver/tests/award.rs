@@ -26,6 +26,7 @@ fn bid(id: &str, supplier: &str, lot: &str, price: f64, quality: f64, env: f64) 
         quality,
         environment: env,
         submitted_at: format!("2027-02-01T10:00:{:02}Z", id.len()),
+        members: Vec::new(),
     }
 }
 
@@ -274,6 +275,7 @@ fn instance() -> impl Strategy<Value = (Vec<AwardLot>, Vec<Bid>, u32)> {
                         quality: f64::from(q) * 25.0,
                         environment: f64::from(e) * 25.0,
                         submitted_at: format!("2027-02-01T10:{:02}:00Z", k % 60),
+                        members: Vec::new(),
                     })
                     .collect();
                 (lots, bids, cap)
@@ -300,4 +302,35 @@ proptest! {
         // Same input, same award.
         prop_assert_eq!(award(&lots, &bids, &bt_rules).unwrap(), bt);
     }
+}
+
+/// #24: the cap counts a company's lots whether it wins alone or in a group. B is a co-contractor
+/// of A's group, which wins the big lot; with a cap of one, B's own bid, best on the small lot,
+/// loses to the cap under both rules, and the checker agrees.
+#[test]
+fn the_cap_counts_the_lots_a_company_wins_in_a_group() {
+    let lots = [lot("L1", 500_000.0), lot("L2", 100_000.0)];
+    let group = Bid {
+        members: vec!["B".into()],
+        ..bid("g", "A", "L1", 400_000.0, 80.0, 80.0)
+    };
+    let bids = [
+        group,
+        bid("x", "C", "L1", 450_000.0, 60.0, 60.0),
+        bid("b", "B", "L2", 80_000.0, 90.0, 90.0),
+        bid("c", "C", "L2", 95_000.0, 50.0, 50.0),
+    ];
+    // Decreasing importance: the big lot first, to the group; B has then reached the cap.
+    let result = run(&lots, &bids, rules(Some(1), CapRule::DecreasingImportance));
+    assert_eq!(winner(&result, "L1").as_deref(), Some("g"));
+    assert_eq!(winner(&result, "L2").as_deref(), Some("c"));
+    let l2 = result.lots.iter().find(|l| l.lot_id == "L2").unwrap();
+    assert!(l2.bids.iter().any(|b| b.bid_id == "b" && b.lost_to_cap));
+    // Best total: never the group and B's own bid together (the checker counts B in both).
+    let result = run(&lots, &bids, rules(Some(1), CapRule::BestTotal));
+    let won = (winner(&result, "L1"), winner(&result, "L2"));
+    assert_ne!(won, (Some("g".into()), Some("b".into())));
+    // Without the cap B wins its lot too.
+    let free = run(&lots, &bids, rules(None, CapRule::BestTotal));
+    assert_eq!(winner(&free, "L2").as_deref(), Some("b"));
 }

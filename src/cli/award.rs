@@ -138,6 +138,7 @@ fn read_bids(path: &Path) -> Result<Parsed<Bid>, CliError> {
             .number("environment", 0.0, 100.0, false)
             .unwrap_or(0.0),
         submitted_at: cells.moment("submitted_at").unwrap_or_default(),
+        members: Vec::new(),
     }))
 }
 

@@ -20,6 +20,7 @@ fn instance() -> (Vec<AwardLot>, Vec<Bid>) {
         quality: q,
         environment: e,
         submitted_at: at.into(),
+        members: Vec::new(),
     };
     (
         vec![lot("L1", 500_000.5), lot("L2", 100_000.0)],

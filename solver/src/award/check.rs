@@ -119,7 +119,9 @@ pub fn check_award(
         match (&outcome.status, &outcome.winner_bid_id) {
             (LotStatus::Awarded, Some(id)) => match bids_by_id.get(id.as_str()) {
                 Some(bid) if bid.lot_id == outcome.lot_id => {
-                    *wins.entry(bid.supplier_id.as_str()).or_default() += 1;
+                    for company in std::iter::once(&bid.supplier_id).chain(&bid.members) {
+                        *wins.entry(company.as_str()).or_default() += 1;
+                    }
                     winner_of.insert(outcome.lot_id.as_str(), id.as_str());
                 }
                 _ => fail(format!(
@@ -151,9 +153,15 @@ pub fn check_award(
             .iter()
             .position(|b| Some(&b.bid_id) == outcome.winner_bid_id.as_ref());
         for (i, b) in outcome.bids.iter().enumerate() {
-            let at_cap = rules
-                .cap
-                .is_some_and(|c| wins.get(b.supplier_id.as_str()).copied().unwrap_or(0) >= c);
+            // A group's bid is at the cap when any of its companies is.
+            let members: &[String] = bids_by_id
+                .get(b.bid_id.as_str())
+                .map_or(&[], |bid| bid.members.as_slice());
+            let at_cap = rules.cap.is_some_and(|c| {
+                std::iter::once(&b.supplier_id)
+                    .chain(members)
+                    .any(|company| wins.get(company.as_str()).copied().unwrap_or(0) >= c)
+            });
             let above = winner_rank.is_none_or(|w| i < w);
             if b.lost_to_cap != (at_cap && above) {
                 fail(format!("bid {}: lost_to_cap flag wrong", b.bid_id));
@@ -246,9 +254,16 @@ fn sequential_award<'a>(
             let Some(bid) = bids.get(b.bid_id.as_str()) else {
                 continue;
             };
-            let count = wins.entry(bid.supplier_id.as_str()).or_default();
-            if *count < cap {
-                *count += 1;
+            let companies: Vec<&str> = std::iter::once(bid.supplier_id.as_str())
+                .chain(bid.members.iter().map(String::as_str))
+                .collect();
+            if companies
+                .iter()
+                .all(|c| wins.get(c).copied().unwrap_or(0) < cap)
+            {
+                for c in companies {
+                    *wins.entry(c).or_default() += 1;
+                }
                 chosen.insert(lot.lot_id.as_str(), b.bid_id.as_str());
                 total += scores.get(b.bid_id.as_str()).copied().unwrap_or(0.0);
                 break;

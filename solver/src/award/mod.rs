@@ -36,6 +36,17 @@ pub struct Bid {
     pub environment: f64,
     /// ISO 8601; compared as text, so all bids must use the same form (UTC).
     pub submitted_at: String,
+    /// A bid by a group of companies (#24): the co-contractors beside the representative
+    /// (`supplier_id`). The cap counts a lot won by the group for each of its companies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+impl Bid {
+    /// The companies the bid engages: its representative, then its co-contractors.
+    pub fn companies(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.supplier_id.as_str()).chain(self.members.iter().map(String::as_str))
+    }
 }
 
 /// The announced weights, in points out of 100.

@@ -34,10 +34,18 @@ fn wins_by_supplier<'a>(ranked: &'a Ranked, winners: &Winners) -> HashMap<&'a st
     let mut wins = HashMap::new();
     for (lot, &index) in winners {
         if let Some(bid) = ranked.get(lot).and_then(|bids| bids.get(index)) {
-            *wins.entry(bid.bid.supplier_id.as_str()).or_insert(0) += 1;
+            for company in bid.bid.companies() {
+                *wins.entry(company).or_insert(0) += 1;
+            }
         }
     }
     wins
+}
+
+/// Whether each company of a bid is still under the cap with these wins.
+fn under_cap(bid: &super::Bid, wins: &HashMap<&str, u32>, cap: u32) -> bool {
+    bid.companies()
+        .all(|c| wins.get(c).copied().unwrap_or(0) < cap)
 }
 
 fn within_cap(ranked: &Ranked, winners: &Winners, cap: u32) -> bool {
@@ -63,13 +71,11 @@ fn decreasing_importance(lots: &[AwardLot], ranked: &Ranked, cap: u32) -> Winner
         let Some(bids) = ranked.get(lot) else {
             continue;
         };
-        let chosen = bids
-            .iter()
-            .position(|b| wins.get(b.bid.supplier_id.as_str()).copied().unwrap_or(0) < cap);
+        let chosen = bids.iter().position(|b| under_cap(&b.bid, &wins, cap));
         if let Some(index) = chosen {
-            *wins
-                .entry(bids[index].bid.supplier_id.as_str())
-                .or_insert(0) += 1;
+            for company in bids[index].bid.companies() {
+                *wins.entry(company).or_insert(0) += 1;
+            }
             winners.insert(lot.clone(), index);
         }
     }
@@ -101,9 +107,9 @@ fn best_total(lots: &[AwardLot], ranked: &Ranked, cap: u32) -> Result<Winners, A
     let mut per_supplier: BTreeMap<&str, Expression> = BTreeMap::new();
     for ((lot, _, bid), &v) in columns.iter().zip(&variables) {
         *per_lot.entry(lot).or_default() += v;
-        *per_supplier
-            .entry(bid.bid.supplier_id.as_str())
-            .or_default() += v;
+        for company in bid.bid.companies() {
+            *per_supplier.entry(company).or_default() += v;
+        }
     }
     let constraints = per_lot
         .into_values()
@@ -148,18 +154,14 @@ fn prefer_ranking_on_ties(
                 continue;
             };
             let current = winners.get(&lot.lot_id).copied();
-            let wins = wins_by_supplier(ranked, &winners);
+            // The wins of the other lots: the lot's current winner gives its place up.
+            let mut others = winners.clone();
+            others.remove(&lot.lot_id);
+            let wins = wins_by_supplier(ranked, &others);
             let upto = current.unwrap_or(bids.len());
             let better = (0..upto).find(|&i| {
-                let under_cap = wins
-                    .get(bids[i].bid.supplier_id.as_str())
-                    .copied()
-                    .unwrap_or(0)
-                    < cap;
-                let same_supplier =
-                    current.is_some_and(|c| bids[c].bid.supplier_id == bids[i].bid.supplier_id);
                 let no_loss = current.is_none_or(|c| same_score(bids[i].score, bids[c].score));
-                (under_cap || same_supplier) && no_loss
+                under_cap(&bids[i].bid, &wins, cap) && no_loss
             });
             if let Some(i) = better {
                 winners.insert(lot.lot_id.clone(), i);
@@ -197,9 +199,7 @@ pub fn outcomes(
                 .iter()
                 .enumerate()
                 .map(|(i, b)| {
-                    let at_cap = cap.is_some_and(|c| {
-                        wins.get(b.bid.supplier_id.as_str()).copied().unwrap_or(0) >= c
-                    });
+                    let at_cap = cap.is_some_and(|c| !under_cap(&b.bid, &wins, c));
                     let ranked_above_winner = winner.is_none_or(|w| i < w);
                     BidOutcome {
                         bid_id: b.bid.bid_id.clone(),

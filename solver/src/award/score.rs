@@ -104,6 +104,7 @@ mod tests {
             quality,
             environment,
             submitted_at: at.into(),
+            members: Vec::new(),
         }
     }
 

@@ -111,6 +111,7 @@ pub(super) fn run_engine(
             quality: f64::from(b.quality.unwrap_or(0)),
             environment: f64::from(b.environment.unwrap_or(0)),
             submitted_at: b.submitted_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            members: Vec::new(),
         })
         .collect();
     engine::award(&award_lots, &award_bids, &rules_of(tender))
