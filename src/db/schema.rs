@@ -74,6 +74,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    bid_groups (bid_id) {
+        bid_id -> Integer,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    bid_group_members (bid_id, supplier_id) {
+        bid_id -> Integer,
+        supplier_id -> Integer,
+        share_pct -> Integer,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     cobidding_posts (id) {
         id -> Integer,
         target -> Text,
@@ -361,6 +377,9 @@ diesel::joinable!(awards -> lots (lot_id));
 diesel::joinable!(eforms_notices -> tenders (tender_id));
 diesel::joinable!(sourcing_declarations -> suppliers (supplier_id));
 diesel::joinable!(cobidding_posts -> suppliers (supplier_id));
+diesel::joinable!(bid_groups -> bids (bid_id));
+diesel::joinable!(bid_group_members -> bid_groups (bid_id));
+diesel::joinable!(bid_group_members -> suppliers (supplier_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cpv_codes,
@@ -370,6 +389,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sourcing_declarations,
     cobidding_posts,
     cobidding_contacts,
+    bid_groups,
+    bid_group_members,
     communes,
     organisations,
     suppliers,

@@ -78,7 +78,7 @@ mod tests {
     use serde_json::json;
 
     /// Every e-mail, with its three parts, in French and in English.
-    const TEMPLATES: [&str; 16] = [
+    const TEMPLATES: [&str; 17] = [
         "address_confirmation",
         "approval_request",
         "password_reset",
@@ -95,6 +95,7 @@ mod tests {
         "cobidding_request",
         "cobidding_accepted",
         "sourcing_answered",
+        "group_invitation",
     ];
 
     fn sample(locale: &str) -> Value {

@@ -144,6 +144,11 @@ pub struct OwnBid {
     /// Encrypted to the tender's key: its price and texts are unreadable until the opening
     /// (the fields above are then placeholders, never shown).
     pub sealed: bool,
+    /// Its group of companies (#24), when it has one.
+    pub group: Option<crate::services::groups::Group>,
+    /// The group as the form shows it again.
+    #[serde(skip)]
+    pub group_form: Option<BidForm>,
 }
 
 /// A document of a bid, as listed (its content is read on its own).
@@ -210,6 +215,8 @@ pub struct BidPage {
     pub backup: Option<crate::services::tenders::BackupCopy>,
     /// Its DUME, if it gave one.
     pub dume: Option<crate::services::espd::StoredDume>,
+    /// The group bids of other companies that name it as co-contractor (#24).
+    pub invitations: Vec<crate::services::groups::Invitation>,
 }
 
 /// The lots of a published tender with the supplier's own bids (never anyone else's).
@@ -246,6 +253,7 @@ pub fn page(pool: &Pool, actor: &Actor, reference: &str) -> Result<BidPage, AppE
         receipts: receipts::of_company(&mut conn, supplier_id, tender_id)?,
         backup: crate::services::tenders::own_backup(&mut conn, tender_id, supplier_id)?,
         dume: crate::services::espd::own(&mut conn, tender_id, supplier_id)?,
+        invitations: crate::services::groups::invitations(&mut conn, tender_id, supplier_id)?,
     })
 }
 
@@ -295,6 +303,8 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
                     updated_at,
                     documents: Vec::new(),
                     sealed: seal_state.as_deref() == Some("sealed"),
+                    group: None,
+                    group_form: None,
                 }
             },
         )
@@ -305,6 +315,26 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
         .into_iter()
         .map(|(_, document)| document)
         .collect();
+    bid.group = crate::services::groups::of_bids(conn, &[bid.id])?.remove(&bid.id);
+    bid.group_form = bid.group.as_ref().map(|g| {
+        let pair = |k: usize| {
+            g.members
+                .get(k)
+                .map(|m| (m.siret.clone(), m.share_pct.to_string()))
+                .unwrap_or_default()
+        };
+        let ((s1, p1), (s2, p2), (s3, p3)) = (pair(0), pair(1), pair(2));
+        BidForm {
+            group_kind: g.kind_fr().to_string(),
+            co_siret_1: s1,
+            co_share_1: p1,
+            co_siret_2: s2,
+            co_share_2: p2,
+            co_siret_3: s3,
+            co_share_3: p3,
+            ..BidForm::default()
+        }
+    });
     Ok(Some(bid))
 }
 
@@ -541,6 +571,36 @@ pub struct BidForm {
     pub technical_memo: String,
     #[serde(default)]
     pub environment_data: String,
+    /// A bid by a group of companies (#24): its kind and co-contractors; empty, alone.
+    #[serde(default)]
+    pub group_kind: String,
+    #[serde(default)]
+    pub co_siret_1: String,
+    #[serde(default)]
+    pub co_share_1: String,
+    #[serde(default)]
+    pub co_siret_2: String,
+    #[serde(default)]
+    pub co_share_2: String,
+    #[serde(default)]
+    pub co_siret_3: String,
+    #[serde(default)]
+    pub co_share_3: String,
+}
+
+impl BidForm {
+    /// The group part of the form.
+    pub fn group(&self) -> crate::services::groups::GroupForm {
+        crate::services::groups::GroupForm {
+            group_kind: self.group_kind.clone(),
+            co_siret_1: self.co_siret_1.clone(),
+            co_share_1: self.co_share_1.clone(),
+            co_siret_2: self.co_siret_2.clone(),
+            co_share_2: self.co_share_2.clone(),
+            co_siret_3: self.co_siret_3.clone(),
+            co_share_3: self.co_share_3.clone(),
+        }
+    }
 }
 
 /// A bid's form checked (the practice deposit's too): its price, positive, returned; the memo
@@ -761,6 +821,18 @@ pub fn submit(
     lot_number: i32,
     form: &BidForm,
 ) -> Result<Receipt, AppError> {
+    submit_as(pool, actor, "", reference, lot_number, form)
+}
+
+/// [`submit`], telling the co-contractors of a group bid with links to `base_url`.
+pub fn submit_as(
+    pool: &Pool,
+    actor: &Actor,
+    base_url: &str,
+    reference: &str,
+    lot_number: i32,
+    form: &BidForm,
+) -> Result<Receipt, AppError> {
     let supplier_id = actor.require_supplier()?;
     let mut problems = crate::error::Problems::default();
     let price = check_form(&mut problems, form);
@@ -790,6 +862,18 @@ pub fn submit(
             deadline,
             now,
         } = lot;
+        // The group (#24): checked here, where the lot is known; a company engaged in a
+        // group on the lot does not bid again.
+        let mut problems = crate::error::Problems::default();
+        let group =
+            crate::services::groups::check(conn, &mut problems, &form.group(), supplier_id)?;
+        problems.finish()?;
+        let current = own_bid(conn, lot_id, supplier_id)?.map(|b| b.id);
+        if let Some(reason) =
+            crate::services::groups::engaged_elsewhere(conn, lot_id, supplier_id, current)?
+        {
+            return Err(AppError::Conflict(reason));
+        }
         let form_sha256 = receipts::form_digest(
             price.get(),
             form.technical_memo.trim(),
@@ -847,6 +931,14 @@ pub fn submit(
                 bids::seal_state.eq(stored.seal_state),
             ))
             .execute(conn)?;
+        let to_tell = crate::services::groups::store(conn, bid_id, group.as_ref())?;
+        crate::services::groups::tell_members(
+            conn,
+            base_url,
+            bid_id,
+            &to_tell,
+            (reference, lot_number, deadline),
+        )?;
         let revised = existing.is_some();
         let signed = sign_deposit(
             conn,

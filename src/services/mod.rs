@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod documents;
 pub mod eforms;
 pub mod espd;
+pub mod groups;
 pub mod health;
 pub mod home;
 pub mod keys;

@@ -83,7 +83,7 @@ fn method_of(procedure: &str) -> (&'static str, &'static str) {
         "adapted" => ("open", "Procédure adaptée"),
         _ => (
             "limited",
-            "Marché sans publicité ni mise en concurrence préalable",
+            "Marché passé sans publicité ni mise en concurrence préalable",
         ),
     }
 }
@@ -316,6 +316,39 @@ fn release(
                 )
             })
             .collect();
+        // A group's co-contractors bid too (#24): each is a tenderer, and a supplier when the
+        // group wins.
+        let mut bidders = bidders;
+        let bid_ids: Vec<i32> = bidders.iter().map(|b| b.0).collect();
+        let members: Vec<(i32, i32, String, String, String, String)> =
+            crate::db::schema::bid_group_members::table
+                .inner_join(suppliers::table)
+                .filter(crate::db::schema::bid_group_members::bid_id.eq_any(&bid_ids))
+                .order((
+                    crate::db::schema::bid_group_members::bid_id,
+                    suppliers::name,
+                ))
+                .select((
+                    crate::db::schema::bid_group_members::bid_id,
+                    suppliers::id,
+                    suppliers::name,
+                    suppliers::siret,
+                    suppliers::postcode,
+                    suppliers::commune,
+                ))
+                .load(conn)?;
+        for (bid, supplier, name, siret, postcode, commune) in members {
+            bidders.push((
+                bid,
+                supplier,
+                Supplier {
+                    name,
+                    siret,
+                    postcode,
+                    commune,
+                },
+            ));
+        }
         let decided: Vec<(i32, String, Option<i32>, Option<NaiveDateTime>)> = awards::table
             .filter(awards::lot_id.eq_any(lot_key.keys().copied().collect::<Vec<_>>()))
             .filter(awards::approved_at.is_not_null())
@@ -365,11 +398,16 @@ fn release(
                 "date": approved_at.map(iso),
                 "relatedLots": [key],
             });
-            if let Some((price, supplier)) = winner.and_then(|w| price_of.get(&w)) {
+            if let Some((w, (price, _))) = winner.and_then(|w| price_of.get(&w).map(|p| (w, p))) {
                 award["value"] = euros(*price);
-                award["suppliers"] = json!([{
-                    "id": party_id(Some(&supplier.siret), &supplier.siret), "name": supplier.name,
-                }]);
+                // The winner, and the co-contractors of a winning group.
+                award["suppliers"] = json!(bidders
+                    .iter()
+                    .filter(|(bid, ..)| *bid == w)
+                    .map(|(_, _, s)| json!({
+                        "id": party_id(Some(&s.siret), &s.siret), "name": s.name,
+                    }))
+                    .collect::<Vec<_>>());
             }
             awards_json.push(award);
         }
@@ -481,6 +519,18 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
     {
         *offers.entry(lot_id).or_default() += 1;
     }
+    // The groups of the winning bids (#24): their co-contractors hold the contract too.
+    let winning: Vec<(i32, Option<i32>)> = awards::table
+        .filter(awards::lot_id.eq_any(&lot_ids))
+        .filter(awards::approved_at.is_not_null())
+        .select((awards::lot_id, awards::winning_bid_id))
+        .load(conn)?;
+    let winning_bids: Vec<i32> = winning.iter().filter_map(|w| w.1).collect();
+    let groups = crate::services::groups::of_bids(conn, &winning_bids)?;
+    let group_of_lot: HashMap<i32, &crate::services::groups::Group> = winning
+        .iter()
+        .filter_map(|(lot, bid)| bid.and_then(|b| groups.get(&b)).map(|g| (*lot, g)))
+        .collect();
     let mut marches = Vec::new();
     let mut without_siret = 0;
     for (
@@ -521,7 +571,9 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
             "ccag": if cpv.starts_with("45") { "Travaux" } else { "Fournitures courantes et services" },
             "offresRecues": offers.get(&lot_id).copied().unwrap_or(1).max(1),
             "attributionAvance": false,
-            "typeGroupementOperateurs": "Pas de groupement",
+            "typeGroupementOperateurs": group_of_lot
+                .get(&lot_id)
+                .map_or("Pas de groupement", |g| g.decp_kind()),
             "procedure": method_of(&procedure).1,
             "lieuExecution": { "code": postcode, "typeCode": "Code postal" },
             "dureeMois": months,
@@ -531,7 +583,12 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
             "typesPrix": { "typePrix": ["Définitif ferme"] },
             "formePrix": "Unitaire",
             "sousTraitanceDeclaree": false,
-            "titulaires": [{ "titulaire": { "typeIdentifiant": "SIRET", "id": holder } }],
+            "titulaires": std::iter::once(holder.clone())
+                .chain(group_of_lot.get(&lot_id).into_iter().flat_map(|g| {
+                    g.members.iter().map(|m| m.siret.clone())
+                }))
+                .map(|siret| json!({ "titulaire": { "typeIdentifiant": "SIRET", "id": siret } }))
+                .collect::<Vec<_>>(),
             "considerationsSociales": { "considerationSociale": ["Pas de considération sociale"] },
             "considerationsEnvironnementales": {
                 "considerationEnvironnementale": ["Critère environnemental"]

@@ -46,6 +46,7 @@ pub fn deposit(
             price_eur: form.price_eur.clone(),
             technical_memo: form.technical_memo.clone(),
             environment_data: String::new(),
+            ..Default::default()
         },
     );
     let document = match file {

@@ -233,6 +233,11 @@ pub const RULES: &[Rule] = &[
         SUPPLIERS,
     ),
     rule(
+        "POST",
+        "/appels-d-offres/{reference}/groupements/{bid}/confirmation",
+        SUPPLIERS,
+    ),
+    rule(
         "GET",
         "/appels-d-offres/{reference}/lots/{lot}/retrait",
         SUPPLIERS,

@@ -84,6 +84,8 @@ async fn comparison_page(
                     winner: b.winner,
                     winner_other_rule: b.winner_other_rule,
                     justification: b.justification_requested_at.map(paris_text),
+                    group: b.group.clone(),
+                    unconfirmed: b.unconfirmed,
                 })
                 .collect(),
         })
@@ -245,6 +247,8 @@ struct BidLine {
     winner: bool,
     winner_other_rule: bool,
     justification: Option<String>,
+    group: Option<String>,
+    unconfirmed: bool,
 }
 
 #[derive(Serialize)]

@@ -39,6 +39,8 @@ struct BidPage {
     dume: Option<DumeView>,
     dume_form: crate::services::espd::DumeForm,
     dume_errors: super::form_errors::FormErrors,
+    /// Group bids naming the company as co-contractor, to confirm (#24).
+    invitations: Vec<crate::services::groups::Invitation>,
 }
 
 #[derive(Serialize)]
@@ -140,6 +142,8 @@ struct BidView {
     withdrawn: bool,
     at: String,
     documents: Vec<DocumentLine>,
+    /// Its group of companies, in words.
+    group: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -203,6 +207,10 @@ async fn bid_page(
                 environment_data: readable
                     .map(|b| b.environment_data.clone())
                     .unwrap_or_default(),
+                ..l.bid
+                    .as_ref()
+                    .and_then(|b| b.group_form.clone())
+                    .unwrap_or_default()
             };
             let (form, error) = match &refused {
                 Some(r) if r.lot == l.number => {
@@ -221,6 +229,7 @@ async fn bid_page(
                     sealed: b.sealed,
                     withdrawn: b.status == crate::domain::BidStatus::Withdrawn,
                     at: paris_text(b.updated_at),
+                    group: b.group.as_ref().map(|g| g.describe()),
                     documents: b
                         .documents
                         .iter()
@@ -322,6 +331,7 @@ async fn bid_page(
                 at: paris_text(r.issued_at),
             })
             .collect(),
+        invitations: page.invitations.clone(),
         reference: page.reference,
         title: page.title,
     };
@@ -358,11 +368,17 @@ pub async fn submit(
     posted: Posted<BidForm>,
     pool: Data<Pool>,
     hb: Data<Handlebars<'static>>,
+    settings: Data<crate::Settings>,
 ) -> Result<HttpResponse, AppError> {
     let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
     let (reference, lot) = path.into_inner();
     let (who, r, form) = (viewer.clone(), reference.clone(), posted.form.clone());
-    match blocking(&pool, move |p| bids::submit(p, &who, &r, lot, &form)).await {
+    let base = settings.base_url.clone();
+    match blocking(&pool, move |p| {
+        bids::submit_as(p, &who, &base, &r, lot, &form)
+    })
+    .await
+    {
         Ok(receipt) => {
             bid_page(
                 pool,
@@ -738,4 +754,36 @@ pub async fn opened_dume(
     })
     .await?;
     Ok(xml_file(&name, xml))
+}
+
+/// `POST /appels-d-offres/{reference}/groupements/{bid}/confirmation`: a co-contractor confirms
+/// its place in a group bid (#24).
+pub async fn confirm_group(
+    path: Path<(String, i32)>,
+    posted: Posted<super::auth::NoFields>,
+    pool: Data<Pool>,
+    hb: Data<Handlebars<'static>>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = posted.viewer.ok_or(AppError::Forbidden)?;
+    let (reference, bid) = path.into_inner();
+    let (who, r) = (viewer.clone(), reference.clone());
+    match blocking(&pool, move |p| {
+        crate::services::groups::confirm(p, &who, &r, bid)
+    })
+    .await
+    {
+        Ok(()) => Ok(super::auth::see_other(&format!(
+            "/appels-d-offres/{reference}/offre#groupements"
+        ))),
+        Err(error) => {
+            let (message, status) = super::refused(error)?;
+            let refused = Refused {
+                lot: 0,
+                typed: None,
+                message,
+                dume: None,
+            };
+            bid_page(pool, &hb, viewer, reference, None, Some(refused), status).await
+        }
+    }
 }

@@ -369,6 +369,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(bids::submit),
         )
         .route(
+            "/appels-d-offres/{reference}/groupements/{bid}/confirmation",
+            web::post().to(bids::confirm_group),
+        )
+        .route(
             "/appels-d-offres/{reference}/lots/{lot}/retrait",
             web::get().to(bids::confirm_withdraw),
         )

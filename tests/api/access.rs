@@ -353,6 +353,12 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/appels-d-offres/{reference}/lots/{lot}/offre" => {
             format!("/appels-d-offres/{}/lots/1/offre", f.published)
         }
+        "/appels-d-offres/{reference}/groupements/{bid}/confirmation" => {
+            format!(
+                "/appels-d-offres/{}/groupements/1/confirmation",
+                f.published
+            )
+        }
         "/appels-d-offres/{reference}/lots/{lot}/retrait" => {
             format!("/appels-d-offres/{}/lots/1/retrait", f.published)
         }
@@ -408,6 +414,11 @@ const OWNED: &[(&str, &[&str])] = &[
     // … nor an exchange, a post, a request or an answer on it.
     ("/co-traitance", &[]),
     ("/programme-achats/reponse", &[]),
+    // The matrix's supplier is named in no group bid.
+    (
+        "/appels-d-offres/{reference}/groupements/{bid}/confirmation",
+        &[],
+    ),
     ("/co-traitance/annonce", &[]),
     ("/co-traitance/contact", &[]),
     ("/co-traitance/reponse", &[]),

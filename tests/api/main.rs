@@ -21,6 +21,7 @@ mod eforms;
 mod espd;
 mod forms;
 mod frontier;
+mod groups;
 mod health;
 mod homes;
 mod hostile;

@@ -135,6 +135,7 @@ fn bids_then_deadline(app: &TestApp, joint: &Joint) -> Vec<i32> {
                 price_eur: price.into(),
                 technical_memo: format!("{MEMO} de {name}"),
                 environment_data: "Véhicules électriques".into(),
+                ..Default::default()
             },
         )
         .unwrap();
@@ -620,8 +621,7 @@ both_backends!(
             1,
             &bid_service::BidForm {
                 price_eur: "15000".into(),
-                technical_memo: String::new(),
-                environment_data: String::new(),
+                ..Default::default()
             },
         )
         .unwrap();

@@ -5,7 +5,7 @@
 use super::*;
 
 /// A bid as the award reads it.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub(super) struct BidRow {
     pub(super) id: i32,
     pub(super) lot_id: i32,
@@ -14,6 +14,8 @@ pub(super) struct BidRow {
     pub(super) quality: Option<i32>,
     pub(super) environment: Option<i32>,
     pub(super) submitted_at: NaiveDateTime,
+    /// The co-contractors of a group bid (#24), beside its representative `supplier_id`.
+    pub(super) members: Vec<i32>,
 }
 
 /// The announced rules of a published tender.
@@ -55,7 +57,8 @@ pub(super) fn lots_and_bids(
         ))
         .load(conn)?;
     let ids: Vec<i32> = lot_rows.iter().map(|l| l.0).collect();
-    let bid_rows: Vec<BidRow> = bids::table
+    type Row = (i32, i32, i32, i64, Option<i32>, Option<i32>, NaiveDateTime);
+    let rows: Vec<Row> = bids::table
         .filter(bids::lot_id.eq_any(&ids))
         .filter(bids::status.eq(BidStatus::Submitted))
         // A bid found tampered with at the opening is never scored.
@@ -71,6 +74,30 @@ pub(super) fn lots_and_bids(
             bids::submitted_at,
         ))
         .load(conn)?;
+    // A group bid that some co-contractor did not confirm before the deadline is not
+    // admissible: never scored (#24).
+    let bid_ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
+    let unconfirmed = crate::services::groups::unconfirmed(conn, &bid_ids)?;
+    let groups = crate::services::groups::of_bids(conn, &bid_ids)?;
+    let bid_rows = rows
+        .into_iter()
+        .filter(|r| !unconfirmed.contains(&r.0))
+        .map(
+            |(id, lot_id, supplier_id, price_cents, quality, environment, submitted_at)| BidRow {
+                id,
+                lot_id,
+                supplier_id,
+                price_cents,
+                quality,
+                environment,
+                submitted_at,
+                members: groups
+                    .get(&id)
+                    .map(|g| g.members.iter().map(|m| m.supplier_id).collect())
+                    .unwrap_or_default(),
+            },
+        )
+        .collect();
     Ok((lot_rows, bid_rows))
 }
 
@@ -111,7 +138,7 @@ pub(super) fn run_engine(
             quality: f64::from(b.quality.unwrap_or(0)),
             environment: f64::from(b.environment.unwrap_or(0)),
             submitted_at: b.submitted_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-            members: Vec::new(),
+            members: b.members.iter().map(i32::to_string).collect(),
         })
         .collect();
     engine::award(&award_lots, &award_bids, &rules_of(tender))
@@ -158,6 +185,10 @@ pub struct ComparedBid {
     pub winner: bool,
     /// Whether this bid wins under the rule not announced.
     pub winner_other_rule: bool,
+    /// Its group of companies, in words (#24).
+    pub group: Option<String>,
+    /// A group bid some co-contractor did not confirm: not admissible, not scored.
+    pub unconfirmed: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -250,6 +281,8 @@ pub fn comparison(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<Comparis
         .iter()
         .map(|(id, number, ..)| (id.to_string(), *number))
         .collect();
+    let opened_ids: Vec<i32> = opened.iter().map(|b| b.id).collect();
+    let groups = crate::services::groups::of_bids(&mut conn, &opened_ids)?;
     let mut lots = Vec::with_capacity(lot_rows.len());
     for (lot_id, number, title, cpv, value_cents) in &lot_rows {
         let lot_outcome = outcome
@@ -263,6 +296,8 @@ pub fn comparison(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<Comparis
                 let result =
                     lot_outcome.and_then(|l| l.bids.iter().find(|o| o.bid_id == b.id.to_string()));
                 ComparedBid {
+                    group: groups.get(&b.id).map(|g| g.describe()),
+                    unconfirmed: groups.get(&b.id).is_some_and(|g| !g.confirmed()),
                     id: b.id,
                     supplier: b.supplier.clone(),
                     price_cents: b.price_cents,

@@ -103,7 +103,7 @@ both_backends!(nobody_but_the_bidder_sees_a_bid_before_the_opening, |app| {
     let form = bids::BidForm {
         price_eur: "15 000".into(),
         technical_memo: "Mémoire".into(),
-        environment_data: String::new(),
+        ..Default::default()
     };
     let receipt = bids::submit(&app.pool, &alpha, &reference, 1, &form).unwrap();
     assert_eq!(receipt.number.len(), 10);

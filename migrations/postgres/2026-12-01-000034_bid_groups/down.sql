@@ -1,0 +1,2 @@
+DROP TABLE bid_group_members;
+DROP TABLE bid_groups;
