@@ -643,6 +643,11 @@ fn declared_capacities_and_teams_count_only_when_asked_and_never_twice() {
     assert!(lot
         .explanation
         .contains("déclaration de alpha, équipe bravo + charlie"));
+    assert_eq!(
+        lot.thanks_to,
+        ["déclaration de alpha", "équipe bravo + charlie"]
+    );
+    assert!(plain.tenders[0].lots[0].thanks_to.is_empty());
     // A team made of the only other company cannot be a second bidder beside it.
     let overlapping = vec![
         local("alpha", 100_000.0),

@@ -434,7 +434,17 @@ fn explanation(l: &groupement_solver::pooling::plan::Lot, min_bidders: usize) ->
         true => 100.0 * l.savings_eur / l.value_eur,
         false => 0.0,
     };
-    let local = if l.local_accessible {
+    let local = if l.local_accessible && !l.thanks_to.is_empty() {
+        format!(
+            "à la portée des entreprises du territoire grâce aux capacités déclarées sur le \
+             programme d'achats et aux équipes de co-traitance ({}) : le registre seul ne le \
+             permettait pas ; {} candidat(s) local(aux) peuvent le prendre (valeur au plus {}, \
+             il en faut {min_bidders})",
+            l.thanks_to.join(", "),
+            l.eligible_local_suppliers,
+            euros(l.local_capacity_eur)
+        )
+    } else if l.local_accessible {
         format!(
             "à la portée des entreprises du territoire : {} fournisseur(s) local(aux) du domaine \
              peuvent le prendre (valeur au plus {}, il en faut {min_bidders})",

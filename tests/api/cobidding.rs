@@ -21,7 +21,7 @@ fn unescaped(body: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn company(
+pub(crate) fn company(
     app: &TestApp,
     siret: &str,
     name: &str,
@@ -289,7 +289,7 @@ both_backends!(
         assert!(local, "{explanation}");
         for expected in [
             "grâce aux capacités déclarées",
-            "déclaration de Alpha",
+            "capacité déclarée par Alpha",
             "équipe Bravo + Charlie",
             "le registre seul ne le permettait pas",
         ] {

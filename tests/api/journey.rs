@@ -71,23 +71,23 @@ const RAW_WORDS: &str = r#"["\\bno_competition\\b", "\\badapted\\b", "\\bformal\
   "\\b(from|year|status) :"]"#;
 
 /// The journey's browser: each page is photographed and checked for accessibility.
-struct Walk {
-    browser: Browser,
-    base: String,
+pub(crate) struct Walk {
+    pub(crate) browser: Browser,
+    pub(crate) base: String,
     /// The screenshots' prefix (`journey`, `balanced`).
-    name: &'static str,
-    step: usize,
+    pub(crate) name: &'static str,
+    pub(crate) step: usize,
 }
 
 impl Walk {
-    async fn go(&self, path: &str) {
+    pub(crate) async fn go(&self, path: &str) {
         self.browser.go(&format!("{}{path}", self.base)).await;
     }
 
     /// Screenshot `name` and axe-core on the page shown: no serious or critical violation;
     /// then the same page on a 390 px phone, photographed too, where nothing may run off the
     /// screen (a wide table scrolls within itself).
-    async fn check(&mut self, name: &str) {
+    pub(crate) async fn check(&mut self, name: &str) {
         self.step += 1;
         self.browser
             .screenshot(&format!("{}-{:02}-{name}.png", self.name, self.step))
@@ -109,7 +109,7 @@ impl Walk {
     /// field names, journal actions), Rust's and JavaScript's words, English messages. (What a
     /// page shows as code on purpose — a file's column names in `<code>` — and what it marks as
     /// English (`lang="en"`, the API's own descriptions) are not read.)
-    async fn raw_words(&self) -> Vec<String> {
+    pub(crate) async fn raw_words(&self) -> Vec<String> {
         let found = self
             .browser
             .script(&format!(
@@ -124,7 +124,7 @@ impl Walk {
     }
 
     /// axe-core's serious and critical violations on the page shown.
-    async fn violations(&self) -> Vec<String> {
+    pub(crate) async fn violations(&self) -> Vec<String> {
         self.browser.script(&format!("{AXE}; return true;")).await;
         let found = self
             .browser
@@ -142,7 +142,12 @@ impl Walk {
     /// Fills a form as a person would (`fields`: a CSS selector and a value each, one of them
     /// wrong), sends it, and checks that the page that says what is wrong gives back every value
     /// typed (passwords aside), photographed and checked like any page.
-    async fn typed_values_survive(&mut self, name: &str, path: &str, fields: &[(&str, &str)]) {
+    pub(crate) async fn typed_values_survive(
+        &mut self,
+        name: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) {
         self.go(path).await;
         self.browser
             .script(
@@ -176,11 +181,11 @@ impl Walk {
 
     /// Signs in through the form; the person lands on their home, which is checked and
     /// photographed like every page (`home-<who>`).
-    async fn sign_in(&mut self, email: &str) {
+    pub(crate) async fn sign_in(&mut self, email: &str) {
         self.sign_in_with(email, PASSWORD).await;
     }
 
-    async fn sign_in_with(&mut self, email: &str, password: &str) {
+    pub(crate) async fn sign_in_with(&mut self, email: &str, password: &str) {
         self.go("/connexion").await;
         self.browser.type_into("#email", email).await;
         self.browser.type_into("#password", password).await;
@@ -195,7 +200,7 @@ impl Walk {
         self.check(&format!("home-{who}")).await;
     }
 
-    async fn sign_out(&self) {
+    pub(crate) async fn sign_out(&self) {
         self.browser
             .wait_for("return document.querySelector('.viewer form button') !== null")
             .await;
@@ -205,7 +210,7 @@ impl Walk {
             .await;
     }
 
-    async fn text(&self) -> String {
+    pub(crate) async fn text(&self) -> String {
         self.browser
             .script("return document.body.innerText")
             .await
@@ -215,7 +220,7 @@ impl Walk {
     }
 
     /// Sets a field by its CSS selector (clearing what was there).
-    async fn set(&self, css: &str, value: &str) {
+    pub(crate) async fn set(&self, css: &str, value: &str) {
         self.browser
             .script(&format!(
                 "document.querySelector({}).value = {}; return true;",
@@ -225,7 +230,7 @@ impl Walk {
             .await;
     }
 
-    async fn submit(&self, css: &str) {
+    pub(crate) async fn submit(&self, css: &str) {
         self.browser.click(css).await;
     }
 }

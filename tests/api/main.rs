@@ -45,3 +45,4 @@ mod settings;
 mod smtp;
 mod startup;
 mod suppliers;
+mod team_journey;

@@ -83,6 +83,10 @@ pub struct Lot {
     /// `C_f` of the family, for the explanation.
     pub local_capacity_eur: f64,
     pub explanation: String,
+    /// Under `count_sourcing`, the declarations and co-bidding teams the lot owes its local
+    /// access to (empty, and absent from plan.json, when the register alone gives it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thanks_to: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -73,7 +73,8 @@ pub fn procedure_code(needs: &[Need], members: &[usize], prefix: &str, params: &
     })
 }
 
-fn explanation(lot: &Lot, needs_count: usize, params: &Params, thanks_to: &[String]) -> String {
+fn explanation(lot: &Lot, needs_count: usize, params: &Params) -> String {
+    let thanks_to = &lot.thanks_to;
     let rate = if lot.value_eur > 0.0 {
         100.0 * lot.savings_eur / lot.value_eur
     } else {
@@ -167,8 +168,9 @@ fn tender(
                 small_lot: small.get(k).copied().unwrap_or(false),
                 local_capacity_eur: euros(capacity.c_cents),
                 explanation: String::new(),
+                thanks_to: capacity.thanks_to(value),
             };
-            lot.explanation = explanation(&lot, members.len(), params, &capacity.thanks_to(value));
+            lot.explanation = explanation(&lot, members.len(), params);
             lot
         })
         .collect();

@@ -325,7 +325,7 @@ fn sourcing_suppliers(
         out.push(pooling::Supplier {
             supplier_id: format!("declaration:{id}"),
             siret: company.siret.clone(),
-            name: format!("déclaration de {}", company.name),
+            name: format!("capacité déclarée par {}", company.name),
             postcode: company.postcode.clone(),
             cpv_prefixes: vec![family(&cpv)],
             annual_capacity_eur: capacity as f64 / 100.0,
