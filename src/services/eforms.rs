@@ -446,6 +446,13 @@ fn places(postcodes: &mut dyn Iterator<Item = &String>) -> String {
         .collect()
 }
 
+/// The organisation id of co-contractor `j` of tenderer `k`: after the buyers, the review body
+/// and every tenderer, the partners in order.
+fn partner_id(buyers: usize, tenderers: &[Tenderer], k: usize, j: usize) -> String {
+    let before: usize = tenderers[..k].iter().map(|t| t.partners.len()).sum();
+    organisation_id(buyers + 1 + tenderers.len() + before + j)
+}
+
 /// The organisations of a notice: the buyers (`ORG-0001`… in their order, the group's lead
 /// flagged), the review body after them, then the tenderers.
 fn organisations(
@@ -498,25 +505,24 @@ fn organisations(
             &court.email
         )
     ));
+    let tenderer_organisation = |o: &mut String, id: String, t: &Tenderer| {
+        o.push_str(&format!(
+            "<efac:Organization><efac:Company><efbc:CompanySizeCode listName=\"economic-operator-size\">{}</efbc:CompanySizeCode>{}</efac:Company></efac:Organization>\n",
+            if t.sme { "sme" } else { "large" },
+            company(&id, &t.name, "", &t.postcode, &t.city, &t.siret, &t.phone, &t.email)
+        ));
+    };
     for (k, t) in tenderers
         .iter()
         .enumerate()
         .filter(|(k, _)| winners.contains(k))
     {
-        o.push_str(&format!(
-            "<efac:Organization><efac:Company><efbc:CompanySizeCode listName=\"economic-operator-size\">{}</efbc:CompanySizeCode>{}</efac:Company></efac:Organization>\n",
-            if t.sme { "sme" } else { "large" },
-            company(
-                &organisation_id(buyers.len() + 1 + k),
-                &t.name,
-                "",
-                &t.postcode,
-                &t.city,
-                &t.siret,
-                &t.phone,
-                &t.email
-            )
-        ));
+        tenderer_organisation(o, organisation_id(buyers.len() + 1 + k), t);
+    }
+    for &k in winners {
+        for (j, partner) in tenderers[k].partners.iter().enumerate() {
+            tenderer_organisation(o, partner_id(buyers.len(), tenderers, k, j), partner);
+        }
     }
     o.push_str("</efac:Organizations>\n");
 }
@@ -573,6 +579,8 @@ pub struct Tenderer {
     pub email: String,
     pub phone: String,
     pub sme: bool,
+    /// A group of companies (#24): its co-contractors, this company leading the group.
+    pub partners: Vec<Tenderer>,
 }
 
 /// A contract signed for a lot with one member (each member signs its own share). The notice
@@ -638,6 +646,7 @@ pub fn award_notice_xml(n: &AwardNotice) -> String {
         "<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><efext:EformsExtension>\n",
     );
     let tenderer_org = |k: usize| organisation_id(n.buyers.len() + 1 + k);
+    let partner_org = |k: usize, j: usize| partner_id(n.buyers.len(), &n.tenderers, k, j);
     // The results: per lot its result, the winning tender, the contracts per member.
     let total: i64 = n
         .lots
@@ -752,11 +761,25 @@ pub fn award_notice_xml(n: &AwardNotice) -> String {
     winners.sort_unstable();
     winners.dedup();
     for &k in &winners {
+        // A group: each of its companies a tenderer, the representative leading it (OPT-170,
+        // present only when the party has several tenderers).
+        let partners = &n.tenderers[k].partners;
+        let lead = match partners.is_empty() {
+            true => String::new(),
+            false => "<efbc:GroupLeadIndicator>true</efbc:GroupLeadIndicator>".into(),
+        };
         o.push_str(&format!(
-            "<efac:TenderingParty><cbc:ID schemeName=\"tendering-party\">TPA-{:04}</cbc:ID><efac:Tenderer><cbc:ID schemeName=\"organization\">{}</cbc:ID></efac:Tenderer></efac:TenderingParty>\n",
+            "<efac:TenderingParty><cbc:ID schemeName=\"tendering-party\">TPA-{:04}</cbc:ID><efac:Tenderer><cbc:ID schemeName=\"organization\">{}</cbc:ID>{lead}</efac:Tenderer>",
             k + 1,
             tenderer_org(k)
         ));
+        for j in 0..partners.len() {
+            o.push_str(&format!(
+                "<efac:Tenderer><cbc:ID schemeName=\"organization\">{}</cbc:ID><efbc:GroupLeadIndicator>false</efbc:GroupLeadIndicator></efac:Tenderer>",
+                partner_org(k, j)
+            ));
+        }
+        o.push_str("</efac:TenderingParty>\n");
     }
     o.push_str("</efac:NoticeResult>\n");
     o.push_str("<efac:NoticeSubType><cbc:SubTypeCode listName=\"notice-subtype\">29</cbc:SubTypeCode></efac:NoticeSubType>\n");

@@ -481,7 +481,7 @@ pub fn award_notice(
     let buyers = buyers(conn, tender_id, f.coordinator)?;
     let buyer_ids = buyer_ids(conn, tender_id, f.coordinator)?;
     let mut tenderers: Vec<Tenderer> = Vec::new();
-    let mut tenderer_index: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut tenderer_index: BTreeMap<(i32, Vec<i32>), usize> = BTreeMap::new();
     let mut lots_out = Vec::new();
     for (lot_id, lot) in notice_lots(conn, tender_id)? {
         let offered: Vec<(i32, i64, bool)> = bids::table
@@ -503,21 +503,21 @@ pub fn award_notice(
                     .find(bid_id)
                     .select((bids::supplier_id, bids::price_cents))
                     .first(conn)?;
-                let winner = match tenderer_index.get(&supplier_id) {
+                // A company wins alone or leading a group (#24): one tendering party each.
+                let members: Vec<i32> = crate::services::groups::of_bids(conn, &[bid_id])?
+                    .remove(&bid_id)
+                    .map(|g| g.members.iter().map(|m| m.supplier_id).collect())
+                    .unwrap_or_default();
+                let key = (supplier_id, members.clone());
+                let winner = match tenderer_index.get(&key) {
                     Some(k) => *k,
                     None => {
-                        let (name, siret, postcode, city, email, sme) =
-                            crate::services::suppliers::identity(conn, supplier_id)?;
-                        tenderers.push(Tenderer {
-                            name,
-                            siret,
-                            postcode,
-                            city,
-                            email,
-                            phone: String::new(),
-                            sme,
-                        });
-                        tenderer_index.insert(supplier_id, tenderers.len() - 1);
+                        let mut lead = tenderer(conn, supplier_id)?;
+                        for member in members {
+                            lead.partners.push(tenderer(conn, member)?);
+                        }
+                        tenderers.push(lead);
+                        tenderer_index.insert(key, tenderers.len() - 1);
                         tenderers.len() - 1
                     }
                 };
@@ -953,6 +953,22 @@ pub fn record_publication(
             )),
         )?;
         Ok(number)
+    })
+}
+
+/// A company as the award notice names it.
+fn tenderer(conn: &mut AnyConnection, supplier_id: i32) -> Result<Tenderer, AppError> {
+    let (name, siret, postcode, city, email, sme) =
+        crate::services::suppliers::identity(conn, supplier_id)?;
+    Ok(Tenderer {
+        name,
+        siret,
+        postcode,
+        city,
+        email,
+        phone: String::new(),
+        sme,
+        partners: Vec::new(),
     })
 }
 

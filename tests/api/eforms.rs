@@ -150,6 +150,7 @@ fn award_of(notice: &ContractNotice) -> AwardNotice {
         email: "contact@example.fr".into(),
         phone: String::new(),
         sme,
+        partners: Vec::new(),
     };
     AwardNotice {
         reference: notice.reference.clone(),
@@ -158,7 +159,11 @@ fn award_of(notice: &ContractNotice) -> AwardNotice {
         buyers: notice.buyers.clone(),
         review_body: notice.review_body.clone(),
         tenderers: vec![
-            company("Nettoyage Bourguignon SARL", "79812303000016", true),
+            // The first lot's winner leads a group of companies (#24).
+            Tenderer {
+                partners: vec![company("Vitrerie de Côte-d'Or", "44386207300014", true)],
+                ..company("Nettoyage Bourguignon SARL", "79812303000016", true)
+            },
             company("Hygiène de France SA", "32631334300062", false),
         ],
         lots: notice
@@ -240,6 +245,16 @@ fn contract_notices_pass_the_eforms_schemas_and_business_rules() {
         description: "La date limite est reportée au 3 février 2027 ; le bordereau des prix du lot 2 est remplacé.".into(),
         documents_changed: Some(NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()),
     });
+    // A group's tendering party names each of its companies, its representative leading.
+    let grouped = award_notice_xml(&award_of(&three));
+    assert!(
+        grouped.contains(
+            "<efbc:GroupLeadIndicator>true</efbc:GroupLeadIndicator></efac:Tenderer><efac:Tenderer>"
+        ),
+        "{grouped}"
+    );
+    assert!(grouped.contains("44386207300014"), "the partner's SIRET");
+    assert!(grouped.contains("<efbc:GroupLeadIndicator>false</efbc:GroupLeadIndicator>"));
     let mut cases: Vec<(String, String)> = vec![
         ("one-lot-one-buyer".into(), contract_notice_xml(&one)),
         ("three-lots-cap".into(), contract_notice_xml(&three)),
