@@ -520,17 +520,7 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
         *offers.entry(lot_id).or_default() += 1;
     }
     // The groups of the winning bids (#24): their co-contractors hold the contract too.
-    let winning: Vec<(i32, Option<i32>)> = awards::table
-        .filter(awards::lot_id.eq_any(&lot_ids))
-        .filter(awards::approved_at.is_not_null())
-        .select((awards::lot_id, awards::winning_bid_id))
-        .load(conn)?;
-    let winning_bids: Vec<i32> = winning.iter().filter_map(|w| w.1).collect();
-    let groups = crate::services::groups::of_bids(conn, &winning_bids)?;
-    let group_of_lot: HashMap<i32, &crate::services::groups::Group> = winning
-        .iter()
-        .filter_map(|(lot, bid)| bid.and_then(|b| groups.get(&b)).map(|g| (*lot, g)))
-        .collect();
+    let group_of_lot = winning_groups(conn, &lot_ids)?;
     let mut marches = Vec::new();
     let mut without_siret = 0;
     for (
@@ -653,6 +643,8 @@ pub struct ContractCard {
     pub buyer: String,
     pub holder: String,
     pub holder_siret: String,
+    /// A group's other companies, with its kind (#24): « groupement solidaire avec … ».
+    pub co_holders: Option<String>,
     pub object: String,
     pub reference: String,
     pub cpv: String,
@@ -661,6 +653,25 @@ pub struct ContractCard {
     pub amount: String,
     pub notified_on: String,
     pub months: i32,
+}
+
+/// The groups of companies that won these lots (#24), by lot: their co-contractors hold the
+/// lot's contracts with the representative.
+fn winning_groups(
+    conn: &mut AnyConnection,
+    lot_ids: &[i32],
+) -> QueryResult<HashMap<i32, crate::services::groups::Group>> {
+    let winning: Vec<(i32, Option<i32>)> = awards::table
+        .filter(awards::lot_id.eq_any(lot_ids))
+        .filter(awards::approved_at.is_not_null())
+        .select((awards::lot_id, awards::winning_bid_id))
+        .load(conn)?;
+    let winning_bids: Vec<i32> = winning.iter().filter_map(|w| w.1).collect();
+    let mut groups = crate::services::groups::of_bids(conn, &winning_bids)?;
+    Ok(winning
+        .into_iter()
+        .filter_map(|(lot, bid)| bid.and_then(|b| groups.remove(&b)).map(|g| (lot, g)))
+        .collect())
 }
 
 /// The most contracts one search lists.
@@ -739,6 +750,7 @@ pub fn search_contracts(
         i64,
         Option<chrono::NaiveDate>,
         i32,
+        i32,
     );
     let rows: Vec<Row> = query
         .order((contracts::signed_on.desc(), contracts::uid))
@@ -756,9 +768,12 @@ pub fn search_contracts(
             contracts::amount_cents,
             contracts::signed_on,
             contracts::months,
+            contracts::lot_id,
         ))
         .load(&mut conn)
         .map_err(AppError::from)?;
+    let lot_ids: Vec<i32> = rows.iter().map(|r| r.13).collect();
+    let groups = winning_groups(&mut conn, &lot_ids)?;
     let catalog = crate::domain::CpvCatalog::embedded();
     let mut matched = 0;
     let mut cards = Vec::new();
@@ -776,8 +791,20 @@ pub fn search_contracts(
         amount,
         signed_on,
         months,
+        lot_id,
     ) in rows
     {
+        let co_holders = groups.get(&lot_id).map(|g| {
+            format!(
+                "en groupement {} avec {}",
+                g.kind_fr(),
+                g.members
+                    .iter()
+                    .map(|m| format!("{} (SIRET {})", m.name, m.siret))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
         let cpv_label = catalog
             .get(&cpv)
             .map(|e| e.label_fr.clone())
@@ -785,7 +812,8 @@ pub fn search_contracts(
         let object = format!("{title} — lot {number} : {lot_title}");
         if !words.is_empty() {
             let text = crate::domain::fold(&format!(
-                "{object} {reference} {buyer} {holder} {siret} {cpv} {cpv_label} {uid}"
+                "{object} {reference} {buyer} {holder} {siret} {cpv} {cpv_label} {uid} {}",
+                co_holders.as_deref().unwrap_or_default()
             ));
             if !words.iter().all(|w| text.contains(w.as_str())) {
                 continue;
@@ -798,6 +826,7 @@ pub fn search_contracts(
                 buyer,
                 holder,
                 holder_siret: siret,
+                co_holders,
                 object,
                 reference,
                 cpv,

@@ -305,6 +305,13 @@ both_backends!(
             .collect();
         assert_eq!(holders, [ALPHA, BRAVO]);
         crate::award_journey::assert_decp_valid(&decp);
+        // The public list of contracts names the group.
+        let (status, _, page) = app.get("/open-data/marches").await;
+        assert_eq!(status, 200);
+        assert!(
+            unescaped(&page).contains("en groupement solidaire avec Bravo (SIRET 21210231500018)"),
+            "{page}"
+        );
     }
 );
 

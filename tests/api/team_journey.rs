@@ -290,6 +290,13 @@ async fn two_smes_team_up_on_the_exchange_and_win_in_a_real_browser() {
         .map(|t| t["titulaire"]["id"].as_str().unwrap())
         .collect();
     assert_eq!(holders, [BRAVO, CHARLIE]);
+    walk.go("/open-data/marches").await;
+    let text = walk.text().await;
+    assert!(
+        text.contains("en groupement solidaire avec Charlie (SIRET 44386207300014)"),
+        "{text}"
+    );
+    walk.check("contracts-with-the-group").await;
     walk.go("/open-data/ocds.json").await;
     let ocds = walk.text().await;
     let package: serde_json::Value = serde_json::from_str(&ocds).unwrap();
