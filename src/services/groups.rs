@@ -422,6 +422,23 @@ pub fn of_bids(conn: &mut AnyConnection, bid_ids: &[i32]) -> QueryResult<BTreeMa
     Ok(out)
 }
 
+/// The groups of companies that won these lots (#24), by lot: their co-contractors hold the
+/// lot's contracts with the representative.
+pub fn winning(conn: &mut AnyConnection, lot_ids: &[i32]) -> QueryResult<BTreeMap<i32, Group>> {
+    use crate::db::schema::awards;
+    let winning: Vec<(i32, Option<i32>)> = awards::table
+        .filter(awards::lot_id.eq_any(lot_ids))
+        .filter(awards::approved_at.is_not_null())
+        .select((awards::lot_id, awards::winning_bid_id))
+        .load(conn)?;
+    let winning_bids: Vec<i32> = winning.iter().filter_map(|w| w.1).collect();
+    let mut groups = of_bids(conn, &winning_bids)?;
+    Ok(winning
+        .into_iter()
+        .filter_map(|(lot, bid)| bid.and_then(|b| groups.remove(&b)).map(|g| (lot, g)))
+        .collect())
+}
+
 /// The ids of the bids among these whose group some member has not confirmed: not
 /// admissible, never scored.
 pub fn unconfirmed(conn: &mut AnyConnection, bid_ids: &[i32]) -> QueryResult<Vec<i32>> {

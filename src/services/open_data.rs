@@ -520,7 +520,7 @@ pub fn decp(conn: &mut AnyConnection) -> QueryResult<Value> {
         *offers.entry(lot_id).or_default() += 1;
     }
     // The groups of the winning bids (#24): their co-contractors hold the contract too.
-    let group_of_lot = winning_groups(conn, &lot_ids)?;
+    let group_of_lot = crate::services::groups::winning(conn, &lot_ids)?;
     let mut marches = Vec::new();
     let mut without_siret = 0;
     for (
@@ -655,25 +655,6 @@ pub struct ContractCard {
     pub months: i32,
 }
 
-/// The groups of companies that won these lots (#24), by lot: their co-contractors hold the
-/// lot's contracts with the representative.
-fn winning_groups(
-    conn: &mut AnyConnection,
-    lot_ids: &[i32],
-) -> QueryResult<HashMap<i32, crate::services::groups::Group>> {
-    let winning: Vec<(i32, Option<i32>)> = awards::table
-        .filter(awards::lot_id.eq_any(lot_ids))
-        .filter(awards::approved_at.is_not_null())
-        .select((awards::lot_id, awards::winning_bid_id))
-        .load(conn)?;
-    let winning_bids: Vec<i32> = winning.iter().filter_map(|w| w.1).collect();
-    let mut groups = crate::services::groups::of_bids(conn, &winning_bids)?;
-    Ok(winning
-        .into_iter()
-        .filter_map(|(lot, bid)| bid.and_then(|b| groups.remove(&b)).map(|g| (lot, g)))
-        .collect())
-}
-
 /// The most contracts one search lists.
 pub const CONTRACTS_SHOWN: usize = 500;
 
@@ -773,7 +754,7 @@ pub fn search_contracts(
         .load(&mut conn)
         .map_err(AppError::from)?;
     let lot_ids: Vec<i32> = rows.iter().map(|r| r.13).collect();
-    let groups = winning_groups(&mut conn, &lot_ids)?;
+    let groups = crate::services::groups::winning(&mut conn, &lot_ids)?;
     let catalog = crate::domain::CpvCatalog::embedded();
     let mut matched = 0;
     let mut cards = Vec::new();

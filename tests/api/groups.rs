@@ -305,6 +305,19 @@ both_backends!(
             .collect();
         assert_eq!(holders, [ALPHA, BRAVO]);
         crate::award_journey::assert_decp_valid(&decp);
+        // The members' contracts name the group.
+        let lead_session = session_of(&app, "lead.ub@example.fr", PASSWORD).await;
+        let page = get_with(
+            &app,
+            &format!("/consultations/{tender_id}"),
+            &lead_session.cookie(),
+        )
+        .await;
+        assert!(
+            unescaped(&page.body).contains("Alpha, mandataire du groupement solidaire avec Bravo"),
+            "{}",
+            page.body
+        );
         // The public list of contracts names the group.
         let (status, _, page) = app.get("/open-data/marches").await;
         assert_eq!(status, 200);

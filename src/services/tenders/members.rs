@@ -319,6 +319,35 @@ pub fn detail(pool: &Pool, actor: &Actor, tender_id: i32) -> Result<TenderDetail
             ))
             .load::<ContractView>(&mut conn)?
     };
+    // A contract won by a group of companies names the group (#24).
+    let lot_ids: Vec<(i32, i32)> = lots::table
+        .filter(lots::tender_id.eq(tender_id))
+        .select((lots::number, lots::id))
+        .load(&mut conn)?;
+    let groups = crate::services::groups::winning(
+        &mut conn,
+        &lot_ids.iter().map(|l| l.1).collect::<Vec<_>>(),
+    )?;
+    let mut contracts = contracts;
+    for contract in &mut contracts {
+        let group = lot_ids
+            .iter()
+            .find(|l| l.0 == contract.lot)
+            .and_then(|l| groups.get(&l.1));
+        if let Some(group) = group {
+            contract.supplier = format!(
+                "{}, mandataire du groupement {} avec {}",
+                contract.supplier,
+                group.kind_fr(),
+                group
+                    .members
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
     let no_notice = crate::services::notices::why_none(&procedure);
     Ok(TenderDetail {
         id: tender_id,
