@@ -96,6 +96,7 @@ diesel::table! {
         supplier_id -> Integer,
         kind -> Text,
         part -> Text,
+        part_cpv -> Text,
         share_pct -> Integer,
         capacity_cents -> BigInt,
         departments -> Text,

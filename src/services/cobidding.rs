@@ -145,6 +145,9 @@ pub struct PostForm {
     pub kind: String,
     #[serde(default)]
     pub part: String,
+    /// The CPV code of its part (by default the target's).
+    #[serde(default)]
+    pub part_cpv: String,
     /// Percent of the value, `1` to `100`.
     #[serde(default)]
     pub share: String,
@@ -215,6 +218,15 @@ pub fn post(pool: &Pool, actor: &Actor, form: &PostForm) -> Result<(), AppError>
         }
     };
     let part = text(&mut problems, "part", &form.part, 1, PART_CHARS);
+    let part_cpv = match form.part_cpv.trim() {
+        "" => Some(target.cpv.clone()),
+        code => problems.check(
+            "code CPV de la part",
+            crate::domain::CpvCode::parse(code, crate::domain::CpvCatalog::embedded())
+                .map(|c| c.as_str().to_string())
+                .map_err(|e| e.0),
+        ),
+    };
     let share = problems.check(
         "part de la valeur",
         form.share
@@ -255,6 +267,7 @@ pub fn post(pool: &Pool, actor: &Actor, form: &PostForm) -> Result<(), AppError>
                 cobidding_posts::supplier_id.eq(supplier_id),
                 cobidding_posts::kind.eq(&kind),
                 cobidding_posts::part.eq(&part),
+                cobidding_posts::part_cpv.eq(part_cpv.as_deref().unwrap_or_default()),
                 cobidding_posts::share_pct.eq(share),
                 cobidding_posts::capacity_cents.eq(capacity.get()),
                 cobidding_posts::departments.eq(departments.join(" ")),
@@ -266,7 +279,8 @@ pub fn post(pool: &Pool, actor: &Actor, form: &PostForm) -> Result<(), AppError>
             conn,
             actor.into(),
             Change::new("cobidding.posted", "cobidding_target", &target.key).after(format!(
-                "{kind} : {part} ; {share} % ; capacité {capacity} ; départements {}",
+                "{kind} : {part} (CPV {}) ; {share} % ; capacité {capacity} ; départements {}",
+                part_cpv.as_deref().unwrap_or_default(),
                 departments.join(" ")
             )),
         )?;
@@ -300,6 +314,8 @@ pub struct PostRow {
     pub local: bool,
     pub offer: bool,
     pub part: String,
+    pub part_cpv: String,
+    pub part_cpv_label: String,
     pub share_pct: i32,
     pub capacity: String,
     pub departments: String,
@@ -345,7 +361,7 @@ type PostData = (
     i32,
     i32,
     String,
-    String,
+    (String, String),
     i32,
     i64,
     String,
@@ -362,7 +378,7 @@ fn posts_of(conn: &mut AnyConnection, key: &str) -> QueryResult<Vec<PostData>> {
             cobidding_posts::id,
             cobidding_posts::supplier_id,
             cobidding_posts::kind,
-            cobidding_posts::part,
+            (cobidding_posts::part, cobidding_posts::part_cpv),
             cobidding_posts::share_pct,
             cobidding_posts::capacity_cents,
             cobidding_posts::departments,
@@ -455,7 +471,23 @@ pub fn exchange(pool: &Pool, actor: &Actor, key: &str) -> Result<Exchange, AppEr
     let mut posts = Vec::new();
     let mut partners = Vec::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for (post_id, supplier_id, kind, part, share, capacity, departments, note, company) in rows {
+    let catalog = crate::domain::CpvCatalog::embedded();
+    for (
+        post_id,
+        supplier_id,
+        kind,
+        (part, part_cpv),
+        share,
+        capacity,
+        departments,
+        note,
+        company,
+    ) in rows
+    {
+        let part_cpv_label = catalog
+            .get(&part_cpv)
+            .map(|e| e.label_fr.clone())
+            .unwrap_or_default();
         let (name, commune, department, sme, email) = company;
         let local = territory.is_local(&department);
         partners.push(Partner {
@@ -471,6 +503,7 @@ pub fn exchange(pool: &Pool, actor: &Actor, key: &str) -> Result<Exchange, AppEr
                 cible: target.key.clone(),
                 kind: kind.clone(),
                 part: part.clone(),
+                part_cpv: part_cpv.clone(),
                 share: share.to_string(),
                 capacity: crate::services::needs::french_number(capacity as f64 / 100.0),
                 departments: departments.clone(),
@@ -512,6 +545,8 @@ pub fn exchange(pool: &Pool, actor: &Actor, key: &str) -> Result<Exchange, AppEr
             local,
             offer: kind == "offer",
             part,
+            part_cpv,
+            part_cpv_label,
             share_pct: share,
             capacity: Cents::new(capacity).to_string(),
             departments,

@@ -28,6 +28,11 @@ const FIELDS: &[Field] = &[
         label: "La part que nous prendrions",
     },
     Field {
+        problem: "code CPV de la part",
+        input: "part_cpv",
+        label: "Code CPV de cette part",
+    },
+    Field {
         problem: "part de la valeur",
         input: "share",
         label: "Part de la valeur",

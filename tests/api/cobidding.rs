@@ -104,6 +104,7 @@ both_backends!(
                 ("share", "150"),
                 ("capacity", "beaucoup"),
                 ("departments", "21 Dijon"),
+                ("part_cpv", "99999999"),
             ],
         )
         .await;
@@ -112,6 +113,7 @@ both_backends!(
         for expected in [
             "un pourcentage entier de 1 à 100",
             "« Dijon » n'est pas un numéro de département",
+            "le code CPV 99999999 n'existe pas dans la nomenclature CPV 2008",
             "id=\"share-erreur\"",
             "id=\"part-erreur\"",
         ] {
@@ -161,6 +163,8 @@ both_backends!(
             !text.contains("vente@charlie.fr"),
             "no address before both agree"
         );
+        // A part without its own CPV code takes the purchase's.
+        assert!(text.contains("<code>33140000</code>"), "{text}");
         assert!(!text.contains("charlie@example.fr"));
         // Bravo writes to Charlie through the platform.
         let charlie_post: i32 = groupement::db::schema::cobidding_posts::table

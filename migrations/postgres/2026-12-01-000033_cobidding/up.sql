@@ -10,6 +10,8 @@ CREATE TABLE cobidding_posts (
     -- `offer`: offers its part; `search`: looks for partners for the rest.
     kind TEXT NOT NULL CHECK (kind IN ('offer', 'search')),
     part TEXT NOT NULL CHECK (char_length(part) BETWEEN 1 AND 200),
+    -- The CPV code of the part it takes (8 digits of the CPV 2008 nomenclature).
+    part_cpv TEXT NOT NULL CHECK (char_length(part_cpv) = 8),
     share_pct INTEGER NOT NULL CHECK (share_pct BETWEEN 1 AND 100),
     capacity_cents BIGINT NOT NULL CHECK (capacity_cents > 0),
     -- Department codes separated by spaces.
