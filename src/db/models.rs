@@ -122,6 +122,7 @@ pub struct Need {
     pub status: String,
     pub provenance: Option<String>,
     pub created_by: Option<i32>,
+    pub title_public: bool,
     // (`created_at` and `updated_at` are left out: nothing reads them here, and a timestamp read
     // from SQLite's text is parsed against several formats in turn, a cost on every listed need.)
 }

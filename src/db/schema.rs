@@ -213,6 +213,7 @@ diesel::table! {
         created_by -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        title_public -> Bool,
     }
 }
 

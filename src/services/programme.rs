@@ -53,6 +53,8 @@ pub struct PlannedPurchase {
     /// (the upper one for the lowest band) — public, never the estimate itself.
     #[serde(skip)]
     pub reach_cents: i64,
+    /// The titles of its needs that their members chose to publish (none by default).
+    pub public_titles: Vec<String>,
 }
 
 /// The edges of the value bands: the thresholds in force and 1 M€, in euros, increasing.
@@ -202,6 +204,15 @@ pub fn programme(
             .filter(lots::tender_id.eq(id))
             .select((needs::window_start, needs::updated_at))
             .load(conn)?;
+        let public_titles: BTreeSet<String> = crate::db::schema::lot_needs::table
+            .inner_join(lots::table)
+            .inner_join(needs::table)
+            .filter(lots::tender_id.eq(id))
+            .filter(needs::title_public.eq(true))
+            .select(needs::title)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
         let first = windows.iter().map(|w| w.0).min().unwrap_or(today);
         if first > horizon {
             continue;
@@ -223,6 +234,7 @@ pub fn programme(
             unit,
             value_band: value_band(total, &thresholds),
             reach_cents: band_reach(total, &thresholds),
+            public_titles: public_titles.into_iter().collect(),
             members: member_ids
                 .iter()
                 .filter_map(|m| names.get(m).map(|n| n.0.clone()))
@@ -251,7 +263,17 @@ pub fn programme(
         });
     }
     // The submitted needs not yet pooled, by family and unit.
-    type NeedRow = (i32, String, String, i64, i64, NaiveDate, NaiveDateTime, i32);
+    type NeedRow = (
+        i32,
+        String,
+        String,
+        i64,
+        i64,
+        NaiveDate,
+        NaiveDateTime,
+        i32,
+        (String, bool),
+    );
     let waiting: Vec<NeedRow> = needs::table
         .filter(needs::status.eq("submitted"))
         .filter(needs::window_start.le(horizon))
@@ -265,6 +287,7 @@ pub fn programme(
             needs::window_start,
             needs::updated_at,
             needs::budget_year,
+            (needs::title, needs::title_public),
         ))
         .load(conn)?;
     struct Group {
@@ -272,9 +295,11 @@ pub fn programme(
         cents: i128,
         first: NaiveDate,
         updated: NaiveDateTime,
+        titles: BTreeSet<String>,
     }
     let mut groups: BTreeMap<(i32, String, String), Group> = BTreeMap::new();
-    for (organisation, cpv, unit, quantity, price, start, updated, year) in waiting {
+    for (organisation, cpv, unit, quantity, price, start, updated, year, (title, public)) in waiting
+    {
         let family: String = cpv
             .chars()
             .filter(char::is_ascii_digit)
@@ -285,7 +310,11 @@ pub fn programme(
             cents: 0,
             first: start,
             updated,
+            titles: BTreeSet::new(),
         });
+        if public {
+            group.titles.insert(title);
+        }
         group.members.insert(organisation);
         group.cents += i128::from(quantity) * i128::from(price) / 1000;
         group.first = group.first.min(start);
@@ -311,6 +340,7 @@ pub fn programme(
             unit,
             value_band: value_band(cents, &thresholds),
             reach_cents: band_reach(cents, &thresholds),
+            public_titles: g.titles.into_iter().collect(),
             members: g
                 .members
                 .iter()
@@ -358,7 +388,7 @@ pub fn atom(base_url: &str, purchases: &[PlannedPurchase]) -> String {
     ));
     for p in purchases {
         o.push_str(&format!(
-            "<entry>\n<title>{} ({}) — {}</title>\n<id>{}/programme-achats#{}</id>\n<link href=\"{}/programme-achats#{}\"/>\n<updated>{}</updated>\n<category term=\"{}\" label=\"CPV {}\"/>\n<summary>Publication prévue : {} ; {} ; valeur estimée : {} ; membres : {} ; lots : {} ; {}.</summary>\n</entry>\n",
+            "<entry>\n<title>{} ({}) — {}</title>\n<id>{}/programme-achats#{}</id>\n<link href=\"{}/programme-achats#{}\"/>\n<updated>{}</updated>\n<category term=\"{}\" label=\"CPV {}\"/>\n<summary>Publication prévue : {} ; {} ; valeur estimée : {} ; membres : {} ; lots : {} ; {}{}.</summary>\n</entry>\n",
             x(&p.label),
             x(&p.unit),
             x(&p.quarter),
@@ -375,6 +405,10 @@ pub fn atom(base_url: &str, purchases: &[PlannedPurchase]) -> String {
             x(&p.members.join(", ")),
             x(&p.lots),
             x(p.stage),
+            match p.public_titles.is_empty() {
+                true => String::new(),
+                false => format!(" ; besoins : {}", x(&p.public_titles.join(" ; "))),
+            },
         ));
     }
     o.push_str("</feed>\n");

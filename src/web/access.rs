@@ -109,6 +109,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/besoins/{id}", BUYERS),
     rule("GET", "/besoins/{id}/retirer", BUYERS),
     rule("POST", "/besoins/{id}/retirer", BUYERS),
+    rule("POST", "/besoins/{id}/programme", BUYERS),
     rule("GET", "/cpv/recherche", Access::Public),
     rule("GET", "/mutualisation", LEADS),
     rule("POST", "/mutualisation", LEADS),

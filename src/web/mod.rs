@@ -153,6 +153,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(needs::confirm_withdraw),
         )
         .route("/besoins/{id}/retirer", web::post().to(needs::withdraw))
+        .route(
+            "/besoins/{id}/programme",
+            web::post().to(needs::publish_title),
+        )
         .route("/cpv/recherche", web::get().to(needs::cpv_search))
         .route("/mutualisation", web::get().to(pooling::runs))
         .route("/mutualisation", web::post().to(pooling::start))

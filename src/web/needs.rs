@@ -461,6 +461,7 @@ fn form_page(
             editable: n.editable,
             value: euros(n.value_eur),
             draft: n.status == "draft",
+            title_public: n.title_public,
         }),
         readonly: existing.is_some_and(|n| !n.editable),
         hierarchy,
@@ -496,6 +497,7 @@ struct ExistingNeed {
     editable: bool,
     value: String,
     draft: bool,
+    title_public: bool,
 }
 
 /// A level of the CPV code's hierarchy (division, group, class, category).
@@ -1010,4 +1012,27 @@ struct CpvHit<'a> {
     label: &'a str,
     label_en: &'a str,
     path: Vec<&'a str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TitleChoice {
+    #[serde(default)]
+    publier: String,
+}
+
+/// `POST /besoins/{id}/programme`: the need's title shown on the public purchase programme
+/// (`publier=oui`) or not (`non`).
+pub async fn publish_title(
+    id: Path<i32>,
+    posted: Posted<TitleChoice>,
+    pool: Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = buyer(posted.viewer)?;
+    let choice = posted.form.publier;
+    let (pool, id) = (pool.into_inner(), id.into_inner());
+    blocking(&pool, move |pool| {
+        needs::publish_title(pool, &viewer, id, &choice)
+    })
+    .await?;
+    Ok(see_other(&format!("/besoins/{id}#programme")))
 }

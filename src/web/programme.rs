@@ -64,6 +64,8 @@ struct Card {
     posted: i64,
     /// The companies' questions answered by the buyers, for everyone.
     answers: Vec<Answered>,
+    /// The needs' titles their members chose to publish.
+    titles: String,
 }
 
 #[derive(Serialize)]
@@ -80,6 +82,7 @@ fn card(
     answered: &std::collections::BTreeMap<String, Vec<(String, String)>>,
 ) -> Card {
     Card {
+        titles: p.public_titles.join(" ; "),
         answers: answered
             .get(&p.key)
             .map(|list| {

@@ -377,6 +377,7 @@ pub(crate) fn example(pattern: &str, f: &Fixtures) -> Option<String> {
         "/api/v1/needs/{id}" => format!("/api/v1/needs/{need}"),
         "/besoins/{id}" => format!("/besoins/{need}"),
         "/besoins/{id}/retirer" => format!("/besoins/{need}/retirer"),
+        "/besoins/{id}/programme" => format!("/besoins/{need}/programme"),
         "/api/v1/needs/{id}/withdraw" => format!("/api/v1/needs/{need}/withdraw"),
         "/static/{path:.*}" => "/static/style.css".into(),
         "/compte/jetons/{id}/revoquer" => format!("/compte/jetons/{owned_token}/revoquer"),
@@ -397,6 +398,7 @@ const OWNED: &[(&str, &[&str])] = &[
     ("/besoins/{id}", &["buyer", "lead"]),
     ("/consultations/{id}", &["buyer", "lead"]),
     ("/besoins/{id}/retirer", &["buyer", "lead"]),
+    ("/besoins/{id}/programme", &["buyer", "lead"]),
     ("/api/v1/needs/{id}/withdraw", &["buyer", "lead"]),
     // A bid document is its supplier's alone; the matrix's supplier has none.
     ("/appels-d-offres/{reference}/offre/documents/{id}", &[]),

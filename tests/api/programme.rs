@@ -113,6 +113,57 @@ both_backends!(
         // No buyer-internal detail: no need title, no exact amount.
         assert!(!body.contains("SECRET-INTERNE"));
         assert!(!body.contains("Pansements du service"));
+        // A title its member chooses to publish is shown, on the page and in the feed; the
+        // others stay internal. Another organisation may not publish it.
+        let pansements: i32 = groupement::db::schema::needs::table
+            .filter(groupement::db::schema::needs::title.like("Pansements%"))
+            .select(groupement::db::schema::needs::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        assert!(matches!(
+            needs::publish_title(&app.pool, &chu_buyer, pansements, "oui"),
+            Err(groupement::error::AppError::NotFound)
+        ));
+        // The member's lead publishes it from the need's page.
+        let lead_session =
+            crate::helpers::session_of(&app, "lead.ub@example.fr", crate::bids::PASSWORD).await;
+        let page = crate::helpers::get_with(
+            &app,
+            &format!("/besoins/{pansements}"),
+            &lead_session.cookie(),
+        )
+        .await;
+        assert!(
+            unescaped(&page.body).contains("Publier l'intitulé sur le programme"),
+            "{}",
+            page.body
+        );
+        let published = crate::helpers::post_form(
+            &app,
+            &format!("/besoins/{pansements}/programme"),
+            &lead_session.cookie(),
+            None,
+            &[
+                ("csrf_token", lead_session.csrf.as_str()),
+                ("publier", "oui"),
+            ],
+        )
+        .await;
+        assert_eq!(published.status, 303, "{}", published.body);
+        let (_, _, shown) = app.get("/programme-achats").await;
+        assert!(
+            unescaped(&shown).contains("<dt>Besoins</dt><dd>Pansements du service de santé</dd>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("SECRET-INTERNE"));
+        let (_, _, feed) = app.get("/programme-achats.atom").await;
+        assert!(
+            feed.contains("besoins : Pansements du service de santé"),
+            "{feed}"
+        );
+        needs::publish_title(&app.pool, &ub_lead, pansements, "non").unwrap();
+        let (_, _, hidden) = app.get("/programme-achats").await;
+        assert!(!hidden.contains("Pansements du service"));
         assert!(!body.contains("250 000,00"), "the exact total is not said");
         // Narrowed by CPV; a filter that does not read is said in French.
         let (_, _, narrowed) = app.get("/programme-achats?cpv=3019").await;

@@ -227,6 +227,8 @@ pub struct NeedView {
     pub poolable: bool,
     pub status: String,
     pub editable: bool,
+    /// Its title is shown on the public purchase programme (the member's choice).
+    pub title_public: bool,
 }
 
 pub(super) fn view(need: Need, buyer: &str) -> NeedView {
@@ -254,6 +256,7 @@ pub(super) fn view(need: Need, buyer: &str) -> NeedView {
         poolable: need.poolable,
         editable: EDITABLE.contains(&need.status.as_str()),
         status: need.status,
+        title_public: need.title_public,
     }
 }
 

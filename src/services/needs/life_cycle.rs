@@ -99,3 +99,55 @@ pub fn withdraw(pool: &Pool, actor: &Actor, id: i32) -> Result<NeedView, AppErro
 pub fn submit(pool: &Pool, actor: &Actor, ids: &[i32]) -> Result<usize, AppError> {
     transition(pool, actor, ids, NeedStatus::Submitted)
 }
+
+/// The member shows its need's title on the public purchase programme (`oui`), or stops
+/// showing it (`non`) (#24): the title only, never the quantity or the amount. Another organisation's need: not
+/// found.
+pub fn publish_title(pool: &Pool, actor: &Actor, id: i32, choice: &str) -> Result<(), AppError> {
+    let organisation_id = actor.require_member()?;
+    let mut conn = pool.get()?;
+    write_transaction(&mut conn, |conn| {
+        // Another organisation's need: not found, before the choice is read.
+        let owned: i64 = needs::table
+            .find(id)
+            .filter(needs::organisation_id.eq(organisation_id))
+            .count()
+            .get_result(conn)?;
+        if owned == 0 {
+            return Err(AppError::NotFound);
+        }
+        let public = match choice {
+            "oui" => true,
+            "non" => false,
+            _ => {
+                return Err(AppError::validation(
+                    "programme",
+                    "publier (oui) ou ne plus publier (non) l'intitulé",
+                ))
+            }
+        };
+        let changed = diesel::update(
+            needs::table
+                .find(id)
+                .filter(needs::organisation_id.eq(organisation_id)),
+        )
+        .set((
+            needs::title_public.eq(public),
+            needs::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+        if changed != 1 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            actor.into(),
+            Change::new("need.title_public", "need", id).after(if public {
+                "intitulé publié sur le programme des achats"
+            } else {
+                "intitulé retiré du programme des achats"
+            }),
+        )?;
+        Ok(())
+    })
+}
