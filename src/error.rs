@@ -179,6 +179,19 @@ impl Problems {
         result.map_err(|e| self.add(field, e.to_string())).ok()
     }
 
+    /// A free text trimmed, of `min` to `max` characters (`min` 0: optional); a text out of
+    /// bounds is recorded as the field's problem, in French.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let value = value.trim();
+        let chars = value.chars().count();
+        if chars < min {
+            self.add(field, "à renseigner");
+        } else if chars > max {
+            self.add(field, format!("{max} caractères au plus"));
+        }
+        value.to_string()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

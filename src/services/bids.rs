@@ -148,7 +148,7 @@ pub struct OwnBid {
     pub group: Option<crate::services::groups::Group>,
     /// The group as the form shows it again.
     #[serde(skip)]
-    pub group_form: Option<BidForm>,
+    pub group_form: Option<crate::services::groups::GroupForm>,
 }
 
 /// A document of a bid, as listed (its content is read on its own).
@@ -324,7 +324,7 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
                 .unwrap_or_default()
         };
         let ((s1, p1), (s2, p2), (s3, p3)) = (pair(0), pair(1), pair(2));
-        BidForm {
+        crate::services::groups::GroupForm {
             group_kind: g.kind_fr().to_string(),
             co_siret_1: s1,
             co_share_1: p1,
@@ -332,7 +332,6 @@ fn own_bid(conn: &mut AnyConnection, lot_id: i32, supplier_id: i32) -> QueryResu
             co_share_2: p2,
             co_siret_3: s3,
             co_share_3: p3,
-            ..BidForm::default()
         }
     });
     Ok(Some(bid))
@@ -572,35 +571,8 @@ pub struct BidForm {
     #[serde(default)]
     pub environment_data: String,
     /// A bid by a group of companies (#24): its kind and co-contractors; empty, alone.
-    #[serde(default)]
-    pub group_kind: String,
-    #[serde(default)]
-    pub co_siret_1: String,
-    #[serde(default)]
-    pub co_share_1: String,
-    #[serde(default)]
-    pub co_siret_2: String,
-    #[serde(default)]
-    pub co_share_2: String,
-    #[serde(default)]
-    pub co_siret_3: String,
-    #[serde(default)]
-    pub co_share_3: String,
-}
-
-impl BidForm {
-    /// The group part of the form.
-    pub fn group(&self) -> crate::services::groups::GroupForm {
-        crate::services::groups::GroupForm {
-            group_kind: self.group_kind.clone(),
-            co_siret_1: self.co_siret_1.clone(),
-            co_share_1: self.co_share_1.clone(),
-            co_siret_2: self.co_siret_2.clone(),
-            co_share_2: self.co_share_2.clone(),
-            co_siret_3: self.co_siret_3.clone(),
-            co_share_3: self.co_share_3.clone(),
-        }
-    }
+    #[serde(flatten)]
+    pub group: crate::services::groups::GroupForm,
 }
 
 /// A bid's form checked (the practice deposit's too): its price, positive, returned; the memo
@@ -865,8 +837,7 @@ pub fn submit_as(
         // The group (#24): checked here, where the lot is known; a company engaged in a
         // group on the lot does not bid again.
         let mut problems = crate::error::Problems::default();
-        let group =
-            crate::services::groups::check(conn, &mut problems, &form.group(), supplier_id)?;
+        let group = crate::services::groups::check(conn, &mut problems, &form.group, supplier_id)?;
         problems.finish()?;
         let current = own_bid(conn, lot_id, supplier_id)?.map(|b| b.id);
         if let Some(reason) =

@@ -161,17 +161,6 @@ pub struct PostForm {
     pub note: String,
 }
 
-fn text(p: &mut Problems, field: &'static str, value: &str, min: usize, max: usize) -> String {
-    let value = value.trim();
-    let chars = value.chars().count();
-    if chars < min {
-        p.add(field, "à renseigner");
-    } else if chars > max {
-        p.add(field, format!("{max} caractères au plus"));
-    }
-    value.to_string()
-}
-
 /// Department codes of a text: `21`, `2A`, `971`; every other word named.
 fn departments_of(p: &mut Problems, text: &str) -> Vec<String> {
     let mut out = BTreeSet::new();
@@ -217,7 +206,7 @@ pub fn post(pool: &Pool, actor: &Actor, form: &PostForm) -> Result<(), AppError>
             String::new()
         }
     };
-    let part = text(&mut problems, "part", &form.part, 1, PART_CHARS);
+    let part = problems.text("part", &form.part, 1, PART_CHARS);
     let part_cpv = match form.part_cpv.trim() {
         "" => Some(target.cpv.clone()),
         code => problems.check(
@@ -248,7 +237,7 @@ pub fn post(pool: &Pool, actor: &Actor, form: &PostForm) -> Result<(), AppError>
             }),
     );
     let departments = departments_of(&mut problems, &form.departments);
-    let note = text(&mut problems, "note", &form.note, 0, NOTE_CHARS);
+    let note = problems.text("note", &form.note, 0, NOTE_CHARS);
     problems.finish()?;
     let (Some(share), Some(capacity)) = (share, capacity) else {
         return Err(AppError::internal("post checked without values"));
@@ -629,7 +618,7 @@ pub fn contact(
         .parse()
         .map_err(|_| AppError::NotFound)?;
     let mut problems = Problems::default();
-    let message = text(&mut problems, "message", &form.message, 1, MESSAGE_CHARS);
+    let message = problems.text("message", &form.message, 1, MESSAGE_CHARS);
     problems.finish()?;
     let mut conn = pool.get()?;
     write_transaction(&mut conn, |conn| {

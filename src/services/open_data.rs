@@ -54,6 +54,22 @@ struct Supplier {
     commune: String,
 }
 
+/// A bid's company as read: bid, supplier id, name, SIRET, postcode, commune.
+type BidderRow = (i32, i32, String, String, String, String);
+
+fn bidder((bid, supplier, name, siret, postcode, commune): BidderRow) -> (i32, i32, Supplier) {
+    (
+        bid,
+        supplier,
+        Supplier {
+            name,
+            siret,
+            postcode,
+            commune,
+        },
+    )
+}
+
 fn organisation_party(o: &Organisation, roles: &[&str]) -> Value {
     let mut party = json!({
         "id": party_id(o.siret.as_deref(), &o.code),
@@ -301,54 +317,31 @@ fn release(
                 suppliers::postcode,
                 suppliers::commune,
             ))
-            .load::<(i32, i32, String, String, String, String)>(conn)?
+            .load::<BidderRow>(conn)?
             .into_iter()
-            .map(|(bid, supplier, name, siret, postcode, commune)| {
-                (
-                    bid,
-                    supplier,
-                    Supplier {
-                        name,
-                        siret,
-                        postcode,
-                        commune,
-                    },
-                )
-            })
+            .map(bidder)
             .collect();
         // A group's co-contractors bid too (#24): each is a tenderer, and a supplier when the
         // group wins.
         let mut bidders = bidders;
         let bid_ids: Vec<i32> = bidders.iter().map(|b| b.0).collect();
-        let members: Vec<(i32, i32, String, String, String, String)> =
-            crate::db::schema::bid_group_members::table
-                .inner_join(suppliers::table)
-                .filter(crate::db::schema::bid_group_members::bid_id.eq_any(&bid_ids))
-                .order((
-                    crate::db::schema::bid_group_members::bid_id,
-                    suppliers::name,
-                ))
-                .select((
-                    crate::db::schema::bid_group_members::bid_id,
-                    suppliers::id,
-                    suppliers::name,
-                    suppliers::siret,
-                    suppliers::postcode,
-                    suppliers::commune,
-                ))
-                .load(conn)?;
-        for (bid, supplier, name, siret, postcode, commune) in members {
-            bidders.push((
-                bid,
-                supplier,
-                Supplier {
-                    name,
-                    siret,
-                    postcode,
-                    commune,
-                },
-            ));
-        }
+        let members: Vec<BidderRow> = crate::db::schema::bid_group_members::table
+            .inner_join(suppliers::table)
+            .filter(crate::db::schema::bid_group_members::bid_id.eq_any(&bid_ids))
+            .order((
+                crate::db::schema::bid_group_members::bid_id,
+                suppliers::name,
+            ))
+            .select((
+                crate::db::schema::bid_group_members::bid_id,
+                suppliers::id,
+                suppliers::name,
+                suppliers::siret,
+                suppliers::postcode,
+                suppliers::commune,
+            ))
+            .load(conn)?;
+        bidders.extend(members.into_iter().map(bidder));
         let decided: Vec<(i32, String, Option<i32>, Option<NaiveDateTime>)> = awards::table
             .filter(awards::lot_id.eq_any(lot_key.keys().copied().collect::<Vec<_>>()))
             .filter(awards::approved_at.is_not_null())

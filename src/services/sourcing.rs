@@ -95,21 +95,9 @@ pub fn declare(pool: &Pool, actor: &Actor, form: &DeclarationForm) -> Result<boo
                 false => Err("une valeur positive, en euros HT".to_string()),
             }),
     );
-    let text = |p: &mut Problems, field: &'static str, value: &str, max: usize| {
-        let value = value.trim();
-        if value.chars().count() > max {
-            p.add(field, format!("{max} caractères au plus"));
-        }
-        value.to_string()
-    };
-    let sites = text(&mut problems, "sites", &form.sites, TEXT_CHARS);
-    let certifications = text(
-        &mut problems,
-        "certifications",
-        &form.certifications,
-        TEXT_CHARS,
-    );
-    let question = text(&mut problems, "question", &form.question, QUESTION_CHARS);
+    let sites = problems.text("sites", &form.sites, 0, TEXT_CHARS);
+    let certifications = problems.text("certifications", &form.certifications, 0, TEXT_CHARS);
+    let question = problems.text("question", &form.question, 0, QUESTION_CHARS);
     problems.finish()?;
     let capacity = capacity.ok_or_else(|| AppError::internal("capacity checked without value"))?;
     let mut conn = pool.get()?;
@@ -309,15 +297,8 @@ pub fn answer(
         .trim()
         .parse()
         .map_err(|_| AppError::NotFound)?;
-    let text = form.answer.trim().to_string();
     let mut problems = Problems::default();
-    match text.chars().count() {
-        0 => problems.add("réponse", "à renseigner"),
-        n if n > ANSWER_CHARS => {
-            problems.add("réponse", format!("{ANSWER_CHARS} caractères au plus"))
-        }
-        _ => {}
-    }
+    let text = problems.text("réponse", &form.answer, 1, ANSWER_CHARS);
     problems.finish()?;
     let planned = programme::current(pool)?;
     let mut conn = pool.get()?;

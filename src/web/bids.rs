@@ -207,10 +207,11 @@ async fn bid_page(
                 environment_data: readable
                     .map(|b| b.environment_data.clone())
                     .unwrap_or_default(),
-                ..l.bid
+                group: l
+                    .bid
                     .as_ref()
                     .and_then(|b| b.group_form.clone())
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
             };
             let (form, error) = match &refused {
                 Some(r) if r.lot == l.number => {

@@ -147,8 +147,15 @@ pub fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
         .select(tenders::id)
         .first(&mut app.pool.get().unwrap())
         .unwrap();
-    tender_service::decide(&app.pool, &lead, id, true, "").unwrap();
-    consultation_file(app, &lead, id);
+    publish(app, &lead, id);
+    (reference, lead, other_lead, admin)
+}
+
+/// A tender of a single member approved by it, its file given, published with the criteria
+/// 60/30/10 and a deadline 40 days ahead.
+pub fn publish(app: &TestApp, lead: &Viewer, id: i32) {
+    tender_service::decide(&app.pool, lead, id, true, "").unwrap();
+    consultation_file(app, lead, id);
     let publication = tender_service::Publication {
         weight_price: "60".into(),
         weight_quality: "30".into(),
@@ -158,8 +165,7 @@ pub fn published(app: &TestApp) -> (String, Viewer, Viewer, Viewer) {
             .to_string(),
         ..Default::default()
     };
-    tender_service::publish(&app.pool, &lead, &app.address, id, &publication).unwrap();
-    (reference, lead, other_lead, admin)
+    tender_service::publish(&app.pool, lead, &app.address, id, &publication).unwrap();
 }
 
 both_backends!(

@@ -9,6 +9,7 @@ use crate::helpers::{get_with, post_form, session_of, Session, TestApp};
 use diesel::prelude::*;
 use groupement::db::schema::{bids, contracts, notifications, organisations, tenders};
 use groupement::services::{awards, open_data};
+use groupement::web::nav::Viewer;
 use std::collections::HashMap;
 
 const ALPHA: &str = "24210041000123";
@@ -39,25 +40,107 @@ async fn bid(
     .await
 }
 
+/// The tender's deadline passes, the bids are closed and opened by its lead.
+pub(crate) fn opened_after_deadline(app: &TestApp, lead: &Viewer, tender_id: i32, reference: &str) {
+    diesel::update(tenders::table.find(tender_id))
+        .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    groupement::services::bids::close_due(&app.pool).unwrap();
+    open_bids(app, lead, reference);
+}
+
+/// Every bid marked 80 (quality) and 70 (environment): the comparison the lead then reads.
+pub(crate) fn marked(app: &TestApp, lead: &Viewer, tender_id: i32) -> awards::Comparison {
+    let ids: Vec<i32> = bids::table
+        .select(bids::id)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    let marks: HashMap<String, String> = ids
+        .iter()
+        .flat_map(|id| {
+            [
+                (format!("quality-{id}"), "80".to_string()),
+                (format!("environment-{id}"), "70".to_string()),
+            ]
+        })
+        .collect();
+    awards::evaluate(&app.pool, lead, tender_id, &marks).unwrap();
+    awards::comparison(&app.pool, lead, tender_id).unwrap()
+}
+
+/// The award approved as compared, the standstill over, the member (given its SIRET, which
+/// the DECP needs) signs each of its contracts today.
+pub(crate) fn awarded_and_signed(
+    app: &TestApp,
+    lead: &Viewer,
+    tender_id: i32,
+    comparison: &awards::Comparison,
+    (organisation, siret): (i32, &str),
+) {
+    awards::approve(
+        &app.pool,
+        lead,
+        tender_id,
+        &comparison.fingerprint,
+        &app.address,
+    )
+    .unwrap();
+    diesel::update(organisations::table.find(organisation))
+        .set(organisations::siret.eq(siret))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    diesel::update(tenders::table.find(tender_id))
+        .set(
+            tenders::standstill_until
+                .eq(chrono::Utc::now().naive_utc() - chrono::Duration::days(1)),
+        )
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    let uids: Vec<String> = contracts::table
+        .filter(contracts::tender_id.eq(tender_id))
+        .select(contracts::uid)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
+    for uid in &uids {
+        awards::sign_contract(
+            &app.pool,
+            lead,
+            tender_id,
+            uid,
+            &awards::Signature {
+                signed_on: chrono::Utc::now().format("%d/%m/%Y").to_string(),
+                signatory: "La présidente".into(),
+            },
+        )
+        .unwrap();
+    }
+}
+
+/// The published tender's id and Alpha, Bravo and Charlie registered, each with a person.
+fn setting(app: &TestApp, reference: &str) -> i32 {
+    for (siret, name) in [(ALPHA, "Alpha"), (BRAVO, "Bravo"), (CHARLIE, "Charlie")] {
+        let id = supplier(app, siret, name);
+        user(
+            app,
+            &format!("{}@example.fr", name.to_lowercase()),
+            "supplier",
+            None,
+            Some(id),
+        );
+    }
+    tenders::table
+        .filter(tenders::reference.eq(reference))
+        .select(tenders::id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap()
+}
+
 both_backends!(
     a_group_of_companies_bids_confirms_wins_and_shows_in_the_open_data,
     |app| {
         let (reference, lead, _, _) = published(&app);
-        let tender_id: i32 = tenders::table
-            .filter(tenders::reference.eq(&reference))
-            .select(tenders::id)
-            .first(&mut app.pool.get().unwrap())
-            .unwrap();
-        for (siret, name) in [(ALPHA, "Alpha"), (BRAVO, "Bravo"), (CHARLIE, "Charlie")] {
-            let id = supplier(&app, siret, name);
-            user(
-                &app,
-                &format!("{}@example.fr", name.to_lowercase()),
-                "supplier",
-                None,
-                Some(id),
-            );
-        }
+        let tender_id = setting(&app, &reference);
         let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
         let bravo = session_of(&app, "bravo@example.fr", PASSWORD).await;
         let charlie = session_of(&app, "charlie@example.fr", PASSWORD).await;
@@ -194,43 +277,20 @@ both_backends!(
         );
 
         // The deadline passes; the bids are opened, marked, the award approved.
-        diesel::update(tenders::table.find(tender_id))
-            .set(
-                tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)),
-            )
-            .execute(&mut app.pool.get().unwrap())
-            .unwrap();
-        groupement::services::bids::close_due(&app.pool).unwrap();
-        open_bids(&app, &lead, &reference);
-        let ids: Vec<i32> = bids::table
-            .order(bids::id)
-            .select(bids::id)
-            .load(&mut app.pool.get().unwrap())
-            .unwrap();
-        let marks: HashMap<String, String> = ids
-            .iter()
-            .flat_map(|id| {
-                [
-                    (format!("quality-{id}"), "80".to_string()),
-                    (format!("environment-{id}"), "70".to_string()),
-                ]
-            })
-            .collect();
-        awards::evaluate(&app.pool, &lead, tender_id, &marks).unwrap();
-        let comparison = awards::comparison(&app.pool, &lead, tender_id).unwrap();
+        opened_after_deadline(&app, &lead, tender_id, &reference);
+        let comparison = marked(&app, &lead, tender_id);
         let compared = &comparison.lots[0].bids;
         let group_line = compared.iter().find(|b| b.id == group_bid).unwrap();
         assert!(group_line.winner, "{compared:?}");
         assert!(group_line.group.as_deref().unwrap().contains("Bravo"));
-        awards::approve(
-            &app.pool,
-            &lead,
-            tender_id,
-            &comparison.fingerprint,
-            &app.address,
-        )
-        .unwrap();
 
+        // Awarded and signed: the open data carry the group.
+        let ub: i32 = organisations::table
+            .filter(organisations::code.eq("UB"))
+            .select(organisations::id)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap();
+        awarded_and_signed(&app, &lead, tender_id, &comparison, (ub, "19210000200018"));
         // OCDS: both companies of the group are tenderers and suppliers of the award.
         let package = {
             let mut conn = app.pool.get().unwrap();
@@ -261,36 +321,7 @@ both_backends!(
         assert_eq!(names(&award["suppliers"]), ["Alpha", "Bravo"]);
         crate::award_journey::assert_ocds_valid(&package);
 
-        // DECP: once signed, the contract's holders are both, as a joint group.
-        diesel::update(organisations::table.filter(organisations::code.eq("UB")))
-            .set(organisations::siret.eq("19210000200018"))
-            .execute(&mut app.pool.get().unwrap())
-            .unwrap();
-        diesel::update(tenders::table.find(tender_id))
-            .set(
-                tenders::standstill_until
-                    .eq(chrono::Utc::now().naive_utc() - chrono::Duration::days(1)),
-            )
-            .execute(&mut app.pool.get().unwrap())
-            .unwrap();
-        let uids: Vec<String> = contracts::table
-            .filter(contracts::tender_id.eq(tender_id))
-            .select(contracts::uid)
-            .load(&mut app.pool.get().unwrap())
-            .unwrap();
-        for uid in &uids {
-            awards::sign_contract(
-                &app.pool,
-                &lead,
-                tender_id,
-                uid,
-                &awards::Signature {
-                    signed_on: chrono::Utc::now().format("%d/%m/%Y").to_string(),
-                    signatory: "La présidente".into(),
-                },
-            )
-            .unwrap();
-        }
+        // DECP: the contract's holders are both, as a joint group.
         let decp = {
             let mut conn = app.pool.get().unwrap();
             open_data::decp(&mut conn).unwrap()
@@ -330,21 +361,7 @@ both_backends!(
 
 both_backends!(a_group_bid_left_unconfirmed_is_not_scored, |app| {
     let (reference, lead, _, _) = published(&app);
-    let tender_id: i32 = tenders::table
-        .filter(tenders::reference.eq(&reference))
-        .select(tenders::id)
-        .first(&mut app.pool.get().unwrap())
-        .unwrap();
-    for (siret, name) in [(ALPHA, "Alpha"), (BRAVO, "Bravo"), (CHARLIE, "Charlie")] {
-        let id = supplier(&app, siret, name);
-        user(
-            &app,
-            &format!("{}@example.fr", name.to_lowercase()),
-            "supplier",
-            None,
-            Some(id),
-        );
-    }
+    let tender_id = setting(&app, &reference);
     let alpha = session_of(&app, "alpha@example.fr", PASSWORD).await;
     let charlie = session_of(&app, "charlie@example.fr", PASSWORD).await;
     let sent = bid(
@@ -366,12 +383,7 @@ both_backends!(a_group_bid_left_unconfirmed_is_not_scored, |app| {
             .status,
         201
     );
-    diesel::update(tenders::table.find(tender_id))
-        .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
-        .execute(&mut app.pool.get().unwrap())
-        .unwrap();
-    groupement::services::bids::close_due(&app.pool).unwrap();
-    open_bids(&app, &lead, &reference);
+    opened_after_deadline(&app, &lead, tender_id, &reference);
     // Bravo never confirmed: the cheaper group bid is not admissible, Charlie's wins.
     let charlie_bid: i32 = bids::table
         .order(bids::id.desc())

@@ -5,14 +5,13 @@
 //! open data show both companies. Every page is photographed at 1366 and 390 px and checked
 //! with axe, as in the main journey.
 
-use crate::bids::{consultation_file, open_bids, user, PASSWORD};
+use crate::bids::{user, PASSWORD};
 use crate::browser::{browser_or_skip, Browser};
 use crate::helpers::{spawn_app, TestBackend};
 use crate::journey::Walk;
 use diesel::prelude::*;
-use groupement::db::schema::{bids, contracts, organisations, pooling_runs, tenders};
-use groupement::services::{awards, open_data, pooling, sourcing, tenders as tender_service};
-use std::collections::HashMap;
+use groupement::db::schema::{pooling_runs, tenders};
+use groupement::services::{open_data, pooling, sourcing};
 
 const BRAVO: &str = "21210231500018";
 const CHARLIE: &str = "44386207300014";
@@ -165,24 +164,7 @@ async fn two_smes_team_up_on_the_exchange_and_win_in_a_real_browser() {
         .select(tenders::id)
         .first(&mut app.pool.get().unwrap())
         .unwrap();
-    tender_service::decide(&app.pool, &lead, tender_id, true, "").unwrap();
-    consultation_file(&app, &lead, tender_id);
-    tender_service::publish(
-        &app.pool,
-        &lead,
-        &app.address,
-        tender_id,
-        &tender_service::Publication {
-            weight_price: "60".into(),
-            weight_quality: "30".into(),
-            weight_environment: "10".into(),
-            deadline: (chrono::Utc::now() + chrono::Duration::days(40))
-                .format("%d/%m/%Y")
-                .to_string(),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    crate::bids::publish(&app, &lead, tender_id);
 
     // Bravo bids as the group's representative, Charlie its co-contractor for 40 %.
     walk.sign_in_with("vente@bravo.fr", PASSWORD).await;
@@ -220,64 +202,9 @@ async fn two_smes_team_up_on_the_exchange_and_win_in_a_real_browser() {
     walk.sign_out().await;
 
     // The deadline passes; the members open, mark and award; the contract is signed.
-    diesel::update(tenders::table.find(tender_id))
-        .set(tenders::deadline.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
-        .execute(&mut app.pool.get().unwrap())
-        .unwrap();
-    groupement::services::bids::close_due(&app.pool).unwrap();
-    open_bids(&app, &lead, &reference);
-    let ids: Vec<i32> = bids::table
-        .select(bids::id)
-        .load(&mut app.pool.get().unwrap())
-        .unwrap();
-    let marks: HashMap<String, String> = ids
-        .iter()
-        .flat_map(|id| {
-            [
-                (format!("quality-{id}"), "80".to_string()),
-                (format!("environment-{id}"), "70".to_string()),
-            ]
-        })
-        .collect();
-    awards::evaluate(&app.pool, &lead, tender_id, &marks).unwrap();
-    let comparison = awards::comparison(&app.pool, &lead, tender_id).unwrap();
-    awards::approve(
-        &app.pool,
-        &lead,
-        tender_id,
-        &comparison.fingerprint,
-        &app.address,
-    )
-    .unwrap();
-    diesel::update(organisations::table.find(chu))
-        .set(organisations::siret.eq("26210000100011"))
-        .execute(&mut app.pool.get().unwrap())
-        .unwrap();
-    diesel::update(tenders::table.find(tender_id))
-        .set(
-            tenders::standstill_until
-                .eq(chrono::Utc::now().naive_utc() - chrono::Duration::days(1)),
-        )
-        .execute(&mut app.pool.get().unwrap())
-        .unwrap();
-    let uids: Vec<String> = contracts::table
-        .filter(contracts::tender_id.eq(tender_id))
-        .select(contracts::uid)
-        .load(&mut app.pool.get().unwrap())
-        .unwrap();
-    for uid in &uids {
-        awards::sign_contract(
-            &app.pool,
-            &lead,
-            tender_id,
-            uid,
-            &awards::Signature {
-                signed_on: chrono::Utc::now().format("%d/%m/%Y").to_string(),
-                signatory: "Le directeur général".into(),
-            },
-        )
-        .unwrap();
-    }
+    crate::groups::opened_after_deadline(&app, &lead, tender_id, &reference);
+    let comparison = crate::groups::marked(&app, &lead, tender_id);
+    crate::groups::awarded_and_signed(&app, &lead, tender_id, &comparison, (chu, "26210000100011"));
 
     // The open data show both companies: OCDS suppliers of the award, DECP holders.
     let decp = open_data::decp(&mut app.pool.get().unwrap()).unwrap();
