@@ -27,6 +27,16 @@ impl Cents {
 
     /// Parses an amount in euros as people write it: `1234.5`, `1 234,50`, `1234,50 €`.
     /// At most two decimals; negative amounts are refused.
+    /// A positive amount in euros (a capacity, a price): zero or less is said in French.
+    pub fn parse_positive_euros(input: &str) -> Result<Self, String> {
+        Self::parse_euros(input.trim())
+            .map_err(|e| e.0)
+            .and_then(|c| match c.get() > 0 {
+                true => Ok(c),
+                false => Err("une valeur positive, en euros HT".to_string()),
+            })
+    }
+
     pub fn parse_euros(input: &str) -> Result<Self, ParseError> {
         let cleaned: String = input
             .trim()

@@ -227,15 +227,7 @@ pub fn post(pool: &Pool, actor: &Actor, form: &PostForm) -> Result<(), AppError>
             .filter(|s| (1..=100).contains(s))
             .ok_or("un pourcentage entier de 1 à 100"),
     );
-    let capacity = problems.check(
-        "capacité",
-        Cents::parse_euros(form.capacity.trim())
-            .map_err(|e| e.0)
-            .and_then(|c| match c.get() > 0 {
-                true => Ok(c),
-                false => Err("une valeur positive, en euros HT".to_string()),
-            }),
-    );
+    let capacity = problems.check("capacité", Cents::parse_positive_euros(&form.capacity));
     let departments = departments_of(&mut problems, &form.departments);
     let note = problems.text("note", &form.note, 0, NOTE_CHARS);
     problems.finish()?;

@@ -86,15 +86,7 @@ pub fn declare(pool: &Pool, actor: &Actor, form: &DeclarationForm) -> Result<boo
     }
     let planned = purchase(pool, &form.achat)?;
     let mut problems = Problems::default();
-    let capacity = problems.check(
-        "capacité",
-        Cents::parse_euros(form.capacity.trim())
-            .map_err(|e| e.0)
-            .and_then(|c| match c.get() > 0 {
-                true => Ok(c),
-                false => Err("une valeur positive, en euros HT".to_string()),
-            }),
-    );
+    let capacity = problems.check("capacité", Cents::parse_positive_euros(&form.capacity));
     let sites = problems.text("sites", &form.sites, 0, TEXT_CHARS);
     let certifications = problems.text("certifications", &form.certifications, 0, TEXT_CHARS);
     let question = problems.text("question", &form.question, 0, QUESTION_CHARS);

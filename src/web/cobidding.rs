@@ -170,16 +170,8 @@ pub async fn post(
     match blocking(&pool, move |p| cobidding::post(p, &who, &sent)).await {
         Ok(()) => Ok(back(&form.cible, "notre-annonce")),
         Err(error) => {
-            let (error, problems, status) = super::form_errors::refused(error)?;
             let key = form.cible.clone();
-            let shown = Shown {
-                form: Some(form),
-                contact: None,
-                error,
-                problems,
-                status,
-            };
-            render(&pool, &hb, &viewer, key, shown).await
+            refused_page(&pool, &hb, &viewer, key, error, (Some(form), None)).await
         }
     }
 }
@@ -200,16 +192,8 @@ pub async fn contact(
             &format!("annonce-{}", form.annonce.trim()),
         )),
         Err(error) => {
-            let (error, problems, status) = super::form_errors::refused(error)?;
             let key = form.cible.clone();
-            let shown = Shown {
-                form: None,
-                contact: Some(form),
-                error,
-                problems,
-                status,
-            };
-            render(&pool, &hb, &viewer, key, shown).await
+            refused_page(&pool, &hb, &viewer, key, error, (None, Some(form))).await
         }
     }
 }
@@ -227,16 +211,28 @@ pub async fn answer(
     match blocking(&pool, move |p| cobidding::answer(p, &who, &base, &sent)).await {
         Ok(_) => Ok(back(&form.cible, "partenaires")),
         Err(error) => {
-            let (error, problems, status) = super::form_errors::refused(error)?;
             let key = form.cible.clone();
-            let shown = Shown {
-                form: None,
-                contact: None,
-                error,
-                problems,
-                status,
-            };
-            render(&pool, &hb, &viewer, key, shown).await
+            refused_page(&pool, &hb, &viewer, key, error, (None, None)).await
         }
     }
+}
+
+/// The exchange shown again with why a form was refused, and what was typed in it.
+async fn refused_page(
+    pool: &Data<Pool>,
+    hb: &Handlebars<'static>,
+    viewer: &Viewer,
+    key: String,
+    error: AppError,
+    (form, contact): (Option<PostForm>, Option<ContactForm>),
+) -> Result<HttpResponse, AppError> {
+    let (error, problems, status) = super::form_errors::refused(error)?;
+    let shown = Shown {
+        form,
+        contact,
+        error,
+        problems,
+        status,
+    };
+    render(pool, hb, viewer, key, shown).await
 }
