@@ -217,18 +217,25 @@ fn brute_force_best_total(lots: &[AwardLot], bids: &[Bid], cap: u32, weights: &W
         },
     )
     .unwrap();
-    let options: Vec<Vec<(String, f64)>> = scored
+    // Each bid's companies: its supplier and, for a group, its co-contractors.
+    let companies = |bid_id: &str| -> Vec<String> {
+        let bid = bids.iter().find(|b| b.bid_id == bid_id).unwrap();
+        std::iter::once(bid.supplier_id.clone())
+            .chain(bid.members.iter().cloned())
+            .collect()
+    };
+    let options: Vec<Vec<(Vec<String>, f64)>> = scored
         .lots
         .iter()
         .map(|l| {
             l.bids
                 .iter()
-                .map(|b| (b.supplier_id.clone(), b.score))
+                .map(|b| (companies(&b.bid_id), b.score))
                 .collect()
         })
         .collect();
     fn go(
-        options: &[Vec<(String, f64)>],
+        options: &[Vec<(Vec<String>, f64)>],
         i: usize,
         wins: &mut std::collections::HashMap<String, u32>,
         cap: u32,
@@ -237,12 +244,18 @@ fn brute_force_best_total(lots: &[AwardLot], bids: &[Bid], cap: u32, weights: &W
             return 0.0;
         }
         let mut best = go(options, i + 1, wins, cap);
-        for (supplier, score) in &options[i] {
-            let n = wins.get(supplier).copied().unwrap_or(0);
-            if n < cap {
-                wins.insert(supplier.clone(), n + 1);
+        for (companies, score) in &options[i] {
+            if companies
+                .iter()
+                .all(|c| wins.get(c).copied().unwrap_or(0) < cap)
+            {
+                for c in companies {
+                    *wins.entry(c.clone()).or_default() += 1;
+                }
                 best = best.max(score + go(options, i + 1, wins, cap));
-                wins.insert(supplier.clone(), n);
+                for c in companies {
+                    *wins.entry(c.clone()).or_default() -= 1;
+                }
             }
         }
         best
@@ -255,19 +268,27 @@ fn instance() -> impl Strategy<Value = (Vec<AwardLot>, Vec<Bid>, u32)> {
         let lots: Vec<AwardLot> = (0..n_lots)
             .map(|i| lot(&format!("L{i}"), 10_000.0 * (i as f64 + 1.0)))
             .collect();
-        let bid_strategy = (0..n_lots, 0..n_suppliers, 1u32..20, 0u32..5, 0u32..5);
+        // The last field: a co-contractor for a group bid, or none (a value past the suppliers).
+        let bid_strategy = (
+            0..n_lots,
+            0..n_suppliers,
+            1u32..20,
+            0u32..5,
+            0u32..5,
+            0..n_suppliers + 3,
+        );
         (
             Just(lots),
             proptest::collection::vec(bid_strategy, 0..14),
             Just(cap),
         )
-            .prop_map(|(lots, raw, cap)| {
+            .prop_map(move |(lots, raw, cap)| {
                 let mut seen = std::collections::HashSet::new();
                 let bids = raw
                     .into_iter()
                     .filter(|(l, s, ..)| seen.insert((*l, *s)))
                     .enumerate()
-                    .map(|(k, (l, s, price, q, e))| Bid {
+                    .map(|(k, (l, s, price, q, e, partner))| Bid {
                         bid_id: format!("b{k}"),
                         supplier_id: format!("S{s}"),
                         lot_id: format!("L{l}"),
@@ -275,7 +296,10 @@ fn instance() -> impl Strategy<Value = (Vec<AwardLot>, Vec<Bid>, u32)> {
                         quality: f64::from(q) * 25.0,
                         environment: f64::from(e) * 25.0,
                         submitted_at: format!("2027-02-01T10:{:02}:00Z", k % 60),
-                        members: Vec::new(),
+                        members: match partner < n_suppliers && partner != s {
+                            true => vec![format!("S{partner}")],
+                            false => Vec::new(),
+                        },
                     })
                     .collect();
                 (lots, bids, cap)
