@@ -412,6 +412,8 @@ struct LotView {
     /// Why the plan chosen on the frontier has this lot where the plan with the most savings
     /// has not.
     choice: Option<String>,
+    /// The declarations and teams the lot owes its local access to.
+    thanks_to: bool,
 }
 
 /// A need of a lot.
@@ -499,15 +501,19 @@ fn tender_view(run: &RunView, t: &groupement_solver::pooling::plan::Tender) -> T
             savings: euros(l.savings_eur),
             local: l.local_accessible,
             eligible: l.eligible_local_suppliers,
+            // Registered companies by name, then the declarations and teams it owes its access
+            // to (their rows are not companies of the register).
             eligible_names: l
                 .eligible_local_supplier_ids
                 .iter()
                 .filter_map(|id| run.supplier_names.get(id))
+                .chain(l.thanks_to.iter())
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", "),
             small: l.small_lot,
             explanation: explanation(l, run.params.local_min_bidders),
+            thanks_to: !l.thanks_to.is_empty(),
             choice: effect.as_ref().and_then(|effect| {
                 effect
                     .changed_lots

@@ -154,6 +154,10 @@ async fn two_smes_team_up_on_the_exchange_and_win_in_a_real_browser() {
         text.contains("équipe Bravo + Charlie") && text.contains("capacité déclarée par Alpha"),
         "the lot says what it owes its access to: {text}"
     );
+    assert!(
+        text.contains("2 candidat(s) du territoire, entreprises et équipes"),
+        "{text}"
+    );
     walk.check("run-lot-thanks-to-the-team").await;
     walk.sign_out().await;
     let reference = pooling::accept(&app.pool, &lead, run, &app.address)
