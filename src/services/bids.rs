@@ -965,14 +965,7 @@ fn mail_receipt(
     form_sha256: &str,
     key: &str,
 ) -> Result<(), AppError> {
-    let (email, company, locale): (String, String, String) = suppliers::table
-        .find(supplier_id)
-        .select((
-            suppliers::notification_email,
-            suppliers::name,
-            suppliers::locale,
-        ))
-        .first(conn)?;
+    let (company, email, locale) = crate::services::suppliers::mail_contact(conn, supplier_id)?;
     let locale = Locale::of(&locale);
     mail::enqueue(
         conn,

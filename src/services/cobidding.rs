@@ -583,17 +583,6 @@ pub struct ContactForm {
     pub message: String,
 }
 
-fn company(conn: &mut AnyConnection, id: i32) -> QueryResult<(String, String, String)> {
-    suppliers::table
-        .find(id)
-        .select((
-            suppliers::name,
-            suppliers::notification_email,
-            suppliers::locale,
-        ))
-        .first(conn)
-}
-
 /// Asks the company of an entry to answer together: recorded, and told by e-mail (without our
 /// address). The asking company must have its own entry on the target.
 pub fn contact(
@@ -670,8 +659,8 @@ pub fn contact(
             ))
             .returning(cobidding_contacts::id)
             .get_result(conn)?;
-        let (from_name, _, _) = company(conn, me)?;
-        let (to_name, to_email, locale) = company(conn, other)?;
+        let (from_name, _, _) = crate::services::suppliers::mail_contact(conn, me)?;
+        let (to_name, to_email, locale) = crate::services::suppliers::mail_contact(conn, other)?;
         crate::mail::enqueue(
             conn,
             &to_email,
@@ -709,13 +698,13 @@ pub struct AnswerForm {
 }
 
 /// Accepts or declines a request made to the company: on acceptance both are told the other's
-/// address by e-mail.
+/// address by e-mail. Returns the request's target.
 pub fn answer(
     pool: &Pool,
     actor: &Actor,
     base_url: &str,
     form: &AnswerForm,
-) -> Result<bool, AppError> {
+) -> Result<String, AppError> {
     let me = actor.require_supplier()?;
     let id: i32 = form
         .demande
@@ -757,8 +746,10 @@ pub fn answer(
             ))
             .execute(conn)?;
         if accept {
-            let (my_name, my_email, my_locale) = company(conn, me)?;
-            let (their_name, their_email, their_locale) = company(conn, other)?;
+            let (my_name, my_email, my_locale) =
+                crate::services::suppliers::mail_contact(conn, me)?;
+            let (their_name, their_email, their_locale) =
+                crate::services::suppliers::mail_contact(conn, other)?;
             let label = match published_lot_key(conn, &key)? {
                 Some(label) => label,
                 None => key.clone(),
@@ -809,7 +800,7 @@ pub fn answer(
                 if accept { "acceptée" } else { "déclinée" }
             )),
         )?;
-        Ok(accept)
+        Ok(key)
     })
 }
 

@@ -279,14 +279,7 @@ pub fn tell_members(
         .select(suppliers::name)
         .first(conn)?;
     for &member in members {
-        let (email, name, locale): (String, String, String) = suppliers::table
-            .find(member)
-            .select((
-                suppliers::notification_email,
-                suppliers::name,
-                suppliers::locale,
-            ))
-            .first(conn)?;
+        let (name, email, locale) = crate::services::suppliers::mail_contact(conn, member)?;
         let locale = Locale::of(&locale);
         crate::mail::enqueue(
             conn,
@@ -325,13 +318,18 @@ pub struct Group {
     pub members: Vec<GroupMember>,
 }
 
+/// A group's kind (`joint`, `several`) as French says it: `solidaire`, `conjoint`.
+fn kind_fr(kind: &str) -> &'static str {
+    match kind {
+        "joint" => "solidaire",
+        _ => "conjoint",
+    }
+}
+
 impl Group {
     /// `solidaire` or `conjoint`, as French says it.
     pub fn kind_fr(&self) -> &'static str {
-        match self.kind.as_str() {
-            "joint" => "solidaire",
-            _ => "conjoint",
-        }
+        kind_fr(&self.kind)
     }
 
     /// The DECP's `typeGroupementOperateurs`.
@@ -439,18 +437,6 @@ pub fn winning(conn: &mut AnyConnection, lot_ids: &[i32]) -> QueryResult<BTreeMa
         .collect())
 }
 
-/// The ids of the bids among these whose group some member has not confirmed: not
-/// admissible, never scored.
-pub fn unconfirmed(conn: &mut AnyConnection, bid_ids: &[i32]) -> QueryResult<Vec<i32>> {
-    let mut ids: Vec<i32> = bid_group_members::table
-        .filter(bid_group_members::bid_id.eq_any(bid_ids))
-        .filter(bid_group_members::confirmed_at.is_null())
-        .select(bid_group_members::bid_id)
-        .load(conn)?;
-    ids.dedup();
-    Ok(ids)
-}
-
 /// A group bid that names the viewing company, as it sees it (never the price).
 #[derive(Debug, Clone, Serialize)]
 pub struct Invitation {
@@ -494,11 +480,7 @@ pub fn invitations(
                 bid_id,
                 representative,
                 lot,
-                kind: if kind == "joint" {
-                    "solidaire"
-                } else {
-                    "conjoint"
-                },
+                kind: kind_fr(&kind),
                 share_pct,
                 confirmed: at.is_some(),
             },

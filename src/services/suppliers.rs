@@ -14,7 +14,6 @@ use crate::services::audit::{self, Change};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Every supplier's CPV interests, read at once.
 /// A company's identity as notices and declarations give it: name, SIRET, postcode,
 /// commune, the address its notices go to, SME or not.
 pub fn identity(
@@ -34,6 +33,23 @@ pub fn identity(
         .first(conn)
 }
 
+/// Where to write to a company, and in which language: its name, the address its notices go
+/// to, its locale code.
+pub fn mail_contact(
+    conn: &mut crate::db::AnyConnection,
+    supplier_id: i32,
+) -> QueryResult<(String, String, String)> {
+    suppliers::table
+        .find(supplier_id)
+        .select((
+            suppliers::name,
+            suppliers::notification_email,
+            suppliers::locale,
+        ))
+        .first(conn)
+}
+
+/// Every supplier's CPV interests, read at once.
 pub fn interests_by_supplier(
     conn: &mut crate::db::AnyConnection,
 ) -> QueryResult<std::collections::HashMap<i32, Vec<String>>> {

@@ -209,7 +209,7 @@ pub async fn answer(
     let form = posted.form;
     let (who, sent, base) = (viewer.clone(), form.clone(), settings.base_url.clone());
     match blocking(&pool, move |p| cobidding::answer(p, &who, &base, &sent)).await {
-        Ok(_) => Ok(back(&form.cible, "partenaires")),
+        Ok(key) => Ok(back(&key, "partenaires")),
         Err(error) => {
             let key = form.cible.clone();
             refused_page(&pool, &hb, &viewer, key, error, (None, None)).await

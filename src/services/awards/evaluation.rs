@@ -77,11 +77,10 @@ pub(super) fn lots_and_bids(
     // A group bid that some co-contractor did not confirm before the deadline is not
     // admissible: never scored (#24).
     let bid_ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
-    let unconfirmed = crate::services::groups::unconfirmed(conn, &bid_ids)?;
     let groups = crate::services::groups::of_bids(conn, &bid_ids)?;
     let bid_rows = rows
         .into_iter()
-        .filter(|r| !unconfirmed.contains(&r.0))
+        .filter(|r| groups.get(&r.0).is_none_or(|g| g.confirmed()))
         .map(
             |(id, lot_id, supplier_id, price_cents, quality, environment, submitted_at)| BidRow {
                 id,
