@@ -841,17 +841,28 @@ pub struct Team {
 
 /// The teams formed on the planned purchases whose key starts with `prefix` (`needs:2027:`).
 pub fn teams(conn: &mut AnyConnection, prefix: &str) -> QueryResult<Vec<Team>> {
+    // (The prefixes are the programme's keys: digits, letters and colons, no LIKE wildcard.)
+    let pattern = format!("{prefix}%");
     let links: Vec<(String, i32, i32)> = cobidding_contacts::table
         .filter(cobidding_contacts::status.eq("accepted"))
+        .filter(cobidding_contacts::target.like(&pattern))
         .order(cobidding_contacts::id)
         .select((
             cobidding_contacts::target,
             cobidding_contacts::from_supplier,
             cobidding_contacts::to_supplier,
         ))
-        .load::<(String, i32, i32)>(conn)?
+        .load(conn)?;
+    let capacities: BTreeMap<(String, i32), i64> = cobidding_posts::table
+        .filter(cobidding_posts::target.like(&pattern))
+        .select((
+            cobidding_posts::target,
+            cobidding_posts::supplier_id,
+            cobidding_posts::capacity_cents,
+        ))
+        .load::<(String, i32, i64)>(conn)?
         .into_iter()
-        .filter(|(t, _, _)| t.starts_with(prefix))
+        .map(|(target, supplier, capacity)| ((target, supplier), capacity))
         .collect();
     let mut by_target: BTreeMap<String, Vec<(i32, i32)>> = BTreeMap::new();
     for (t, a, b) in links {
@@ -859,15 +870,6 @@ pub fn teams(conn: &mut AnyConnection, prefix: &str) -> QueryResult<Vec<Team>> {
     }
     let mut out = Vec::new();
     for (target, links) in by_target {
-        let capacities: BTreeMap<i32, i64> = cobidding_posts::table
-            .filter(cobidding_posts::target.eq(&target))
-            .select((
-                cobidding_posts::supplier_id,
-                cobidding_posts::capacity_cents,
-            ))
-            .load::<(i32, i64)>(conn)?
-            .into_iter()
-            .collect();
         // `needs:<year>:<family>:<unit>`: the family's CPV.
         let family = target.split(':').nth(2).unwrap_or_default();
         for members in teams_of(&links) {
@@ -876,7 +878,7 @@ pub fn teams(conn: &mut AnyConnection, prefix: &str) -> QueryResult<Vec<Team>> {
                 cpv: format!("{family:0<8}"),
                 capacity_cents: members
                     .iter()
-                    .map(|m| capacities.get(m).copied().unwrap_or(0))
+                    .map(|m| capacities.get(&(target.clone(), *m)).copied().unwrap_or(0))
                     .sum(),
                 members,
             });

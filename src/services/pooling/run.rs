@@ -305,23 +305,20 @@ fn sourcing_suppliers(
         groupement_solver::pooling::family::significant_prefix(cpv).to_string()
     };
     let mut out = Vec::new();
-    let declared: Vec<(i32, String, String, i32, i64)> = sourcing_declarations::table
+    let declared: Vec<(i32, String, i32, i64)> = sourcing_declarations::table
+        .filter(sourcing_declarations::purchase_key.like(format!("{prefix}%")))
         .order(sourcing_declarations::id)
         .select((
             sourcing_declarations::id,
-            sourcing_declarations::purchase_key,
             sourcing_declarations::cpv,
             sourcing_declarations::supplier_id,
             sourcing_declarations::capacity_cents,
         ))
         .load(conn)?;
-    for (id, key, cpv, supplier, capacity) in declared {
+    for (id, cpv, supplier, capacity) in declared {
         let Some(company) = by_id.get(&supplier.to_string()) else {
             continue;
         };
-        if !key.starts_with(&prefix) {
-            continue;
-        }
         out.push(pooling::Supplier {
             supplier_id: format!("declaration:{id}"),
             siret: company.siret.clone(),
