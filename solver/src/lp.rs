@@ -178,6 +178,8 @@ fn solve(
 /// solves it anew): the dual of a set partitioning relaxation whose lots are generated.
 pub struct CuttingPlanes {
     costs: Vec<f64>,
+    /// Bounds of the variables that have some (the others are free).
+    bounds: Vec<Option<(f64, f64)>>,
     #[cfg(feature = "highs")]
     model: Option<(highs::Model, Vec<highs::Col>)>,
     #[cfg(not(feature = "highs"))]
@@ -191,7 +193,15 @@ impl CuttingPlanes {
             model: None,
             #[cfg(not(feature = "highs"))]
             rows: Vec::new(),
+            bounds: vec![None; costs.len()],
             costs,
+        }
+    }
+
+    /// Holds `y_j` within `[lower, upper]`; before the first row only.
+    pub fn bound(&mut self, j: usize, lower: f64, upper: f64) {
+        if let Some(b) = self.bounds.get_mut(j) {
+            *b = Some((lower, upper));
         }
     }
 
@@ -210,10 +220,12 @@ impl CuttingPlanes {
             }
             model.set_sense(highs::Sense::Minimise);
             let mut cols = Vec::with_capacity(self.costs.len());
-            for &cost in &self.costs {
-                let col = model
-                    .try_add_column(cost, ..f64::INFINITY, [])
-                    .map_err(|e| LpError::Other(format!("{e:?}")))?;
+            for (&cost, bound) in self.costs.iter().zip(&self.bounds) {
+                let added = match *bound {
+                    Some((lower, upper)) => model.try_add_column(cost, lower..=upper, []),
+                    None => model.try_add_column(cost, ..f64::INFINITY, []),
+                };
+                let col = added.map_err(|e| LpError::Other(format!("{e:?}")))?;
                 cols.push(col);
             }
             self.model = Some((model, cols));
@@ -229,8 +241,15 @@ impl CuttingPlanes {
     }
 
     /// The values of `y` at the optimum and the simplex iterations it took.
-    #[cfg(feature = "highs")]
     pub fn solve(&mut self) -> Result<(Vec<f64>, u64), LpError> {
+        self.solve_with_duals()
+            .map(|(values, _, iterations)| (values, iterations))
+    }
+
+    /// The values of `y` at the optimum, the duals of the rows (in the order they were added:
+    /// the primal's values, `x ≥ 0`) and the simplex iterations it took.
+    #[cfg(feature = "highs")]
+    pub fn solve_with_duals(&mut self) -> Result<(Vec<f64>, Vec<f64>, u64), LpError> {
         use highs::HighsModelStatus as S;
         let Some((model, cols)) = self.model.take() else {
             return Err(LpError::Unbounded);
@@ -242,10 +261,12 @@ impl CuttingPlanes {
         let iterations = solved
             .int_info_value(c"simplex_iteration_count")
             .map_or(0, |n| n.max(0) as u64);
-        let values = solved.get_solution().columns().to_vec();
+        let solution = solved.get_solution();
+        let values = solution.columns().to_vec();
+        let duals = solution.dual_rows().iter().map(|d| d.abs()).collect();
         self.model = Some((highs::Model::from(solved), cols));
         match status {
-            S::Optimal => Ok((values, iterations)),
+            S::Optimal => Ok((values, duals, iterations)),
             S::Infeasible | S::UnboundedOrInfeasible => Err(LpError::Infeasible),
             S::Unbounded => Err(LpError::Unbounded),
             other => Err(LpError::Other(format!("{other:?}"))),
@@ -258,13 +279,17 @@ impl CuttingPlanes {
         Ok(())
     }
 
+    /// The fallback does not report the rows' duals: they come back empty.
     #[cfg(not(feature = "highs"))]
-    pub fn solve(&mut self) -> Result<(Vec<f64>, u64), LpError> {
+    pub fn solve_with_duals(&mut self) -> Result<(Vec<f64>, Vec<f64>, u64), LpError> {
         let mut vars = ProblemVariables::new();
         let y: Vec<Variable> = self
-            .costs
+            .bounds
             .iter()
-            .map(|_| vars.add(good_lp::variable()))
+            .map(|bound| match *bound {
+                Some((lower, upper)) => vars.add(good_lp::variable().min(lower).max(upper)),
+                None => vars.add(good_lp::variable()),
+            })
             .collect();
         let objective: Expression = y.iter().zip(&self.costs).map(|(&v, &c)| -c * v).sum();
         let constraints = self
@@ -276,6 +301,6 @@ impl CuttingPlanes {
             })
             .collect();
         let solution = maximise(vars, &y, objective, constraints, LpOptions::default())?;
-        Ok((solution.values, solution.iterations))
+        Ok((solution.values, Vec::new(), solution.iterations))
     }
 }

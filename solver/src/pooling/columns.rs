@@ -23,7 +23,7 @@
 //! partitioning MILP) is often better than the heuristic's.
 
 use super::instance::Need;
-use super::score::LotScorer;
+use super::score::{euros, LotScorer};
 use crate::lp::{self, CuttingPlanes, LpOptions};
 use good_lp::{variable, Expression, ProblemVariables, Variable};
 
@@ -44,6 +44,9 @@ pub struct Relaxation {
 
 /// The most nodes of one pricing knapsack.
 const KNAPSACK_NODES: u64 = 1_000_000;
+
+/// The most nodes of one pricing knapsack while diving.
+const DIVE_KNAPSACK_NODES: u64 = 20_000;
 
 /// A piece of the lot score: values in `[from, to]` cents score `alpha + beta · v`.
 #[derive(Debug, Clone, Copy)]
@@ -99,28 +102,42 @@ struct Knapsack<'a> {
     best_set: Vec<usize>,
     nodes: u64,
     limit: u64,
+    /// Branches that cannot beat the best by more than this are not explored: at the
+    /// relaxation's optimum many needs have a profit of zero give or take rounding, and
+    /// telling those apart would take exponentially many nodes. The search proves no lot
+    /// scores above `best + tolerance`.
+    tolerance: f64,
 }
 
 impl Knapsack<'_> {
-    /// An upper bound on the profit the items from `k` on can add within `room` cents.
-    fn fractional(&self, k: usize, room: i64) -> f64 {
-        let mut room = room as f64;
+    /// An upper bound on the profit the items from `k` on can add to a lot of `value` cents
+    /// (the linear relaxation: items by decreasing profit per cent, those of negative profit
+    /// only as far as the piece's lowest value needs them, the last one in part);
+    /// `f64::NEG_INFINITY` when the piece cannot be reached.
+    fn fractional(&self, k: usize, value: i64) -> f64 {
+        let mut room = (self.piece.to - value) as f64;
+        let mut short = (self.piece.from - value).max(0) as f64;
         let mut gain = 0.0;
         for &i in &self.order[k..] {
             let p = self.profits[i];
-            if p <= 0.0 || room <= 0.0 {
+            if room <= 0.0 || (p <= 0.0 && short <= 0.0) {
                 break;
             }
             let w = self.values[i] as f64;
-            if w <= room {
-                gain += p;
-                room -= w;
+            let take = if p > 0.0 {
+                w.min(room)
             } else {
-                gain += p * room / w;
-                break;
-            }
+                w.min(room).min(short)
+            };
+            gain += p * take / w;
+            room -= take;
+            short -= take;
         }
-        gain
+        if short > 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            gain
+        }
     }
 
     fn search(&mut self, k: usize, value: i64, profit: f64, chosen: &mut Vec<usize>) {
@@ -133,11 +150,8 @@ impl Knapsack<'_> {
             self.best = here;
             self.best_set = chosen.clone();
         }
-        // The fractional bound holds whatever items of negative profit a lot below the piece
-        // would still need: nothing from here can beat it.
-        if k == self.order.len()
-            || here + self.fractional(k, self.piece.to - value) <= self.best + 1e-9
-        {
+        // The linear relaxation of what is left: nothing from here can beat it.
+        if k == self.order.len() || here + self.fractional(k, value) <= self.best + self.tolerance {
             return;
         }
         let i = self.order[k];
@@ -155,6 +169,266 @@ impl Knapsack<'_> {
     }
 }
 
+/// The family as the generation sees it: values by position, which positions each delivery
+/// day holds, and how lots are scored.
+struct Master<'a> {
+    values: Vec<i64>,
+    holding: Vec<Vec<usize>>,
+    scorer: &'a LotScorer<'a>,
+    max_lot: Option<i64>,
+    /// The most nodes of one pricing knapsack.
+    knapsack_nodes: u64,
+}
+
+/// One generation over the needs still active.
+struct Generated {
+    /// An upper bound on every plan of the active needs.
+    bound: f64,
+    /// The prices by position (0 for inactive needs) when no lot is left with a positive
+    /// reduced score.
+    prices: Option<Vec<f64>>,
+    slack: f64,
+    /// The primal values of the last master solved: `(index in the pool, x)`, `x > 0`.
+    primal: Vec<(usize, f64)>,
+    work: u64,
+}
+
+impl<'a> Master<'a> {
+    fn new(
+        needs: &[Need],
+        members: &[usize],
+        scorer: &'a LotScorer<'a>,
+        max_lot: Option<i64>,
+    ) -> Self {
+        let n = members.len();
+        let values: Vec<i64> = members.iter().map(|&i| needs[i].value_cents()).collect();
+        // Needs above the cap stand alone: they are never in a generated lot.
+        let poolable: Vec<bool> = values
+            .iter()
+            .map(|&v| max_lot.is_none_or(|m| v <= m))
+            .collect();
+        let mut days: Vec<&str> = members
+            .iter()
+            .map(|&i| needs[i].window_start.as_str())
+            .collect();
+        days.sort_unstable();
+        days.dedup();
+        let holding = days
+            .iter()
+            .map(|&d| {
+                (0..n)
+                    .filter(|&k| {
+                        poolable[k]
+                            && needs[members[k]].window_start.as_str() <= d
+                            && d <= needs[members[k]].window_end.as_str()
+                    })
+                    .collect()
+            })
+            .collect();
+        Master {
+            values,
+            holding,
+            scorer,
+            max_lot,
+            knapsack_nodes: KNAPSACK_NODES,
+        }
+    }
+
+    fn score_of(&self, lot: &[usize]) -> f64 {
+        self.scorer.score(lot.iter().map(|&k| self.values[k]).sum())
+    }
+
+    /// Column generation over the `active` positions, from the lots of `pool` made of active
+    /// needs only (the singletons must be there), at most `rounds` rounds (0: the master over
+    /// the pool alone, no bound); new lots join `pool`. `None` when an LP fails.
+    fn generate(
+        &self,
+        active: &[bool],
+        pool: &mut Vec<(Vec<usize>, f64)>,
+        rounds: u64,
+        lots_count: Option<f64>,
+    ) -> Option<Generated> {
+        let n = self.values.len();
+        // LP columns: the active positions in order.
+        let mut column = vec![usize::MAX; n];
+        let mut count = 0usize;
+        for k in (0..n).filter(|&k| active[k]) {
+            column[k] = count;
+            count += 1;
+        }
+        // With a number of lots `L` set, the primal's `Σ x_T = L` is the dual's variable `μ`
+        // (cost `L`), in every row.
+        let mut costs = vec![1.0; count];
+        costs.extend(lots_count);
+        let with_count = |lot: &[usize]| -> Vec<usize> {
+            let mut mapped: Vec<usize> = lot.iter().map(|&k| column[k]).collect();
+            if lots_count.is_some() {
+                mapped.push(count);
+            }
+            mapped
+        };
+        let mut dual = CuttingPlanes::new(costs);
+        if lots_count.is_some() {
+            // `μ` boxed: the primal may break `Σ x_T = L` at a price `M` above any plan's
+            // worth, so that the lots known so far need not reach `L` exactly (the bound
+            // stays a bound of the plans that do).
+            let worth: f64 = (0..n)
+                .filter(|&k| active[k])
+                .map(|k| self.score_of(&[k]).abs() + euros(self.values[k]))
+                .sum();
+            let price = 4.0 * worth + 1e4;
+            dual.bound(count, -price, price);
+        }
+        let mut rows: Vec<usize> = Vec::new();
+        for (index, (lot, score)) in pool.iter().enumerate() {
+            if lot.iter().all(|&k| active[k]) {
+                let mapped = with_count(lot);
+                dual.add_row(&mapped, *score).ok()?;
+                rows.push(index);
+            }
+        }
+        let mut work = 0u64;
+        let mut bound = f64::INFINITY;
+        let mut prices = None;
+        let mut slack = 0.0;
+        let mut primal = Vec::new();
+        for _ in 0..rounds.max(1) {
+            let (y, duals, lp_work) = dual.solve_with_duals().ok()?;
+            work += lp_work;
+            primal = rows
+                .iter()
+                .zip(&duals)
+                .filter(|(_, &x)| x > 1e-9)
+                .map(|(&index, &x)| (index, x))
+                .collect();
+            if rounds == 0 {
+                // The master alone, no lot generated.
+                break;
+            }
+            let mut pi = vec![0.0; n];
+            for k in 0..n {
+                if active[k] {
+                    pi[k] = y[column[k]];
+                }
+            }
+            let mu = if lots_count.is_some() { y[count] } else { 0.0 };
+            let base: f64 = y[..count].iter().sum::<f64>() + lots_count.map_or(0.0, |l| l * mu);
+            let mut best_reduced = 0.0f64;
+            let mut found: Vec<(Vec<usize>, f64)> = Vec::new();
+            let mut cut = false;
+            // A lot must gain more than this to join (a cent, or a part in 10⁸ of the bound).
+            let threshold = 0.01_f64.max(1e-8 * base.abs());
+            for day in &self.holding {
+                let items: Vec<usize> = day.iter().copied().filter(|&k| active[k]).collect();
+                if items.is_empty() {
+                    continue;
+                }
+                let largest: i64 = items.iter().map(|&k| self.values[k]).sum();
+                let largest = self.max_lot.map_or(largest, |m| m.min(largest));
+                for mut piece in pieces(self.scorer, largest) {
+                    piece.alpha -= mu;
+                    let profits: Vec<f64> = (0..n)
+                        .map(|k| piece.beta * self.values[k] as f64 - pi[k])
+                        .collect();
+                    let mut order = items.clone();
+                    order.sort_by(|&a, &b| {
+                        (profits[b] / self.values[b] as f64)
+                            .total_cmp(&(profits[a] / self.values[a] as f64))
+                            .then(a.cmp(&b))
+                    });
+                    let mut knapsack = Knapsack {
+                        values: &self.values,
+                        profits,
+                        order,
+                        piece,
+                        best: threshold,
+                        best_set: Vec::new(),
+                        nodes: 0,
+                        limit: self.knapsack_nodes,
+                        tolerance: threshold,
+                    };
+                    knapsack.search(0, 0, 0.0, &mut Vec::new());
+                    work += knapsack.nodes;
+                    if knapsack.nodes > knapsack.limit {
+                        // The pricing was cut: the fractional knapsack still bounds this
+                        // piece, and the best lot found so far may still join.
+                        cut = true;
+                        let root = knapsack.piece.alpha + knapsack.fractional(0, 0);
+                        best_reduced = best_reduced.max(root);
+                    }
+                    best_reduced = best_reduced.max(knapsack.best + knapsack.tolerance);
+                    let mut lot = knapsack.best_set;
+                    if lot.is_empty() {
+                        continue;
+                    }
+                    // Every piece's best lot with a positive reduced score joins the LP.
+                    lot.sort_unstable();
+                    let score = self.score_of(&lot);
+                    let reduced = score - mu - lot.iter().map(|&k| pi[k]).sum::<f64>();
+                    best_reduced = best_reduced.max(reduced);
+                    if reduced > 1e-7 && !found.iter().any(|(l, _)| *l == lot) {
+                        found.push((lot, score));
+                    }
+                }
+            }
+            // No lot has a reduced score above `best_reduced` (or the threshold): a plan has
+            // at most as many lots as needs (exactly `L` when set).
+            let most_lots = lots_count.unwrap_or(count as f64);
+            bound = bound.min(base + most_lots * best_reduced.max(2.0 * threshold));
+            let new: Vec<(Vec<usize>, f64)> = found
+                .into_iter()
+                .filter(|(lot, _)| !pool.iter().any(|(l, _)| l == lot))
+                .collect();
+            if cut {
+                // The pricing got too hard to finish: the bound of this round stands, and the
+                // lots found still serve the plans over generated lots.
+                pool.extend(new);
+                break;
+            }
+            if new.is_empty() {
+                // No lot left with a positive reduced score: the bound is the relaxation's
+                // optimum.
+                if best_reduced <= 2.0 * threshold && lots_count.is_none() {
+                    prices = Some(pi);
+                    slack = 2.0 * threshold;
+                }
+                break;
+            }
+            for (lot, score) in new {
+                let mapped = with_count(&lot);
+                dual.add_row(&mapped, score).ok()?;
+                rows.push(pool.len());
+                pool.push((lot, score));
+            }
+        }
+        Some(Generated {
+            bound,
+            prices,
+            slack,
+            primal,
+            work,
+        })
+    }
+}
+
+/// The singletons and the lots of `start` (needs of `members`), as positions, with their
+/// scores: where every generation starts.
+fn first_lots(master: &Master, members: &[usize], start: &[Vec<usize>]) -> Vec<(Vec<usize>, f64)> {
+    let n = members.len();
+    let position = |need: usize| members.iter().position(|&m| m == need);
+    let mut lots: Vec<(Vec<usize>, f64)> =
+        (0..n).map(|k| (vec![k], master.score_of(&[k]))).collect();
+    for lot in start {
+        let mut lot: Vec<usize> = lot.iter().filter_map(|&i| position(i)).collect();
+        lot.sort_unstable();
+        if lot.len() > 1 && !lots.iter().any(|(l, _)| *l == lot) {
+            let score = master.score_of(&lot);
+            lots.push((lot, score));
+        }
+    }
+    lots
+}
+
 /// Generates lots for the family `members` from the lots of `start`, at most `iterations`
 /// rounds; `None` when an LP fails.
 pub fn relax(
@@ -165,139 +439,108 @@ pub fn relax(
     start: &[Vec<usize>],
     iterations: u64,
 ) -> Option<Relaxation> {
-    let n = members.len();
-    let values: Vec<i64> = members.iter().map(|&i| needs[i].value_cents()).collect();
-    let position = |need: usize| members.iter().position(|&m| m == need);
-    let score_of = |lot: &[usize]| scorer.score(lot.iter().map(|&k| values[k]).sum());
-    let mut lots: Vec<(Vec<usize>, f64)> = (0..n).map(|k| (vec![k], score_of(&[k]))).collect();
-    for lot in start {
-        let mut lot: Vec<usize> = lot.iter().filter_map(|&i| position(i)).collect();
-        lot.sort_unstable();
-        if lot.len() > 1 && !lots.iter().any(|(l, _)| *l == lot) {
-            let score = score_of(&lot);
-            lots.push((lot, score));
-        }
-    }
-    // Needs above the cap stand alone: they are never in a generated lot.
-    let poolable: Vec<bool> = values
-        .iter()
-        .map(|&v| max_lot.is_none_or(|m| v <= m))
-        .collect();
-    let mut days: Vec<&str> = members
-        .iter()
-        .map(|&i| needs[i].window_start.as_str())
-        .collect();
-    days.sort_unstable();
-    days.dedup();
-    let holding: Vec<Vec<usize>> = days
-        .iter()
-        .map(|&d| {
-            (0..n)
-                .filter(|&k| {
-                    poolable[k]
-                        && needs[members[k]].window_start.as_str() <= d
-                        && d <= needs[members[k]].window_end.as_str()
-                })
-                .collect()
-        })
-        .collect();
-    // The dual: prices `π` of the needs, `min Σ π` under `π(T) ≥ s(T)` for the lots known.
-    let mut dual = CuttingPlanes::new(vec![1.0; n]);
-    for (lot, score) in &lots {
-        dual.add_row(lot, *score).ok()?;
-    }
-    let mut work = 0u64;
-    let mut bound = f64::INFINITY;
-    let mut prices = None;
-    let mut slack = 0.0;
-    for _ in 0..iterations {
-        let (pi, lp_work) = dual.solve().ok()?;
-        work += lp_work;
-        let base: f64 = pi.iter().sum();
-        let mut best_reduced = 0.0f64;
-        let mut found: Vec<(Vec<usize>, f64)> = Vec::new();
-        let mut cut = false;
-        let threshold = 1e-6_f64.max(1e-9 * base.abs());
-        for items in &holding {
-            let largest: i64 = items.iter().map(|&k| values[k]).sum();
-            let largest = max_lot.map_or(largest, |m| m.min(largest));
-            for piece in pieces(scorer, largest) {
-                let profits: Vec<f64> = (0..n)
-                    .map(|k| piece.beta * values[k] as f64 - pi[k])
-                    .collect();
-                let mut order = items.clone();
-                order.sort_by(|&a, &b| {
-                    (profits[b] / values[b] as f64)
-                        .total_cmp(&(profits[a] / values[a] as f64))
-                        .then(a.cmp(&b))
-                });
-                let mut knapsack = Knapsack {
-                    values: &values,
-                    profits,
-                    order,
-                    piece,
-                    best: threshold,
-                    best_set: Vec::new(),
-                    nodes: 0,
-                    limit: KNAPSACK_NODES,
-                };
-                knapsack.search(0, 0, 0.0, &mut Vec::new());
-                work += knapsack.nodes;
-                if knapsack.nodes > knapsack.limit {
-                    // The pricing was cut: the fractional knapsack still bounds this piece,
-                    // and the best lot found so far may still join.
-                    cut = true;
-                    let root = knapsack.piece.alpha + knapsack.fractional(0, knapsack.piece.to);
-                    best_reduced = best_reduced.max(root);
-                }
-                best_reduced = best_reduced.max(knapsack.best);
-                let mut lot = knapsack.best_set;
-                if lot.is_empty() {
-                    continue;
-                }
-                // Every piece's best lot with a positive reduced score joins the LP.
-                lot.sort_unstable();
-                let score = score_of(&lot);
-                let reduced = score - lot.iter().map(|&k| pi[k]).sum::<f64>();
-                best_reduced = best_reduced.max(reduced);
-                if reduced > 1e-7 && !found.iter().any(|(l, _)| *l == lot) {
-                    found.push((lot, score));
+    let master = Master::new(needs, members, scorer, max_lot);
+    let mut lots = first_lots(&master, members, start);
+    let all = vec![true; members.len()];
+    let generated = master.generate(&all, &mut lots, iterations, None)?;
+    let mut bound = generated.bound;
+    let mut work = generated.work;
+    // A plan has a whole number of lots. The relaxation's optimum is concave in the number of
+    // lots `L` it is held to, and highest at its own `Σ x`: when that is fractional, the best
+    // whole number is one of its two neighbours, and the larger of their bounds bounds every
+    // plan. (A neighbour whose relaxation fails leaves the bound as it was.)
+    if generated.prices.is_some() {
+        let lots_used: f64 = generated.primal.iter().map(|(_, x)| x).sum();
+        if (lots_used - lots_used.round()).abs() > 1e-6 {
+            let mut neighbours = 0.0f64;
+            let mut both = true;
+            for count in [lots_used.floor(), lots_used.ceil()] {
+                match master.generate(&all, &mut lots, iterations, Some(count)) {
+                    Some(held) => {
+                        work += held.work;
+                        neighbours = neighbours.max(held.bound);
+                    }
+                    None => both = false,
                 }
             }
-        }
-        // No lot has a reduced score above `best_reduced` (or the threshold): a plan has at
-        // most `n` lots.
-        bound = bound.min(base + n as f64 * best_reduced.max(threshold));
-        let new: Vec<(Vec<usize>, f64)> = found
-            .into_iter()
-            .filter(|(lot, _)| !lots.iter().any(|(l, _)| l == lot))
-            .collect();
-        if cut {
-            // The pricing got too hard to finish: the bound of this round stands, and the
-            // lots found still serve the plan over generated lots.
-            lots.extend(new);
-            break;
-        }
-        if new.is_empty() {
-            // No lot left with a positive reduced score: the bound is the relaxation's optimum.
-            if best_reduced <= threshold {
-                prices = Some(pi);
-                slack = threshold;
+            if both {
+                bound = bound.min(neighbours);
             }
-            break;
         }
-        for (lot, score) in &new {
-            dual.add_row(lot, *score).ok()?;
-        }
-        lots.extend(new);
     }
     Some(Relaxation {
         bound,
         lots: lots.into_iter().map(|(l, _)| l).collect(),
         work,
-        prices,
-        slack,
+        prices: generated.prices,
+        slack: generated.slack,
     })
+}
+
+/// A plan by diving on the relaxation (price and dive): generate lots over the needs still
+/// free, fix the lots the relaxation takes whole (or else the one it takes most of), and go
+/// on with the needs left, until every need is in a lot. Starts from `lots` (positions in
+/// `members`, e.g. [`Relaxation::lots`]); stops generating once `budget` work is spent and
+/// then fixes by the last relaxation alone. As needs, with the work counted; `None` when an
+/// LP fails or the back end does not give the relaxation's primal values.
+pub fn dive(
+    needs: &[Need],
+    members: &[usize],
+    scorer: &LotScorer,
+    max_lot: Option<i64>,
+    lots: &[Vec<usize>],
+    rounds: u64,
+    budget: u64,
+) -> Option<(Vec<Vec<usize>>, u64)> {
+    let n = members.len();
+    let mut master = Master::new(needs, members, scorer, max_lot);
+    // The dive needs good lots, not proofs: a smaller pricing.
+    master.knapsack_nodes = DIVE_KNAPSACK_NODES;
+    let mut pool = first_lots(&master, members, &[]);
+    for lot in lots {
+        if lot.len() > 1 && !pool.iter().any(|(l, _)| l == lot) {
+            pool.push((lot.clone(), master.score_of(lot)));
+        }
+    }
+    let mut active = vec![true; n];
+    let mut plan: Vec<Vec<usize>> = Vec::new();
+    let mut work = 0u64;
+    while active.iter().any(|&a| a) {
+        let rounds = if work < budget { rounds } else { 0 };
+        let generated = master.generate(&active, &mut pool, rounds, None)?;
+        work += generated.work;
+        let mut primal = generated.primal;
+        if primal.is_empty() {
+            return None;
+        }
+        // The lots taken whole first, else the one taken most; ties by score, then by the
+        // lot itself, so that the plan depends on the input alone.
+        primal.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(pool[b.0].1.total_cmp(&pool[a.0].1))
+                .then(pool[a.0].0.cmp(&pool[b.0].0))
+        });
+        let whole: Vec<usize> = primal
+            .iter()
+            .take_while(|(_, x)| *x >= 1.0 - 1e-6)
+            .map(|(index, _)| *index)
+            .collect();
+        let chosen = if whole.is_empty() {
+            vec![primal[0].0]
+        } else {
+            whole
+        };
+        for index in chosen {
+            let lot = &pool[index].0;
+            if lot.iter().all(|&k| active[k]) {
+                for &k in lot {
+                    active[k] = false;
+                }
+                plan.push(lot.iter().map(|&k| members[k]).collect());
+            }
+        }
+    }
+    Some((plan, work))
 }
 
 /// The best plan made only of `lots` (positions in `members`), by a set partitioning MILP of
@@ -340,4 +583,115 @@ pub fn best_plan(
         .map(|(lot, _)| lot.iter().map(|&k| members[k]).collect())
         .collect();
     Some((plan, solution.iterations))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::SplitMix64;
+    use crate::pooling::enumerate;
+    use crate::pooling::instance::{test_need, Params};
+    use crate::pooling::SavingsCurve;
+
+    /// What a lead may set in the portal: a cap that makes the family a packing problem, a
+    /// heavy lot cost, another curve.
+    fn lead_params() -> Params {
+        Params {
+            lot_cost: 5_000.0,
+            local_weight: 0.05,
+            max_lot_value: Some(400_000.0),
+            curve: SavingsCurve::new(vec![
+                (0.0, 0.0),
+                (25_000.0, 0.01),
+                (150_000.0, 0.04),
+                (2_000_000.0, 0.08),
+            ])
+            .expect("a valid curve"),
+            ..Params::default()
+        }
+    }
+
+    fn objective(needs: &[Need], lots: &[Vec<usize>], scorer: &LotScorer) -> f64 {
+        lots.iter()
+            .map(|lot| scorer.score(lot.iter().map(|&i| needs[i].value_cents()).sum()))
+            .sum()
+    }
+
+    /// Against the exact enumeration on families of up to 12 needs under the default and the
+    /// lead's parameters: the bound (held to whole numbers of lots) is never below the
+    /// optimum, and the dive's plan is a partition of lots sharing a day, within the cap,
+    /// never above the optimum. The whole-number hold tightens the bound on some cases (the
+    /// count checks that it does something).
+    #[test]
+    fn bounds_hold_and_dives_give_plans() {
+        let windows = [
+            ("2027-01-01", "2027-12-31"),
+            ("2027-01-01", "2027-03-31"),
+            ("2027-04-01", "2027-06-30"),
+            ("2027-10-01", "2027-12-31"),
+        ];
+        let mut rng = SplitMix64::new(21);
+        let mut dives_at_optimum = 0;
+        let mut tight = 0;
+        for case in 0..200 {
+            let params = if case % 2 == 0 {
+                lead_params()
+            } else {
+                Params::default()
+            };
+            let cap = params.max_lot_value.map(|m| (m * 100.0).round() as i64);
+            let n = 3 + rng.below(10);
+            let needs: Vec<Need> = (0..n)
+                .map(|k| {
+                    let (start, end) = windows[rng.below(windows.len())];
+                    test_need(
+                        format!("{case}-{k}"),
+                        rng.range(20_000.0, 450_000.0).round(),
+                        start,
+                        end,
+                    )
+                })
+                .collect();
+            let members: Vec<usize> = (0..n).collect();
+            let c_cents = (rng.range(0.0, 1_200_000.0) * 100.0).round() as i64;
+            let scorer = LotScorer::new(&params, "3314", c_cents);
+            let (_, best, _) =
+                enumerate::solve(&needs, &members, &scorer, cap, u64::MAX).expect("small");
+            let alone: Vec<Vec<usize>> = members.iter().map(|&i| vec![i]).collect();
+            let relaxed =
+                relax(&needs, &members, &scorer, cap, &alone, 500).expect("the relaxation solves");
+            assert!(
+                relaxed.bound + 1e-6 >= best,
+                "case {case}: bound {} below the optimum {best}",
+                relaxed.bound
+            );
+            if relaxed.bound <= best + 1e-6 * best.abs().max(1.0) {
+                tight += 1;
+            }
+            let (plan, _) = dive(&needs, &members, &scorer, cap, &relaxed.lots, 500, u64::MAX)
+                .expect("the dive ends");
+            let mut seen: Vec<usize> = plan.iter().flatten().copied().collect();
+            seen.sort_unstable();
+            assert_eq!(seen, members, "case {case}: not a partition");
+            for lot in &plan {
+                let value: i64 = lot.iter().map(|&i| needs[i].value_cents()).sum();
+                assert!(lot.len() == 1 || cap.is_none_or(|m| value <= m));
+                assert!(lot
+                    .iter()
+                    .all(|&a| lot.iter().all(|&b| needs[a].overlaps(&needs[b]))));
+            }
+            let value = objective(&needs, &plan, &scorer);
+            assert!(value <= best + 1e-6, "case {case}: dive above the optimum");
+            if value >= best - 1e-6 {
+                dives_at_optimum += 1;
+            }
+        }
+        // Measured: 85 of 200 bounds exact (76 without the hold on whole lots) and 187 dives
+        // optimal; fewer would mean the hold or the dive stopped working.
+        assert!(tight >= 80, "only {tight} bounds at the optimum");
+        assert!(
+            dives_at_optimum >= 170,
+            "only {dives_at_optimum} dives optimal"
+        );
+    }
 }

@@ -32,6 +32,10 @@ const RESTRICTED_NODES: u64 = 100;
 /// The most rounds of lot generation for the set partitioning bound of one family.
 const COLUMN_ROUNDS: u64 = 300;
 
+/// The most work (LP iterations and knapsack nodes) of the generations of one dive; past it
+/// the dive fixes lots by the last relaxation alone.
+const DIVE_WORK: u64 = 20_000_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
@@ -215,6 +219,31 @@ pub fn solve_family(
                         && objective(&plan, needs, scorer) > objective(&start, needs, scorer) + 1e-9
                     {
                         start = plan;
+                    }
+                }
+            }
+            // Diving on the relaxation: lots fixed one at a time where the relaxation puts
+            // them, the rest generated again.
+            if relative_gap(objective(&start, needs, scorer), relaxation) > params.accepted_gap {
+                let positions: Vec<Vec<usize>> = relaxed.lots.clone();
+                if let Some((plan, dive_work)) = columns::dive(
+                    needs,
+                    members,
+                    scorer,
+                    max_lot,
+                    &positions,
+                    COLUMN_ROUNDS,
+                    DIVE_WORK,
+                ) {
+                    work += dive_work;
+                    if is_partition(&plan, members, needs) {
+                        let (plan, evaluated) =
+                            improve::improve(needs, plan, scorer, max_lot, params.search_budget);
+                        work += evaluated;
+                        if objective(&plan, needs, scorer) > objective(&start, needs, scorer) + 1e-9
+                        {
+                            start = plan;
+                        }
                     }
                 }
             }
