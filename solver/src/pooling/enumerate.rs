@@ -462,8 +462,16 @@ mod tests {
             assert!(estimate(&needs, &members).expect("estimate") >= tried);
             // A poor start: every need alone.
             let alone: Vec<Vec<usize>> = members.iter().map(|&i| vec![i]).collect();
-            let relaxed = columns::relax(&needs, &members, &scorer, cap, &alone, 500)
-                .expect("the relaxation solves");
+            let relaxed = columns::relax(
+                &needs,
+                &members,
+                &scorer,
+                cap,
+                &alone,
+                500,
+                f64::NEG_INFINITY,
+            )
+            .expect("the relaxation solves");
             assert!(
                 relaxed.bound + 1e-6 >= best,
                 "case {case}: bound below the optimum"

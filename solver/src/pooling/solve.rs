@@ -200,9 +200,19 @@ pub fn solve_family(
     // The set partitioning relaxation knows that needs are indivisible; the lots it generates
     // make a plan of their own.
     if !proved {
-        if let Some(relaxed) =
-            columns::relax(needs, members, scorer, max_lot, &start, COLUMN_ROUNDS)
-        {
+        if let Some(relaxed) = columns::relax(
+            needs,
+            members,
+            scorer,
+            max_lot,
+            &start,
+            COLUMN_ROUNDS,
+            // The bound is tightened until it proves the plan in hand within the gap.
+            {
+                let value = objective(&start, needs, scorer);
+                value + params.accepted_gap * value.abs()
+            },
+        ) {
             work += relaxed.work;
             relaxation = relaxation.min(relaxed.bound);
             method = Method::Columns;
