@@ -819,17 +819,11 @@ mod tests {
         }
     }
 
-    fn objective(needs: &[Need], lots: &[Vec<usize>], scorer: &LotScorer) -> f64 {
-        lots.iter()
-            .map(|lot| scorer.score(lot.iter().map(|&i| needs[i].value_cents()).sum()))
-            .sum()
-    }
-
     /// Against the exact enumeration on families of up to 12 needs under the default and the
     /// lead's parameters: the bound (searched over whole numbers of lots, of all lots and of
-    /// each piece's) is never below the optimum, and the dive's plan is a partition of lots sharing
-    /// a day, within the cap, never above the optimum. The holds tighten the bound on some
-    /// cases (the count checks that they do something).
+    /// each piece's) is never below the optimum, and the dive's plan is a partition of lots
+    /// sharing a day, within the cap, never above the optimum. The counts tighten the bound on
+    /// some cases (the test counts that they do).
     #[test]
     fn bounds_hold_and_dives_give_plans() {
         let windows = [
@@ -896,7 +890,7 @@ mod tests {
                     .iter()
                     .all(|&a| lot.iter().all(|&b| needs[a].overlaps(&needs[b]))));
             }
-            let value = objective(&needs, &plan, &scorer);
+            let value = crate::pooling::solve::objective(&plan, &needs, &scorer);
             assert!(value <= best + 1e-6, "case {case}: dive above the optimum");
             if value >= best - 1e-6 {
                 dives_at_optimum += 1;

@@ -437,9 +437,7 @@ mod tests {
     }
 
     fn score_of(needs: &[Need], lots: &[Vec<usize>], scorer: &LotScorer) -> f64 {
-        lots.iter()
-            .map(|lot| scorer.score(lot.iter().map(|&i| needs[i].value_cents()).sum()))
-            .sum()
+        crate::pooling::solve::objective(lots, needs, scorer)
     }
 
     /// The estimate is computed before anything is built and bounds the lots tried; the
