@@ -184,6 +184,8 @@ struct Master<'a> {
     max_lot: Option<i64>,
     /// The most nodes of one pricing knapsack.
     knapsack_nodes: u64,
+    /// A bound low enough: the generation stops once its bound reaches it.
+    enough: f64,
 }
 
 /// A number of lots held (a branch of the search over counts): the lots whose value is
@@ -273,6 +275,7 @@ impl<'a> Master<'a> {
             scorer,
             max_lot,
             knapsack_nodes: KNAPSACK_NODES,
+            enough: f64::NEG_INFINITY,
         }
     }
 
@@ -508,6 +511,10 @@ impl<'a> Master<'a> {
                 cut,
                 ..
             } = priced;
+            if bound <= self.enough {
+                // The bound already proves what it is asked to: no more rounds.
+                break;
+            }
             let found: Vec<(Vec<usize>, f64)> = found
                 .into_iter()
                 .filter(|(lot, score)| {
@@ -582,9 +589,10 @@ pub fn relax(
     iterations: u64,
     enough: f64,
 ) -> Option<Relaxation> {
-    let master = Master::new(needs, members, scorer, max_lot);
+    let mut master = Master::new(needs, members, scorer, max_lot);
     let mut lots = first_lots(&master, members, start);
     let all = vec![true; members.len()];
+    master.enough = enough;
     let generated = master.generate(&all, &mut lots, iterations, &[])?;
     let mut bound = generated.bound;
     let mut work = generated.work;
