@@ -459,21 +459,7 @@ mod tests {
             assert!((score_of(&needs, &lots, &scorer) - best).abs() < 1e-6);
             assert!(estimate(&needs, &members).expect("estimate") >= tried);
             // A poor start: every need alone.
-            let alone: Vec<Vec<usize>> = members.iter().map(|&i| vec![i]).collect();
-            let relaxed = columns::relax(
-                &needs,
-                &members,
-                &scorer,
-                cap,
-                &alone,
-                500,
-                f64::NEG_INFINITY,
-            )
-            .expect("the relaxation solves");
-            assert!(
-                relaxed.bound + 1e-6 >= best,
-                "case {case}: bound below the optimum"
-            );
+            let relaxed = columns::relaxed_from_alone(&needs, &members, &scorer, cap, best, case);
             let prices = relaxed.prices.expect("converged on a small family");
             // Every feasible lot (windows sharing a day, within the cap) is bounded.
             for mask in 1u32..(1 << n) {

@@ -225,11 +225,7 @@ pub fn solve_family(
                     RESTRICTED_NODES.min(params.milp_max_nodes),
                 ) {
                     work += milp_work;
-                    if is_partition(&plan, members, needs)
-                        && objective(&plan, needs, scorer) > objective(&start, needs, scorer) + 1e-9
-                    {
-                        start = plan;
-                    }
+                    keep_if_better(&mut start, plan, members, needs, scorer);
                 }
             }
             // Diving on the relaxation: lots fixed one at a time where the relaxation puts
@@ -237,7 +233,7 @@ pub fn solve_family(
             // the needs alone — the relaxation has many optima and each start leads the dive
             // to other lots (decp 7189 / forfait under a cap: 2.1 % below the bound from the
             // first, 0.0002 % from the second).
-            for from in [relaxed.lots.clone(), Vec::new()] {
+            for from in [&relaxed.lots[..], &[]] {
                 if relative_gap(objective(&start, needs, scorer), relaxation) <= params.accepted_gap
                 {
                     break;
@@ -247,7 +243,7 @@ pub fn solve_family(
                     members,
                     scorer,
                     max_lot,
-                    &from,
+                    from,
                     COLUMN_ROUNDS,
                     DIVE_WORK,
                 ) {
@@ -256,10 +252,7 @@ pub fn solve_family(
                         let (plan, evaluated) =
                             improve::improve(needs, plan, scorer, max_lot, params.search_budget);
                         work += evaluated;
-                        if objective(&plan, needs, scorer) > objective(&start, needs, scorer) + 1e-9
-                        {
-                            start = plan;
-                        }
+                        keep_if_better(&mut start, plan, members, needs, scorer);
                     }
                 }
             }
@@ -344,6 +337,21 @@ pub fn relative_gap(objective: f64, bound: f64) -> f64 {
         0.0
     } else {
         difference / objective.abs().max(1e-9)
+    }
+}
+
+/// `plan` replaces `start` when it is a partition of the family scoring more.
+fn keep_if_better(
+    start: &mut Vec<Vec<usize>>,
+    plan: Vec<Vec<usize>>,
+    members: &[usize],
+    needs: &[Need],
+    scorer: &LotScorer,
+) {
+    if is_partition(&plan, members, needs)
+        && objective(&plan, needs, scorer) > objective(start, needs, scorer) + 1e-9
+    {
+        *start = plan;
     }
 }
 
