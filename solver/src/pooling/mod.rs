@@ -13,6 +13,7 @@ mod heuristic;
 mod improve;
 pub mod instance;
 mod milp;
+mod packing;
 pub mod plan;
 pub(crate) mod report;
 pub mod score;
