@@ -4,7 +4,8 @@
 //! 3. otherwise the heuristic and its local search, proved by the relaxation bounds when they
 //!    can;
 //! 4. otherwise the set partitioning relaxation by generated lots (`columns.rs`): a bound that
-//!    knows needs are indivisible, and the best plan made of the lots generated;
+//!    knows needs are indivisible (and, under a cap, how few lots the needs can pack into),
+//!    plans by diving on it, then the best plan made of the lots generated;
 //! 5. otherwise the exact enumeration again, its sets cut by the relaxation's prices, with the
 //!    whole budget;
 //! 6. otherwise the MILP, started from the best plan in hand.
@@ -216,18 +217,6 @@ pub fn solve_family(
             work += relaxed.work;
             relaxation = relaxation.min(relaxed.bound);
             method = Method::Columns;
-            if relative_gap(objective(&start, needs, scorer), relaxation) > params.accepted_gap {
-                if let Some((plan, milp_work)) = columns::best_plan(
-                    needs,
-                    members,
-                    scorer,
-                    &relaxed.lots,
-                    RESTRICTED_NODES.min(params.milp_max_nodes),
-                ) {
-                    work += milp_work;
-                    keep_if_better(&mut start, plan, members, needs, scorer);
-                }
-            }
             // Diving on the relaxation: lots fixed one at a time where the relaxation puts
             // them, the rest generated again. Twice: from the lots generated so far, and from
             // the needs alone — the relaxation has many optima and each start leads the dive
@@ -254,6 +243,21 @@ pub fn solve_family(
                         work += evaluated;
                         keep_if_better(&mut start, plan, members, needs, scorer);
                     }
+                }
+            }
+            // The best plan over the lots generated, a small MILP: after the dives, which
+            // cost a fraction of it and most often suffice (many-small 20k under the lead's
+            // parameters: 9.3 s with it first, 4.5 s after).
+            if relative_gap(objective(&start, needs, scorer), relaxation) > params.accepted_gap {
+                if let Some((plan, milp_work)) = columns::best_plan(
+                    needs,
+                    members,
+                    scorer,
+                    &relaxed.lots,
+                    RESTRICTED_NODES.min(params.milp_max_nodes),
+                ) {
+                    work += milp_work;
+                    keep_if_better(&mut start, plan, members, needs, scorer);
                 }
             }
             proved =
