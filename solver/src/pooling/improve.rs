@@ -5,16 +5,92 @@
 use super::instance::Need;
 use super::score::LotScorer;
 
+/// The delivery days of one need, as ranks among the family's dates (so that windows compare
+/// as integers, not strings).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: u32,
+    end: u32,
+}
+
 struct Lot {
     members: Vec<usize>,
     value: i64,
+    /// The latest start and the earliest end of its members' windows: a need overlaps every
+    /// member exactly when its window meets `[start, end]`.
+    start: u32,
+    end: u32,
 }
 
-fn fits(needs: &[Need], members: &[usize], i: usize, except: Option<usize>) -> bool {
-    members
-        .iter()
-        .filter(|&&j| Some(j) != except)
-        .all(|&j| needs[j].overlaps(&needs[i]))
+impl Lot {
+    fn new(members: Vec<usize>, needs: &[Need], windows: &Windows) -> Self {
+        let mut lot = Lot {
+            value: members.iter().map(|&i| needs[i].value_cents()).sum(),
+            members,
+            start: 0,
+            end: u32::MAX,
+        };
+        lot.reshape(windows);
+        lot
+    }
+
+    /// Recomputes the window after its members changed.
+    fn reshape(&mut self, windows: &Windows) {
+        (self.start, self.end) = windows.common(&self.members, None);
+    }
+
+    /// Whether a need of window `w` overlaps every member (but `except`).
+    fn fits(&self, windows: &Windows, w: Window, except: Option<usize>) -> bool {
+        let (start, end) = match except {
+            None => (self.start, self.end),
+            Some(_) => windows.common(&self.members, except),
+        };
+        start <= w.end && w.start <= end
+    }
+}
+
+/// The windows of the needs of a plan, by need.
+struct Windows(std::collections::HashMap<usize, Window>);
+
+impl Windows {
+    fn new(needs: &[Need], plan: &[Vec<usize>]) -> Self {
+        let mut dates: Vec<&str> = plan
+            .iter()
+            .flatten()
+            .flat_map(|&i| [needs[i].window_start.as_str(), needs[i].window_end.as_str()])
+            .collect();
+        dates.sort_unstable();
+        dates.dedup();
+        let rank = |d: &str| dates.binary_search(&d).map_or(0, |r| r as u32);
+        Windows(
+            plan.iter()
+                .flatten()
+                .map(|&i| {
+                    let window = Window {
+                        start: rank(&needs[i].window_start),
+                        end: rank(&needs[i].window_end),
+                    };
+                    (i, window)
+                })
+                .collect(),
+        )
+    }
+
+    fn of(&self, i: usize) -> Window {
+        self.0.get(&i).copied().unwrap_or(Window {
+            start: 0,
+            end: u32::MAX,
+        })
+    }
+
+    /// The latest start and earliest end of the windows of `members` but `except`.
+    fn common(&self, members: &[usize], except: Option<usize>) -> (u32, u32) {
+        members
+            .iter()
+            .filter(|&&j| Some(j) != except)
+            .map(|&j| self.of(j))
+            .fold((0, u32::MAX), |(s, e), w| (s.max(w.start), e.min(w.end)))
+    }
 }
 
 /// A lot's contribution, an empty lot counting nothing.
@@ -40,12 +116,10 @@ pub fn improve(
 ) -> (Vec<Vec<usize>>, u64) {
     let mut work: u64 = 0;
     let cap_ok = |value: i64, members: usize| members <= 1 || max_lot.is_none_or(|m| value <= m);
+    let windows = Windows::new(needs, &plan);
     let mut lots: Vec<Lot> = plan
         .into_iter()
-        .map(|members| Lot {
-            value: members.iter().map(|&i| needs[i].value_cents()).sum(),
-            members,
-        })
+        .map(|members| Lot::new(members, needs, &windows))
         .collect();
     for _ in 0..MAX_ROUNDS {
         if work >= budget {
@@ -61,12 +135,8 @@ pub fn improve(
                     continue;
                 }
                 let value = la.value + lb.value;
-                if !cap_ok(value, 2)
-                    || !lb
-                        .members
-                        .iter()
-                        .all(|&i| fits(needs, &la.members, i, None))
-                {
+                // Every member of one overlaps every member of the other.
+                if !cap_ok(value, 2) || la.start > lb.end || lb.start > la.end {
                     continue;
                 }
                 let delta = scorer.score(value) - scorer.score(la.value) - scorer.score(lb.value);
@@ -75,6 +145,8 @@ pub fn improve(
                     lots[b].value = 0;
                     lots[a].members.extend(moved);
                     lots[a].value = value;
+                    lots[a].reshape(&windows);
+                    lots[b].reshape(&windows);
                     improved = true;
                     break 'merge;
                 }
@@ -86,6 +158,7 @@ pub fn improve(
             while k < lots[a].members.len() {
                 let i = lots[a].members[k];
                 let v = needs[i].value_cents();
+                let window = windows.of(i);
                 let from_before = value_score(scorer, lots[a].value, lots[a].members.len());
                 let from_after = value_score(scorer, lots[a].value - v, lots[a].members.len() - 1);
                 let alone = scorer.score(v) + from_after - from_before;
@@ -96,7 +169,7 @@ pub fn improve(
                     if b == a
                         || target.members.is_empty()
                         || !cap_ok(target.value + v, target.members.len() + 1)
-                        || !fits(needs, &target.members, i, None)
+                        || !target.fits(&windows, window, None)
                     {
                         continue;
                     }
@@ -111,15 +184,14 @@ pub fn improve(
                     Some((_, target)) => {
                         lots[a].members.remove(k);
                         lots[a].value -= v;
+                        lots[a].reshape(&windows);
                         match target {
                             Some(b) => {
                                 lots[b].members.push(i);
                                 lots[b].value += v;
+                                lots[b].reshape(&windows);
                             }
-                            None => lots.push(Lot {
-                                members: vec![i],
-                                value: v,
-                            }),
+                            None => lots.push(Lot::new(vec![i], needs, &windows)),
                         }
                         improved = true;
                     }
@@ -149,13 +221,15 @@ pub fn improve(
                         if delta > EPS
                             && cap_ok(na, lots[a].members.len())
                             && cap_ok(nb, lots[b].members.len())
-                            && fits(needs, &lots[a].members, j, Some(i))
-                            && fits(needs, &lots[b].members, i, Some(j))
+                            && lots[a].fits(&windows, windows.of(j), Some(i))
+                            && lots[b].fits(&windows, windows.of(i), Some(j))
                         {
                             lots[a].members[x] = j;
                             lots[b].members[y] = i;
                             lots[a].value = na;
                             lots[b].value = nb;
+                            lots[a].reshape(&windows);
+                            lots[b].reshape(&windows);
                             improved = true;
                             break 'swap;
                         }
@@ -177,4 +251,35 @@ pub fn improve(
         .collect();
     plan.sort();
     (plan, work)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pooling::instance::{test_need, Params};
+
+    /// Merges, moves and swaps only ever put together needs whose windows overlap, the lot's
+    /// window kept as the latest start and the earliest end of its members'.
+    #[test]
+    fn keeps_windows_overlapping() {
+        let needs = vec![
+            test_need("q1".into(), 40_000.0, "2027-01-01", "2027-03-31"),
+            test_need("q2".into(), 40_000.0, "2027-04-01", "2027-06-30"),
+            test_need("year".into(), 30_000.0, "2027-01-01", "2027-12-31"),
+            test_need("q2-bis".into(), 20_000.0, "2027-05-01", "2027-05-31"),
+        ];
+        let params = Params::default();
+        let scorer = LotScorer::new(&params, "3314", 0);
+        let alone: Vec<Vec<usize>> = (0..needs.len()).map(|i| vec![i]).collect();
+        let (plan, work) = improve(&needs, alone, &scorer, None, 10_000);
+        assert!(work > 0);
+        // A lot costs more than it saves alone: the four needs end in two lots, the first
+        // quarter's never with the second's.
+        assert_eq!(plan.len(), 2, "{plan:?}");
+        for lot in &plan {
+            assert!(lot
+                .iter()
+                .all(|&a| lot.iter().all(|&b| needs[a].overlaps(&needs[b]))));
+        }
+    }
 }
