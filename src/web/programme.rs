@@ -413,6 +413,18 @@ async fn declarations_page(
         None => (None, None, crate::error::Problems::default()),
     };
     let found = blocking(pool, move |p| sourcing::declarations(p, &who)).await?;
+    let refused: Option<i32> = form
+        .as_ref()
+        .and_then(|f| f.declaration.trim().parse().ok());
+    let mut errors = FormErrors::of(&problems, ANSWER_FIELDS);
+    // Each question has its own answer field: the summary links to the one refused.
+    if let Some(id) = refused {
+        for line in &mut errors.summary {
+            if line.href == "#answer" {
+                line.href = format!("#answer-{id}");
+            }
+        }
+    }
     Page::new(
         "pages/programme_declarations",
         "Déclarations d'intérêt — Groupement",
@@ -424,10 +436,8 @@ async fn declarations_page(
         Some(&viewer),
         DeclarationsPage {
             error,
-            errors: FormErrors::of(&problems, ANSWER_FIELDS),
-            refused: form
-                .as_ref()
-                .and_then(|f| f.declaration.trim().parse().ok()),
+            errors,
+            refused,
             typed: form.map(|f| f.answer).unwrap_or_default(),
             purchases: found
                 .into_iter()

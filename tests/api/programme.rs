@@ -392,6 +392,14 @@ both_backends!(
             "{}",
             empty.body
         );
+        // The summary links to the answer field of that question, which is there.
+        let field = format!("answer-{declaration}");
+        assert!(
+            empty.body.contains(&format!("href=\"#{field}\""))
+                && empty.body.contains(&format!("id=\"{field}\"")),
+            "{}",
+            empty.body
+        );
         let answered = post_form(
             &app,
             "/programme-achats/reponse",
