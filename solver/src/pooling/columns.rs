@@ -311,7 +311,7 @@ impl<'a> Master<'a> {
         let total: i64 = items.iter().map(|i| i.value).sum();
         let by_value = (total + cap - 1) / cap;
         let by_relaxation = (used - alone as f64 - 1e-6).ceil().max(0.0) as i64;
-        let bins = by_value.max(by_relaxation).max(0) as usize;
+        let bins = by_value.max(by_relaxation) as usize;
         match packing::fits(&items, cap, bins, PACKING_NODES) {
             (Some(false), nodes) => (Some(alone + bins + 1), nodes),
             (_, nodes) => (None, nodes),

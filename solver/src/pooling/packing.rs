@@ -144,8 +144,9 @@ mod tests {
         let items = all_days(&[6, 4, 5, 5, 3, 3, 4]);
         assert_eq!(fits(&items, 10, 3, 1_000).0, Some(true));
         assert_eq!(fits(&items, 10, 2, 1_000).0, Some(false));
-        // 7, 7, 7 and 3, 3, 3 are worth 30 but need three lots... of 10 each: 7 + 3 three
-        // times. With 8s instead, four: no two 8s share a lot of 10.
+        // Each worth exactly three lots of 10: 7 + 3 and 8 + 2 three times fit; with 3, 2, 1
+        // beside the 8s, the 3 fits beside no 8, which the value alone does not show: the
+        // search must.
         assert_eq!(
             fits(&all_days(&[7, 7, 7, 3, 3, 3]), 10, 3, 1_000).0,
             Some(true)
